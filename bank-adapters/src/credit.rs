@@ -1,0 +1,76 @@
+//! The normalised bank credit and the shapes every provider shares.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The providers qingzhang can take money through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Wechat,
+    Alipay,
+    RuralBank,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Wechat => "wechat",
+            Provider::Alipay => "alipay",
+            Provider::RuralBank => "rural_bank",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Provider> {
+        match s {
+            "wechat" => Some(Provider::Wechat),
+            "alipay" => Some(Provider::Alipay),
+            "rural_bank" => Some(Provider::RuralBank),
+            _ => None,
+        }
+    }
+}
+
+/// One credit to a corporate account, as every provider's callback is normalised to.
+/// Amounts are integer fen here: each adapter converts from its provider's format (fen for
+/// WeChat, yuan strings for Alipay) at its own edge and nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankCredit {
+    pub provider: Provider,
+    pub provider_txn_id: String,
+    /// The corporate account or merchant the money landed in, as the provider names it.
+    pub account_ref: String,
+    pub amount_fen: i64,
+    pub paid_at: DateTime<Utc>,
+    /// The payer as the provider shows them, already masked.
+    pub payer_masked: Option<String>,
+    /// The bill reference the payer or the order carried, if any.
+    pub reference: Option<String>,
+}
+
+/// What to answer the provider: status code, content type and body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Acknowledgement {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+/// Why a callback was refused. The message is stored with the rejected inbox row.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProviderError {
+    #[error("missing header {0}")]
+    MissingHeader(&'static str),
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("timestamp outside the accepted window")]
+    StaleTimestamp,
+    #[error("payload could not be decrypted")]
+    Undecryptable,
+    #[error("malformed payload: {0}")]
+    Malformed(String),
+    #[error("invalid amount: {0}")]
+    InvalidAmount(String),
+    #[error("unknown merchant or account")]
+    UnknownAccount,
+}

@@ -1,0 +1,9 @@
+DROP TABLE bills;
+DROP TABLE contracts;
+DROP TABLE fee_items;
+DROP TABLE payers;
+DROP TABLE corporate_accounts;
+DROP TABLE village_counters;
+DROP TABLE villages;
+DROP TABLE townships;
+DROP TABLE counties;

@@ -1,0 +1,121 @@
+//! Configuration, in layers: built-in defaults, then a TOML file (`qingzhang.toml` in the
+//! working directory, or `--config PATH`), then `QINGZHANG_*` environment variables
+//! (`QINGZHANG_BIND`, `QINGZHANG_DATA_DIR`, …) and finally `DATABASE_URL`.
+//!
+//! An empty `database_url` means the embedded default: a SQLite file in the data directory.
+//! The server key (HMAC for chain heads, later receipts and QR tokens) is a [`Secret`]; when none
+//! is configured, one is generated once into `<data_dir>/server.key` (mode 0600).
+
+use bank_adapters::Secret;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// Where the SQLite file, the generated server key and other local state live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; empty for the SQLite file in `data_dir`.
+    pub database_url: String,
+    /// Database connections in the pool.
+    pub pool_size: u32,
+    /// Hours an API token from `/api/v1/auth/login` stays valid.
+    pub token_ttl_hours: i64,
+    /// Log as JSON lines (production) rather than human-readable text.
+    pub log_json: bool,
+    /// Hex HMAC key; generated into the data directory when absent.
+    #[serde(skip_serializing, default)]
+    pub server_key: Option<Secret<String>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            pool_size: 16,
+            token_ttl_hours: 12,
+            log_json: false,
+            server_key: None,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
+        let file = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("qingzhang.toml"));
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("QINGZHANG_"))
+            .extract()?;
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            if !url.trim().is_empty() {
+                config.database_url = url;
+            }
+        }
+        Ok(config)
+    }
+
+    /// The database to connect to: the configured URL, or the SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            self.data_dir
+                .join("qingzhang.db")
+                .to_string_lossy()
+                .into_owned()
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// The server's HMAC key: configured, or read from (and if need be created in) the data dir.
+    pub fn server_key(&self) -> std::io::Result<Secret<Vec<u8>>> {
+        if let Some(k) = &self.server_key {
+            return hex::decode(k.expose().trim())
+                .map(Secret::new)
+                .map_err(|e| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("server_key is not hex: {e}"),
+                    )
+                });
+        }
+        let path = self.data_dir.join("server.key");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return hex::decode(text.trim()).map(Secret::new).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{}: {e}", path.display()),
+                )
+            });
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let key: [u8; 32] = rand::random();
+        write_private(&path, hex::encode(key).as_bytes())?;
+        tracing::warn!(path = %path.display(), "generated a new server key; back it up with the database");
+        Ok(Secret::new(key.to_vec()))
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}

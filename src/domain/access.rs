@@ -1,0 +1,210 @@
+//! Who may do what, where: roles, nested scopes (county ⊃ township ⊃ village) and the acting
+//! user. Pure: the use cases look up where a village lies and ask here.
+
+use std::fmt;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// County admin: villages, corporate accounts, users and scopes.
+    Admin,
+    /// Township accountant (村账乡管): keeps the books, posts and reverses entries, closes months.
+    Accountant,
+    /// Village clerk: payers, contracts, bills of one village.
+    Clerk,
+    /// Discipline inspector: reads everything in scope, changes no money record.
+    Inspector,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Accountant => "accountant",
+            Role::Clerk => "clerk",
+            Role::Inspector => "inspector",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "accountant" => Some(Role::Accountant),
+            "clerk" => Some(Role::Clerk),
+            "inspector" => Some(Role::Inspector),
+            _ => None,
+        }
+    }
+}
+
+/// Where a user acts, by database id of the county, township or village.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    County(i64),
+    Township(i64),
+    Village(i64),
+}
+
+impl Scope {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Scope::County(_) => "county",
+            Scope::Township(_) => "township",
+            Scope::Village(_) => "village",
+        }
+    }
+    pub fn id(self) -> i64 {
+        match self {
+            Scope::County(i) | Scope::Township(i) | Scope::Village(i) => i,
+        }
+    }
+    pub fn from_parts(kind: &str, id: i64) -> Option<Scope> {
+        match kind {
+            "county" => Some(Scope::County(id)),
+            "township" => Some(Scope::Township(id)),
+            "village" => Some(Scope::Village(id)),
+            _ => None,
+        }
+    }
+
+    /// Whether a place (given by its village, township and county ids; a township has no
+    /// village, a county neither) lies inside this scope.
+    pub fn contains(self, place: Place) -> bool {
+        match self {
+            Scope::County(c) => place.county_id == c,
+            Scope::Township(t) => place.township_id == Some(t),
+            Scope::Village(v) => place.village_id == Some(v),
+        }
+    }
+}
+
+/// Where something lies in the county tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub county_id: i64,
+    pub township_id: Option<i64>,
+    pub village_id: Option<i64>,
+}
+
+/// The authenticated user making a request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    pub scope: Scope,
+}
+
+/// The things one can ask to do, each allowed to some roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    ManageRegistry,
+    ManageUsers,
+    ManageBilling,
+    PostEntries,
+    ClosePeriods,
+    ReadAudit,
+}
+
+impl Action {
+    fn allowed(self, role: Role) -> bool {
+        use Role::*;
+        match self {
+            Action::Read => true,
+            Action::ManageRegistry | Action::ManageUsers => role == Admin,
+            Action::ManageBilling => matches!(role, Clerk | Accountant),
+            Action::PostEntries | Action::ClosePeriods => role == Accountant,
+            Action::ReadAudit => matches!(role, Admin | Inspector),
+        }
+    }
+}
+
+/// Why an actor may not do something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// The place is outside the actor's scope: answered as "not found", so nobody learns what
+    /// exists elsewhere.
+    OutOfScope,
+    /// In scope, but the role may not do this.
+    Role { role: Role, action: Action },
+}
+
+impl Actor {
+    pub fn may(&self, action: Action, place: Place) -> Result<(), Denied> {
+        if !self.scope.contains(place) {
+            return Err(Denied::OutOfScope);
+        }
+        if !action.allowed(self.role) {
+            return Err(Denied::Role {
+                role: self.role,
+                action,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.username, self.role.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, scope: Scope) -> Actor {
+        Actor {
+            user_id: 1,
+            username: "u".into(),
+            role,
+            scope,
+        }
+    }
+    const A: Place = Place {
+        county_id: 1,
+        township_id: Some(10),
+        village_id: Some(100),
+    };
+    const B: Place = Place {
+        county_id: 1,
+        township_id: Some(11),
+        village_id: Some(101),
+    };
+
+    #[test]
+    fn scopes_nest_county_township_village() {
+        assert!(Scope::County(1).contains(A) && Scope::County(1).contains(B));
+        assert!(Scope::Township(10).contains(A) && !Scope::Township(10).contains(B));
+        assert!(Scope::Village(100).contains(A) && !Scope::Village(100).contains(B));
+    }
+
+    #[test]
+    fn a_clerk_of_one_village_sees_nothing_of_another() {
+        let clerk = actor(Role::Clerk, Scope::Village(100));
+        assert_eq!(clerk.may(Action::ManageBilling, A), Ok(()));
+        assert_eq!(clerk.may(Action::Read, B), Err(Denied::OutOfScope));
+        assert!(matches!(
+            clerk.may(Action::PostEntries, A),
+            Err(Denied::Role { .. })
+        ));
+    }
+
+    #[test]
+    fn inspectors_read_but_change_nothing() {
+        let insp = actor(Role::Inspector, Scope::County(1));
+        assert_eq!(insp.may(Action::Read, B), Ok(()));
+        assert_eq!(insp.may(Action::ReadAudit, B), Ok(()));
+        for a in [
+            Action::ManageBilling,
+            Action::PostEntries,
+            Action::ClosePeriods,
+            Action::ManageRegistry,
+        ] {
+            assert!(insp.may(a, B).is_err(), "{a:?}");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Accounting periods and business time.
+//!
+//! Time is stored in UTC; the business day is Asia/Shanghai, so a payment at 23:30 UTC on
+//! 31 March belongs to April's books. A period is a calendar month, written `2026-03`.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Asia::Shanghai;
+use std::fmt;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Period {
+    year: i32,
+    month: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a period: write the month as YYYY-MM, e.g. 2026-03")]
+pub struct PeriodError(pub String);
+
+impl Period {
+    pub fn of(date: NaiveDate) -> Period {
+        Period {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Period, PeriodError> {
+        let err = || PeriodError(text.to_string());
+        let (y, m) = text.trim().split_once('-').ok_or_else(err)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(err());
+        }
+        let year: i32 = y.parse().map_err(|_| err())?;
+        let month: u32 = m.parse().map_err(|_| err())?;
+        if !(1..=12).contains(&month) || !(1900..=2999).contains(&year) {
+            return Err(err());
+        }
+        Ok(Period { year, month })
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("valid by construction")
+    }
+
+    /// The first day of the next period (exclusive end of this one).
+    pub fn next(self) -> Period {
+        if self.month == 12 {
+            Period {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Period {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    pub fn year(self) -> i32 {
+        self.year
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl fmt::Debug for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Period({self})")
+    }
+}
+
+/// The business date (Asia/Shanghai) of an instant.
+pub fn business_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Shanghai).date_naive()
+}
+
+/// Now, truncated to microseconds: both databases keep microseconds, and the hash chain must
+/// hash exactly what is stored.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn periods_parse_and_print() {
+        let p = Period::parse("2026-03").unwrap();
+        assert_eq!(p.to_string(), "2026-03");
+        assert_eq!(p.next().to_string(), "2026-04");
+        assert_eq!(
+            Period::parse("2026-12").unwrap().next().to_string(),
+            "2027-01"
+        );
+        for bad in ["2026-3", "2026-13", "26-03", "2026/03", "abcd-ef", ""] {
+            assert!(Period::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_business_day_is_shanghai_time() {
+        let late_utc = Utc.with_ymd_and_hms(2026, 3, 31, 16, 30, 0).unwrap();
+        assert_eq!(
+            business_date(late_utc),
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Contract payment schedules: how a year's fee is split into installments.
+//!
+//! Installments always add up to the annual amount exactly: the k-th of n is
+//! round(annual × k/n) − round(annual × (k−1)/n), so rounding never creates or loses a fen.
+
+use super::Money;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    Annual,
+    Semiannual,
+    Quarterly,
+    Monthly,
+}
+
+impl Schedule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Schedule::Annual => "annual",
+            Schedule::Semiannual => "semiannual",
+            Schedule::Quarterly => "quarterly",
+            Schedule::Monthly => "monthly",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Schedule> {
+        match s {
+            "annual" => Some(Schedule::Annual),
+            "semiannual" => Some(Schedule::Semiannual),
+            "quarterly" => Some(Schedule::Quarterly),
+            "monthly" => Some(Schedule::Monthly),
+            _ => None,
+        }
+    }
+    fn count(self) -> u32 {
+        match self {
+            Schedule::Annual => 1,
+            Schedule::Semiannual => 2,
+            Schedule::Quarterly => 4,
+            Schedule::Monthly => 12,
+        }
+    }
+}
+
+/// One installment of a year: its label (the bill's period), its date range and amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installment {
+    pub label: String,
+    pub starts: NaiveDate,
+    pub ends: NaiveDate,
+    pub amount: Money,
+}
+
+/// The installments of `year` for a fee of `annual` per year.
+pub fn installments(schedule: Schedule, year: i32, annual: Money) -> Vec<Installment> {
+    let n = schedule.count();
+    let months = 12 / n;
+    let share = |k: u32| -> i64 {
+        let exact = annual.as_decimal() * Decimal::from(k) / Decimal::from(n);
+        Money::round_half_up(exact).map(Money::fen).unwrap_or(0)
+    };
+    (1..=n)
+        .map(|k| {
+            let first_month = (k - 1) * months + 1;
+            let starts = NaiveDate::from_ymd_opt(year, first_month, 1).expect("valid month");
+            let ends = if k == n {
+                NaiveDate::from_ymd_opt(year, 12, 31).expect("valid date")
+            } else {
+                NaiveDate::from_ymd_opt(year, first_month + months, 1)
+                    .expect("valid month")
+                    .pred_opt()
+                    .expect("valid date")
+            };
+            let label = match schedule {
+                Schedule::Annual => format!("{year}"),
+                Schedule::Semiannual => format!("{year}-H{k}"),
+                Schedule::Quarterly => format!("{year}-Q{k}"),
+                Schedule::Monthly => format!("{year}-{k:02}"),
+            };
+            let amount = Money::from_fen(share(k) - share(k - 1)).unwrap_or_default();
+            Installment {
+                label,
+                starts,
+                ends,
+                amount,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_year_splits_into_labelled_installments() {
+        let q = installments(Schedule::Quarterly, 2026, Money::parse("1000.00").unwrap());
+        let labels: Vec<_> = q.iter().map(|i| i.label.as_str()).collect();
+        assert_eq!(labels, ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]);
+        assert_eq!(q[0].amount, Money::parse("250.00").unwrap());
+        assert_eq!(q[1].starts, NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+        assert_eq!(q[1].ends, NaiveDate::from_ymd_opt(2026, 6, 30).unwrap());
+        let m = installments(Schedule::Monthly, 2026, Money::parse("100.00").unwrap());
+        assert_eq!(
+            m.iter().map(|i| i.amount).sum::<Money>(),
+            Money::parse("100.00").unwrap()
+        );
+        assert_eq!(m[0].amount, Money::parse("8.33").unwrap());
+        assert_eq!(m[1].amount, Money::parse("8.34").unwrap());
+    }
+
+    proptest! {
+        #[test]
+        fn installments_always_sum_to_the_annual_fee(fen in 1i64..10_000_000_000, s in 0usize..4) {
+            let schedule = [Schedule::Annual, Schedule::Semiannual, Schedule::Quarterly, Schedule::Monthly][s];
+            let annual = Money::from_fen(fen).unwrap();
+            let parts = installments(schedule, 2026, annual);
+            prop_assert_eq!(parts.iter().map(|i| i.amount).sum::<Money>(), annual);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! qingzhang (清账): village collective funds kept honest.
+//!
+//! Layers, top to bottom (nothing below imports from above):
+//! - [`web`]: actix handlers, thin: parse, authenticate, call one use case, render.
+//! - [`usecases`]: one function per user action, one transaction each.
+//! - [`ledger`] and [`domain`]: pure rules and values, no I/O.
+//! - [`store`]: diesel over PostgreSQL and SQLite.
+//!
+//! `bank_adapters` (its own crate) speaks the banks' and gateways' protocols.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod ledger;
+pub mod store;
+pub mod usecases;
+pub mod web;
+
+pub use error::{AppError, AppResult};

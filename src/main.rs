@@ -1,0 +1,269 @@
+//! The `qingzhang` command: serve, migrate, verify, user add, demo.
+
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use bank_adapters::Secret;
+use qingzhang::config::Config;
+use qingzhang::domain::access::Role;
+use qingzhang::store::Db;
+use qingzhang::usecases::{access, demo, verify};
+use qingzhang::web::{self, AppState};
+
+#[derive(Parser)]
+#[command(
+    name = "qingzhang",
+    version,
+    about = "清账: village collective funds kept honest"
+)]
+struct Cli {
+    /// Configuration file (default: ./qingzhang.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory for the SQLite file and the server key (overrides the config).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrates the database first).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        bind: Option<String>,
+        /// Load the demo county first (if it is not loaded yet).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Recompute every village's hash chain and balances, and the audit chain. Exit 1 on any problem.
+    Verify {
+        /// Only this village (12-digit code).
+        #[arg(long)]
+        village: Option<String>,
+    },
+    /// Manage staff users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load the demo county (two townships, villages, accounts, payers, contracts, bills, users).
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user, e.g. the first county admin. The password is read from QINGZHANG_PASSWORD or stdin.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// admin, accountant, clerk or inspector.
+        #[arg(long)]
+        role: String,
+        /// county, township or village.
+        #[arg(long, default_value = "county")]
+        scope_kind: String,
+        /// 12-digit code of the scope.
+        #[arg(long)]
+        scope_code: String,
+        /// With --scope-kind county: create the county with this name if it does not exist.
+        #[arg(long)]
+        county_name: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(d) = cli.data_dir {
+        config.data_dir = d;
+    }
+    init_tracing(&config);
+    match run(cli.command, config) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn open_db(config: &Config) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let url = config.database_url();
+    let db = Db::connect(&url, config.pool_size)?;
+    let applied = db.migrate()?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied migrations");
+    }
+    Ok(db)
+}
+
+fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url(), 2)?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let applied = db.migrate()?;
+            println!(
+                "{} migration(s) applied on {:?}",
+                applied.len(),
+                db.backend()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let db = open_db(&config)?;
+            if demo::load(&db)? {
+                println!("demo county loaded");
+            } else {
+                println!("demo county already present");
+            }
+            print_demo_users();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { village } => {
+            let db = open_db(&config)?;
+            let report = verify::verify(&db, village.as_deref())?;
+            for v in &report.villages {
+                if v.problems.is_empty() {
+                    println!("ok    {} ({} entries)", v.village_code, v.entries);
+                } else {
+                    match v.first_bad_seq {
+                        Some(seq) => println!("BAD   {}: first bad entry is {seq}", v.village_code),
+                        None => println!("BAD   {}", v.village_code),
+                    }
+                    for p in &v.problems {
+                        println!("      - {}", p.what);
+                    }
+                }
+            }
+            if report.audit_problems.is_empty() {
+                println!("ok    audit log ({} records)", report.audit_records);
+            } else {
+                println!("BAD   audit log");
+                for p in &report.audit_problems {
+                    println!("      - {}", p.what);
+                }
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    display_name,
+                    role,
+                    scope_kind,
+                    scope_code,
+                    county_name,
+                },
+        } => {
+            let db = open_db(&config)?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("--role must be admin, accountant, clerk or inspector")
+            })?;
+            let password = read_password()?;
+            let input = access::NewUserInput {
+                username,
+                display_name,
+                password,
+                role,
+                scope: access::ScopeRef {
+                    kind: scope_kind,
+                    code: scope_code,
+                },
+            };
+            let user = access::bootstrap_user(&db, input, county_name.as_deref())?;
+            println!(
+                "user {} added: {:?} of {} {}",
+                user.username, user.role, user.scope.kind, user.scope.code
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            bind,
+            demo: with_demo,
+        } => {
+            let bind = bind.unwrap_or_else(|| config.bind.clone());
+            let db = open_db(&config)?;
+            if with_demo && demo::load(&db)? {
+                tracing::info!("demo county loaded");
+            }
+            let server_key = Arc::new(config.server_key()?);
+            let listener = TcpListener::bind(&bind)?;
+            let addr = listener.local_addr()?;
+            let state = AppState {
+                db,
+                config: Arc::new(config),
+                server_key,
+                login_limiter: Default::default(),
+            };
+            println!("qingzhang is listening on http://{addr}");
+            println!("  API description: http://{addr}/api/openapi.json");
+            println!("  health:          http://{addr}/healthz   readiness: http://{addr}/readyz   metrics: http://{addr}/metrics");
+            if with_demo {
+                print_demo_users();
+                println!("  try: curl -s -X POST http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\");
+                println!(
+                    "         -d '{{\"username\":\"clerk\",\"password\":\"{}\"}}'",
+                    demo::DEMO_PASSWORD
+                );
+                println!("       then: curl -s http://{addr}/api/v1/villages/370725102201/bills -H 'authorization: Bearer <token>'");
+            }
+            let system = actix_web::rt::System::new();
+            system.block_on(async move { web::start(listener, state)?.await })?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_demo_users() {
+    println!("  demo users (password '{}'):", demo::DEMO_PASSWORD);
+    for u in demo::DEMO_USERS {
+        println!("    {:<12} {:<22} {}", u.username, u.role, u.scope);
+    }
+}
+
+fn read_password() -> anyhow::Result<Secret<String>> {
+    if let Ok(p) = std::env::var("QINGZHANG_PASSWORD") {
+        return Ok(Secret::new(p));
+    }
+    eprint!("password: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
+}

@@ -1,0 +1,113 @@
+//! Staff users and their API tokens (stored as SHA-256 hashes, never in clear).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{api_tokens, users};
+use super::{DbConnection, Page, StoreResult};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub scope_kind: String,
+    pub scope_id: i64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub scope_kind: &'a str,
+    pub scope_id: i64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl User {
+    pub fn insert(conn: &mut DbConnection, new: &NewUser) -> StoreResult<User> {
+        Ok(diesel::insert_into(users::table)
+            .values(new)
+            .returning(users::all_columns)
+            .get_result(conn)?)
+    }
+    pub fn by_username(conn: &mut DbConnection, username: &str) -> StoreResult<Option<User>> {
+        Ok(users::table
+            .filter(users::username.eq(username))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+    pub fn list(conn: &mut DbConnection, page: Page) -> StoreResult<Vec<User>> {
+        Ok(users::table
+            .filter(users::id.gt(page.after))
+            .order(users::id)
+            .limit(page.limit)
+            .select(User::as_select())
+            .load(conn)?)
+    }
+    pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
+        Ok(users::table.count().get_result(conn)?)
+    }
+}
+
+pub fn insert_token(
+    conn: &mut DbConnection,
+    user_id: i64,
+    token_hash: &str,
+    label: &str,
+    created_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::user_id.eq(user_id),
+            api_tokens::token_hash.eq(token_hash),
+            api_tokens::label.eq(label),
+            api_tokens::created_at.eq(created_at),
+            api_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The active user behind a live token (not revoked, not expired).
+pub fn user_by_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<Option<User>> {
+    Ok(api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::expires_at.gt(now))
+        .filter(users::active.eq(true))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn revoke_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    let n = diesel::update(
+        api_tokens::table
+            .filter(api_tokens::token_hash.eq(token_hash))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}

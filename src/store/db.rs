@@ -1,0 +1,224 @@
+//! Connections, the pool, migrations and the one transaction helper.
+//!
+//! One code base, two databases: `DbConnection` is diesel's `MultiConnection` over PostgreSQL
+//! (production) and SQLite (the embedded default, one file in WAL mode). Every use case runs
+//! in exactly one transaction through [`Db::write`] or [`Db::read`], on the blocking pool, with
+//! the caller's tracing span carried in.
+
+use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+use super::StoreError;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Settings every SQLite connection gets: WAL so readers never block the writer, foreign keys
+/// enforced, a busy timeout so concurrent writers wait instead of failing, and FULL sync so an
+/// acknowledged write survives a power cut, not only a crash.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+#[derive(Debug)]
+struct Pragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(SQLITE_PRAGMAS)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
+
+/// The database: a pool and which backend is behind it.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<DbConnection>>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects a pool to `url` (`postgres://…` or a SQLite file path / `sqlite://path`).
+    pub fn connect(url: &str, max_connections: u32) -> Result<Db, StoreError> {
+        let backend = backend_of(url);
+        let url = match backend {
+            Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
+            Backend::Postgres => url.to_string(),
+        };
+        let manager = ConnectionManager::<DbConnection>::new(url);
+        let pool = Pool::builder()
+            .max_size(max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .connection_customizer(Box::new(Pragmas))
+            .build(manager)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn conn(&self) -> Result<PooledConn, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Applies every pending migration of this backend.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn()?;
+        run_migrations(&mut conn)
+    }
+
+    /// Runs `f` in one write transaction. On SQLite the transaction starts with
+    /// `BEGIN IMMEDIATE`, taking the write lock up front: two deferred transactions that both
+    /// read and then write would otherwise deadlock, and SQLite answers that with an error
+    /// instead of waiting.
+    ///
+    /// A transaction that fails with a retryable error (see [`Retryable`]) is rolled back and
+    /// run again, up to five times: the closure must therefore be safe to repeat, which it is
+    /// when all its effects are in the transaction.
+    pub fn write<T, E>(&self, mut f: impl FnMut(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error> + Retryable,
+    {
+        let mut conn = self.conn()?;
+        let mut attempt = 1;
+        loop {
+            match write_tx(&mut conn, &mut f) {
+                Err(e) if e.is_retryable() && attempt < 5 => {
+                    tracing::debug!(attempt, "retrying transaction");
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(2 * attempt as u64));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs `f` in one read transaction (a consistent snapshot on PostgreSQL).
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConnection = &mut pooled;
+        conn.transaction(f)
+    }
+
+    /// Runs a blocking database closure on actix's blocking pool, inside the caller's span.
+    pub async fn run<T, E>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || span.in_scope(|| f(&db)))
+            .await
+            .map_err(|e| E::from(StoreError::Unavailable(format!("blocking pool: {e}"))))?
+    }
+}
+
+/// An error after which running the whole transaction again may succeed.
+pub trait Retryable {
+    fn is_retryable(&self) -> bool;
+}
+
+impl Retryable for StoreError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Retry(_))
+    }
+}
+
+pub fn backend_of(url: &str) -> Backend {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
+    let source = match conn {
+        DbConnection::Pg(_) => PG_MIGRATIONS,
+        DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    };
+    let applied = match conn {
+        DbConnection::Pg(c) => c
+            .run_pending_migrations(source)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(source)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+    };
+    applied.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// Reverts every applied migration, newest first (used by the reversibility test).
+pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
+    let reverted = match conn {
+        DbConnection::Pg(c) => c
+            .revert_all_migrations(PG_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+        DbConnection::Sqlite(c) => c
+            .revert_all_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+    };
+    reverted.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// The write transaction used by [`Db::write`]; see there.
+pub fn write_tx<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let DbConnection::Sqlite(inner) = conn else {
+        return conn.transaction(f);
+    };
+    diesel::connection::AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            match <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
+                Ok(()) => Ok(value),
+                Err(e) => {
+                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    );
+                    Err(e.into())
+                }
+            }
+        }
+        Err(e) => {
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Diesel's view of the schema; the same on both backends (migrations/postgres, migrations/sqlite).
+//! Only portable SQL types: BigInt, Integer, Text, Bool, Timestamp, Date.
+
+diesel::table! {
+    counties (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    townships (id) {
+        id -> BigInt,
+        county_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    villages (id) {
+        id -> BigInt,
+        township_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        cash_limit_fen -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    village_counters (village_id, name) {
+        village_id -> BigInt,
+        name -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    corporate_accounts (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        bank_name -> Text,
+        account_name -> Text,
+        account_no -> Text,
+        ledger_account_id -> BigInt,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payers (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        phone -> Nullable<Text>,
+        household_no -> Nullable<Text>,
+        ledger_account_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fee_items (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        income_account_code -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contracts (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        contract_no -> Text,
+        kind -> Text,
+        payer_id -> BigInt,
+        fee_item_id -> BigInt,
+        area -> Nullable<Text>,
+        unit_price_fen -> Nullable<BigInt>,
+        fixed_amount_fen -> Nullable<BigInt>,
+        schedule -> Text,
+        start_date -> Date,
+        end_date -> Date,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bills (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        seq -> BigInt,
+        reference -> Text,
+        payer_id -> BigInt,
+        fee_item_id -> BigInt,
+        contract_id -> Nullable<BigInt>,
+        period_label -> Text,
+        amount_fen -> BigInt,
+        paid_fen -> BigInt,
+        status -> Text,
+        due_date -> Date,
+        note -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_accounts (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        chart_version -> Text,
+        code -> Text,
+        name -> Text,
+        category -> Text,
+        normal_side -> Text,
+        parent_code -> Nullable<Text>,
+        postable -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_heads (village_id) {
+        village_id -> BigInt,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    journal_entries (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        seq -> BigInt,
+        entry_date -> Date,
+        period -> Text,
+        memo -> Text,
+        source -> Text,
+        reverses_entry_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    journal_postings (id) {
+        id -> BigInt,
+        entry_id -> BigInt,
+        village_id -> BigInt,
+        line_no -> Integer,
+        account_id -> BigInt,
+        debit_fen -> BigInt,
+        credit_fen -> BigInt,
+        memo -> Text,
+    }
+}
+
+diesel::table! {
+    account_balances (account_id) {
+        account_id -> BigInt,
+        village_id -> BigInt,
+        debit_fen -> BigInt,
+        credit_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    closed_periods (village_id, period) {
+        village_id -> BigInt,
+        period -> Text,
+        closed_by -> Nullable<BigInt>,
+        closed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        scope_kind -> Text,
+        scope_id -> BigInt,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_heads (id) {
+        id -> Integer,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        village_id -> Nullable<BigInt>,
+        details -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(townships -> counties (county_id));
+diesel::joinable!(villages -> townships (township_id));
+diesel::joinable!(journal_postings -> journal_entries (entry_id));
+diesel::joinable!(journal_postings -> ledger_accounts (account_id));
+diesel::joinable!(bills -> payers (payer_id));
+diesel::joinable!(bills -> fee_items (fee_item_id));
+diesel::joinable!(contracts -> payers (payer_id));
+diesel::joinable!(api_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    counties,
+    townships,
+    villages,
+    village_counters,
+    corporate_accounts,
+    payers,
+    fee_items,
+    contracts,
+    bills,
+    ledger_accounts,
+    ledger_heads,
+    journal_entries,
+    journal_postings,
+    account_balances,
+    closed_periods,
+    users,
+    api_tokens,
+    audit_heads,
+    audit_log,
+);

@@ -1,0 +1,474 @@
+//! Staff access: passwords (argon2id), login tokens (random, stored as SHA-256), users with a
+//! role and a scope, and reading the audit log.
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::registry::county_of_scope;
+use super::{audit, input, on_unique};
+use crate::domain::access::{Action, Actor, Place, Role, Scope};
+use crate::domain::period;
+use crate::error::{AppError, AppResult};
+use crate::store::access::{self as store, NewUser, User};
+use crate::store::audit::AuditRecord;
+use crate::store::registry::{County, Township, Village, VillageFilter};
+use crate::store::{Db, DbConnection, Page};
+use bank_adapters::Secret;
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+pub fn hash_password(password: &Secret<String>) -> AppResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+}
+
+fn password_matches(password: &Secret<String>, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.expose().as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A hash that verifies nothing, checked when the username is unknown so that the answer takes
+/// as long as for a known user with a wrong password.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        hash_password(&Secret::new("not-a-real-password".into())).unwrap_or_default()
+    })
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginInput {
+    pub username: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResult {
+    /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserView,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
+pub struct ScopeRef {
+    /// county, township or village
+    pub kind: String,
+    /// The 12-digit code of the county, township or village.
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub scope: ScopeRef,
+    pub active: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUserInput {
+    pub username: String,
+    pub display_name: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret<String>,
+    pub role: Role,
+    pub scope: ScopeRef,
+}
+
+fn actor_of(u: &User) -> AppResult<Actor> {
+    Ok(Actor {
+        user_id: u.id,
+        username: u.username.clone(),
+        role: Role::parse(&u.role).ok_or_else(|| {
+            AppError::Internal(format!("user {} has unknown role {}", u.id, u.role))
+        })?,
+        scope: Scope::from_parts(&u.scope_kind, u.scope_id).ok_or_else(|| {
+            AppError::Internal(format!("user {} has unknown scope {}", u.id, u.scope_kind))
+        })?,
+    })
+}
+
+fn scope_ref(conn: &mut DbConnection, scope: Scope) -> AppResult<ScopeRef> {
+    let code = match scope {
+        Scope::County(id) => County::by_id(conn, id)?.code,
+        Scope::Township(id) => Township::by_id(conn, id)?.code,
+        Scope::Village(id) => Village::by_id(conn, id)?.code,
+    };
+    Ok(ScopeRef {
+        kind: scope.kind().to_string(),
+        code,
+    })
+}
+
+fn user_view(conn: &mut DbConnection, u: &User) -> AppResult<UserView> {
+    let actor = actor_of(u)?;
+    Ok(UserView {
+        id: u.id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: actor.role,
+        scope: scope_ref(conn, actor.scope)?,
+        active: u.active,
+    })
+}
+
+/// Resolves a scope given by kind and code, with where it lies.
+fn resolve_scope(conn: &mut DbConnection, s: &ScopeRef) -> AppResult<(Scope, Place)> {
+    let code = s.code.trim();
+    let missing = || {
+        AppError::invalid(
+            "scope_not_found",
+            format!("scope: no {} with code '{code}'", s.kind),
+            "scope",
+        )
+    };
+    match s.kind.as_str() {
+        "county" => {
+            let c = County::by_code(conn, code)?.ok_or_else(missing)?;
+            Ok((
+                Scope::County(c.id),
+                Place {
+                    county_id: c.id,
+                    township_id: None,
+                    village_id: None,
+                },
+            ))
+        }
+        "township" => {
+            let t = Township::by_code(conn, code)?.ok_or_else(missing)?;
+            Ok((
+                Scope::Township(t.id),
+                Place {
+                    county_id: t.county_id,
+                    township_id: Some(t.id),
+                    village_id: None,
+                },
+            ))
+        }
+        "village" => {
+            let p = Village::place_by_code(conn, code)?.ok_or_else(missing)?;
+            let v = p.village;
+            Ok((
+                Scope::Village(v.id),
+                Place {
+                    county_id: p.county_id,
+                    township_id: Some(v.township_id),
+                    village_id: Some(v.id),
+                },
+            ))
+        }
+        other => Err(AppError::invalid(
+            "scope_invalid",
+            format!("scope.kind: '{other}' is not county, township or village"),
+            "scope.kind",
+        )),
+    }
+}
+
+fn check_new_user(
+    username: &str,
+    display_name: &str,
+    password: &Secret<String>,
+) -> AppResult<(String, String)> {
+    let username = username.trim().to_string();
+    let ok = (3..=32).contains(&username.len())
+        && username.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.' || b == b'-'
+        });
+    if !ok {
+        return Err(AppError::invalid(
+            "username_invalid",
+            "username: 3-32 lowercase letters, digits, '.', '-' or '_'",
+            "username",
+        ));
+    }
+    let display_name = input::text("display_name", display_name, 40)?;
+    if password.expose().chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::invalid(
+            "password_too_short",
+            format!("password: at least {MIN_PASSWORD_CHARS} characters"),
+            "password",
+        ));
+    }
+    Ok((username, display_name))
+}
+
+/// Inserts a user after the checks; `actor` is None for the CLI's first admin.
+pub(crate) fn insert_user(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    input: &NewUserInput,
+) -> AppResult<UserView> {
+    let (username, display_name) =
+        check_new_user(&input.username, &input.display_name, &input.password)?;
+    let (scope, place) = resolve_scope(conn, &input.scope)?;
+    if let Some(a) = actor {
+        // An admin creates users only inside their own scope, never above it.
+        a.may(Action::ManageUsers, place).map_err(|_| {
+            AppError::invalid(
+                "scope_not_allowed",
+                "scope: you may only create users inside your own scope",
+                "scope",
+            )
+        })?;
+    }
+    if input.role == Role::Clerk && !matches!(scope, Scope::Village(_)) {
+        return Err(AppError::invalid(
+            "scope_invalid",
+            "scope: a clerk works for one village",
+            "scope",
+        ));
+    }
+    let hash = hash_password(&input.password)?;
+    let user = User::insert(
+        conn,
+        &NewUser {
+            username: &username,
+            display_name: &display_name,
+            password_hash: &hash,
+            role: input.role.as_str(),
+            scope_kind: scope.kind(),
+            scope_id: scope.id(),
+            active: true,
+            created_at: period::now().naive_utc(),
+        },
+    )
+    .map_err(AppError::from)
+    .map_err(on_unique(
+        "username_taken",
+        format!("username '{username}' is taken"),
+        "username",
+    ))?;
+    audit(
+        conn,
+        actor,
+        "user.create",
+        "user",
+        &user.username,
+        place.village_id,
+        serde_json::json!({ "role": user.role, "scope": input.scope.kind, "scope_code": input.scope.code }),
+    )?;
+    user_view(conn, &user)
+}
+
+/// The command line's `user add`: no acting user (it runs on the server itself); with
+/// `county_name`, a county scope that does not exist yet is created first.
+pub fn bootstrap_user(
+    db: &Db,
+    input: NewUserInput,
+    county_name: Option<&str>,
+) -> AppResult<UserView> {
+    db.write(|conn| {
+        if let (Some(name), "county") = (county_name, input.scope.kind.as_str()) {
+            super::registry::ensure_county(conn, &input.scope.code, name)?;
+        }
+        insert_user(conn, None, &input)
+    })
+}
+
+pub fn create_user(db: &Db, actor: &Actor, input: NewUserInput) -> AppResult<UserView> {
+    db.write(|conn| insert_user(conn, Some(actor), &input))
+}
+
+/// Users whose scope lies inside the admin's scope.
+pub fn list_users(db: &Db, actor: &Actor, page: Page) -> AppResult<Vec<UserView>> {
+    db.read(|conn| {
+        actor.may(Action::ManageUsers, own_place(conn, actor.scope)?)?;
+        let mut out = Vec::new();
+        for u in User::list(conn, page)? {
+            let view = user_view(conn, &u)?;
+            let (_, place) = resolve_scope(conn, &view.scope)?;
+            if actor.may(Action::ManageUsers, place).is_ok() {
+                out.push(view);
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// Checks a password and issues a token valid for `ttl`.
+pub fn login(db: &Db, input: LoginInput, ttl: Duration) -> AppResult<LoginResult> {
+    let username = input.username.trim().to_string();
+    db.write(|conn| {
+        let user = User::by_username(conn, &username)?;
+        let ok = match &user {
+            Some(u) => u.active && password_matches(&input.password, &u.password_hash),
+            None => {
+                let _ = password_matches(&input.password, dummy_hash());
+                false
+            }
+        };
+        let Some(user) = user.filter(|_| ok) else {
+            return Err(AppError::Unauthenticated(
+                "wrong username or password".into(),
+            ));
+        };
+        let raw: [u8; 32] = rand::random();
+        let token = format!(
+            "qz_{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+        );
+        let now = period::now();
+        let expires_at = now + ttl;
+        store::insert_token(
+            conn,
+            user.id,
+            &token_hash(&token),
+            "login",
+            now.naive_utc(),
+            expires_at.naive_utc(),
+        )?;
+        let actor = actor_of(&user)?;
+        audit(
+            conn,
+            Some(&actor),
+            "auth.login",
+            "user",
+            &user.username,
+            None,
+            serde_json::json!({}),
+        )?;
+        Ok(LoginResult {
+            token: token.clone(),
+            expires_at,
+            user: user_view(conn, &user)?,
+        })
+    })
+}
+
+/// The actor behind a bearer token, or 401.
+pub fn authenticate(db: &Db, token: &str) -> AppResult<Actor> {
+    let hash = token_hash(token.trim());
+    db.read(|conn| {
+        let user =
+            store::user_by_token(conn, &hash, period::now().naive_utc())?.ok_or_else(|| {
+                AppError::Unauthenticated(
+                    "the token is unknown, expired or revoked; log in again".into(),
+                )
+            })?;
+        actor_of(&user)
+    })
+}
+
+pub fn logout(db: &Db, actor: &Actor, token: &str) -> AppResult<()> {
+    let hash = token_hash(token.trim());
+    db.write(|conn| {
+        store::revoke_token(conn, &hash, period::now().naive_utc())?;
+        audit(
+            conn,
+            Some(actor),
+            "auth.logout",
+            "user",
+            &actor.username,
+            None,
+            serde_json::json!({}),
+        )
+    })
+}
+
+pub fn me(db: &Db, actor: &Actor) -> AppResult<UserView> {
+    db.read(|conn| {
+        let user = User::by_username(conn, &actor.username)?
+            .ok_or(AppError::Unauthenticated("user no longer exists".into()))?;
+        user_view(conn, &user)
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub village_id: Option<i64>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub hash: String,
+}
+
+/// The audit log within the actor's scope (admins and inspectors).
+pub fn list_audit(db: &Db, actor: &Actor, page: Page) -> AppResult<Vec<AuditView>> {
+    db.read(|conn| {
+        actor.may(Action::ReadAudit, own_place(conn, actor.scope)?)?;
+        let villages: Option<Vec<i64>> = match actor.scope {
+            Scope::County(_) => None,
+            Scope::Township(t) => Some(
+                Village::list(
+                    conn,
+                    VillageFilter::Township(t),
+                    None,
+                    Page {
+                        after: 0,
+                        limit: i64::MAX,
+                    },
+                )?
+                .into_iter()
+                .map(|v| v.id)
+                .collect(),
+            ),
+            Scope::Village(v) => Some(vec![v]),
+        };
+        let rows = AuditRecord::list(conn, villages.as_deref(), page)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditView {
+                seq: r.seq,
+                at: r.at.and_utc(),
+                actor_id: r.actor_id,
+                action: r.action,
+                object_type: r.object_type,
+                object_id: r.object_id,
+                village_id: r.village_id,
+                details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+                hash: r.hash,
+            })
+            .collect())
+    })
+}
+
+/// Where the actor's own scope lies (always inside their scope): for checks of role alone.
+fn own_place(conn: &mut DbConnection, scope: Scope) -> AppResult<Place> {
+    Ok(match scope {
+        Scope::County(c) => Place {
+            county_id: c,
+            township_id: None,
+            village_id: None,
+        },
+        Scope::Township(t) => Place {
+            county_id: Township::by_id(conn, t)?.county_id,
+            township_id: Some(t),
+            village_id: None,
+        },
+        Scope::Village(v) => {
+            let township = Village::by_id(conn, v)?.township_id;
+            Place {
+                county_id: county_of_scope(conn, scope)?,
+                township_id: Some(township),
+                village_id: Some(v),
+            }
+        }
+    })
+}

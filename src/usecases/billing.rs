@@ -1,0 +1,787 @@
+//! Payers, fee items, contracts and bills: what the village is owed and by whom.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+use super::registry::open_sub_account;
+use super::{audit, input, on_unique, village_for};
+use crate::domain::access::{Action, Actor};
+use crate::domain::schedule::{self, Schedule};
+use crate::domain::{masking, period, BillReference, Money};
+use crate::error::{AppError, AppResult};
+use crate::ledger::chart::{self, Category};
+use crate::store::billing::{
+    Bill, BillFilter, Contract, FeeItem, NewBill, NewContract, NewFeeItem, NewPayer, Payer,
+};
+use crate::store::journal::LedgerAccount;
+use crate::store::registry::Village;
+use crate::store::{Db, DbConnection, Page};
+
+// ---------- payers ----------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PayerKind {
+    /// A member household of the collective (booked under 113 内部往来).
+    Member,
+    /// An outside tenant or unit (booked under 112 应收款).
+    Outsider,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewPayerInput {
+    pub kind: PayerKind,
+    pub name: String,
+    /// 11-digit mobile number; stored whole, shown masked.
+    pub phone: Option<String>,
+    pub household_no: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PayerView {
+    pub id: i64,
+    pub kind: PayerKind,
+    pub name: String,
+    /// Masked, e.g. 138****5678.
+    pub phone: Option<String>,
+    pub household_no: Option<String>,
+    pub ledger_account_code: String,
+}
+
+fn payer_view(p: &Payer, ledger_code: String) -> PayerView {
+    PayerView {
+        id: p.id,
+        kind: if p.kind == "member" {
+            PayerKind::Member
+        } else {
+            PayerKind::Outsider
+        },
+        name: p.name.clone(),
+        phone: p.phone.as_deref().map(masking::phone),
+        household_no: p.household_no.clone(),
+        ledger_account_code: ledger_code,
+    }
+}
+
+pub fn create_payer(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    input: NewPayerInput,
+) -> AppResult<PayerView> {
+    let name = input::text("name", &input.name, 50)?;
+    let phone = input::phone("phone", input.phone.as_deref())?;
+    let household_no = input::optional_text("household_no", input.household_no.as_deref(), 30)?;
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let (kind, parent) = match input.kind {
+            PayerKind::Member => ("member", chart::HOUSEHOLD_CODE),
+            PayerKind::Outsider => ("outsider", chart::OUTSIDER_RECEIVABLE_CODE),
+        };
+        let ledger = open_sub_account(conn, &village, parent, &name)?;
+        let payer = Payer::insert(
+            conn,
+            &NewPayer {
+                village_id: village.id,
+                kind,
+                name: &name,
+                phone: phone.as_deref(),
+                household_no: household_no.as_deref(),
+                ledger_account_id: ledger.id,
+                created_at: period::now().naive_utc(),
+            },
+        )?;
+        audit(
+            conn,
+            Some(actor),
+            "payer.create",
+            "payer",
+            payer.id,
+            Some(village.id),
+            serde_json::json!({ "kind": kind, "ledger_account": ledger.code }),
+        )?;
+        Ok(payer_view(&payer, ledger.code))
+    })
+}
+
+pub fn list_payers(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    page: Page,
+) -> AppResult<Vec<PayerView>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let payers = Payer::list(conn, village.id, page)?;
+        let ledger = LedgerAccount::of_village(conn, village.id)?;
+        Ok(payers
+            .iter()
+            .map(|p| {
+                payer_view(
+                    p,
+                    ledger
+                        .iter()
+                        .find(|l| l.id == p.ledger_account_id)
+                        .map(|l| l.code.clone())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect())
+    })
+}
+
+fn payer_in(conn: &mut DbConnection, village: &Village, id: i64, field: &str) -> AppResult<Payer> {
+    Payer::in_village(conn, village.id, id)?.ok_or_else(|| {
+        AppError::invalid(
+            "payer_not_found",
+            format!("{field}: no payer {id} in village {}", village.code),
+            field,
+        )
+    })
+}
+
+// ---------- fee items ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewFeeItemInput {
+    /// Short code, e.g. `land-contract`.
+    pub code: String,
+    /// Name shown on bills and receipts, e.g. 土地承包费.
+    pub name: String,
+    /// The income account the fee is credited to, e.g. 501 经营收入.
+    pub income_account_code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeeItemView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub income_account_code: String,
+}
+
+fn fee_item_view(f: FeeItem) -> FeeItemView {
+    FeeItemView {
+        id: f.id,
+        code: f.code,
+        name: f.name,
+        income_account_code: f.income_account_code,
+    }
+}
+
+pub fn create_fee_item(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    input: NewFeeItemInput,
+) -> AppResult<FeeItemView> {
+    let code = input::code("code", &input.code)?;
+    let name = input::text("name", &input.name, 40)?;
+    let account_code = input.income_account_code.trim().to_string();
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        // The fee must land in an income account of the chart in force that can take postings.
+        let today = period::business_date(period::now());
+        let version = chart::version_for(today).ok_or_else(|| AppError::Internal("no chart in force".into()))?;
+        let is_income = version
+            .account(account_code.split('.').next().unwrap_or_default())
+            .is_some_and(|a| a.category == Category::ProfitAndLoss && a.normal_side == chart::Side::Credit);
+        let postable = LedgerAccount::by_code(conn, village.id, version.id, &account_code)?.is_some_and(|a| a.postable && a.active);
+        if !is_income || !postable {
+            return Err(AppError::invalid(
+                "fee_item_account_invalid",
+                format!("income_account_code: '{account_code}' is not an income account of chart {} that takes postings (e.g. 501 经营收入)", version.id),
+                "income_account_code",
+            ));
+        }
+        let item = FeeItem::insert(
+            conn,
+            &NewFeeItem { village_id: village.id, code: &code, name: &name, income_account_code: &account_code, created_at: period::now().naive_utc() },
+        )
+        .map_err(AppError::from)
+        .map_err(on_unique("fee_item_code_taken", format!("fee item '{code}' already exists in this village"), "code"))?;
+        audit(conn, Some(actor), "fee_item.create", "fee_item", item.id, Some(village.id), serde_json::json!({ "code": code, "account": account_code }))?;
+        Ok(fee_item_view(item))
+    })
+}
+
+pub fn list_fee_items(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<FeeItemView>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        Ok(FeeItem::list(conn, village.id)?
+            .into_iter()
+            .map(fee_item_view)
+            .collect())
+    })
+}
+
+fn fee_item_in(
+    conn: &mut DbConnection,
+    village: &Village,
+    id: i64,
+    field: &str,
+) -> AppResult<FeeItem> {
+    FeeItem::in_village(conn, village.id, id)?.ok_or_else(|| {
+        AppError::invalid(
+            "fee_item_not_found",
+            format!("{field}: no fee item {id} in village {}", village.code),
+            field,
+        )
+    })
+}
+
+// ---------- contracts ----------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractKind {
+    /// 承包: land or orchard contracted to a household.
+    Contract,
+    /// 租赁: land, buildings or equipment leased.
+    Lease,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewContractInput {
+    pub contract_no: String,
+    pub kind: ContractKind,
+    pub payer_id: i64,
+    pub fee_item_id: i64,
+    /// Area in mu (or m²), up to 4 decimals; with `unit_price`, the annual fee is area × unit price.
+    pub area: Option<String>,
+    /// Price per unit of area per year, in yuan.
+    #[schema(value_type = Option<String>, example = "800.00")]
+    pub unit_price: Option<Money>,
+    /// A fixed fee per year, in yuan, instead of area × unit price.
+    #[schema(value_type = Option<String>, example = "12000.00")]
+    pub fixed_amount: Option<Money>,
+    pub schedule: Schedule,
+    /// First day of the contract, YYYY-MM-DD.
+    pub start_date: String,
+    /// Last day of the contract, YYYY-MM-DD.
+    pub end_date: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContractView {
+    pub id: i64,
+    pub contract_no: String,
+    pub kind: ContractKind,
+    pub payer_id: i64,
+    pub fee_item_id: i64,
+    pub area: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub unit_price: Option<Money>,
+    #[schema(value_type = Option<String>)]
+    pub fixed_amount: Option<Money>,
+    /// The fee for a whole year, rounded half-up to the fen.
+    #[schema(value_type = String)]
+    pub annual_amount: Money,
+    pub schedule: Schedule,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+}
+
+fn annual_amount(c: &Contract) -> AppResult<Money> {
+    match (&c.area, c.unit_price_fen, c.fixed_amount_fen) {
+        (Some(area), Some(price), None) => {
+            let area = Decimal::from_str(area)
+                .map_err(|e| AppError::Internal(format!("stored area '{area}': {e}")))?;
+            let price = Money::from_fen(price).map_err(|e| AppError::Internal(e.to_string()))?;
+            Money::fee(area, price).map_err(|e| AppError::Internal(e.to_string()))
+        }
+        (None, None, Some(fixed)) => {
+            Money::from_fen(fixed).map_err(|e| AppError::Internal(e.to_string()))
+        }
+        _ => Err(AppError::Internal(format!(
+            "contract {} has neither area pricing nor a fixed amount",
+            c.id
+        ))),
+    }
+}
+
+fn contract_view(c: &Contract) -> AppResult<ContractView> {
+    Ok(ContractView {
+        id: c.id,
+        contract_no: c.contract_no.clone(),
+        kind: if c.kind == "contract" {
+            ContractKind::Contract
+        } else {
+            ContractKind::Lease
+        },
+        payer_id: c.payer_id,
+        fee_item_id: c.fee_item_id,
+        area: c.area.clone(),
+        unit_price: c.unit_price_fen.and_then(|f| Money::from_fen(f).ok()),
+        fixed_amount: c.fixed_amount_fen.and_then(|f| Money::from_fen(f).ok()),
+        annual_amount: annual_amount(c)?,
+        schedule: Schedule::parse(&c.schedule).unwrap_or(Schedule::Annual),
+        start_date: c.start_date,
+        end_date: c.end_date,
+    })
+}
+
+fn area(text: &str) -> AppResult<Decimal> {
+    let bad = || {
+        AppError::invalid(
+            "area_invalid",
+            format!("area: '{text}' is not a positive area with at most 4 decimals"),
+            "area",
+        )
+    };
+    let d = Decimal::from_str(text.trim()).map_err(|_| bad())?;
+    if d <= Decimal::ZERO || d.scale() > 4 || d > Decimal::from(10_000_000) {
+        return Err(bad());
+    }
+    Ok(d.normalize())
+}
+
+pub fn create_contract(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    input: NewContractInput,
+) -> AppResult<ContractView> {
+    let contract_no = input::text("contract_no", &input.contract_no, 40)?;
+    let start = input::date("start_date", &input.start_date)?;
+    let end = input::date("end_date", &input.end_date)?;
+    if end < start {
+        return Err(AppError::invalid(
+            "contract_dates_invalid",
+            "end_date is before start_date",
+            "end_date",
+        ));
+    }
+    let (area, unit_price, fixed) =
+        match (input.area.as_deref(), input.unit_price, input.fixed_amount) {
+            (Some(a), Some(p), None) => {
+                let p = p.ensure_positive().map_err(|e| {
+                    AppError::invalid("amount_invalid", format!("unit_price: {e}"), "unit_price")
+                })?;
+                let a = area(a)?;
+                Money::fee(a, p).map_err(|e| {
+                    AppError::invalid(
+                        "amount_invalid",
+                        format!("area × unit_price: {e}"),
+                        "unit_price",
+                    )
+                })?;
+                (Some(a.to_string()), Some(p.fen()), None)
+            }
+            (None, None, Some(f)) => {
+                let f = f.ensure_positive().map_err(|e| {
+                    AppError::invalid(
+                        "amount_invalid",
+                        format!("fixed_amount: {e}"),
+                        "fixed_amount",
+                    )
+                })?;
+                (None, None, Some(f.fen()))
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "contract_pricing_invalid",
+                    "give either area and unit_price, or fixed_amount (not both)",
+                    "fixed_amount",
+                ))
+            }
+        };
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        payer_in(conn, &village, input.payer_id, "payer_id")?;
+        fee_item_in(conn, &village, input.fee_item_id, "fee_item_id")?;
+        let c = Contract::insert(
+            conn,
+            &NewContract {
+                village_id: village.id,
+                contract_no: &contract_no,
+                kind: match input.kind {
+                    ContractKind::Contract => "contract",
+                    ContractKind::Lease => "lease",
+                },
+                payer_id: input.payer_id,
+                fee_item_id: input.fee_item_id,
+                area: area.clone(),
+                unit_price_fen: unit_price,
+                fixed_amount_fen: fixed,
+                schedule: input.schedule.as_str(),
+                start_date: start,
+                end_date: end,
+                created_by: Some(actor.user_id),
+                created_at: period::now().naive_utc(),
+            },
+        )
+        .map_err(AppError::from)
+        .map_err(on_unique(
+            "contract_no_taken",
+            format!("contract '{contract_no}' already exists in this village"),
+            "contract_no",
+        ))?;
+        audit(
+            conn,
+            Some(actor),
+            "contract.create",
+            "contract",
+            c.id,
+            Some(village.id),
+            serde_json::json!({ "contract_no": c.contract_no }),
+        )?;
+        contract_view(&c)
+    })
+}
+
+pub fn list_contracts(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    page: Page,
+) -> AppResult<Vec<ContractView>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        Contract::list(conn, village.id, page)?
+            .iter()
+            .map(contract_view)
+            .collect()
+    })
+}
+
+// ---------- bills ----------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BillStatus {
+    Open,
+    PartPaid,
+    Paid,
+    Cancelled,
+}
+
+impl BillStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillStatus::Open => "open",
+            BillStatus::PartPaid => "part_paid",
+            BillStatus::Paid => "paid",
+            BillStatus::Cancelled => "cancelled",
+        }
+    }
+    fn parse(s: &str) -> BillStatus {
+        match s {
+            "part_paid" => BillStatus::PartPaid,
+            "paid" => BillStatus::Paid,
+            "cancelled" => BillStatus::Cancelled,
+            _ => BillStatus::Open,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewBillInput {
+    pub payer_id: i64,
+    pub fee_item_id: i64,
+    #[schema(value_type = String, example = "1200.00")]
+    pub amount: String,
+    /// What the bill is for, e.g. 2026 or 2026年春季.
+    pub period_label: String,
+    /// YYYY-MM-DD.
+    pub due_date: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GenerateBillsInput {
+    /// The year to bill every contract in force for.
+    pub year: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GenerateBillsResult {
+    pub created: Vec<BillView>,
+    /// Installments that already had a bill (generation is safe to repeat).
+    pub skipped: usize,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CancelBillInput {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BillView {
+    pub id: i64,
+    /// Grouped for reading, e.g. 000012-000345-7; its last digit is a check digit.
+    pub reference: String,
+    pub payer_id: i64,
+    pub fee_item_id: i64,
+    pub contract_id: Option<i64>,
+    pub period_label: String,
+    #[schema(value_type = String)]
+    pub amount: Money,
+    #[schema(value_type = String)]
+    pub paid: Money,
+    #[schema(value_type = String)]
+    pub outstanding: Money,
+    pub status: BillStatus,
+    pub due_date: NaiveDate,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn bill_view(b: &Bill) -> BillView {
+    let amount = Money::from_fen(b.amount_fen).unwrap_or_default();
+    let paid = Money::from_fen(b.paid_fen).unwrap_or_default();
+    BillView {
+        id: b.id,
+        reference: BillReference::parse(&b.reference)
+            .map(|r| r.grouped())
+            .unwrap_or_else(|_| b.reference.clone()),
+        payer_id: b.payer_id,
+        fee_item_id: b.fee_item_id,
+        contract_id: b.contract_id,
+        period_label: b.period_label.clone(),
+        amount,
+        paid,
+        outstanding: amount.checked_sub(paid).unwrap_or_default(),
+        status: BillStatus::parse(&b.status),
+        due_date: b.due_date,
+        note: b.note.clone(),
+        created_at: b.created_at.and_utc(),
+    }
+}
+
+struct BillDraft<'a> {
+    payer_id: i64,
+    fee_item_id: i64,
+    contract_id: Option<i64>,
+    period_label: &'a str,
+    amount: Money,
+    due_date: NaiveDate,
+    note: &'a str,
+}
+
+/// Numbers and inserts one bill; the reference comes from the village's bill counter.
+fn insert_bill(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    village: &Village,
+    d: BillDraft,
+) -> AppResult<Bill> {
+    let seq = Village::next_number(conn, village.id, "bill")?;
+    let reference =
+        BillReference::new(village.id, seq).map_err(|e| AppError::Internal(e.to_string()))?;
+    let bill = Bill::insert(
+        conn,
+        &NewBill {
+            village_id: village.id,
+            seq,
+            reference: reference.as_str(),
+            payer_id: d.payer_id,
+            fee_item_id: d.fee_item_id,
+            contract_id: d.contract_id,
+            period_label: d.period_label,
+            amount_fen: d.amount.fen(),
+            paid_fen: 0,
+            status: BillStatus::Open.as_str(),
+            due_date: d.due_date,
+            note: d.note,
+            created_by: Some(actor.user_id),
+            created_at: period::now().naive_utc(),
+        },
+    )?;
+    audit(
+        conn,
+        Some(actor),
+        "bill.create",
+        "bill",
+        &bill.reference,
+        Some(village.id),
+        serde_json::json!({ "amount": d.amount.to_string(), "period": d.period_label, "contract_id": d.contract_id }),
+    )?;
+    Ok(bill)
+}
+
+pub fn create_bill(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    input: NewBillInput,
+) -> AppResult<BillView> {
+    let amount = input::positive_money("amount", &input.amount)?;
+    let label = input::text("period_label", &input.period_label, 30)?;
+    let due = input::date("due_date", &input.due_date)?;
+    let note = input::optional_text("note", input.note.as_deref(), 200)?.unwrap_or_default();
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        payer_in(conn, &village, input.payer_id, "payer_id")?;
+        fee_item_in(conn, &village, input.fee_item_id, "fee_item_id")?;
+        let bill = insert_bill(
+            conn,
+            actor,
+            &village,
+            BillDraft {
+                payer_id: input.payer_id,
+                fee_item_id: input.fee_item_id,
+                contract_id: None,
+                period_label: &label,
+                amount,
+                due_date: due,
+                note: &note,
+            },
+        )?;
+        Ok(bill_view(&bill))
+    })
+}
+
+/// Bills every installment of `year` of every contract in force that has no bill yet.
+pub fn generate_bills(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    input: GenerateBillsInput,
+) -> AppResult<GenerateBillsResult> {
+    if !(2000..=2100).contains(&input.year) {
+        return Err(AppError::invalid(
+            "year_invalid",
+            format!("year: {} is not between 2000 and 2100", input.year),
+            "year",
+        ));
+    }
+    let year = input.year;
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let from = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid year");
+        let to = NaiveDate::from_ymd_opt(year, 12, 31).expect("valid year");
+        let mut created = Vec::new();
+        let mut skipped = 0;
+        for c in Contract::in_force(conn, village.id, from, to)? {
+            let annual = annual_amount(&c)?;
+            let sched = Schedule::parse(&c.schedule).unwrap_or(Schedule::Annual);
+            for inst in schedule::installments(sched, year, annual) {
+                if inst.ends < c.start_date || inst.starts > c.end_date {
+                    continue;
+                }
+                if Bill::exists_for(conn, c.id, &inst.label)? {
+                    skipped += 1;
+                    continue;
+                }
+                let note = format!("合同 {}", c.contract_no);
+                let bill = insert_bill(
+                    conn,
+                    actor,
+                    &village,
+                    BillDraft {
+                        payer_id: c.payer_id,
+                        fee_item_id: c.fee_item_id,
+                        contract_id: Some(c.id),
+                        period_label: &inst.label,
+                        amount: inst.amount,
+                        due_date: inst.starts.max(c.start_date),
+                        note: &note,
+                    },
+                )?;
+                created.push(bill_view(&bill));
+            }
+        }
+        Ok(GenerateBillsResult { created, skipped })
+    })
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BillQuery {
+    pub status: Option<BillStatus>,
+    pub payer_id: Option<i64>,
+    pub contract_id: Option<i64>,
+    pub after_id: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+pub fn list_bills(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    q: BillQuery,
+) -> AppResult<Vec<BillView>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let filter = BillFilter {
+            status: q.status.map(|s| s.as_str().to_string()),
+            payer_id: q.payer_id,
+            contract_id: q.contract_id,
+        };
+        Ok(
+            Bill::list(conn, village.id, &filter, Page::new(q.after_id, q.limit))?
+                .iter()
+                .map(bill_view)
+                .collect(),
+        )
+    })
+}
+
+/// A bill by its reference; a mistyped reference is caught by the check digit before any lookup.
+pub fn get_bill(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    reference: &str,
+) -> AppResult<BillView> {
+    let r = BillReference::parse(reference)
+        .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "reference"))?;
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        match Bill::by_reference(conn, r.as_str())? {
+            Some(b) if b.village_id == village.id => Ok(bill_view(&b)),
+            _ => Err(AppError::not_found(
+                "bill_not_found",
+                format!("no bill {r} in village {}", village.code),
+            )),
+        }
+    })
+}
+
+/// Cancels an open bill that nothing has been paid on; the bill stays, marked cancelled.
+pub fn cancel_bill(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    reference: &str,
+    input: CancelBillInput,
+) -> AppResult<BillView> {
+    let r = BillReference::parse(reference)
+        .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "reference"))?;
+    let reason = input::text("reason", &input.reason, 200)?;
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let bill = match Bill::by_reference(conn, r.as_str())? {
+            Some(b) if b.village_id == village.id => b,
+            _ => {
+                return Err(AppError::not_found(
+                    "bill_not_found",
+                    format!("no bill {r} in village {}", village.code),
+                ))
+            }
+        };
+        if !Bill::cancel(conn, bill.id, &format!("作废：{reason}"))? {
+            return Err(AppError::conflict(
+                "bill_not_open",
+                format!("bill {r} is {} and cannot be cancelled", bill.status),
+                None,
+            ));
+        }
+        audit(
+            conn,
+            Some(actor),
+            "bill.cancel",
+            "bill",
+            &bill.reference,
+            Some(village.id),
+            serde_json::json!({ "reason": reason }),
+        )?;
+        let updated = Bill::by_reference(conn, r.as_str())?
+            .ok_or(AppError::Internal("bill vanished".into()))?;
+        Ok(bill_view(&updated))
+    })
+}

@@ -1,0 +1,554 @@
+//! The books of a village: manual entries and their reversals, month close, the accounts with
+//! their balances, the trial balance, and the signed chain head.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{audit, input, village_for};
+use crate::domain::access::{Action, Actor};
+use crate::domain::{period, Money, Period};
+use crate::error::{AppError, AppResult};
+use crate::ledger::chain;
+use crate::ledger::chart;
+use crate::ledger::entry::{self, Line, ProposedEntry};
+use crate::ledger::trial_balance::{self, AccountSums, TrialBalance};
+use crate::store::journal::{self, Entry, LedgerAccount, PostingRequest};
+use crate::store::registry::Village;
+use crate::store::{Db, DbConnection, Page};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LineInput {
+    pub account_code: String,
+    #[schema(value_type = Option<String>, example = "1200.00")]
+    pub debit: Option<Money>,
+    #[schema(value_type = Option<String>)]
+    pub credit: Option<Money>,
+    pub memo: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewEntryInput {
+    /// The business date of the entry, YYYY-MM-DD.
+    pub entry_date: String,
+    pub memo: String,
+    pub lines: Vec<LineInput>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReverseInput {
+    /// Why the entry is reversed.
+    pub reason: String,
+    /// Date of the reversal; today (Asia/Shanghai) when absent.
+    pub entry_date: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineView {
+    pub line_no: i32,
+    pub account_code: String,
+    pub account_name: String,
+    #[schema(value_type = String)]
+    pub debit: Money,
+    #[schema(value_type = String)]
+    pub credit: Money,
+    pub memo: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryView {
+    /// The entry's number in its village's journal (gapless).
+    pub seq: i64,
+    pub entry_date: NaiveDate,
+    pub period: String,
+    pub memo: String,
+    pub source: String,
+    /// The entry this one reverses.
+    pub reverses_seq: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    /// This entry's link in the village's SHA-256 chain.
+    pub hash: String,
+    pub lines: Vec<LineView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountBalanceView {
+    pub code: String,
+    pub name: String,
+    pub chart_version: String,
+    pub category: String,
+    pub normal_side: String,
+    pub parent_code: Option<String>,
+    pub postable: bool,
+    pub active: bool,
+    #[schema(value_type = String)]
+    pub debit_total: Money,
+    #[schema(value_type = String)]
+    pub credit_total: Money,
+    /// Debit-positive balance (a credit balance is negative).
+    #[schema(value_type = String)]
+    pub balance: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClosedPeriodView {
+    pub period: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChainHeadView {
+    pub village_code: String,
+    /// Number of entries in the chain.
+    pub seq: i64,
+    pub hash: String,
+    pub signed_on: NaiveDate,
+    /// HMAC-SHA256 under the server key over `qz-head-v1|village|seq|hash|date`.
+    pub signature: String,
+}
+
+fn money(fen: i64) -> Money {
+    Money::from_fen(fen).unwrap_or_default()
+}
+
+fn entry_views(conn: &mut DbConnection, entries: Vec<Entry>) -> AppResult<Vec<EntryView>> {
+    let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+    let mut postings = Entry::postings_of(conn, &ids)?.into_iter().peekable();
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let mut lines = Vec::new();
+        while let Some((p, _, _)) = postings.peek() {
+            if p.entry_id != e.id {
+                break;
+            }
+            let (p, code, name) = postings.next().expect("peeked");
+            lines.push(LineView {
+                line_no: p.line_no,
+                account_code: code,
+                account_name: name,
+                debit: money(p.debit_fen),
+                credit: money(p.credit_fen),
+                memo: p.memo,
+            });
+        }
+        let reverses_seq = match e.reverses_entry_id {
+            Some(id) => Some(Entry::by_id(conn, id)?.seq),
+            None => None,
+        };
+        out.push(EntryView {
+            seq: e.seq,
+            entry_date: e.entry_date,
+            period: e.period,
+            memo: e.memo,
+            source: e.source,
+            reverses_seq,
+            created_by: e.created_by,
+            created_at: e.created_at.and_utc(),
+            hash: e.hash,
+            lines,
+        });
+    }
+    Ok(out)
+}
+
+/// Resolves account codes to the village's accounts of the chart in force on `date`.
+fn resolve_lines(
+    conn: &mut DbConnection,
+    village: &Village,
+    date: NaiveDate,
+    lines: &[LineInput],
+) -> AppResult<Vec<Line>> {
+    let version =
+        chart::version_for(date).ok_or(AppError::from(entry::EntryError::NoChart(date)))?;
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        let field = format!("lines[{i}].account_code");
+        let code = l.account_code.trim();
+        let account =
+            LedgerAccount::by_code(conn, village.id, version.id, code)?.ok_or_else(|| {
+                AppError::Invalid {
+                    code: "entry_account_unknown",
+                    message: format!(
+                        "line {}: village {} has no account '{code}' in chart {}",
+                        i + 1,
+                        village.code,
+                        version.id
+                    ),
+                    field: Some(field.clone()),
+                }
+            })?;
+        let memo = input::optional_text(&format!("lines[{i}].memo"), l.memo.as_deref(), 200)?
+            .unwrap_or_default();
+        out.push(Line {
+            account: account.view(),
+            debit: l.debit.unwrap_or(Money::ZERO),
+            credit: l.credit.unwrap_or(Money::ZERO),
+            memo,
+        });
+    }
+    Ok(out)
+}
+
+/// Checks and appends one entry; the single path every posting takes (manual entries,
+/// reversals, and later payments and cash).
+pub(crate) fn post(
+    conn: &mut DbConnection,
+    village: &Village,
+    proposed: &ProposedEntry,
+    source: &str,
+    reverses: Option<(i64, i64)>,
+    created_by: Option<i64>,
+) -> AppResult<Entry> {
+    let period = Period::of(proposed.entry_date);
+    let closed = journal::is_closed(conn, village.id, period)?;
+    entry::check(proposed, |p| p == period && closed)?;
+    let request = PostingRequest {
+        village_id: village.id,
+        village_code: &village.code,
+        entry_date: proposed.entry_date,
+        memo: proposed.memo.trim(),
+        source,
+        reverses,
+        created_by,
+        lines: &proposed.lines,
+    };
+    Ok(journal::append(conn, &request, period::now())?)
+}
+
+pub fn post_entry(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    input: NewEntryInput,
+) -> AppResult<EntryView> {
+    let date = input::date("entry_date", &input.entry_date)?;
+    let memo = input.memo.trim().to_string();
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::PostEntries)?;
+        let lines = resolve_lines(conn, &village, date, &input.lines)?;
+        let proposed = ProposedEntry {
+            village_id: village.id,
+            entry_date: date,
+            memo: memo.clone(),
+            lines,
+        };
+        let e = post(
+            conn,
+            &village,
+            &proposed,
+            "manual",
+            None,
+            Some(actor.user_id),
+        )?;
+        audit(
+            conn,
+            Some(actor),
+            "entry.post",
+            "entry",
+            e.seq,
+            Some(village.id),
+            serde_json::json!({ "seq": e.seq, "hash": e.hash }),
+        )?;
+        Ok(entry_views(conn, vec![e])?.remove(0))
+    })
+}
+
+pub fn reverse_entry(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    seq: i64,
+    input: ReverseInput,
+) -> AppResult<EntryView> {
+    let reason = input::text("reason", &input.reason, 150)?;
+    let date = match input.entry_date.as_deref() {
+        Some(d) => input::date("entry_date", d)?,
+        None => period::business_date(period::now()),
+    };
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::PostEntries)?;
+        let original = Entry::by_seq(conn, village.id, seq)?.ok_or_else(|| {
+            AppError::not_found(
+                "entry_not_found",
+                format!("no entry {seq} in village {}", village.code),
+            )
+        })?;
+        if original.reverses_entry_id.is_some() {
+            return Err(AppError::conflict(
+                "entry_is_reversal",
+                format!("entry {seq} is itself a reversal; post a new entry instead"),
+                None,
+            ));
+        }
+        if let Some(r) = Entry::reversal_of(conn, original.id)? {
+            return Err(AppError::conflict(
+                "entry_already_reversed",
+                format!("entry {seq} was already reversed by entry {}", r.seq),
+                None,
+            ));
+        }
+        let postings = Entry::postings_of(conn, &[original.id])?;
+        let accounts = LedgerAccount::of_village(conn, village.id)?;
+        let mut lines = Vec::with_capacity(postings.len());
+        for (p, _, _) in postings {
+            let account = accounts
+                .iter()
+                .find(|a| a.id == p.account_id)
+                .ok_or_else(|| {
+                    AppError::Internal(format!("account {} of entry {seq} missing", p.account_id))
+                })?;
+            lines.push(Line {
+                account: account.view(),
+                debit: money(p.debit_fen),
+                credit: money(p.credit_fen),
+                memo: p.memo,
+            });
+        }
+        let memo = format!(
+            "冲销第{seq}号凭证（原日期 {}）：{reason}",
+            original.entry_date
+        );
+        let proposed = ProposedEntry {
+            village_id: village.id,
+            entry_date: date,
+            memo,
+            lines: entry::reversal_lines(&lines),
+        };
+        let e = post(
+            conn,
+            &village,
+            &proposed,
+            "reversal",
+            Some((original.id, original.seq)),
+            Some(actor.user_id),
+        )
+        .map_err(super::on_unique(
+            "entry_already_reversed",
+            format!("entry {seq} was already reversed"),
+            "seq",
+        ))?;
+        audit(
+            conn,
+            Some(actor),
+            "entry.reverse",
+            "entry",
+            e.seq,
+            Some(village.id),
+            serde_json::json!({ "reverses": seq, "reason": reason }),
+        )?;
+        Ok(entry_views(conn, vec![e])?.remove(0))
+    })
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntryQuery {
+    /// Only entries of this month, YYYY-MM.
+    pub period: Option<String>,
+    /// Entries after this sequence number (paging).
+    pub after_seq: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+pub fn list_entries(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    q: EntryQuery,
+) -> AppResult<Vec<EntryView>> {
+    let period = match q.period.as_deref() {
+        Some(p) => Some(
+            Period::parse(p)
+                .map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let entries = Entry::list(
+            conn,
+            village.id,
+            period.as_deref(),
+            Page::new(q.after_seq, q.limit),
+        )?;
+        entry_views(conn, entries)
+    })
+}
+
+pub fn get_entry(db: &Db, actor: &Actor, village_code: &str, seq: i64) -> AppResult<EntryView> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let e = Entry::by_seq(conn, village.id, seq)?.ok_or_else(|| {
+            AppError::not_found(
+                "entry_not_found",
+                format!("no entry {seq} in village {}", village.code),
+            )
+        })?;
+        Ok(entry_views(conn, vec![e])?.remove(0))
+    })
+}
+
+pub fn list_accounts(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+) -> AppResult<Vec<AccountBalanceView>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        Ok(LedgerAccount::with_balances(conn, village.id)?
+            .into_iter()
+            .map(|(a, d, c)| AccountBalanceView {
+                code: a.code,
+                name: a.name,
+                chart_version: a.chart_version,
+                category: a.category,
+                normal_side: a.normal_side,
+                parent_code: a.parent_code,
+                postable: a.postable,
+                active: a.active,
+                debit_total: money(d),
+                credit_total: money(c),
+                balance: money(d - c),
+            })
+            .collect())
+    })
+}
+
+/// Closes a month that has ended: no entry may be dated in it afterwards.
+pub fn close_period(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    period_text: &str,
+) -> AppResult<ClosedPeriodView> {
+    let p = Period::parse(period_text)
+        .map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?;
+    let today = period::business_date(period::now());
+    if p.next().first_day() > today {
+        return Err(AppError::invalid(
+            "period_not_ended",
+            format!("{p} has not ended yet; a month can be closed from its last day onwards"),
+            "period",
+        ));
+    }
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ClosePeriods)?;
+        if journal::is_closed(conn, village.id, p)? {
+            return Err(AppError::conflict(
+                "period_already_closed",
+                format!("{p} is already closed"),
+                Some("period"),
+            ));
+        }
+        journal::close_period(conn, village.id, p, Some(actor.user_id), period::now())
+            .map_err(AppError::from)
+            .map_err(super::on_unique(
+                "period_already_closed",
+                format!("{p} is already closed"),
+                "period",
+            ))?;
+        audit(
+            conn,
+            Some(actor),
+            "period.close",
+            "period",
+            p,
+            Some(village.id),
+            serde_json::json!({}),
+        )?;
+        Ok(ClosedPeriodView {
+            period: p.to_string(),
+        })
+    })
+}
+
+pub fn list_closed_periods(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+) -> AppResult<Vec<ClosedPeriodView>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        Ok(journal::closed_periods(conn, village.id)?
+            .into_iter()
+            .map(|period| ClosedPeriodView { period })
+            .collect())
+    })
+}
+
+/// The trial balance of a village for one month, derived from the postings.
+pub fn trial_balance(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    period_text: &str,
+) -> AppResult<TrialBalance> {
+    let p = Period::parse(period_text)
+        .map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?;
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let before = journal::sums_by_account(conn, village.id, None, Some(p.first_day()))?;
+        let during = journal::sums_by_account(
+            conn,
+            village.id,
+            Some(p.first_day()),
+            Some(p.next().first_day()),
+        )?;
+        let accounts = LedgerAccount::of_village(conn, village.id)?;
+        let version = chart::version_for(p.first_day()).map(|v| v.id);
+        let leaves: Vec<AccountSums> = accounts
+            .iter()
+            .filter(|a| a.postable)
+            .filter_map(|a| {
+                let b = before
+                    .iter()
+                    .find(|(id, _)| *id == a.id)
+                    .map(|(_, s)| *s)
+                    .unwrap_or_default();
+                let d = during
+                    .iter()
+                    .find(|(id, _)| *id == a.id)
+                    .map(|(_, s)| *s)
+                    .unwrap_or_default();
+                let in_chart = Some(a.chart_version.as_str()) == version;
+                (in_chart || b != Default::default() || d != Default::default()).then(|| {
+                    AccountSums {
+                        code: a.code.clone(),
+                        name: a.name.clone(),
+                        before: b,
+                        during: d,
+                    }
+                })
+            })
+            .collect();
+        let parents: Vec<(String, String)> = accounts
+            .iter()
+            .filter(|a| !a.postable)
+            .map(|a| (a.code.clone(), a.name.clone()))
+            .collect();
+        Ok(trial_balance::build(leaves, &parents))
+    })
+}
+
+/// The village's chain head, signed with the server key, to publish.
+pub fn chain_head(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    key: &[u8],
+) -> AppResult<ChainHeadView> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let (seq, hash) = journal::head(conn, village.id)?;
+        let signed_on = period::business_date(period::now());
+        let signature = chain::sign_head(key, &village.code, seq, &hash, signed_on);
+        Ok(ChainHeadView {
+            village_code: village.code,
+            seq,
+            hash,
+            signed_on,
+            signature,
+        })
+    })
+}

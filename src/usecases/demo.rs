@@ -1,0 +1,366 @@
+//! The demo county (`qingzhang demo`, `serve --demo`): two townships of Changle County, a few
+//! villages with corporate accounts, payers, fee items, contracts, this year's bills, an opening
+//! entry, and one user per role. Loading twice changes nothing.
+
+use chrono::Datelike;
+
+use super::access::{insert_user, NewUserInput, ScopeRef};
+use super::billing::{
+    self, ContractKind, GenerateBillsInput, NewContractInput, NewFeeItemInput, NewPayerInput,
+    PayerKind,
+};
+use super::bookkeeping::{self, LineInput, NewEntryInput};
+use super::registry::{self, NewCorporateAccountInput, NewTownshipInput, NewVillageInput};
+use crate::domain::access::{Actor, Role, Scope};
+use crate::domain::schedule::Schedule;
+use crate::domain::{period, Money};
+use crate::error::AppResult;
+use crate::store::access::User;
+use crate::store::registry::Village;
+use crate::store::Db;
+use bank_adapters::Secret;
+
+pub const COUNTY_CODE: &str = "370725000000";
+/// Every demo user's password. Demo data only: never load the demo into a real database.
+pub const DEMO_PASSWORD: &str = "qingzhang-demo";
+
+pub struct DemoUser {
+    pub username: &'static str,
+    pub role: &'static str,
+    pub scope: &'static str,
+}
+
+pub const DEMO_USERS: &[DemoUser] = &[
+    DemoUser {
+        username: "admin",
+        role: "县管理员 admin",
+        scope: "昌乐县",
+    },
+    DemoUser {
+        username: "accountant",
+        role: "乡镇会计 accountant",
+        scope: "乔官镇",
+    },
+    DemoUser {
+        username: "accountant2",
+        role: "乡镇会计 accountant",
+        scope: "红河镇",
+    },
+    DemoUser {
+        username: "clerk",
+        role: "村报账员 clerk",
+        scope: "北岩村",
+    },
+    DemoUser {
+        username: "inspector",
+        role: "纪检 inspector",
+        scope: "昌乐县",
+    },
+];
+
+const TOWNSHIPS: &[(&str, &str)] = &[("370725102000", "乔官镇"), ("370725104000", "红河镇")];
+
+struct DemoVillage {
+    code: &'static str,
+    name: &'static str,
+    account_no: &'static str,
+    payers: &'static [(&'static str, PayerKind, &'static str)],
+}
+
+const VILLAGES: &[DemoVillage] = &[
+    DemoVillage {
+        code: "370725102201",
+        name: "北岩村",
+        account_no: "9150010100001234567",
+        payers: &[
+            ("张建国", PayerKind::Member, "13805361234"),
+            ("李秀英", PayerKind::Member, "13905362345"),
+            ("王德福", PayerKind::Member, "15053663456"),
+            ("昌乐县绿源果蔬专业合作社", PayerKind::Outsider, ""),
+        ],
+    },
+    DemoVillage {
+        code: "370725102202",
+        name: "南岩村",
+        account_no: "9150010100002345678",
+        payers: &[
+            ("赵永刚", PayerKind::Member, "13605364567"),
+            ("孙桂兰", PayerKind::Member, ""),
+            ("潍坊鑫达机械有限公司", PayerKind::Outsider, ""),
+        ],
+    },
+    DemoVillage {
+        code: "370725104201",
+        name: "西河村",
+        account_no: "9150010200003456789",
+        payers: &[
+            ("刘长顺", PayerKind::Member, "13705365678"),
+            ("陈玉梅", PayerKind::Member, "18253666789"),
+            ("周海涛", PayerKind::Outsider, ""),
+        ],
+    },
+];
+
+/// Loads the demo county unless it is there already. Returns whether anything was loaded.
+pub fn load(db: &Db) -> AppResult<bool> {
+    if db.read(|conn| User::by_username(conn, "admin"))?.is_some() {
+        return Ok(false);
+    }
+    let county = db.write(|conn| registry::ensure_county(conn, COUNTY_CODE, "昌乐县"))?;
+    let password = || Secret::new(DEMO_PASSWORD.to_string());
+    let admin_view = db.write(|conn| {
+        insert_user(
+            conn,
+            None,
+            &NewUserInput {
+                username: "admin".into(),
+                display_name: "县农业农村局 管理员".into(),
+                password: password(),
+                role: Role::Admin,
+                scope: ScopeRef {
+                    kind: "county".into(),
+                    code: COUNTY_CODE.into(),
+                },
+            },
+        )
+    })?;
+    let admin = Actor {
+        user_id: admin_view.id,
+        username: "admin".into(),
+        role: Role::Admin,
+        scope: Scope::County(county.id),
+    };
+    for (code, name) in TOWNSHIPS {
+        registry::create_township(
+            db,
+            &admin,
+            NewTownshipInput {
+                code: (*code).into(),
+                name: (*name).into(),
+                county_code: COUNTY_CODE.into(),
+            },
+        )?;
+    }
+    for v in VILLAGES {
+        let township_code = format!("{}000", &v.code[..9]);
+        registry::create_village(
+            db,
+            &admin,
+            NewVillageInput {
+                code: v.code.into(),
+                name: v.name.into(),
+                township_code,
+                cash_limit: None,
+            },
+        )?;
+        registry::add_corporate_account(
+            db,
+            &admin,
+            v.code,
+            NewCorporateAccountInput {
+                bank_name: "山东昌乐农村商业银行".into(),
+                account_name: format!("昌乐县{}股份经济合作社", v.name),
+                account_no: v.account_no.into(),
+            },
+        )?;
+    }
+    let users = [
+        (
+            "accountant",
+            "乔官镇经管站 王会计",
+            Role::Accountant,
+            "township",
+            "370725102000",
+        ),
+        (
+            "accountant2",
+            "红河镇经管站 刘会计",
+            Role::Accountant,
+            "township",
+            "370725104000",
+        ),
+        (
+            "clerk",
+            "北岩村报账员 张文书",
+            Role::Clerk,
+            "village",
+            "370725102201",
+        ),
+        (
+            "inspector",
+            "县纪委监委 李检查",
+            Role::Inspector,
+            "county",
+            COUNTY_CODE,
+        ),
+    ];
+    let mut accountants = Vec::new();
+    for (username, display, role, kind, code) in users {
+        let u = db.write(|conn| {
+            insert_user(
+                conn,
+                Some(&admin),
+                &NewUserInput {
+                    username: username.into(),
+                    display_name: display.into(),
+                    password: password(),
+                    role,
+                    scope: ScopeRef {
+                        kind: kind.into(),
+                        code: code.into(),
+                    },
+                },
+            )
+        })?;
+        let scope_id = db.read(|conn| -> AppResult<i64> {
+            Ok(match kind {
+                "township" => crate::store::registry::Township::by_code(conn, code)?
+                    .map(|t| t.id)
+                    .unwrap_or_default(),
+                _ => Village::by_code(conn, code)?
+                    .map(|v| v.id)
+                    .unwrap_or_default(),
+            })
+        })?;
+        let actor = Actor {
+            user_id: u.id,
+            username: username.into(),
+            role,
+            scope: if kind == "township" {
+                Scope::Township(scope_id)
+            } else {
+                Scope::Village(scope_id)
+            },
+        };
+        if role == Role::Accountant {
+            accountants.push((code, actor));
+        }
+    }
+    // Each township's accountant keeps its villages' registers and books (村账乡管).
+    let accountant_of = |village_code: &str| {
+        accountants
+            .iter()
+            .find(|(t, _)| village_code.starts_with(&t[..9]))
+            .map(|(_, a)| a.clone())
+            .expect("demo accountant per township")
+    };
+    let today = period::business_date(period::now());
+    let year = today.year();
+    for (i, v) in VILLAGES.iter().enumerate() {
+        let biller = accountant_of(v.code);
+        let land = billing::create_fee_item(
+            db,
+            &biller,
+            v.code,
+            NewFeeItemInput {
+                code: "land-contract".into(),
+                name: "土地承包费".into(),
+                income_account_code: "501".into(),
+            },
+        )?;
+        let rent = billing::create_fee_item(
+            db,
+            &biller,
+            v.code,
+            NewFeeItemInput {
+                code: "building-rent".into(),
+                name: "房屋租赁费".into(),
+                income_account_code: "501".into(),
+            },
+        )?;
+        billing::create_fee_item(
+            db,
+            &biller,
+            v.code,
+            NewFeeItemInput {
+                code: "other".into(),
+                name: "其他收入".into(),
+                income_account_code: "504".into(),
+            },
+        )?;
+        for (j, (name, kind, phone)) in v.payers.iter().enumerate() {
+            let payer = billing::create_payer(
+                db,
+                &biller,
+                v.code,
+                NewPayerInput {
+                    kind: *kind,
+                    name: (*name).into(),
+                    phone: Some((*phone).into()),
+                    household_no: None,
+                },
+            )?;
+            let (fee_item_id, contract_kind, area, price, fixed, schedule) = match kind {
+                PayerKind::Member => (
+                    land.id,
+                    ContractKind::Contract,
+                    Some(format!("{}.{}", 3 + j, 5 * j)),
+                    Some(Money::parse("800").expect("demo")),
+                    None,
+                    Schedule::Annual,
+                ),
+                PayerKind::Outsider => (
+                    rent.id,
+                    ContractKind::Lease,
+                    None,
+                    None,
+                    Some(Money::parse("36000").expect("demo")),
+                    Schedule::Quarterly,
+                ),
+            };
+            billing::create_contract(
+                db,
+                &biller,
+                v.code,
+                NewContractInput {
+                    contract_no: format!(
+                        "{}-{}-{:03}",
+                        if matches!(kind, PayerKind::Member) {
+                            "CB"
+                        } else {
+                            "ZL"
+                        },
+                        year - 1,
+                        i * 10 + j + 1
+                    ),
+                    kind: contract_kind,
+                    payer_id: payer.id,
+                    fee_item_id,
+                    area,
+                    unit_price: price,
+                    fixed_amount: fixed,
+                    schedule,
+                    start_date: format!("{}-01-01", year - 1),
+                    end_date: format!("{}-12-31", year + 3),
+                },
+            )?;
+        }
+        billing::generate_bills(db, &biller, v.code, GenerateBillsInput { year })?;
+    }
+    // An opening balance for the first village, so its books are not empty.
+    let opening_date = format!("{year}-01-01");
+    bookkeeping::post_entry(
+        db,
+        &accountant_of(VILLAGES[0].code),
+        VILLAGES[0].code,
+        NewEntryInput {
+            entry_date: opening_date,
+            memo: "期初余额：银行存款".into(),
+            lines: vec![
+                LineInput {
+                    account_code: "102.0001".into(),
+                    debit: Some(Money::parse("158320.45").expect("demo")),
+                    credit: None,
+                    memo: None,
+                },
+                LineInput {
+                    account_code: "301".into(),
+                    debit: None,
+                    credit: Some(Money::parse("158320.45").expect("demo")),
+                    memo: None,
+                },
+            ],
+        },
+    )?;
+    Ok(true)
+}

@@ -1,0 +1,89 @@
+//! Use cases: one function per user action, each in one transaction.
+//!
+//! A use case takes the database, the acting user and a parsed request; it checks the role and
+//! scope, applies the domain and ledger rules, writes through the store, records the change in
+//! the audit log, and returns a view for the caller to render. It knows nothing of HTTP.
+//! Functions here are blocking: the web layer runs them on the blocking pool (`Db::run`).
+
+pub mod access;
+pub mod billing;
+pub mod bookkeeping;
+pub mod demo;
+pub mod input;
+pub mod registry;
+pub mod verify;
+
+use crate::domain::access::{Action, Actor, Place};
+use crate::domain::period;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, AuditEvent};
+use crate::store::registry::Village;
+use crate::store::DbConnection;
+
+/// The village with this code, if the actor may do `action` there. Missing and out of scope
+/// answer the same "not found", so a clerk learns nothing about other villages.
+pub(crate) fn village_for(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    code: &str,
+    action: Action,
+) -> AppResult<Village> {
+    let not_found = || {
+        AppError::not_found(
+            "village_not_found",
+            format!("no village with code '{}'", code.trim()),
+        )
+    };
+    let place = Village::place_by_code(conn, code.trim())?.ok_or_else(not_found)?;
+    let village = place.village;
+    let where_ = Place {
+        county_id: place.county_id,
+        township_id: Some(village.township_id),
+        village_id: Some(village.id),
+    };
+    actor.may(action, where_).map_err(|d| match d {
+        crate::domain::access::Denied::OutOfScope => not_found(),
+        other => other.into(),
+    })?;
+    Ok(village)
+}
+
+/// Records a state change in the audit log, in the caller's transaction.
+pub(crate) fn audit(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    action: &str,
+    object_type: &str,
+    object_id: impl ToString,
+    village_id: Option<i64>,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        &AuditEvent {
+            actor_id: actor.map(|a| a.user_id),
+            action,
+            object_type,
+            object_id: object_id.to_string(),
+            village_id,
+            details,
+        },
+        period::now(),
+    )?;
+    Ok(())
+}
+
+/// Maps a unique violation to a specific conflict; other errors pass through.
+pub(crate) fn on_unique(
+    code: &'static str,
+    message: String,
+    field: &'static str,
+) -> impl FnOnce(AppError) -> AppError {
+    move |e| match e {
+        AppError::Conflict {
+            code: "already_exists",
+            ..
+        } => AppError::conflict(code, message, Some(field)),
+        other => other,
+    }
+}

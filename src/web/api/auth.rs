@@ -1,0 +1,102 @@
+//! Login, logout, who am I, users and the audit log.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::AppError;
+use crate::store::Page;
+use crate::usecases::access::{self, AuditView, LoginInput, LoginResult, NewUserInput, UserView};
+use crate::web::auth::Authenticated;
+use crate::web::error::ErrorBody;
+use crate::web::{AppState, PageQuery};
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "access", request_body = LoginInput,
+    responses((status = 200, body = LoginResult), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginInput>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.into_inner();
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let key = format!("{}|{peer}", input.username.trim().to_lowercase());
+    state.login_limiter.check(&key)?;
+    let ttl = chrono::Duration::hours(state.config.token_ttl_hours);
+    match state.db.run(move |db| access::login(db, input, ttl)).await {
+        Ok(result) => {
+            state.login_limiter.succeeded(&key);
+            Ok(HttpResponse::Ok().json(result))
+        }
+        Err(e @ AppError::Unauthenticated(_)) => {
+            state.login_limiter.failed(&key);
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "access", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    who: Authenticated,
+) -> Result<HttpResponse, AppError> {
+    state
+        .db
+        .run(move |db| access::logout(db, &who.actor, &who.token))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "access", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+pub async fn me(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, AppError> {
+    let v = state.db.run(move |db| access::me(db, &who.actor)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "access", security(("bearer" = [])), request_body = NewUserInput,
+    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    body: web::Json<NewUserInput>,
+) -> Result<HttpResponse, AppError> {
+    let v = state
+        .db
+        .run(move |db| access::create_user(db, &who.actor, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "access", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = Page::new(q.after_id, q.limit);
+    let v = state
+        .db
+        .run(move |db| access::list_users(db, &who.actor, page))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "access", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Vec<AuditView>), (status = 403, body = ErrorBody)))]
+pub async fn list_audit(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = Page::new(q.after_id, q.limit);
+    let v = state
+        .db
+        .run(move |db| access::list_audit(db, &who.actor, page))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}

@@ -1,0 +1,6 @@
+//! The JSON API under `/api/v1`, one file per area.
+
+pub mod auth;
+pub mod billing;
+pub mod books;
+pub mod registry;

@@ -1,0 +1,211 @@
+//! HTTP: the actix-web app. Handlers are thin: parse, authenticate, call one use case on the
+//! blocking pool, render JSON. Errors become HTTP only in `error`.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod openapi;
+pub mod ops;
+
+use actix_web::dev::{Server, Service};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+use utoipa::OpenApi;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::store::Db;
+use bank_adapters::Secret;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub server_key: Arc<Secret<Vec<u8>>>,
+    pub login_limiter: auth::LoginLimiter,
+}
+
+/// Keyset paging parameters shared by list endpoints.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Return rows after this id.
+    pub after_id: Option<i64>,
+    /// At most this many rows (1-500, default 50).
+    pub limit: Option<i64>,
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use api::{auth as a, billing as b, books as k, registry as r};
+    cfg.route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics_text))
+        .route(
+            "/api/openapi.json",
+            web::get().to(|| async { HttpResponse::Ok().json(openapi::ApiDoc::openapi()) }),
+        )
+        .service(
+            web::scope("/api/v1")
+                .route("/auth/login", web::post().to(a::login))
+                .route("/auth/logout", web::post().to(a::logout))
+                .route("/me", web::get().to(a::me))
+                .route("/users", web::post().to(a::create_user))
+                .route("/users", web::get().to(a::list_users))
+                .route("/audit", web::get().to(a::list_audit))
+                .route("/counties", web::get().to(r::list_counties))
+                .route("/townships", web::post().to(r::create_township))
+                .route("/townships", web::get().to(r::list_townships))
+                .route("/villages", web::post().to(r::create_village))
+                .route("/villages", web::get().to(r::list_villages))
+                .route("/villages/{village}", web::get().to(r::get_village))
+                .route(
+                    "/villages/{village}/accounts",
+                    web::post().to(r::add_account),
+                )
+                .route(
+                    "/villages/{village}/accounts",
+                    web::get().to(r::list_accounts),
+                )
+                .route(
+                    "/villages/{village}/payers",
+                    web::post().to(b::create_payer),
+                )
+                .route("/villages/{village}/payers", web::get().to(b::list_payers))
+                .route(
+                    "/villages/{village}/fee-items",
+                    web::post().to(b::create_fee_item),
+                )
+                .route(
+                    "/villages/{village}/fee-items",
+                    web::get().to(b::list_fee_items),
+                )
+                .route(
+                    "/villages/{village}/contracts",
+                    web::post().to(b::create_contract),
+                )
+                .route(
+                    "/villages/{village}/contracts",
+                    web::get().to(b::list_contracts),
+                )
+                .route("/villages/{village}/bills", web::post().to(b::create_bill))
+                .route("/villages/{village}/bills", web::get().to(b::list_bills))
+                .route(
+                    "/villages/{village}/bills/generate",
+                    web::post().to(b::generate_bills),
+                )
+                .route(
+                    "/villages/{village}/bills/{reference}",
+                    web::get().to(b::get_bill),
+                )
+                .route(
+                    "/villages/{village}/bills/{reference}/cancel",
+                    web::post().to(b::cancel_bill),
+                )
+                .route(
+                    "/villages/{village}/ledger/accounts",
+                    web::get().to(k::list_accounts),
+                )
+                .route("/villages/{village}/entries", web::post().to(k::post_entry))
+                .route(
+                    "/villages/{village}/entries",
+                    web::get().to(k::list_entries),
+                )
+                .route(
+                    "/villages/{village}/entries/{seq}",
+                    web::get().to(k::get_entry),
+                )
+                .route(
+                    "/villages/{village}/entries/{seq}/reverse",
+                    web::post().to(k::reverse_entry),
+                )
+                .route(
+                    "/villages/{village}/periods/closed",
+                    web::get().to(k::closed_periods),
+                )
+                .route(
+                    "/villages/{village}/periods/{period}/close",
+                    web::post().to(k::close_period),
+                )
+                .route(
+                    "/villages/{village}/trial-balance",
+                    web::get().to(k::trial_balance),
+                )
+                .route(
+                    "/villages/{village}/chain-head",
+                    web::get().to(k::chain_head),
+                )
+                .route(
+                    "/villages/{village}/verify",
+                    web::get().to(k::verify_village),
+                ),
+        );
+}
+
+/// Parser failures (bad JSON, path or query) answer 400 with what was wrong.
+fn extractor_configs(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(256 * 1024)
+            .error_handler(|e, _| {
+                error::bad_request(
+                    "invalid_json",
+                    format!("the request body is not valid: {e}"),
+                    "body",
+                )
+            }),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|e, _| error::bad_request("invalid_path", format!("{e}"), "path")),
+    )
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| error::bad_request("invalid_query", format!("{e}"), "query")),
+    );
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::not_found(
+        "route_not_found",
+        "no such endpoint; see /api/openapi.json",
+    ))
+}
+
+/// Starts the HTTP server on an already bound listener (port 0 in tests).
+pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    ops::prometheus();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(extractor_configs)
+            .configure(routes)
+            .default_service(web::to(not_found))
+            .wrap_fn(|req, srv| {
+                let started = Instant::now();
+                let method = req.method().to_string();
+                let span = tracing::info_span!("http", %method, path = %req.path(), status = tracing::field::Empty, user = tracing::field::Empty);
+                let fut = {
+                    let _enter = span.enter();
+                    srv.call(req)
+                };
+                async move {
+                    let res = fut.await?;
+                    let status = res.status().as_u16();
+                    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+                    let elapsed = started.elapsed().as_secs_f64();
+                    metrics::counter!("qz_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);
+                    metrics::histogram!("qz_http_request_seconds", "method" => method, "route" => route).record(elapsed);
+                    span.record("status", status);
+                    tracing::debug!(parent: &span, status, ms = elapsed * 1000.0, "request");
+                    Ok(res)
+                }
+            })
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,46 @@
+//! The OpenAPI document at `/api/openapi.json`, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::api;
+use super::ops;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "qingzhang 清账", description = "Village collective funds: registry, billing and books. Amounts are strings of yuan with two decimals (\"1234.50\"). Errors are {code, message, field}."),
+    paths(
+        api::auth::login, api::auth::logout, api::auth::me, api::auth::create_user, api::auth::list_users, api::auth::list_audit,
+        api::registry::list_counties, api::registry::create_township, api::registry::list_townships,
+        api::registry::create_village, api::registry::list_villages, api::registry::get_village,
+        api::registry::add_account, api::registry::list_accounts,
+        api::billing::create_payer, api::billing::list_payers, api::billing::create_fee_item, api::billing::list_fee_items,
+        api::billing::create_contract, api::billing::list_contracts, api::billing::create_bill, api::billing::generate_bills,
+        api::billing::list_bills, api::billing::get_bill, api::billing::cancel_bill,
+        api::books::list_accounts, api::books::post_entry, api::books::list_entries, api::books::get_entry,
+        api::books::reverse_entry, api::books::close_period, api::books::closed_periods, api::books::trial_balance,
+        api::books::chain_head, api::books::verify_village,
+        ops::healthz, ops::readyz, ops::metrics_text,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "access", description = "Login, users, audit log"),
+        (name = "registry", description = "Townships, villages, corporate accounts"),
+        (name = "billing", description = "Payers, fee items, contracts, bills"),
+        (name = "ledger", description = "Accounts, journal entries, month close, trial balance, hash chain"),
+        (name = "ops", description = "Health and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
