@@ -1,0 +1,811 @@
+//! The service over HTTP, on SQLite and PostgreSQL: registry, billing, the books, access and
+//! scopes, and bad input. Every amount is asserted exactly.
+
+mod common;
+
+use chrono::{Datelike, Duration, Utc};
+use common::*;
+use serde_json::{json, Value};
+
+fn today() -> chrono::NaiveDate {
+    qingzhang::domain::period::business_date(Utc::now())
+}
+
+fn last_month() -> String {
+    let first = today().with_day(1).unwrap();
+    (first - Duration::days(1)).format("%Y-%m").to_string()
+}
+
+fn entry(date: &str, memo: &str, lines: &[(&str, &str, &str)]) -> Value {
+    json!({
+        "entry_date": date,
+        "memo": memo,
+        "lines": lines.iter().map(|(a, d, c)| json!({"account_code": a, "debit": d, "credit": c})).collect::<Vec<_>>(),
+    })
+}
+
+both!(registry_refuses_duplicates_and_bad_codes, |app| {
+    let t = app.seed().await;
+    let r = app
+        .post(
+            &t.admin,
+            "/api/v1/villages",
+            json!({"code": VILLAGE_A, "name": "又一个", "township_code": TOWNSHIP}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "village_code_taken"),
+        "{:?}",
+        r.body
+    );
+    let r = app
+        .post(
+            &t.admin,
+            "/api/v1/villages",
+            json!({"code": "370725103201", "name": "外镇村", "township_code": TOWNSHIP}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "admin_code_not_within"),
+        "{:?}",
+        r.body
+    );
+    let r = app
+        .post(
+            &t.admin,
+            "/api/v1/villages",
+            json!({"code": "3707251022", "name": "短码", "township_code": TOWNSHIP}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "admin_code_invalid"));
+    assert_eq!(r.body["field"], "code");
+    let r = app
+        .post(&t.admin, &format!("/api/v1/villages/{VILLAGE_B}/accounts"), json!({"bank_name": "农商行", "account_name": "x", "account_no": "9150 0101 0000 1234 567"}))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "account_no_taken"),
+        "{:?}",
+        r.body
+    );
+    // Corporate accounts are shown masked, each with its own 102 sub-account.
+    let r = app
+        .get(
+            &t.clerk_a,
+            &format!("/api/v1/villages/{VILLAGE_A}/accounts"),
+        )
+        .await;
+    assert_eq!(r.body[0]["account_no"], "9150****4567");
+    assert_eq!(r.body[0]["ledger_account_code"], "102.0001");
+    // A new village's books are open: the suspense account exists and 102 takes no postings.
+    let r = app
+        .get(
+            &t.clerk_a,
+            &format!("/api/v1/villages/{VILLAGE_A}/ledger/accounts"),
+        )
+        .await;
+    let accounts = r.body.as_array().unwrap();
+    let find = |code: &str| {
+        accounts
+            .iter()
+            .find(|a| a["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(find("211.9999")["name"], "待查明款项");
+    assert_eq!(find("102")["postable"], false);
+    assert_eq!(find("501")["chart_version"], "2023");
+});
+
+both!(
+    billing_computes_fees_half_up_and_generates_each_installment_once,
+    |app| {
+        let t = app.seed().await;
+        let v = format!("/api/v1/villages/{VILLAGE_A}");
+        let payer = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/payers"),
+                json!({"kind": "member", "name": "张建国", "phone": "13805361234"}),
+            )
+            .await;
+        assert_eq!(payer.status, 201, "{:?}", payer.body);
+        assert_eq!(payer.body["phone"], "138****1234");
+        assert_eq!(payer.body["ledger_account_code"], "113.0001");
+        let tenant = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/payers"),
+                json!({"kind": "outsider", "name": "绿源合作社"}),
+            )
+            .await;
+        assert_eq!(tenant.body["ledger_account_code"], "112.0001");
+        let bad = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/payers"),
+                json!({"kind": "member", "name": "李四", "phone": "12345"}),
+            )
+            .await;
+        assert_eq!((bad.status, bad.code()), (422, "phone_invalid"));
+
+        let bad_item = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/fee-items"),
+                json!({"code": "land", "name": "土地承包费", "income_account_code": "101"}),
+            )
+            .await;
+        assert_eq!(
+            (bad_item.status, bad_item.code()),
+            (422, "fee_item_account_invalid")
+        );
+        let item = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/fee-items"),
+                json!({"code": "land", "name": "土地承包费", "income_account_code": "501"}),
+            )
+            .await;
+        assert_eq!(item.status, 201, "{:?}", item.body);
+        let dup = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/fee-items"),
+                json!({"code": "land", "name": "重复", "income_account_code": "501"}),
+            )
+            .await;
+        assert_eq!((dup.status, dup.code()), (409, "fee_item_code_taken"));
+
+        let year = today().year();
+        // 3.35 mu × 501.01 = 1678.3835 → 1678.38 a year, billed quarterly from cumulative shares
+        // (419.595 → 419.60, 839.19, 1258.785 → 1258.79, 1678.38): 419.60, 419.59, 419.60, 419.59.
+        let contract = app
+        .post(
+            &t.clerk_a,
+            &format!("{v}/contracts"),
+            json!({"contract_no": "CB-001", "kind": "contract", "payer_id": payer.body["id"], "fee_item_id": item.body["id"],
+                   "area": "3.35", "unit_price": "501.01", "schedule": "quarterly",
+                   "start_date": format!("{year}-04-01"), "end_date": format!("{}-12-31", year + 2)}),
+        )
+        .await;
+        assert_eq!(contract.status, 201, "{:?}", contract.body);
+        assert_eq!(contract.body["annual_amount"], "1678.38");
+        let both_prices = app
+        .post(
+            &t.clerk_a,
+            &format!("{v}/contracts"),
+            json!({"contract_no": "CB-002", "kind": "lease", "payer_id": tenant.body["id"], "fee_item_id": item.body["id"],
+                   "area": "1", "unit_price": "1", "fixed_amount": "10", "schedule": "annual", "start_date": "2026-01-01", "end_date": "2026-12-31"}),
+        )
+        .await;
+        assert_eq!(
+            (both_prices.status, both_prices.code()),
+            (422, "contract_pricing_invalid")
+        );
+
+        let gen = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/bills/generate"),
+                json!({"year": year}),
+            )
+            .await;
+        assert_eq!(gen.status, 200, "{:?}", gen.body);
+        let created = gen.body["created"].as_array().unwrap();
+        // The contract starts in April: Q1 is not billed.
+        let got: Vec<(&str, &str)> = created
+            .iter()
+            .map(|b| {
+                (
+                    b["period_label"].as_str().unwrap(),
+                    b["amount"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let q = |n| format!("{year}-Q{n}");
+        assert_eq!(
+            got,
+            vec![
+                (q(2).as_str(), "419.59"),
+                (q(3).as_str(), "419.60"),
+                (q(4).as_str(), "419.59")
+            ]
+        );
+        assert_eq!(created[0]["due_date"], format!("{year}-04-01"));
+        let again = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/bills/generate"),
+                json!({"year": year}),
+            )
+            .await;
+        assert_eq!(again.body["created"].as_array().unwrap().len(), 0);
+        assert_eq!(again.body["skipped"], 3);
+
+        // A bill by hand, found by its reference; a typo in the reference is caught by its check digit.
+        let bill = app
+        .post(&t.clerk_a, &format!("{v}/bills"), json!({"payer_id": tenant.body["id"], "fee_item_id": item.body["id"], "amount": "1,200.5", "period_label": "2026年", "due_date": "2026-06-30"}))
+        .await;
+        assert_eq!(bill.status, 201, "{:?}", bill.body);
+        assert_eq!(bill.body["amount"], "1200.50");
+        assert_eq!(bill.body["outstanding"], "1200.50");
+        let reference = bill.body["reference"].as_str().unwrap().to_string();
+        let found = app.get(&t.clerk_a, &format!("{v}/bills/{reference}")).await;
+        assert_eq!(found.body["id"], bill.body["id"]);
+        let mut typo: Vec<char> = reference.chars().collect();
+        typo[3] = if typo[3] == '9' {
+            '0'
+        } else {
+            char::from(typo[3] as u8 + 1)
+        };
+        let typo: String = typo.into_iter().collect();
+        let r = app.get(&t.clerk_a, &format!("{v}/bills/{typo}")).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (422, "bill_reference_invalid"),
+            "{:?}",
+            r.body
+        );
+        for amount in ["0", "-5", "1.234", "abc"] {
+            let r = app
+            .post(&t.clerk_a, &format!("{v}/bills"), json!({"payer_id": tenant.body["id"], "fee_item_id": item.body["id"], "amount": amount, "period_label": "x", "due_date": "2026-06-30"}))
+            .await;
+            assert_eq!(
+                (r.status, r.code()),
+                (422, "amount_invalid"),
+                "{amount}: {:?}",
+                r.body
+            );
+        }
+        let cancel = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/bills/{reference}/cancel"),
+                json!({"reason": "重复开单"}),
+            )
+            .await;
+        assert_eq!(cancel.body["status"], "cancelled");
+        let twice = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/bills/{reference}/cancel"),
+                json!({"reason": "again"}),
+            )
+            .await;
+        assert_eq!((twice.status, twice.code()), (409, "bill_not_open"));
+        let open = app.get(&t.clerk_a, &format!("{v}/bills?status=open")).await;
+        assert_eq!(open.body.as_array().unwrap().len(), 3);
+    }
+);
+
+both!(entries_balance_reverse_and_respect_closed_months, |app| {
+    let t = app.seed().await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let date = today().to_string();
+    let ok = app
+        .post(
+            &t.accountant,
+            &format!("{v}/entries"),
+            entry(
+                &date,
+                "收土地承包费",
+                &[("102.0001", "1678.38", "0"), ("501", "0", "1678.38")],
+            ),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{:?}", ok.body);
+    assert_eq!(ok.body["seq"], 1);
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (
+            entry(
+                &date,
+                "不平",
+                &[("102.0001", "100", "0"), ("501", "0", "99.99")],
+            ),
+            422,
+            "entry_unbalanced",
+        ),
+        (
+            entry(&date, "单行", &[("102.0001", "100", "0")]),
+            422,
+            "entry_too_few_lines",
+        ),
+        (
+            entry(&date, "零", &[("102.0001", "0", "0"), ("501", "0", "0")]),
+            422,
+            "entry_line_amount_invalid",
+        ),
+        (
+            entry(
+                &date,
+                "负数",
+                &[("102.0001", "-5", "0"), ("501", "0", "-5")],
+            ),
+            422,
+            "entry_line_amount_invalid",
+        ),
+        (
+            entry(&date, "上级科目", &[("102", "5", "0"), ("501", "0", "5")]),
+            422,
+            "entry_account_not_postable",
+        ),
+        (
+            entry(&date, "无此科目", &[("109", "5", "0"), ("501", "0", "5")]),
+            422,
+            "entry_account_unknown",
+        ),
+        (
+            entry(
+                "2023-06-01",
+                "旧制度",
+                &[("102.0001", "5", "0"), ("501", "0", "5")],
+            ),
+            422,
+            "entry_account_unknown",
+        ),
+        (
+            entry(&date, "", &[("102.0001", "5", "0"), ("501", "0", "5")]),
+            422,
+            "entry_memo_invalid",
+        ),
+        (
+            entry(
+                "2026-02-30",
+                "坏日期",
+                &[("102.0001", "5", "0"), ("501", "0", "5")],
+            ),
+            422,
+            "date_invalid",
+        ),
+        (
+            entry(
+                &date,
+                "三位小数",
+                &[("102.0001", "5.001", "0"), ("501", "0", "5.001")],
+            ),
+            400,
+            "invalid_json",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let r = app
+            .post(&t.accountant, &format!("{v}/entries"), body.clone())
+            .await;
+        assert_eq!((r.status, r.code()), (status, code), "{body}: {:?}", r.body);
+    }
+    // Nothing refused was written: still one entry, the cached bank balance is exact.
+    let entries = app.get(&t.accountant, &format!("{v}/entries")).await;
+    assert_eq!(entries.body.as_array().unwrap().len(), 1);
+    let accounts = app
+        .get(&t.accountant, &format!("{v}/ledger/accounts"))
+        .await;
+    let bank = accounts
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "102.0001")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (bank["debit_total"].as_str(), bank["balance"].as_str()),
+        (Some("1678.38"), Some("1678.38"))
+    );
+
+    // A reversal swaps every side, points at what it reverses, and can happen once.
+    let rev = app
+        .post(
+            &t.accountant,
+            &format!("{v}/entries/1/reverse"),
+            json!({"reason": "金额录错"}),
+        )
+        .await;
+    assert_eq!(rev.status, 201, "{:?}", rev.body);
+    assert_eq!(rev.body["reverses_seq"], 1);
+    assert_eq!(rev.body["lines"][0]["credit"], "1678.38");
+    let again = app
+        .post(
+            &t.accountant,
+            &format!("{v}/entries/1/reverse"),
+            json!({"reason": "again"}),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "entry_already_reversed")
+    );
+    let of_reversal = app
+        .post(
+            &t.accountant,
+            &format!("{v}/entries/2/reverse"),
+            json!({"reason": "again"}),
+        )
+        .await;
+    assert_eq!(
+        (of_reversal.status, of_reversal.code()),
+        (409, "entry_is_reversal")
+    );
+    let accounts = app
+        .get(&t.accountant, &format!("{v}/ledger/accounts"))
+        .await;
+    let bank = accounts
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "102.0001")
+        .unwrap()
+        .clone();
+    assert_eq!(bank["balance"], "0.00");
+
+    // Last month closes; nothing can be dated in it afterwards; this month cannot close yet.
+    let prev = last_month();
+    let in_prev = format!("{prev}-15");
+    let r = app
+        .post(
+            &t.accountant,
+            &format!("{v}/entries"),
+            entry(
+                &in_prev,
+                "上月补记",
+                &[("101", "200", "0"), ("504", "0", "200")],
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let closed = app
+        .post(
+            &t.accountant,
+            &format!("{v}/periods/{prev}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(closed.status, 201, "{:?}", closed.body);
+    let late = app
+        .post(
+            &t.accountant,
+            &format!("{v}/entries"),
+            entry(&in_prev, "迟到", &[("101", "1", "0"), ("504", "0", "1")]),
+        )
+        .await;
+    assert_eq!(
+        (late.status, late.code()),
+        (409, "period_closed"),
+        "{:?}",
+        late.body
+    );
+    let reclose = app
+        .post(
+            &t.accountant,
+            &format!("{v}/periods/{prev}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (reclose.status, reclose.code()),
+        (409, "period_already_closed")
+    );
+    let this_month = today().format("%Y-%m").to_string();
+    let early = app
+        .post(
+            &t.accountant,
+            &format!("{v}/periods/{this_month}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!((early.status, early.code()), (422, "period_not_ended"));
+
+    // The trial balance of this month: opening 200.00 cash from last month, the posting and its
+    // reversal within the month, everything balanced.
+    let tb = app
+        .get(
+            &t.inspector,
+            &format!("{v}/trial-balance?period={this_month}"),
+        )
+        .await;
+    assert_eq!(tb.status, 200, "{:?}", tb.body);
+    assert_eq!(tb.body["balanced"], true);
+    assert_eq!(tb.body["total_debit"], "3356.76");
+    assert_eq!(tb.body["total_credit"], "3356.76");
+    let row = |code: &str| {
+        tb.body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            row("101")["opening"].as_str(),
+            row("101")["closing"].as_str()
+        ),
+        (Some("200.00"), Some("200.00"))
+    );
+    assert_eq!(row("504")["closing"], "-200.00");
+    assert_eq!(
+        (
+            row("102")["debit"].as_str(),
+            row("102")["credit"].as_str(),
+            row("102")["is_parent"].as_bool()
+        ),
+        (Some("1678.38"), Some("1678.38"), Some(true))
+    );
+
+    // The chain verifies and the head is signed.
+    let report = app.get(&t.inspector, &format!("{v}/verify")).await;
+    assert_eq!(report.body["entries"], 3);
+    assert_eq!(report.body["problems"], json!([]));
+    let head = app.get(&t.inspector, &format!("{v}/chain-head")).await;
+    assert_eq!(head.body["seq"], 3);
+    assert_eq!(head.body["signature"].as_str().unwrap().len(), 64);
+    let listed = app
+        .get(&t.inspector, &format!("{v}/entries?period={prev}"))
+        .await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert_eq!(listed.body[0]["memo"], "上月补记");
+});
+
+both!(scopes_and_roles_are_checked_on_every_handler, |app| {
+    let t = app.seed().await;
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let b = format!("/api/v1/villages/{VILLAGE_B}");
+    // A clerk of village A sees nothing of village B: 404, as if it did not exist.
+    for path in [
+        "",
+        "/accounts",
+        "/payers",
+        "/fee-items",
+        "/contracts",
+        "/bills",
+        "/entries",
+        "/ledger/accounts",
+        "/trial-balance?period=2026-01",
+        "/verify",
+        "/chain-head",
+        "/entries/1",
+    ] {
+        let r = app.get(&t.clerk_a, &format!("{b}{path}")).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (404, "village_not_found"),
+            "GET {b}{path}: {:?}",
+            r.body
+        );
+    }
+    let r = app
+        .post(
+            &t.clerk_a,
+            &format!("{b}/payers"),
+            json!({"kind": "member", "name": "越权"}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    // The list of villages shows only their own.
+    let r = app.get(&t.clerk_a, "/api/v1/villages").await;
+    let codes: Vec<&str> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec![VILLAGE_A]);
+    let r = app.get(&t.accountant, "/api/v1/villages").await;
+    assert_eq!(r.body.as_array().unwrap().len(), 2);
+    // In scope but not their job: 403.
+    let r = app
+        .post(
+            &t.clerk_a,
+            &format!("{a}/entries"),
+            entry(
+                &today().to_string(),
+                "x",
+                &[("101", "1", "0"), ("504", "0", "1")],
+            ),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let r = app
+        .post(
+            &t.inspector,
+            &format!("{a}/payers"),
+            json!({"kind": "member", "name": "检查员"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let r = app
+        .post(
+            &t.accountant,
+            "/api/v1/villages",
+            json!({"code": "370725102209", "name": "新村", "township_code": TOWNSHIP}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = app.get(&t.clerk_a, "/api/v1/audit").await;
+    assert_eq!(r.status, 403);
+    let r = app.get(&t.clerk_a, "/api/v1/users").await;
+    assert_eq!(r.status, 403);
+    // An inspector reads everything in scope; the audit log shows who did what.
+    let r = app.get(&t.inspector, &format!("{b}/accounts")).await;
+    assert_eq!(r.status, 200);
+    let r = app.get(&t.inspector, "/api/v1/audit?limit=500").await;
+    let actions: Vec<&str> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"village.create")
+            && actions.contains(&"user.create")
+            && actions.contains(&"auth.login"),
+        "{actions:?}"
+    );
+    // Admins create users only inside their scope; a clerk belongs to one village.
+    let r = app
+        .post(&t.admin, "/api/v1/users", json!({"username": "clerk_c", "display_name": "c", "password": PASSWORD, "role": "clerk", "scope": {"kind": "township", "code": TOWNSHIP}}))
+        .await;
+    assert_eq!((r.status, r.code()), (422, "scope_invalid"));
+    let r = app
+        .post(&t.admin, "/api/v1/users", json!({"username": "admin", "display_name": "dup", "password": PASSWORD, "role": "admin", "scope": {"kind": "county", "code": COUNTY}}))
+        .await;
+    assert_eq!((r.status, r.code()), (409, "username_taken"));
+    let r = app
+        .post(&t.admin, "/api/v1/users", json!({"username": "weak", "display_name": "w", "password": "short", "role": "inspector", "scope": {"kind": "county", "code": COUNTY}}))
+        .await;
+    assert_eq!((r.status, r.code()), (422, "password_too_short"));
+});
+
+both!(tokens_are_required_valid_and_revocable, |app| {
+    let t = app.seed().await;
+    let r = app
+        .send(reqwest::Method::GET, None, "/api/v1/villages", None)
+        .await;
+    assert_eq!((r.status, r.code()), (401, "unauthenticated"));
+    let r = app.get("qz_not-a-real-token", "/api/v1/villages").await;
+    assert_eq!((r.status, r.code()), (401, "unauthenticated"));
+    let r = app.login("clerk_a", "wrong-password").await;
+    assert_eq!(r.status, 401);
+    let r = app.login("nobody", "wrong-password").await;
+    assert_eq!(r.status, 401);
+    let me = app.get(&t.clerk_a, "/api/v1/me").await;
+    assert_eq!(
+        (me.body["role"].as_str(), me.body["scope"]["code"].as_str()),
+        (Some("clerk"), Some(VILLAGE_A))
+    );
+    let r = app
+        .send(
+            reqwest::Method::POST,
+            Some(&t.clerk_a),
+            "/api/v1/auth/logout",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let r = app.get(&t.clerk_a, "/api/v1/me").await;
+    assert_eq!(r.status, 401);
+    // Ten failures, then the door stays shut even for the right password.
+    for _ in 0..10 {
+        assert_eq!(app.login("clerk_b", "wrong-password").await.status, 401);
+    }
+    let r = app.login("clerk_b", PASSWORD).await;
+    assert_eq!((r.status, r.code()), (429, "too_many_requests"));
+    // Tokens are stored hashed: the raw token is nowhere in the database.
+    let db = app.db.clone();
+    let token = t.admin.clone();
+    let stored: Vec<String> = actix_web::rt::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use qingzhang::store::schema::api_tokens;
+        let mut c = db.conn().unwrap();
+        api_tokens::table
+            .select(api_tokens::token_hash)
+            .load::<String>(&mut *c)
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!stored.is_empty() && !stored.contains(&token) && stored.iter().all(|h| h.len() == 64));
+});
+
+both!(bad_input_gets_a_clear_4xx_never_a_500, |app| {
+    let t = app.seed().await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let raw = |body: &'static str| {
+        app.client
+            .post(format!("{}{v}/payers", app.base))
+            .bearer_auth(&t.clerk_a)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for body in [
+        "{",
+        "[]",
+        "{\"kind\": \"alien\", \"name\": \"x\"}",
+        "{\"name\": 5}",
+        "null",
+    ] {
+        let r = raw(body).await.unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{body}");
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["code"], "invalid_json", "{body}");
+        assert!(b["message"].as_str().unwrap().len() > 10);
+    }
+    let r = app
+        .get(&t.clerk_a, &format!("{v}/entries/not-a-number"))
+        .await;
+    assert_eq!((r.status, r.code()), (400, "invalid_path"));
+    let r = app.get(&t.clerk_a, &format!("{v}/bills?limit=lots")).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_query"));
+    let r = app
+        .get(&t.clerk_a, &format!("{v}/trial-balance?period=2026-13"))
+        .await;
+    assert_eq!((r.status, r.code()), (422, "period_invalid"));
+    let r = app.get(&t.clerk_a, "/api/v1/nowhere").await;
+    assert_eq!((r.status, r.code()), (404, "route_not_found"));
+    let r = app
+        .post(
+            &t.clerk_a,
+            &format!("{v}/bills/generate"),
+            json!({"year": 1999}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "year_invalid"));
+    // Long and odd text is refused by field, and nothing is written.
+    let r = app
+        .post(
+            &t.clerk_a,
+            &format!("{v}/payers"),
+            json!({"kind": "member", "name": "名".repeat(51)}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code(), r.body["field"].as_str()),
+        (422, "field_too_long", Some("name"))
+    );
+    let r = app.get(&t.clerk_a, &format!("{v}/payers")).await;
+    assert_eq!(r.body, json!([]));
+});
+
+both!(health_metrics_and_the_openapi_document, |app| {
+    let r = app.send(reqwest::Method::GET, None, "/healthz", None).await;
+    assert_eq!(r.status, 200);
+    let r = app.send(reqwest::Method::GET, None, "/readyz", None).await;
+    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ready")));
+    let doc = app
+        .send(reqwest::Method::GET, None, "/api/openapi.json", None)
+        .await;
+    assert_eq!(doc.status, 200);
+    let paths = doc.body["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/villages/{village}/entries",
+        "/api/v1/villages/{village}/bills/{reference}",
+        "/readyz",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc.body["components"]["schemas"]["ErrorBody"].is_object());
+    let _ = app
+        .send(reqwest::Method::GET, None, "/api/v1/villages", None)
+        .await;
+    let m = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("qz_http_requests_total"), "{m}");
+});

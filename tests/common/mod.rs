@@ -1,0 +1,318 @@
+//! Test harness: every test gets its own database (a SQLite file in a temporary directory, or a
+//! fresh schema in PostgreSQL's `test` database), so tests run in parallel on both backends.
+//!
+//! PostgreSQL is taken from `QZ_TEST_PG` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! When it is unreachable the PostgreSQL half of each test prints SKIPPED and passes, except
+//! under CI (`CI` set), where it fails: CI must test both backends.
+#![allow(dead_code)]
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use bank_adapters::Secret;
+use qingzhang::config::Config;
+use qingzhang::domain::access::Role;
+use qingzhang::store::Db;
+use qingzhang::usecases::access::{self, NewUserInput, ScopeRef};
+use qingzhang::web::{self, AppState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, migrated database; dropped with the value.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<String>,
+}
+
+fn pg_base() -> String {
+    std::env::var("QZ_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn unique_name() -> String {
+    format!("qz_t_{}_{:08x}", std::process::id(), rand_u32())
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish() as u32
+}
+
+impl TestDb {
+    /// None (after saying so) when PostgreSQL is wanted but unreachable outside CI.
+    pub fn new(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = dir.path().join("test.db").to_string_lossy().into_owned();
+                Some(TestDb {
+                    url,
+                    backend,
+                    _dir: Some(dir),
+                    pg_schema: None,
+                })
+            }
+            Backend::Postgres => {
+                let base = pg_base();
+                let mut admin = match PgConnection::establish(&base) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        if std::env::var_os("CI").is_some() {
+                            panic!("PostgreSQL is required in CI but {base} is unreachable: {e}");
+                        }
+                        eprintln!("SKIPPED (PostgreSQL not reachable at {base}: {e})");
+                        return None;
+                    }
+                };
+                let schema = unique_name();
+                admin
+                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                Some(TestDb {
+                    url,
+                    backend,
+                    _dir: None,
+                    pg_schema: Some(schema),
+                })
+            }
+        }
+    }
+
+    pub fn connect(&self) -> Db {
+        let db = Db::connect(&self.url, 8).expect("connect");
+        db.migrate().expect("migrate");
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(schema) = &self.pg_schema {
+            if let Ok(mut c) = PgConnection::establish(&pg_base()) {
+                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+pub const PASSWORD: &str = "correct-horse-battery";
+pub const COUNTY: &str = "370725000000";
+pub const TOWNSHIP: &str = "370725102000";
+pub const VILLAGE_A: &str = "370725102201";
+pub const VILLAGE_B: &str = "370725102202";
+
+/// The real app on a random port, with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    _test_db: TestDb,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Response {
+    /// The error code of an error response.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let test_db = TestDb::new(backend)?;
+        let db = test_db.connect();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState {
+            db: db.clone(),
+            config: Arc::new(Config::default()),
+            server_key: Arc::new(Secret::new(b"test-server-key-0123456789abcdef".to_vec())),
+            login_limiter: Default::default(),
+        };
+        let server = web::start(listener, state).expect("start");
+        actix_web::rt::spawn(server);
+        let client = reqwest::Client::builder().build().unwrap();
+        Some(TestApp {
+            base,
+            db,
+            client,
+            backend,
+            _test_db: test_db,
+        })
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Response { status, body }
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.send(reqwest::Method::GET, Some(token), path, None)
+            .await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
+        self.send(reqwest::Method::POST, Some(token), path, Some(body))
+            .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.send(
+            reqwest::Method::POST,
+            None,
+            "/api/v1/auth/login",
+            Some(serde_json::json!({"username": username, "password": password})),
+        )
+        .await
+    }
+
+    pub async fn token(&self, username: &str) -> String {
+        let r = self.login(username, PASSWORD).await;
+        assert_eq!(r.status, 200, "login {username}: {:?}", r.body);
+        r.body["token"].as_str().unwrap().to_string()
+    }
+
+    /// A county with one township and two villages, each with a corporate account, and users:
+    /// admin (county), accountant (township), clerk_a and clerk_b (villages), inspector (county).
+    pub async fn seed(&self) -> Tokens {
+        let db = self.db.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            access::bootstrap_user(
+                &db,
+                NewUserInput {
+                    username: "admin".into(),
+                    display_name: "县管理员".into(),
+                    password: Secret::new(PASSWORD.into()),
+                    role: Role::Admin,
+                    scope: ScopeRef {
+                        kind: "county".into(),
+                        code: COUNTY.into(),
+                    },
+                },
+                Some("昌乐县"),
+            )
+        })
+        .await
+        .unwrap()
+        .expect("bootstrap admin");
+        let admin = self.token("admin").await;
+        let r = self
+            .post(
+                &admin,
+                "/api/v1/townships",
+                serde_json::json!({"code": TOWNSHIP, "name": "乔官镇", "county_code": COUNTY}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        for (code, name, acct) in [
+            (VILLAGE_A, "北岩村", "9150010100001234567"),
+            (VILLAGE_B, "南岩村", "9150010100002345678"),
+        ] {
+            let r = self
+                .post(
+                    &admin,
+                    "/api/v1/villages",
+                    serde_json::json!({"code": code, "name": name, "township_code": TOWNSHIP}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            let r = self
+                .post(&admin, &format!("/api/v1/villages/{code}/accounts"), serde_json::json!({"bank_name": "昌乐农商银行", "account_name": format!("{name}股份经济合作社"), "account_no": acct}))
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+        }
+        for (username, role, kind, code) in [
+            ("accountant", "accountant", "township", TOWNSHIP),
+            ("clerk_a", "clerk", "village", VILLAGE_A),
+            ("clerk_b", "clerk", "village", VILLAGE_B),
+            ("inspector", "inspector", "county", COUNTY),
+        ] {
+            let r = self
+                .post(&admin, "/api/v1/users", serde_json::json!({"username": username, "display_name": username, "password": PASSWORD, "role": role, "scope": {"kind": kind, "code": code}}))
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+        }
+        Tokens {
+            admin,
+            accountant: self.token("accountant").await,
+            clerk_a: self.token("clerk_a").await,
+            clerk_b: self.token("clerk_b").await,
+            inspector: self.token("inspector").await,
+        }
+    }
+}
+
+pub struct Tokens {
+    pub admin: String,
+    pub accountant: String,
+    pub clerk_a: String,
+    pub clerk_b: String,
+    pub inspector: String,
+}
+
+/// Runs one test body on SQLite and on PostgreSQL: `both!(name, |app| { ... });`
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[actix_web::test]
+            async fn sqlite() {
+                let Some($app) =
+                    $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await
+                else {
+                    return;
+                };
+                $body
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                let Some($app) =
+                    $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await
+                else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
