@@ -46,14 +46,15 @@ impl Default for Config {
 }
 
 impl Config {
-    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
         let file = file
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("qingzhang.toml"));
         let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
             .merge(Env::prefixed("QINGZHANG_"))
-            .extract()?;
+            .extract()
+            .map_err(Box::new)?;
         if let Ok(url) = std::env::var("DATABASE_URL") {
             if !url.trim().is_empty() {
                 config.database_url = url;

@@ -12,13 +12,17 @@ pub struct Sums {
     pub credit_fen: i64,
 }
 
-impl Sums {
-    pub fn add(self, o: Sums) -> Sums {
+impl std::ops::Add for Sums {
+    type Output = Sums;
+    fn add(self, o: Sums) -> Sums {
         Sums {
             debit_fen: self.debit_fen + o.debit_fen,
             credit_fen: self.credit_fen + o.credit_fen,
         }
     }
+}
+
+impl Sums {
     /// Debit-positive balance.
     pub fn net(self) -> i64 {
         self.debit_fen - self.credit_fen
@@ -88,8 +92,8 @@ pub fn build(mut leaves: Vec<AccountSums>, parent_names: &[(String, String)]) ->
             .collect();
         let has_subs = group.iter().any(|l| l.code.contains('.'));
         if has_subs {
-            let before = group.iter().fold(Sums::default(), |s, l| s.add(l.before));
-            let during = group.iter().fold(Sums::default(), |s, l| s.add(l.during));
+            let before = group.iter().fold(Sums::default(), |s, l| s + l.before);
+            let during = group.iter().fold(Sums::default(), |s, l| s + l.during);
             let name = parent_names
                 .iter()
                 .find(|(c, _)| *c == parent)
@@ -100,7 +104,7 @@ pub fn build(mut leaves: Vec<AccountSums>, parent_names: &[(String, String)]) ->
         for l in &group {
             total_debit += l.during.debit_fen;
             total_credit += l.during.credit_fen;
-            closing_sum += l.before.add(l.during).net();
+            closing_sum += (l.before + l.during).net();
             rows.push(row(&l.code, &l.name, l.before, l.during, false));
         }
         i += group.len();
@@ -120,7 +124,7 @@ fn row(code: &str, name: &str, before: Sums, during: Sums, is_parent: bool) -> T
         opening: money(before.net()),
         debit: money(during.debit_fen),
         credit: money(during.credit_fen),
-        closing: money(before.add(during).net()),
+        closing: money((before + during).net()),
         is_parent,
     }
 }

@@ -1,0 +1,344 @@
+//! Storage on both backends: migrations revert cleanly, the journal refuses UPDATE and DELETE,
+//! tampering behind the service's back is named by verify, and concurrent postings in one
+//! village stay gapless and chained.
+
+mod common;
+
+use common::{Backend, TestDb, COUNTY, PASSWORD, TOWNSHIP, VILLAGE_A};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use bank_adapters::Secret;
+use qingzhang::domain::access::{Actor, Role, Scope};
+use qingzhang::domain::{period, Money};
+use qingzhang::store::db::{revert_all_migrations, run_migrations};
+use qingzhang::store::{Db, DbConnection};
+use qingzhang::usecases::access::{bootstrap_user, NewUserInput, ScopeRef};
+use qingzhang::usecases::bookkeeping::{post_entry, LineInput, NewEntryInput};
+use qingzhang::usecases::registry::{
+    create_township, create_village, NewTownshipInput, NewVillageInput,
+};
+use qingzhang::usecases::verify::verify;
+
+#[derive(QueryableByName, PartialEq, Eq, Debug, PartialOrd, Ord)]
+struct SchemaRow {
+    #[diesel(sql_type = Text)]
+    item: String,
+}
+
+/// The schema as text: tables, columns, indexes and triggers, in a stable order.
+fn schema_dump(conn: &mut DbConnection) -> Vec<String> {
+    let sql = match conn {
+        DbConnection::Sqlite(_) => "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS item FROM sqlite_master \
+             WHERE name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations' ORDER BY type, name"
+            .to_string(),
+        DbConnection::Pg(_) => "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable AS item \
+             FROM information_schema.columns WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations' \
+             UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename <> '__diesel_schema_migrations' \
+             UNION ALL SELECT 'trigger ' || event_object_table || ' ' || trigger_name || ' ' || event_manipulation \
+             FROM information_schema.triggers WHERE trigger_schema = current_schema() \
+             UNION ALL SELECT 'function ' || routine_name FROM information_schema.routines WHERE routine_schema = current_schema() \
+             ORDER BY 1"
+            .to_string(),
+    };
+    let mut rows: Vec<SchemaRow> = diesel::sql_query(sql).load(conn).expect("schema dump");
+    rows.sort();
+    rows.into_iter().map(|r| r.item).collect()
+}
+
+fn migrations_revert_cleanly(backend: Backend) {
+    let Some(t) = TestDb::new(backend) else {
+        return;
+    };
+    let db = Db::connect(&t.url, 2).unwrap();
+    let mut conn = db.conn().unwrap();
+    let applied = run_migrations(&mut conn).unwrap();
+    assert_eq!(applied.len(), 3);
+    let first = schema_dump(&mut conn);
+    assert!(
+        first.iter().any(|l| l.contains("journal_entries")),
+        "{first:?}"
+    );
+    let reverted = revert_all_migrations(&mut conn).unwrap();
+    assert_eq!(reverted.len(), 3);
+    assert_eq!(
+        schema_dump(&mut conn),
+        Vec::<String>::new(),
+        "reverting every migration leaves nothing behind"
+    );
+    run_migrations(&mut conn).unwrap();
+    assert_eq!(
+        schema_dump(&mut conn),
+        first,
+        "up, down, up gives the same schema"
+    );
+}
+
+#[test]
+fn migrations_revert_cleanly_sqlite() {
+    migrations_revert_cleanly(Backend::Sqlite);
+}
+#[test]
+fn migrations_revert_cleanly_postgres() {
+    migrations_revert_cleanly(Backend::Postgres);
+}
+
+/// A county, township and village A, and an accountant acting in the township.
+fn books(db: &Db) -> Actor {
+    let admin = bootstrap_user(
+        db,
+        NewUserInput {
+            username: "admin".into(),
+            display_name: "管理员".into(),
+            password: Secret::new(PASSWORD.into()),
+            role: Role::Admin,
+            scope: ScopeRef {
+                kind: "county".into(),
+                code: COUNTY.into(),
+            },
+        },
+        Some("昌乐县"),
+    )
+    .unwrap();
+    let county_id = db
+        .read(|c| qingzhang::store::registry::County::by_code(c, COUNTY))
+        .unwrap()
+        .unwrap()
+        .id;
+    let admin = Actor {
+        user_id: admin.id,
+        username: "admin".into(),
+        role: Role::Admin,
+        scope: Scope::County(county_id),
+    };
+    create_township(
+        db,
+        &admin,
+        NewTownshipInput {
+            code: TOWNSHIP.into(),
+            name: "乔官镇".into(),
+            county_code: COUNTY.into(),
+        },
+    )
+    .unwrap();
+    create_village(
+        db,
+        &admin,
+        NewVillageInput {
+            code: VILLAGE_A.into(),
+            name: "北岩村".into(),
+            township_code: TOWNSHIP.into(),
+            cash_limit: None,
+        },
+    )
+    .unwrap();
+    Actor {
+        role: Role::Accountant,
+        ..admin
+    }
+}
+
+fn post(db: &Db, actor: &Actor, memo: &str, amount: &str) -> i64 {
+    let m = Money::parse(amount).unwrap();
+    post_entry(
+        db,
+        actor,
+        VILLAGE_A,
+        NewEntryInput {
+            entry_date: period::business_date(period::now()).to_string(),
+            memo: memo.into(),
+            lines: vec![
+                LineInput {
+                    account_code: "101".into(),
+                    debit: Some(m),
+                    credit: None,
+                    memo: None,
+                },
+                LineInput {
+                    account_code: "504".into(),
+                    debit: None,
+                    credit: Some(m),
+                    memo: None,
+                },
+            ],
+        },
+    )
+    .unwrap()
+    .seq
+}
+
+fn exec(db: &Db, sql: &str) -> Result<(), String> {
+    let mut c = db.conn().unwrap();
+    c.batch_execute(sql).map_err(|e| e.to_string())
+}
+
+fn the_journal_refuses_update_and_delete(backend: Backend) {
+    let Some(t) = TestDb::new(backend) else {
+        return;
+    };
+    let db = t.connect();
+    let actor = books(&db);
+    post(&db, &actor, "现金收入", "80.00");
+    for sql in [
+        "UPDATE journal_postings SET debit_fen = 1",
+        "DELETE FROM journal_postings",
+        "UPDATE journal_entries SET memo = 'changed'",
+        "DELETE FROM journal_entries",
+        "UPDATE audit_log SET action = 'nothing'",
+        "DELETE FROM audit_log",
+    ] {
+        let err = exec(&db, sql).expect_err(sql);
+        assert!(err.contains("qz_immutable"), "{sql}: {err}");
+    }
+    assert!(verify(&db, None).unwrap().ok);
+}
+
+#[test]
+fn the_journal_refuses_update_and_delete_sqlite() {
+    the_journal_refuses_update_and_delete(Backend::Sqlite);
+}
+#[test]
+fn the_journal_refuses_update_and_delete_postgres() {
+    the_journal_refuses_update_and_delete(Backend::Postgres);
+}
+
+/// What a database administrator would do to edit history: drop the guard, then change rows.
+fn drop_guards(db: &Db, backend: Backend) {
+    let sql = match backend {
+        Backend::Sqlite => "DROP TRIGGER journal_postings_no_update; DROP TRIGGER journal_entries_no_update; \
+                            DROP TRIGGER journal_entries_no_delete; DROP TRIGGER journal_postings_no_delete; DROP TRIGGER audit_log_no_update;",
+        Backend::Postgres => "DROP TRIGGER journal_postings_immutable ON journal_postings; DROP TRIGGER journal_entries_immutable ON journal_entries; \
+                              DROP TRIGGER audit_log_immutable ON audit_log;",
+    };
+    exec(db, sql).unwrap();
+}
+
+fn tampering_is_named_by_verify(backend: Backend) {
+    let Some(t) = TestDb::new(backend) else {
+        return;
+    };
+    let db = t.connect();
+    let actor = books(&db);
+    for (memo, amount) in [
+        ("一", "10.00"),
+        ("二", "20.00"),
+        ("三", "30.00"),
+        ("四", "40.00"),
+    ] {
+        post(&db, &actor, memo, amount);
+    }
+    assert!(verify(&db, None).unwrap().ok);
+    drop_guards(&db, backend);
+
+    // An amount edited on entry 2, balanced on both sides so only the chain can tell.
+    exec(&db, "UPDATE journal_postings SET debit_fen = 2100 WHERE entry_id = (SELECT id FROM journal_entries WHERE seq = 2) AND line_no = 1").unwrap();
+    exec(&db, "UPDATE journal_postings SET credit_fen = 2100 WHERE entry_id = (SELECT id FROM journal_entries WHERE seq = 2) AND line_no = 2").unwrap();
+    let report = verify(&db, Some(VILLAGE_A)).unwrap();
+    assert!(!report.ok);
+    assert_eq!(
+        report.villages[0].first_bad_seq,
+        Some(2),
+        "{:?}",
+        report.villages[0].problems
+    );
+    assert!(report.villages[0]
+        .problems
+        .iter()
+        .any(|p| p.what.contains("no longer match its hash")));
+    assert!(
+        report.villages[0]
+            .problems
+            .iter()
+            .any(|p| p.what.contains("cached totals")),
+        "the cached balance disagrees too"
+    );
+
+    // The last entry deleted outright: the chain head gives it away.
+    exec(&db, "UPDATE journal_postings SET debit_fen = 2000 WHERE entry_id = (SELECT id FROM journal_entries WHERE seq = 2) AND line_no = 1").unwrap();
+    exec(&db, "UPDATE journal_postings SET credit_fen = 2000 WHERE entry_id = (SELECT id FROM journal_entries WHERE seq = 2) AND line_no = 2").unwrap();
+    assert!(
+        verify(&db, None).unwrap().ok,
+        "restoring the rows restores the chain"
+    );
+    exec(&db, "DELETE FROM journal_postings WHERE entry_id = (SELECT id FROM journal_entries WHERE seq = 4)").unwrap();
+    exec(&db, "DELETE FROM journal_entries WHERE seq = 4").unwrap();
+    let report = verify(&db, None).unwrap();
+    assert!(
+        report.villages[0]
+            .problems
+            .iter()
+            .any(|p| p.what.contains("chain head")),
+        "{:?}",
+        report.villages[0].problems
+    );
+
+    // The audit log: one edited record is named.
+    exec(
+        &db,
+        "UPDATE audit_log SET action = 'village.rename' WHERE seq = 3",
+    )
+    .unwrap();
+    let report = verify(&db, None).unwrap();
+    assert_eq!(
+        report.audit_problems[0].seq,
+        Some(3),
+        "{:?}",
+        report.audit_problems
+    );
+}
+
+#[test]
+fn tampering_is_named_by_verify_sqlite() {
+    tampering_is_named_by_verify(Backend::Sqlite);
+}
+#[test]
+fn tampering_is_named_by_verify_postgres() {
+    tampering_is_named_by_verify(Backend::Postgres);
+}
+
+fn concurrent_postings_stay_gapless_and_chained(backend: Backend) {
+    let Some(t) = TestDb::new(backend) else {
+        return;
+    };
+    let db = t.connect();
+    let actor = books(&db);
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let db = db.clone();
+            let actor = actor.clone();
+            std::thread::spawn(move || {
+                for j in 0..10 {
+                    post(&db, &actor, &format!("并发 {i}-{j}"), "1.01");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let report = verify(&db, None).unwrap();
+    assert!(report.ok, "{:?}", report.villages);
+    assert_eq!(report.villages[0].entries, 80);
+    let village = db
+        .read(|c| qingzhang::store::registry::Village::by_code(c, VILLAGE_A))
+        .unwrap()
+        .unwrap();
+    let accounts = db
+        .read(|c| qingzhang::store::journal::LedgerAccount::with_balances(c, village.id))
+        .unwrap();
+    let cash = accounts
+        .iter()
+        .find(|(a, _, _)| a.code == "101")
+        .map(|(_, d, c)| (*d, *c));
+    assert_eq!(cash, Some((8080, 0)), "80 postings of 1.01 on 101");
+}
+
+#[test]
+fn concurrent_postings_stay_gapless_and_chained_sqlite() {
+    concurrent_postings_stay_gapless_and_chained(Backend::Sqlite);
+}
+#[test]
+fn concurrent_postings_stay_gapless_and_chained_postgres() {
+    concurrent_postings_stay_gapless_and_chained(Backend::Postgres);
+}
