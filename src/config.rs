@@ -66,10 +66,7 @@ impl Config {
     /// The database to connect to: the configured URL, or the SQLite file in the data dir.
     pub fn database_url(&self) -> String {
         if self.database_url.trim().is_empty() {
-            self.data_dir
-                .join("qingzhang.db")
-                .to_string_lossy()
-                .into_owned()
+            self.data_dir.join("qingzhang.db").to_string_lossy().into_owned()
         } else {
             self.database_url.clone()
         }
@@ -78,23 +75,15 @@ impl Config {
     /// The server's HMAC key: configured, or read from (and if need be created in) the data dir.
     pub fn server_key(&self) -> std::io::Result<Secret<Vec<u8>>> {
         if let Some(k) = &self.server_key {
-            return hex::decode(k.expose().trim())
-                .map(Secret::new)
-                .map_err(|e| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("server_key is not hex: {e}"),
-                    )
-                });
+            return hex::decode(k.expose().trim()).map(Secret::new).map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("server_key is not hex: {e}"))
+            });
         }
         let path = self.data_dir.join("server.key");
         if let Ok(text) = std::fs::read_to_string(&path) {
-            return hex::decode(text.trim()).map(Secret::new).map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{}: {e}", path.display()),
-                )
-            });
+            return hex::decode(text.trim())
+                .map(Secret::new)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display())));
         }
         std::fs::create_dir_all(&self.data_dir)?;
         let key: [u8; 32] = rand::random();

@@ -67,11 +67,7 @@ impl AppError {
             message: message.into(),
         }
     }
-    pub fn conflict(
-        code: &'static str,
-        message: impl Into<String>,
-        field: Option<&str>,
-    ) -> AppError {
+    pub fn conflict(code: &'static str, message: impl Into<String>, field: Option<&str>) -> AppError {
         AppError::Conflict {
             code,
             message: message.into(),
@@ -85,14 +81,10 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::NotFound => AppError::not_found("not_found", "not found"),
-            StoreError::Unique(c) => {
-                AppError::conflict("already_exists", format!("already exists ({c})"), None)
-            }
+            StoreError::Unique(c) => AppError::conflict("already_exists", format!("already exists ({c})"), None),
             StoreError::Immutable(m) => AppError::conflict("journal_immutable", m, None),
             StoreError::Retry(m) => AppError::Retry(m),
-            StoreError::ForeignKey(m) | StoreError::Migration(m) | StoreError::Other(m) => {
-                AppError::Internal(m)
-            }
+            StoreError::ForeignKey(m) | StoreError::Migration(m) | StoreError::Other(m) => AppError::Internal(m),
         }
     }
 }
@@ -109,17 +101,9 @@ impl From<EntryError> for AppError {
         let code = e.code();
         let message = e.to_string();
         if code == "period_closed" {
-            AppError::Conflict {
-                code,
-                message,
-                field,
-            }
+            AppError::Conflict { code, message, field }
         } else {
-            AppError::Invalid {
-                code,
-                message,
-                field,
-            }
+            AppError::Invalid { code, message, field }
         }
     }
 }
@@ -128,11 +112,9 @@ impl From<Denied> for AppError {
     fn from(d: Denied) -> Self {
         match d {
             Denied::OutOfScope => AppError::not_found("not_found", "not found"),
-            Denied::Role { role, action } => AppError::Forbidden(format!(
-                "a user with role {} may not {:?}",
-                role.as_str(),
-                action
-            )),
+            Denied::Role { role, action } => {
+                AppError::Forbidden(format!("a user with role {} may not {:?}", role.as_str(), action))
+            }
         }
     }
 }

@@ -15,11 +15,7 @@ use qingzhang::usecases::{access, demo, verify};
 use qingzhang::web::{self, AppState};
 
 #[derive(Parser)]
-#[command(
-    name = "qingzhang",
-    version,
-    about = "清账: village collective funds kept honest"
-)]
+#[command(name = "qingzhang", version, about = "清账: village collective funds kept honest")]
 struct Cli {
     /// Configuration file (default: ./qingzhang.toml if present).
     #[arg(long, global = true)]
@@ -105,8 +101,7 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing(config: &Config) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -134,11 +129,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let db = Db::connect(&config.database_url(), 2)?;
             std::fs::create_dir_all(&config.data_dir)?;
             let applied = db.migrate()?;
-            println!(
-                "{} migration(s) applied on {:?}",
-                applied.len(),
-                db.backend()
-            );
+            println!("{} migration(s) applied on {:?}", applied.len(), db.backend());
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
@@ -193,9 +184,8 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let db = open_db(&config)?;
-            let role = Role::parse(&role).ok_or_else(|| {
-                anyhow::anyhow!("--role must be admin, accountant, clerk or inspector")
-            })?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("--role must be admin, accountant, clerk or inspector"))?;
             let password = read_password()?;
             let input = access::NewUserInput {
                 username,
@@ -214,10 +204,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve {
-            bind,
-            demo: with_demo,
-        } => {
+        Command::Serve { bind, demo: with_demo } => {
             let bind = bind.unwrap_or_else(|| config.bind.clone());
             let db = open_db(&config)?;
             if with_demo && demo::load(&db)? {
@@ -237,7 +224,9 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("  health:          http://{addr}/healthz   readiness: http://{addr}/readyz   metrics: http://{addr}/metrics");
             if with_demo {
                 print_demo_users();
-                println!("  try: curl -s -X POST http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\");
+                println!(
+                    "  try: curl -s -X POST http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\"
+                );
                 println!(
                     "         -d '{{\"username\":\"clerk\",\"password\":\"{}\"}}'",
                     demo::DEMO_PASSWORD

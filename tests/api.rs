@@ -33,12 +33,7 @@ both!(registry_refuses_duplicates_and_bad_codes, |app| {
             json!({"code": VILLAGE_A, "name": "又一个", "township_code": TOWNSHIP}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.code()),
-        (409, "village_code_taken"),
-        "{:?}",
-        r.body
-    );
+    assert_eq!((r.status, r.code()), (409, "village_code_taken"), "{:?}", r.body);
     let r = app
         .post(
             &t.admin,
@@ -46,12 +41,7 @@ both!(registry_refuses_duplicates_and_bad_codes, |app| {
             json!({"code": "370725103201", "name": "外镇村", "township_code": TOWNSHIP}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.code()),
-        (422, "admin_code_not_within"),
-        "{:?}",
-        r.body
-    );
+    assert_eq!((r.status, r.code()), (422, "admin_code_not_within"), "{:?}", r.body);
     let r = app
         .post(
             &t.admin,
@@ -62,38 +52,25 @@ both!(registry_refuses_duplicates_and_bad_codes, |app| {
     assert_eq!((r.status, r.code()), (422, "admin_code_invalid"));
     assert_eq!(r.body["field"], "code");
     let r = app
-        .post(&t.admin, &format!("/api/v1/villages/{VILLAGE_B}/accounts"), json!({"bank_name": "农商行", "account_name": "x", "account_no": "9150 0101 0000 1234 567"}))
+        .post(
+            &t.admin,
+            &format!("/api/v1/villages/{VILLAGE_B}/accounts"),
+            json!({"bank_name": "农商行", "account_name": "x", "account_no": "9150 0101 0000 1234 567"}),
+        )
         .await;
-    assert_eq!(
-        (r.status, r.code()),
-        (409, "account_no_taken"),
-        "{:?}",
-        r.body
-    );
+    assert_eq!((r.status, r.code()), (409, "account_no_taken"), "{:?}", r.body);
     // Corporate accounts are shown masked, each with its own 102 sub-account.
     let r = app
-        .get(
-            &t.clerk_a,
-            &format!("/api/v1/villages/{VILLAGE_A}/accounts"),
-        )
+        .get(&t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}/accounts"))
         .await;
     assert_eq!(r.body[0]["account_no"], "9150****4567");
     assert_eq!(r.body[0]["ledger_account_code"], "102.0001");
     // A new village's books are open: the suspense account exists and 102 takes no postings.
     let r = app
-        .get(
-            &t.clerk_a,
-            &format!("/api/v1/villages/{VILLAGE_A}/ledger/accounts"),
-        )
+        .get(&t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}/ledger/accounts"))
         .await;
     let accounts = r.body.as_array().unwrap();
-    let find = |code: &str| {
-        accounts
-            .iter()
-            .find(|a| a["code"] == code)
-            .cloned()
-            .unwrap()
-    };
+    let find = |code: &str| accounts.iter().find(|a| a["code"] == code).cloned().unwrap();
     assert_eq!(find("211.9999")["name"], "待查明款项");
     assert_eq!(find("102")["postable"], false);
     assert_eq!(find("501")["chart_version"], "2023");
@@ -138,10 +115,7 @@ both!(
                 json!({"code": "land", "name": "土地承包费", "income_account_code": "101"}),
             )
             .await;
-        assert_eq!(
-            (bad_item.status, bad_item.code()),
-            (422, "fee_item_account_invalid")
-        );
+        assert_eq!((bad_item.status, bad_item.code()), (422, "fee_item_account_invalid"));
         let item = app
             .post(
                 &t.clerk_a,
@@ -187,23 +161,14 @@ both!(
         );
 
         let gen = app
-            .post(
-                &t.clerk_a,
-                &format!("{v}/bills/generate"),
-                json!({"year": year}),
-            )
+            .post(&t.clerk_a, &format!("{v}/bills/generate"), json!({"year": year}))
             .await;
         assert_eq!(gen.status, 200, "{:?}", gen.body);
         let created = gen.body["created"].as_array().unwrap();
         // The contract starts in April: Q1 is not billed.
         let got: Vec<(&str, &str)> = created
             .iter()
-            .map(|b| {
-                (
-                    b["period_label"].as_str().unwrap(),
-                    b["amount"].as_str().unwrap(),
-                )
-            })
+            .map(|b| (b["period_label"].as_str().unwrap(), b["amount"].as_str().unwrap()))
             .collect();
         let q = |n| format!("{year}-Q{n}");
         assert_eq!(
@@ -216,11 +181,7 @@ both!(
         );
         assert_eq!(created[0]["due_date"], format!("{year}-04-01"));
         let again = app
-            .post(
-                &t.clerk_a,
-                &format!("{v}/bills/generate"),
-                json!({"year": year}),
-            )
+            .post(&t.clerk_a, &format!("{v}/bills/generate"), json!({"year": year}))
             .await;
         assert_eq!(again.body["created"].as_array().unwrap().len(), 0);
         assert_eq!(again.body["skipped"], 3);
@@ -243,22 +204,12 @@ both!(
         };
         let typo: String = typo.into_iter().collect();
         let r = app.get(&t.clerk_a, &format!("{v}/bills/{typo}")).await;
-        assert_eq!(
-            (r.status, r.code()),
-            (422, "bill_reference_invalid"),
-            "{:?}",
-            r.body
-        );
+        assert_eq!((r.status, r.code()), (422, "bill_reference_invalid"), "{:?}", r.body);
         for amount in ["0", "-5", "1.234", "abc"] {
             let r = app
             .post(&t.clerk_a, &format!("{v}/bills"), json!({"payer_id": tenant.body["id"], "fee_item_id": item.body["id"], "amount": amount, "period_label": "x", "due_date": "2026-06-30"}))
             .await;
-            assert_eq!(
-                (r.status, r.code()),
-                (422, "amount_invalid"),
-                "{amount}: {:?}",
-                r.body
-            );
+            assert_eq!((r.status, r.code()), (422, "amount_invalid"), "{amount}: {:?}", r.body);
         }
         let cancel = app
             .post(
@@ -300,11 +251,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
     assert_eq!(ok.body["seq"], 1);
     let cases: Vec<(Value, u16, &str)> = vec![
         (
-            entry(
-                &date,
-                "不平",
-                &[("102.0001", "100", "0"), ("501", "0", "99.99")],
-            ),
+            entry(&date, "不平", &[("102.0001", "100", "0"), ("501", "0", "99.99")]),
             422,
             "entry_unbalanced",
         ),
@@ -319,11 +266,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
             "entry_line_amount_invalid",
         ),
         (
-            entry(
-                &date,
-                "负数",
-                &[("102.0001", "-5", "0"), ("501", "0", "-5")],
-            ),
+            entry(&date, "负数", &[("102.0001", "-5", "0"), ("501", "0", "-5")]),
             422,
             "entry_line_amount_invalid",
         ),
@@ -338,11 +281,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
             "entry_account_unknown",
         ),
         (
-            entry(
-                "2023-06-01",
-                "旧制度",
-                &[("102.0001", "5", "0"), ("501", "0", "5")],
-            ),
+            entry("2023-06-01", "旧制度", &[("102.0001", "5", "0"), ("501", "0", "5")]),
             422,
             "entry_account_unknown",
         ),
@@ -352,36 +291,24 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
             "entry_memo_invalid",
         ),
         (
-            entry(
-                "2026-02-30",
-                "坏日期",
-                &[("102.0001", "5", "0"), ("501", "0", "5")],
-            ),
+            entry("2026-02-30", "坏日期", &[("102.0001", "5", "0"), ("501", "0", "5")]),
             422,
             "date_invalid",
         ),
         (
-            entry(
-                &date,
-                "三位小数",
-                &[("102.0001", "5.001", "0"), ("501", "0", "5.001")],
-            ),
+            entry(&date, "三位小数", &[("102.0001", "5.001", "0"), ("501", "0", "5.001")]),
             400,
             "invalid_json",
         ),
     ];
     for (body, status, code) in cases {
-        let r = app
-            .post(&t.accountant, &format!("{v}/entries"), body.clone())
-            .await;
+        let r = app.post(&t.accountant, &format!("{v}/entries"), body.clone()).await;
         assert_eq!((r.status, r.code()), (status, code), "{body}: {:?}", r.body);
     }
     // Nothing refused was written: still one entry, the cached bank balance is exact.
     let entries = app.get(&t.accountant, &format!("{v}/entries")).await;
     assert_eq!(entries.body.as_array().unwrap().len(), 1);
-    let accounts = app
-        .get(&t.accountant, &format!("{v}/ledger/accounts"))
-        .await;
+    let accounts = app.get(&t.accountant, &format!("{v}/ledger/accounts")).await;
     let bank = accounts
         .body
         .as_array()
@@ -413,10 +340,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
             json!({"reason": "again"}),
         )
         .await;
-    assert_eq!(
-        (again.status, again.code()),
-        (409, "entry_already_reversed")
-    );
+    assert_eq!((again.status, again.code()), (409, "entry_already_reversed"));
     let of_reversal = app
         .post(
             &t.accountant,
@@ -424,13 +348,8 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
             json!({"reason": "again"}),
         )
         .await;
-    assert_eq!(
-        (of_reversal.status, of_reversal.code()),
-        (409, "entry_is_reversal")
-    );
-    let accounts = app
-        .get(&t.accountant, &format!("{v}/ledger/accounts"))
-        .await;
+    assert_eq!((of_reversal.status, of_reversal.code()), (409, "entry_is_reversal"));
+    let accounts = app.get(&t.accountant, &format!("{v}/ledger/accounts")).await;
     let bank = accounts
         .body
         .as_array()
@@ -448,20 +367,12 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
         .post(
             &t.accountant,
             &format!("{v}/entries"),
-            entry(
-                &in_prev,
-                "上月补记",
-                &[("101", "200", "0"), ("504", "0", "200")],
-            ),
+            entry(&in_prev, "上月补记", &[("101", "200", "0"), ("504", "0", "200")]),
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let closed = app
-        .post(
-            &t.accountant,
-            &format!("{v}/periods/{prev}/close"),
-            json!({}),
-        )
+        .post(&t.accountant, &format!("{v}/periods/{prev}/close"), json!({}))
         .await;
     assert_eq!(closed.status, 201, "{:?}", closed.body);
     let late = app
@@ -471,40 +382,21 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
             entry(&in_prev, "迟到", &[("101", "1", "0"), ("504", "0", "1")]),
         )
         .await;
-    assert_eq!(
-        (late.status, late.code()),
-        (409, "period_closed"),
-        "{:?}",
-        late.body
-    );
+    assert_eq!((late.status, late.code()), (409, "period_closed"), "{:?}", late.body);
     let reclose = app
-        .post(
-            &t.accountant,
-            &format!("{v}/periods/{prev}/close"),
-            json!({}),
-        )
+        .post(&t.accountant, &format!("{v}/periods/{prev}/close"), json!({}))
         .await;
-    assert_eq!(
-        (reclose.status, reclose.code()),
-        (409, "period_already_closed")
-    );
+    assert_eq!((reclose.status, reclose.code()), (409, "period_already_closed"));
     let this_month = today().format("%Y-%m").to_string();
     let early = app
-        .post(
-            &t.accountant,
-            &format!("{v}/periods/{this_month}/close"),
-            json!({}),
-        )
+        .post(&t.accountant, &format!("{v}/periods/{this_month}/close"), json!({}))
         .await;
     assert_eq!((early.status, early.code()), (422, "period_not_ended"));
 
     // The trial balance of this month: opening 200.00 cash from last month, the posting and its
     // reversal within the month, everything balanced.
     let tb = app
-        .get(
-            &t.inspector,
-            &format!("{v}/trial-balance?period={this_month}"),
-        )
+        .get(&t.inspector, &format!("{v}/trial-balance?period={this_month}"))
         .await;
     assert_eq!(tb.status, 200, "{:?}", tb.body);
     assert_eq!(tb.body["balanced"], true);
@@ -520,10 +412,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
             .unwrap()
     };
     assert_eq!(
-        (
-            row("101")["opening"].as_str(),
-            row("101")["closing"].as_str()
-        ),
+        (row("101")["opening"].as_str(), row("101")["closing"].as_str()),
         (Some("200.00"), Some("200.00"))
     );
     assert_eq!(row("504")["closing"], "-200.00");
@@ -543,9 +432,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
     let head = app.get(&t.inspector, &format!("{v}/chain-head")).await;
     assert_eq!(head.body["seq"], 3);
     assert_eq!(head.body["signature"].as_str().unwrap().len(), 64);
-    let listed = app
-        .get(&t.inspector, &format!("{v}/entries?period={prev}"))
-        .await;
+    let listed = app.get(&t.inspector, &format!("{v}/entries?period={prev}")).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
     assert_eq!(listed.body[0]["memo"], "上月补记");
 });
@@ -602,11 +489,7 @@ both!(scopes_and_roles_are_checked_on_every_handler, |app| {
         .post(
             &t.clerk_a,
             &format!("{a}/entries"),
-            entry(
-                &today().to_string(),
-                "x",
-                &[("101", "1", "0"), ("504", "0", "1")],
-            ),
+            entry(&today().to_string(), "x", &[("101", "1", "0"), ("504", "0", "1")]),
         )
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
@@ -642,9 +525,7 @@ both!(scopes_and_roles_are_checked_on_every_handler, |app| {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert!(
-        actions.contains(&"village.create")
-            && actions.contains(&"user.create")
-            && actions.contains(&"auth.login"),
+        actions.contains(&"village.create") && actions.contains(&"user.create") && actions.contains(&"auth.login"),
         "{actions:?}"
     );
     // Admins create users only inside their scope; a clerk belongs to one village.
@@ -664,9 +545,7 @@ both!(scopes_and_roles_are_checked_on_every_handler, |app| {
 
 both!(tokens_are_required_valid_and_revocable, |app| {
     let t = app.seed().await;
-    let r = app
-        .send(reqwest::Method::GET, None, "/api/v1/villages", None)
-        .await;
+    let r = app.send(reqwest::Method::GET, None, "/api/v1/villages", None).await;
     assert_eq!((r.status, r.code()), (401, "unauthenticated"));
     let r = app.get("qz_not-a-real-token", "/api/v1/villages").await;
     assert_eq!((r.status, r.code()), (401, "unauthenticated"));
@@ -680,12 +559,7 @@ both!(tokens_are_required_valid_and_revocable, |app| {
         (Some("clerk"), Some(VILLAGE_A))
     );
     let r = app
-        .send(
-            reqwest::Method::POST,
-            Some(&t.clerk_a),
-            "/api/v1/auth/logout",
-            None,
-        )
+        .send(reqwest::Method::POST, Some(&t.clerk_a), "/api/v1/auth/logout", None)
         .await;
     assert_eq!(r.status, 204);
     let r = app.get(&t.clerk_a, "/api/v1/me").await;
@@ -737,24 +611,16 @@ both!(bad_input_gets_a_clear_4xx_never_a_500, |app| {
         assert_eq!(b["code"], "invalid_json", "{body}");
         assert!(b["message"].as_str().unwrap().len() > 10);
     }
-    let r = app
-        .get(&t.clerk_a, &format!("{v}/entries/not-a-number"))
-        .await;
+    let r = app.get(&t.clerk_a, &format!("{v}/entries/not-a-number")).await;
     assert_eq!((r.status, r.code()), (400, "invalid_path"));
     let r = app.get(&t.clerk_a, &format!("{v}/bills?limit=lots")).await;
     assert_eq!((r.status, r.code()), (400, "invalid_query"));
-    let r = app
-        .get(&t.clerk_a, &format!("{v}/trial-balance?period=2026-13"))
-        .await;
+    let r = app.get(&t.clerk_a, &format!("{v}/trial-balance?period=2026-13")).await;
     assert_eq!((r.status, r.code()), (422, "period_invalid"));
     let r = app.get(&t.clerk_a, "/api/v1/nowhere").await;
     assert_eq!((r.status, r.code()), (404, "route_not_found"));
     let r = app
-        .post(
-            &t.clerk_a,
-            &format!("{v}/bills/generate"),
-            json!({"year": 1999}),
-        )
+        .post(&t.clerk_a, &format!("{v}/bills/generate"), json!({"year": 1999}))
         .await;
     assert_eq!((r.status, r.code()), (422, "year_invalid"));
     // Long and odd text is refused by field, and nothing is written.
@@ -778,9 +644,7 @@ both!(health_metrics_and_the_openapi_document, |app| {
     assert_eq!(r.status, 200);
     let r = app.send(reqwest::Method::GET, None, "/readyz", None).await;
     assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ready")));
-    let doc = app
-        .send(reqwest::Method::GET, None, "/api/openapi.json", None)
-        .await;
+    let doc = app.send(reqwest::Method::GET, None, "/api/openapi.json", None).await;
     assert_eq!(doc.status, 200);
     let paths = doc.body["paths"].as_object().unwrap();
     for p in [
@@ -789,15 +653,10 @@ both!(health_metrics_and_the_openapi_document, |app| {
         "/api/v1/villages/{village}/bills/{reference}",
         "/readyz",
     ] {
-        assert!(
-            paths.contains_key(p),
-            "{p} missing from the OpenAPI document"
-        );
+        assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
     }
     assert!(doc.body["components"]["schemas"]["ErrorBody"].is_object());
-    let _ = app
-        .send(reqwest::Method::GET, None, "/api/v1/villages", None)
-        .await;
+    let _ = app.send(reqwest::Method::GET, None, "/api/v1/villages", None).await;
     let m = app
         .client
         .get(format!("{}/metrics", app.base))

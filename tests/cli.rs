@@ -49,9 +49,7 @@ async fn serve_demo_answers_with_a_living_county() {
     let addr = first.rsplit("http://").next().unwrap().trim().to_string();
     let printed: Vec<String> = lines.by_ref().take(8).map(|l| l.unwrap()).collect();
     assert!(
-        printed
-            .iter()
-            .any(|l| l.contains("clerk") && l.contains("北岩村")),
+        printed.iter().any(|l| l.contains("clerk") && l.contains("北岩村")),
         "{printed:?}"
     );
     let client = reqwest::Client::new();
@@ -76,9 +74,7 @@ async fn serve_demo_answers_with_a_living_county() {
         .unwrap();
     assert!(bills.as_array().unwrap().len() >= 5, "{bills}");
     let entries: serde_json::Value = client
-        .get(format!(
-            "http://{addr}/api/v1/villages/370725102201/entries"
-        ))
+        .get(format!("http://{addr}/api/v1/villages/370725102201/entries"))
         .bearer_auth(token)
         .send()
         .await
@@ -94,24 +90,10 @@ fn verify_names_a_tampered_entry(backend: Backend) {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let out = qingzhang(dir.path(), Some(&t))
-        .arg("demo")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ok = qingzhang(dir.path(), Some(&t))
-        .arg("verify")
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stdout)
-    );
+    let out = qingzhang(dir.path(), Some(&t)).arg("demo").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ok = qingzhang(dir.path(), Some(&t)).arg("verify").output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
     // Edit the opening entry's amount behind the service's back.
     let db = t.connect();
     let mut conn = db.conn().unwrap();
@@ -127,10 +109,7 @@ fn verify_names_a_tampered_entry(backend: Backend) {
         .unwrap();
     let text = String::from_utf8_lossy(&bad.stdout);
     assert_eq!(bad.status.code(), Some(1), "{text}");
-    assert!(
-        text.contains("370725102201: first bad entry is 1"),
-        "{text}"
-    );
+    assert!(text.contains("370725102201: first bad entry is 1"), "{text}");
 }
 
 #[test]
@@ -173,11 +152,7 @@ fn user_add_bootstraps_the_first_admin_and_refuses_a_weak_password() {
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
     let ok = add("a-long-enough-password");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("user root-admin added"));
     let again = add("a-long-enough-password");
     assert!(String::from_utf8_lossy(&again.stderr).contains("is taken"));

@@ -4,21 +4,17 @@
 
 mod common;
 
-use common::{Backend, TestDb, COUNTY, PASSWORD, TOWNSHIP, VILLAGE_A};
+use common::{Backend, TestDb, COUNTY, TOWNSHIP, VILLAGE_A};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use bank_adapters::Secret;
 use qingzhang::domain::access::{Actor, Role, Scope};
 use qingzhang::domain::{period, Money};
-use qingzhang::store::db::{revert_all_migrations, run_migrations};
+use qingzhang::store::db::{revert_all_migrations, revert_last_migration, run_migrations, run_next_migration};
 use qingzhang::store::{Db, DbConnection};
-use qingzhang::usecases::access::{bootstrap_user, NewUserInput, ScopeRef};
 use qingzhang::usecases::bookkeeping::{post_entry, LineInput, NewEntryInput};
-use qingzhang::usecases::registry::{
-    create_township, create_village, NewTownshipInput, NewVillageInput,
-};
+use qingzhang::usecases::registry::{create_township, create_village, NewTownshipInput, NewVillageInput};
 use qingzhang::usecases::verify::verify;
 
 #[derive(QueryableByName, PartialEq, Eq, Debug, PartialOrd, Ord)]
@@ -48,31 +44,28 @@ fn schema_dump(conn: &mut DbConnection) -> Vec<String> {
 }
 
 fn migrations_revert_cleanly(backend: Backend) {
-    let Some(t) = TestDb::new(backend) else {
-        return;
-    };
+    let Some(t) = TestDb::new(backend) else { return };
     let db = Db::connect(&t.url, 2).unwrap();
     let mut conn = db.conn().unwrap();
-    let applied = run_migrations(&mut conn).unwrap();
-    assert_eq!(applied.len(), 3);
-    let first = schema_dump(&mut conn);
-    assert!(
-        first.iter().any(|l| l.contains("journal_entries")),
-        "{first:?}"
-    );
-    let reverted = revert_all_migrations(&mut conn).unwrap();
-    assert_eq!(reverted.len(), 3);
-    assert_eq!(
-        schema_dump(&mut conn),
-        Vec::<String>::new(),
-        "reverting every migration leaves nothing behind"
-    );
-    run_migrations(&mut conn).unwrap();
-    assert_eq!(
-        schema_dump(&mut conn),
-        first,
-        "up, down, up gives the same schema"
-    );
+    // Up one migration at a time, keeping the schema after each step...
+    let mut dumps = vec![schema_dump(&mut conn)];
+    while let Some(name) = run_next_migration(&mut conn).unwrap() {
+        let dump = schema_dump(&mut conn);
+        assert_ne!(&dump, dumps.last().unwrap(), "{name} changed nothing");
+        dumps.push(dump);
+    }
+    assert_eq!(dumps.len(), 4, "three migrations");
+    assert!(dumps[3].iter().any(|l| l.contains("journal_entries")));
+    // ...then down one at a time: each revert restores exactly the schema before that migration.
+    for step in (0..3).rev() {
+        let name = revert_last_migration(&mut conn).unwrap();
+        assert_eq!(schema_dump(&mut conn), dumps[step], "reverting {name}");
+    }
+    assert_eq!(dumps[0], Vec::<String>::new());
+    // And up again gives the same schema as the first time.
+    assert_eq!(run_migrations(&mut conn).unwrap().len(), 3);
+    assert_eq!(schema_dump(&mut conn), dumps[3]);
+    assert_eq!(revert_all_migrations(&mut conn).unwrap().len(), 3);
 }
 
 #[test]
@@ -86,21 +79,7 @@ fn migrations_revert_cleanly_postgres() {
 
 /// A county, township and village A, and an accountant acting in the township.
 fn books(db: &Db) -> Actor {
-    let admin = bootstrap_user(
-        db,
-        NewUserInput {
-            username: "admin".into(),
-            display_name: "管理员".into(),
-            password: Secret::new(PASSWORD.into()),
-            role: Role::Admin,
-            scope: ScopeRef {
-                kind: "county".into(),
-                code: COUNTY.into(),
-            },
-        },
-        Some("昌乐县"),
-    )
-    .unwrap();
+    let admin = common::bootstrap_admin(db);
     let county_id = db
         .read(|c| qingzhang::store::registry::County::by_code(c, COUNTY))
         .unwrap()
@@ -220,12 +199,7 @@ fn tampering_is_named_by_verify(backend: Backend) {
     };
     let db = t.connect();
     let actor = books(&db);
-    for (memo, amount) in [
-        ("一", "10.00"),
-        ("二", "20.00"),
-        ("三", "30.00"),
-        ("四", "40.00"),
-    ] {
+    for (memo, amount) in [("一", "10.00"), ("二", "20.00"), ("三", "30.00"), ("四", "40.00")] {
         post(&db, &actor, memo, amount);
     }
     assert!(verify(&db, None).unwrap().ok);
@@ -257,11 +231,12 @@ fn tampering_is_named_by_verify(backend: Backend) {
     // The last entry deleted outright: the chain head gives it away.
     exec(&db, "UPDATE journal_postings SET debit_fen = 2000 WHERE entry_id = (SELECT id FROM journal_entries WHERE seq = 2) AND line_no = 1").unwrap();
     exec(&db, "UPDATE journal_postings SET credit_fen = 2000 WHERE entry_id = (SELECT id FROM journal_entries WHERE seq = 2) AND line_no = 2").unwrap();
-    assert!(
-        verify(&db, None).unwrap().ok,
-        "restoring the rows restores the chain"
-    );
-    exec(&db, "DELETE FROM journal_postings WHERE entry_id = (SELECT id FROM journal_entries WHERE seq = 4)").unwrap();
+    assert!(verify(&db, None).unwrap().ok, "restoring the rows restores the chain");
+    exec(
+        &db,
+        "DELETE FROM journal_postings WHERE entry_id = (SELECT id FROM journal_entries WHERE seq = 4)",
+    )
+    .unwrap();
     exec(&db, "DELETE FROM journal_entries WHERE seq = 4").unwrap();
     let report = verify(&db, None).unwrap();
     assert!(
@@ -274,18 +249,9 @@ fn tampering_is_named_by_verify(backend: Backend) {
     );
 
     // The audit log: one edited record is named.
-    exec(
-        &db,
-        "UPDATE audit_log SET action = 'village.rename' WHERE seq = 3",
-    )
-    .unwrap();
+    exec(&db, "UPDATE audit_log SET action = 'village.rename' WHERE seq = 3").unwrap();
     let report = verify(&db, None).unwrap();
-    assert_eq!(
-        report.audit_problems[0].seq,
-        Some(3),
-        "{:?}",
-        report.audit_problems
-    );
+    assert_eq!(report.audit_problems[0].seq, Some(3), "{:?}", report.audit_problems);
 }
 
 #[test]
@@ -341,4 +307,76 @@ fn concurrent_postings_stay_gapless_and_chained_sqlite() {
 #[test]
 fn concurrent_postings_stay_gapless_and_chained_postgres() {
     concurrent_postings_stay_gapless_and_chained(Backend::Postgres);
+}
+
+fn concurrent_bills_get_unique_gapless_references(backend: Backend) {
+    use qingzhang::usecases::billing::{
+        create_bill, create_fee_item, create_payer, NewBillInput, NewFeeItemInput, NewPayerInput, PayerKind,
+    };
+    let Some(t) = TestDb::new(backend) else { return };
+    let db = t.connect();
+    let actor = books(&db);
+    let payer = create_payer(
+        &db,
+        &actor,
+        VILLAGE_A,
+        NewPayerInput {
+            kind: PayerKind::Member,
+            name: "张三".into(),
+            phone: None,
+            household_no: None,
+        },
+    )
+    .unwrap();
+    let item = create_fee_item(
+        &db,
+        &actor,
+        VILLAGE_A,
+        NewFeeItemInput {
+            code: "rent".into(),
+            name: "租金".into(),
+            income_account_code: "501".into(),
+        },
+    )
+    .unwrap();
+    // Eight clerks at once, from the very first bill: the counter row is created under contention.
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (db, actor) = (db.clone(), actor.clone());
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|_| {
+                        let input = NewBillInput {
+                            payer_id: payer.id,
+                            fee_item_id: item.id,
+                            amount: "100.00".into(),
+                            period_label: "2026".into(),
+                            due_date: "2026-12-31".into(),
+                            note: None,
+                        };
+                        create_bill(&db, &actor, VILLAGE_A, input).unwrap().reference
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut refs: Vec<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    refs.sort();
+    refs.dedup();
+    assert_eq!(refs.len(), 80, "80 distinct references");
+    let seqs: Vec<i64> = refs.iter().map(|r| r[7..13].parse().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=80).collect::<Vec<i64>>(),
+        "sequence numbers 1..80 without a gap"
+    );
+}
+
+#[test]
+fn concurrent_bills_get_unique_gapless_references_sqlite() {
+    concurrent_bills_get_unique_gapless_references(Backend::Sqlite);
+}
+#[test]
+fn concurrent_bills_get_unique_gapless_references_postgres() {
+    concurrent_bills_get_unique_gapless_references(Backend::Postgres);
 }

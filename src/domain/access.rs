@@ -3,9 +3,7 @@
 
 use std::fmt;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// County admin: villages, corporate accounts, users and scopes.
@@ -187,10 +185,7 @@ mod tests {
         let clerk = actor(Role::Clerk, Scope::Village(100));
         assert_eq!(clerk.may(Action::ManageBilling, A), Ok(()));
         assert_eq!(clerk.may(Action::Read, B), Err(Denied::OutOfScope));
-        assert!(matches!(
-            clerk.may(Action::PostEntries, A),
-            Err(Denied::Role { .. })
-        ));
+        assert!(matches!(clerk.may(Action::PostEntries, A), Err(Denied::Role { .. })));
     }
 
     #[test]

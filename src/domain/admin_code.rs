@@ -112,18 +112,9 @@ mod tests {
 
     #[test]
     fn levels_follow_the_trailing_zeros() {
-        assert_eq!(
-            AdminCode::parse("370725000000").unwrap().level(),
-            Level::County
-        );
-        assert_eq!(
-            AdminCode::parse("370725105000").unwrap().level(),
-            Level::Township
-        );
-        assert_eq!(
-            AdminCode::parse("370725105201").unwrap().level(),
-            Level::Village
-        );
+        assert_eq!(AdminCode::parse("370725000000").unwrap().level(), Level::County);
+        assert_eq!(AdminCode::parse("370725105000").unwrap().level(), Level::Township);
+        assert_eq!(AdminCode::parse("370725105201").unwrap().level(), Level::Village);
     }
 
     #[test]
@@ -140,13 +131,7 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_refused() {
-        for bad in [
-            "",
-            "37072510520",
-            "3707251052011",
-            "37072510520x",
-            "000725105201",
-        ] {
+        for bad in ["", "37072510520", "3707251052011", "37072510520x", "000725105201"] {
             assert!(AdminCode::parse(bad).is_err(), "{bad}");
         }
         assert!(matches!(

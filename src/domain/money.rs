@@ -134,8 +134,7 @@ impl Money {
         let rounded = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
         let mut fixed = rounded;
         fixed.rescale(2);
-        let fen =
-            i64::try_from(fixed.mantissa()).map_err(|_| MoneyError::TooLarge(value.to_string()))?;
+        let fen = i64::try_from(fixed.mantissa()).map_err(|_| MoneyError::TooLarge(value.to_string()))?;
         Money::from_fen(fen)
     }
 
@@ -223,12 +222,7 @@ fn capital_integer(n: u64) -> String {
             zero_pending |= !out.is_empty();
             continue;
         }
-        let digits = [
-            group / 1000,
-            (group / 100) % 10,
-            (group / 10) % 10,
-            group % 10,
-        ];
+        let digits = [group / 1000, (group / 100) % 10, (group / 10) % 10, group % 10];
         for (d, place) in digits.iter().zip(PLACES) {
             if *d == 0 {
                 zero_pending |= !out.is_empty();
@@ -365,10 +359,7 @@ mod tests {
         ] {
             assert!(Money::parse(bad).is_err(), "{bad:?} should be refused");
         }
-        assert_eq!(
-            Money::parse("1.234"),
-            Err(MoneyError::TooPrecise("1.234".into()))
-        );
+        assert_eq!(Money::parse("1.234"), Err(MoneyError::TooPrecise("1.234".into())));
         assert_eq!(
             Money::parse("1000000000000"),
             Err(MoneyError::TooLarge("1000000000000".into()))
@@ -377,14 +368,8 @@ mod tests {
             Money::parse("99999999999999999999999"),
             Err(MoneyError::TooLarge(_))
         ));
-        assert!(matches!(
-            Money::parse_positive("0.00"),
-            Err(MoneyError::NotPositive(_))
-        ));
-        assert!(matches!(
-            Money::parse_positive("-1"),
-            Err(MoneyError::NotPositive(_))
-        ));
+        assert!(matches!(Money::parse_positive("0.00"), Err(MoneyError::NotPositive(_))));
+        assert!(matches!(Money::parse_positive("-1"), Err(MoneyError::NotPositive(_))));
     }
 
     #[test]
@@ -446,13 +431,8 @@ mod tests {
     #[test]
     fn json_amounts_are_strings_of_yuan() {
         assert_eq!(serde_json::to_string(&m("12.3")).unwrap(), "\"12.30\"");
-        assert_eq!(
-            serde_json::from_str::<Money>("\"1,234.5\"").unwrap(),
-            m("1234.50")
-        );
-        let err = serde_json::from_str::<Money>("12.3")
-            .unwrap_err()
-            .to_string();
+        assert_eq!(serde_json::from_str::<Money>("\"1,234.5\"").unwrap(), m("1234.50"));
+        let err = serde_json::from_str::<Money>("12.3").unwrap_err().to_string();
         assert!(err.contains("as a string"), "{err}");
         assert!(serde_json::from_str::<Money>("\"1.001\"").is_err());
     }

@@ -97,10 +97,7 @@ mod tests {
         let p = Period::parse("2026-03").unwrap();
         assert_eq!(p.to_string(), "2026-03");
         assert_eq!(p.next().to_string(), "2026-04");
-        assert_eq!(
-            Period::parse("2026-12").unwrap().next().to_string(),
-            "2027-01"
-        );
+        assert_eq!(Period::parse("2026-12").unwrap().next().to_string(), "2027-01");
         for bad in ["2026-3", "2026-13", "26-03", "2026/03", "abcd-ef", ""] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
@@ -109,9 +106,6 @@ mod tests {
     #[test]
     fn the_business_day_is_shanghai_time() {
         let late_utc = Utc.with_ymd_and_hms(2026, 3, 31, 16, 30, 0).unwrap();
-        assert_eq!(
-            business_date(late_utc),
-            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()
-        );
+        assert_eq!(business_date(late_utc), NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
     }
 }

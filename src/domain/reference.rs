@@ -36,9 +36,9 @@ const DAMM: [[u8; 10]; 10] = [
 
 /// The Damm check digit of a string of ASCII digits.
 pub fn damm_digit(digits: &str) -> u8 {
-    digits.bytes().fold(0u8, |interim, b| {
-        DAMM[interim as usize][(b - b'0') as usize]
-    })
+    digits
+        .bytes()
+        .fold(0u8, |interim, b| DAMM[interim as usize][(b - b'0') as usize])
 }
 
 impl BillReference {
@@ -54,10 +54,7 @@ impl BillReference {
 
     /// Parses what a payer or clerk typed; spaces and dashes are ignored.
     pub fn parse(text: &str) -> Result<BillReference, ReferenceError> {
-        let digits: String = text
-            .chars()
-            .filter(|c| *c != '-' && !c.is_whitespace())
-            .collect();
+        let digits: String = text.chars().filter(|c| *c != '-' && !c.is_whitespace()).collect();
         if digits.len() != 13 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ReferenceError::Malformed(text.trim().to_string()));
         }
@@ -109,10 +106,7 @@ mod tests {
         assert_eq!(r.as_str().len(), 13);
         assert!(r.grouped().starts_with("000012-000345-"));
         assert_eq!(BillReference::parse(&r.grouped()).unwrap(), r);
-        assert_eq!(
-            BillReference::parse(&format!(" {} ", r.as_str())).unwrap(),
-            r
-        );
+        assert_eq!(BillReference::parse(&format!(" {} ", r.as_str())).unwrap(), r);
     }
 
     #[test]

@@ -35,9 +35,7 @@ pub struct ChainedPosting<'a> {
 
 /// The hash before a village's first entry.
 pub fn genesis(village_code: &str) -> String {
-    hex::encode(Sha256::digest(
-        format!("qingzhang:genesis:{village_code}").as_bytes(),
-    ))
+    hex::encode(Sha256::digest(format!("qingzhang:genesis:{village_code}").as_bytes()))
 }
 
 fn field(h: &mut Sha256, bytes: &[u8]) {
@@ -57,27 +55,15 @@ pub fn link_hash(prev_hash: &str, entry: &ChainedEntry) -> String {
     field(&mut h, entry.source.as_bytes());
     field(
         &mut h,
-        entry
-            .reverses_seq
-            .map(|s| s.to_string())
-            .unwrap_or_default()
-            .as_bytes(),
+        entry.reverses_seq.map(|s| s.to_string()).unwrap_or_default().as_bytes(),
     );
     field(
         &mut h,
-        entry
-            .created_by
-            .map(|s| s.to_string())
-            .unwrap_or_default()
-            .as_bytes(),
+        entry.created_by.map(|s| s.to_string()).unwrap_or_default().as_bytes(),
     );
     field(
         &mut h,
-        entry
-            .created_at
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string()
-            .as_bytes(),
+        entry.created_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_bytes(),
     );
     field(&mut h, &(entry.postings.len() as u32).to_be_bytes());
     for p in &entry.postings {
@@ -92,13 +78,7 @@ pub fn link_hash(prev_hash: &str, entry: &ChainedEntry) -> String {
 
 /// A signature over a village's chain head, to publish: anyone holding a signed head can later
 /// prove that the books up to that entry were not rewritten.
-pub fn sign_head(
-    key: &[u8],
-    village_code: &str,
-    seq: i64,
-    hash: &str,
-    signed_on: NaiveDate,
-) -> String {
+pub fn sign_head(key: &[u8], village_code: &str, seq: i64, hash: &str, signed_on: NaiveDate) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(format!("qz-head-v1|{village_code}|{seq}|{hash}|{signed_on}").as_bytes());
     hex::encode(mac.finalize().into_bytes())
@@ -145,10 +125,7 @@ mod tests {
         assert_eq!(base, link_hash(&g, &entry("承包费", 100)), "deterministic");
         assert_ne!(base, link_hash(&g, &entry("承包费", 101)));
         assert_ne!(base, link_hash(&g, &entry("承包费 ", 100)));
-        assert_ne!(
-            base,
-            link_hash(&genesis("370725105202"), &entry("承包费", 100))
-        );
+        assert_ne!(base, link_hash(&genesis("370725105202"), &entry("承包费", 100)));
         // Moving text between adjacent fields must not collide (length prefixes).
         let mut a = entry("ab", 100);
         a.source = "c";

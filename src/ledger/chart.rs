@@ -124,38 +124,10 @@ static CHART_2023: &[ChartAccount] = &[
     acct!("112", "应收款", Asset, Debit, PerOutsider, true),
     acct!("113", "内部往来", Asset, Debit, PerHousehold, true),
     acct!("121", "库存物资", Asset, Debit, Breakdown::None, false),
-    acct!(
-        "131",
-        "消耗性生物资产",
-        Asset,
-        Debit,
-        Breakdown::None,
-        false
-    ),
-    acct!(
-        "132",
-        "生产性生物资产",
-        Asset,
-        Debit,
-        Breakdown::None,
-        false
-    ),
-    acct!(
-        "133",
-        "生产性生物资产累计折旧",
-        Asset,
-        Credit,
-        Breakdown::None,
-        false
-    ),
-    acct!(
-        "134",
-        "公益性生物资产",
-        Asset,
-        Debit,
-        Breakdown::None,
-        false
-    ),
+    acct!("131", "消耗性生物资产", Asset, Debit, Breakdown::None, false),
+    acct!("132", "生产性生物资产", Asset, Debit, Breakdown::None, false),
+    acct!("133", "生产性生物资产累计折旧", Asset, Credit, Breakdown::None, false),
+    acct!("134", "公益性生物资产", Asset, Debit, Breakdown::None, false),
     acct!("141", "长期投资", Asset, Debit, Breakdown::None, false),
     acct!("151", "固定资产", Asset, Debit, Breakdown::None, false),
     acct!("152", "累计折旧", Asset, Credit, Breakdown::None, false),
@@ -164,111 +136,27 @@ static CHART_2023: &[ChartAccount] = &[
     acct!("161", "无形资产", Asset, Debit, Breakdown::None, false),
     acct!("162", "累计摊销", Asset, Credit, Breakdown::None, false),
     acct!("201", "短期借款", Liability, Credit, Breakdown::None, false),
-    acct!(
-        "211",
-        "应付款",
-        Liability,
-        Credit,
-        Breakdown::Fixed(PAYABLE_SUBS),
-        true
-    ),
+    acct!("211", "应付款", Liability, Credit, Breakdown::Fixed(PAYABLE_SUBS), true),
     acct!("212", "应付工资", Liability, Credit, Breakdown::None, false),
-    acct!(
-        "213",
-        "应付劳务费",
-        Liability,
-        Credit,
-        Breakdown::None,
-        false
-    ),
+    acct!("213", "应付劳务费", Liability, Credit, Breakdown::None, false),
     acct!("214", "应交税费", Liability, Credit, Breakdown::None, false),
-    acct!(
-        "221",
-        "长期借款及应付款",
-        Liability,
-        Credit,
-        Breakdown::None,
-        false
-    ),
-    acct!(
-        "231",
-        "一事一议资金",
-        Liability,
-        Credit,
-        Breakdown::None,
-        false
-    ),
-    acct!(
-        "241",
-        "专项应付款",
-        Liability,
-        Credit,
-        Breakdown::None,
-        false
-    ),
+    acct!("221", "长期借款及应付款", Liability, Credit, Breakdown::None, false),
+    acct!("231", "一事一议资金", Liability, Credit, Breakdown::None, false),
+    acct!("241", "专项应付款", Liability, Credit, Breakdown::None, false),
     acct!("301", "资本", Equity, Credit, Breakdown::None, false),
     acct!("311", "公积公益金", Equity, Credit, Breakdown::None, false),
     acct!("321", "本年收益", Equity, Credit, Breakdown::None, false),
     acct!("322", "收益分配", Equity, Credit, Breakdown::None, false),
-    acct!(
-        "401",
-        "生产（劳务）成本",
-        Cost,
-        Debit,
-        Breakdown::None,
-        false
-    ),
+    acct!("401", "生产（劳务）成本", Cost, Debit, Breakdown::None, false),
     acct!("501", "经营收入", ProfitAndLoss, Credit),
-    acct!(
-        "502",
-        "经营支出",
-        ProfitAndLoss,
-        Debit,
-        Breakdown::None,
-        false
-    ),
+    acct!("502", "经营支出", ProfitAndLoss, Debit, Breakdown::None, false),
     acct!("503", "补助收入", ProfitAndLoss, Credit),
     acct!("504", "其他收入", ProfitAndLoss, Credit),
-    acct!(
-        "511",
-        "税金及附加",
-        ProfitAndLoss,
-        Debit,
-        Breakdown::None,
-        false
-    ),
-    acct!(
-        "521",
-        "管理费用",
-        ProfitAndLoss,
-        Debit,
-        Breakdown::None,
-        false
-    ),
-    acct!(
-        "522",
-        "公益支出",
-        ProfitAndLoss,
-        Debit,
-        Breakdown::None,
-        false
-    ),
-    acct!(
-        "531",
-        "其他支出",
-        ProfitAndLoss,
-        Debit,
-        Breakdown::None,
-        false
-    ),
-    acct!(
-        "541",
-        "投资收益",
-        ProfitAndLoss,
-        Credit,
-        Breakdown::None,
-        false
-    ),
+    acct!("511", "税金及附加", ProfitAndLoss, Debit, Breakdown::None, false),
+    acct!("521", "管理费用", ProfitAndLoss, Debit, Breakdown::None, false),
+    acct!("522", "公益支出", ProfitAndLoss, Debit, Breakdown::None, false),
+    acct!("531", "其他支出", ProfitAndLoss, Debit, Breakdown::None, false),
+    acct!("541", "投资收益", ProfitAndLoss, Credit, Breakdown::None, false),
 ];
 
 static CHART_2004: &[ChartAccount] = &[
@@ -359,14 +247,8 @@ mod tests {
         assert_eq!(version_for(d(2024, 1, 1)).unwrap().id, "2023");
         assert!(version_for(d(2001, 1, 1)).is_none());
         // A reused code means different things in the two charts.
-        assert_eq!(
-            version("2004").unwrap().account("511").unwrap().name,
-            "发包及上交收入"
-        );
-        assert_eq!(
-            version("2023").unwrap().account("511").unwrap().name,
-            "税金及附加"
-        );
+        assert_eq!(version("2004").unwrap().account("511").unwrap().name, "发包及上交收入");
+        assert_eq!(version("2023").unwrap().account("511").unwrap().name, "税金及附加");
     }
 
     #[test]

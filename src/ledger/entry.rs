@@ -107,8 +107,7 @@ pub fn check(entry: &ProposedEntry, is_closed: impl Fn(Period) -> bool) -> Resul
     if entry.lines.len() < 2 {
         return Err(EntryError::TooFewLines(entry.lines.len()));
     }
-    let chart =
-        super::chart::version_for(entry.entry_date).ok_or(EntryError::NoChart(entry.entry_date))?;
+    let chart = super::chart::version_for(entry.entry_date).ok_or(EntryError::NoChart(entry.entry_date))?;
     let period = Period::of(entry.entry_date);
     if is_closed(period) {
         return Err(EntryError::PeriodClosed(period));
@@ -142,12 +141,8 @@ pub fn check(entry: &ProposedEntry, is_closed: impl Fn(Period) -> bool) -> Resul
             });
         }
         // Bounded: each amount is at most MAX_FEN and lines are few; checked_add guards anyway.
-        debit = debit
-            .checked_add(l.debit)
-            .ok_or(EntryError::BadLineAmount { line })?;
-        credit = credit
-            .checked_add(l.credit)
-            .ok_or(EntryError::BadLineAmount { line })?;
+        debit = debit.checked_add(l.debit).ok_or(EntryError::BadLineAmount { line })?;
+        credit = credit.checked_add(l.credit).ok_or(EntryError::BadLineAmount { line })?;
     }
     if debit != credit {
         return Err(EntryError::Unbalanced { debit, credit });
@@ -218,49 +213,28 @@ mod tests {
             line(acct(1, "102.0001"), "100", "0"),
             line(acct(2, "501"), "0", "99.99"),
         ]);
-        assert_eq!(
-            check(&unbalanced, OPEN).unwrap_err().code(),
-            "entry_unbalanced"
-        );
+        assert_eq!(check(&unbalanced, OPEN).unwrap_err().code(), "entry_unbalanced");
         let single = entry(vec![line(acct(1, "102.0001"), "100", "0")]);
-        assert_eq!(
-            check(&single, OPEN).unwrap_err(),
-            EntryError::TooFewLines(1)
-        );
+        assert_eq!(check(&single, OPEN).unwrap_err(), EntryError::TooFewLines(1));
         let zero = entry(vec![
             line(acct(1, "102.0001"), "0", "0"),
             line(acct(2, "501"), "0", "0"),
         ]);
-        assert_eq!(
-            check(&zero, OPEN).unwrap_err(),
-            EntryError::BadLineAmount { line: 1 }
-        );
+        assert_eq!(check(&zero, OPEN).unwrap_err(), EntryError::BadLineAmount { line: 1 });
         let both = entry(vec![
             line(acct(1, "102.0001"), "5", "5"),
             line(acct(2, "501"), "0", "0"),
         ]);
-        assert_eq!(
-            check(&both, OPEN).unwrap_err(),
-            EntryError::BadLineAmount { line: 1 }
-        );
+        assert_eq!(check(&both, OPEN).unwrap_err(), EntryError::BadLineAmount { line: 1 });
         let negative = entry(vec![
             line(acct(1, "102.0001"), "-5", "0"),
             line(acct(2, "501"), "0", "-5"),
         ]);
-        assert_eq!(
-            check(&negative, OPEN).unwrap_err().code(),
-            "entry_line_amount_invalid"
-        );
+        assert_eq!(check(&negative, OPEN).unwrap_err().code(), "entry_line_amount_invalid");
         let mut other = acct(2, "501");
         other.village_id = 2;
-        let cross = entry(vec![
-            line(acct(1, "102.0001"), "5", "0"),
-            line(other, "0", "5"),
-        ]);
-        assert_eq!(
-            check(&cross, OPEN).unwrap_err().code(),
-            "entry_cross_village"
-        );
+        let cross = entry(vec![line(acct(1, "102.0001"), "5", "0"), line(other, "0", "5")]);
+        assert_eq!(check(&cross, OPEN).unwrap_err().code(), "entry_cross_village");
         let mut parent = acct(2, "102");
         parent.postable = false;
         let to_parent = entry(vec![line(parent, "5", "0"), line(acct(3, "501"), "0", "5")]);
@@ -270,44 +244,27 @@ mod tests {
         );
         let mut closed_acct = acct(2, "501");
         closed_acct.active = false;
-        let inactive = entry(vec![
-            line(acct(1, "102.0001"), "5", "0"),
-            line(closed_acct, "0", "5"),
-        ]);
-        assert_eq!(
-            check(&inactive, OPEN).unwrap_err().code(),
-            "entry_account_inactive"
-        );
+        let inactive = entry(vec![line(acct(1, "102.0001"), "5", "0"), line(closed_acct, "0", "5")]);
+        assert_eq!(check(&inactive, OPEN).unwrap_err().code(), "entry_account_inactive");
         let ok = entry(vec![
             line(acct(1, "102.0001"), "5", "0"),
             line(acct(2, "501"), "0", "5"),
         ]);
         assert_eq!(
-            check(&ok, |p| p.to_string() == "2026-03")
-                .unwrap_err()
-                .code(),
+            check(&ok, |p| p.to_string() == "2026-03").unwrap_err().code(),
             "period_closed"
         );
         let mut old = ok.clone();
         old.entry_date = NaiveDate::from_ymd_opt(2023, 6, 1).unwrap();
-        assert_eq!(
-            check(&old, OPEN).unwrap_err().code(),
-            "entry_account_wrong_chart"
-        );
+        assert_eq!(check(&old, OPEN).unwrap_err().code(), "entry_account_wrong_chart");
         let mut no_memo = ok.clone();
         no_memo.memo = "  ".into();
-        assert_eq!(
-            check(&no_memo, OPEN).unwrap_err().code(),
-            "entry_memo_invalid"
-        );
+        assert_eq!(check(&no_memo, OPEN).unwrap_err().code(), "entry_memo_invalid");
     }
 
     #[test]
     fn a_reversal_swaps_every_side_and_still_balances() {
-        let lines = vec![
-            line(acct(1, "102.0001"), "80", "0"),
-            line(acct(2, "501"), "0", "80"),
-        ];
+        let lines = vec![line(acct(1, "102.0001"), "80", "0"), line(acct(2, "501"), "0", "80")];
         let rev = reversal_lines(&lines);
         assert_eq!(rev[0].credit, m("80"));
         assert_eq!(rev[1].debit, m("80"));

@@ -68,9 +68,8 @@ pub struct TrialBalance {
 fn money(fen: i64) -> Money {
     // Sums of stored amounts of one village stay far inside MAX_FEN in practice; if they ever did
     // not, showing the saturated value is better than failing the report.
-    Money::from_fen(fen).unwrap_or_else(|_| {
-        Money::from_fen(fen.signum() * crate::domain::money::MAX_FEN).unwrap_or_default()
-    })
+    Money::from_fen(fen)
+        .unwrap_or_else(|_| Money::from_fen(fen.signum() * crate::domain::money::MAX_FEN).unwrap_or_default())
 }
 
 /// Builds the trial balance from leaf-account sums; parents ("102" for "102.0001") are added.
@@ -80,12 +79,7 @@ pub fn build(mut leaves: Vec<AccountSums>, parent_names: &[(String, String)]) ->
     let (mut total_debit, mut total_credit, mut closing_sum) = (0i64, 0i64, 0i64);
     let mut i = 0;
     while i < leaves.len() {
-        let parent = leaves[i]
-            .code
-            .split('.')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let parent = leaves[i].code.split('.').next().unwrap_or_default().to_string();
         let group: Vec<&AccountSums> = leaves[i..]
             .iter()
             .take_while(|l| l.code.split('.').next() == Some(parent.as_str()))
@@ -169,10 +163,7 @@ mod tests {
 
     #[test]
     fn an_unbalanced_set_of_sums_is_reported() {
-        let tb = build(
-            vec![sums("101", (0, 0), (100, 0)), sums("501", (0, 0), (0, 99))],
-            &[],
-        );
+        let tb = build(vec![sums("101", (0, 0), (100, 0)), sums("501", (0, 0), (0, 99))], &[]);
         assert!(!tb.balanced);
     }
 }

@@ -81,11 +81,7 @@ pub fn insert_token(
 }
 
 /// The active user behind a live token (not revoked, not expired).
-pub fn user_by_token(
-    conn: &mut DbConnection,
-    token_hash: &str,
-    now: NaiveDateTime,
-) -> StoreResult<Option<User>> {
+pub fn user_by_token(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> StoreResult<Option<User>> {
     Ok(api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(token_hash))
@@ -97,11 +93,7 @@ pub fn user_by_token(
         .optional()?)
 }
 
-pub fn revoke_token(
-    conn: &mut DbConnection,
-    token_hash: &str,
-    now: NaiveDateTime,
-) -> StoreResult<bool> {
+pub fn revoke_token(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> StoreResult<bool> {
     let n = diesel::update(
         api_tokens::table
             .filter(api_tokens::token_hash.eq(token_hash))

@@ -52,24 +52,12 @@ pub fn audit_hash(
     field(&mut h, b"qz-audit-v1");
     field(&mut h, prev_hash.as_bytes());
     field(&mut h, &seq.to_be_bytes());
-    field(
-        &mut h,
-        at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string().as_bytes(),
-    );
-    field(
-        &mut h,
-        actor.map(|a| a.to_string()).unwrap_or_default().as_bytes(),
-    );
+    field(&mut h, at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string().as_bytes());
+    field(&mut h, actor.map(|a| a.to_string()).unwrap_or_default().as_bytes());
     field(&mut h, action.as_bytes());
     field(&mut h, object_type.as_bytes());
     field(&mut h, object_id.as_bytes());
-    field(
-        &mut h,
-        village
-            .map(|v| v.to_string())
-            .unwrap_or_default()
-            .as_bytes(),
-    );
+    field(&mut h, village.map(|v| v.to_string()).unwrap_or_default().as_bytes());
     field(&mut h, details.as_bytes());
     hex::encode(h.finalize())
 }
@@ -118,11 +106,7 @@ pub fn record(conn: &mut DbConnection, e: &AuditEvent, at: DateTime<Utc>) -> Sto
 
 impl AuditRecord {
     /// Records by sequence; `villages` limits them to those villages (None: all records).
-    pub fn list(
-        conn: &mut DbConnection,
-        villages: Option<&[i64]>,
-        page: Page,
-    ) -> StoreResult<Vec<AuditRecord>> {
+    pub fn list(conn: &mut DbConnection, villages: Option<&[i64]>, page: Page) -> StoreResult<Vec<AuditRecord>> {
         let mut q = audit_log::table
             .filter(audit_log::seq.gt(page.after))
             .order(audit_log::seq)

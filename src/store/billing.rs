@@ -143,11 +143,7 @@ impl Payer {
             .returning(payers::all_columns)
             .get_result(conn)?)
     }
-    pub fn in_village(
-        conn: &mut DbConnection,
-        village_id: i64,
-        id: i64,
-    ) -> StoreResult<Option<Payer>> {
+    pub fn in_village(conn: &mut DbConnection, village_id: i64, id: i64) -> StoreResult<Option<Payer>> {
         Ok(payers::table
             .filter(payers::village_id.eq(village_id))
             .filter(payers::id.eq(id))
@@ -173,11 +169,7 @@ impl FeeItem {
             .returning(fee_items::all_columns)
             .get_result(conn)?)
     }
-    pub fn in_village(
-        conn: &mut DbConnection,
-        village_id: i64,
-        id: i64,
-    ) -> StoreResult<Option<FeeItem>> {
+    pub fn in_village(conn: &mut DbConnection, village_id: i64, id: i64) -> StoreResult<Option<FeeItem>> {
         Ok(fee_items::table
             .filter(fee_items::village_id.eq(village_id))
             .filter(fee_items::id.eq(id))
@@ -201,11 +193,7 @@ impl Contract {
             .returning(contracts::all_columns)
             .get_result(conn)?)
     }
-    pub fn in_village(
-        conn: &mut DbConnection,
-        village_id: i64,
-        id: i64,
-    ) -> StoreResult<Option<Contract>> {
+    pub fn in_village(conn: &mut DbConnection, village_id: i64, id: i64) -> StoreResult<Option<Contract>> {
         Ok(contracts::table
             .filter(contracts::village_id.eq(village_id))
             .filter(contracts::id.eq(id))
@@ -213,11 +201,7 @@ impl Contract {
             .first(conn)
             .optional()?)
     }
-    pub fn list(
-        conn: &mut DbConnection,
-        village_id: i64,
-        page: Page,
-    ) -> StoreResult<Vec<Contract>> {
+    pub fn list(conn: &mut DbConnection, village_id: i64, page: Page) -> StoreResult<Vec<Contract>> {
         Ok(contracts::table
             .filter(contracts::village_id.eq(village_id))
             .filter(contracts::id.gt(page.after))
@@ -257,11 +241,7 @@ impl Bill {
             .first(conn)
             .optional()?)
     }
-    pub fn exists_for(
-        conn: &mut DbConnection,
-        contract_id: i64,
-        period_label: &str,
-    ) -> StoreResult<bool> {
+    pub fn exists_for(conn: &mut DbConnection, contract_id: i64, period_label: &str) -> StoreResult<bool> {
         let n: i64 = bills::table
             .filter(bills::contract_id.eq(contract_id))
             .filter(bills::period_label.eq(period_label))
@@ -269,12 +249,7 @@ impl Bill {
             .get_result(conn)?;
         Ok(n > 0)
     }
-    pub fn list(
-        conn: &mut DbConnection,
-        village_id: i64,
-        filter: &BillFilter,
-        page: Page,
-    ) -> StoreResult<Vec<Bill>> {
+    pub fn list(conn: &mut DbConnection, village_id: i64, filter: &BillFilter, page: Page) -> StoreResult<Vec<Bill>> {
         let mut q = bills::table
             .filter(bills::village_id.eq(village_id))
             .filter(bills::id.gt(page.after))
@@ -295,13 +270,9 @@ impl Bill {
     }
     /// Cancels an unpaid bill; returns false when it was not open (paid, part paid, cancelled).
     pub fn cancel(conn: &mut DbConnection, id: i64, note: &str) -> StoreResult<bool> {
-        let n = diesel::update(
-            bills::table
-                .filter(bills::id.eq(id))
-                .filter(bills::status.eq("open")),
-        )
-        .set((bills::status.eq("cancelled"), bills::note.eq(note)))
-        .execute(conn)?;
+        let n = diesel::update(bills::table.filter(bills::id.eq(id)).filter(bills::status.eq("open")))
+            .set((bills::status.eq("cancelled"), bills::note.eq(note)))
+            .execute(conn)?;
         Ok(n == 1)
     }
 }

@@ -80,9 +80,7 @@ impl Db {
     }
 
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
-        self.pool
-            .get()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Applies every pending migration of this backend.
@@ -128,10 +126,7 @@ impl Db {
     }
 
     /// Runs a blocking database closure on actix's blocking pool, inside the caller's span.
-    pub async fn run<T, E>(
-        &self,
-        f: impl FnOnce(&Db) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
+    pub async fn run<T, E>(&self, f: impl FnOnce(&Db) -> Result<T, E> + Send + 'static) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -179,6 +174,42 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError
     applied.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
+/// Applies the next pending migration only; None when none is pending (reversibility tests).
+pub fn run_next_migration(conn: &mut DbConnection) -> Result<Option<String>, StoreError> {
+    let pending = match conn {
+        DbConnection::Pg(c) => c.pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    if pending == 0 {
+        return Ok(None);
+    }
+    let applied = match conn {
+        DbConnection::Pg(c) => {
+            let next = c
+                .pending_migrations(PG_MIGRATIONS)
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+            c.run_migration(&*next[0]).map(|v| v.to_string())
+        }
+        DbConnection::Sqlite(c) => {
+            let next = c
+                .pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+            c.run_migration(&*next[0]).map(|v| v.to_string())
+        }
+    };
+    applied.map(Some).map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// Reverts the newest applied migration (reversibility tests).
+pub fn revert_last_migration(conn: &mut DbConnection) -> Result<String, StoreError> {
+    let reverted = match conn {
+        DbConnection::Pg(c) => c.revert_last_migration(PG_MIGRATIONS).map(|v| v.to_string()),
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|v| v.to_string()),
+    };
+    reverted.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
 /// Reverts every applied migration, newest first (used by the reversibility test).
 pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
     let reverted = match conn {
@@ -193,10 +224,7 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<Vec<String>, Sto
 }
 
 /// The write transaction used by [`Db::write`]; see there.
-pub fn write_tx<T, E>(
-    conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
-) -> Result<T, E>
+pub fn write_tx<T, E>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
 {
@@ -205,17 +233,13 @@ where
     };
     diesel::connection::AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
     match f(conn) {
-        Ok(value) => {
-            match <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
-                Ok(()) => Ok(value),
-                Err(e) => {
-                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(
-                        conn,
-                    );
-                    Err(e.into())
-                }
+        Ok(value) => match <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                Err(e.into())
             }
-        }
+        },
         Err(e) => {
             <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
             Err(e)

@@ -10,8 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::schema::{
-    account_balances, closed_periods, journal_entries, journal_postings, ledger_accounts,
-    ledger_heads,
+    account_balances, closed_periods, journal_entries, journal_postings, ledger_accounts, ledger_heads,
 };
 use super::{DbConnection, Page, StoreResult};
 use crate::domain::Period;
@@ -103,14 +102,9 @@ impl LedgerAccount {
     }
 
     /// Accounts of a village with their cached balances.
-    pub fn with_balances(
-        conn: &mut DbConnection,
-        village_id: i64,
-    ) -> StoreResult<Vec<(LedgerAccount, i64, i64)>> {
+    pub fn with_balances(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<(LedgerAccount, i64, i64)>> {
         Ok(ledger_accounts::table
-            .inner_join(
-                account_balances::table.on(account_balances::account_id.eq(ledger_accounts::id)),
-            )
+            .inner_join(account_balances::table.on(account_balances::account_id.eq(ledger_accounts::id)))
             .filter(ledger_accounts::village_id.eq(village_id))
             .order((ledger_accounts::chart_version, ledger_accounts::code))
             .select((
@@ -212,11 +206,7 @@ pub struct PostingRequest<'a> {
 
 /// Appends one checked entry to its village's chain and updates the cached balances.
 /// Must run inside the caller's write transaction.
-pub fn append(
-    conn: &mut DbConnection,
-    p: &PostingRequest,
-    created_at: DateTime<Utc>,
-) -> StoreResult<Entry> {
+pub fn append(conn: &mut DbConnection, p: &PostingRequest, created_at: DateTime<Utc>) -> StoreResult<Entry> {
     let (seq, prev_hash): (i64, String) = diesel::update(ledger_heads::table.find(p.village_id))
         .set(ledger_heads::last_seq.eq(ledger_heads::last_seq + 1))
         .returning((ledger_heads::last_seq, ledger_heads::last_hash))
@@ -278,9 +268,7 @@ pub fn append(
     // One INSERT per line: MultiConnection has no multi-row VALUES for SQLite, and an entry has
     // only a few lines.
     for row in &rows {
-        diesel::insert_into(journal_postings::table)
-            .values(row)
-            .execute(conn)?;
+        diesel::insert_into(journal_postings::table).values(row).execute(conn)?;
     }
     for l in p.lines {
         diesel::update(account_balances::table.find(l.account.id))
@@ -297,11 +285,7 @@ pub fn append(
 }
 
 impl Entry {
-    pub fn by_seq(
-        conn: &mut DbConnection,
-        village_id: i64,
-        seq: i64,
-    ) -> StoreResult<Option<Entry>> {
+    pub fn by_seq(conn: &mut DbConnection, village_id: i64, seq: i64) -> StoreResult<Option<Entry>> {
         Ok(journal_entries::table
             .filter(journal_entries::village_id.eq(village_id))
             .filter(journal_entries::seq.eq(seq))
@@ -310,10 +294,7 @@ impl Entry {
             .optional()?)
     }
     pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Entry> {
-        Ok(journal_entries::table
-            .find(id)
-            .select(Entry::as_select())
-            .first(conn)?)
+        Ok(journal_entries::table.find(id).select(Entry::as_select()).first(conn)?)
     }
     pub fn reversal_of(conn: &mut DbConnection, entry_id: i64) -> StoreResult<Option<Entry>> {
         Ok(journal_entries::table
@@ -323,12 +304,7 @@ impl Entry {
             .optional()?)
     }
     /// Entries of a village by sequence, optionally of one period.
-    pub fn list(
-        conn: &mut DbConnection,
-        village_id: i64,
-        period: Option<&str>,
-        page: Page,
-    ) -> StoreResult<Vec<Entry>> {
+    pub fn list(conn: &mut DbConnection, village_id: i64, period: Option<&str>, page: Page) -> StoreResult<Vec<Entry>> {
         let mut q = journal_entries::table
             .filter(journal_entries::village_id.eq(village_id))
             .filter(journal_entries::seq.gt(page.after))
@@ -342,19 +318,12 @@ impl Entry {
         Ok(q.load(conn)?)
     }
     /// The postings of some entries, each with its account's code, in entry and line order.
-    pub fn postings_of(
-        conn: &mut DbConnection,
-        entry_ids: &[i64],
-    ) -> StoreResult<Vec<(Posting, String, String)>> {
+    pub fn postings_of(conn: &mut DbConnection, entry_ids: &[i64]) -> StoreResult<Vec<(Posting, String, String)>> {
         Ok(journal_postings::table
             .inner_join(ledger_accounts::table)
             .filter(journal_postings::entry_id.eq_any(entry_ids.to_vec()))
             .order((journal_postings::entry_id, journal_postings::line_no))
-            .select((
-                Posting::as_select(),
-                ledger_accounts::code,
-                ledger_accounts::name,
-            ))
+            .select((Posting::as_select(), ledger_accounts::code, ledger_accounts::name))
             .load(conn)?)
     }
 }
@@ -434,12 +403,7 @@ pub fn sums_by_account(
 }
 
 /// Entries of a village in sequence order from `after_seq`, at most `limit`, for verify.
-pub fn entries_after(
-    conn: &mut DbConnection,
-    village_id: i64,
-    after_seq: i64,
-    limit: i64,
-) -> StoreResult<Vec<Entry>> {
+pub fn entries_after(conn: &mut DbConnection, village_id: i64, after_seq: i64, limit: i64) -> StoreResult<Vec<Entry>> {
     Ok(journal_entries::table
         .filter(journal_entries::village_id.eq(village_id))
         .filter(journal_entries::seq.gt(after_seq))
@@ -450,10 +414,7 @@ pub fn entries_after(
 }
 
 /// Cached balances of a village's accounts: (account id, debit, credit).
-pub fn cached_balances(
-    conn: &mut DbConnection,
-    village_id: i64,
-) -> StoreResult<Vec<(i64, i64, i64)>> {
+pub fn cached_balances(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
     Ok(account_balances::table
         .filter(account_balances::village_id.eq(village_id))
         .select((

@@ -55,17 +55,16 @@ impl From<DieselError> for StoreError {
                     DatabaseErrorKind::UniqueViolation => StoreError::Unique(detail),
                     DatabaseErrorKind::ForeignKeyViolation => StoreError::ForeignKey(detail),
                     DatabaseErrorKind::SerializationFailure => StoreError::Retry(msg),
-                    DatabaseErrorKind::ClosedConnection
-                    | DatabaseErrorKind::UnableToSendCommand => StoreError::Unavailable(msg),
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                        StoreError::Unavailable(msg)
+                    }
                     _ if msg.contains("database is locked") || msg.contains("database is busy") => {
                         StoreError::Unavailable(msg)
                     }
                     _ => StoreError::Other(msg),
                 }
             }
-            DieselError::BrokenTransactionManager => {
-                StoreError::Unavailable("broken transaction".into())
-            }
+            DieselError::BrokenTransactionManager => StoreError::Unavailable("broken transaction".into()),
             other => StoreError::Other(other.to_string()),
         }
     }

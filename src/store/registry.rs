@@ -110,10 +110,7 @@ impl County {
             .optional()?)
     }
     pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<County> {
-        Ok(counties::table
-            .find(id)
-            .select(County::as_select())
-            .first(conn)?)
+        Ok(counties::table.find(id).select(County::as_select()).first(conn)?)
     }
     pub fn list(conn: &mut DbConnection, only: Option<&[i64]>) -> StoreResult<Vec<County>> {
         let mut q = counties::table
@@ -142,10 +139,7 @@ impl Township {
             .optional()?)
     }
     pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Township> {
-        Ok(townships::table
-            .find(id)
-            .select(Township::as_select())
-            .first(conn)?)
+        Ok(townships::table.find(id).select(Township::as_select()).first(conn)?)
     }
     pub fn list(
         conn: &mut DbConnection,
@@ -189,10 +183,7 @@ impl Village {
             .optional()?)
     }
     pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Village> {
-        Ok(villages::table
-            .find(id)
-            .select(Village::as_select())
-            .first(conn)?)
+        Ok(villages::table.find(id).select(Village::as_select()).first(conn)?)
     }
     /// The village and the county it lies in.
     pub fn place_by_code(conn: &mut DbConnection, code: &str) -> StoreResult<Option<VillagePlace>> {
@@ -260,38 +251,27 @@ impl Village {
             Ok(_) => Ok(1),
             // Another transaction created the row first: on PostgreSQL the failed INSERT has
             // aborted our transaction, so the caller retries the whole use case.
-            Err(StoreError::Unique(c)) => Err(StoreError::Retry(format!(
-                "counter {name} created concurrently ({c})"
-            ))),
+            Err(StoreError::Unique(c)) => Err(StoreError::Retry(format!("counter {name} created concurrently ({c})"))),
             Err(e) => Err(e),
         }
     }
 }
 
 impl CorporateAccount {
-    pub fn insert(
-        conn: &mut DbConnection,
-        new: &NewCorporateAccount,
-    ) -> StoreResult<CorporateAccount> {
+    pub fn insert(conn: &mut DbConnection, new: &NewCorporateAccount) -> StoreResult<CorporateAccount> {
         Ok(diesel::insert_into(corporate_accounts::table)
             .values(new)
             .returning(corporate_accounts::all_columns)
             .get_result(conn)?)
     }
-    pub fn by_account_no(
-        conn: &mut DbConnection,
-        no: &str,
-    ) -> StoreResult<Option<CorporateAccount>> {
+    pub fn by_account_no(conn: &mut DbConnection, no: &str) -> StoreResult<Option<CorporateAccount>> {
         Ok(corporate_accounts::table
             .filter(corporate_accounts::account_no.eq(no))
             .select(CorporateAccount::as_select())
             .first(conn)
             .optional()?)
     }
-    pub fn of_village(
-        conn: &mut DbConnection,
-        village_id: i64,
-    ) -> StoreResult<Vec<CorporateAccount>> {
+    pub fn of_village(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<CorporateAccount>> {
         Ok(corporate_accounts::table
             .filter(corporate_accounts::village_id.eq(village_id))
             .select(CorporateAccount::as_select())

@@ -1,9 +1,7 @@
 //! Staff access: passwords (argon2id), login tokens (random, stored as SHA-256), users with a
 //! role and a scope, and reading the audit log.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -44,9 +42,7 @@ fn password_matches(password: &Secret<String>, stored: &str) -> bool {
 /// as long as for a known user with a wrong password.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        hash_password(&Secret::new("not-a-real-password".into())).unwrap_or_default()
-    })
+    HASH.get_or_init(|| hash_password(&Secret::new("not-a-real-password".into())).unwrap_or_default())
 }
 
 pub fn token_hash(token: &str) -> String {
@@ -100,12 +96,10 @@ fn actor_of(u: &User) -> AppResult<Actor> {
     Ok(Actor {
         user_id: u.id,
         username: u.username.clone(),
-        role: Role::parse(&u.role).ok_or_else(|| {
-            AppError::Internal(format!("user {} has unknown role {}", u.id, u.role))
-        })?,
-        scope: Scope::from_parts(&u.scope_kind, u.scope_id).ok_or_else(|| {
-            AppError::Internal(format!("user {} has unknown scope {}", u.id, u.scope_kind))
-        })?,
+        role: Role::parse(&u.role)
+            .ok_or_else(|| AppError::Internal(format!("user {} has unknown role {}", u.id, u.role)))?,
+        scope: Scope::from_parts(&u.scope_kind, u.scope_id)
+            .ok_or_else(|| AppError::Internal(format!("user {} has unknown scope {}", u.id, u.scope_kind)))?,
     })
 }
 
@@ -186,16 +180,12 @@ fn resolve_scope(conn: &mut DbConnection, s: &ScopeRef) -> AppResult<(Scope, Pla
     }
 }
 
-fn check_new_user(
-    username: &str,
-    display_name: &str,
-    password: &Secret<String>,
-) -> AppResult<(String, String)> {
+fn check_new_user(username: &str, display_name: &str, password: &Secret<String>) -> AppResult<(String, String)> {
     let username = username.trim().to_string();
     let ok = (3..=32).contains(&username.len())
-        && username.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.' || b == b'-'
-        });
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.' || b == b'-');
     if !ok {
         return Err(AppError::invalid(
             "username_invalid",
@@ -215,13 +205,8 @@ fn check_new_user(
 }
 
 /// Inserts a user after the checks; `actor` is None for the CLI's first admin.
-pub(crate) fn insert_user(
-    conn: &mut DbConnection,
-    actor: Option<&Actor>,
-    input: &NewUserInput,
-) -> AppResult<UserView> {
-    let (username, display_name) =
-        check_new_user(&input.username, &input.display_name, &input.password)?;
+pub(crate) fn insert_user(conn: &mut DbConnection, actor: Option<&Actor>, input: &NewUserInput) -> AppResult<UserView> {
+    let (username, display_name) = check_new_user(&input.username, &input.display_name, &input.password)?;
     let (scope, place) = resolve_scope(conn, &input.scope)?;
     if let Some(a) = actor {
         // An admin creates users only inside their own scope, never above it.
@@ -274,11 +259,7 @@ pub(crate) fn insert_user(
 
 /// The command line's `user add`: no acting user (it runs on the server itself); with
 /// `county_name`, a county scope that does not exist yet is created first.
-pub fn bootstrap_user(
-    db: &Db,
-    input: NewUserInput,
-    county_name: Option<&str>,
-) -> AppResult<UserView> {
+pub fn bootstrap_user(db: &Db, input: NewUserInput, county_name: Option<&str>) -> AppResult<UserView> {
     db.write(|conn| {
         if let (Some(name), "county") = (county_name, input.scope.kind.as_str()) {
             super::registry::ensure_county(conn, &input.scope.code, name)?;
@@ -320,15 +301,10 @@ pub fn login(db: &Db, input: LoginInput, ttl: Duration) -> AppResult<LoginResult
             }
         };
         let Some(user) = user.filter(|_| ok) else {
-            return Err(AppError::Unauthenticated(
-                "wrong username or password".into(),
-            ));
+            return Err(AppError::Unauthenticated("wrong username or password".into()));
         };
         let raw: [u8; 32] = rand::random();
-        let token = format!(
-            "qz_{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-        );
+        let token = format!("qz_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw));
         let now = period::now();
         let expires_at = now + ttl;
         store::insert_token(
@@ -361,12 +337,9 @@ pub fn login(db: &Db, input: LoginInput, ttl: Duration) -> AppResult<LoginResult
 pub fn authenticate(db: &Db, token: &str) -> AppResult<Actor> {
     let hash = token_hash(token.trim());
     db.read(|conn| {
-        let user =
-            store::user_by_token(conn, &hash, period::now().naive_utc())?.ok_or_else(|| {
-                AppError::Unauthenticated(
-                    "the token is unknown, expired or revoked; log in again".into(),
-                )
-            })?;
+        let user = store::user_by_token(conn, &hash, period::now().naive_utc())?.ok_or_else(|| {
+            AppError::Unauthenticated("the token is unknown, expired or revoked; log in again".into())
+        })?;
         actor_of(&user)
     })
 }

@@ -13,9 +13,7 @@ use crate::domain::schedule::{self, Schedule};
 use crate::domain::{masking, period, BillReference, Money};
 use crate::error::{AppError, AppResult};
 use crate::ledger::chart::{self, Category};
-use crate::store::billing::{
-    Bill, BillFilter, Contract, FeeItem, NewBill, NewContract, NewFeeItem, NewPayer, Payer,
-};
+use crate::store::billing::{Bill, BillFilter, Contract, FeeItem, NewBill, NewContract, NewFeeItem, NewPayer, Payer};
 use crate::store::journal::LedgerAccount;
 use crate::store::registry::Village;
 use crate::store::{Db, DbConnection, Page};
@@ -66,12 +64,7 @@ fn payer_view(p: &Payer, ledger_code: String) -> PayerView {
     }
 }
 
-pub fn create_payer(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    input: NewPayerInput,
-) -> AppResult<PayerView> {
+pub fn create_payer(db: &Db, actor: &Actor, village_code: &str, input: NewPayerInput) -> AppResult<PayerView> {
     let name = input::text("name", &input.name, 50)?;
     let phone = input::phone("phone", input.phone.as_deref())?;
     let household_no = input::optional_text("household_no", input.household_no.as_deref(), 30)?;
@@ -107,12 +100,7 @@ pub fn create_payer(
     })
 }
 
-pub fn list_payers(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    page: Page,
-) -> AppResult<Vec<PayerView>> {
+pub fn list_payers(db: &Db, actor: &Actor, village_code: &str, page: Page) -> AppResult<Vec<PayerView>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let payers = Payer::list(conn, village.id, page)?;
@@ -172,12 +160,7 @@ fn fee_item_view(f: FeeItem) -> FeeItemView {
     }
 }
 
-pub fn create_fee_item(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    input: NewFeeItemInput,
-) -> AppResult<FeeItemView> {
+pub fn create_fee_item(db: &Db, actor: &Actor, village_code: &str, input: NewFeeItemInput) -> AppResult<FeeItemView> {
     let code = input::code("code", &input.code)?;
     let name = input::text("name", &input.name, 40)?;
     let account_code = input.income_account_code.trim().to_string();
@@ -218,12 +201,7 @@ pub fn list_fee_items(db: &Db, actor: &Actor, village_code: &str) -> AppResult<V
     })
 }
 
-fn fee_item_in(
-    conn: &mut DbConnection,
-    village: &Village,
-    id: i64,
-    field: &str,
-) -> AppResult<FeeItem> {
+fn fee_item_in(conn: &mut DbConnection, village: &Village, id: i64, field: &str) -> AppResult<FeeItem> {
     FeeItem::in_village(conn, village.id, id)?.ok_or_else(|| {
         AppError::invalid(
             "fee_item_not_found",
@@ -288,14 +266,11 @@ pub struct ContractView {
 fn annual_amount(c: &Contract) -> AppResult<Money> {
     match (&c.area, c.unit_price_fen, c.fixed_amount_fen) {
         (Some(area), Some(price), None) => {
-            let area = Decimal::from_str(area)
-                .map_err(|e| AppError::Internal(format!("stored area '{area}': {e}")))?;
+            let area = Decimal::from_str(area).map_err(|e| AppError::Internal(format!("stored area '{area}': {e}")))?;
             let price = Money::from_fen(price).map_err(|e| AppError::Internal(e.to_string()))?;
             Money::fee(area, price).map_err(|e| AppError::Internal(e.to_string()))
         }
-        (None, None, Some(fixed)) => {
-            Money::from_fen(fixed).map_err(|e| AppError::Internal(e.to_string()))
-        }
+        (None, None, Some(fixed)) => Money::from_fen(fixed).map_err(|e| AppError::Internal(e.to_string())),
         _ => Err(AppError::Internal(format!(
             "contract {} has neither area pricing nor a fixed amount",
             c.id
@@ -339,12 +314,7 @@ fn area(text: &str) -> AppResult<Decimal> {
     Ok(d.normalize())
 }
 
-pub fn create_contract(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    input: NewContractInput,
-) -> AppResult<ContractView> {
+pub fn create_contract(db: &Db, actor: &Actor, village_code: &str, input: NewContractInput) -> AppResult<ContractView> {
     let contract_no = input::text("contract_no", &input.contract_no, 40)?;
     let start = input::date("start_date", &input.start_date)?;
     let end = input::date("end_date", &input.end_date)?;
@@ -355,40 +325,30 @@ pub fn create_contract(
             "end_date",
         ));
     }
-    let (area, unit_price, fixed) =
-        match (input.area.as_deref(), input.unit_price, input.fixed_amount) {
-            (Some(a), Some(p), None) => {
-                let p = p.ensure_positive().map_err(|e| {
-                    AppError::invalid("amount_invalid", format!("unit_price: {e}"), "unit_price")
-                })?;
-                let a = area(a)?;
-                Money::fee(a, p).map_err(|e| {
-                    AppError::invalid(
-                        "amount_invalid",
-                        format!("area × unit_price: {e}"),
-                        "unit_price",
-                    )
-                })?;
-                (Some(a.to_string()), Some(p.fen()), None)
-            }
-            (None, None, Some(f)) => {
-                let f = f.ensure_positive().map_err(|e| {
-                    AppError::invalid(
-                        "amount_invalid",
-                        format!("fixed_amount: {e}"),
-                        "fixed_amount",
-                    )
-                })?;
-                (None, None, Some(f.fen()))
-            }
-            _ => {
-                return Err(AppError::invalid(
-                    "contract_pricing_invalid",
-                    "give either area and unit_price, or fixed_amount (not both)",
-                    "fixed_amount",
-                ))
-            }
-        };
+    let (area, unit_price, fixed) = match (input.area.as_deref(), input.unit_price, input.fixed_amount) {
+        (Some(a), Some(p), None) => {
+            let p = p
+                .ensure_positive()
+                .map_err(|e| AppError::invalid("amount_invalid", format!("unit_price: {e}"), "unit_price"))?;
+            let a = area(a)?;
+            Money::fee(a, p)
+                .map_err(|e| AppError::invalid("amount_invalid", format!("area × unit_price: {e}"), "unit_price"))?;
+            (Some(a.to_string()), Some(p.fen()), None)
+        }
+        (None, None, Some(f)) => {
+            let f = f
+                .ensure_positive()
+                .map_err(|e| AppError::invalid("amount_invalid", format!("fixed_amount: {e}"), "fixed_amount"))?;
+            (None, None, Some(f.fen()))
+        }
+        _ => {
+            return Err(AppError::invalid(
+                "contract_pricing_invalid",
+                "give either area and unit_price, or fixed_amount (not both)",
+                "fixed_amount",
+            ))
+        }
+    };
     db.write(|conn| {
         let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
         payer_in(conn, &village, input.payer_id, "payer_id")?;
@@ -433,12 +393,7 @@ pub fn create_contract(
     })
 }
 
-pub fn list_contracts(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    page: Page,
-) -> AppResult<Vec<ContractView>> {
+pub fn list_contracts(db: &Db, actor: &Actor, village_code: &str, page: Page) -> AppResult<Vec<ContractView>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         Contract::list(conn, village.id, page)?
@@ -563,15 +518,9 @@ struct BillDraft<'a> {
 }
 
 /// Numbers and inserts one bill; the reference comes from the village's bill counter.
-fn insert_bill(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    village: &Village,
-    d: BillDraft,
-) -> AppResult<Bill> {
+fn insert_bill(conn: &mut DbConnection, actor: &Actor, village: &Village, d: BillDraft) -> AppResult<Bill> {
     let seq = Village::next_number(conn, village.id, "bill")?;
-    let reference =
-        BillReference::new(village.id, seq).map_err(|e| AppError::Internal(e.to_string()))?;
+    let reference = BillReference::new(village.id, seq).map_err(|e| AppError::Internal(e.to_string()))?;
     let bill = Bill::insert(
         conn,
         &NewBill {
@@ -603,12 +552,7 @@ fn insert_bill(
     Ok(bill)
 }
 
-pub fn create_bill(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    input: NewBillInput,
-) -> AppResult<BillView> {
+pub fn create_bill(db: &Db, actor: &Actor, village_code: &str, input: NewBillInput) -> AppResult<BillView> {
     let amount = input::positive_money("amount", &input.amount)?;
     let label = input::text("period_label", &input.period_label, 30)?;
     let due = input::date("due_date", &input.due_date)?;
@@ -699,12 +643,7 @@ pub struct BillQuery {
     pub limit: Option<i64>,
 }
 
-pub fn list_bills(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    q: BillQuery,
-) -> AppResult<Vec<BillView>> {
+pub fn list_bills(db: &Db, actor: &Actor, village_code: &str, q: BillQuery) -> AppResult<Vec<BillView>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let filter = BillFilter {
@@ -712,22 +651,15 @@ pub fn list_bills(
             payer_id: q.payer_id,
             contract_id: q.contract_id,
         };
-        Ok(
-            Bill::list(conn, village.id, &filter, Page::new(q.after_id, q.limit))?
-                .iter()
-                .map(bill_view)
-                .collect(),
-        )
+        Ok(Bill::list(conn, village.id, &filter, Page::new(q.after_id, q.limit))?
+            .iter()
+            .map(bill_view)
+            .collect())
     })
 }
 
 /// A bill by its reference; a mistyped reference is caught by the check digit before any lookup.
-pub fn get_bill(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    reference: &str,
-) -> AppResult<BillView> {
+pub fn get_bill(db: &Db, actor: &Actor, village_code: &str, reference: &str) -> AppResult<BillView> {
     let r = BillReference::parse(reference)
         .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "reference"))?;
     db.read(|conn| {
@@ -780,8 +712,7 @@ pub fn cancel_bill(
             Some(village.id),
             serde_json::json!({ "reason": reason }),
         )?;
-        let updated = Bill::by_reference(conn, r.as_str())?
-            .ok_or(AppError::Internal("bill vanished".into()))?;
+        let updated = Bill::by_reference(conn, r.as_str())?.ok_or(AppError::Internal("bill vanished".into()))?;
         Ok(bill_view(&updated))
     })
 }

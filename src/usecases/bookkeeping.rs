@@ -158,27 +158,22 @@ fn resolve_lines(
     date: NaiveDate,
     lines: &[LineInput],
 ) -> AppResult<Vec<Line>> {
-    let version =
-        chart::version_for(date).ok_or(AppError::from(entry::EntryError::NoChart(date)))?;
+    let version = chart::version_for(date).ok_or(AppError::from(entry::EntryError::NoChart(date)))?;
     let mut out = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
         let field = format!("lines[{i}].account_code");
         let code = l.account_code.trim();
-        let account =
-            LedgerAccount::by_code(conn, village.id, version.id, code)?.ok_or_else(|| {
-                AppError::Invalid {
-                    code: "entry_account_unknown",
-                    message: format!(
-                        "line {}: village {} has no account '{code}' in chart {}",
-                        i + 1,
-                        village.code,
-                        version.id
-                    ),
-                    field: Some(field.clone()),
-                }
-            })?;
-        let memo = input::optional_text(&format!("lines[{i}].memo"), l.memo.as_deref(), 200)?
-            .unwrap_or_default();
+        let account = LedgerAccount::by_code(conn, village.id, version.id, code)?.ok_or_else(|| AppError::Invalid {
+            code: "entry_account_unknown",
+            message: format!(
+                "line {}: village {} has no account '{code}' in chart {}",
+                i + 1,
+                village.code,
+                version.id
+            ),
+            field: Some(field.clone()),
+        })?;
+        let memo = input::optional_text(&format!("lines[{i}].memo"), l.memo.as_deref(), 200)?.unwrap_or_default();
         out.push(Line {
             account: account.view(),
             debit: l.debit.unwrap_or(Money::ZERO),
@@ -215,12 +210,7 @@ pub(crate) fn post(
     Ok(journal::append(conn, &request, period::now())?)
 }
 
-pub fn post_entry(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    input: NewEntryInput,
-) -> AppResult<EntryView> {
+pub fn post_entry(db: &Db, actor: &Actor, village_code: &str, input: NewEntryInput) -> AppResult<EntryView> {
     let date = input::date("entry_date", &input.entry_date)?;
     let memo = input.memo.trim().to_string();
     db.write(|conn| {
@@ -232,14 +222,7 @@ pub fn post_entry(
             memo: memo.clone(),
             lines,
         };
-        let e = post(
-            conn,
-            &village,
-            &proposed,
-            "manual",
-            None,
-            Some(actor.user_id),
-        )?;
+        let e = post(conn, &village, &proposed, "manual", None, Some(actor.user_id))?;
         audit(
             conn,
             Some(actor),
@@ -268,10 +251,7 @@ pub fn reverse_entry(
     db.write(|conn| {
         let village = village_for(conn, actor, village_code, Action::PostEntries)?;
         let original = Entry::by_seq(conn, village.id, seq)?.ok_or_else(|| {
-            AppError::not_found(
-                "entry_not_found",
-                format!("no entry {seq} in village {}", village.code),
-            )
+            AppError::not_found("entry_not_found", format!("no entry {seq} in village {}", village.code))
         })?;
         if original.reverses_entry_id.is_some() {
             return Err(AppError::conflict(
@@ -294,9 +274,7 @@ pub fn reverse_entry(
             let account = accounts
                 .iter()
                 .find(|a| a.id == p.account_id)
-                .ok_or_else(|| {
-                    AppError::Internal(format!("account {} of entry {seq} missing", p.account_id))
-                })?;
+                .ok_or_else(|| AppError::Internal(format!("account {} of entry {seq} missing", p.account_id)))?;
             lines.push(Line {
                 account: account.view(),
                 debit: money(p.debit_fen),
@@ -304,10 +282,7 @@ pub fn reverse_entry(
                 memo: p.memo,
             });
         }
-        let memo = format!(
-            "冲销第{seq}号凭证（原日期 {}）：{reason}",
-            original.entry_date
-        );
+        let memo = format!("冲销第{seq}号凭证（原日期 {}）：{reason}", original.entry_date);
         let proposed = ProposedEntry {
             village_id: village.id,
             entry_date: date,
@@ -350,12 +325,7 @@ pub struct EntryQuery {
     pub limit: Option<i64>,
 }
 
-pub fn list_entries(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    q: EntryQuery,
-) -> AppResult<Vec<EntryView>> {
+pub fn list_entries(db: &Db, actor: &Actor, village_code: &str, q: EntryQuery) -> AppResult<Vec<EntryView>> {
     let period = match q.period.as_deref() {
         Some(p) => Some(
             Period::parse(p)
@@ -366,12 +336,7 @@ pub fn list_entries(
     };
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
-        let entries = Entry::list(
-            conn,
-            village.id,
-            period.as_deref(),
-            Page::new(q.after_seq, q.limit),
-        )?;
+        let entries = Entry::list(conn, village.id, period.as_deref(), Page::new(q.after_seq, q.limit))?;
         entry_views(conn, entries)
     })
 }
@@ -380,20 +345,13 @@ pub fn get_entry(db: &Db, actor: &Actor, village_code: &str, seq: i64) -> AppRes
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let e = Entry::by_seq(conn, village.id, seq)?.ok_or_else(|| {
-            AppError::not_found(
-                "entry_not_found",
-                format!("no entry {seq} in village {}", village.code),
-            )
+            AppError::not_found("entry_not_found", format!("no entry {seq} in village {}", village.code))
         })?;
         Ok(entry_views(conn, vec![e])?.remove(0))
     })
 }
 
-pub fn list_accounts(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-) -> AppResult<Vec<AccountBalanceView>> {
+pub fn list_accounts(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<AccountBalanceView>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         Ok(LedgerAccount::with_balances(conn, village.id)?
@@ -416,14 +374,8 @@ pub fn list_accounts(
 }
 
 /// Closes a month that has ended: no entry may be dated in it afterwards.
-pub fn close_period(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    period_text: &str,
-) -> AppResult<ClosedPeriodView> {
-    let p = Period::parse(period_text)
-        .map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?;
+pub fn close_period(db: &Db, actor: &Actor, village_code: &str, period_text: &str) -> AppResult<ClosedPeriodView> {
+    let p = Period::parse(period_text).map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?;
     let today = period::business_date(period::now());
     if p.next().first_day() > today {
         return Err(AppError::invalid(
@@ -457,17 +409,11 @@ pub fn close_period(
             Some(village.id),
             serde_json::json!({}),
         )?;
-        Ok(ClosedPeriodView {
-            period: p.to_string(),
-        })
+        Ok(ClosedPeriodView { period: p.to_string() })
     })
 }
 
-pub fn list_closed_periods(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-) -> AppResult<Vec<ClosedPeriodView>> {
+pub fn list_closed_periods(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<ClosedPeriodView>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         Ok(journal::closed_periods(conn, village.id)?
@@ -478,23 +424,12 @@ pub fn list_closed_periods(
 }
 
 /// The trial balance of a village for one month, derived from the postings.
-pub fn trial_balance(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    period_text: &str,
-) -> AppResult<TrialBalance> {
-    let p = Period::parse(period_text)
-        .map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?;
+pub fn trial_balance(db: &Db, actor: &Actor, village_code: &str, period_text: &str) -> AppResult<TrialBalance> {
+    let p = Period::parse(period_text).map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?;
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let before = journal::sums_by_account(conn, village.id, None, Some(p.first_day()))?;
-        let during = journal::sums_by_account(
-            conn,
-            village.id,
-            Some(p.first_day()),
-            Some(p.next().first_day()),
-        )?;
+        let during = journal::sums_by_account(conn, village.id, Some(p.first_day()), Some(p.next().first_day()))?;
         let accounts = LedgerAccount::of_village(conn, village.id)?;
         let version = chart::version_for(p.first_day()).map(|v| v.id);
         let leaves: Vec<AccountSums> = accounts
@@ -512,13 +447,11 @@ pub fn trial_balance(
                     .map(|(_, s)| *s)
                     .unwrap_or_default();
                 let in_chart = Some(a.chart_version.as_str()) == version;
-                (in_chart || b != Default::default() || d != Default::default()).then(|| {
-                    AccountSums {
-                        code: a.code.clone(),
-                        name: a.name.clone(),
-                        before: b,
-                        during: d,
-                    }
+                (in_chart || b != Default::default() || d != Default::default()).then(|| AccountSums {
+                    code: a.code.clone(),
+                    name: a.name.clone(),
+                    before: b,
+                    during: d,
                 })
             })
             .collect();
@@ -532,12 +465,7 @@ pub fn trial_balance(
 }
 
 /// The village's chain head, signed with the server key, to publish.
-pub fn chain_head(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-    key: &[u8],
-) -> AppResult<ChainHeadView> {
+pub fn chain_head(db: &Db, actor: &Actor, village_code: &str, key: &[u8]) -> AppResult<ChainHeadView> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let (seq, hash) = journal::head(conn, village.id)?;

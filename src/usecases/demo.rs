@@ -6,8 +6,7 @@ use chrono::Datelike;
 
 use super::access::{insert_user, NewUserInput, ScopeRef};
 use super::billing::{
-    self, ContractKind, GenerateBillsInput, NewContractInput, NewFeeItemInput, NewPayerInput,
-    PayerKind,
+    self, ContractKind, GenerateBillsInput, NewContractInput, NewFeeItemInput, NewPayerInput, PayerKind,
 };
 use super::bookkeeping::{self, LineInput, NewEntryInput};
 use super::registry::{self, NewCorporateAccountInput, NewTownshipInput, NewVillageInput};
@@ -179,20 +178,8 @@ pub fn load(db: &Db) -> AppResult<bool> {
             "township",
             "370725104000",
         ),
-        (
-            "clerk",
-            "北岩村报账员 张文书",
-            Role::Clerk,
-            "village",
-            "370725102201",
-        ),
-        (
-            "inspector",
-            "县纪委监委 李检查",
-            Role::Inspector,
-            "county",
-            COUNTY_CODE,
-        ),
+        ("clerk", "北岩村报账员 张文书", Role::Clerk, "village", "370725102201"),
+        ("inspector", "县纪委监委 李检查", Role::Inspector, "county", COUNTY_CODE),
     ];
     let mut accountants = Vec::new();
     for (username, display, role, kind, code) in users {
@@ -217,9 +204,7 @@ pub fn load(db: &Db) -> AppResult<bool> {
                 "township" => crate::store::registry::Township::by_code(conn, code)?
                     .map(|t| t.id)
                     .unwrap_or_default(),
-                _ => Village::by_code(conn, code)?
-                    .map(|v| v.id)
-                    .unwrap_or_default(),
+                _ => Village::by_code(conn, code)?.map(|v| v.id).unwrap_or_default(),
             })
         })?;
         let actor = Actor {
@@ -315,11 +300,7 @@ pub fn load(db: &Db) -> AppResult<bool> {
                 NewContractInput {
                     contract_no: format!(
                         "{}-{}-{:03}",
-                        if matches!(kind, PayerKind::Member) {
-                            "CB"
-                        } else {
-                            "ZL"
-                        },
+                        if matches!(kind, PayerKind::Member) { "CB" } else { "ZL" },
                         year - 1,
                         i * 10 + j + 1
                     ),

@@ -42,8 +42,7 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<
 
 /// A positive amount of money given as a yuan string.
 pub fn positive_money(field: &str, value: &str) -> AppResult<Money> {
-    Money::parse_positive(value)
-        .map_err(|e| AppError::invalid("amount_invalid", format!("{field}: {e}"), field))
+    Money::parse_positive(value).map_err(|e| AppError::invalid("amount_invalid", format!("{field}: {e}"), field))
 }
 
 pub fn date(field: &str, value: &str) -> AppResult<NaiveDate> {

@@ -22,18 +22,8 @@ use crate::store::DbConnection;
 
 /// The village with this code, if the actor may do `action` there. Missing and out of scope
 /// answer the same "not found", so a clerk learns nothing about other villages.
-pub(crate) fn village_for(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    code: &str,
-    action: Action,
-) -> AppResult<Village> {
-    let not_found = || {
-        AppError::not_found(
-            "village_not_found",
-            format!("no village with code '{}'", code.trim()),
-        )
-    };
+pub(crate) fn village_for(conn: &mut DbConnection, actor: &Actor, code: &str, action: Action) -> AppResult<Village> {
+    let not_found = || AppError::not_found("village_not_found", format!("no village with code '{}'", code.trim()));
     let place = Village::place_by_code(conn, code.trim())?.ok_or_else(not_found)?;
     let village = place.village;
     let where_ = Place {
@@ -74,15 +64,10 @@ pub(crate) fn audit(
 }
 
 /// Maps a unique violation to a specific conflict; other errors pass through.
-pub(crate) fn on_unique(
-    code: &'static str,
-    message: String,
-    field: &'static str,
-) -> impl FnOnce(AppError) -> AppError {
+pub(crate) fn on_unique(code: &'static str, message: String, field: &'static str) -> impl FnOnce(AppError) -> AppError {
     move |e| match e {
         AppError::Conflict {
-            code: "already_exists",
-            ..
+            code: "already_exists", ..
         } => AppError::conflict(code, message, Some(field)),
         other => other,
     }

@@ -14,8 +14,7 @@ use crate::ledger::chain;
 use crate::ledger::chart::{self, Breakdown};
 use crate::store::journal::{self, LedgerAccount, NewLedgerAccount};
 use crate::store::registry::{
-    CorporateAccount, County, NewCorporateAccount, NewCounty, NewTownship, NewVillage, Township,
-    Village, VillageFilter,
+    CorporateAccount, County, NewCorporateAccount, NewCounty, NewTownship, NewVillage, Township, Village, VillageFilter,
 };
 use crate::store::{Db, DbConnection, Page};
 
@@ -98,8 +97,7 @@ pub(crate) fn village_view(v: &Village, township_code: &str) -> VillageView {
 }
 
 fn code_at(field: &str, text: &str, level: Level) -> AppResult<AdminCode> {
-    AdminCode::parse_at(text, level)
-        .map_err(|e| AppError::invalid("admin_code_invalid", e.to_string(), field))
+    AdminCode::parse_at(text, level).map_err(|e| AppError::invalid("admin_code_invalid", e.to_string(), field))
 }
 
 /// Creates a county (CLI bootstrap only: the API's admins live inside a county).
@@ -162,12 +160,8 @@ pub fn create_township(db: &Db, actor: &Actor, input: NewTownshipInput) -> AppRe
         .map_err(|e| AppError::invalid("admin_code_not_within", e.to_string(), "code"))?;
     let name = input::text("name", &input.name, 50)?;
     db.write(|conn| {
-        let county = County::by_code(conn, county_code.as_str())?.ok_or_else(|| {
-            AppError::not_found(
-                "county_not_found",
-                format!("no county with code '{county_code}'"),
-            )
-        })?;
+        let county = County::by_code(conn, county_code.as_str())?
+            .ok_or_else(|| AppError::not_found("county_not_found", format!("no county with code '{county_code}'")))?;
         actor.may(
             Action::ManageRegistry,
             Place {
@@ -237,9 +231,7 @@ pub fn create_village(db: &Db, actor: &Actor, input: NewVillageInput) -> AppResu
     code.ensure_within(&town_code)
         .map_err(|e| AppError::invalid("admin_code_not_within", e.to_string(), "code"))?;
     let name = input::text("name", &input.name, 50)?;
-    let cash_limit = input
-        .cash_limit
-        .unwrap_or(Money::from_fen(500_000).expect("constant"));
+    let cash_limit = input.cash_limit.unwrap_or(Money::from_fen(500_000).expect("constant"));
     if cash_limit.is_negative() {
         return Err(AppError::invalid(
             "amount_invalid",
@@ -248,12 +240,8 @@ pub fn create_village(db: &Db, actor: &Actor, input: NewVillageInput) -> AppResu
         ));
     }
     db.write(|conn| {
-        let town = Township::by_code(conn, town_code.as_str())?.ok_or_else(|| {
-            AppError::not_found(
-                "township_not_found",
-                format!("no township with code '{town_code}'"),
-            )
-        })?;
+        let town = Township::by_code(conn, town_code.as_str())?
+            .ok_or_else(|| AppError::not_found("township_not_found", format!("no township with code '{town_code}'")))?;
         actor.may(
             Action::ManageRegistry,
             Place {
@@ -296,8 +284,8 @@ pub fn create_village(db: &Db, actor: &Actor, input: NewVillageInput) -> AppResu
 /// (including the suspense account), and the start of its hash chain.
 fn open_books(conn: &mut DbConnection, village: &Village) -> AppResult<()> {
     let today = period::business_date(period::now());
-    let version = chart::version_for(today)
-        .ok_or_else(|| AppError::Internal(format!("no chart in force on {today}")))?;
+    let version =
+        chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart in force on {today}")))?;
     let now = period::now().naive_utc();
     for a in version.accounts {
         let subs: &[(&str, &str)] = match a.breakdown {
@@ -349,8 +337,8 @@ pub(crate) fn open_sub_account(
     name: &str,
 ) -> AppResult<LedgerAccount> {
     let today = period::business_date(period::now());
-    let version = chart::version_for(today)
-        .ok_or_else(|| AppError::Internal(format!("no chart in force on {today}")))?;
+    let version =
+        chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart in force on {today}")))?;
     let parent = version
         .account(parent_code)
         .ok_or_else(|| AppError::Internal(format!("chart {} has no {parent_code}", version.id)))?;
@@ -373,12 +361,7 @@ pub(crate) fn open_sub_account(
     )?)
 }
 
-pub fn list_villages(
-    db: &Db,
-    actor: &Actor,
-    township_code: Option<&str>,
-    page: Page,
-) -> AppResult<Vec<VillageView>> {
+pub fn list_villages(db: &Db, actor: &Actor, township_code: Option<&str>, page: Page) -> AppResult<Vec<VillageView>> {
     db.read(|conn| {
         let township = match township_code {
             Some(c) => match Township::by_code(conn, c.trim())? {
@@ -445,9 +428,18 @@ pub fn add_corporate_account(
     db.write(|conn| {
         let village = village_for(conn, actor, village_code, Action::ManageRegistry)?;
         if CorporateAccount::by_account_no(conn, &no)?.is_some() {
-            return Err(AppError::conflict("account_no_taken", "this account number is already registered", Some("account_no")));
+            return Err(AppError::conflict(
+                "account_no_taken",
+                "this account number is already registered",
+                Some("account_no"),
+            ));
         }
-        let ledger = open_sub_account(conn, &village, chart::BANK_CODE, &format!("{bank_name} {}", masking::account_no(&no)))?;
+        let ledger = open_sub_account(
+            conn,
+            &village,
+            chart::BANK_CODE,
+            &format!("{bank_name} {}", masking::account_no(&no)),
+        )?;
         let account = CorporateAccount::insert(
             conn,
             &NewCorporateAccount {
@@ -461,7 +453,11 @@ pub fn add_corporate_account(
             },
         )
         .map_err(AppError::from)
-        .map_err(on_unique("account_no_taken", "this account number is already registered".into(), "account_no"))?;
+        .map_err(on_unique(
+            "account_no_taken",
+            "this account number is already registered".into(),
+            "account_no",
+        ))?;
         audit(
             conn,
             Some(actor),
@@ -475,11 +471,7 @@ pub fn add_corporate_account(
     })
 }
 
-pub fn list_corporate_accounts(
-    db: &Db,
-    actor: &Actor,
-    village_code: &str,
-) -> AppResult<Vec<CorporateAccountView>> {
+pub fn list_corporate_accounts(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<CorporateAccountView>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let accounts = CorporateAccount::of_village(conn, village.id)?;

@@ -45,12 +45,8 @@ const MAX_PROBLEMS: usize = 50;
 pub fn verify(db: &Db, village_code: Option<&str>) -> AppResult<VerifyReport> {
     db.read(|conn| {
         let villages = match village_code {
-            Some(code) => vec![Village::by_code(conn, code.trim())?.ok_or_else(|| {
-                AppError::not_found(
-                    "village_not_found",
-                    format!("no village with code '{code}'"),
-                )
-            })?],
+            Some(code) => vec![Village::by_code(conn, code.trim())?
+                .ok_or_else(|| AppError::not_found("village_not_found", format!("no village with code '{code}'")))?],
             None => Village::all(conn)?,
         };
         let mut reports = Vec::with_capacity(villages.len());
@@ -105,18 +101,22 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
             if e.seq != expected_seq {
                 say(
                     Some(expected_seq),
-                    format!(
-                        "entry {expected_seq} is missing (the next stored entry is {})",
-                        e.seq
-                    ),
+                    format!("entry {expected_seq} is missing (the next stored entry is {})", e.seq),
                 );
             }
             let lines = by_entry.remove(&e.id).unwrap_or_default();
-            let (debit, credit) = lines.iter().fold((0i64, 0i64), |(d, c), p| {
-                (d + p.debit_fen, c + p.credit_fen)
-            });
+            let (debit, credit) = lines
+                .iter()
+                .fold((0i64, 0i64), |(d, c), p| (d + p.debit_fen, c + p.credit_fen));
             if lines.len() < 2 || debit != credit || debit <= 0 {
-                say(Some(e.seq), format!("entry {} does not balance: {} lines, debits {debit} fen, credits {credit} fen", e.seq, lines.len()));
+                say(
+                    Some(e.seq),
+                    format!(
+                        "entry {} does not balance: {} lines, debits {debit} fen, credits {credit} fen",
+                        e.seq,
+                        lines.len()
+                    ),
+                );
             }
             for p in &lines {
                 let d = derived.entry(p.account_id).or_default();
@@ -124,7 +124,14 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
                 d.1 += p.credit_fen;
             }
             if e.prev_hash != expected_prev {
-                say(Some(e.seq), format!("entry {}: its link to entry {} is broken (an entry before it was changed or removed)", e.seq, e.seq - 1));
+                say(
+                    Some(e.seq),
+                    format!(
+                        "entry {}: its link to entry {} is broken (an entry before it was changed or removed)",
+                        e.seq,
+                        e.seq - 1
+                    ),
+                );
             }
             let reverses_seq = match e.reverses_entry_id {
                 Some(id) => Some(Entry::by_id(conn, id)?.seq),
@@ -172,7 +179,10 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
         let (dd, dc) = derived.get(&account_id).copied().unwrap_or_default();
         if (d, c) != (dd, dc) {
             let code = codes.get(&account_id).cloned().unwrap_or_default();
-            say(None, format!("account {code}: cached totals {d}/{c} fen differ from its postings {dd}/{dc} fen"));
+            say(
+                None,
+                format!("account {code}: cached totals {d}/{c} fen differ from its postings {dd}/{dc} fen"),
+            );
         }
     }
     let first_bad_seq = problems.iter().find_map(|p| p.seq);

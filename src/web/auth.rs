@@ -30,15 +30,14 @@ impl FromRequest for Authenticated {
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|t| t.trim().to_string());
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal("app state missing".into()))?;
             let token = token.filter(|t| !t.is_empty()).ok_or_else(|| {
-                AppError::Unauthenticated("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/login".into())
+                AppError::Unauthenticated(
+                    "send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/login".into(),
+                )
             })?;
             let t = token.clone();
             let actor = state.db.run(move |db| access::authenticate(db, &t)).await?;

@@ -34,16 +34,9 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let (code, message, field) = match self {
-            AppError::Invalid {
-                code,
-                message,
-                field,
+            AppError::Invalid { code, message, field } | AppError::Conflict { code, message, field } => {
+                (*code, message.clone(), field.clone())
             }
-            | AppError::Conflict {
-                code,
-                message,
-                field,
-            } => (*code, message.clone(), field.clone()),
             AppError::NotFound { code, message } => (*code, message.clone(), None),
             AppError::Unauthenticated(m) => ("unauthenticated", m.clone(), None),
             AppError::Forbidden(m) => ("forbidden", m.clone(), None),

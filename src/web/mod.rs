@@ -61,109 +61,51 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/villages", web::post().to(r::create_village))
                 .route("/villages", web::get().to(r::list_villages))
                 .route("/villages/{village}", web::get().to(r::get_village))
-                .route(
-                    "/villages/{village}/accounts",
-                    web::post().to(r::add_account),
-                )
-                .route(
-                    "/villages/{village}/accounts",
-                    web::get().to(r::list_accounts),
-                )
-                .route(
-                    "/villages/{village}/payers",
-                    web::post().to(b::create_payer),
-                )
+                .route("/villages/{village}/accounts", web::post().to(r::add_account))
+                .route("/villages/{village}/accounts", web::get().to(r::list_accounts))
+                .route("/villages/{village}/payers", web::post().to(b::create_payer))
                 .route("/villages/{village}/payers", web::get().to(b::list_payers))
-                .route(
-                    "/villages/{village}/fee-items",
-                    web::post().to(b::create_fee_item),
-                )
-                .route(
-                    "/villages/{village}/fee-items",
-                    web::get().to(b::list_fee_items),
-                )
-                .route(
-                    "/villages/{village}/contracts",
-                    web::post().to(b::create_contract),
-                )
-                .route(
-                    "/villages/{village}/contracts",
-                    web::get().to(b::list_contracts),
-                )
+                .route("/villages/{village}/fee-items", web::post().to(b::create_fee_item))
+                .route("/villages/{village}/fee-items", web::get().to(b::list_fee_items))
+                .route("/villages/{village}/contracts", web::post().to(b::create_contract))
+                .route("/villages/{village}/contracts", web::get().to(b::list_contracts))
                 .route("/villages/{village}/bills", web::post().to(b::create_bill))
                 .route("/villages/{village}/bills", web::get().to(b::list_bills))
-                .route(
-                    "/villages/{village}/bills/generate",
-                    web::post().to(b::generate_bills),
-                )
-                .route(
-                    "/villages/{village}/bills/{reference}",
-                    web::get().to(b::get_bill),
-                )
+                .route("/villages/{village}/bills/generate", web::post().to(b::generate_bills))
+                .route("/villages/{village}/bills/{reference}", web::get().to(b::get_bill))
                 .route(
                     "/villages/{village}/bills/{reference}/cancel",
                     web::post().to(b::cancel_bill),
                 )
-                .route(
-                    "/villages/{village}/ledger/accounts",
-                    web::get().to(k::list_accounts),
-                )
+                .route("/villages/{village}/ledger/accounts", web::get().to(k::list_accounts))
                 .route("/villages/{village}/entries", web::post().to(k::post_entry))
-                .route(
-                    "/villages/{village}/entries",
-                    web::get().to(k::list_entries),
-                )
-                .route(
-                    "/villages/{village}/entries/{seq}",
-                    web::get().to(k::get_entry),
-                )
+                .route("/villages/{village}/entries", web::get().to(k::list_entries))
+                .route("/villages/{village}/entries/{seq}", web::get().to(k::get_entry))
                 .route(
                     "/villages/{village}/entries/{seq}/reverse",
                     web::post().to(k::reverse_entry),
                 )
-                .route(
-                    "/villages/{village}/periods/closed",
-                    web::get().to(k::closed_periods),
-                )
+                .route("/villages/{village}/periods/closed", web::get().to(k::closed_periods))
                 .route(
                     "/villages/{village}/periods/{period}/close",
                     web::post().to(k::close_period),
                 )
-                .route(
-                    "/villages/{village}/trial-balance",
-                    web::get().to(k::trial_balance),
-                )
-                .route(
-                    "/villages/{village}/chain-head",
-                    web::get().to(k::chain_head),
-                )
-                .route(
-                    "/villages/{village}/verify",
-                    web::get().to(k::verify_village),
-                ),
+                .route("/villages/{village}/trial-balance", web::get().to(k::trial_balance))
+                .route("/villages/{village}/chain-head", web::get().to(k::chain_head))
+                .route("/villages/{village}/verify", web::get().to(k::verify_village)),
         );
 }
 
 /// Parser failures (bad JSON, path or query) answer 400 with what was wrong.
 fn extractor_configs(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(256 * 1024)
-            .error_handler(|e, _| {
-                error::bad_request(
-                    "invalid_json",
-                    format!("the request body is not valid: {e}"),
-                    "body",
-                )
-            }),
+    cfg.app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(|e, _| {
+        error::bad_request("invalid_json", format!("the request body is not valid: {e}"), "body")
+    }))
+    .app_data(
+        web::PathConfig::default().error_handler(|e, _| error::bad_request("invalid_path", format!("{e}"), "path")),
     )
     .app_data(
-        web::PathConfig::default()
-            .error_handler(|e, _| error::bad_request("invalid_path", format!("{e}"), "path")),
-    )
-    .app_data(
-        web::QueryConfig::default()
-            .error_handler(|e, _| error::bad_request("invalid_query", format!("{e}"), "query")),
+        web::QueryConfig::default().error_handler(|e, _| error::bad_request("invalid_query", format!("{e}"), "query")),
     );
 }
 

@@ -75,7 +75,11 @@ impl TestDb {
                         if std::env::var_os("CI").is_some() {
                             panic!("PostgreSQL is required in CI but {base} is unreachable: {e}");
                         }
-                        eprintln!("SKIPPED (PostgreSQL not reachable at {base}: {e})");
+                        // Written to the stderr handle, not with eprintln!, which the test
+                        // harness would capture and hide for a passing test.
+                        use std::io::Write;
+                        let test = std::thread::current().name().unwrap_or("a test").to_string();
+                        let _ = writeln!(std::io::stderr(), "SKIPPED {test}: PostgreSQL not reachable at {base}: {e}");
                         return None;
                     }
                 };
@@ -117,6 +121,25 @@ pub const COUNTY: &str = "370725000000";
 pub const TOWNSHIP: &str = "370725102000";
 pub const VILLAGE_A: &str = "370725102201";
 pub const VILLAGE_B: &str = "370725102202";
+
+/// The county 昌乐县 and its first admin (password [`PASSWORD`]), as `qingzhang user add` makes them.
+pub fn bootstrap_admin(db: &Db) -> access::UserView {
+    access::bootstrap_user(
+        db,
+        NewUserInput {
+            username: "admin".into(),
+            display_name: "县管理员".into(),
+            password: Secret::new(PASSWORD.into()),
+            role: Role::Admin,
+            scope: ScopeRef {
+                kind: "county".into(),
+                code: COUNTY.into(),
+            },
+        },
+        Some("昌乐县"),
+    )
+    .expect("bootstrap admin")
+}
 
 /// The real app on a random port, with its own database.
 pub struct TestApp {
@@ -185,13 +208,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Response {
-        self.send(reqwest::Method::GET, Some(token), path, None)
-            .await
+        self.send(reqwest::Method::GET, Some(token), path, None).await
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
-        self.send(reqwest::Method::POST, Some(token), path, Some(body))
-            .await
+        self.send(reqwest::Method::POST, Some(token), path, Some(body)).await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Response {
@@ -214,25 +235,9 @@ impl TestApp {
     /// admin (county), accountant (township), clerk_a and clerk_b (villages), inspector (county).
     pub async fn seed(&self) -> Tokens {
         let db = self.db.clone();
-        actix_web::rt::task::spawn_blocking(move || {
-            access::bootstrap_user(
-                &db,
-                NewUserInput {
-                    username: "admin".into(),
-                    display_name: "县管理员".into(),
-                    password: Secret::new(PASSWORD.into()),
-                    role: Role::Admin,
-                    scope: ScopeRef {
-                        kind: "county".into(),
-                        code: COUNTY.into(),
-                    },
-                },
-                Some("昌乐县"),
-            )
-        })
-        .await
-        .unwrap()
-        .expect("bootstrap admin");
+        actix_web::rt::task::spawn_blocking(move || bootstrap_admin(&db))
+            .await
+            .unwrap();
         let admin = self.token("admin").await;
         let r = self
             .post(
@@ -297,18 +302,14 @@ macro_rules! both {
             use super::*;
             #[actix_web::test]
             async fn sqlite() {
-                let Some($app) =
-                    $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await
-                else {
+                let Some($app) = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await else {
                     return;
                 };
                 $body
             }
             #[actix_web::test]
             async fn postgres() {
-                let Some($app) =
-                    $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await
-                else {
+                let Some($app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await else {
                     return;
                 };
                 $body

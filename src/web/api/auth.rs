@@ -17,10 +17,7 @@ pub async fn login(
     body: web::Json<LoginInput>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.into_inner();
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let peer = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let key = format!("{}|{peer}", input.username.trim().to_lowercase());
     state.login_limiter.check(&key)?;
     let ttl = chrono::Duration::hours(state.config.token_ttl_hours);
@@ -39,10 +36,7 @@ pub async fn login(
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "access", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(
-    state: web::Data<AppState>,
-    who: Authenticated,
-) -> Result<HttpResponse, AppError> {
+pub async fn logout(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, AppError> {
     state
         .db
         .run(move |db| access::logout(db, &who.actor, &who.token))
@@ -79,10 +73,7 @@ pub async fn list_users(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let page = Page::new(q.after_id, q.limit);
-    let v = state
-        .db
-        .run(move |db| access::list_users(db, &who.actor, page))
-        .await?;
+    let v = state.db.run(move |db| access::list_users(db, &who.actor, page)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -94,9 +85,6 @@ pub async fn list_audit(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let page = Page::new(q.after_id, q.limit);
-    let v = state
-        .db
-        .run(move |db| access::list_audit(db, &who.actor, page))
-        .await?;
+    let v = state.db.run(move |db| access::list_audit(db, &who.actor, page)).await?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -5,8 +5,8 @@ use actix_web::{web, HttpResponse};
 use crate::error::AppError;
 use crate::store::Page;
 use crate::usecases::billing::{
-    self, BillQuery, BillView, CancelBillInput, ContractView, FeeItemView, GenerateBillsInput,
-    GenerateBillsResult, NewBillInput, NewContractInput, NewFeeItemInput, NewPayerInput, PayerView,
+    self, BillQuery, BillView, CancelBillInput, ContractView, FeeItemView, GenerateBillsInput, GenerateBillsResult,
+    NewBillInput, NewContractInput, NewFeeItemInput, NewPayerInput, PayerView,
 };
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;

@@ -5,8 +5,7 @@ use actix_web::{web, HttpResponse};
 use crate::error::AppError;
 use crate::ledger::trial_balance::TrialBalance;
 use crate::usecases::bookkeeping::{
-    self, AccountBalanceView, ChainHeadView, ClosedPeriodView, EntryQuery, EntryView,
-    NewEntryInput, ReverseInput,
+    self, AccountBalanceView, ChainHeadView, ClosedPeriodView, EntryQuery, EntryView, NewEntryInput, ReverseInput,
 };
 use crate::usecases::verify::{self, VillageReport};
 use crate::web::auth::Authenticated;

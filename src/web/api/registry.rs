@@ -5,8 +5,8 @@ use actix_web::{web, HttpResponse};
 use crate::error::AppError;
 use crate::store::Page;
 use crate::usecases::registry::{
-    self, CorporateAccountView, CountyView, NewCorporateAccountInput, NewTownshipInput,
-    NewVillageInput, TownshipView, VillageView,
+    self, CorporateAccountView, CountyView, NewCorporateAccountInput, NewTownshipInput, NewVillageInput, TownshipView,
+    VillageView,
 };
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;
@@ -14,14 +14,8 @@ use crate::web::AppState;
 
 #[utoipa::path(get, path = "/api/v1/counties", tag = "registry", security(("bearer" = [])),
     responses((status = 200, body = Vec<CountyView>)))]
-pub async fn list_counties(
-    state: web::Data<AppState>,
-    who: Authenticated,
-) -> Result<HttpResponse, AppError> {
-    let v = state
-        .db
-        .run(move |db| registry::list_counties(db, &who.actor))
-        .await?;
+pub async fn list_counties(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, AppError> {
+    let v = state.db.run(move |db| registry::list_counties(db, &who.actor)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -41,14 +35,8 @@ pub async fn create_township(
 
 #[utoipa::path(get, path = "/api/v1/townships", tag = "registry", security(("bearer" = [])),
     responses((status = 200, body = Vec<TownshipView>)))]
-pub async fn list_townships(
-    state: web::Data<AppState>,
-    who: Authenticated,
-) -> Result<HttpResponse, AppError> {
-    let v = state
-        .db
-        .run(move |db| registry::list_townships(db, &who.actor))
-        .await?;
+pub async fn list_townships(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, AppError> {
+    let v = state.db.run(move |db| registry::list_townships(db, &who.actor)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
