@@ -201,15 +201,16 @@ impl Village {
             .order(villages::id)
             .load(conn)?)
     }
+    /// Villages with their township's code, by id.
     pub fn list(
         conn: &mut DbConnection,
         filter: VillageFilter,
         township: Option<i64>,
         page: Page,
-    ) -> StoreResult<Vec<Village>> {
+    ) -> StoreResult<Vec<(Village, String)>> {
         let mut q = villages::table
             .inner_join(townships::table)
-            .select(Village::as_select())
+            .select((Village::as_select(), townships::code))
             .filter(villages::id.gt(page.after))
             .order(villages::id)
             .limit(page.limit)

@@ -399,7 +399,7 @@ pub fn list_audit(db: &Db, actor: &Actor, page: Page) -> AppResult<Vec<AuditView
                     },
                 )?
                 .into_iter()
-                .map(|v| v.id)
+                .map(|(v, _)| v.id)
                 .collect(),
             ),
             Scope::Village(v) => Some(vec![v]),

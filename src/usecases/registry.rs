@@ -376,12 +376,10 @@ pub fn list_villages(db: &Db, actor: &Actor, township_code: Option<&str>, page: 
             Scope::Village(v) => VillageFilter::Village(v),
         };
         let rows = Village::list(conn, filter, township, page)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for v in rows {
-            let t = Township::by_id(conn, v.township_id)?;
-            out.push(village_view(&v, &t.code));
-        }
-        Ok(out)
+        Ok(rows
+            .iter()
+            .map(|(v, township_code)| village_view(v, township_code))
+            .collect())
     })
 }
 

@@ -55,6 +55,7 @@ pub struct LoginLimiter {
 
 const MAX_FAILURES: usize = 10;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
+const MAX_KEYS: usize = 10_000;
 
 impl Default for LoginLimiter {
     fn default() -> Self {
@@ -86,7 +87,14 @@ impl LoginLimiter {
     }
 
     pub fn failed(&self, key: &str) {
-        self.with(|m| m.entry(key.to_string()).or_default().push(Instant::now()));
+        self.with(|m| {
+            // Keys are chosen by whoever calls: forget stale ones before the map can grow large.
+            if m.len() >= MAX_KEYS {
+                let now = Instant::now();
+                m.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < WINDOW));
+            }
+            m.entry(key.to_string()).or_default().push(Instant::now())
+        });
     }
 
     pub fn succeeded(&self, key: &str) {

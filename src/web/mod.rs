@@ -12,6 +12,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 use utoipa::OpenApi;
 
 use crate::config::Config;
@@ -130,10 +131,9 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
                 let started = Instant::now();
                 let method = req.method().to_string();
                 let span = tracing::info_span!("http", %method, path = %req.path(), status = tracing::field::Empty, user = tracing::field::Empty);
-                let fut = {
-                    let _enter = span.enter();
-                    srv.call(req)
-                };
+                // The whole request runs inside the span: extractors, the handler, and (through
+                // Db::run) the blocking database work.
+                let fut = srv.call(req).instrument(span.clone());
                 async move {
                     let res = fut.await?;
                     let status = res.status().as_u16();

@@ -79,7 +79,10 @@ impl TestDb {
                         // harness would capture and hide for a passing test.
                         use std::io::Write;
                         let test = std::thread::current().name().unwrap_or("a test").to_string();
-                        let _ = writeln!(std::io::stderr(), "SKIPPED {test}: PostgreSQL not reachable at {base}: {e}");
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "SKIPPED {test}: PostgreSQL not reachable at {base}: {e}"
+                        );
                         return None;
                     }
                 };
