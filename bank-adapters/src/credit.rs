@@ -37,15 +37,30 @@ impl Provider {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BankCredit {
     pub provider: Provider,
+    /// The provider's own id of the transaction; unique per provider.
     pub provider_txn_id: String,
-    /// The corporate account or merchant the money landed in, as the provider names it.
+    /// The corporate account or merchant the money landed in, as the provider names it
+    /// (WeChat merchant id, Alipay app id, bank account number).
     pub account_ref: String,
     pub amount_fen: i64,
     pub paid_at: DateTime<Utc>,
     /// The payer as the provider shows them, already masked.
     pub payer_masked: Option<String>,
-    /// The bill reference the payer or the order carried, if any.
+    /// The order or bill reference the payment carried, if any.
     pub reference: Option<String>,
+}
+
+/// What a verified callback says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Money arrived.
+    Credit(BankCredit),
+    /// A genuine notification that is not a credit (a refund, a closed order, another event):
+    /// acknowledged and kept, nothing posted.
+    Other {
+        kind: String,
+        provider_txn_id: Option<String>,
+    },
 }
 
 /// What to answer the provider: status code, content type and body.
@@ -57,13 +72,15 @@ pub struct Acknowledgement {
 }
 
 /// Why a callback was refused. The message is stored with the rejected inbox row.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ProviderError {
     #[error("missing header {0}")]
     MissingHeader(&'static str),
     #[error("signature does not verify")]
     BadSignature,
-    #[error("timestamp outside the accepted window")]
+    #[error("no key is registered for serial or key id '{0}'")]
+    UnknownKey(String),
+    #[error("timestamp outside the accepted window of 300 s")]
     StaleTimestamp,
     #[error("payload could not be decrypted")]
     Undecryptable,
@@ -71,6 +88,22 @@ pub enum ProviderError {
     Malformed(String),
     #[error("invalid amount: {0}")]
     InvalidAmount(String),
-    #[error("unknown merchant or account")]
-    UnknownAccount,
+    #[error("unknown merchant or account '{0}'")]
+    UnknownAccount(String),
+}
+
+impl ProviderError {
+    /// A stable code for the rejected inbox row.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProviderError::MissingHeader(_) => "missing_header",
+            ProviderError::BadSignature => "bad_signature",
+            ProviderError::UnknownKey(_) => "unknown_key",
+            ProviderError::StaleTimestamp => "stale_timestamp",
+            ProviderError::Undecryptable => "undecryptable",
+            ProviderError::Malformed(_) => "malformed",
+            ProviderError::InvalidAmount(_) => "invalid_amount",
+            ProviderError::UnknownAccount(_) => "unknown_account",
+        }
+    }
 }

@@ -1,38 +1,73 @@
 //! Bank and payment-gateway adapters.
 //!
-//! This crate owns everything that speaks a provider's protocol: verifying a callback's signature,
-//! parsing and normalising it into one [`BankCredit`], and answering in the provider's own
-//! acknowledgement format. It knows nothing of the ledger, receipts or villages' books; the
-//! service maps a `BankCredit` onto those.
+//! This crate owns everything that speaks a provider's protocol: verifying a callback's
+//! signature, decrypting it, normalising it into one [`BankCredit`], and answering in the
+//! provider's own acknowledgement format. It knows nothing of the ledger, receipts or villages'
+//! books; the service maps a `BankCredit` onto those.
 //!
-//! Providers (WeChat Pay v3, Alipay, the rural commercial bank's JSON profile, EMVCo) plug in as
-//! one module each behind [`Adapter`]; issue #3 adds them. What lives here now is what every
-//! provider shares: the secret type, the normalised credit, constant-time tag comparison.
+//! One module per provider, each tested on the provider's published vectors:
+//! - [`wechat`]: WeChat Pay API v3 (SHA256withRSA over `ts\nnonce\nbody\n`, AES-GCM resource);
+//! - [`alipay`]: Alipay async notify (RSA2 over the sorted form parameters);
+//! - [`rural_bank`]: the generic JSON profile for the rural commercial bank (HMAC-SHA256 or
+//!   HMAC-SM3), documented in `bank-adapters/README.md`;
+//! - [`emvco`]: EMVCo merchant-presented QR payloads (TLV with CRC-16/CCITT-FALSE).
+//!
+//! Each provider module also has the provider's side (signing, encrypting), which the sandbox
+//! bank uses to play the provider with real keys and real signatures.
 
+pub mod alipay;
+pub mod amount;
 pub mod credit;
+pub mod emvco;
+pub mod headers;
+pub mod rural_bank;
 pub mod secret;
+pub mod wechat;
 
-pub use credit::{Acknowledgement, BankCredit, Provider, ProviderError};
+pub use credit::{Acknowledgement, BankCredit, Notice, Provider, ProviderError};
 pub use secret::{constant_time_eq, Secret};
 
-/// One provider's callback handling. A provider overrides only what differs (which header holds
-/// the signature, what the signed message is, which key); verification composes those pieces.
+use chrono::{DateTime, Utc};
+
+/// A request as a provider sends it (the sandbox bank's output).
+#[derive(Debug, Clone)]
+pub struct SignedRequest {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// The accepted distance between a callback's timestamp and our clock.
+pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
+
+/// One provider's callback handling.
 pub trait Adapter: Send + Sync {
-    /// Which provider this adapter speaks for.
     fn provider(&self) -> Provider;
 
-    /// Verify and normalise one callback. The caller has already stored the raw request: an
-    /// error here is kept as a rejected inbox row, never dropped.
+    /// Verify and normalise one callback (`now` is injectable for tests). The caller has already
+    /// stored the raw request: an error here is kept as a rejected inbox row, never dropped.
     fn verify_and_parse(
         &self,
         headers: &[(String, String)],
         body: &[u8],
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<BankCredit, ProviderError>;
+        now: DateTime<Utc>,
+    ) -> Result<Notice, ProviderError>;
 
     /// The provider's "received" answer for a verified (or duplicate) callback.
     fn acknowledge(&self) -> Acknowledgement;
 
-    /// The provider's failure answer; the provider retries on it.
-    fn refuse(&self, error: &ProviderError) -> Acknowledgement;
+    /// The provider's failure answer; the provider retries on it. `retry_later` marks our own
+    /// trouble (database down: 5xx) as against a bad request (4xx).
+    fn refuse(&self, error: &ProviderError, retry_later: bool) -> Acknowledgement;
+}
+
+/// Checks a provider's Unix timestamp against our clock.
+pub(crate) fn check_timestamp(ts: &str, now: DateTime<Utc>) -> Result<(), ProviderError> {
+    let ts: i64 = ts
+        .trim()
+        .parse()
+        .map_err(|_| ProviderError::Malformed(format!("timestamp '{ts}' is not a number")))?;
+    if (now.timestamp() - ts).abs() > TIMESTAMP_WINDOW_SECS {
+        return Err(ProviderError::StaleTimestamp);
+    }
+    Ok(())
 }
