@@ -29,6 +29,13 @@ pub struct Config {
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]
     pub server_key: Option<Secret<String>>,
+    /// Hex AES-256 key that seals provider secrets at rest (`QINGZHANG_SECRETS_KEY`); generated
+    /// into the data directory when absent.
+    #[serde(skip_serializing, default)]
+    pub secrets_key: Option<Secret<String>>,
+    /// The previous secrets key during a rotation: it still opens, the new one seals.
+    #[serde(skip_serializing, default)]
+    pub secrets_key_previous: Option<Secret<String>>,
 }
 
 impl Default for Config {
@@ -41,6 +48,8 @@ impl Default for Config {
             token_ttl_hours: 12,
             log_json: false,
             server_key: None,
+            secrets_key: None,
+            secrets_key_previous: None,
         }
     }
 }
@@ -74,12 +83,35 @@ impl Config {
 
     /// The server's HMAC key: configured, or read from (and if need be created in) the data dir.
     pub fn server_key(&self) -> std::io::Result<Secret<Vec<u8>>> {
-        if let Some(k) = &self.server_key {
-            return hex::decode(k.expose().trim()).map(Secret::new).map_err(|e| {
-                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("server_key is not hex: {e}"))
-            });
+        self.key_or_file(self.server_key.as_ref(), "server_key", "server.key")
+    }
+
+    /// The keys that seal provider secrets: the configured (or generated) key seals, the
+    /// previous one, if any, still opens.
+    pub fn sealing_keys(&self) -> std::io::Result<crate::payments::sealing::SealingKeys> {
+        let mut keys = Vec::new();
+        let current = self.key_or_file(self.secrets_key.as_ref(), "secrets_key", "secrets.key")?;
+        keys.push(sealing_entry(current.expose())?);
+        if let Some(prev) = &self.secrets_key_previous {
+            let k = hex::decode(prev.expose().trim())
+                .map_err(|e| invalid(format!("secrets_key_previous is not hex: {e}")))?;
+            keys.push(sealing_entry(&k)?);
         }
-        let path = self.data_dir.join("server.key");
+        Ok(crate::payments::sealing::SealingKeys::new(keys))
+    }
+
+    fn key_or_file(
+        &self,
+        configured: Option<&Secret<String>>,
+        name: &str,
+        file: &str,
+    ) -> std::io::Result<Secret<Vec<u8>>> {
+        if let Some(k) = configured {
+            return hex::decode(k.expose().trim())
+                .map(Secret::new)
+                .map_err(|e| invalid(format!("{name} is not hex: {e}")));
+        }
+        let path = self.data_dir.join(file);
         if let Ok(text) = std::fs::read_to_string(&path) {
             return hex::decode(text.trim())
                 .map(Secret::new)
@@ -88,9 +120,23 @@ impl Config {
         std::fs::create_dir_all(&self.data_dir)?;
         let key: [u8; 32] = rand::random();
         write_private(&path, hex::encode(key).as_bytes())?;
-        tracing::warn!(path = %path.display(), "generated a new server key; back it up with the database");
+        tracing::warn!(path = %path.display(), "generated a new {name}; back it up with the database");
         Ok(Secret::new(key.to_vec()))
     }
+}
+
+fn invalid(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+}
+
+/// A sealing key and its id (the first eight hex digits of its SHA-256, so ids need no naming).
+fn sealing_entry(key: &[u8]) -> std::io::Result<(String, [u8; 32])> {
+    use sha2::Digest;
+    let k: [u8; 32] = key
+        .try_into()
+        .map_err(|_| invalid("a secrets key is 32 bytes (64 hex digits)".into()))?;
+    let id = hex::encode(sha2::Sha256::digest(k))[..8].to_string();
+    Ok((id, k))
 }
 
 #[cfg(unix)]

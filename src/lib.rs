@@ -12,6 +12,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod ledger;
+pub mod payments;
 pub mod store;
 pub mod usecases;
 pub mod web;

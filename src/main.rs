@@ -211,6 +211,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 tracing::info!("demo county loaded");
             }
             let server_key = Arc::new(config.server_key()?);
+            let sealing = Arc::new(config.sealing_keys()?);
             let listener = TcpListener::bind(&bind)?;
             let addr = listener.local_addr()?;
             let state = AppState {
@@ -218,6 +219,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 config: Arc::new(config),
                 server_key,
                 login_limiter: Default::default(),
+                sealing,
             };
             println!("qingzhang is listening on http://{addr}");
             println!("  API description: http://{addr}/api/openapi.json");

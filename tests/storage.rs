@@ -54,18 +54,19 @@ fn migrations_revert_cleanly(backend: Backend) {
         assert_ne!(&dump, dumps.last().unwrap(), "{name} changed nothing");
         dumps.push(dump);
     }
-    assert_eq!(dumps.len(), 4, "three migrations");
-    assert!(dumps[3].iter().any(|l| l.contains("journal_entries")));
+    let n = dumps.len() - 1;
+    assert!(n >= 4, "the migrations so far: registry, ledger, access, payments");
+    assert!(dumps[n].iter().any(|l| l.contains("journal_entries")));
     // ...then down one at a time: each revert restores exactly the schema before that migration.
-    for step in (0..3).rev() {
+    for step in (0..n).rev() {
         let name = revert_last_migration(&mut conn).unwrap();
         assert_eq!(schema_dump(&mut conn), dumps[step], "reverting {name}");
     }
     assert_eq!(dumps[0], Vec::<String>::new());
     // And up again gives the same schema as the first time.
-    assert_eq!(run_migrations(&mut conn).unwrap().len(), 3);
-    assert_eq!(schema_dump(&mut conn), dumps[3]);
-    assert_eq!(revert_all_migrations(&mut conn).unwrap().len(), 3);
+    assert_eq!(run_migrations(&mut conn).unwrap().len(), n);
+    assert_eq!(schema_dump(&mut conn), dumps[n]);
+    assert_eq!(revert_all_migrations(&mut conn).unwrap().len(), n);
 }
 
 #[test]

@@ -162,19 +162,20 @@ impl Adapter for Alipay {
     }
 
     fn acknowledge(&self) -> Acknowledgement {
-        Acknowledgement {
-            status: 200,
-            content_type: "text/plain; charset=utf-8",
-            body: "success".into(),
-        }
+        crate::acknowledgement(Provider::Alipay)
     }
 
     fn refuse(&self, _error: &ProviderError, retry_later: bool) -> Acknowledgement {
-        Acknowledgement {
-            status: if retry_later { 503 } else { 400 },
-            content_type: "text/plain; charset=utf-8",
-            body: "failure".into(),
-        }
+        refusal(retry_later)
+    }
+}
+
+/// Anything but `success` makes Alipay retry; the status says whose fault it was.
+pub fn refusal(retry_later: bool) -> Acknowledgement {
+    Acknowledgement {
+        status: if retry_later { 503 } else { 400 },
+        content_type: "text/plain; charset=utf-8",
+        body: "failure".into(),
     }
 }
 

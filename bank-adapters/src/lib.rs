@@ -60,6 +60,37 @@ pub trait Adapter: Send + Sync {
     fn refuse(&self, error: &ProviderError, retry_later: bool) -> Acknowledgement;
 }
 
+/// The provider's failure answer, without needing its configuration (e.g. the database is down
+/// and the binding cannot be loaded). `retry_later` is for our own trouble (5xx).
+pub fn refusal(provider: Provider, error: &ProviderError, retry_later: bool) -> Acknowledgement {
+    match provider {
+        Provider::Wechat => wechat::refusal(error, retry_later),
+        Provider::Alipay => alipay::refusal(retry_later),
+        Provider::RuralBank => rural_bank::refusal(error, retry_later),
+    }
+}
+
+/// The provider's "received" answer.
+pub fn acknowledgement(provider: Provider) -> Acknowledgement {
+    match provider {
+        Provider::Wechat => Acknowledgement {
+            status: 204,
+            content_type: "application/json",
+            body: String::new(),
+        },
+        Provider::Alipay => Acknowledgement {
+            status: 200,
+            content_type: "text/plain; charset=utf-8",
+            body: "success".into(),
+        },
+        Provider::RuralBank => Acknowledgement {
+            status: 200,
+            content_type: "application/json",
+            body: r#"{"code":"OK"}"#.into(),
+        },
+    }
+}
+
 /// Checks a provider's Unix timestamp against our clock.
 pub(crate) fn check_timestamp(ts: &str, now: DateTime<Utc>) -> Result<(), ProviderError> {
     let ts: i64 = ts

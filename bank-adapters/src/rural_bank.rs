@@ -159,30 +159,30 @@ impl Adapter for RuralBank {
     }
 
     fn acknowledge(&self) -> Acknowledgement {
-        Acknowledgement {
-            status: 200,
-            content_type: "application/json",
-            body: r#"{"code":"OK"}"#.into(),
-        }
+        crate::acknowledgement(Provider::RuralBank)
     }
 
     fn refuse(&self, error: &ProviderError, retry_later: bool) -> Acknowledgement {
-        let status = if retry_later {
-            503
-        } else if matches!(
-            error,
-            ProviderError::BadSignature | ProviderError::UnknownKey(_) | ProviderError::StaleTimestamp
-        ) {
-            401
-        } else {
-            400
-        };
-        let body = serde_json::json!({ "code": "FAIL", "message": error.to_string() }).to_string();
-        Acknowledgement {
-            status,
-            content_type: "application/json",
-            body,
-        }
+        refusal(error, retry_later)
+    }
+}
+
+pub fn refusal(error: &ProviderError, retry_later: bool) -> Acknowledgement {
+    let status = if retry_later {
+        503
+    } else if matches!(
+        error,
+        ProviderError::BadSignature | ProviderError::UnknownKey(_) | ProviderError::StaleTimestamp
+    ) {
+        401
+    } else {
+        400
+    };
+    let body = serde_json::json!({ "code": "FAIL", "message": error.to_string() }).to_string();
+    Acknowledgement {
+        status,
+        content_type: "application/json",
+        body,
     }
 }
 

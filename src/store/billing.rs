@@ -234,6 +234,9 @@ impl Bill {
             .returning(bills::all_columns)
             .get_result(conn)?)
     }
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Bill> {
+        Ok(bills::table.find(id).select(Bill::as_select()).first(conn)?)
+    }
     pub fn by_reference(conn: &mut DbConnection, reference: &str) -> StoreResult<Option<Bill>> {
         Ok(bills::table
             .filter(bills::reference.eq(reference))

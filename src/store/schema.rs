@@ -245,6 +245,8 @@ diesel::joinable!(bills -> payers (payer_id));
 diesel::joinable!(bills -> fee_items (fee_item_id));
 diesel::joinable!(contracts -> payers (payer_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(provider_bindings -> corporate_accounts (corporate_account_id));
+diesel::joinable!(receipts -> bank_transactions (bank_transaction_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     counties,
@@ -266,4 +268,77 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_heads,
     audit_log,
+    provider_bindings,
+    callback_inbox,
+    bank_transactions,
+    receipts,
 );
+
+diesel::table! {
+    provider_bindings (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        corporate_account_id -> BigInt,
+        provider -> Text,
+        account_ref -> Text,
+        public_config -> Text,
+        sealed_secrets -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    callback_inbox (id) {
+        id -> BigInt,
+        provider -> Text,
+        binding_id -> Nullable<BigInt>,
+        received_at -> Timestamp,
+        headers -> Text,
+        body -> Binary,
+        status -> Text,
+        reason -> Nullable<Text>,
+        provider_txn_id -> Nullable<Text>,
+        bank_transaction_id -> Nullable<BigInt>,
+        processed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    bank_transactions (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        corporate_account_id -> BigInt,
+        provider -> Text,
+        provider_txn_id -> Text,
+        amount_fen -> BigInt,
+        paid_at -> Timestamp,
+        payer_masked -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        bill_id -> Nullable<BigInt>,
+        entry_id -> BigInt,
+        outcome -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    receipts (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        year -> Integer,
+        number -> BigInt,
+        bill_id -> Nullable<BigInt>,
+        payer_id -> Nullable<BigInt>,
+        fee_item_id -> Nullable<BigInt>,
+        bank_transaction_id -> Nullable<BigInt>,
+        amount_fen -> BigInt,
+        channel -> Text,
+        status -> Text,
+        issued_at -> Timestamp,
+        issued_by -> Nullable<BigInt>,
+        verification_code -> Text,
+    }
+}

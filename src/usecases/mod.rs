@@ -7,7 +7,10 @@
 
 pub mod access;
 pub mod billing;
+pub mod bindings;
 pub mod bookkeeping;
+pub mod callbacks;
+pub mod collections;
 pub mod demo;
 pub mod input;
 pub mod registry;

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod callbacks;
 pub mod error;
 pub mod openapi;
 pub mod ops;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub server_key: Arc<Secret<Vec<u8>>>,
     pub login_limiter: auth::LoginLimiter,
+    /// Opens and seals provider secrets.
+    pub sealing: Arc<crate::payments::sealing::SealingKeys>,
 }
 
 /// Keyset paging parameters shared by list endpoints.
@@ -40,10 +43,15 @@ pub struct PageQuery {
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use api::{auth as a, billing as b, books as k, registry as r};
+    use api::{auth as a, billing as b, books as k, payments as p, registry as r};
     cfg.route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics_text))
+        .service(
+            web::resource("/callbacks/{provider}/{binding}")
+                .app_data(web::PayloadConfig::new(callbacks::MAX_BODY))
+                .route(web::post().to(callbacks::receive)),
+        )
         .route(
             "/api/openapi.json",
             web::get().to(|| async { HttpResponse::Ok().json(openapi::ApiDoc::openapi()) }),
@@ -93,7 +101,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/villages/{village}/trial-balance", web::get().to(k::trial_balance))
                 .route("/villages/{village}/chain-head", web::get().to(k::chain_head))
-                .route("/villages/{village}/verify", web::get().to(k::verify_village)),
+                .route("/villages/{village}/verify", web::get().to(k::verify_village))
+                .route(
+                    "/villages/{village}/accounts/{account}/bindings",
+                    web::post().to(p::create_binding),
+                )
+                .route("/villages/{village}/bindings", web::get().to(p::list_bindings))
+                .route(
+                    "/villages/{village}/bindings/{binding}",
+                    web::put().to(p::replace_binding),
+                )
+                .route(
+                    "/villages/{village}/bank-transactions",
+                    web::get().to(p::list_bank_transactions),
+                )
+                .route("/villages/{village}/receipts", web::get().to(p::list_receipts))
+                .route("/inbox", web::get().to(p::list_inbox)),
         );
 }
 

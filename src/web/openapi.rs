@@ -20,6 +20,8 @@ use super::ops;
         api::books::list_accounts, api::books::post_entry, api::books::list_entries, api::books::get_entry,
         api::books::reverse_entry, api::books::close_period, api::books::closed_periods, api::books::trial_balance,
         api::books::chain_head, api::books::verify_village,
+        api::payments::create_binding, api::payments::replace_binding, api::payments::list_bindings,
+        api::payments::list_bank_transactions, api::payments::list_receipts, api::payments::list_inbox,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
     modifiers(&BearerAuth),
@@ -28,6 +30,7 @@ use super::ops;
         (name = "registry", description = "Townships, villages, corporate accounts"),
         (name = "billing", description = "Payers, fee items, contracts, bills"),
         (name = "ledger", description = "Accounts, journal entries, month close, trial balance, hash chain"),
+        (name = "payments", description = "Provider bindings, bank transactions, receipts, the callback inbox"),
         (name = "ops", description = "Health and metrics"),
     )
 )]

@@ -176,6 +176,10 @@ impl TestApp {
             config: Arc::new(Config::default()),
             server_key: Arc::new(Secret::new(b"test-server-key-0123456789abcdef".to_vec())),
             login_limiter: Default::default(),
+            sealing: Arc::new(qingzhang::payments::sealing::SealingKeys::new(vec![(
+                "test".into(),
+                [7; 32],
+            )])),
         };
         let server = web::start(listener, state).expect("start");
         actix_web::rt::spawn(server);

@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod billing;
 pub mod books;
+pub mod payments;
 pub mod registry;

@@ -1,0 +1,172 @@
+//! How a credit is placed: find the bill reference it carries, and split its amount between the
+//! bill and the suspense account (211.9999), so that no fen is ever unaccounted for.
+
+use crate::domain::BillReference;
+
+/// The first valid bill reference in a text (an order number, a bank remark): 13 digits, with
+/// or without the dashes of the printed form, and a check digit that holds.
+pub fn find_reference(text: &str) -> Option<BillReference> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut start = 0;
+    while start < chars.len() {
+        if chars[start].is_ascii_digit() {
+            let mut digits = String::new();
+            let mut i = start;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '-') && digits.len() < 13 {
+                if chars[i].is_ascii_digit() {
+                    digits.push(chars[i]);
+                }
+                i += 1;
+            }
+            let followed_by_digit = i < chars.len() && chars[i].is_ascii_digit();
+            if digits.len() == 13 && !followed_by_digit {
+                if let Ok(r) = BillReference::parse(&digits) {
+                    return Some(r);
+                }
+            }
+            // Skip this run of digits and dashes entirely.
+            while start < chars.len() && (chars[start].is_ascii_digit() || chars[start] == '-') {
+                start += 1;
+            }
+        } else {
+            start += 1;
+        }
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The bill is now paid in full.
+    Paid,
+    /// Less than the bill's outstanding amount: the bill stays open for the rest.
+    PartPaid,
+    /// More than the bill's outstanding amount: the excess waits in suspense.
+    Overpaid,
+    /// No open bill to pay: everything waits in suspense for the accountant.
+    Suspense,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Paid => "paid",
+            Outcome::PartPaid => "part_paid",
+            Outcome::Overpaid => "overpaid",
+            Outcome::Suspense => "suspense",
+        }
+    }
+}
+
+/// A credit's split, in fen: `to_bill + to_suspense == amount`, always.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allocation {
+    pub to_bill: i64,
+    pub to_suspense: i64,
+    pub outcome: Outcome,
+}
+
+/// Splits `amount` against a bill's `outstanding` (None: no bill to pay).
+pub fn allocate(amount: i64, outstanding: Option<i64>) -> Allocation {
+    match outstanding {
+        Some(o) if o > 0 && amount == o => Allocation {
+            to_bill: amount,
+            to_suspense: 0,
+            outcome: Outcome::Paid,
+        },
+        Some(o) if o > 0 && amount < o => Allocation {
+            to_bill: amount,
+            to_suspense: 0,
+            outcome: Outcome::PartPaid,
+        },
+        Some(o) if o > 0 => Allocation {
+            to_bill: o,
+            to_suspense: amount - o,
+            outcome: Outcome::Overpaid,
+        },
+        _ => Allocation {
+            to_bill: 0,
+            to_suspense: amount,
+            outcome: Outcome::Suspense,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn references_are_found_in_remarks_and_order_numbers() {
+        let r = BillReference::new(12, 345).unwrap();
+        assert_eq!(find_reference(&format!("{} 承包费", r.grouped())), Some(r.clone()));
+        assert_eq!(find_reference(&format!("张建国交{}", r.as_str())), Some(r.clone()));
+        assert_eq!(
+            find_reference(&format!("{}-2", r.as_str())),
+            Some(r.clone()),
+            "an order number with a retry suffix"
+        );
+        // A typo fails the check digit; a longer number is not a reference.
+        let mut typo = r.as_str().to_string();
+        typo.replace_range(3..4, if &typo[3..4] == "9" { "0" } else { "9" });
+        assert_eq!(find_reference(&typo), None);
+        assert_eq!(find_reference(&format!("{}9", r.as_str())), None);
+        assert_eq!(find_reference("承包费"), None);
+        assert_eq!(find_reference(""), None);
+    }
+
+    #[test]
+    fn each_case_of_allocation() {
+        assert_eq!(
+            allocate(100, Some(100)),
+            Allocation {
+                to_bill: 100,
+                to_suspense: 0,
+                outcome: Outcome::Paid
+            }
+        );
+        assert_eq!(
+            allocate(60, Some(100)),
+            Allocation {
+                to_bill: 60,
+                to_suspense: 0,
+                outcome: Outcome::PartPaid
+            }
+        );
+        assert_eq!(
+            allocate(130, Some(100)),
+            Allocation {
+                to_bill: 100,
+                to_suspense: 30,
+                outcome: Outcome::Overpaid
+            }
+        );
+        assert_eq!(
+            allocate(130, None),
+            Allocation {
+                to_bill: 0,
+                to_suspense: 130,
+                outcome: Outcome::Suspense
+            }
+        );
+        assert_eq!(
+            allocate(130, Some(0)),
+            Allocation {
+                to_bill: 0,
+                to_suspense: 130,
+                outcome: Outcome::Suspense
+            }
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn no_fen_is_lost(amount in 1i64..1_000_000_000, outstanding in proptest::option::of(0i64..1_000_000_000)) {
+            let a = allocate(amount, outstanding);
+            prop_assert_eq!(a.to_bill + a.to_suspense, amount);
+            prop_assert!(a.to_bill >= 0 && a.to_suspense >= 0);
+            if let Some(o) = outstanding { prop_assert!(a.to_bill <= o); }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Payment storage: provider bindings, the callback inbox, applied bank transactions, receipts.
+//!
+//! `bank_transactions` is unique on (provider, provider_txn_id): that constraint, not any
+//! process, is what makes a callback apply exactly once, whatever the network repeats.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{bank_transactions, callback_inbox, provider_bindings, receipts};
+use super::{DbConnection, Page, StoreResult};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = provider_bindings)]
+pub struct Binding {
+    pub id: i64,
+    pub village_id: i64,
+    pub corporate_account_id: i64,
+    pub provider: String,
+    pub account_ref: String,
+    pub public_config: String,
+    pub sealed_secrets: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = provider_bindings)]
+pub struct NewBinding<'a> {
+    pub village_id: i64,
+    pub corporate_account_id: i64,
+    pub provider: &'a str,
+    pub account_ref: &'a str,
+    pub public_config: &'a str,
+    pub sealed_secrets: &'a str,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Binding {
+    pub fn insert(conn: &mut DbConnection, new: &NewBinding) -> StoreResult<Binding> {
+        Ok(diesel::insert_into(provider_bindings::table)
+            .values(new)
+            .returning(provider_bindings::all_columns)
+            .get_result(conn)?)
+    }
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<Binding>> {
+        Ok(provider_bindings::table
+            .find(id)
+            .select(Binding::as_select())
+            .first(conn)
+            .optional()?)
+    }
+    pub fn of_village(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<Binding>> {
+        Ok(provider_bindings::table
+            .filter(provider_bindings::village_id.eq(village_id))
+            .order(provider_bindings::id)
+            .select(Binding::as_select())
+            .load(conn)?)
+    }
+    /// Replaces the keys (rotation): the new configuration must list every key still accepted.
+    pub fn replace_config(
+        conn: &mut DbConnection,
+        id: i64,
+        public_config: &str,
+        sealed: &str,
+        now: NaiveDateTime,
+    ) -> StoreResult<()> {
+        diesel::update(provider_bindings::table.find(id))
+            .set((
+                provider_bindings::public_config.eq(public_config),
+                provider_bindings::sealed_secrets.eq(sealed),
+                provider_bindings::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = callback_inbox)]
+pub struct InboxRow {
+    pub id: i64,
+    pub provider: String,
+    pub binding_id: Option<i64>,
+    pub received_at: NaiveDateTime,
+    pub headers: String,
+    pub body: Vec<u8>,
+    pub status: String,
+    pub reason: Option<String>,
+    pub provider_txn_id: Option<String>,
+    pub bank_transaction_id: Option<i64>,
+    pub processed_at: Option<NaiveDateTime>,
+}
+
+/// Stores a callback as it arrived, before anything else is done with it.
+pub fn inbox_insert(
+    conn: &mut DbConnection,
+    provider: &str,
+    binding_id: Option<i64>,
+    headers: &str,
+    body: &[u8],
+    at: NaiveDateTime,
+) -> StoreResult<i64> {
+    Ok(diesel::insert_into(callback_inbox::table)
+        .values((
+            callback_inbox::provider.eq(provider),
+            callback_inbox::binding_id.eq(binding_id),
+            callback_inbox::received_at.eq(at),
+            callback_inbox::headers.eq(headers),
+            callback_inbox::body.eq(body),
+            callback_inbox::status.eq("received"),
+        ))
+        .returning(callback_inbox::id)
+        .get_result(conn)?)
+}
+
+/// Records what became of a stored callback.
+pub fn inbox_settle(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    reason: Option<&str>,
+    provider_txn_id: Option<&str>,
+    bank_transaction_id: Option<i64>,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::update(callback_inbox::table.find(id))
+        .set((
+            callback_inbox::status.eq(status),
+            callback_inbox::reason.eq(reason),
+            callback_inbox::provider_txn_id.eq(provider_txn_id),
+            callback_inbox::bank_transaction_id.eq(bank_transaction_id),
+            callback_inbox::processed_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn inbox_list(conn: &mut DbConnection, status: Option<&str>, page: Page) -> StoreResult<Vec<InboxRow>> {
+    let mut q = callback_inbox::table
+        .filter(callback_inbox::id.gt(page.after))
+        .order(callback_inbox::id)
+        .limit(page.limit)
+        .select(InboxRow::as_select())
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(callback_inbox::status.eq(s.to_string()));
+    }
+    Ok(q.load(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = bank_transactions)]
+pub struct BankTransaction {
+    pub id: i64,
+    pub village_id: i64,
+    pub corporate_account_id: i64,
+    pub provider: String,
+    pub provider_txn_id: String,
+    pub amount_fen: i64,
+    pub paid_at: NaiveDateTime,
+    pub payer_masked: Option<String>,
+    pub reference: Option<String>,
+    pub bill_id: Option<i64>,
+    pub entry_id: i64,
+    pub outcome: String,
+    pub note: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = bank_transactions)]
+pub struct NewBankTransaction<'a> {
+    pub village_id: i64,
+    pub corporate_account_id: i64,
+    pub provider: &'a str,
+    pub provider_txn_id: &'a str,
+    pub amount_fen: i64,
+    pub paid_at: NaiveDateTime,
+    pub payer_masked: Option<&'a str>,
+    pub reference: Option<&'a str>,
+    pub bill_id: Option<i64>,
+    pub entry_id: i64,
+    pub outcome: &'a str,
+    pub note: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+impl BankTransaction {
+    pub fn insert(conn: &mut DbConnection, new: &NewBankTransaction) -> StoreResult<BankTransaction> {
+        Ok(diesel::insert_into(bank_transactions::table)
+            .values(new)
+            .returning(bank_transactions::all_columns)
+            .get_result(conn)?)
+    }
+    pub fn by_provider_txn(conn: &mut DbConnection, provider: &str, txn: &str) -> StoreResult<Option<BankTransaction>> {
+        Ok(bank_transactions::table
+            .filter(bank_transactions::provider.eq(provider))
+            .filter(bank_transactions::provider_txn_id.eq(txn))
+            .select(BankTransaction::as_select())
+            .first(conn)
+            .optional()?)
+    }
+    pub fn of_village(
+        conn: &mut DbConnection,
+        village_id: i64,
+        outcome: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Vec<BankTransaction>> {
+        let mut q = bank_transactions::table
+            .filter(bank_transactions::village_id.eq(village_id))
+            .filter(bank_transactions::id.gt(page.after))
+            .order(bank_transactions::id)
+            .limit(page.limit)
+            .select(BankTransaction::as_select())
+            .into_boxed();
+        if let Some(o) = outcome {
+            q = q.filter(bank_transactions::outcome.eq(o.to_string()));
+        }
+        Ok(q.load(conn)?)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = receipts)]
+pub struct Receipt {
+    pub id: i64,
+    pub village_id: i64,
+    pub year: i32,
+    pub number: i64,
+    pub bill_id: Option<i64>,
+    pub payer_id: Option<i64>,
+    pub fee_item_id: Option<i64>,
+    pub bank_transaction_id: Option<i64>,
+    pub amount_fen: i64,
+    pub channel: String,
+    pub status: String,
+    pub issued_at: NaiveDateTime,
+    pub issued_by: Option<i64>,
+    pub verification_code: String,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = receipts)]
+pub struct NewReceipt<'a> {
+    pub village_id: i64,
+    pub year: i32,
+    pub number: i64,
+    pub bill_id: Option<i64>,
+    pub payer_id: Option<i64>,
+    pub fee_item_id: Option<i64>,
+    pub bank_transaction_id: Option<i64>,
+    pub amount_fen: i64,
+    pub channel: &'a str,
+    pub status: &'a str,
+    pub issued_at: NaiveDateTime,
+    pub issued_by: Option<i64>,
+    pub verification_code: &'a str,
+}
+
+impl Receipt {
+    pub fn insert(conn: &mut DbConnection, new: &NewReceipt) -> StoreResult<Receipt> {
+        Ok(diesel::insert_into(receipts::table)
+            .values(new)
+            .returning(receipts::all_columns)
+            .get_result(conn)?)
+    }
+    pub fn of_village(conn: &mut DbConnection, village_id: i64, page: Page) -> StoreResult<Vec<Receipt>> {
+        Ok(receipts::table
+            .filter(receipts::village_id.eq(village_id))
+            .filter(receipts::id.gt(page.after))
+            .order(receipts::id)
+            .limit(page.limit)
+            .select(Receipt::as_select())
+            .load(conn)?)
+    }
+}
+
+/// Adds a payment to a bill and sets its status from what is now paid.
+pub fn bill_add_payment(conn: &mut DbConnection, bill_id: i64, fen: i64, status: &str) -> StoreResult<()> {
+    use super::schema::bills;
+    diesel::update(bills::table.find(bill_id))
+        .set((bills::paid_fen.eq(bills::paid_fen + fen), bills::status.eq(status)))
+        .execute(conn)?;
+    Ok(())
+}

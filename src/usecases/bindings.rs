@@ -1,0 +1,449 @@
+//! Provider credentials bound to a corporate account: WeChat merchant, Alipay app, bank keys.
+//!
+//! Secrets (the APIv3 key, HMAC keys) are write-only: sealed at rest under the secrets key,
+//! never returned by the API or logged. Replacing a binding's configuration is how keys rotate:
+//! the new configuration lists every key still accepted, old and new, until the changeover ends.
+
+use bank_adapters::rural_bank::{Algorithm, BankKey, RuralBank};
+use bank_adapters::wechat::{PlatformKey, Wechat, WechatConfig};
+use bank_adapters::{alipay, Adapter, Secret};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+use super::{audit, village_for};
+use crate::domain::access::{Action, Actor};
+use crate::domain::{masking, period};
+use crate::error::{AppError, AppResult};
+use crate::payments::sealing::SealingKeys;
+use crate::store::payments::{Binding, NewBinding};
+use crate::store::registry::CorporateAccount;
+use crate::store::{Db, DbConnection};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PublicKeyInput {
+    /// `PUB_KEY_ID_…` as WeChat names it.
+    pub key_id: String,
+    pub pem: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BankKeyInput {
+    pub key_id: String,
+    /// `hmac-sha256` or `hmac-sm3`.
+    pub algorithm: String,
+    /// At least 16 bytes. Write-only.
+    #[schema(value_type = String, format = Password)]
+    pub secret: Secret<String>,
+}
+
+/// The credentials of one provider for one corporate account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "provider", rename_all = "snake_case")]
+pub enum BindingInput {
+    Wechat {
+        mch_id: String,
+        /// The 32-character APIv3 key. Write-only.
+        #[schema(value_type = String, format = Password)]
+        api_v3_key: Secret<String>,
+        /// Platform certificates (PEM), matched by serial number.
+        #[serde(default)]
+        platform_certificates: Vec<String>,
+        /// Platform public keys, matched by `PUB_KEY_ID_…`.
+        #[serde(default)]
+        platform_public_keys: Vec<PublicKeyInput>,
+    },
+    Alipay {
+        app_id: String,
+        /// Alipay's public key (PEM or the bare base64 the console shows).
+        alipay_public_key: String,
+    },
+    RuralBank {
+        keys: Vec<BankKeyInput>,
+    },
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BindingView {
+    pub id: i64,
+    pub provider: String,
+    /// Merchant id, app id, or the masked account number.
+    pub account_ref: String,
+    pub corporate_account_id: i64,
+    /// Where the provider sends its notifications.
+    pub callback_path: String,
+    /// Certificate serials, public key ids or bank key ids accepted (never the secrets).
+    pub key_ids: Vec<String>,
+    pub active: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WechatPublic {
+    mch_id: String,
+    platform_certificates: Vec<String>,
+    platform_public_keys: Vec<(String, String)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AlipayPublic {
+    app_id: String,
+    alipay_public_key: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BankPublic {
+    keys: Vec<(String, String)>,
+}
+
+/// What is stored: the provider, what it calls the account, the public part as JSON, the secrets
+/// as JSON (to be sealed), and the key ids for display.
+struct Prepared {
+    provider: &'static str,
+    account_ref: String,
+    public: String,
+    secrets: BTreeMap<String, String>,
+    key_ids: Vec<String>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::invalid("binding_invalid", message, field)
+}
+
+fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepared> {
+    match input {
+        BindingInput::Wechat {
+            mch_id,
+            api_v3_key,
+            platform_certificates,
+            platform_public_keys,
+        } => {
+            let mch_id = mch_id.trim().to_string();
+            if mch_id.is_empty() || !mch_id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid("mch_id", "mch_id: the WeChat merchant id is digits"));
+            }
+            if api_v3_key.expose().len() != 32 {
+                return Err(invalid("api_v3_key", "api_v3_key: the APIv3 key is 32 characters"));
+            }
+            let mut key_ids = Vec::new();
+            for (i, pem) in platform_certificates.iter().enumerate() {
+                let k = PlatformKey::from_certificate_pem(pem)
+                    .map_err(|e| invalid(&format!("platform_certificates[{i}]"), e.to_string()))?;
+                key_ids.push(k.serial);
+            }
+            for (i, k) in platform_public_keys.iter().enumerate() {
+                let k = PlatformKey::from_public_key_pem(&k.key_id, &k.pem)
+                    .map_err(|e| invalid(&format!("platform_public_keys[{i}]"), e.to_string()))?;
+                key_ids.push(k.serial);
+            }
+            if key_ids.is_empty() {
+                return Err(invalid(
+                    "platform_certificates",
+                    "give at least one platform certificate or public key",
+                ));
+            }
+            let public = WechatPublic {
+                mch_id: mch_id.clone(),
+                platform_certificates: platform_certificates.clone(),
+                platform_public_keys: platform_public_keys
+                    .iter()
+                    .map(|k| (k.key_id.trim().to_string(), k.pem.clone()))
+                    .collect(),
+            };
+            let secrets = BTreeMap::from([("api_v3_key".to_string(), api_v3_key.expose().clone())]);
+            Ok(Prepared {
+                provider: "wechat",
+                account_ref: mch_id,
+                public: json(&public)?,
+                secrets,
+                key_ids,
+            })
+        }
+        BindingInput::Alipay {
+            app_id,
+            alipay_public_key,
+        } => {
+            let app_id = app_id.trim().to_string();
+            if app_id.is_empty() || !app_id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid("app_id", "app_id: the Alipay app id is digits"));
+            }
+            alipay::parse_public_key(alipay_public_key)
+                .map_err(|e| invalid("alipay_public_key", format!("alipay_public_key: {e}")))?;
+            let public = AlipayPublic {
+                app_id: app_id.clone(),
+                alipay_public_key: alipay_public_key.clone(),
+            };
+            Ok(Prepared {
+                provider: "alipay",
+                account_ref: app_id,
+                public: json(&public)?,
+                secrets: BTreeMap::new(),
+                key_ids: vec![],
+            })
+        }
+        BindingInput::RuralBank { keys } => {
+            if keys.is_empty() {
+                return Err(invalid("keys", "keys: give at least one shared key"));
+            }
+            let mut public = BankPublic { keys: vec![] };
+            let mut secrets = BTreeMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                let id = k.key_id.trim().to_string();
+                if id.is_empty() || id.len() > 32 || secrets.contains_key(&id) {
+                    return Err(invalid(
+                        &format!("keys[{i}].key_id"),
+                        "key ids are 1-32 characters and distinct",
+                    ));
+                }
+                if !matches!(k.algorithm.as_str(), "hmac-sha256" | "hmac-sm3") {
+                    return Err(invalid(
+                        &format!("keys[{i}].algorithm"),
+                        "algorithm: hmac-sha256 or hmac-sm3",
+                    ));
+                }
+                if k.secret.expose().len() < 16 {
+                    return Err(invalid(
+                        &format!("keys[{i}].secret"),
+                        "a shared key is at least 16 bytes",
+                    ));
+                }
+                public.keys.push((id.clone(), k.algorithm.clone()));
+                secrets.insert(id, k.secret.expose().clone());
+            }
+            let key_ids = public.keys.iter().map(|(id, _)| id.clone()).collect();
+            Ok(Prepared {
+                provider: "rural_bank",
+                account_ref: account.account_no.clone(),
+                public: json(&public)?,
+                secrets,
+                key_ids,
+            })
+        }
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> AppResult<String> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn view(b: &Binding, key_ids: Vec<String>) -> BindingView {
+    BindingView {
+        id: b.id,
+        provider: b.provider.clone(),
+        account_ref: if b.provider == "rural_bank" {
+            masking::account_no(&b.account_ref)
+        } else {
+            b.account_ref.clone()
+        },
+        corporate_account_id: b.corporate_account_id,
+        callback_path: format!("/callbacks/{}/{}", b.provider, b.id),
+        key_ids,
+        active: b.active,
+        updated_at: b.updated_at.and_utc(),
+    }
+}
+
+fn key_ids_of(b: &Binding) -> Vec<String> {
+    match b.provider.as_str() {
+        "wechat" => serde_json::from_str::<WechatPublic>(&b.public_config)
+            .map(|p| {
+                let mut ids: Vec<String> = p
+                    .platform_certificates
+                    .iter()
+                    .filter_map(|c| PlatformKey::from_certificate_pem(c).ok())
+                    .map(|k| k.serial)
+                    .collect();
+                ids.extend(p.platform_public_keys.into_iter().map(|(id, _)| id));
+                ids
+            })
+            .unwrap_or_default(),
+        "rural_bank" => serde_json::from_str::<BankPublic>(&b.public_config)
+            .map(|p| p.keys.into_iter().map(|(id, _)| id).collect())
+            .unwrap_or_default(),
+        _ => vec![],
+    }
+}
+
+fn account_in(conn: &mut DbConnection, village_id: i64, account_id: i64) -> AppResult<CorporateAccount> {
+    CorporateAccount::of_village(conn, village_id)?
+        .into_iter()
+        .find(|a| a.id == account_id)
+        .ok_or_else(|| {
+            AppError::not_found(
+                "account_not_found",
+                format!("no corporate account {account_id} in this village"),
+            )
+        })
+}
+
+pub fn create_binding(
+    db: &Db,
+    sealing: &SealingKeys,
+    actor: &Actor,
+    village_code: &str,
+    account_id: i64,
+    input: BindingInput,
+) -> AppResult<BindingView> {
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageRegistry)?;
+        let account = account_in(conn, village.id, account_id)?;
+        let p = prepare(&input, &account)?;
+        let sealed = sealing
+            .seal(json(&p.secrets)?.as_bytes())
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let now = period::now().naive_utc();
+        let b = Binding::insert(
+            conn,
+            &NewBinding {
+                village_id: village.id,
+                corporate_account_id: account.id,
+                provider: p.provider,
+                account_ref: &p.account_ref,
+                public_config: &p.public,
+                sealed_secrets: &sealed,
+                active: true,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .map_err(AppError::from)
+        .map_err(super::on_unique(
+            "binding_exists",
+            format!(
+                "a {} binding for {} already exists; replace it instead",
+                p.provider, p.account_ref
+            ),
+            "provider",
+        ))?;
+        audit(
+            conn,
+            Some(actor),
+            "binding.create",
+            "binding",
+            b.id,
+            Some(village.id),
+            serde_json::json!({ "provider": b.provider, "key_ids": p.key_ids }),
+        )?;
+        Ok(view(&b, p.key_ids))
+    })
+}
+
+/// Replaces a binding's keys (rotation); the provider and account stay.
+pub fn replace_binding(
+    db: &Db,
+    sealing: &SealingKeys,
+    actor: &Actor,
+    village_code: &str,
+    binding_id: i64,
+    input: BindingInput,
+) -> AppResult<BindingView> {
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageRegistry)?;
+        let b = Binding::by_id(conn, binding_id)?
+            .filter(|b| b.village_id == village.id)
+            .ok_or_else(|| {
+                AppError::not_found("binding_not_found", format!("no binding {binding_id} in this village"))
+            })?;
+        let account = account_in(conn, village.id, b.corporate_account_id)?;
+        let p = prepare(&input, &account)?;
+        if p.provider != b.provider || p.account_ref != b.account_ref {
+            return Err(AppError::invalid(
+                "binding_mismatch",
+                "a replacement keeps the provider and the merchant, app or account",
+                "provider",
+            ));
+        }
+        let sealed = sealing
+            .seal(json(&p.secrets)?.as_bytes())
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let now = period::now().naive_utc();
+        Binding::replace_config(conn, b.id, &p.public, &sealed, now)?;
+        audit(
+            conn,
+            Some(actor),
+            "binding.replace",
+            "binding",
+            b.id,
+            Some(village.id),
+            serde_json::json!({ "key_ids": p.key_ids }),
+        )?;
+        let updated = Binding::by_id(conn, b.id)?.ok_or_else(|| AppError::Internal("binding vanished".into()))?;
+        Ok(view(&updated, p.key_ids))
+    })
+}
+
+pub fn list_bindings(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<BindingView>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        Ok(Binding::of_village(conn, village.id)?
+            .iter()
+            .map(|b| view(b, key_ids_of(b)))
+            .collect())
+    })
+}
+
+/// The adapter a binding describes, with its secrets opened.
+pub fn adapter_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Box<dyn Adapter>> {
+    let broken = |what: &str| AppError::Internal(format!("binding {} has a broken {what}", b.id));
+    let secrets: BTreeMap<String, String> = {
+        let opened = sealing
+            .open(&b.sealed_secrets)
+            .map_err(|e| AppError::Internal(format!("binding {}: {e}", b.id)))?;
+        serde_json::from_slice(opened.expose()).map_err(|_| broken("secret"))?
+    };
+    Ok(match b.provider.as_str() {
+        "wechat" => {
+            let p: WechatPublic = serde_json::from_str(&b.public_config).map_err(|_| broken("configuration"))?;
+            let mut keys = Vec::new();
+            for c in &p.platform_certificates {
+                keys.push(PlatformKey::from_certificate_pem(c).map_err(|_| broken("certificate"))?);
+            }
+            for (id, pem) in &p.platform_public_keys {
+                keys.push(PlatformKey::from_public_key_pem(id, pem).map_err(|_| broken("public key"))?);
+            }
+            let key = secrets.get("api_v3_key").ok_or_else(|| broken("APIv3 key"))?;
+            Box::new(Wechat {
+                config: WechatConfig {
+                    mch_id: p.mch_id,
+                    api_v3_key: Secret::new(key.as_bytes().to_vec()),
+                    platform_keys: keys,
+                },
+            })
+        }
+        "alipay" => {
+            let p: AlipayPublic = serde_json::from_str(&b.public_config).map_err(|_| broken("configuration"))?;
+            let key = alipay::parse_public_key(&p.alipay_public_key).map_err(|_| broken("public key"))?;
+            Box::new(alipay::Alipay {
+                config: alipay::AlipayConfig {
+                    app_id: p.app_id,
+                    alipay_public_key: key,
+                },
+            })
+        }
+        "rural_bank" => {
+            let p: BankPublic = serde_json::from_str(&b.public_config).map_err(|_| broken("configuration"))?;
+            let mut keys = Vec::new();
+            for (id, alg) in p.keys {
+                let algorithm = if alg == "hmac-sm3" {
+                    Algorithm::HmacSm3
+                } else {
+                    Algorithm::HmacSha256
+                };
+                let secret = secrets.get(&id).ok_or_else(|| broken("bank key"))?;
+                keys.push(BankKey {
+                    key_id: id,
+                    algorithm,
+                    secret: Secret::new(secret.as_bytes().to_vec()),
+                });
+            }
+            Box::new(RuralBank { keys })
+        }
+        other => {
+            return Err(AppError::Internal(format!(
+                "binding {} has unknown provider {other}",
+                b.id
+            )))
+        }
+    })
+}

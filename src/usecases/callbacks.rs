@@ -1,0 +1,419 @@
+//! A provider's callback, from the raw request to the books, exactly once.
+//!
+//! 1. Store the raw request in the inbox (its own transaction): nothing is lost, even what is
+//!    refused. If even that fails, the database is down: answer 503 so the provider retries.
+//! 2. Load the binding named in the URL and verify the request with its keys (signature,
+//!    timestamp window, decryption). A failure is kept as a rejected inbox row and refused in
+//!    the provider's format.
+//! 3. Apply the credit in one transaction: unique (provider, provider_txn_id) makes a repeat a
+//!    duplicate that changes nothing; otherwise find the bill by the reference the payment
+//!    carried, post Dr 102 (the account's sub-account) / Cr income and/or Cr 211.9999 suspense,
+//!    update the bill, number a receipt, and settle the inbox row.
+//! 4. Acknowledge in the provider's format (a duplicate gets the same acknowledgement).
+
+use bank_adapters::{acknowledgement, refusal, Acknowledgement, BankCredit, Notice, Provider, ProviderError};
+use chrono::{DateTime, Datelike, Utc};
+
+use super::bindings::adapter_for;
+use super::bookkeeping::post;
+use crate::domain::{period, Money, Period};
+use crate::error::{AppError, AppResult};
+use crate::ledger::chart;
+use crate::ledger::entry::{Line, ProposedEntry};
+use crate::payments::allocation::{allocate, find_reference, Outcome};
+use crate::payments::receipt_code::{verification_code, CodeFields};
+use crate::payments::sealing::SealingKeys;
+use crate::store::billing::{Bill, FeeItem};
+use crate::store::journal::{self, LedgerAccount};
+use crate::store::payments::{self as store, BankTransaction, Binding, NewBankTransaction, NewReceipt, Receipt};
+use crate::store::registry::{CorporateAccount, Village};
+use crate::store::{Db, DbConnection, StoreError};
+
+/// A callback as it arrived.
+pub struct Inbound {
+    pub provider: String,
+    pub binding: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What the HTTP layer answers: the provider's acknowledgement, or a plain 404 for a provider
+/// we do not speak.
+pub enum Answer {
+    Provider(Acknowledgement),
+    UnknownProvider,
+}
+
+/// What applying a credit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Posted { bank_transaction_id: i64, outcome: Outcome },
+    Duplicate { bank_transaction_id: i64 },
+}
+
+/// Headers worth keeping with the raw request (no cookies or authorization).
+fn stored_headers(headers: &[(String, String)]) -> String {
+    let kept: Vec<&(String, String)> = headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("cookie") && !k.eq_ignore_ascii_case("authorization"))
+        .collect();
+    serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbound, now: DateTime<Utc>) -> Answer {
+    let Some(provider) = Provider::parse(&inbound.provider) else {
+        return Answer::UnknownProvider;
+    };
+    let retry = |e: &AppError| {
+        tracing::warn!(provider = provider.as_str(), error = %e, "callback not stored; asking the provider to retry");
+        Answer::Provider(refusal(
+            provider,
+            &ProviderError::Malformed("temporarily unavailable, retry".into()),
+            true,
+        ))
+    };
+    let binding_id = inbound.binding.parse::<i64>().ok();
+    // 1. The inbox, first and on its own.
+    let inbox_id = match db.write(|conn| -> AppResult<i64> {
+        Ok(store::inbox_insert(
+            conn,
+            provider.as_str(),
+            binding_id,
+            &stored_headers(&inbound.headers),
+            &inbound.body,
+            now.naive_utc(),
+        )?)
+    }) {
+        Ok(id) => id,
+        Err(e) => return retry(&e),
+    };
+    let reject = |error: ProviderError| {
+        let reason = format!("{}: {error}", error.code());
+        let settled = db.write(|conn| -> AppResult<()> {
+            Ok(store::inbox_settle(
+                conn,
+                inbox_id,
+                "rejected",
+                Some(&reason),
+                None,
+                None,
+                period::now().naive_utc(),
+            )?)
+        });
+        if let Err(e) = settled {
+            tracing::warn!(inbox_id, error = %e, "could not mark callback rejected");
+        }
+        tracing::info!(inbox_id, provider = provider.as_str(), reason = %reason, "callback refused");
+        Answer::Provider(refusal(provider, &error, false))
+    };
+    // 2. The binding and verification.
+    let binding =
+        match binding_id.map(|id| db.read(|conn| -> AppResult<Option<Binding>> { Ok(Binding::by_id(conn, id)?) })) {
+            Some(Ok(Some(b))) if b.active && b.provider == provider.as_str() => b,
+            Some(Err(e)) => return retry(&e),
+            _ => return reject(ProviderError::UnknownAccount(format!("binding '{}'", inbound.binding))),
+        };
+    let adapter = match adapter_for(&binding, sealing) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(binding = binding.id, error = %e, "binding cannot be used");
+            return retry(&e);
+        }
+    };
+    let notice = match adapter.verify_and_parse(&inbound.headers, &inbound.body, now) {
+        Ok(n) => n,
+        Err(e) => return reject(e),
+    };
+    let credit = match notice {
+        Notice::Other { kind, provider_txn_id } => {
+            let settled = db.write(|conn| -> AppResult<()> {
+                Ok(store::inbox_settle(
+                    conn,
+                    inbox_id,
+                    "ignored",
+                    Some(&kind),
+                    provider_txn_id.as_deref(),
+                    None,
+                    period::now().naive_utc(),
+                )?)
+            });
+            return match settled {
+                Ok(()) => Answer::Provider(acknowledgement(provider)),
+                Err(e) => retry(&e),
+            };
+        }
+        Notice::Credit(c) => c,
+    };
+    if credit.account_ref != binding.account_ref {
+        return reject(ProviderError::UnknownAccount(credit.account_ref));
+    }
+    // 3. Apply, exactly once.
+    match apply(db, &binding, &credit, inbox_id, server_key) {
+        Ok(applied) => {
+            tracing::info!(inbox_id, provider = provider.as_str(), ?applied, "callback applied");
+            Answer::Provider(acknowledgement(provider))
+        }
+        Err(e) => retry(&e),
+    }
+}
+
+/// Applies a verified credit in one transaction; a repeat of the same provider transaction is a
+/// duplicate, also under concurrency (the unique constraint decides).
+pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, inbox_id: i64, server_key: &[u8]) -> AppResult<Applied> {
+    let provider = credit.provider.as_str();
+    let result = db.write(|conn| {
+        if let Some(existing) = BankTransaction::by_provider_txn(conn, provider, &credit.provider_txn_id)? {
+            store::inbox_settle(
+                conn,
+                inbox_id,
+                "duplicate",
+                None,
+                Some(&credit.provider_txn_id),
+                Some(existing.id),
+                period::now().naive_utc(),
+            )?;
+            return Ok(Applied::Duplicate {
+                bank_transaction_id: existing.id,
+            });
+        }
+        let applied = post_credit(conn, binding, credit, server_key)?;
+        if let Applied::Posted {
+            bank_transaction_id, ..
+        } = applied
+        {
+            store::inbox_settle(
+                conn,
+                inbox_id,
+                "applied",
+                None,
+                Some(&credit.provider_txn_id),
+                Some(bank_transaction_id),
+                period::now().naive_utc(),
+            )?;
+        }
+        Ok(applied)
+    });
+    match result {
+        // Two copies raced past the check: the second one's insert hit the unique constraint and
+        // was rolled back whole. It is a duplicate.
+        Err(AppError::Conflict {
+            code: "already_exists", ..
+        }) => db.write(|conn| {
+            let existing = BankTransaction::by_provider_txn(conn, provider, &credit.provider_txn_id)?
+                .ok_or_else(|| AppError::Internal("conflict without a row".into()))?;
+            store::inbox_settle(
+                conn,
+                inbox_id,
+                "duplicate",
+                None,
+                Some(&credit.provider_txn_id),
+                Some(existing.id),
+                period::now().naive_utc(),
+            )?;
+            Ok(Applied::Duplicate {
+                bank_transaction_id: existing.id,
+            })
+        }),
+        other => other,
+    }
+}
+
+fn channel(provider: Provider) -> (&'static str, &'static str) {
+    match provider {
+        Provider::Wechat => ("wechat", "微信"),
+        Provider::Alipay => ("alipay", "支付宝"),
+        Provider::RuralBank => ("bank", "银行转账"),
+    }
+}
+
+fn post_credit(
+    conn: &mut DbConnection,
+    binding: &Binding,
+    credit: &BankCredit,
+    server_key: &[u8],
+) -> AppResult<Applied> {
+    let village = Village::by_id(conn, binding.village_id)?;
+    let account = CorporateAccount::of_village(conn, village.id)?
+        .into_iter()
+        .find(|a| a.id == binding.corporate_account_id)
+        .ok_or_else(|| AppError::Internal(format!("binding {} points to a missing account", binding.id)))?;
+    // The bill the payment names, if it is this village's and still owed.
+    let bill = match credit.reference.as_deref().and_then(find_reference) {
+        Some(r) => Bill::by_reference(conn, r.as_str())?
+            .filter(|b| b.village_id == village.id && (b.status == "open" || b.status == "part_paid")),
+        None => None,
+    };
+    let allocation = allocate(credit.amount_fen, bill.as_ref().map(|b| b.amount_fen - b.paid_fen));
+    // The business date of the payment; a late credit for a closed month posts today, dated in
+    // the memo (DESIGN.md §5 rule 4).
+    let paid_on = period::business_date(credit.paid_at);
+    let today = period::business_date(period::now());
+    let closed = journal::is_closed(conn, village.id, Period::of(paid_on))?;
+    let entry_date = if closed { today } else { paid_on };
+    let version =
+        chart::version_for(entry_date).ok_or_else(|| AppError::Internal(format!("no chart on {entry_date}")))?;
+    let by_id = |conn: &mut DbConnection, id: i64| -> AppResult<LedgerAccount> {
+        LedgerAccount::of_village(conn, village.id)?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| AppError::Internal(format!("ledger account {id} missing")))
+    };
+    let by_code = |conn: &mut DbConnection, code: &str| -> AppResult<LedgerAccount> {
+        LedgerAccount::by_code(conn, village.id, version.id, code)?
+            .ok_or_else(|| AppError::Internal(format!("village {} has no account {code}", village.code)))
+    };
+    let money = |fen: i64| Money::from_fen(fen).map_err(|e| AppError::Internal(e.to_string()));
+    let bank = by_id(conn, account.ledger_account_id)?;
+    let (channel_code, channel_name) = channel(credit.provider);
+    let fee_item = match &bill {
+        Some(b) => FeeItem::in_village(conn, village.id, b.fee_item_id)?,
+        None => None,
+    };
+    let mut lines = vec![Line {
+        account: bank.view(),
+        debit: money(credit.amount_fen)?,
+        credit: Money::ZERO,
+        memo: String::new(),
+    }];
+    if allocation.to_bill > 0 {
+        let item = fee_item
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("bill without fee item".into()))?;
+        let income = by_code(conn, &item.income_account_code)?;
+        lines.push(Line {
+            account: income.view(),
+            debit: Money::ZERO,
+            credit: money(allocation.to_bill)?,
+            memo: item.name.clone(),
+        });
+    }
+    if allocation.to_suspense > 0 {
+        let suspense = by_code(conn, chart::SUSPENSE_CODE)?;
+        lines.push(Line {
+            account: suspense.view(),
+            debit: Money::ZERO,
+            credit: money(allocation.to_suspense)?,
+            memo: "待查明".into(),
+        });
+    }
+    let mut memo = match (&bill, &fee_item) {
+        (Some(b), Some(item)) => format!(
+            "{channel_name}收款 {} {}（账单 {}）",
+            item.name, b.period_label, b.reference
+        ),
+        _ => format!(
+            "{channel_name}收款 待查明（{} {}）",
+            credit.provider.as_str(),
+            credit.provider_txn_id
+        ),
+    };
+    if closed {
+        memo.push_str(&format!("，原日期 {paid_on}"));
+    }
+    let memo: String = memo.chars().take(200).collect();
+    let proposed = ProposedEntry {
+        village_id: village.id,
+        entry_date,
+        memo,
+        lines,
+    };
+    let entry = post(
+        conn,
+        &village,
+        &proposed,
+        &format!("callback:{}", credit.provider.as_str()),
+        None,
+        None,
+    )?;
+    let note = match allocation.outcome {
+        Outcome::Paid | Outcome::PartPaid => String::new(),
+        Outcome::Overpaid => format!("超付 {} 元转待查明", money(allocation.to_suspense)?),
+        Outcome::Suspense => match &credit.reference {
+            Some(r) if find_reference(r).is_some() => format!("账单 {r} 不在本村或已结清"),
+            Some(r) => format!("附言 '{}' 中没有有效的账单号", r.chars().take(60).collect::<String>()),
+            None => "没有账单号".into(),
+        },
+    };
+    let txn = BankTransaction::insert(
+        conn,
+        &NewBankTransaction {
+            village_id: village.id,
+            corporate_account_id: account.id,
+            provider: credit.provider.as_str(),
+            provider_txn_id: &credit.provider_txn_id,
+            amount_fen: credit.amount_fen,
+            paid_at: credit.paid_at.naive_utc(),
+            payer_masked: credit.payer_masked.as_deref(),
+            reference: credit.reference.as_deref(),
+            bill_id: bill.as_ref().filter(|_| allocation.to_bill > 0).map(|b| b.id),
+            entry_id: entry.id,
+            outcome: allocation.outcome.as_str(),
+            note: &note,
+            created_at: period::now().naive_utc(),
+        },
+    )
+    .map_err(|e| match e {
+        StoreError::Unique(c) => AppError::conflict("already_exists", c, None),
+        other => other.into(),
+    })?;
+    if let (Some(b), true) = (&bill, allocation.to_bill > 0) {
+        let paid = b.paid_fen + allocation.to_bill;
+        store::bill_add_payment(
+            conn,
+            b.id,
+            allocation.to_bill,
+            if paid >= b.amount_fen { "paid" } else { "part_paid" },
+        )?;
+        issue_receipt(conn, &village, b, &txn, allocation.to_bill, channel_code, server_key)?;
+    }
+    Ok(Applied::Posted {
+        bank_transaction_id: txn.id,
+        outcome: allocation.outcome,
+    })
+}
+
+/// Numbers and records a receipt, gapless per village and year, in the posting transaction.
+fn issue_receipt(
+    conn: &mut DbConnection,
+    village: &Village,
+    bill: &Bill,
+    txn: &BankTransaction,
+    amount_fen: i64,
+    channel: &str,
+    server_key: &[u8],
+) -> AppResult<Receipt> {
+    let issued_at = period::now();
+    let year = period::business_date(issued_at).year();
+    let number = Village::next_number(conn, village.id, &format!("receipt:{year}"))?;
+    let issued = issued_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let code = verification_code(
+        server_key,
+        &CodeFields {
+            village_code: &village.code,
+            year,
+            number,
+            amount_fen,
+            channel,
+            bank_txn: &txn.provider_txn_id,
+            issued_at: &issued,
+        },
+    );
+    Ok(Receipt::insert(
+        conn,
+        &NewReceipt {
+            village_id: village.id,
+            year,
+            number,
+            bill_id: Some(bill.id),
+            payer_id: Some(bill.payer_id),
+            fee_item_id: Some(bill.fee_item_id),
+            bank_transaction_id: Some(txn.id),
+            amount_fen,
+            channel,
+            status: "issued",
+            issued_at: issued_at.naive_utc(),
+            issued_by: None,
+            verification_code: &code,
+        },
+    )?)
+}

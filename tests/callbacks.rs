@@ -1,0 +1,595 @@
+//! Callbacks into the ledger over real HTTP with real signatures, on SQLite and PostgreSQL:
+//! each provider's payment becomes one entry and one receipt and pays its bill; duplicates,
+//! races and bad requests change nothing; everything that arrived is in the inbox.
+
+mod common;
+
+use bank_adapters::rural_bank::{sign_headers, Algorithm, BankKey};
+use bank_adapters::{alipay, wechat, Secret};
+use chrono::Utc;
+use common::*;
+use futures::StreamExt;
+use rsa::RsaPrivateKey;
+use serde_json::{json, Value};
+
+const ACCOUNT_NO: &str = "9150010100001234567";
+const BANK_SECRET: &str = "a-shared-secret-0001";
+
+struct Village {
+    t: Tokens,
+    bill_ref: String,
+    bill_id: i64,
+}
+
+/// Village A with a member payer, a land-contract fee item and one bill of 1678.38.
+async fn village_with_bill(app: &TestApp) -> Village {
+    let t = app.seed().await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let payer = app
+        .post(
+            &t.clerk_a,
+            &format!("{v}/payers"),
+            json!({"kind": "member", "name": "张建国"}),
+        )
+        .await;
+    let item = app
+        .post(
+            &t.clerk_a,
+            &format!("{v}/fee-items"),
+            json!({"code": "land", "name": "土地承包费", "income_account_code": "501"}),
+        )
+        .await;
+    let bill = app
+        .post(&t.clerk_a, &format!("{v}/bills"), json!({"payer_id": payer.body["id"], "fee_item_id": item.body["id"], "amount": "1678.38", "period_label": "2026", "due_date": "2026-12-31"}))
+        .await;
+    assert_eq!(bill.status, 201, "{:?}", bill.body);
+    Village {
+        t,
+        bill_ref: bill.body["reference"].as_str().unwrap().to_string(),
+        bill_id: bill.body["id"].as_i64().unwrap(),
+    }
+}
+
+async fn bind_bank(app: &TestApp, admin: &str) -> i64 {
+    let r = app
+        .post(admin, &format!("/api/v1/villages/{VILLAGE_A}/accounts/1/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert!(!r.body.to_string().contains(BANK_SECRET), "secrets are never returned");
+    r.body["id"].as_i64().unwrap()
+}
+
+fn bank_key() -> BankKey {
+    BankKey {
+        key_id: "k1".into(),
+        algorithm: Algorithm::HmacSha256,
+        secret: Secret::new(BANK_SECRET.as_bytes().to_vec()),
+    }
+}
+
+fn bank_push(txn: &str, amount: &str, remark: &str) -> Vec<u8> {
+    json!({"event": "account.credit", "txn_id": txn, "account_no": ACCOUNT_NO, "amount": amount, "currency": "CNY",
+           "value_time": Utc::now().to_rfc3339(), "counterparty_name": "张*国", "remark": remark})
+    .to_string()
+    .into_bytes()
+}
+
+async fn deliver(app: &TestApp, path: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, String) {
+    let mut req = app.client.post(format!("{}{path}", app.base)).body(body);
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn send_bank(app: &TestApp, binding: i64, body: Vec<u8>) -> (u16, String) {
+    let headers = sign_headers(&bank_key(), &body, Utc::now(), "nonce-0000000001");
+    deliver(app, &format!("/callbacks/rural_bank/{binding}"), &headers, body).await
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> Value {
+    let r = app.get(token, path).await;
+    assert_eq!(r.status, 200, "{path}: {:?}", r.body);
+    r.body
+}
+
+both!(
+    a_bank_transfer_pays_its_bill_once_with_one_entry_and_one_receipt,
+    |app| {
+        let v = village_with_bill(&app).await;
+        let binding = bind_bank(&app, &v.t.admin).await;
+        let body = bank_push("RCB0001", "1678.38", &format!("{} 承包费", v.bill_ref));
+        assert_eq!(
+            send_bank(&app, binding, body.clone()).await,
+            (200, r#"{"code":"OK"}"#.to_string())
+        );
+        // The bank retries: the same answer, nothing new.
+        assert_eq!(
+            send_bank(&app, binding, body).await,
+            (200, r#"{"code":"OK"}"#.to_string())
+        );
+
+        let base = format!("/api/v1/villages/{VILLAGE_A}");
+        let bill = get(&app, &v.t.clerk_a, &format!("{base}/bills/{}", v.bill_ref)).await;
+        assert_eq!(
+            (
+                bill["status"].as_str(),
+                bill["paid"].as_str(),
+                bill["outstanding"].as_str()
+            ),
+            (Some("paid"), Some("1678.38"), Some("0.00"))
+        );
+        let txns = get(&app, &v.t.accountant, &format!("{base}/bank-transactions")).await;
+        assert_eq!(txns.as_array().unwrap().len(), 1);
+        assert_eq!(
+            (
+                txns[0]["outcome"].as_str(),
+                txns[0]["amount"].as_str(),
+                txns[0]["bill_id"].as_i64()
+            ),
+            (Some("paid"), Some("1678.38"), Some(v.bill_id))
+        );
+        let receipts = get(&app, &v.t.clerk_a, &format!("{base}/receipts")).await;
+        assert_eq!(receipts.as_array().unwrap().len(), 1);
+        let r = &receipts[0];
+        assert!(r["number"].as_str().unwrap().ends_with("-000001"), "{r}");
+        assert_eq!(
+            (
+                r["amount"].as_str(),
+                r["amount_in_words"].as_str(),
+                r["channel"].as_str()
+            ),
+            (Some("1678.38"), Some("壹仟陆佰柒拾捌元叁角捌分"), Some("bank"))
+        );
+        assert_eq!(
+            (r["payer_name"].as_str(), r["fee_item"].as_str()),
+            (Some("张建国"), Some("土地承包费"))
+        );
+        assert_eq!(r["verification_code"].as_str().unwrap().len(), 16);
+        let entries = get(&app, &v.t.accountant, &format!("{base}/entries")).await;
+        assert_eq!(entries.as_array().unwrap().len(), 1);
+        let lines = &entries[0]["lines"];
+        assert_eq!(
+            (lines[0]["account_code"].as_str(), lines[0]["debit"].as_str()),
+            (Some("102.0001"), Some("1678.38"))
+        );
+        assert_eq!(
+            (lines[1]["account_code"].as_str(), lines[1]["credit"].as_str()),
+            (Some("501"), Some("1678.38"))
+        );
+        assert_eq!(lines.as_array().unwrap().len(), 2);
+        let month = qingzhang::domain::period::business_date(Utc::now())
+            .format("%Y-%m")
+            .to_string();
+        let tb = get(&app, &v.t.inspector, &format!("{base}/trial-balance?period={month}")).await;
+        assert_eq!(
+            (tb["balanced"].as_bool(), tb["total_debit"].as_str()),
+            (Some(true), Some("1678.38"))
+        );
+        assert_eq!(
+            get(&app, &v.t.inspector, &format!("{base}/verify")).await["problems"],
+            json!([])
+        );
+        let inbox = get(&app, &v.t.admin, "/api/v1/inbox").await;
+        let statuses: Vec<&str> = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, vec!["applied", "duplicate"]);
+    }
+);
+
+both!(
+    wechat_and_alipay_payments_post_and_are_answered_in_their_formats,
+    |app| {
+        let v = village_with_bill(&app).await;
+        let base = format!("/api/v1/villages/{VILLAGE_A}");
+        // A second bill for Alipay.
+        let bill2 = app.post(&v.t.clerk_a, &format!("{base}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "200.00", "period_label": "2026 房租", "due_date": "2026-12-31"})).await;
+        let ref2 = bill2.body["reference"].as_str().unwrap().replace('-', "");
+        let platform = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let api_v3_key = "0123456789abcdef0123456789abcdef";
+        let w = app
+            .post(
+                &v.t.admin,
+                &format!("{base}/accounts/1/bindings"),
+                json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": api_v3_key,
+              "platform_public_keys": [{"key_id": "PUB_KEY_ID_0001", "pem": wechat::public_key_pem(&platform)}]}),
+            )
+            .await;
+        assert_eq!(w.status, 201, "{:?}", w.body);
+        assert_eq!(w.body["key_ids"], json!(["PUB_KEY_ID_0001"]));
+        let t = wechat::Transaction {
+            mchid: "1900000109".into(),
+            appid: "wx0000000000000001".into(),
+            out_trade_no: v.bill_ref.replace('-', ""),
+            transaction_id: "4200000001202611280000000001".into(),
+            trade_state: "SUCCESS".into(),
+            success_time: Utc::now().to_rfc3339(),
+            attach: None,
+            amount: wechat::TransactionAmount {
+                total: 167838,
+                payer_total: Some(167838),
+                currency: "CNY".into(),
+            },
+        };
+        let req =
+            wechat::payment_notification(&platform, "PUB_KEY_ID_0001", api_v3_key.as_bytes(), &t, Utc::now()).unwrap();
+        let path = format!("/callbacks/wechat/{}", w.body["id"]);
+        assert_eq!(
+            deliver(&app, &path, &req.headers, req.body.clone()).await,
+            (204, String::new())
+        );
+        assert_eq!(
+            deliver(&app, &path, &req.headers, req.body).await,
+            (204, String::new()),
+            "a duplicate is acknowledged alike"
+        );
+
+        let alipay_key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let a = app
+        .post(&v.t.admin, &format!("{base}/accounts/1/bindings"), json!({"provider": "alipay", "app_id": "2021004100000001", "alipay_public_key": wechat::public_key_pem(&alipay_key)}))
+        .await;
+        assert_eq!(a.status, 201, "{:?}", a.body);
+        let form = alipay::signed_form(
+            &alipay_key,
+            &[
+                ("app_id", "2021004100000001"),
+                ("trade_no", "2026112822001400000000000001"),
+                ("out_trade_no", ref2.as_str()),
+                ("trade_status", "TRADE_SUCCESS"),
+                ("total_amount", "200.00"),
+                ("gmt_payment", "2026-11-28 10:00:00"),
+                ("buyer_logon_id", "138****5678"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let path = format!("/callbacks/alipay/{}", a.body["id"]);
+        let ct = [(
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        )];
+        assert_eq!(deliver(&app, &path, &ct, form).await, (200, "success".to_string()));
+
+        let txns = get(&app, &v.t.accountant, &format!("{base}/bank-transactions")).await;
+        let got: Vec<(&str, &str, &str)> = txns
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["provider"].as_str().unwrap(),
+                    t["amount"].as_str().unwrap(),
+                    t["outcome"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, vec![("wechat", "1678.38", "paid"), ("alipay", "200.00", "paid")]);
+        let receipts = get(&app, &v.t.clerk_a, &format!("{base}/receipts")).await;
+        let channels: Vec<&str> = receipts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["channel"].as_str().unwrap())
+            .collect();
+        assert_eq!(channels, vec!["wechat", "alipay"]);
+        assert!(
+            receipts[1]["number"].as_str().unwrap().ends_with("-000002"),
+            "receipt numbers follow on without a gap"
+        );
+        let listed = get(&app, &v.t.admin, &format!("{base}/bindings")).await;
+        assert!(!listed.to_string().contains(api_v3_key));
+    }
+);
+
+both!(bad_callbacks_are_kept_refused_and_post_nothing, |app| {
+    let v = village_with_bill(&app).await;
+    let binding = bind_bank(&app, &v.t.admin).await;
+    let path = format!("/callbacks/rural_bank/{binding}");
+    let good = bank_push("RCB0002", "1678.38", &v.bill_ref);
+    // Wrong key, flipped byte, stale timestamp, missing header.
+    let forged = BankKey {
+        key_id: "k1".into(),
+        algorithm: Algorithm::HmacSha256,
+        secret: Secret::new(b"not-the-shared-secret".to_vec()),
+    };
+    let (s, b) = deliver(
+        &app,
+        &path,
+        &sign_headers(&forged, &good, Utc::now(), "n1"),
+        good.clone(),
+    )
+    .await;
+    assert_eq!(s, 401);
+    assert!(b.contains(r#""code":"FAIL""#), "{b}");
+    let mut flipped = good.clone();
+    flipped[15] ^= 1;
+    assert_eq!(
+        deliver(
+            &app,
+            &path,
+            &sign_headers(&bank_key(), &good, Utc::now(), "n2"),
+            flipped
+        )
+        .await
+        .0,
+        401
+    );
+    let stale = sign_headers(&bank_key(), &good, Utc::now() - chrono::Duration::seconds(400), "n3");
+    assert_eq!(deliver(&app, &path, &stale, good.clone()).await.0, 401);
+    let headers: Vec<_> = sign_headers(&bank_key(), &good, Utc::now(), "n4")
+        .into_iter()
+        .filter(|(k, _)| k != "X-QZ-Signature")
+        .collect();
+    assert_eq!(deliver(&app, &path, &headers, good.clone()).await.0, 400);
+    // Properly signed but wrong inside: amounts, JSON, another account.
+    for body in [
+        bank_push("RCB0003", "1678.385", &v.bill_ref),
+        bank_push("RCB0004", "0.00", &v.bill_ref),
+        bank_push("RCB0005", "-5.00", &v.bill_ref),
+        b"{not json".to_vec(),
+        String::from_utf8(good.clone())
+            .unwrap()
+            .replace(ACCOUNT_NO, "9150010199999999999")
+            .into_bytes(),
+    ] {
+        let (s, b) = send_bank(&app, binding, body.clone()).await;
+        assert_eq!(s, 400, "{}: {b}", String::from_utf8_lossy(&body));
+    }
+    // An unknown binding and an unknown provider.
+    assert_eq!(send_bank(&app, 999, good.clone()).await.0, 400);
+    let r = app
+        .client
+        .post(format!("{}/callbacks/paypal/1", app.base))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    // Nothing was posted; everything is in the inbox, rejected with its reason.
+    let base = format!("/api/v1/villages/{VILLAGE_A}");
+    assert_eq!(get(&app, &v.t.accountant, &format!("{base}/entries")).await, json!([]));
+    assert_eq!(
+        get(&app, &v.t.accountant, &format!("{base}/bills/{}", v.bill_ref)).await["status"],
+        "open"
+    );
+    let inbox = get(&app, &v.t.admin, "/api/v1/inbox?status=rejected").await;
+    let reasons: Vec<&str> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap().split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            "bad_signature",
+            "bad_signature",
+            "stale_timestamp",
+            "missing_header",
+            "invalid_amount",
+            "invalid_amount",
+            "invalid_amount",
+            "malformed",
+            "unknown_account",
+            "unknown_account"
+        ]
+    );
+    // The clerk sees the village's rows but not the one that named no known binding.
+    assert_eq!(
+        get(&app, &v.t.clerk_a, "/api/v1/inbox?status=rejected")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        9
+    );
+    // And the real thing still goes through afterwards.
+    assert_eq!(send_bank(&app, binding, good).await.0, 200);
+});
+
+both!(part_over_and_unplaced_payments_keep_every_fen_in_suspense, |app| {
+    let v = village_with_bill(&app).await;
+    let binding = bind_bank(&app, &v.t.admin).await;
+    let base = format!("/api/v1/villages/{VILLAGE_A}");
+    assert_eq!(
+        send_bank(&app, binding, bank_push("P1", "1000.00", &v.bill_ref))
+            .await
+            .0,
+        200
+    );
+    let bill = get(&app, &v.t.clerk_a, &format!("{base}/bills/{}", v.bill_ref)).await;
+    assert_eq!(
+        (bill["status"].as_str(), bill["outstanding"].as_str()),
+        (Some("part_paid"), Some("678.38"))
+    );
+    assert_eq!(
+        send_bank(&app, binding, bank_push("P2", "700.00", &v.bill_ref)).await.0,
+        200
+    );
+    assert_eq!(
+        send_bank(&app, binding, bank_push("P3", "50.00", "村民交费 没写账单号"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        send_bank(&app, binding, bank_push("P4", "30.00", &v.bill_ref)).await.0,
+        200,
+        "the bill is paid now: suspense"
+    );
+    let txns = get(&app, &v.t.accountant, &format!("{base}/bank-transactions")).await;
+    let outcomes: Vec<&str> = txns
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["part_paid", "overpaid", "suspense", "suspense"]);
+    assert_eq!(txns[1]["note"], "超付 21.62 元转待查明");
+    let accounts = get(&app, &v.t.accountant, &format!("{base}/ledger/accounts")).await;
+    let balance = |code: &str| {
+        accounts.as_array().unwrap().iter().find(|a| a["code"] == code).unwrap()["balance"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(balance("102.0001"), "1780.00");
+    assert_eq!(balance("501"), "-1678.38");
+    assert_eq!(
+        balance("211.9999"),
+        "-101.62",
+        "21.62 overpaid + 50.00 unplaced + 30.00 after payment"
+    );
+    let receipts = get(&app, &v.t.clerk_a, &format!("{base}/receipts")).await;
+    let amounts: Vec<&str> = receipts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        amounts,
+        vec!["1000.00", "678.38"],
+        "receipts only for money placed on a bill"
+    );
+    let suspense = get(
+        &app,
+        &v.t.accountant,
+        &format!("{base}/bank-transactions?outcome=suspense"),
+    )
+    .await;
+    assert_eq!(suspense.as_array().unwrap().len(), 2);
+});
+
+both!(a_thousand_concurrent_copies_of_one_callback_post_once, |app| {
+    let v = village_with_bill(&app).await;
+    let binding = bind_bank(&app, &v.t.admin).await;
+    let body = bank_push("RCB-RACE", "1678.38", &v.bill_ref);
+    let headers = sign_headers(&bank_key(), &body, Utc::now(), "nonce-race");
+    let path = format!("/callbacks/rural_bank/{binding}");
+    let results: Vec<(u16, String)> = futures::stream::iter(0..1000)
+        .map(|_| deliver(&app, &path, &headers, body.clone()))
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    assert!(
+        results.iter().all(|r| r.0 == 200),
+        "{:?}",
+        results.iter().filter(|r| r.0 != 200).take(3).collect::<Vec<_>>()
+    );
+    let base = format!("/api/v1/villages/{VILLAGE_A}");
+    assert_eq!(
+        get(&app, &v.t.accountant, &format!("{base}/bank-transactions"))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(&app, &v.t.accountant, &format!("{base}/entries"))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(&app, &v.t.clerk_a, &format!("{base}/receipts"))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(&app, &v.t.clerk_a, &format!("{base}/bills/{}", v.bill_ref)).await["paid"],
+        "1678.38"
+    );
+    let applied = get(&app, &v.t.admin, "/api/v1/inbox?status=applied&limit=500").await;
+    assert_eq!(applied.as_array().unwrap().len(), 1);
+    let mut duplicates = 0;
+    let mut after = 0;
+    loop {
+        let page = get(
+            &app,
+            &v.t.admin,
+            &format!("/api/v1/inbox?status=duplicate&limit=500&after_id={after}"),
+        )
+        .await;
+        let rows = page.as_array().unwrap();
+        if rows.is_empty() {
+            break;
+        }
+        duplicates += rows.len();
+        after = rows.last().unwrap()["id"].as_i64().unwrap();
+    }
+    assert_eq!(duplicates, 999);
+});
+
+both!(
+    bank_keys_rotate_with_old_and_new_accepted_during_the_changeover,
+    |app| {
+        let v = village_with_bill(&app).await;
+        let binding = bind_bank(&app, &v.t.admin).await;
+        let base = format!("/api/v1/villages/{VILLAGE_A}");
+        let r = app.post(&v.t.clerk_a, &format!("{base}/accounts/1/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "x", "algorithm": "hmac-sm3", "secret": "0123456789abcdef"}]})).await;
+        assert_eq!(r.status, 403, "only admins bind credentials");
+        let r = app.post(&v.t.admin, &format!("{base}/accounts/1/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k9", "algorithm": "hmac-sha256", "secret": "short"}]})).await;
+        assert_eq!((r.status, r.code()), (422, "binding_invalid"));
+        let both_keys = json!({"provider": "rural_bank", "keys": [
+        {"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET},
+        {"key_id": "k2", "algorithm": "hmac-sm3", "secret": "the-new-sm3-secret-2026"}]});
+        let r = app
+            .send(
+                reqwest::Method::PUT,
+                Some(&v.t.admin),
+                &format!("{base}/bindings/{binding}"),
+                Some(both_keys),
+            )
+            .await;
+        assert_eq!((r.status, r.body["key_ids"].clone()), (200, json!(["k1", "k2"])));
+        let new_key = BankKey {
+            key_id: "k2".into(),
+            algorithm: Algorithm::HmacSm3,
+            secret: Secret::new(b"the-new-sm3-secret-2026".to_vec()),
+        };
+        let path = format!("/callbacks/rural_bank/{binding}");
+        let b1 = bank_push("ROT-1", "100.00", "x");
+        assert_eq!(
+            deliver(&app, &path, &sign_headers(&bank_key(), &b1, Utc::now(), "r1"), b1)
+                .await
+                .0,
+            200,
+            "old key still accepted"
+        );
+        let b2 = bank_push("ROT-2", "100.00", "x");
+        assert_eq!(
+            deliver(&app, &path, &sign_headers(&new_key, &b2, Utc::now(), "r2"), b2)
+                .await
+                .0,
+            200,
+            "new key accepted"
+        );
+        let only_new = json!({"provider": "rural_bank", "keys": [{"key_id": "k2", "algorithm": "hmac-sm3", "secret": "the-new-sm3-secret-2026"}]});
+        app.send(
+            reqwest::Method::PUT,
+            Some(&v.t.admin),
+            &format!("{base}/bindings/{binding}"),
+            Some(only_new),
+        )
+        .await;
+        let b3 = bank_push("ROT-3", "100.00", "x");
+        assert_eq!(
+            deliver(&app, &path, &sign_headers(&bank_key(), &b3, Utc::now(), "r3"), b3)
+                .await
+                .0,
+            401,
+            "the retired key is refused"
+        );
+    }
+);
