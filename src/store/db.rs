@@ -50,9 +50,14 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Pragmas {
 pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
 
 /// The database: a pool and which backend is behind it.
+///
+/// On SQLite, which allows one writer at a time, write transactions take their connection from
+/// a separate one-connection pool: writers then queue in the process instead of polling SQLite's
+/// lock with its busy handler's sleeps. Other processes still coordinate through the lock.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager<DbConnection>>,
+    writer: Pool<ConnectionManager<DbConnection>>,
     backend: Backend,
 }
 
@@ -64,15 +69,21 @@ impl Db {
             Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
             Backend::Postgres => url.to_string(),
         };
-        let manager = ConnectionManager::<DbConnection>::new(url);
-        let pool = Pool::builder()
-            .max_size(max_connections)
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
-            .connection_customizer(Box::new(Pragmas))
-            .build(manager)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Db { pool, backend })
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(5))
+                .connection_customizer(Box::new(Pragmas))
+                .build(ConnectionManager::<DbConnection>::new(url.clone()))
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+        };
+        let pool = build(max_connections)?;
+        let writer = match backend {
+            Backend::Sqlite => build(1)?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Db { pool, writer, backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -101,7 +112,7 @@ impl Db {
     where
         E: From<StoreError> + From<diesel::result::Error> + Retryable,
     {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut attempt = 1;
         loop {
             match write_tx(&mut conn, &mut f) {
@@ -113,6 +124,16 @@ impl Db {
                 other => return other,
             }
         }
+    }
+
+    /// Runs `f` on a connection without a transaction: for a single read statement, where a
+    /// transaction would only add round trips.
+    pub fn once<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut pooled = self.conn()?;
+        f(&mut pooled)
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot on PostgreSQL).

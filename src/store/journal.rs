@@ -61,6 +61,13 @@ impl LedgerAccount {
         }
     }
 
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<LedgerAccount> {
+        Ok(ledger_accounts::table
+            .find(id)
+            .select(LedgerAccount::as_select())
+            .first(conn)?)
+    }
+
     /// Creates an account with a zero cached balance.
     pub fn insert(conn: &mut DbConnection, new: &NewLedgerAccount) -> StoreResult<LedgerAccount> {
         let account: LedgerAccount = diesel::insert_into(ledger_accounts::table)

@@ -116,6 +116,38 @@ pub fn inbox_insert(
         .get_result(conn)?)
 }
 
+/// Stores a callback together with what became of it, in the caller's transaction (the path of
+/// a verified callback: its raw request becomes durable in the same commit as its effects).
+#[allow(clippy::too_many_arguments)]
+pub fn inbox_insert_settled(
+    conn: &mut DbConnection,
+    provider: &str,
+    binding_id: Option<i64>,
+    headers: &str,
+    body: &[u8],
+    received_at: NaiveDateTime,
+    status: &str,
+    reason: Option<&str>,
+    provider_txn_id: Option<&str>,
+    bank_transaction_id: Option<i64>,
+) -> StoreResult<i64> {
+    Ok(diesel::insert_into(callback_inbox::table)
+        .values((
+            callback_inbox::provider.eq(provider),
+            callback_inbox::binding_id.eq(binding_id),
+            callback_inbox::received_at.eq(received_at),
+            callback_inbox::headers.eq(headers),
+            callback_inbox::body.eq(body),
+            callback_inbox::status.eq(status),
+            callback_inbox::reason.eq(reason),
+            callback_inbox::provider_txn_id.eq(provider_txn_id),
+            callback_inbox::bank_transaction_id.eq(bank_transaction_id),
+            callback_inbox::processed_at.eq(Some(received_at)),
+        ))
+        .returning(callback_inbox::id)
+        .get_result(conn)?)
+}
+
 /// Records what became of a stored callback.
 pub fn inbox_settle(
     conn: &mut DbConnection,

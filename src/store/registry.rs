@@ -265,6 +265,12 @@ impl CorporateAccount {
             .returning(corporate_accounts::all_columns)
             .get_result(conn)?)
     }
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<CorporateAccount> {
+        Ok(corporate_accounts::table
+            .find(id)
+            .select(CorporateAccount::as_select())
+            .first(conn)?)
+    }
     pub fn by_account_no(conn: &mut DbConnection, no: &str) -> StoreResult<Option<CorporateAccount>> {
         Ok(corporate_accounts::table
             .filter(corporate_accounts::account_no.eq(no))

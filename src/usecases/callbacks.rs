@@ -1,22 +1,24 @@
 //! A provider's callback, from the raw request to the books, exactly once.
 //!
-//! 1. Store the raw request in the inbox (its own transaction): nothing is lost, even what is
-//!    refused. If even that fails, the database is down: answer 503 so the provider retries.
-//! 2. Load the binding named in the URL and verify the request with its keys (signature,
-//!    timestamp window, decryption). A failure is kept as a rejected inbox row and refused in
-//!    the provider's format.
-//! 3. Apply the credit in one transaction: unique (provider, provider_txn_id) makes a repeat a
-//!    duplicate that changes nothing; otherwise find the bill by the reference the payment
-//!    carried, post Dr 102 (the account's sub-account) / Cr income and/or Cr 211.9999 suspense,
-//!    update the bill, number a receipt, and settle the inbox row.
+//! 1. Load the binding named in the URL and verify the request with its keys (signature,
+//!    timestamp window, decryption). If the database cannot be reached, answer 503 in the
+//!    provider's format: nothing was acknowledged, and the provider retries.
+//! 2. A refused or non-payment request is stored in the inbox as rejected or ignored, with the
+//!    reason, and answered in the provider's format.
+//! 3. A credit is applied in one transaction together with its raw request: unique (provider,
+//!    provider_txn_id) makes a repeat a duplicate that changes nothing; otherwise find the bill
+//!    by the reference the payment carried, post Dr 102 (the account's sub-account) / Cr income
+//!    and/or Cr 211.9999 suspense, update the bill and number a receipt. The raw request and
+//!    its effects become durable in the same commit, so an acknowledged callback is never lost
+//!    and one that was not committed was not acknowledged.
 //! 4. Acknowledge in the provider's format (a duplicate gets the same acknowledgement).
 
 use bank_adapters::{acknowledgement, refusal, Acknowledgement, BankCredit, Notice, Provider, ProviderError};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 
 use super::bindings::adapter_for;
 use super::bookkeeping::post;
-use crate::domain::{period, Money, Period};
+use crate::domain::{period, Money};
 use crate::error::{AppError, AppResult};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
@@ -24,7 +26,7 @@ use crate::payments::allocation::{allocate, find_reference, Outcome};
 use crate::payments::receipt_code::{verification_code, CodeFields};
 use crate::payments::sealing::SealingKeys;
 use crate::store::billing::{Bill, FeeItem};
-use crate::store::journal::{self, LedgerAccount};
+use crate::store::journal::LedgerAccount;
 use crate::store::payments::{self as store, BankTransaction, Binding, NewBankTransaction, NewReceipt, Receipt};
 use crate::store::registry::{CorporateAccount, Village};
 use crate::store::{Db, DbConnection, StoreError};
@@ -51,6 +53,40 @@ pub enum Applied {
     Duplicate { bank_transaction_id: i64 },
 }
 
+/// The raw request as the inbox keeps it.
+pub struct Raw<'a> {
+    pub provider: Provider,
+    pub binding_id: Option<i64>,
+    /// Headers as JSON, without cookies or authorization.
+    pub headers: String,
+    pub body: &'a [u8],
+    pub received_at: NaiveDateTime,
+}
+
+impl Raw<'_> {
+    fn store(
+        &self,
+        conn: &mut DbConnection,
+        status: &str,
+        reason: Option<&str>,
+        txn: Option<&str>,
+        bank_txn: Option<i64>,
+    ) -> AppResult<i64> {
+        Ok(store::inbox_insert_settled(
+            conn,
+            self.provider.as_str(),
+            self.binding_id,
+            &self.headers,
+            self.body,
+            self.received_at,
+            status,
+            reason,
+            txn,
+            bank_txn,
+        )?)
+    }
+}
+
 /// Headers worth keeping with the raw request (no cookies or authorization).
 fn stored_headers(headers: &[(String, String)]) -> String {
     let kept: Vec<&(String, String)> = headers
@@ -73,42 +109,27 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
         ))
     };
     let binding_id = inbound.binding.parse::<i64>().ok();
-    // 1. The inbox, first and on its own.
-    let inbox_id = match db.write(|conn| -> AppResult<i64> {
-        Ok(store::inbox_insert(
-            conn,
-            provider.as_str(),
-            binding_id,
-            &stored_headers(&inbound.headers),
-            &inbound.body,
-            now.naive_utc(),
-        )?)
-    }) {
-        Ok(id) => id,
-        Err(e) => return retry(&e),
+    let raw = Raw {
+        provider,
+        binding_id,
+        headers: stored_headers(&inbound.headers),
+        body: &inbound.body,
+        received_at: now.naive_utc(),
+    };
+    // Refused and non-payment requests are kept too, with the reason.
+    let settle_only = |status: &str, reason: String, txn: Option<&str>| {
+        db.write(|conn| raw.store(conn, status, Some(&reason), txn, None))
     };
     let reject = |error: ProviderError| {
         let reason = format!("{}: {error}", error.code());
-        let settled = db.write(|conn| -> AppResult<()> {
-            Ok(store::inbox_settle(
-                conn,
-                inbox_id,
-                "rejected",
-                Some(&reason),
-                None,
-                None,
-                period::now().naive_utc(),
-            )?)
-        });
-        if let Err(e) = settled {
-            tracing::warn!(inbox_id, error = %e, "could not mark callback rejected");
+        if let Err(e) = settle_only("rejected", reason.clone(), None) {
+            return retry(&e);
         }
-        tracing::info!(inbox_id, provider = provider.as_str(), reason = %reason, "callback refused");
+        tracing::info!(provider = provider.as_str(), reason = %reason, "callback refused");
         Answer::Provider(refusal(provider, &error, false))
     };
-    // 2. The binding and verification.
     let binding =
-        match binding_id.map(|id| db.read(|conn| -> AppResult<Option<Binding>> { Ok(Binding::by_id(conn, id)?) })) {
+        match binding_id.map(|id| db.once(|conn| -> AppResult<Option<Binding>> { Ok(Binding::by_id(conn, id)?) })) {
             Some(Ok(Some(b))) if b.active && b.provider == provider.as_str() => b,
             Some(Err(e)) => return retry(&e),
             _ => return reject(ProviderError::UnknownAccount(format!("binding '{}'", inbound.binding))),
@@ -120,76 +141,50 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
             return retry(&e);
         }
     };
-    let notice = match adapter.verify_and_parse(&inbound.headers, &inbound.body, now) {
-        Ok(n) => n,
+    let credit = match adapter.verify_and_parse(&inbound.headers, &inbound.body, now) {
         Err(e) => return reject(e),
-    };
-    let credit = match notice {
-        Notice::Other { kind, provider_txn_id } => {
-            let settled = db.write(|conn| -> AppResult<()> {
-                Ok(store::inbox_settle(
-                    conn,
-                    inbox_id,
-                    "ignored",
-                    Some(&kind),
-                    provider_txn_id.as_deref(),
-                    None,
-                    period::now().naive_utc(),
-                )?)
-            });
-            return match settled {
-                Ok(()) => Answer::Provider(acknowledgement(provider)),
+        Ok(Notice::Other { kind, provider_txn_id }) => {
+            return match settle_only("ignored", kind, provider_txn_id.as_deref()) {
+                Ok(_) => Answer::Provider(acknowledgement(provider)),
                 Err(e) => retry(&e),
             };
         }
-        Notice::Credit(c) => c,
+        Ok(Notice::Credit(c)) => c,
     };
     if credit.account_ref != binding.account_ref {
         return reject(ProviderError::UnknownAccount(credit.account_ref));
     }
-    // 3. Apply, exactly once.
-    match apply(db, &binding, &credit, inbox_id, server_key) {
+    match apply(db, &binding, &credit, &raw, server_key) {
         Ok(applied) => {
-            tracing::info!(inbox_id, provider = provider.as_str(), ?applied, "callback applied");
+            tracing::debug!(provider = provider.as_str(), ?applied, "callback applied");
             Answer::Provider(acknowledgement(provider))
         }
         Err(e) => retry(&e),
     }
 }
 
-/// Applies a verified credit in one transaction; a repeat of the same provider transaction is a
-/// duplicate, also under concurrency (the unique constraint decides).
-pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, inbox_id: i64, server_key: &[u8]) -> AppResult<Applied> {
+/// Applies a verified credit and stores its raw request, in one transaction; a repeat of the
+/// same provider transaction is a duplicate, also under concurrency (the unique constraint
+/// decides).
+pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_key: &[u8]) -> AppResult<Applied> {
     let provider = credit.provider.as_str();
+    let txn = credit.provider_txn_id.as_str();
+    let duplicate = |conn: &mut DbConnection, existing: i64| -> AppResult<Applied> {
+        raw.store(conn, "duplicate", None, Some(txn), Some(existing))?;
+        Ok(Applied::Duplicate {
+            bank_transaction_id: existing,
+        })
+    };
     let result = db.write(|conn| {
-        if let Some(existing) = BankTransaction::by_provider_txn(conn, provider, &credit.provider_txn_id)? {
-            store::inbox_settle(
-                conn,
-                inbox_id,
-                "duplicate",
-                None,
-                Some(&credit.provider_txn_id),
-                Some(existing.id),
-                period::now().naive_utc(),
-            )?;
-            return Ok(Applied::Duplicate {
-                bank_transaction_id: existing.id,
-            });
+        if let Some(existing) = BankTransaction::by_provider_txn(conn, provider, txn)? {
+            return duplicate(conn, existing.id);
         }
         let applied = post_credit(conn, binding, credit, server_key)?;
         if let Applied::Posted {
             bank_transaction_id, ..
         } = applied
         {
-            store::inbox_settle(
-                conn,
-                inbox_id,
-                "applied",
-                None,
-                Some(&credit.provider_txn_id),
-                Some(bank_transaction_id),
-                period::now().naive_utc(),
-            )?;
+            raw.store(conn, "applied", None, Some(txn), Some(bank_transaction_id))?;
         }
         Ok(applied)
     });
@@ -199,20 +194,9 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, inbox_id: i64, ser
         Err(AppError::Conflict {
             code: "already_exists", ..
         }) => db.write(|conn| {
-            let existing = BankTransaction::by_provider_txn(conn, provider, &credit.provider_txn_id)?
+            let existing = BankTransaction::by_provider_txn(conn, provider, txn)?
                 .ok_or_else(|| AppError::Internal("conflict without a row".into()))?;
-            store::inbox_settle(
-                conn,
-                inbox_id,
-                "duplicate",
-                None,
-                Some(&credit.provider_txn_id),
-                Some(existing.id),
-                period::now().naive_utc(),
-            )?;
-            Ok(Applied::Duplicate {
-                bank_transaction_id: existing.id,
-            })
+            duplicate(conn, existing.id)
         }),
         other => other,
     }
@@ -233,10 +217,7 @@ fn post_credit(
     server_key: &[u8],
 ) -> AppResult<Applied> {
     let village = Village::by_id(conn, binding.village_id)?;
-    let account = CorporateAccount::of_village(conn, village.id)?
-        .into_iter()
-        .find(|a| a.id == binding.corporate_account_id)
-        .ok_or_else(|| AppError::Internal(format!("binding {} points to a missing account", binding.id)))?;
+    let account = CorporateAccount::by_id(conn, binding.corporate_account_id)?;
     // The bill the payment names, if it is this village's and still owed.
     let bill = match credit.reference.as_deref().and_then(find_reference) {
         Some(r) => Bill::by_reference(conn, r.as_str())?
@@ -244,26 +225,14 @@ fn post_credit(
         None => None,
     };
     let allocation = allocate(credit.amount_fen, bill.as_ref().map(|b| b.amount_fen - b.paid_fen));
-    // The business date of the payment; a late credit for a closed month posts today, dated in
-    // the memo (DESIGN.md §5 rule 4).
     let paid_on = period::business_date(credit.paid_at);
-    let today = period::business_date(period::now());
-    let closed = journal::is_closed(conn, village.id, Period::of(paid_on))?;
-    let entry_date = if closed { today } else { paid_on };
-    let version =
-        chart::version_for(entry_date).ok_or_else(|| AppError::Internal(format!("no chart on {entry_date}")))?;
-    let by_id = |conn: &mut DbConnection, id: i64| -> AppResult<LedgerAccount> {
-        LedgerAccount::of_village(conn, village.id)?
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| AppError::Internal(format!("ledger account {id} missing")))
-    };
+    let version = chart::version_for(paid_on).ok_or_else(|| AppError::Internal(format!("no chart on {paid_on}")))?;
     let by_code = |conn: &mut DbConnection, code: &str| -> AppResult<LedgerAccount> {
         LedgerAccount::by_code(conn, village.id, version.id, code)?
             .ok_or_else(|| AppError::Internal(format!("village {} has no account {code}", village.code)))
     };
     let money = |fen: i64| Money::from_fen(fen).map_err(|e| AppError::Internal(e.to_string()));
-    let bank = by_id(conn, account.ledger_account_id)?;
+    let bank = LedgerAccount::by_id(conn, account.ledger_account_id)?;
     let (channel_code, channel_name) = channel(credit.provider);
     let fee_item = match &bill {
         Some(b) => FeeItem::in_village(conn, village.id, b.fee_item_id)?,
@@ -296,7 +265,7 @@ fn post_credit(
             memo: "待查明".into(),
         });
     }
-    let mut memo = match (&bill, &fee_item) {
+    let memo = match (&bill, &fee_item) {
         (Some(b), Some(item)) => format!(
             "{channel_name}收款 {} {}（账单 {}）",
             item.name, b.period_label, b.reference
@@ -307,24 +276,25 @@ fn post_credit(
             credit.provider_txn_id
         ),
     };
-    if closed {
-        memo.push_str(&format!("，原日期 {paid_on}"));
-    }
-    let memo: String = memo.chars().take(200).collect();
-    let proposed = ProposedEntry {
+    let source = format!("callback:{}", credit.provider.as_str());
+    let mut proposed = ProposedEntry {
         village_id: village.id,
-        entry_date,
-        memo,
+        entry_date: paid_on,
+        memo: memo.chars().take(180).collect(),
         lines,
     };
-    let entry = post(
-        conn,
-        &village,
-        &proposed,
-        &format!("callback:{}", credit.provider.as_str()),
-        None,
-        None,
-    )?;
+    // A late credit for a closed month posts in the open month, its own date in the memo
+    // (DESIGN.md §5 rule 4). The check is pure, so a refusal has written nothing.
+    let entry = match post(conn, &village, &proposed, &source, None, None) {
+        Err(AppError::Conflict {
+            code: "period_closed", ..
+        }) => {
+            proposed.entry_date = period::business_date(period::now());
+            proposed.memo = format!("{}，原日期 {paid_on}", proposed.memo);
+            post(conn, &village, &proposed, &source, None, None)?
+        }
+        other => other?,
+    };
     let note = match allocation.outcome {
         Outcome::Paid | Outcome::PartPaid => String::new(),
         Outcome::Overpaid => format!("超付 {} 元转待查明", money(allocation.to_suspense)?),

@@ -1,0 +1,410 @@
+//! The callback-intake benchmark (DESIGN.md §10): signed bank callbacks over HTTP against the
+//! real service, on SQLite and PostgreSQL, and pgbench's bare double-entry transaction at the
+//! same concurrency in the same run for comparison.
+//!
+//! Each callback is a `qz-bank-v1` credit with its own HMAC signature that part-pays one of the
+//! seeded bills, so every request does the whole path: store the raw request, verify, the
+//! idempotency check, post a balanced entry on the village's hash chain, update the bill and
+//! number a receipt. Villages are spread as a county's would be. Tables are seeded, warmed up and
+//! analysed before timing (see DESIGN.md §10 on fresh tables and PostgreSQL's plans).
+//!
+//!     cargo run --release --bin qingzhang-bench -- --callbacks 20000 --concurrency 64
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bank_adapters::rural_bank::{sign_headers, Algorithm, BankKey};
+use bank_adapters::Secret;
+use clap::Parser;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use qingzhang::config::Config;
+use qingzhang::domain::access::{Actor, Role, Scope};
+use qingzhang::payments::sealing::SealingKeys;
+use qingzhang::store::Db;
+use qingzhang::usecases::access::{bootstrap_user, NewUserInput, ScopeRef};
+use qingzhang::usecases::billing::{self, NewBillInput, NewFeeItemInput, NewPayerInput, PayerKind};
+use qingzhang::usecases::bindings::{self, BankKeyInput, BindingInput};
+use qingzhang::usecases::registry::{self, NewCorporateAccountInput, NewTownshipInput, NewVillageInput};
+use qingzhang::web::{self, AppState};
+
+#[derive(Parser, Clone)]
+struct Args {
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    /// Callbacks to time (after the warm-up).
+    #[arg(long, default_value_t = 20_000)]
+    callbacks: usize,
+    /// Concurrent HTTP connections (and pgbench clients).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Villages the callbacks are spread over.
+    #[arg(long, default_value_t = 16)]
+    villages: usize,
+    /// A PostgreSQL database to create the scratch database `qz_bench` from.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg_admin: String,
+    /// Seconds pgbench runs.
+    #[arg(long, default_value_t = 20)]
+    pgbench_seconds: u64,
+}
+
+const SECRET: &str = "bench-shared-secret-000000000001";
+const WARMUP: usize = 500;
+
+struct Measured {
+    name: String,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: Option<f64>,
+    note: String,
+}
+
+type SeededVillage = (i64, String, Vec<String>);
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut results = Vec::new();
+    if args.backend == "sqlite" || args.backend == "both" {
+        let dir = std::env::temp_dir().join(format!("qz-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let url = dir.join("bench.db").to_string_lossy().into_owned();
+        results.push(run_intake("qingzhang, SQLite (synchronous=FULL)", &url, &args)?);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if args.backend == "postgres" || args.backend == "both" {
+        let mut admin = PgConnection::establish(&args.pg_admin)?;
+        admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
+        admin.batch_execute("CREATE DATABASE qz_bench")?;
+        let url = args
+            .pg_admin
+            .rsplit_once('/')
+            .map(|(base, _)| format!("{base}/qz_bench"))
+            .unwrap_or_default();
+        results.push(run_intake("qingzhang, PostgreSQL", &url, &args)?);
+        results.push(run_pgbench(&url, &args)?);
+        admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
+    }
+    println!();
+    println!(
+        "{:<40} {:>11} {:>8} {:>8}  note",
+        "what", "per second", "p50 ms", "p99 ms"
+    );
+    for r in &results {
+        let p99 = r.p99_ms.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
+        println!(
+            "{:<40} {:>11.0} {:>8.2} {:>8}  {}",
+            r.name, r.per_second, r.p50_ms, p99, r.note
+        );
+    }
+    println!(
+        "peak resident set of this process (server and load generator): {} MB",
+        peak_rss_mb()
+    );
+    Ok(())
+}
+
+/// Seeds a county: villages, each with a corporate account bound to the bank key, a payer, a fee
+/// item and four large bills to part-pay. Returns (binding id, account number, bill references).
+fn seed(db: &Db, sealing: &SealingKeys, villages: usize) -> anyhow::Result<Vec<SeededVillage>> {
+    let admin = bootstrap_user(
+        db,
+        NewUserInput {
+            username: "bench".into(),
+            display_name: "bench".into(),
+            password: Secret::new("bench-password-0001".into()),
+            role: Role::Admin,
+            scope: ScopeRef {
+                kind: "county".into(),
+                code: "370725000000".into(),
+            },
+        },
+        Some("昌乐县"),
+    )?;
+    let county_id = db
+        .read(|c| qingzhang::store::registry::County::by_code(c, "370725000000"))?
+        .map(|c| c.id)
+        .unwrap_or_default();
+    let admin = Actor {
+        user_id: admin.id,
+        username: "bench".into(),
+        role: Role::Admin,
+        scope: Scope::County(county_id),
+    };
+    let accountant = Actor {
+        role: Role::Accountant,
+        ..admin.clone()
+    };
+    registry::create_township(
+        db,
+        &admin,
+        NewTownshipInput {
+            code: "370725102000".into(),
+            name: "乔官镇".into(),
+            county_code: "370725000000".into(),
+        },
+    )?;
+    let mut out = Vec::new();
+    for i in 0..villages {
+        let code = format!("370725102{:03}", 201 + i);
+        registry::create_village(
+            db,
+            &admin,
+            NewVillageInput {
+                code: code.clone(),
+                name: format!("村{i}"),
+                township_code: "370725102000".into(),
+                cash_limit: None,
+            },
+        )?;
+        let account_no = format!("91500101{:011}", i + 1);
+        let account = registry::add_corporate_account(
+            db,
+            &admin,
+            &code,
+            NewCorporateAccountInput {
+                bank_name: "农商银行".into(),
+                account_name: format!("村{i}合作社"),
+                account_no: account_no.clone(),
+            },
+        )?;
+        let keys = vec![BankKeyInput {
+            key_id: "k1".into(),
+            algorithm: "hmac-sha256".into(),
+            secret: Secret::new(SECRET.into()),
+        }];
+        let binding =
+            bindings::create_binding(db, sealing, &admin, &code, account.id, BindingInput::RuralBank { keys })?;
+        let payer = billing::create_payer(
+            db,
+            &accountant,
+            &code,
+            NewPayerInput {
+                kind: PayerKind::Member,
+                name: "张三".into(),
+                phone: None,
+                household_no: None,
+            },
+        )?;
+        let item = billing::create_fee_item(
+            db,
+            &accountant,
+            &code,
+            NewFeeItemInput {
+                code: "land".into(),
+                name: "承包费".into(),
+                income_account_code: "501".into(),
+            },
+        )?;
+        let mut refs = Vec::new();
+        for _ in 0..4 {
+            let input = NewBillInput {
+                payer_id: payer.id,
+                fee_item_id: item.id,
+                amount: "1000000.00".into(),
+                period_label: "2026".into(),
+                due_date: "2026-12-31".into(),
+                note: None,
+            };
+            refs.push(billing::create_bill(db, &accountant, &code, input)?.reference);
+        }
+        out.push((binding.id, account_no, refs));
+    }
+    Ok(out)
+}
+
+fn run_intake(name: &str, url: &str, args: &Args) -> anyhow::Result<Measured> {
+    eprintln!("== {name}: seeding {} villages", args.villages);
+    let pool = if url.starts_with("postgres") {
+        args.concurrency as u32 + 8
+    } else {
+        8
+    };
+    let db = Db::connect(url, pool)?;
+    db.migrate()?;
+    let sealing = Arc::new(SealingKeys::new(vec![("bench".into(), [3; 32])]));
+    let villages = Arc::new(seed(&db, &sealing, args.villages)?);
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = AppState {
+        db: db.clone(),
+        config: Arc::new(Config::default()),
+        server_key: Arc::new(Secret::new(b"bench-server-key".to_vec())),
+        login_limiter: Default::default(),
+        sealing,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server_thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            if let Ok(server) = web::start(listener, state) {
+                let _ = tx.send(server.handle());
+                let _ = server.await;
+            }
+        })
+    });
+    let handle = rx.recv()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    eprintln!("== {name}: warming up with {WARMUP} callbacks");
+    rt.block_on(fire(&base, villages.clone(), 0, WARMUP, args.concurrency))?;
+    db.conn()?.batch_execute("ANALYZE")?;
+    eprintln!(
+        "== {name}: timing {} callbacks at {} connections",
+        args.callbacks, args.concurrency
+    );
+    let started = Instant::now();
+    let mut latencies = rt.block_on(fire(&base, villages, WARMUP, args.callbacks, args.concurrency))?;
+    let elapsed = started.elapsed();
+    latencies.sort();
+    // Stop the service so its connections are released before anything else runs.
+    rt.block_on(handle.stop(false));
+    let _ = server_thread.join();
+    let applied: i64 = db.read(|c| -> Result<i64, qingzhang::AppError> {
+        use diesel::prelude::*;
+        use qingzhang::store::schema::bank_transactions;
+        Ok(bank_transactions::table.count().get_result(c)?)
+    })?;
+    let expected = (WARMUP + args.callbacks) as i64;
+    anyhow::ensure!(
+        applied == expected,
+        "{applied} bank transactions for {expected} callbacks"
+    );
+    let report = qingzhang::usecases::verify::verify(&db, None)?;
+    anyhow::ensure!(
+        report.ok,
+        "verify failed after the run: {:?}",
+        report.villages.iter().find(|v| !v.problems.is_empty())
+    );
+    Ok(Measured {
+        name: name.to_string(),
+        per_second: args.callbacks as f64 / elapsed.as_secs_f64(),
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: Some(percentile(&latencies, 0.99)),
+        note: format!("{} callbacks, each applied once, every chain verifies", args.callbacks),
+    })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Sends callbacks `from..from + count` with `concurrency` in flight; returns each latency.
+async fn fire(
+    base: &str,
+    villages: Arc<Vec<SeededVillage>>,
+    from: usize,
+    count: usize,
+    concurrency: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    use futures_util::StreamExt;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let key = BankKey {
+        key_id: "k1".into(),
+        algorithm: Algorithm::HmacSha256,
+        secret: Secret::new(SECRET.as_bytes().to_vec()),
+    };
+    let results: Vec<anyhow::Result<Duration>> = futures_util::stream::iter(from..from + count)
+        .map(|i| {
+            let client = client.clone();
+            let key = key.clone();
+            let villages = villages.clone();
+            let base = base.to_string();
+            async move {
+                let (binding, account_no, refs) = &villages[i % villages.len()];
+                let body = serde_json::json!({
+                    "event": "account.credit", "txn_id": format!("BENCH-{i:08}"), "account_no": account_no,
+                    "amount": format!("{}.{:02}", 1 + i % 9, i % 100), "currency": "CNY",
+                    "value_time": chrono::Utc::now().to_rfc3339(), "remark": refs[(i / villages.len()) % refs.len()],
+                })
+                .to_string();
+                let headers = sign_headers(&key, body.as_bytes(), chrono::Utc::now(), &format!("bench-nonce-{i}"));
+                let mut req = client.post(format!("{base}/callbacks/rural_bank/{binding}")).body(body);
+                for (k, v) in &headers {
+                    req = req.header(k, v);
+                }
+                let started = Instant::now();
+                let res = req.send().await?;
+                let status = res.status();
+                let _ = res.bytes().await?;
+                anyhow::ensure!(status.as_u16() == 200, "callback {i} answered {status}");
+                Ok(started.elapsed())
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+fn run_pgbench(url: &str, args: &Args) -> anyhow::Result<Measured> {
+    eprintln!(
+        "== pgbench: bare double-entry transaction at {} clients for {} s",
+        args.concurrency, args.pgbench_seconds
+    );
+    let mut conn = PgConnection::establish(url)?;
+    conn.batch_execute(
+        "DROP TABLE IF EXISTS pgb_postings, pgb_entries, pgb_balances;
+         CREATE TABLE pgb_entries (id BIGSERIAL PRIMARY KEY, village INT NOT NULL, memo TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+         CREATE TABLE pgb_postings (id BIGSERIAL PRIMARY KEY, entry_id BIGINT NOT NULL REFERENCES pgb_entries(id), account INT NOT NULL,
+                                    debit_fen BIGINT NOT NULL, credit_fen BIGINT NOT NULL);
+         CREATE TABLE pgb_balances (account INT PRIMARY KEY, debit_fen BIGINT NOT NULL, credit_fen BIGINT NOT NULL);
+         INSERT INTO pgb_balances SELECT g, 0, 0 FROM generate_series(0, 40) g;
+         ANALYZE;",
+    )?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/pgbench_double_entry.sql");
+    let out = std::process::Command::new("pgbench")
+        .args(["-n", "-M", "prepared", "-j", "2"])
+        .args([
+            "-c",
+            &args.concurrency.to_string(),
+            "-T",
+            &args.pgbench_seconds.to_string(),
+            "-f",
+            script,
+        ])
+        .arg(url)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    anyhow::ensure!(
+        out.status.success(),
+        "pgbench failed: {}{}",
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let number_after = |label: &str| -> f64 {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.split('=').nth(1))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    Ok(Measured {
+        name: "pgbench bare double-entry, PostgreSQL".into(),
+        per_second: number_after("tps"),
+        p50_ms: number_after("latency average"),
+        p99_ms: None,
+        note: "p50 column shows pgbench's average latency".into(),
+    })
+}
+
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb / 1024)
+        .unwrap_or(0)
+}
