@@ -26,6 +26,8 @@ pub struct Config {
     pub token_ttl_hours: i64,
     /// Log as JSON lines (production) rather than human-readable text.
     pub log_json: bool,
+    /// The public base URL QR codes point to (`https://…` in production).
+    pub public_url: String,
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]
     pub server_key: Option<Secret<String>>,
@@ -47,6 +49,7 @@ impl Default for Config {
             pool_size: 16,
             token_ttl_hours: 12,
             log_json: false,
+            public_url: "http://127.0.0.1:8080".into(),
             server_key: None,
             secrets_key: None,
             secrets_key_previous: None,

@@ -593,3 +593,115 @@ both!(
         );
     }
 );
+
+/// Decodes a PNG with rqrr, a QR implementation independent of the one that drew it.
+fn decode_qr(png_bytes: &[u8]) -> String {
+    let mut reader = png::Decoder::new(png_bytes).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1);
+    grids[0].decode().unwrap().1
+}
+
+both!(
+    a_bill_code_decodes_to_a_pay_page_that_refuses_edits_and_follows_the_bank,
+    |app| {
+        let v = village_with_bill(&app).await;
+        let base = format!("/api/v1/villages/{VILLAGE_A}");
+        let res = app
+            .client
+            .get(format!("{}{base}/bills/{}/qr?format=png", app.base, v.bill_ref))
+            .bearer_auth(&v.t.clerk_a)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["content-type"], "image/png");
+        let stated = res.headers()["x-qz-code-text"].to_str().unwrap().to_string();
+        let url = decode_qr(&res.bytes().await.unwrap());
+        assert_eq!(url, stated, "the rendered code decodes to its text");
+        let path = url
+            .strip_prefix("http://127.0.0.1:8080")
+            .expect("the configured public URL");
+        let page = |path: String, ua: &'static str| {
+            let req = app.client.get(format!("{}{path}", app.base)).header("user-agent", ua);
+            async move {
+                let r = req.send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (status, html) = page(path.to_string(), "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50").await;
+        assert_eq!(status, 200);
+        for shown in [
+            "北岩村",
+            "¥1678.38",
+            "壹仟陆佰柒拾捌元叁角捌分",
+            "张*国",
+            "9150****4567",
+            "土地承包费",
+            "微信支付",
+            &v.bill_ref,
+        ] {
+            assert!(html.contains(shown), "the page shows {shown}");
+        }
+        assert!(
+            !html.contains("张建国") && !html.contains(ACCOUNT_NO),
+            "no personal data or full account number"
+        );
+        // An edited amount breaks the signature.
+        let token = path.strip_prefix("/pay/").unwrap();
+        let edited = token.replacen("167838", "100", 1);
+        assert_ne!(edited, token);
+        let (status, html) = page(format!("/pay/{edited}"), "Mozilla/5.0").await;
+        assert_eq!(status, 404);
+        assert!(html.contains("无效"));
+        assert_eq!(page("/pay/not-a-code".to_string(), "Mozilla/5.0").await.0, 404);
+        // SVG works too; another village's clerk gets nothing.
+        let svg = app
+            .client
+            .get(format!("{}{base}/bills/{}/qr", app.base, v.bill_ref))
+            .bearer_auth(&v.t.clerk_a)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+        assert_eq!(
+            app.get(&v.t.clerk_b, &format!("{base}/bills/{}/qr", v.bill_ref))
+                .await
+                .status,
+            404
+        );
+        let account_code = app
+            .client
+            .get(format!("{}{base}/accounts/1/qr?format=png", app.base))
+            .bearer_auth(&v.t.clerk_a)
+            .send()
+            .await
+            .unwrap();
+        let static_url = decode_qr(&account_code.bytes().await.unwrap());
+        let (_, html) = page(
+            static_url.strip_prefix("http://127.0.0.1:8080").unwrap().to_string(),
+            "AlipayClient/10.5",
+        )
+        .await;
+        assert!(html.contains("付款时输入") && html.contains("支付宝"));
+        // Once the bank has paid the bill, the page says so and no new code is issued.
+        let binding = bind_bank(&app, &v.t.admin).await;
+        assert_eq!(
+            send_bank(&app, binding, bank_push("QR-1", "1678.38", &v.bill_ref))
+                .await
+                .0,
+            200
+        );
+        let (_, html) = page(path.to_string(), "Mozilla/5.0").await;
+        assert!(html.contains("已经缴清"));
+        assert_eq!(
+            app.get(&v.t.clerk_a, &format!("{base}/bills/{}/qr", v.bill_ref))
+                .await
+                .code(),
+            "bill_not_open"
+        );
+    }
+);

@@ -13,6 +13,7 @@ pub mod callbacks;
 pub mod collections;
 pub mod demo;
 pub mod input;
+pub mod qr_codes;
 pub mod registry;
 pub mod verify;
 

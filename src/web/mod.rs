@@ -7,6 +7,7 @@ pub mod callbacks;
 pub mod error;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
 
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpResponse, HttpServer};
@@ -43,10 +44,11 @@ pub struct PageQuery {
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use api::{auth as a, billing as b, books as k, payments as p, registry as r};
+    use api::{auth as a, billing as b, books as k, payments as p, qr as q, registry as r};
     cfg.route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics_text))
+        .route("/pay/{token}", web::get().to(pages::pay::show))
         .service(
             web::resource("/callbacks/{provider}/{binding}")
                 .app_data(web::PayloadConfig::new(callbacks::MAX_BODY))
@@ -116,7 +118,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(p::list_bank_transactions),
                 )
                 .route("/villages/{village}/receipts", web::get().to(p::list_receipts))
-                .route("/inbox", web::get().to(p::list_inbox)),
+                .route("/inbox", web::get().to(p::list_inbox))
+                .route(
+                    "/villages/{village}/accounts/{account}/qr",
+                    web::get().to(q::account_code),
+                )
+                .route("/villages/{village}/bills/{reference}/qr", web::get().to(q::bill_code)),
         );
 }
 

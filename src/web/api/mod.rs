@@ -4,4 +4,5 @@ pub mod auth;
 pub mod billing;
 pub mod books;
 pub mod payments;
+pub mod qr;
 pub mod registry;

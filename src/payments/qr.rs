@@ -1,0 +1,210 @@
+//! QR codes for paying a village: the signed pay token and its rendering.
+//!
+//! A code's text is an HTTPS URL to the pay page carrying a compact token: version, village,
+//! corporate account, bill (0 for an account's static code), amount in fen (0: the payer types
+//! it), expiry (Unix day, 0: never) and a 96-bit HMAC tag under the server key. Editing any
+//! field, or forging a code for another account, breaks the tag and the pay page refuses it.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use qrcode::render::svg;
+use qrcode::{EcLevel, QrCode};
+use sha2::Sha256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayToken {
+    pub village_id: i64,
+    pub account_id: i64,
+    /// None for an account's static code.
+    pub bill_id: Option<i64>,
+    /// None when the payer enters the amount.
+    pub amount_fen: Option<i64>,
+    /// The last day (days since 1970-01-01, UTC) the code may be used; None: never expires.
+    pub expires_day: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("this code is not one of ours or was altered")]
+    Forged,
+    #[error("this code has expired; ask the village for a new one")]
+    Expired,
+}
+
+fn tag(key: &[u8], payload: &str) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"qz-pay-v1|");
+    mac.update(payload.as_bytes());
+    mac.finalize().into_bytes()[..12].to_vec()
+}
+
+impl PayToken {
+    fn payload(&self) -> String {
+        format!(
+            "1.{}.{}.{}.{}.{}",
+            self.village_id,
+            self.account_id,
+            self.bill_id.unwrap_or(0),
+            self.amount_fen.unwrap_or(0),
+            self.expires_day.unwrap_or(0)
+        )
+    }
+
+    /// The token as it goes into the URL.
+    pub fn encode(&self, key: &[u8]) -> String {
+        let payload = self.payload();
+        format!("{payload}.{}", B64.encode(tag(key, &payload)))
+    }
+
+    /// Checks the tag (in constant time) and the expiry against `today` (days since epoch).
+    pub fn decode(text: &str, key: &[u8], today: i64) -> Result<PayToken, TokenError> {
+        let (payload, t) = text.rsplit_once('.').ok_or(TokenError::Forged)?;
+        let given = B64.decode(t).map_err(|_| TokenError::Forged)?;
+        if !bank_adapters::constant_time_eq(&given, &tag(key, payload)) {
+            return Err(TokenError::Forged);
+        }
+        let parts: Vec<i64> = payload
+            .split('.')
+            .map(|p| p.parse::<i64>().map_err(|_| TokenError::Forged))
+            .collect::<Result<_, _>>()?;
+        let [1, village_id, account_id, bill, amount, expires] = parts[..] else {
+            return Err(TokenError::Forged);
+        };
+        let nonzero = |v: i64| (v != 0).then_some(v);
+        let token = PayToken {
+            village_id,
+            account_id,
+            bill_id: nonzero(bill),
+            amount_fen: nonzero(amount),
+            expires_day: nonzero(expires),
+        };
+        if token.expires_day.is_some_and(|d| d < today) {
+            return Err(TokenError::Expired);
+        }
+        Ok(token)
+    }
+}
+
+/// Days since 1970-01-01 of a date.
+pub fn epoch_day(date: chrono::NaiveDate) -> i64 {
+    (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days()
+}
+
+fn code(text: &str) -> Result<QrCode, String> {
+    // Level M survives a fold or a smudge on a printed sheet and keeps the code small.
+    QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|e| e.to_string())
+}
+
+/// The code as an SVG document, `size` pixels square at least.
+pub fn svg(text: &str, size: u32) -> Result<String, String> {
+    Ok(code(text)?
+        .render::<svg::Color>()
+        .min_dimensions(size, size)
+        .quiet_zone(true)
+        .build())
+}
+
+/// The code as a greyscale PNG, `scale` pixels per module, with the standard 4-module quiet zone.
+pub fn png(text: &str, scale: u32) -> Result<Vec<u8>, String> {
+    let code = code(text)?;
+    let width = code.width() as u32;
+    let quiet = 4;
+    let side = (width + 2 * quiet) * scale;
+    let colors = code.to_colors();
+    let mut pixels = vec![255u8; (side * side) as usize];
+    for y in 0..width {
+        for x in 0..width {
+            if colors[(y * width + x) as usize] == qrcode::Color::Dark {
+                for dy in 0..scale {
+                    let row = ((y + quiet) * scale + dy) * side;
+                    let start = (row + (x + quiet) * scale) as usize;
+                    pixels[start..start + scale as usize].fill(0);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = ::png::Encoder::new(&mut out, side, side);
+        enc.set_color(::png::ColorType::Grayscale);
+        enc.set_depth(::png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(&pixels).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &[u8] = b"server-key";
+
+    fn decode_png(bytes: &[u8]) -> String {
+        let decoder = ::png::Decoder::new(bytes);
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let (w, h) = (info.width as usize, info.height as usize);
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
+        let grids = img.detect_grids();
+        assert_eq!(grids.len(), 1, "one code in the picture");
+        grids[0].decode().unwrap().1
+    }
+
+    #[test]
+    fn tokens_round_trip_and_refuse_edits_forgeries_and_age() {
+        let t = PayToken {
+            village_id: 3,
+            account_id: 5,
+            bill_id: Some(42),
+            amount_fen: Some(167838),
+            expires_day: Some(20_500),
+        };
+        let text = t.encode(KEY);
+        assert_eq!(PayToken::decode(&text, KEY, 20_000), Ok(t));
+        assert_eq!(PayToken::decode(&text, KEY, 20_501), Err(TokenError::Expired));
+        assert_eq!(PayToken::decode(&text, b"another-key", 20_000), Err(TokenError::Forged));
+        let edited = text.replacen("167838", "100", 1);
+        assert_eq!(PayToken::decode(&edited, KEY, 20_000), Err(TokenError::Forged));
+        for junk in ["", ".", "1.2.3", "x.y.z.w.v.u.t", "1.3.5.0.0.0.!!!"] {
+            assert_eq!(PayToken::decode(junk, KEY, 0), Err(TokenError::Forged), "{junk}");
+        }
+        let static_code = PayToken {
+            village_id: 3,
+            account_id: 5,
+            bill_id: None,
+            amount_fen: None,
+            expires_day: None,
+        };
+        assert_eq!(
+            PayToken::decode(&static_code.encode(KEY), KEY, i64::MAX),
+            Ok(static_code)
+        );
+    }
+
+    #[test]
+    fn rendered_codes_decode_to_their_text_with_an_independent_decoder() {
+        let t = PayToken {
+            village_id: 12,
+            account_id: 34,
+            bill_id: Some(5678),
+            amount_fen: Some(167838),
+            expires_day: Some(20_800),
+        };
+        let url = format!("https://pay.qingzhang.example/pay/{}", t.encode(KEY));
+        assert_eq!(decode_png(&png(&url, 4).unwrap()), url);
+        let long = format!(
+            "https://pay.qingzhang.example/pay/{}?channel=wechat&lang=zh-CN",
+            t.encode(KEY)
+        );
+        assert_eq!(decode_png(&png(&long, 3).unwrap()), long);
+        let s = svg(&url, 200).unwrap();
+        assert!(
+            s.starts_with("<?xml") && s.contains("<svg") && s.contains("<path"),
+            "{}",
+            &s[..80.min(s.len())]
+        );
+    }
+}

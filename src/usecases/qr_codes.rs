@@ -1,0 +1,194 @@
+//! QR codes for paying a village, and what the pay page shows for one.
+//!
+//! A static code per corporate account (the payer types the amount) and a dynamic code per open
+//! bill (amount and reference fixed, valid until 60 days after the later of today and the due
+//! date). The pay page checks the code's signature before it shows anything, and shows only the
+//! village, the masked account, the fee item, the amount and the payer's masked name.
+
+use chrono::Duration;
+use serde::Serialize;
+
+use super::village_for;
+use crate::domain::access::{Action, Actor};
+use crate::domain::{masking, period, BillReference, Money};
+use crate::error::{AppError, AppResult};
+use crate::payments::qr::{self, epoch_day, PayToken, TokenError};
+use crate::store::billing::{Bill, FeeItem, Payer};
+use crate::store::registry::{CorporateAccount, Village};
+use crate::store::Db;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Svg,
+    Png,
+}
+
+/// A rendered code: its text (the URL) and the image.
+pub struct Rendered {
+    pub url: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+fn render(url: String, format: Format) -> AppResult<Rendered> {
+    let (content_type, bytes) = match format {
+        Format::Svg => (
+            "image/svg+xml",
+            qr::svg(&url, 240).map_err(AppError::Internal)?.into_bytes(),
+        ),
+        Format::Png => ("image/png", qr::png(&url, 8).map_err(AppError::Internal)?),
+    };
+    Ok(Rendered {
+        url,
+        content_type,
+        bytes,
+    })
+}
+
+fn pay_url(public_url: &str, token: &PayToken, key: &[u8]) -> String {
+    format!("{}/pay/{}", public_url.trim_end_matches('/'), token.encode(key))
+}
+
+/// The static code of a corporate account.
+pub fn account_code(
+    db: &Db,
+    actor: &Actor,
+    key: &[u8],
+    public_url: &str,
+    village_code: &str,
+    account_id: i64,
+    format: Format,
+) -> AppResult<Rendered> {
+    let token = db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let account = CorporateAccount::of_village(conn, village.id)?
+            .into_iter()
+            .find(|a| a.id == account_id && a.active)
+            .ok_or_else(|| {
+                AppError::not_found(
+                    "account_not_found",
+                    format!("no active corporate account {account_id} in this village"),
+                )
+            })?;
+        Ok::<_, AppError>(PayToken {
+            village_id: village.id,
+            account_id: account.id,
+            bill_id: None,
+            amount_fen: None,
+            expires_day: None,
+        })
+    })?;
+    render(pay_url(public_url, &token, key), format)
+}
+
+/// The dynamic code of an open bill, for its outstanding amount.
+pub fn bill_code(
+    db: &Db,
+    actor: &Actor,
+    key: &[u8],
+    public_url: &str,
+    village_code: &str,
+    reference: &str,
+    format: Format,
+) -> AppResult<Rendered> {
+    let r = BillReference::parse(reference)
+        .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "reference"))?;
+    let token = db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let bill = Bill::by_reference(conn, r.as_str())?
+            .filter(|b| b.village_id == village.id)
+            .ok_or_else(|| AppError::not_found("bill_not_found", format!("no bill {r} in village {}", village.code)))?;
+        if bill.status != "open" && bill.status != "part_paid" {
+            return Err(AppError::conflict(
+                "bill_not_open",
+                format!("bill {r} is {} and takes no payment", bill.status),
+                None,
+            ));
+        }
+        let account = CorporateAccount::of_village(conn, village.id)?
+            .into_iter()
+            .find(|a| a.active)
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "no_corporate_account",
+                    "the village has no active corporate account to pay into",
+                    None,
+                )
+            })?;
+        let today = period::business_date(period::now());
+        let expires = bill.due_date.max(today) + Duration::days(60);
+        Ok(PayToken {
+            village_id: village.id,
+            account_id: account.id,
+            bill_id: Some(bill.id),
+            amount_fen: Some(bill.amount_fen - bill.paid_fen),
+            expires_day: Some(epoch_day(expires)),
+        })
+    })?;
+    render(pay_url(public_url, &token, key), format)
+}
+
+/// What the pay page shows for a code.
+#[derive(Debug, Serialize)]
+pub struct PayView {
+    pub village_name: String,
+    pub bank_name: String,
+    pub account_name: String,
+    pub account_no_masked: String,
+    pub fee_item: Option<String>,
+    pub period_label: Option<String>,
+    pub amount: Option<Money>,
+    pub amount_in_words: Option<String>,
+    pub bill_reference: Option<String>,
+    pub payer_masked: Option<String>,
+    /// The bill was paid since the code was printed.
+    pub already_paid: bool,
+}
+
+pub fn pay_view(db: &Db, key: &[u8], token_text: &str) -> AppResult<PayView> {
+    let today = epoch_day(period::business_date(period::now()));
+    let token = PayToken::decode(token_text, key, today).map_err(|e| match e {
+        TokenError::Forged => AppError::not_found("pay_code_invalid", e.to_string()),
+        TokenError::Expired => AppError::conflict("pay_code_expired", e.to_string(), None),
+    })?;
+    db.read(|conn| {
+        let village = Village::by_id(conn, token.village_id)?;
+        let account = CorporateAccount::by_id(conn, token.account_id)?;
+        if account.village_id != village.id {
+            return Err(AppError::not_found(
+                "pay_code_invalid",
+                "this code is not one of ours or was altered",
+            ));
+        }
+        let bill = match token.bill_id {
+            Some(id) => Some(Bill::by_id(conn, id)?),
+            None => None,
+        };
+        let fee_item = match &bill {
+            Some(b) => FeeItem::in_village(conn, village.id, b.fee_item_id)?,
+            None => None,
+        };
+        let payer = match &bill {
+            Some(b) => Payer::in_village(conn, village.id, b.payer_id)?,
+            None => None,
+        };
+        let amount = token.amount_fen.and_then(|f| Money::from_fen(f).ok());
+        Ok(PayView {
+            village_name: village.name,
+            bank_name: account.bank_name,
+            account_name: account.account_name,
+            account_no_masked: masking::account_no(&account.account_no),
+            fee_item: fee_item.map(|f| f.name),
+            period_label: bill.as_ref().map(|b| b.period_label.clone()),
+            amount,
+            amount_in_words: amount.map(|a| a.to_chinese_capital()),
+            bill_reference: bill
+                .as_ref()
+                .and_then(|b| BillReference::parse(&b.reference).ok())
+                .map(|r| r.grouped()),
+            payer_masked: payer.map(|p| masking::person_name(&p.name)),
+            already_paid: bill.as_ref().is_some_and(|b| b.status == "paid"),
+        })
+    })
+}

@@ -1,0 +1,56 @@
+//! Server-rendered pages, Simplified Chinese first (DESIGN.md §13). Villager pages are
+//! elderly-friendly: sizes in rem so they follow the browser's font size, body text 20 px at the
+//! default size, tap targets at least 56 px high, high-contrast colours, no fixed heights.
+
+pub mod pay;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The page frame shared by villager pages.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+  html {{ font-size: 125%; }}
+  body {{ margin: 0; font-family: system-ui, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;
+         color: #111; background: #fff; line-height: 1.6; }}
+  main {{ max-width: 34rem; margin: 0 auto; padding: 1rem; }}
+  h1 {{ font-size: 1.4rem; margin: 0.5rem 0 1rem; }}
+  dl {{ margin: 0; }}
+  dt {{ color: #444; font-size: 0.9rem; margin-top: 0.75rem; }}
+  dd {{ margin: 0; font-size: 1.1rem; font-weight: 600; }}
+  .amount {{ font-size: 2rem; color: #000; }}
+  .words {{ font-size: 1rem; color: #333; }}
+  .notice {{ border: 2px solid #0b5394; border-radius: 0.5rem; padding: 0.75rem; margin-top: 1.25rem; background: #eef4fb; }}
+  .error {{ border-color: #a61b1b; background: #fbeeee; }}
+  .button {{ display: block; min-height: 2.8rem; padding: 0.6rem 1rem; margin-top: 1rem; border-radius: 0.5rem;
+             background: #0b5394; color: #fff; font-size: 1.2rem; text-align: center; text-decoration: none; }}
+</style>
+</head>
+<body><main>
+{body}
+</main></body>
+</html>"#,
+        title = esc(title),
+        body = body
+    )
+}
