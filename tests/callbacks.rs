@@ -705,3 +705,108 @@ both!(
         );
     }
 );
+
+/// A TCP proxy to PostgreSQL that a test can cut and restore, to play "the database is down".
+struct Proxy {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    /// Runs on its own thread and runtime, so the app's blocking database calls never starve it.
+    fn start(target: &'static str) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Default::default();
+        let (up2, links2) = (up.clone(), links.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap().port()).unwrap();
+                while let Ok((mut client, _)) = listener.accept().await {
+                    if !up2.load(Ordering::SeqCst) {
+                        continue; // dropped: the database is unreachable
+                    }
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                    links2.lock().unwrap().push(link);
+                }
+            });
+        });
+        Proxy {
+            port: rx.recv().unwrap(),
+            up,
+            links,
+        }
+    }
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for l in self.links.lock().unwrap().drain(..) {
+            l.abort();
+        }
+    }
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// PostgreSQL only: the embedded SQLite database cannot be down while the process is up.
+#[actix_web::test]
+async fn a_callback_while_the_database_is_down_gets_503_and_applies_on_retry() {
+    let proxy = Proxy::start("127.0.0.1:5432");
+    let port = proxy.port;
+    let Some(app) = TestApp::spawn_via(Backend::Postgres, move |url| {
+        url.replace("127.0.0.1:5432", &format!("127.0.0.1:{port}"))
+    })
+    .await
+    else {
+        return;
+    };
+    let v = village_with_bill(&app).await;
+    let binding = bind_bank(&app, &v.t.admin).await;
+    let body = bank_push("DOWN-1", "1678.38", &v.bill_ref);
+    proxy.cut();
+    let (status, answer) = send_bank(&app, binding, body.clone()).await;
+    assert_eq!(status, 503, "{answer}");
+    assert!(
+        answer.contains(r#""code":"FAIL""#),
+        "the bank's failure format: {answer}"
+    );
+    proxy.restore();
+    // The bank retries; the pool replaces its broken connections and the credit applies once.
+    let mut answer = (0, String::new());
+    for _ in 0..10 {
+        answer = send_bank(&app, binding, body.clone()).await;
+        if answer.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert_eq!(answer, (200, r#"{"code":"OK"}"#.to_string()));
+    let base = format!("/api/v1/villages/{VILLAGE_A}");
+    assert_eq!(
+        get(&app, &v.t.accountant, &format!("{base}/bank-transactions"))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(&app, &v.t.clerk_a, &format!("{base}/bills/{}", v.bill_ref)).await["status"],
+        "paid"
+    );
+    assert_eq!(
+        get(&app, &v.t.inspector, &format!("{base}/verify")).await["problems"],
+        json!([])
+    );
+}

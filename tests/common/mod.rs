@@ -167,8 +167,15 @@ impl Response {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        TestApp::spawn_via(backend, |url| url).await
+    }
+
+    /// The app on a database URL rewritten by `via` (e.g. through a proxy); migrations run on the
+    /// direct URL first.
+    pub async fn spawn_via(backend: Backend, via: impl FnOnce(String) -> String) -> Option<TestApp> {
         let test_db = TestDb::new(backend)?;
-        let db = test_db.connect();
+        test_db.connect();
+        let db = Db::connect(&via(test_db.url.clone()), 8).expect("connect");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState {
