@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod ledger;
 pub mod payments;
+pub mod sandbox;
 pub mod store;
 pub mod usecases;
 pub mod web;

@@ -53,6 +53,14 @@ enum Command {
     },
     /// Load the demo county (two townships, villages, accounts, payers, contracts, bills, users).
     Demo,
+    /// Run the sandbox bank: plays the rural bank, WeChat Pay and Alipay with real signatures.
+    SandboxBank {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: String,
+        /// How many times faster than real time the providers' retry schedules run.
+        #[arg(long, default_value_t = 600)]
+        speedup: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -202,6 +210,17 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 "user {} added: {:?} of {} {}",
                 user.username, user.role, user.scope.kind, user.scope.code
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SandboxBank { bind, speedup } => {
+            let keys = qingzhang::sandbox::keys::SandboxKeys::generate()?;
+            let listener = TcpListener::bind(&bind)?;
+            println!("sandbox bank listening on http://{}", listener.local_addr()?);
+            println!("  keys to bind it with: GET /sandbox/keys; pay: POST /sandbox/pay; statements: GET /statements/{{account_no}}");
+            actix_web::rt::System::new().block_on(async move {
+                let (server, _) = qingzhang::sandbox::server::start(listener, keys, speedup)?;
+                server.await
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { bind, demo: with_demo } => {

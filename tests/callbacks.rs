@@ -810,3 +810,118 @@ async fn a_callback_while_the_database_is_down_gets_503_and_applies_on_retry() {
         json!([])
     );
 }
+
+both!(
+    the_sandbox_bank_pays_through_drops_duplicates_and_delays_to_the_same_ledger,
+    |app| {
+        use qingzhang::sandbox::keys::SandboxKeys;
+        let v = village_with_bill(&app).await;
+        let base = format!("/api/v1/villages/{VILLAGE_A}");
+        let bill2 = app
+        .post(&v.t.clerk_a, &format!("{base}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "200.00", "period_label": "2026 房租", "due_date": "2026-12-31"}))
+        .await;
+        let ref2 = bill2.body["reference"].as_str().unwrap().to_string();
+        // The sandbox runs on its own port; the admin binds it with the keys it publishes.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let sandbox = format!("http://{}", listener.local_addr().unwrap());
+        let (server, _) = qingzhang::sandbox::server::start(listener, SandboxKeys::generate().unwrap(), 1000).unwrap();
+        actix_web::rt::spawn(server);
+        let k: Value = app
+            .client
+            .get(format!("{sandbox}/sandbox/keys"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut bindings = Vec::new();
+        for body in [
+            json!({"provider": "rural_bank", "keys": [{"key_id": k["bank_key_id"], "algorithm": "hmac-sha256", "secret": k["bank_secret"]}]}),
+            json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": k["wechat_api_v3_key"], "platform_public_keys": [{"key_id": k["wechat_public_key_id"], "pem": k["wechat_public_key_pem"]}]}),
+            json!({"provider": "alipay", "app_id": "2021004100000001", "alipay_public_key": k["alipay_public_key_pem"]}),
+        ] {
+            let r = app.post(&v.t.admin, &format!("{base}/accounts/1/bindings"), body).await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            bindings.push(r.body["id"].as_i64().unwrap());
+        }
+        let pays = [
+            json!({"provider": "rural_bank", "account_ref": ACCOUNT_NO, "amount": "1000.00", "reference": v.bill_ref, "faults": {"drop_first": 2}}),
+            json!({"provider": "wechat", "account_ref": "1900000109", "amount": "678.38", "reference": v.bill_ref.replace('-', ""), "faults": {"duplicates": 3}}),
+            json!({"provider": "alipay", "account_ref": "2021004100000001", "amount": "200.00", "reference": ref2.replace('-', ""), "faults": {"delay_ms": 150, "drop_first": 1, "duplicates": 1}}),
+        ];
+        for (mut p, binding) in pays.into_iter().zip(&bindings) {
+            let provider = p["provider"].as_str().unwrap().to_string();
+            p["callback_url"] = json!(format!("{}/callbacks/{provider}/{binding}", app.base));
+            let r = app
+                .client
+                .post(format!("{sandbox}/sandbox/pay"))
+                .json(&p)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 202);
+            // One at a time, so the bill is part-paid by the bank before WeChat pays the rest.
+            let mut delivered = false;
+            for _ in 0..100 {
+                let t: Value = app
+                    .client
+                    .get(format!("{sandbox}/sandbox/transactions"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if t.as_array().unwrap().last().unwrap()["delivery"]["delivered"] == json!(true) {
+                    delivered = true;
+                    break;
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert!(delivered, "{provider} delivered despite its faults");
+        }
+        let txns = get(&app, &v.t.accountant, &format!("{base}/bank-transactions")).await;
+        let got: Vec<(&str, &str)> = txns
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["provider"].as_str().unwrap(), t["outcome"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("rural_bank", "part_paid"), ("wechat", "paid"), ("alipay", "paid")]
+        );
+        assert_eq!(
+            get(&app, &v.t.clerk_a, &format!("{base}/bills/{}", v.bill_ref)).await["status"],
+            "paid"
+        );
+        assert_eq!(
+            get(&app, &v.t.clerk_a, &format!("{base}/bills/{ref2}")).await["status"],
+            "paid"
+        );
+        let receipts = get(&app, &v.t.clerk_a, &format!("{base}/receipts")).await;
+        assert_eq!(receipts.as_array().unwrap().len(), 3);
+        let duplicates = get(&app, &v.t.admin, "/api/v1/inbox?status=duplicate").await;
+        assert_eq!(
+            duplicates.as_array().unwrap().len(),
+            4,
+            "3 WeChat copies and 1 Alipay copy, all acknowledged, none posted"
+        );
+        assert_eq!(
+            get(&app, &v.t.inspector, &format!("{base}/verify")).await["problems"],
+            json!([])
+        );
+        let statement: Value = app
+            .client
+            .get(format!("{sandbox}/statements/{ACCOUNT_NO}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(statement["lines"].as_array().unwrap().len(), 1);
+        assert_eq!(statement["lines"][0]["amount"], "1000.00");
+    }
+);

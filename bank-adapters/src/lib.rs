@@ -24,6 +24,9 @@ pub mod rural_bank;
 pub mod secret;
 pub mod wechat;
 
+/// The RSA crate the adapters use, so callers hold keys of the same version.
+pub use rsa;
+
 pub use credit::{Acknowledgement, BankCredit, Notice, Provider, ProviderError};
 pub use secret::{constant_time_eq, Secret};
 

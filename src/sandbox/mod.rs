@@ -1,0 +1,14 @@
+//! The sandbox bank: a simulator that plays the rural bank and both gateways with real keys and
+//! real signatures, so demos, end-to-end tests and benchmarks exercise exactly the verification
+//! path production uses. It is a separate server (`qingzhang sandbox-bank`); nothing in the
+//! service knows it is talking to a simulator.
+//!
+//! - [`keys`]: the sandbox's own keys (a WeChat platform key, an Alipay key, a bank HMAC key) and
+//!   the binding a county admin registers to accept its callbacks.
+//! - [`deliver`]: signed callbacks in each provider's format, delivered with the provider's retry
+//!   schedule (compressed in time) and with faults on demand: drop, duplicate, delay.
+//! - [`server`]: the HTTP face: pay, list transactions, keys, account statements.
+
+pub mod deliver;
+pub mod keys;
+pub mod server;

@@ -1,0 +1,172 @@
+//! The sandbox bank's HTTP face.
+//!
+//! - `GET  /sandbox/keys`: the public keys and shared secrets to bind the sandbox with.
+//! - `POST /sandbox/pay`: make a payment and deliver its callback to `callback_url`, with faults
+//!   (`{"drop_first": 2, "duplicates": 3, "delay_ms": 100}`) if asked.
+//! - `GET  /sandbox/transactions`: every payment made and how its delivery went.
+//! - `GET  /statements/{account_no}?date=YYYY-MM-DD`: the account's credits that day (Beijing).
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use bank_adapters::Provider;
+use chrono::{NaiveDate, Utc};
+use chrono_tz::Asia::Shanghai;
+use serde::{Deserialize, Serialize};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use super::deliver::{deliver, Delivery, Faults, Payment};
+use super::keys::SandboxKeys;
+
+pub struct SandboxState {
+    pub keys: SandboxKeys,
+    pub client: reqwest::Client,
+    /// How many times faster than real time the retry schedule runs.
+    pub speedup: u32,
+    pub ledger: Mutex<Vec<Record>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    pub payment: Payment,
+    pub callback_url: String,
+    pub delivery: Option<Delivery>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PayRequest {
+    pub provider: Provider,
+    pub callback_url: String,
+    pub account_ref: String,
+    /// Yuan, e.g. "1678.38".
+    pub amount: String,
+    pub reference: String,
+    #[serde(default)]
+    pub payer: Option<String>,
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+fn bad(message: impl Into<String>) -> HttpResponse {
+    HttpResponse::BadRequest().json(serde_json::json!({ "code": "bad_request", "message": message.into() }))
+}
+
+async fn published_keys(state: web::Data<SandboxState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.keys.published())
+}
+
+async fn pay(state: web::Data<SandboxState>, body: web::Json<PayRequest>) -> HttpResponse {
+    let r = body.into_inner();
+    let amount_fen = match bank_adapters::amount::yuan_to_fen(&r.amount) {
+        Ok(f) => f,
+        Err(e) => return bad(e.to_string()),
+    };
+    if !(r.callback_url.starts_with("http://") || r.callback_url.starts_with("https://")) {
+        return bad("callback_url must be an http(s) URL");
+    }
+    let prefix = match r.provider {
+        Provider::Wechat => "4200",
+        Provider::Alipay => "2026",
+        Provider::RuralBank => "RCB",
+    };
+    let payment = Payment {
+        provider: r.provider,
+        account_ref: r.account_ref,
+        txn_id: format!(
+            "{prefix}{:020}",
+            rand::random::<u64>() % 100_000_000_000_000_000_000u128 as u64
+        ),
+        amount_fen,
+        reference: r.reference,
+        payer: r.payer.unwrap_or_else(|| "张*".into()),
+        paid_at: Utc::now(),
+    };
+    let index = {
+        let mut ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        ledger.push(Record {
+            payment: payment.clone(),
+            callback_url: r.callback_url.clone(),
+            delivery: None,
+        });
+        ledger.len() - 1
+    };
+    let st = state.clone();
+    let txn_id = payment.txn_id.clone();
+    actix_web::rt::spawn(async move {
+        let d = deliver(&st.client, &st.keys, &r.callback_url, &payment, r.faults, st.speedup).await;
+        st.ledger.lock().unwrap_or_else(|p| p.into_inner())[index].delivery = Some(d);
+    });
+    HttpResponse::Accepted().json(serde_json::json!({ "txn_id": txn_id }))
+}
+
+async fn transactions(state: web::Data<SandboxState>) -> HttpResponse {
+    let ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    HttpResponse::Ok().json(ledger)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatementQuery {
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatementLine {
+    pub txn_id: String,
+    pub value_time: String,
+    pub amount: String,
+    pub direction: &'static str,
+    pub counterparty_name: String,
+    pub remark: String,
+}
+
+async fn statement(
+    state: web::Data<SandboxState>,
+    path: web::Path<String>,
+    q: web::Query<StatementQuery>,
+) -> HttpResponse {
+    let account = path.into_inner();
+    let date = match q.date.as_deref().map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d")) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => return bad("date: YYYY-MM-DD"),
+        None => None,
+    };
+    let ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner());
+    let lines: Vec<StatementLine> = ledger
+        .iter()
+        .map(|r| &r.payment)
+        .filter(|p| p.provider == Provider::RuralBank && p.account_ref == account)
+        .filter(|p| date.is_none_or(|d| p.paid_at.with_timezone(&Shanghai).date_naive() == d))
+        .map(|p| StatementLine {
+            txn_id: p.txn_id.clone(),
+            value_time: p.paid_at.with_timezone(&Shanghai).to_rfc3339(),
+            amount: bank_adapters::amount::fen_to_yuan(p.amount_fen),
+            direction: "credit",
+            counterparty_name: p.payer.clone(),
+            remark: p.reference.clone(),
+        })
+        .collect();
+    HttpResponse::Ok().json(serde_json::json!({ "account_no": account, "lines": lines }))
+}
+
+/// Starts the sandbox bank on an already bound listener.
+pub fn start(listener: TcpListener, keys: SandboxKeys, speedup: u32) -> std::io::Result<(Server, Arc<SandboxState>)> {
+    let state = Arc::new(SandboxState {
+        keys,
+        client: reqwest::Client::new(),
+        speedup,
+        ledger: Mutex::new(Vec::new()),
+    });
+    let data = web::Data::from(state.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/sandbox/keys", web::get().to(published_keys))
+            .route("/sandbox/pay", web::post().to(pay))
+            .route("/sandbox/transactions", web::get().to(transactions))
+            .route("/statements/{account}", web::get().to(statement))
+    })
+    .workers(1)
+    .listen(listener)?
+    .run();
+    Ok((server, state))
+}
