@@ -142,7 +142,8 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Demo => {
             let db = open_db(&config)?;
-            if demo::load(&db)? {
+            let (sealing, key) = (config.sealing_keys()?, config.server_key()?);
+            if demo::load(&db, &sealing, key.expose())? {
                 println!("demo county loaded");
             } else {
                 println!("demo county already present");
@@ -226,11 +227,11 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Serve { bind, demo: with_demo } => {
             let bind = bind.unwrap_or_else(|| config.bind.clone());
             let db = open_db(&config)?;
-            if with_demo && demo::load(&db)? {
-                tracing::info!("demo county loaded");
-            }
             let server_key = Arc::new(config.server_key()?);
             let sealing = Arc::new(config.sealing_keys()?);
+            if with_demo && demo::load(&db, &sealing, server_key.expose())? {
+                tracing::info!("demo county loaded");
+            }
             let listener = TcpListener::bind(&bind)?;
             let addr = listener.local_addr()?;
             let state = AppState {

@@ -12,11 +12,17 @@ use super::bookkeeping::{self, LineInput, NewEntryInput};
 use super::registry::{self, NewCorporateAccountInput, NewTownshipInput, NewVillageInput};
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::schedule::Schedule;
+use crate::domain::BillReference;
 use crate::domain::{period, Money};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::payments::sealing::SealingKeys;
 use crate::store::access::User;
+use crate::store::billing::{Bill, BillFilter};
+use crate::store::registry::CorporateAccount;
 use crate::store::registry::Village;
 use crate::store::Db;
+use crate::store::Page;
+use crate::usecases::bindings;
 use bank_adapters::Secret;
 
 pub const COUNTY_CODE: &str = "370725000000";
@@ -101,7 +107,8 @@ const VILLAGES: &[DemoVillage] = &[
 ];
 
 /// Loads the demo county unless it is there already. Returns whether anything was loaded.
-pub fn load(db: &Db) -> AppResult<bool> {
+/// `sealing` seals the demo bindings' secrets; `server_key` signs receipts, as in the service.
+pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool> {
     if db.read(|conn| User::by_username(conn, "admin"))?.is_some() {
         return Ok(false);
     }
@@ -343,5 +350,122 @@ pub fn load(db: &Db) -> AppResult<bool> {
             ],
         },
     )?;
+    season_of_payments(db, sealing, server_key, &admin)?;
     Ok(true)
+}
+
+/// This year's payments so far, as the sandbox bank makes them: each village's account is bound
+/// to the sandbox's keys, and each payment is a callback signed by the sandbox and taken through
+/// the same intake as a live one. Some bills are left unpaid, some are part paid, and one
+/// transfer names no bill, so the books have something for the accountant and the inspector.
+fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: &Actor) -> AppResult<()> {
+    use crate::sandbox::deliver::{signed_callback, Payment};
+    use crate::sandbox::keys::SandboxKeys;
+    use crate::usecases::callbacks::{receive, Answer, Inbound};
+    use bank_adapters::Provider;
+    let keys = SandboxKeys::generate().map_err(|e| AppError::Internal(format!("sandbox keys: {e}")))?;
+    let now = period::now();
+    let today = period::business_date(now);
+    for (i, v) in VILLAGES.iter().enumerate() {
+        let account = db
+            .read(|c| -> AppResult<Vec<CorporateAccount>> {
+                let id = village_id(c, v.code)?;
+                Ok(CorporateAccount::of_village(c, id)?)
+            })?
+            .remove(0);
+        let mch_id = format!("19000001{i:02}");
+        let app_id = format!("20210041000000{i:02}");
+        let mut binding = std::collections::HashMap::new();
+        for (provider, input) in [
+            (Provider::RuralBank, keys.bank_binding()),
+            (Provider::Wechat, keys.wechat_binding(&mch_id)),
+            (Provider::Alipay, keys.alipay_binding(&app_id)),
+        ] {
+            let b = bindings::create_binding(db, sealing, admin, v.code, account.id, input)?;
+            binding.insert(provider, b.id);
+        }
+        let bills = db.read(|c| -> AppResult<Vec<Bill>> {
+            let id = village_id(c, v.code)?;
+            Ok(Bill::list(
+                c,
+                id,
+                &BillFilter::default(),
+                Page { after: 0, limit: 500 },
+            )?)
+        })?;
+        let due: Vec<&Bill> = bills.iter().filter(|b| b.due_date <= today).collect();
+        let mut payments = Vec::new();
+        for (j, bill) in due.iter().enumerate() {
+            if j % 4 == 3 {
+                continue; // not paid yet
+            }
+            let provider = [Provider::RuralBank, Provider::Wechat, Provider::Alipay][j % 3];
+            let amount = if j % 5 == 4 {
+                bill.amount_fen / 2
+            } else {
+                bill.amount_fen
+            };
+            let paid_on = (bill.due_date + chrono::Duration::days((j % 20) as i64 + 1)).min(today);
+            let paid_at = paid_on
+                .and_hms_opt(2, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(now)
+                .min(now);
+            let reference = BillReference::parse(&bill.reference)
+                .map(|r| r.grouped())
+                .unwrap_or_default();
+            payments.push(Payment {
+                provider,
+                account_ref: match provider {
+                    Provider::RuralBank => account.account_no.clone(),
+                    Provider::Wechat => mch_id.clone(),
+                    Provider::Alipay => app_id.clone(),
+                },
+                txn_id: format!("DEMO{i}{j:04}{}", bill.id),
+                amount_fen: amount,
+                reference: if provider == Provider::RuralBank {
+                    format!("{reference} 交费")
+                } else {
+                    bill.reference.clone()
+                },
+                payer: "张*".into(),
+                paid_at,
+            });
+        }
+        payments.push(Payment {
+            provider: Provider::RuralBank,
+            account_ref: account.account_no.clone(),
+            txn_id: format!("DEMO{i}UNPLACED"),
+            amount_fen: 30_000,
+            reference: "村民交款".into(),
+            payer: "王*".into(),
+            paid_at: now,
+        });
+        for p in payments {
+            let req = signed_callback(&keys, &p, period::now()).map_err(AppError::Internal)?;
+            let inbound = Inbound {
+                provider: p.provider.as_str().into(),
+                binding: binding[&p.provider].to_string(),
+                headers: req.headers,
+                body: req.body,
+            };
+            match receive(db, sealing, server_key, inbound, period::now()) {
+                Answer::Provider(ack) if (200..300).contains(&ack.status) => {}
+                Answer::Provider(ack) => {
+                    return Err(AppError::Internal(format!(
+                        "demo payment {} refused: {}",
+                        p.txn_id, ack.body
+                    )))
+                }
+                Answer::UnknownProvider => return Err(AppError::Internal("unknown provider".into())),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn village_id(conn: &mut crate::store::DbConnection, code: &str) -> AppResult<i64> {
+    Ok(Village::by_code(conn, code)?
+        .ok_or_else(|| AppError::Internal(format!("demo village {code} missing")))?
+        .id)
 }
