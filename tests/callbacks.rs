@@ -925,3 +925,32 @@ both!(
         assert_eq!(statement["lines"][0]["amount"], "1000.00");
     }
 );
+
+both!(the_print_sheet_has_a_code_for_each_open_bill, |app| {
+    let v = village_with_bill(&app).await;
+    let base = format!("/api/v1/villages/{VILLAGE_A}");
+    for _ in 0..4 {
+        app.post(&v.t.clerk_a, &format!("{base}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "10.00", "period_label": "2026", "due_date": "2026-12-31"})).await;
+    }
+    let cancel = app
+        .post(
+            &v.t.clerk_a,
+            &format!("{base}/bills/{}/cancel", v.bill_ref),
+            json!({"reason": "重复"}),
+        )
+        .await;
+    assert_eq!(cancel.status, 200);
+    let r = app
+        .client
+        .get(format!("{}{base}/qr-sheet", app.base))
+        .bearer_auth(&v.t.clerk_a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches("<figure>").count(), 4, "the cancelled bill has no code");
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.contains("北岩村") && html.contains("张*国") && html.contains("¥10.00") && !html.contains("张建国"));
+    assert_eq!(app.get(&v.t.clerk_b, &format!("{base}/qr-sheet")).await.status, 404);
+});

@@ -49,6 +49,9 @@ struct Args {
     /// Seconds pgbench runs.
     #[arg(long, default_value_t = 20)]
     pgbench_seconds: u64,
+    /// SVG codes rendered for the QR throughput figure.
+    #[arg(long, default_value_t = 10_000)]
+    qr_codes: usize,
 }
 
 const SECRET: &str = "bench-shared-secret-000000000001";
@@ -66,7 +69,7 @@ type SeededVillage = (i64, String, Vec<String>);
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mut results = Vec::new();
+    let mut results = qr_figures(&args)?;
     if args.backend == "sqlite" || args.backend == "both" {
         let dir = std::env::temp_dir().join(format!("qz-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -104,6 +107,92 @@ fn main() -> anyhow::Result<()> {
         peak_rss_mb()
     );
     Ok(())
+}
+
+/// QR figures (DESIGN.md §10): SVG codes per second on one thread, and a 500-bill print sheet.
+fn qr_figures(args: &Args) -> anyhow::Result<Vec<Measured>> {
+    use qingzhang::payments::qr::{self, PayToken};
+    eprintln!("== QR: {} SVG codes, then a 500-bill sheet", args.qr_codes);
+    let started = Instant::now();
+    let mut bytes = 0usize;
+    for i in 0..args.qr_codes as i64 {
+        let token = PayToken {
+            village_id: 12,
+            account_id: 34,
+            bill_id: Some(100_000 + i),
+            amount_fen: Some(167_838 + i),
+            expires_day: Some(21_000),
+        };
+        let url = format!("https://pay.example.cn/pay/{}", token.encode(b"bench-server-key"));
+        bytes += qr::svg(&url, 160).map_err(anyhow::Error::msg)?.len();
+    }
+    let svg_rate = args.qr_codes as f64 / started.elapsed().as_secs_f64();
+    // A village with 500 open bills, on SQLite.
+    let dir = std::env::temp_dir().join(format!("qz-bench-qr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let db = Db::connect(&dir.join("qr.db").to_string_lossy(), 4)?;
+    db.migrate()?;
+    let sealing = SealingKeys::new(vec![("bench".into(), [3; 32])]);
+    let (admin, village) = {
+        let v = seed(&db, &sealing, 1)?;
+        let county = db
+            .read(|c| qingzhang::store::registry::County::by_code(c, "370725000000"))?
+            .map(|c| c.id)
+            .unwrap_or_default();
+        (
+            Actor {
+                user_id: 1,
+                username: "bench".into(),
+                role: Role::Admin,
+                scope: Scope::County(county),
+            },
+            v,
+        )
+    };
+    let accountant = Actor {
+        role: Role::Accountant,
+        ..admin.clone()
+    };
+    let code = "370725102201";
+    for _ in 0..496 {
+        let input = NewBillInput {
+            payer_id: 1,
+            fee_item_id: 1,
+            amount: "800.00".into(),
+            period_label: "2026".into(),
+            due_date: "2026-12-31".into(),
+            note: None,
+        };
+        billing::create_bill(&db, &accountant, code, input)?;
+    }
+    drop(village);
+    let started = Instant::now();
+    let sheet =
+        qingzhang::usecases::qr_codes::bill_sheet(&db, &admin, b"bench-server-key", "https://pay.example.cn", code)?;
+    let html = qingzhang::web::pages::sheet::render(&sheet);
+    let sheet_ms = started.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(sheet.items.len() == 500, "{} codes on the sheet", sheet.items.len());
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(vec![
+        Measured {
+            name: "QR: SVG codes rendered, one thread".into(),
+            per_second: svg_rate,
+            p50_ms: 1000.0 / svg_rate,
+            p99_ms: None,
+            note: format!("{} codes, {} KB of SVG", args.qr_codes, bytes / 1024),
+        },
+        Measured {
+            name: "QR: print sheet of 500 open bills".into(),
+            per_second: 1000.0 / sheet_ms,
+            p50_ms: sheet_ms,
+            p99_ms: None,
+            note: format!(
+                "one sheet, {} KB of HTML (p50 column: time for the sheet)",
+                html.len() / 1024
+            ),
+        },
+    ])
 }
 
 /// Seeds a county: villages, each with a corporate account bound to the bank key, a payer, a fee

@@ -192,3 +192,87 @@ pub fn pay_view(db: &Db, key: &[u8], token_text: &str) -> AppResult<PayView> {
         })
     })
 }
+
+/// One code on a printed sheet.
+pub struct SheetItem {
+    pub payer: String,
+    pub fee_item: String,
+    pub period_label: String,
+    pub amount: Money,
+    pub reference: String,
+    pub svg: String,
+}
+
+/// A printable sheet: every open bill of a village with its code, for the clerk to hand out.
+pub struct Sheet {
+    pub village_name: String,
+    pub items: Vec<SheetItem>,
+}
+
+/// Codes for the village's open and part-paid bills (at most 2,000, by bill number).
+pub fn bill_sheet(db: &Db, actor: &Actor, key: &[u8], public_url: &str, village_code: &str) -> AppResult<Sheet> {
+    use crate::store::billing::BillFilter;
+    use crate::store::Page;
+    let (village, rows) = db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let account = CorporateAccount::of_village(conn, village.id)?
+            .into_iter()
+            .find(|a| a.active)
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "no_corporate_account",
+                    "the village has no active corporate account to pay into",
+                    None,
+                )
+            })?;
+        let mut rows = Vec::new();
+        for status in ["open", "part_paid"] {
+            let filter = BillFilter {
+                status: Some(status.into()),
+                ..Default::default()
+            };
+            for b in Bill::list(conn, village.id, &filter, Page { after: 0, limit: 2000 })? {
+                let payer = Payer::in_village(conn, village.id, b.payer_id)?
+                    .map(|p| p.name)
+                    .unwrap_or_default();
+                let item = FeeItem::in_village(conn, village.id, b.fee_item_id)?
+                    .map(|f| f.name)
+                    .unwrap_or_default();
+                rows.push((b, payer, item));
+            }
+        }
+        rows.sort_by_key(|(b, _, _)| b.seq);
+        rows.truncate(2000);
+        Ok::<_, AppError>(((village, account), rows))
+    })?;
+    let ((village, account), rows) = (village, rows);
+    let today = period::business_date(period::now());
+    let items = rows
+        .into_iter()
+        .map(|(b, payer, item)| {
+            let outstanding = b.amount_fen - b.paid_fen;
+            let token = PayToken {
+                village_id: village.id,
+                account_id: account.id,
+                bill_id: Some(b.id),
+                amount_fen: Some(outstanding),
+                expires_day: Some(epoch_day(b.due_date.max(today) + Duration::days(60))),
+            };
+            let svg = qr::svg(&pay_url(public_url, &token, key), 160).map_err(AppError::Internal)?;
+            Ok(SheetItem {
+                payer: masking::person_name(&payer),
+                fee_item: item,
+                period_label: b.period_label,
+                amount: Money::from_fen(outstanding).unwrap_or_default(),
+                reference: BillReference::parse(&b.reference)
+                    .map(|r| r.grouped())
+                    .unwrap_or(b.reference),
+                svg,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Sheet {
+        village_name: village.name,
+        items,
+    })
+}

@@ -123,7 +123,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/villages/{village}/accounts/{account}/qr",
                     web::get().to(q::account_code),
                 )
-                .route("/villages/{village}/bills/{reference}/qr", web::get().to(q::bill_code)),
+                .route("/villages/{village}/bills/{reference}/qr", web::get().to(q::bill_code))
+                .route("/villages/{village}/qr-sheet", web::get().to(pages::sheet::show)),
         );
 }
 
