@@ -94,6 +94,27 @@ pub fn acknowledgement(provider: Provider) -> Acknowledgement {
     }
 }
 
+/// `{"code":"FAIL","message":…}`, the failure body WeChat Pay and the bank profile share: 401 for
+/// authentication failures, 400 for bad payloads, 503 for our own trouble.
+pub(crate) fn json_failure(error: &ProviderError, retry_later: bool) -> Acknowledgement {
+    let status = if retry_later {
+        503
+    } else if matches!(
+        error,
+        ProviderError::BadSignature | ProviderError::UnknownKey(_) | ProviderError::StaleTimestamp
+    ) {
+        401
+    } else {
+        400
+    };
+    let body = serde_json::json!({ "code": "FAIL", "message": error.to_string() }).to_string();
+    Acknowledgement {
+        status,
+        content_type: "application/json",
+        body,
+    }
+}
+
 /// Checks a provider's Unix timestamp against our clock.
 pub(crate) fn check_timestamp(ts: &str, now: DateTime<Utc>) -> Result<(), ProviderError> {
     let ts: i64 = ts

@@ -168,22 +168,7 @@ impl Adapter for RuralBank {
 }
 
 pub fn refusal(error: &ProviderError, retry_later: bool) -> Acknowledgement {
-    let status = if retry_later {
-        503
-    } else if matches!(
-        error,
-        ProviderError::BadSignature | ProviderError::UnknownKey(_) | ProviderError::StaleTimestamp
-    ) {
-        401
-    } else {
-        400
-    };
-    let body = serde_json::json!({ "code": "FAIL", "message": error.to_string() }).to_string();
-    Acknowledgement {
-        status,
-        content_type: "application/json",
-        body,
-    }
+    crate::json_failure(error, retry_later)
 }
 
 /// The bank's side (sandbox and tests): headers for a body.

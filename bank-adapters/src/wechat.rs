@@ -242,20 +242,7 @@ impl Adapter for Wechat {
 
 /// 401 for authentication failures, 400 for bad payloads, 503 for our trouble; WeChat retries all.
 pub fn refusal(error: &ProviderError, retry_later: bool) -> Acknowledgement {
-    let status = if retry_later {
-        503
-    } else {
-        match error {
-            ProviderError::BadSignature | ProviderError::UnknownKey(_) | ProviderError::StaleTimestamp => 401,
-            _ => 400,
-        }
-    };
-    let body = serde_json::json!({ "code": "FAIL", "message": error.to_string() }).to_string();
-    Acknowledgement {
-        status,
-        content_type: "application/json",
-        body,
-    }
+    crate::json_failure(error, retry_later)
 }
 
 // ---------- the provider's side, for the sandbox bank and tests ----------

@@ -94,28 +94,6 @@ pub struct InboxRow {
     pub processed_at: Option<NaiveDateTime>,
 }
 
-/// Stores a callback as it arrived, before anything else is done with it.
-pub fn inbox_insert(
-    conn: &mut DbConnection,
-    provider: &str,
-    binding_id: Option<i64>,
-    headers: &str,
-    body: &[u8],
-    at: NaiveDateTime,
-) -> StoreResult<i64> {
-    Ok(diesel::insert_into(callback_inbox::table)
-        .values((
-            callback_inbox::provider.eq(provider),
-            callback_inbox::binding_id.eq(binding_id),
-            callback_inbox::received_at.eq(at),
-            callback_inbox::headers.eq(headers),
-            callback_inbox::body.eq(body),
-            callback_inbox::status.eq("received"),
-        ))
-        .returning(callback_inbox::id)
-        .get_result(conn)?)
-}
-
 /// Stores a callback together with what became of it, in the caller's transaction (the path of
 /// a verified callback: its raw request becomes durable in the same commit as its effects).
 #[allow(clippy::too_many_arguments)]
@@ -146,28 +124,6 @@ pub fn inbox_insert_settled(
         ))
         .returning(callback_inbox::id)
         .get_result(conn)?)
-}
-
-/// Records what became of a stored callback.
-pub fn inbox_settle(
-    conn: &mut DbConnection,
-    id: i64,
-    status: &str,
-    reason: Option<&str>,
-    provider_txn_id: Option<&str>,
-    bank_transaction_id: Option<i64>,
-    at: NaiveDateTime,
-) -> StoreResult<()> {
-    diesel::update(callback_inbox::table.find(id))
-        .set((
-            callback_inbox::status.eq(status),
-            callback_inbox::reason.eq(reason),
-            callback_inbox::provider_txn_id.eq(provider_txn_id),
-            callback_inbox::bank_transaction_id.eq(bank_transaction_id),
-            callback_inbox::processed_at.eq(Some(at)),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 pub fn inbox_list(conn: &mut DbConnection, status: Option<&str>, page: Page) -> StoreResult<Vec<InboxRow>> {

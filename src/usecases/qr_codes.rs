@@ -46,6 +46,18 @@ fn render(url: String, format: Format) -> AppResult<Rendered> {
     })
 }
 
+/// The token of a bill's code: its outstanding amount, valid until 60 days after the later of
+/// today and the due date.
+fn bill_token(village_id: i64, account_id: i64, bill: &Bill, today: chrono::NaiveDate) -> PayToken {
+    PayToken {
+        village_id,
+        account_id,
+        bill_id: Some(bill.id),
+        amount_fen: Some(bill.amount_fen - bill.paid_fen),
+        expires_day: Some(epoch_day(bill.due_date.max(today) + Duration::days(60))),
+    }
+}
+
 fn pay_url(public_url: &str, token: &PayToken, key: &[u8]) -> String {
     format!("{}/pay/{}", public_url.trim_end_matches('/'), token.encode(key))
 }
@@ -117,14 +129,7 @@ pub fn bill_code(
                 )
             })?;
         let today = period::business_date(period::now());
-        let expires = bill.due_date.max(today) + Duration::days(60);
-        Ok(PayToken {
-            village_id: village.id,
-            account_id: account.id,
-            bill_id: Some(bill.id),
-            amount_fen: Some(bill.amount_fen - bill.paid_fen),
-            expires_day: Some(epoch_day(expires)),
-        })
+        Ok(bill_token(village.id, account.id, &bill, today))
     })?;
     render(pay_url(public_url, &token, key), format)
 }
@@ -251,13 +256,7 @@ pub fn bill_sheet(db: &Db, actor: &Actor, key: &[u8], public_url: &str, village_
         .into_iter()
         .map(|(b, payer, item)| {
             let outstanding = b.amount_fen - b.paid_fen;
-            let token = PayToken {
-                village_id: village.id,
-                account_id: account.id,
-                bill_id: Some(b.id),
-                amount_fen: Some(outstanding),
-                expires_day: Some(epoch_day(b.due_date.max(today) + Duration::days(60))),
-            };
+            let token = bill_token(village.id, account.id, &b, today);
             let svg = qr::svg(&pay_url(public_url, &token, key), 160).map_err(AppError::Internal)?;
             Ok(SheetItem {
                 payer: masking::person_name(&payer),
