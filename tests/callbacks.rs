@@ -912,17 +912,44 @@ both!(
             get(&app, &v.t.inspector, &format!("{base}/verify")).await["problems"],
             json!([])
         );
-        let statement: Value = app
+        // The statement API of the bank profile: a signed request, a signed answer.
+        let key = BankKey {
+            key_id: k["bank_key_id"].as_str().unwrap().into(),
+            algorithm: Algorithm::HmacSha256,
+            secret: Secret::new(k["bank_secret"].as_str().unwrap().as_bytes().to_vec()),
+        };
+        let today = qingzhang::domain::period::business_date(Utc::now());
+        let statement = bank_adapters::rural_bank::fetch_statement(&app.client, &sandbox, &key, ACCOUNT_NO, today)
+            .await
+            .unwrap();
+        assert_eq!(statement.lines.len(), 1);
+        assert_eq!(
+            (
+                statement.lines[0].amount.as_str(),
+                statement.lines[0].direction.as_str()
+            ),
+            ("1000.00", "credit")
+        );
+        let forged = BankKey {
+            secret: Secret::new(b"not-the-bank-secret".to_vec()),
+            ..key
+        };
+        let refused =
+            bank_adapters::rural_bank::fetch_statement(&app.client, &sandbox, &forged, ACCOUNT_NO, today).await;
+        assert!(
+            matches!(
+                refused,
+                Err(bank_adapters::rural_bank::FetchError::Refused { status: 401, .. })
+            ),
+            "{refused:?}"
+        );
+        let unsigned = app
             .client
             .get(format!("{sandbox}/statements/{ACCOUNT_NO}"))
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
             .unwrap();
-        assert_eq!(statement["lines"].as_array().unwrap().len(), 1);
-        assert_eq!(statement["lines"][0]["amount"], "1000.00");
+        assert_eq!(unsigned.status().as_u16(), 401);
     }
 );
 

@@ -7,8 +7,8 @@
 //! - `GET  /statements/{account_no}?date=YYYY-MM-DD`: the account's credits that day (Beijing).
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpResponse, HttpServer};
-use bank_adapters::Provider;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use bank_adapters::{rural_bank, Provider};
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::{Deserialize, Serialize};
@@ -109,43 +109,70 @@ pub struct StatementQuery {
     pub date: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct StatementLine {
-    pub txn_id: String,
-    pub value_time: String,
-    pub amount: String,
-    pub direction: &'static str,
-    pub counterparty_name: String,
-    pub remark: String,
-}
-
+/// A statement request must carry the bank profile's signature (`qz-bank-v1`); the answer is
+/// signed the same way, so qingzhang can keep it as the bank's own evidence.
 async fn statement(
     state: web::Data<SandboxState>,
+    req: HttpRequest,
     path: web::Path<String>,
     q: web::Query<StatementQuery>,
 ) -> HttpResponse {
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+        .collect();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    if let Err(e) = rural_bank::verify_statement_request(
+        &headers,
+        &path_and_query,
+        Utc::now(),
+        std::slice::from_ref(&state.keys.bank),
+    ) {
+        return HttpResponse::Unauthorized().json(serde_json::json!({ "code": "FAIL", "message": e.to_string() }));
+    }
     let account = path.into_inner();
     let date = match q.date.as_deref().map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d")) {
         Some(Ok(d)) => Some(d),
         Some(Err(_)) => return bad("date: YYYY-MM-DD"),
         None => None,
     };
-    let ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner());
-    let lines: Vec<StatementLine> = ledger
-        .iter()
-        .map(|r| &r.payment)
-        .filter(|p| p.provider == Provider::RuralBank && p.account_ref == account)
-        .filter(|p| date.is_none_or(|d| p.paid_at.with_timezone(&Shanghai).date_naive() == d))
-        .map(|p| StatementLine {
-            txn_id: p.txn_id.clone(),
-            value_time: p.paid_at.with_timezone(&Shanghai).to_rfc3339(),
-            amount: bank_adapters::amount::fen_to_yuan(p.amount_fen),
-            direction: "credit",
-            counterparty_name: p.payer.clone(),
-            remark: p.reference.clone(),
-        })
-        .collect();
-    HttpResponse::Ok().json(serde_json::json!({ "account_no": account, "lines": lines }))
+    let lines: Vec<rural_bank::StatementLine> = {
+        let ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        ledger
+            .iter()
+            .map(|r| &r.payment)
+            .filter(|p| p.provider == Provider::RuralBank && p.account_ref == account)
+            .filter(|p| date.is_none_or(|d| p.paid_at.with_timezone(&Shanghai).date_naive() == d))
+            .map(|p| rural_bank::StatementLine {
+                txn_id: p.txn_id.clone(),
+                value_time: p.paid_at.with_timezone(&Shanghai).to_rfc3339(),
+                amount: bank_adapters::amount::fen_to_yuan(p.amount_fen),
+                direction: "credit".into(),
+                counterparty_name: Some(p.payer.clone()),
+                remark: Some(p.reference.clone()),
+            })
+            .collect()
+    };
+    let body = serde_json::to_vec(&rural_bank::Statement {
+        account_no: account,
+        lines,
+    })
+    .unwrap_or_default();
+    let mut res = HttpResponse::Ok();
+    for (k, v) in rural_bank::sign_headers(
+        &state.keys.bank,
+        &body,
+        Utc::now(),
+        &format!("{:032x}", rand::random::<u128>()),
+    ) {
+        res.insert_header((k, v));
+    }
+    res.body(body)
 }
 
 /// Starts the sandbox bank on an already bound listener.
