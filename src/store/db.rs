@@ -72,7 +72,12 @@ impl Db {
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size)
-                .min_idle(Some(1))
+                // No connection is opened ahead of demand: with min_idle > 0, r2d2 opens a
+                // replacement in the background as soon as the last idle one is checked out,
+                // and a process that exits during that TLS handshake can die in libpq's and
+                // OpenSSL's exit-time cleanup (seen once in CI as `verify` killed by a signal
+                // after its report). Opened connections stay idle for reuse either way.
+                .min_idle(Some(0))
                 .connection_timeout(Duration::from_secs(5))
                 .connection_customizer(Box::new(Pragmas))
                 .build(ConnectionManager::<DbConnection>::new(url.clone()))
