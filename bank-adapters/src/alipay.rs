@@ -160,14 +160,6 @@ impl Adapter for Alipay {
             reference: param(&params, "out_trade_no").ok().map(str::to_string),
         }))
     }
-
-    fn acknowledge(&self) -> Acknowledgement {
-        crate::acknowledgement(Provider::Alipay)
-    }
-
-    fn refuse(&self, _error: &ProviderError, retry_later: bool) -> Acknowledgement {
-        refusal(retry_later)
-    }
 }
 
 /// Anything but `success` makes Alipay retry; the status says whose fault it was.
@@ -342,7 +334,7 @@ hwIDAQAB
             adapter.verify_and_parse(&[], &flipped, Utc::now()),
             Err(ProviderError::BadSignature)
         );
-        assert_eq!(adapter.acknowledge().body, "success");
+        assert_eq!(crate::acknowledgement(Provider::Alipay).body, "success");
         assert!(matches!(
             adapter.verify_and_parse(&[], b"", Utc::now()),
             Err(ProviderError::Malformed(_))

@@ -54,13 +54,6 @@ pub trait Adapter: Send + Sync {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Notice, ProviderError>;
-
-    /// The provider's "received" answer for a verified (or duplicate) callback.
-    fn acknowledge(&self) -> Acknowledgement;
-
-    /// The provider's failure answer; the provider retries on it. `retry_later` marks our own
-    /// trouble (database down: 5xx) as against a bad request (4xx).
-    fn refuse(&self, error: &ProviderError, retry_later: bool) -> Acknowledgement;
 }
 
 /// The provider's failure answer, without needing its configuration (e.g. the database is down

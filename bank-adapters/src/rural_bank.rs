@@ -168,14 +168,6 @@ impl Adapter for RuralBank {
             reference: push.remark,
         }))
     }
-
-    fn acknowledge(&self) -> Acknowledgement {
-        crate::acknowledgement(Provider::RuralBank)
-    }
-
-    fn refuse(&self, error: &ProviderError, retry_later: bool) -> Acknowledgement {
-        refusal(error, retry_later)
-    }
 }
 
 pub fn refusal(error: &ProviderError, retry_later: bool) -> Acknowledgement {
@@ -448,7 +440,7 @@ mod tests {
             bank.verify_and_parse(&sign_headers(&key, &junk, now, "n"), &junk, now),
             Err(ProviderError::Malformed(_))
         ));
-        let ack = bank.refuse(&ProviderError::BadSignature, false);
+        let ack = refusal(&ProviderError::BadSignature, false);
         assert_eq!((ack.status, ack.body.contains("FAIL")), (401, true));
     }
 }

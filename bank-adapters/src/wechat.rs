@@ -230,14 +230,6 @@ impl Adapter for Wechat {
             reference: Some(t.out_trade_no),
         }))
     }
-
-    fn acknowledge(&self) -> Acknowledgement {
-        crate::acknowledgement(Provider::Wechat)
-    }
-
-    fn refuse(&self, error: &ProviderError, retry_later: bool) -> Acknowledgement {
-        refusal(error, retry_later)
-    }
 }
 
 /// 401 for authentication failures, 400 for bad payloads, 503 for our trouble; WeChat retries all.
@@ -458,10 +450,10 @@ cTJOU9TxuGvNASMtjj7pYIerTx+xgZDXEVBWFW9PjJ0TV06tCRsgSHItgg==
             decrypt_resource(b"testMchAPIv3Key1", &envelope.resource),
             Err(ProviderError::Undecryptable)
         );
-        let refused = a.refuse(&ProviderError::BadSignature, false);
+        let refused = refusal(&ProviderError::BadSignature, false);
         assert_eq!(refused.status, 401);
         assert!(refused.body.contains("\"code\":\"FAIL\""));
-        assert_eq!(a.refuse(&ProviderError::BadSignature, true).status, 503);
+        assert_eq!(refusal(&ProviderError::BadSignature, true).status, 503);
     }
 
     #[test]
