@@ -28,6 +28,8 @@ pub struct Config {
     pub log_json: bool,
     /// The public base URL QR codes point to (`https://…` in production).
     pub public_url: String,
+    /// Seconds between rounds of querying gateway orders that got no notification (0: never).
+    pub order_query_secs: u64,
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]
     pub server_key: Option<Secret<String>>,
@@ -50,6 +52,7 @@ impl Default for Config {
             token_ttl_hours: 12,
             log_json: false,
             public_url: "http://127.0.0.1:8080".into(),
+            order_query_secs: 30,
             server_key: None,
             secrets_key: None,
             secrets_key_previous: None,

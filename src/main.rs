@@ -240,6 +240,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 server_key,
                 login_limiter: Default::default(),
                 sealing,
+                http: reqwest::Client::new(),
             };
             println!("qingzhang is listening on http://{addr}");
             println!("  API description: http://{addr}/api/openapi.json");
@@ -256,10 +257,53 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 println!("       then: curl -s http://{addr}/api/v1/villages/370725102201/bills -H 'authorization: Bearer <token>'");
             }
             let system = actix_web::rt::System::new();
-            system.block_on(async move { web::start(listener, state)?.await })?;
+            system.block_on(async move {
+                if with_demo {
+                    // The demo plays its gateways and bank with an in-process sandbox.
+                    let sandbox = TcpListener::bind("127.0.0.1:0")?;
+                    let sandbox_base = format!("http://{}", sandbox.local_addr()?);
+                    let keys = qingzhang::sandbox::keys::SandboxKeys::generate()?;
+                    let rebound = demo::bind_to_sandbox(&state.db, &state.sealing, &keys, &sandbox_base)?;
+                    let (server, _) = qingzhang::sandbox::server::start(sandbox, keys, 60)?;
+                    actix_web::rt::spawn(server);
+                    println!("  sandbox bank:    {sandbox_base} ({rebound} demo bindings order through it)");
+                }
+                spawn_order_queries(&state);
+                web::start(listener, state)?.await?;
+                Ok::<_, anyhow::Error>(())
+            })?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Queries gateway orders that got no notification, every `order_query_secs`.
+fn spawn_order_queries(state: &AppState) {
+    let every = state.config.order_query_secs;
+    if every == 0 {
+        return;
+    }
+    let (db, sealing, http, key) = (
+        state.db.clone(),
+        state.sealing.clone(),
+        state.http.clone(),
+        state.server_key.clone(),
+    );
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(every));
+        loop {
+            tick.tick().await;
+            match qingzhang::usecases::orders::query_due(&db, &sealing, &http, key.expose(), period_now(), 100).await {
+                Ok(r) if r.queried > 0 => tracing::info!(?r, "order queries"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "order queries failed"),
+            }
+        }
+    });
+}
+
+fn period_now() -> chrono::DateTime<chrono::Utc> {
+    qingzhang::domain::period::now()
 }
 
 fn print_demo_users() {

@@ -622,9 +622,7 @@ both!(
         let stated = res.headers()["x-qz-code-text"].to_str().unwrap().to_string();
         let url = decode_qr(&res.bytes().await.unwrap());
         assert_eq!(url, stated, "the rendered code decodes to its text");
-        let path = url
-            .strip_prefix("http://127.0.0.1:8080")
-            .expect("the configured public URL");
+        let path = url.strip_prefix(&app.base).expect("the configured public URL");
         let page = |path: String, ua: &'static str| {
             let req = app.client.get(format!("{}{path}", app.base)).header("user-agent", ua);
             async move {
@@ -682,7 +680,7 @@ both!(
             .unwrap();
         let static_url = decode_qr(&account_code.bytes().await.unwrap());
         let (_, html) = page(
-            static_url.strip_prefix("http://127.0.0.1:8080").unwrap().to_string(),
+            static_url.strip_prefix(&app.base).unwrap().to_string(),
             "AlipayClient/10.5",
         )
         .await;
@@ -981,3 +979,191 @@ both!(the_print_sheet_has_a_code_for_each_open_bill, |app| {
     assert!(html.contains("北岩村") && html.contains("张*国") && html.contains("¥10.00") && !html.contains("张建国"));
     assert_eq!(app.get(&v.t.clerk_b, &format!("{base}/qr-sheet")).await.status, 404);
 });
+
+/// The pay path (`/pay/…`) of a bill's code, read from the code's stated text.
+async fn pay_path(app: &TestApp, v: &Village, reference: &str) -> String {
+    let res = app
+        .client
+        .get(format!("{}/api/v1/villages/{VILLAGE_A}/bills/{reference}/qr", app.base))
+        .bearer_auth(&v.t.clerk_a)
+        .send()
+        .await
+        .unwrap();
+    let url = res.headers()["x-qz-code-text"].to_str().unwrap().to_string();
+    url.strip_prefix(&app.base).unwrap().to_string()
+}
+
+both!(
+    a_bill_is_paid_through_each_gateways_own_order_and_a_lost_notification_is_found_by_query,
+    |app| {
+        use qingzhang::sandbox::keys::SandboxKeys;
+        let v = village_with_bill(&app).await;
+        let base = format!("/api/v1/villages/{VILLAGE_A}");
+        let bill2 = app
+            .post(&v.t.clerk_a, &format!("{base}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "200.00", "period_label": "2026 房租", "due_date": "2026-12-31"}))
+            .await;
+        let ref2 = bill2.body["reference"].as_str().unwrap().to_string();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let sandbox = format!("http://{}", listener.local_addr().unwrap());
+        let (server, _) = qingzhang::sandbox::server::start(listener, SandboxKeys::generate().unwrap(), 1000).unwrap();
+        actix_web::rt::spawn(server);
+        let k: Value = app
+            .client
+            .get(format!("{sandbox}/sandbox/keys"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for body in [
+            json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": k["wechat_api_v3_key"],
+                   "platform_public_keys": [{"key_id": k["wechat_public_key_id"], "pem": k["wechat_public_key_pem"]}],
+                   "ordering": {"app_id": k["wechat_app_id"], "merchant_serial_no": k["wechat_merchant_serial_no"],
+                                "merchant_private_key": k["wechat_merchant_private_key_pem"], "api_base": sandbox}}),
+            json!({"provider": "alipay", "app_id": "2021004100000001", "alipay_public_key": k["alipay_public_key_pem"],
+                   "ordering": {"app_private_key": k["alipay_app_private_key_pem"], "gateway_url": format!("{sandbox}/gateway.do")}}),
+        ] {
+            let r = app.post(&v.t.admin, &format!("{base}/accounts/1/bindings"), body).await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            assert_eq!(r.body["ordering"], true);
+            assert!(
+                !r.body.to_string().contains("PRIVATE KEY"),
+                "private keys are write-only"
+            );
+        }
+        // An https-less gateway outside loopback is refused, and nothing is bound.
+        let r = app
+            .post(&v.t.admin, &format!("{base}/accounts/1/bindings"), json!({"provider": "alipay", "app_id": "2021004100000002", "alipay_public_key": k["alipay_public_key_pem"], "ordering": {"app_private_key": k["alipay_app_private_key_pem"], "gateway_url": "http://example.org/gateway.do"}}))
+            .await;
+        assert_eq!((r.status, r.code()), (422, "binding_invalid"));
+        let no_redirect = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = |path: String| {
+            let req = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .header("user-agent", "Mozilla/5.0 AlipayClient/10.5");
+            async move { req.send().await.unwrap().text().await.unwrap() }
+        };
+        let order = |path: String, provider: &'static str| {
+            let req = no_redirect
+                .post(format!("{}{path}/order", app.base))
+                .form(&[("provider", provider)]);
+            async move {
+                let r = req.send().await.unwrap();
+                assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+                r.headers()["location"].to_str().unwrap().to_string()
+            }
+        };
+        // The pay page offers both gateways, the app it was opened in first.
+        let p1 = pay_path(&app, &v, &v.bill_ref).await;
+        let html = page(p1.clone()).await;
+        let (alipay_at, wechat_at) = (html.find("pay-alipay").unwrap(), html.find("pay-wechat").unwrap());
+        assert!(alipay_at < wechat_at, "Alipay first in Alipay's browser");
+
+        // WeChat: order, scan the gateway's code (read back from the PNG), pay; the notification
+        // posts it and the order page shows the receipt.
+        let order_page = order(p1.clone(), "wechat").await;
+        assert!(order_page.starts_with(&format!("{p1}/order/QZ")));
+        let png = app
+            .client
+            .get(format!("{}{order_page}/qr.png", app.base))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let code_url = decode_qr(&png);
+        assert!(
+            code_url.starts_with(&format!("{sandbox}/sandbox/scan/QZ")),
+            "{code_url}"
+        );
+        // Opening the page again reuses the order rather than ordering twice.
+        assert_eq!(order(p1.clone(), "wechat").await, order_page);
+        assert!(
+            page(order_page.clone()).await.contains("id=\"waiting\""),
+            "waits for the money, not the phone"
+        );
+        let paid = app.client.post(&code_url).send().await.unwrap();
+        assert_eq!(paid.status().as_u16(), 200);
+        let mut shown = String::new();
+        for _ in 0..100 {
+            shown = page(order_page.clone()).await;
+            if shown.contains("id=\"paid\"") {
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let year = qingzhang::domain::period::business_date(qingzhang::domain::period::now()).format("%Y");
+        assert!(shown.contains(&format!("id=\"receipt\">{year}-000001<")), "{shown}");
+        assert_eq!(
+            app.get(&v.t.clerk_a, &format!("{base}/bills/{}", v.bill_ref))
+                .await
+                .body["status"],
+            "paid"
+        );
+
+        // Alipay: every notification is lost; the query of the order finds the payment.
+        let p2 = pay_path(&app, &v, &ref2).await;
+        let order_page = order(p2.clone(), "alipay").await;
+        let html = page(order_page.clone()).await;
+        let href = html
+            .split("class=\"button\" href=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            href.starts_with(&format!("{sandbox}/sandbox/scan/QZ")),
+            "Alipay's browser opens the code: {href}"
+        );
+        let paid = app.client.post(format!("{href}?drop_first=99")).send().await.unwrap();
+        assert_eq!(paid.status().as_u16(), 200);
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(page(order_page.clone()).await.contains("id=\"waiting\""));
+        // A clerk of another village cannot ask about this village's orders.
+        assert_eq!(
+            app.post(&v.t.clerk_b, &format!("{base}/gateway-orders/query"), json!({}))
+                .await
+                .status,
+            404
+        );
+        let round = app
+            .post(&v.t.accountant, &format!("{base}/gateway-orders/query"), json!({}))
+            .await;
+        assert_eq!(round.status, 200, "{:?}", round.body);
+        assert_eq!(
+            (round.body["queried"].as_u64(), round.body["paid"].as_u64()),
+            (Some(1), Some(1)),
+            "{:?}",
+            round.body
+        );
+        assert!(page(order_page.clone()).await.contains("id=\"paid\""));
+        assert_eq!(
+            app.get(&v.t.clerk_a, &format!("{base}/bills/{ref2}")).await.body["status"],
+            "paid"
+        );
+        // Nothing is left to query, and asking again posts nothing twice.
+        let again = app
+            .post(&v.t.accountant, &format!("{base}/gateway-orders/query"), json!({}))
+            .await;
+        assert_eq!(again.body["queried"], 0);
+        let txns = app.get(&v.t.accountant, &format!("{base}/bank-transactions")).await;
+        assert_eq!(txns.body.as_array().unwrap().len(), 2);
+        let receipts = app.get(&v.t.accountant, &format!("{base}/receipts")).await;
+        assert_eq!(receipts.body.as_array().unwrap().len(), 2);
+        assert_eq!(
+            app.get(&v.t.inspector, &format!("{base}/verify")).await.body["problems"],
+            json!([])
+        );
+        // The signed answer of the query is kept as the evidence.
+        let inbox = app.get(&v.t.accountant, "/api/v1/inbox?status=applied").await;
+        assert!(inbox.body.to_string().contains("order_query"), "{:?}", inbox.body);
+    }
+);

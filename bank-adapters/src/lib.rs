@@ -12,17 +12,24 @@
 //!   HMAC-SM3), documented in `bank-adapters/README.md`;
 //! - [`emvco`]: EMVCo merchant-presented QR payloads (TLV with CRC-16/CCITT-FALSE).
 //!
+//! Ordering through the gateways ([`gateway`]): WeChat Pay Native orders ([`wechat_native`]) and
+//! Alipay precreate ([`alipay_precreate`]), each with its order query, requests signed with the
+//! merchant's key and answers verified with the gateway's.
+//!
 //! Each provider module also has the provider's side (signing, encrypting), which the sandbox
 //! bank uses to play the provider with real keys and real signatures.
 
 pub mod alipay;
+pub mod alipay_precreate;
 pub mod amount;
 pub mod credit;
 pub mod emvco;
+pub mod gateway;
 pub mod headers;
 pub mod rural_bank;
 pub mod secret;
 pub mod wechat;
+pub mod wechat_native;
 
 /// The RSA crate the adapters use, so callers hold keys of the same version.
 pub use rsa;

@@ -158,8 +158,11 @@ pub struct Transaction {
     #[serde(default)]
     pub appid: String,
     pub out_trade_no: String,
+    /// Empty until paid (an order query answers NOTPAY without it).
+    #[serde(default)]
     pub transaction_id: String,
     pub trade_state: String,
+    #[serde(default)]
     pub success_time: String,
     #[serde(default)]
     pub attach: Option<String>,
@@ -205,31 +208,41 @@ impl Adapter for Wechat {
         }
         let t: Transaction =
             serde_json::from_slice(&plain).map_err(|e| ProviderError::Malformed(format!("transaction: {e}")))?;
-        if t.mchid != self.config.mch_id {
-            return Err(ProviderError::UnknownAccount(t.mchid));
-        }
-        if t.trade_state != "SUCCESS" {
-            return Ok(Notice::Other {
-                kind: format!("trade_state {}", t.trade_state),
-                provider_txn_id: Some(t.transaction_id),
-            });
-        }
-        if t.amount.currency != "CNY" {
-            return Err(ProviderError::InvalidAmount(format!("currency {}", t.amount.currency)));
-        }
-        let paid_at = DateTime::parse_from_rfc3339(&t.success_time)
-            .map_err(|_| ProviderError::Malformed(format!("success_time '{}'", t.success_time)))?
-            .with_timezone(&Utc);
-        Ok(Notice::Credit(BankCredit {
-            provider: Provider::Wechat,
-            provider_txn_id: t.transaction_id,
-            account_ref: t.mchid,
-            amount_fen: amount::positive(t.amount.total)?,
-            paid_at,
-            payer_masked: None,
-            reference: Some(t.out_trade_no),
-        }))
+        transaction_notice(t, &self.config.mch_id)
     }
+}
+
+/// A transaction, from a notification or an order query, as a credit (SUCCESS) or another notice.
+pub fn transaction_notice(t: Transaction, mch_id: &str) -> Result<Notice, ProviderError> {
+    if t.mchid != mch_id {
+        return Err(ProviderError::UnknownAccount(t.mchid));
+    }
+    if t.trade_state != "SUCCESS" {
+        return Ok(Notice::Other {
+            kind: format!("trade_state {}", t.trade_state),
+            provider_txn_id: Some(t.transaction_id),
+        });
+    }
+    if t.amount.currency != "CNY" {
+        return Err(ProviderError::InvalidAmount(format!("currency {}", t.amount.currency)));
+    }
+    if t.transaction_id.is_empty() {
+        return Err(ProviderError::Malformed(
+            "a paid transaction without transaction_id".into(),
+        ));
+    }
+    let paid_at = DateTime::parse_from_rfc3339(&t.success_time)
+        .map_err(|_| ProviderError::Malformed(format!("success_time '{}'", t.success_time)))?
+        .with_timezone(&Utc);
+    Ok(Notice::Credit(BankCredit {
+        provider: Provider::Wechat,
+        provider_txn_id: t.transaction_id,
+        account_ref: t.mchid,
+        amount_fen: amount::positive(t.amount.total)?,
+        paid_at,
+        payer_masked: None,
+        reference: Some(t.out_trade_no),
+    }))
 }
 
 /// 401 for authentication failures, 400 for bad payloads, 503 for our trouble; WeChat retries all.

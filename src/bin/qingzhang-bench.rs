@@ -323,6 +323,7 @@ fn run_intake(name: &str, url: &str, args: &Args) -> anyhow::Result<Measured> {
         server_key: Arc::new(Secret::new(b"bench-server-key".to_vec())),
         login_limiter: Default::default(),
         sealing,
+        http: reqwest::Client::new(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     let server_thread = std::thread::spawn(move || {

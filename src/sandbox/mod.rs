@@ -7,8 +7,11 @@
 //!   the binding a county admin registers to accept its callbacks.
 //! - [`deliver`]: signed callbacks in each provider's format, delivered with the provider's retry
 //!   schedule (compressed in time) and with faults on demand: drop, duplicate, delay.
+//! - [`gateway`]: WeChat Pay Native and Alipay precreate order APIs, and the page a payer's
+//!   phone shows after scanning.
 //! - [`server`]: the HTTP face: pay, list transactions, keys, account statements.
 
 pub mod deliver;
+pub mod gateway;
 pub mod keys;
 pub mod server;

@@ -5,6 +5,7 @@
 //!   (`{"drop_first": 2, "duplicates": 3, "delay_ms": 100}`) if asked.
 //! - `GET  /sandbox/transactions`: every payment made and how its delivery went.
 //! - `GET  /statements/{account_no}?date=YYYY-MM-DD`: the account's credits that day (Beijing).
+//! - the gateways' order APIs and a scan page to pay an order: see [`super::gateway`].
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -12,10 +13,12 @@ use bank_adapters::{rural_bank, Provider};
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use super::deliver::{deliver, Delivery, Faults, Payment};
+use super::gateway::{self, SandboxOrder};
 use super::keys::SandboxKeys;
 
 pub struct SandboxState {
@@ -24,6 +27,8 @@ pub struct SandboxState {
     /// How many times faster than real time the retry schedule runs.
     pub speedup: u32,
     pub ledger: Mutex<Vec<Record>>,
+    /// Orders placed through the gateway APIs, by out_trade_no.
+    pub orders: Mutex<HashMap<String, SandboxOrder>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,22 +86,27 @@ async fn pay(state: web::Data<SandboxState>, body: web::Json<PayRequest>) -> Htt
         payer: r.payer.unwrap_or_else(|| "张*".into()),
         paid_at: Utc::now(),
     };
+    let txn_id = payment.txn_id.clone();
+    record_and_deliver(&state, payment, r.callback_url, r.faults);
+    HttpResponse::Accepted().json(serde_json::json!({ "txn_id": txn_id }))
+}
+
+/// Records a payment in the sandbox's books and delivers its notification in the background.
+pub fn record_and_deliver(state: &web::Data<SandboxState>, payment: Payment, callback_url: String, faults: Faults) {
     let index = {
         let mut ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner());
         ledger.push(Record {
             payment: payment.clone(),
-            callback_url: r.callback_url.clone(),
+            callback_url: callback_url.clone(),
             delivery: None,
         });
         ledger.len() - 1
     };
     let st = state.clone();
-    let txn_id = payment.txn_id.clone();
     actix_web::rt::spawn(async move {
-        let d = deliver(&st.client, &st.keys, &r.callback_url, &payment, r.faults, st.speedup).await;
+        let d = deliver(&st.client, &st.keys, &callback_url, &payment, faults, st.speedup).await;
         st.ledger.lock().unwrap_or_else(|p| p.into_inner())[index].delivery = Some(d);
     });
-    HttpResponse::Accepted().json(serde_json::json!({ "txn_id": txn_id }))
 }
 
 async fn transactions(state: web::Data<SandboxState>) -> HttpResponse {
@@ -182,6 +192,7 @@ pub fn start(listener: TcpListener, keys: SandboxKeys, speedup: u32) -> std::io:
         client: reqwest::Client::new(),
         speedup,
         ledger: Mutex::new(Vec::new()),
+        orders: Mutex::new(HashMap::new()),
     });
     let data = web::Data::from(state.clone());
     let server = HttpServer::new(move || {
@@ -191,6 +202,17 @@ pub fn start(listener: TcpListener, keys: SandboxKeys, speedup: u32) -> std::io:
             .route("/sandbox/pay", web::post().to(pay))
             .route("/sandbox/transactions", web::get().to(transactions))
             .route("/statements/{account}", web::get().to(statement))
+            .route(
+                "/v3/pay/transactions/native",
+                web::post().to(gateway::wechat_native_order),
+            )
+            .route(
+                "/v3/pay/transactions/out-trade-no/{out_trade_no}",
+                web::get().to(gateway::wechat_query),
+            )
+            .route("/gateway.do", web::post().to(gateway::alipay_gateway))
+            .route("/sandbox/scan/{out_trade_no}", web::get().to(gateway::scan_page))
+            .route("/sandbox/scan/{out_trade_no}", web::post().to(gateway::scan_pay))
     })
     .workers(1)
     .listen(listener)?

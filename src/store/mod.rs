@@ -10,6 +10,7 @@ pub mod audit;
 pub mod billing;
 pub mod db;
 pub mod journal;
+pub mod orders;
 pub mod payments;
 pub mod registry;
 pub mod schema;

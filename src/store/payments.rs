@@ -92,36 +92,32 @@ pub struct InboxRow {
     pub provider_txn_id: Option<String>,
     pub bank_transaction_id: Option<i64>,
     pub processed_at: Option<NaiveDateTime>,
+    pub source: String,
 }
 
-/// Stores a callback together with what became of it, in the caller's transaction (the path of
+/// One inbox row: a provider's request (or our query's signed answer) with what became of it.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = callback_inbox)]
+pub struct NewInboxRow<'a> {
+    pub provider: &'a str,
+    pub binding_id: Option<i64>,
+    pub received_at: NaiveDateTime,
+    pub headers: &'a str,
+    pub body: &'a [u8],
+    pub status: &'a str,
+    pub reason: Option<&'a str>,
+    pub provider_txn_id: Option<&'a str>,
+    pub bank_transaction_id: Option<i64>,
+    pub processed_at: Option<NaiveDateTime>,
+    /// `callback` or `order_query`.
+    pub source: &'a str,
+}
+
+/// Stores a request together with what became of it, in the caller's transaction (the path of
 /// a verified callback: its raw request becomes durable in the same commit as its effects).
-#[allow(clippy::too_many_arguments)]
-pub fn inbox_insert_settled(
-    conn: &mut DbConnection,
-    provider: &str,
-    binding_id: Option<i64>,
-    headers: &str,
-    body: &[u8],
-    received_at: NaiveDateTime,
-    status: &str,
-    reason: Option<&str>,
-    provider_txn_id: Option<&str>,
-    bank_transaction_id: Option<i64>,
-) -> StoreResult<i64> {
+pub fn inbox_insert_settled(conn: &mut DbConnection, row: &NewInboxRow) -> StoreResult<i64> {
     Ok(diesel::insert_into(callback_inbox::table)
-        .values((
-            callback_inbox::provider.eq(provider),
-            callback_inbox::binding_id.eq(binding_id),
-            callback_inbox::received_at.eq(received_at),
-            callback_inbox::headers.eq(headers),
-            callback_inbox::body.eq(body),
-            callback_inbox::status.eq(status),
-            callback_inbox::reason.eq(reason),
-            callback_inbox::provider_txn_id.eq(provider_txn_id),
-            callback_inbox::bank_transaction_id.eq(bank_transaction_id),
-            callback_inbox::processed_at.eq(Some(received_at)),
-        ))
+        .values(row)
         .returning(callback_inbox::id)
         .get_result(conn)?)
 }
@@ -255,6 +251,16 @@ impl Receipt {
             .returning(receipts::all_columns)
             .get_result(conn)?)
     }
+    /// The receipt issued against a bank transaction, if any.
+    pub fn of_bank_transaction(conn: &mut DbConnection, bank_transaction_id: i64) -> StoreResult<Option<Receipt>> {
+        Ok(receipts::table
+            .filter(receipts::bank_transaction_id.eq(bank_transaction_id))
+            .order(receipts::id)
+            .select(Receipt::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
     pub fn of_village(conn: &mut DbConnection, village_id: i64, page: Page) -> StoreResult<Vec<Receipt>> {
         Ok(receipts::table
             .filter(receipts::village_id.eq(village_id))

@@ -272,6 +272,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     callback_inbox,
     bank_transactions,
     receipts,
+    gateway_orders,
 );
 
 diesel::table! {
@@ -302,6 +303,7 @@ diesel::table! {
         provider_txn_id -> Nullable<Text>,
         bank_transaction_id -> Nullable<BigInt>,
         processed_at -> Nullable<Timestamp>,
+        source -> Text,
     }
 }
 
@@ -340,5 +342,25 @@ diesel::table! {
         issued_at -> Timestamp,
         issued_by -> Nullable<BigInt>,
         verification_code -> Text,
+    }
+}
+
+diesel::table! {
+    gateway_orders (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        binding_id -> BigInt,
+        bill_id -> BigInt,
+        provider -> Text,
+        out_trade_no -> Text,
+        amount_fen -> BigInt,
+        code_url -> Nullable<Text>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        queries -> Integer,
+        next_query_at -> Timestamp,
+        bank_transaction_id -> Nullable<BigInt>,
     }
 }

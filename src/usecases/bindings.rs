@@ -4,9 +4,11 @@
 //! never returned by the API or logged. Replacing a binding's configuration is how keys rotate:
 //! the new configuration lists every key still accepted, old and new, until the changeover ends.
 
+use bank_adapters::gateway::Gateway;
+use bank_adapters::rsa::RsaPrivateKey;
 use bank_adapters::rural_bank::{Algorithm, BankKey, RuralBank};
 use bank_adapters::wechat::{PlatformKey, Wechat, WechatConfig};
-use bank_adapters::{alipay, Adapter, Secret};
+use bank_adapters::{alipay, alipay_precreate, wechat_native, Adapter, Secret};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -38,6 +40,32 @@ pub struct BankKeyInput {
     pub secret: Secret<String>,
 }
 
+/// What a WeChat binding needs to place Native orders and query them.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WechatOrderingInput {
+    /// The app id the merchant is bound to.
+    pub app_id: String,
+    /// Serial number of the merchant API certificate.
+    pub merchant_serial_no: String,
+    /// The merchant API private key (PEM, PKCS#8 or PKCS#1). Write-only.
+    #[schema(value_type = String, format = Password)]
+    pub merchant_private_key: Secret<String>,
+    /// Defaults to `https://api.mch.weixin.qq.com`.
+    #[serde(default)]
+    pub api_base: Option<String>,
+}
+
+/// What an Alipay binding needs to place precreate orders and query them.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AlipayOrderingInput {
+    /// The app's private key (PEM, PKCS#8 or PKCS#1, or bare base64). Write-only.
+    #[schema(value_type = String, format = Password)]
+    pub app_private_key: Secret<String>,
+    /// Defaults to `https://openapi.alipay.com/gateway.do`.
+    #[serde(default)]
+    pub gateway_url: Option<String>,
+}
+
 /// The credentials of one provider for one corporate account.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "provider", rename_all = "snake_case")]
@@ -53,11 +81,17 @@ pub enum BindingInput {
         /// Platform public keys, matched by `PUB_KEY_ID_…`.
         #[serde(default)]
         platform_public_keys: Vec<PublicKeyInput>,
+        /// To place Native orders (optional): the merchant API credentials.
+        #[serde(default)]
+        ordering: Option<WechatOrderingInput>,
     },
     Alipay {
         app_id: String,
         /// Alipay's public key (PEM or the bare base64 the console shows).
         alipay_public_key: String,
+        /// To place precreate orders (optional): the app's private key.
+        #[serde(default)]
+        ordering: Option<AlipayOrderingInput>,
     },
     RuralBank {
         keys: Vec<BankKeyInput>,
@@ -75,6 +109,8 @@ pub struct BindingView {
     pub callback_path: String,
     /// Certificate serials, public key ids or bank key ids accepted (never the secrets).
     pub key_ids: Vec<String>,
+    /// Whether the binding can place QR orders with the gateway (and query them).
+    pub ordering: bool,
     pub active: bool,
     pub updated_at: DateTime<Utc>,
 }
@@ -84,12 +120,18 @@ struct WechatPublic {
     mch_id: String,
     platform_certificates: Vec<String>,
     platform_public_keys: Vec<(String, String)>,
+    /// (app id, merchant certificate serial, API base) when the binding can order.
+    #[serde(default)]
+    ordering: Option<(String, String, String)>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct AlipayPublic {
     app_id: String,
     alipay_public_key: String,
+    /// The gateway URL when the binding can order.
+    #[serde(default)]
+    ordering: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -118,6 +160,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
             api_v3_key,
             platform_certificates,
             platform_public_keys,
+            ordering,
         } => {
             let mch_id = mch_id.trim().to_string();
             if mch_id.is_empty() || !mch_id.bytes().all(|b| b.is_ascii_digit()) {
@@ -143,6 +186,39 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                     "give at least one platform certificate or public key",
                 ));
             }
+            let mut secrets = BTreeMap::from([("api_v3_key".to_string(), api_v3_key.expose().clone())]);
+            let ordering = match ordering {
+                None => None,
+                Some(o) => {
+                    let app_id = o.app_id.trim();
+                    if app_id.is_empty() || app_id.len() > 32 {
+                        return Err(invalid(
+                            "ordering.app_id",
+                            "ordering.app_id: the app id the merchant is bound to",
+                        ));
+                    }
+                    let serial = o.merchant_serial_no.trim();
+                    if serial.is_empty() || !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(invalid(
+                            "ordering.merchant_serial_no",
+                            "ordering.merchant_serial_no: the certificate serial number, in hex",
+                        ));
+                    }
+                    parse_private_key(o.merchant_private_key.expose()).map_err(|e| {
+                        invalid(
+                            "ordering.merchant_private_key",
+                            format!("ordering.merchant_private_key: {e}"),
+                        )
+                    })?;
+                    let base = gateway_url(
+                        o.api_base.as_deref(),
+                        wechat_native::PRODUCTION_BASE,
+                        "ordering.api_base",
+                    )?;
+                    secrets.insert("merchant_private_key".into(), o.merchant_private_key.expose().clone());
+                    Some((app_id.to_string(), serial.to_uppercase(), base))
+                }
+            };
             let public = WechatPublic {
                 mch_id: mch_id.clone(),
                 platform_certificates: platform_certificates.clone(),
@@ -150,8 +226,8 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                     .iter()
                     .map(|k| (k.key_id.trim().to_string(), k.pem.clone()))
                     .collect(),
+                ordering,
             };
-            let secrets = BTreeMap::from([("api_v3_key".to_string(), api_v3_key.expose().clone())]);
             Ok(Prepared {
                 provider: "wechat",
                 account_ref: mch_id,
@@ -163,6 +239,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
         BindingInput::Alipay {
             app_id,
             alipay_public_key,
+            ordering,
         } => {
             let app_id = app_id.trim().to_string();
             if app_id.is_empty() || !app_id.bytes().all(|b| b.is_ascii_digit()) {
@@ -170,15 +247,30 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
             }
             alipay::parse_public_key(alipay_public_key)
                 .map_err(|e| invalid("alipay_public_key", format!("alipay_public_key: {e}")))?;
+            let mut secrets = BTreeMap::new();
+            let ordering = match ordering {
+                None => None,
+                Some(o) => {
+                    parse_private_key(o.app_private_key.expose())
+                        .map_err(|e| invalid("ordering.app_private_key", format!("ordering.app_private_key: {e}")))?;
+                    secrets.insert("app_private_key".to_string(), o.app_private_key.expose().clone());
+                    Some(gateway_url(
+                        o.gateway_url.as_deref(),
+                        alipay_precreate::PRODUCTION_GATEWAY,
+                        "ordering.gateway_url",
+                    )?)
+                }
+            };
             let public = AlipayPublic {
                 app_id: app_id.clone(),
                 alipay_public_key: alipay_public_key.clone(),
+                ordering,
             };
             Ok(Prepared {
                 provider: "alipay",
                 account_ref: app_id,
                 public: json(&public)?,
-                secrets: BTreeMap::new(),
+                secrets,
                 key_ids: vec![],
             })
         }
@@ -223,8 +315,52 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
     }
 }
 
+/// A private key as PEM (PKCS#8 or PKCS#1) or as the bare base64 of PKCS#8/PKCS#1 DER, the
+/// forms merchants' consoles hand out.
+fn parse_private_key(text: &str) -> Result<RsaPrivateKey, String> {
+    use bank_adapters::rsa::pkcs1::DecodeRsaPrivateKey;
+    use bank_adapters::rsa::pkcs8::DecodePrivateKey;
+    use base64::Engine;
+    let t = text.trim();
+    if t.starts_with("-----BEGIN RSA PRIVATE KEY") {
+        return RsaPrivateKey::from_pkcs1_pem(t).map_err(|e| e.to_string());
+    }
+    if t.starts_with("-----BEGIN") {
+        return RsaPrivateKey::from_pkcs8_pem(t).map_err(|e| e.to_string());
+    }
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(t.split_whitespace().collect::<String>())
+        .map_err(|_| "not a PEM or base64 private key".to_string())?;
+    RsaPrivateKey::from_pkcs8_der(&der)
+        .or_else(|_| RsaPrivateKey::from_pkcs1_der(&der))
+        .map_err(|e| e.to_string())
+}
+
+/// A gateway address: HTTPS, or plain HTTP only on loopback (the sandbox bank).
+fn gateway_url(given: Option<&str>, default: &str, field: &str) -> AppResult<String> {
+    let url = given.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(default);
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    if !(url.starts_with("https://") || loopback) {
+        return Err(invalid(
+            field,
+            format!("{field}: an https:// address (plain http only on loopback)"),
+        ));
+    }
+    Ok(url.to_string())
+}
+
 fn json<T: Serialize>(v: &T) -> AppResult<String> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn can_order(b: &Binding) -> bool {
+    match b.provider.as_str() {
+        "wechat" => serde_json::from_str::<WechatPublic>(&b.public_config).is_ok_and(|p| p.ordering.is_some()),
+        "alipay" => serde_json::from_str::<AlipayPublic>(&b.public_config).is_ok_and(|p| p.ordering.is_some()),
+        _ => false,
+    }
 }
 
 fn view(b: &Binding, key_ids: Vec<String>) -> BindingView {
@@ -239,6 +375,7 @@ fn view(b: &Binding, key_ids: Vec<String>) -> BindingView {
         corporate_account_id: b.corporate_account_id,
         callback_path: format!("/callbacks/{}/{}", b.provider, b.id),
         key_ids,
+        ordering: can_order(b),
         active: b.active,
         updated_at: b.updated_at.and_utc(),
     }
@@ -383,25 +520,76 @@ pub fn list_bindings(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Ve
     })
 }
 
+fn broken(b: &Binding, what: &str) -> AppError {
+    AppError::Internal(format!("binding {} has a broken {what}", b.id))
+}
+
+fn open_secrets(b: &Binding, sealing: &SealingKeys) -> AppResult<BTreeMap<String, String>> {
+    let opened = sealing
+        .open(&b.sealed_secrets)
+        .map_err(|e| AppError::Internal(format!("binding {}: {e}", b.id)))?;
+    serde_json::from_slice(opened.expose()).map_err(|_| broken(b, "secret"))
+}
+
+fn platform_keys(b: &Binding, p: &WechatPublic) -> AppResult<Vec<PlatformKey>> {
+    let mut keys = Vec::new();
+    for c in &p.platform_certificates {
+        keys.push(PlatformKey::from_certificate_pem(c).map_err(|_| broken(b, "certificate"))?);
+    }
+    for (id, pem) in &p.platform_public_keys {
+        keys.push(PlatformKey::from_public_key_pem(id, pem).map_err(|_| broken(b, "public key"))?);
+    }
+    Ok(keys)
+}
+
+/// The gateway a binding can order through, if it was given ordering credentials.
+pub fn gateway_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Option<Gateway>> {
+    let private_key = |secrets: &BTreeMap<String, String>, name: &str| -> AppResult<RsaPrivateKey> {
+        let text = secrets.get(name).ok_or_else(|| broken(b, name))?;
+        parse_private_key(text).map_err(|_| broken(b, name))
+    };
+    match b.provider.as_str() {
+        "wechat" => {
+            let p: WechatPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "configuration"))?;
+            let Some((app_id, serial_no, api_base)) = p.ordering.clone() else {
+                return Ok(None);
+            };
+            let secrets = open_secrets(b, sealing)?;
+            Ok(Some(Gateway::Wechat(wechat_native::Merchant {
+                mch_id: p.mch_id.clone(),
+                app_id,
+                serial_no,
+                private_key: private_key(&secrets, "merchant_private_key")?,
+                platform_keys: platform_keys(b, &p)?,
+                api_base,
+            })))
+        }
+        "alipay" => {
+            let p: AlipayPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "configuration"))?;
+            let Some(gateway_url) = p.ordering else {
+                return Ok(None);
+            };
+            let secrets = open_secrets(b, sealing)?;
+            Ok(Some(Gateway::Alipay(alipay_precreate::App {
+                app_id: p.app_id,
+                private_key: private_key(&secrets, "app_private_key")?,
+                alipay_public_key: alipay::parse_public_key(&p.alipay_public_key)
+                    .map_err(|_| broken(b, "public key"))?,
+                gateway_url,
+            })))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// The adapter a binding describes, with its secrets opened.
 pub fn adapter_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Box<dyn Adapter>> {
-    let broken = |what: &str| AppError::Internal(format!("binding {} has a broken {what}", b.id));
-    let secrets: BTreeMap<String, String> = {
-        let opened = sealing
-            .open(&b.sealed_secrets)
-            .map_err(|e| AppError::Internal(format!("binding {}: {e}", b.id)))?;
-        serde_json::from_slice(opened.expose()).map_err(|_| broken("secret"))?
-    };
+    let broken = |what: &str| broken(b, what);
+    let secrets = open_secrets(b, sealing)?;
     Ok(match b.provider.as_str() {
         "wechat" => {
             let p: WechatPublic = serde_json::from_str(&b.public_config).map_err(|_| broken("configuration"))?;
-            let mut keys = Vec::new();
-            for c in &p.platform_certificates {
-                keys.push(PlatformKey::from_certificate_pem(c).map_err(|_| broken("certificate"))?);
-            }
-            for (id, pem) in &p.platform_public_keys {
-                keys.push(PlatformKey::from_public_key_pem(id, pem).map_err(|_| broken("public key"))?);
-            }
+            let keys = platform_keys(b, &p)?;
             let key = secrets.get("api_v3_key").ok_or_else(|| broken("APIv3 key"))?;
             Box::new(Wechat {
                 config: WechatConfig {

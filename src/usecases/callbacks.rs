@@ -27,7 +27,10 @@ use crate::payments::receipt_code::{verification_code, CodeFields};
 use crate::payments::sealing::SealingKeys;
 use crate::store::billing::{Bill, FeeItem};
 use crate::store::journal::LedgerAccount;
-use crate::store::payments::{self as store, BankTransaction, Binding, NewBankTransaction, NewReceipt, Receipt};
+use crate::store::orders::GatewayOrder;
+use crate::store::payments::{
+    self as store, BankTransaction, Binding, NewBankTransaction, NewInboxRow, NewReceipt, Receipt,
+};
 use crate::store::registry::{CorporateAccount, Village};
 use crate::store::{Db, DbConnection, StoreError};
 
@@ -61,6 +64,8 @@ pub struct Raw<'a> {
     pub headers: String,
     pub body: &'a [u8],
     pub received_at: NaiveDateTime,
+    /// `callback`, or `order_query` for a gateway's signed answer to our query.
+    pub source: &'static str,
 }
 
 impl Raw<'_> {
@@ -74,15 +79,19 @@ impl Raw<'_> {
     ) -> AppResult<i64> {
         Ok(store::inbox_insert_settled(
             conn,
-            self.provider.as_str(),
-            self.binding_id,
-            &self.headers,
-            self.body,
-            self.received_at,
-            status,
-            reason,
-            txn,
-            bank_txn,
+            &NewInboxRow {
+                provider: self.provider.as_str(),
+                binding_id: self.binding_id,
+                received_at: self.received_at,
+                headers: &self.headers,
+                body: self.body,
+                status,
+                reason,
+                provider_txn_id: txn,
+                bank_transaction_id: bank_txn,
+                processed_at: Some(self.received_at),
+                source: self.source,
+            },
         )?)
     }
 }
@@ -115,6 +124,7 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
         headers: stored_headers(&inbound.headers),
         body: &inbound.body,
         received_at: now.naive_utc(),
+        source: "callback",
     };
     // Refused and non-payment requests are kept too, with the reason.
     let settle_only = |status: &str, reason: String, txn: Option<&str>| {
@@ -326,6 +336,12 @@ fn post_credit(
         StoreError::Unique(c) => AppError::conflict("already_exists", c, None),
         other => other.into(),
     })?;
+    // A gateway order paid by its notification needs no more queries.
+    if let (Provider::Wechat | Provider::Alipay, Some(no)) = (credit.provider, credit.reference.as_deref()) {
+        if no.starts_with("QZ") {
+            GatewayOrder::paid_by(conn, no, txn.id)?;
+        }
+    }
     if let (Some(b), true) = (&bill, allocation.to_bill > 0) {
         let paid = b.paid_fen + allocation.to_bill;
         store::bill_add_payment(

@@ -158,6 +158,9 @@ pub struct InboxView {
     pub reason: Option<String>,
     pub provider_txn_id: Option<String>,
     pub bank_transaction_id: Option<i64>,
+    /// `callback` (the provider's notification) or `order_query` (the gateway's signed answer
+    /// to our query of an order).
+    pub source: String,
 }
 
 /// The raw callbacks in the actor's scope; those that named no known binding are shown to
@@ -194,6 +197,7 @@ pub fn list_inbox(db: &Db, actor: &Actor, status: Option<&str>, page: Page) -> A
                     reason: r.reason,
                     provider_txn_id: r.provider_txn_id,
                     bank_transaction_id: r.bank_transaction_id,
+                    source: r.source,
                 });
             }
         }

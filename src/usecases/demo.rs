@@ -378,8 +378,8 @@ fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: 
         let mut binding = std::collections::HashMap::new();
         for (provider, input) in [
             (Provider::RuralBank, keys.bank_binding()),
-            (Provider::Wechat, keys.wechat_binding(&mch_id)),
-            (Provider::Alipay, keys.alipay_binding(&app_id)),
+            (Provider::Wechat, keys.wechat_binding(&mch_id, None)),
+            (Provider::Alipay, keys.alipay_binding(&app_id, None)),
         ] {
             let b = bindings::create_binding(db, sealing, admin, v.code, account.id, input)?;
             binding.insert(provider, b.id);
@@ -468,4 +468,44 @@ fn village_id(conn: &mut crate::store::DbConnection, code: &str) -> AppResult<i6
     Ok(Village::by_code(conn, code)?
         .ok_or_else(|| AppError::Internal(format!("demo village {code} missing")))?
         .id)
+}
+
+/// Rebinds the demo villages' WeChat, Alipay and bank bindings to a running sandbox bank's keys,
+/// with ordering through it, so the demo's pay pages can place real (sandbox) orders. Run at
+/// each `serve --demo` start, because the sandbox makes new keys every time it starts.
+pub fn bind_to_sandbox(
+    db: &Db,
+    sealing: &SealingKeys,
+    keys: &crate::sandbox::keys::SandboxKeys,
+    sandbox_base: &str,
+) -> AppResult<usize> {
+    use crate::store::payments::Binding;
+    let (admin, county) = db.write(|conn| -> AppResult<(User, i64)> {
+        let admin = User::by_username(conn, "admin")?.ok_or_else(|| AppError::Internal("no demo admin".into()))?;
+        let county = registry::ensure_county(conn, COUNTY_CODE, "昌乐县")?.id;
+        Ok((admin, county))
+    })?;
+    let actor = Actor {
+        user_id: admin.id,
+        username: admin.username.clone(),
+        role: Role::Admin,
+        scope: Scope::County(county),
+    };
+    let mut rebound = 0;
+    for v in VILLAGES {
+        let existing = db.read(|conn| -> AppResult<Vec<Binding>> {
+            let id = village_id(conn, v.code)?;
+            Ok(Binding::of_village(conn, id)?)
+        })?;
+        for b in existing {
+            let input = match b.provider.as_str() {
+                "wechat" => keys.wechat_binding(&b.account_ref, Some(sandbox_base)),
+                "alipay" => keys.alipay_binding(&b.account_ref, Some(sandbox_base)),
+                _ => keys.bank_binding(),
+            };
+            bindings::replace_binding(db, sealing, &actor, v.code, b.id, input)?;
+            rebound += 1;
+        }
+    }
+    Ok(rebound)
 }

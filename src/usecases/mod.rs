@@ -3,7 +3,8 @@
 //! A use case takes the database, the acting user and a parsed request; it checks the role and
 //! scope, applies the domain and ledger rules, writes through the store, records the change in
 //! the audit log, and returns a view for the caller to render. It knows nothing of HTTP.
-//! Functions here are blocking: the web layer runs them on the blocking pool (`Db::run`).
+//! Functions here are blocking: the web layer runs them on the blocking pool (`Db::run`). The
+//! exception is [`orders`], which talks to gateways over HTTP between its transactions.
 
 pub mod access;
 pub mod billing;
@@ -13,6 +14,7 @@ pub mod callbacks;
 pub mod collections;
 pub mod demo;
 pub mod input;
+pub mod orders;
 pub mod qr_codes;
 pub mod registry;
 pub mod verify;

@@ -30,6 +30,8 @@ pub struct AppState {
     pub login_limiter: auth::LoginLimiter,
     /// Opens and seals provider secrets.
     pub sealing: Arc<crate::payments::sealing::SealingKeys>,
+    /// Calls gateways (orders, queries); one client so connections are reused.
+    pub http: reqwest::Client,
 }
 
 /// Keyset paging parameters shared by list endpoints.
@@ -49,6 +51,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics_text))
         .route("/pay/{token}", web::get().to(pages::pay::show))
+        .route("/pay/{token}/order", web::post().to(pages::pay::place_order))
+        .route("/pay/{token}/order/{order}", web::get().to(pages::pay::show_order))
+        .route("/pay/{token}/order/{order}/qr.png", web::get().to(pages::pay::order_qr))
         .service(
             web::resource("/callbacks/{provider}/{binding}")
                 .app_data(web::PayloadConfig::new(callbacks::MAX_BODY))
@@ -118,6 +123,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(p::list_bank_transactions),
                 )
                 .route("/villages/{village}/receipts", web::get().to(p::list_receipts))
+                .route(
+                    "/villages/{village}/gateway-orders/query",
+                    web::post().to(p::query_orders),
+                )
                 .route("/inbox", web::get().to(p::list_inbox))
                 .route(
                     "/villages/{village}/accounts/{account}/qr",

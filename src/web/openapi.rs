@@ -22,6 +22,7 @@ use super::ops;
         api::books::chain_head, api::books::verify_village,
         api::payments::create_binding, api::payments::replace_binding, api::payments::list_bindings,
         api::payments::list_bank_transactions, api::payments::list_receipts, api::payments::list_inbox,
+        api::payments::query_orders,
         api::qr::account_code, api::qr::bill_code,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),

@@ -180,13 +180,20 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState {
             db: db.clone(),
-            config: Arc::new(Config::default()),
+            // Codes and gateway notify URLs point at this server; the tests query orders
+            // themselves rather than on a timer.
+            config: Arc::new(Config {
+                public_url: base.clone(),
+                order_query_secs: 0,
+                ..Config::default()
+            }),
             server_key: Arc::new(Secret::new(b"test-server-key-0123456789abcdef".to_vec())),
             login_limiter: Default::default(),
             sealing: Arc::new(qingzhang::payments::sealing::SealingKeys::new(vec![(
                 "test".into(),
                 [7; 32],
             )])),
+            http: reqwest::Client::new(),
         };
         let server = web::start(listener, state).expect("start");
         actix_web::rt::spawn(server);

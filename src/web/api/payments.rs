@@ -117,3 +117,25 @@ pub async fn list_inbox(
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/gateway-orders/query", tag = "payments", security(("bearer" = [])),
+    params(("village" = String, Path)),
+    responses((status = 200, description = "what the round found", body = Object), (status = 404, body = ErrorBody)))]
+/// Asks the gateways now about every open order of the village (payments whose notification
+/// never came are found and posted, with the signed answer kept as evidence).
+pub async fn query_orders(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let round = crate::usecases::orders::query_village_now(
+        &state.db,
+        &state.sealing,
+        &state.http,
+        state.server_key.expose(),
+        who.actor,
+        path.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(round))
+}

@@ -45,6 +45,9 @@ pub fn page(title: &str, body: &str) -> String {
   .error {{ border-color: #a61b1b; background: #fbeeee; }}
   .button {{ display: block; min-height: 2.8rem; padding: 0.6rem 1rem; margin-top: 1rem; border-radius: 0.5rem;
              background: #0b5394; color: #fff; font-size: 1.2rem; text-align: center; text-decoration: none; }}
+  button.button {{ width: 100%; border: 0; cursor: pointer; font-family: inherit; }}
+  .button.secondary {{ background: #fff; color: #0b5394; border: 2px solid #0b5394; }}
+  .qr {{ display: block; width: 100%; max-width: 18rem; height: auto; margin: 1rem auto; }}
 </style>
 </head>
 <body><main>

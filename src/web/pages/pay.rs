@@ -1,70 +1,104 @@
 //! `/pay/{token}`: what a villager sees after scanning a code. The code's signature is checked
-//! before anything is shown. A "success" in the browser is never taken as payment: only the
-//! bank's or gateway's callback makes money real, and the receipt follows from it.
+//! before anything is shown. The payer picks WeChat Pay or Alipay (the app they scanned with
+//! comes first) and gets that gateway's own code, or transfers by bank with the bill number in
+//! the remark. A "success" in the browser is never taken as payment: the order page waits for
+//! the gateway's notification (or our query of the order), and the receipt follows from it.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use bank_adapters::Provider;
 
 use super::{esc, page};
 use crate::error::AppError;
-use crate::usecases::qr_codes;
+use crate::usecases::{orders, qr_codes};
 use crate::web::AppState;
 
-/// The channel the payer's app suggests, from the User-Agent.
-pub fn channel(user_agent: &str) -> &'static str {
+/// The provider the payer's app suggests, from the User-Agent.
+pub fn suggested(user_agent: &str) -> Option<Provider> {
     if user_agent.contains("MicroMessenger") {
-        "微信支付"
+        Some(Provider::Wechat)
     } else if user_agent.contains("AlipayClient") {
-        "支付宝"
+        Some(Provider::Alipay)
     } else {
-        "银行转账"
+        None
     }
+}
+
+fn provider_name(p: Provider) -> &'static str {
+    match p {
+        Provider::Wechat => "微信支付",
+        Provider::Alipay => "支付宝",
+        Provider::RuralBank => "银行转账",
+    }
+}
+
+fn user_agent(req: &HttpRequest) -> String {
+    req.headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body)
+}
+
+/// An error as a villager reads it.
+fn error_page(e: &AppError) -> HttpResponse {
+    let (status, message) = match e {
+        AppError::NotFound { .. } => (
+            StatusCode::NOT_FOUND,
+            "这个收款码无效或被改动过，请不要付款，并联系村报账员。",
+        ),
+        AppError::Conflict { code, .. } if *code == "pay_code_expired" => {
+            (StatusCode::GONE, "这个收款码已过期，请向村里索取新的收款码。")
+        }
+        AppError::Conflict { code, .. } if *code == "bill_not_open" => {
+            (StatusCode::CONFLICT, "这笔账单已经缴清或已作废，无需付款。")
+        }
+        AppError::Conflict { code, .. } if *code == "channel_unavailable" => {
+            (StatusCode::CONFLICT, "这个账户暂未开通该付款方式，请选择其他方式。")
+        }
+        AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, "请求有误，请返回重新选择付款方式。"),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "系统暂时无法使用，请稍后再试。您没有被扣款。",
+        ),
+    };
+    html(
+        status,
+        page(
+            "无法付款",
+            &format!(r#"<h1>无法付款</h1><p class="notice error">{}</p>"#, esc(message)),
+        ),
+    )
 }
 
 pub async fn show(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     let key = state.server_key.clone();
-    let ua = req
-        .headers()
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let sealing = state.sealing.clone();
+    let ua = user_agent(&req);
     let view = state
         .db
-        .run(move |db| qr_codes::pay_view(db, key.expose(), &token))
+        .run(move |db| {
+            let v = qr_codes::pay_view(db, key.expose(), &token)?;
+            let providers = orders::ordering_providers(db, &sealing, key.expose(), &token)?;
+            Ok::<_, AppError>((v, providers, token))
+        })
         .await;
-    let html = |status: actix_web::http::StatusCode, body: String| {
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header(("Cache-Control", "no-store"))
-            .body(body)
-    };
-    let v = match view {
+    let (v, mut providers, token) = match view {
         Ok(v) => v,
-        Err(e) => {
-            let (status, message) = match &e {
-                AppError::NotFound { .. } => (
-                    actix_web::http::StatusCode::NOT_FOUND,
-                    "这个收款码无效或被改动过，请不要付款，并联系村报账员。",
-                ),
-                AppError::Conflict { .. } => (
-                    actix_web::http::StatusCode::GONE,
-                    "这个收款码已过期，请向村里索取新的收款码。",
-                ),
-                _ => (
-                    actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "系统暂时无法使用，请稍后再试。",
-                ),
-            };
-            return html(
-                status,
-                page(
-                    "收款码无效",
-                    &format!(r#"<h1>无法付款</h1><p class="notice error">{}</p>"#, esc(message)),
-                ),
-            );
-        }
+        Err(e) => return error_page(&e),
     };
+    // The app the code was scanned with first.
+    if let Some(first) = suggested(&ua) {
+        providers.sort_by_key(|p| *p != first);
+    }
     let mut rows = format!(
         "<dt>收款单位</dt><dd>{}</dd><dt>收款账户</dt><dd>{} {}<br>{}</dd>",
         esc(&v.village_name),
@@ -92,22 +126,136 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
     let action = if v.already_paid {
         r#"<p class="notice">这笔账单已经缴清，无需再付。</p>"#.to_string()
     } else {
+        let mut buttons = String::new();
+        for (i, p) in providers.iter().enumerate() {
+            buttons.push_str(&format!(
+                r#"<form method="post" action="/pay/{token}/order"><input type="hidden" name="provider" value="{value}"><button class="button{class}" id="pay-{value}">用{name}付款</button></form>"#,
+                token = esc(&token),
+                value = p.as_str(),
+                class = if i == 0 { "" } else { " secondary" },
+                name = provider_name(*p),
+            ));
+        }
+        // Scanned in WeChat or Alipay but that channel is not open for this account: say so.
+        if let Some(p) = suggested(&ua).filter(|p| !providers.contains(p)) {
+            buttons.push_str(&format!(
+                r#"<p class="notice">本账户暂未开通{}收款，请用下面的银行转账。</p>"#,
+                provider_name(p)
+            ));
+        }
         let reference_hint = v
             .bill_reference
             .as_deref()
-            .map(|r| format!("转账时请在附言中填写账单号 <strong>{}</strong>。", esc(r)))
+            .map(|r| format!("请在附言中填写账单号 <strong>{}</strong>。", esc(r)))
             .unwrap_or_default();
         format!(
-            r#"<p class="notice">付款方式：{}。{}付款以银行到账为准，到账后自动开具电子收据。</p>"#,
-            esc(channel(&ua)),
-            reference_hint
+            r#"{buttons}<p class="notice">也可以银行转账到上面的账户。{reference_hint}付款以银行到账为准，到账后自动开具电子收据。</p>"#
         )
     };
     html(
-        actix_web::http::StatusCode::OK,
+        StatusCode::OK,
         page(
             &format!("向{}付款", v.village_name),
             &format!("<h1>村集体收款</h1><dl>{rows}</dl>{action}"),
         ),
     )
+}
+
+#[derive(serde::Deserialize)]
+pub struct OrderForm {
+    provider: String,
+}
+
+/// Places the gateway order and sends the payer to its page.
+pub async fn place_order(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<OrderForm>,
+) -> HttpResponse {
+    let token = path.into_inner();
+    let provider = match Provider::parse(&form.provider) {
+        Some(p @ (Provider::Wechat | Provider::Alipay)) => p,
+        _ => return error_page(&AppError::invalid("provider_invalid", "wechat or alipay", "provider")),
+    };
+    let result = orders::order_for_pay_code(
+        &state.db,
+        &state.sealing,
+        &state.http,
+        state.server_key.expose(),
+        &state.config.public_url,
+        &token,
+        provider,
+    )
+    .await;
+    match result {
+        Ok(o) => HttpResponse::SeeOther()
+            .insert_header(("Location", format!("/pay/{token}/order/{}", o.out_trade_no)))
+            .finish(),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// The order's page: the gateway's code while it waits, the receipt once the money is in. It
+/// reloads itself every few seconds; only our own records say "paid".
+pub async fn show_order(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (token, no) = path.into_inner();
+    let o = match orders::order_status(&state.db, state.server_key.expose(), &token, &no).await {
+        Ok(o) => o,
+        Err(e) => return error_page(&e),
+    };
+    let name = Provider::parse(&o.provider).map(provider_name).unwrap_or("");
+    let amount = format!(
+        r#"<dl><dt>金额</dt><dd class="amount">¥{}</dd><dt>订单号</dt><dd>{}</dd></dl>"#,
+        o.amount,
+        esc(&o.out_trade_no)
+    );
+    let body = match (o.status.as_str(), &o.code_url) {
+        ("paid", _) => format!(
+            r#"<h1>已到账</h1>{amount}<p class="notice" id="paid">款项已到村集体账户。电子收据号 <strong id="receipt">{}</strong>。</p>"#,
+            esc(o.receipt.as_deref().unwrap_or("开具中"))
+        ),
+        ("pending", Some(code)) => {
+            let open = if suggested(&user_agent(&req)) == Some(Provider::Alipay) || code.starts_with("http") {
+                format!(r#"<a class="button" href="{}">打开{name}付款</a>"#, esc(code))
+            } else {
+                String::new()
+            };
+            format!(
+                r#"<h1>请用{name}扫码付款</h1>{amount}<img class="qr" alt="{name}付款码" src="/pay/{token}/order/{no}/qr.png">{open}<p class="notice" id="waiting">付款后请稍候，本页会自动刷新。到账以银行通知为准，不以手机上的"支付成功"为准。</p>"#,
+                token = esc(&token),
+                no = esc(&o.out_trade_no),
+            )
+        }
+        ("creating", _) => {
+            format!(r#"<h1>正在向{name}下单</h1>{amount}<p class="notice" id="waiting">请稍候，本页会自动刷新。</p>"#)
+        }
+        _ => format!(
+            r#"<h1>订单已关闭</h1>{amount}<p class="notice error">这个订单没有付款并已关闭。如需付款，请返回重新扫码。</p>"#
+        ),
+    };
+    let mut page_html = page("付款", &body);
+    if o.status == "pending" || o.status == "creating" {
+        page_html = page_html.replacen("<head>", r#"<head><meta http-equiv="refresh" content="3">"#, 1);
+    }
+    html(StatusCode::OK, page_html)
+}
+
+/// The gateway's code as PNG (a WeChat user long-presses it to pay).
+pub async fn order_qr(state: web::Data<AppState>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (token, no) = path.into_inner();
+    let o = match orders::order_status(&state.db, state.server_key.expose(), &token, &no).await {
+        Ok(o) => o,
+        Err(e) => return error_page(&e),
+    };
+    match o.code_url.as_deref().map(|c| crate::payments::qr::png(c, 8)) {
+        Some(Ok(png)) => HttpResponse::Ok()
+            .content_type("image/png")
+            .insert_header(("Cache-Control", "no-store"))
+            .body(png),
+        _ => HttpResponse::NotFound().finish(),
+    }
 }

@@ -1,0 +1,2 @@
+ALTER TABLE callback_inbox DROP COLUMN source;
+DROP TABLE gateway_orders;
