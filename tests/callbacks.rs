@@ -685,6 +685,36 @@ both!(
         )
         .await;
         assert!(html.contains("付款时输入") && html.contains("支付宝"));
+        // The same bill as an EMVCo payload: decoded from the image, its CRC checks and it
+        // carries the account, the amount and the reference in tag 62-05.
+        let emv = app
+            .client
+            .get(format!(
+                "{}{base}/bills/{}/qr?format=png&payload=emvco",
+                app.base, v.bill_ref
+            ))
+            .bearer_auth(&v.t.clerk_a)
+            .send()
+            .await
+            .unwrap();
+        let stated = emv.headers()["x-qz-code-text"].to_str().unwrap().to_string();
+        let stated = percent_encoding::percent_decode_str(&stated)
+            .decode_utf8()
+            .unwrap()
+            .to_string();
+        let text = decode_qr(&emv.bytes().await.unwrap());
+        assert_eq!(text, stated);
+        let m = bank_adapters::emvco::MerchantQr::parse(&text).unwrap();
+        assert_eq!(m.amount_fen, Some(167838));
+        assert_eq!(m.reference.as_deref(), Some(v.bill_ref.replace('-', "").as_str()));
+        assert!(m.account_fields.contains(&("01".to_string(), ACCOUNT_NO.to_string())));
+        assert_eq!(m.chinese.unwrap().1, "北岩村");
+        assert_eq!(
+            app.get(&v.t.clerk_a, &format!("{base}/bills/{}/qr?payload=iso", v.bill_ref))
+                .await
+                .status,
+            400
+        );
         // Once the bank has paid the bill, the page says so and no new code is issued.
         let binding = bind_bank(&app, &v.t.admin).await;
         assert_eq!(

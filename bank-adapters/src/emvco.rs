@@ -114,6 +114,8 @@ pub struct MerchantQr {
     pub amount_fen: Option<i64>,
     /// The bill reference, in tag 62 sub-tag 05.
     pub reference: Option<String>,
+    /// Name and city in Chinese, in the language template (tag 64, language ZH).
+    pub chinese: Option<(String, String)>,
 }
 
 impl MerchantQr {
@@ -138,6 +140,12 @@ impl MerchantQr {
         if let Some(r) = &self.reference {
             f.push(("62".into(), tlv("05", r)?));
         }
+        if let Some((name, city)) = &self.chinese {
+            f.push((
+                "64".into(),
+                format!("{}{}{}", tlv("00", "ZH")?, tlv("01", name)?, tlv("02", city)?),
+            ));
+        }
         encode(&f)
     }
 
@@ -157,6 +165,14 @@ impl MerchantQr {
             Some(v) => fields(&v)?.into_iter().find(|(t, _)| t == "05").map(|(_, v)| v),
             None => None,
         };
+        let chinese = match get("64") {
+            Some(v) => {
+                let f = fields(&v)?;
+                let sub = |t: &str| f.iter().find(|(k, _)| k == t).map(|(_, v)| v.clone());
+                Some((sub("01").unwrap_or_default(), sub("02").unwrap_or_default()))
+            }
+            None => None,
+        };
         Ok(MerchantQr {
             account_tag,
             account_fields: fields(&account_value)?,
@@ -165,6 +181,7 @@ impl MerchantQr {
             merchant_city: get("60").unwrap_or_default(),
             amount_fen,
             reference,
+            chinese,
         })
     }
 }
@@ -219,6 +236,7 @@ mod tests {
             merchant_city: "CHANGLE".into(),
             amount_fen: Some(167838),
             reference: Some("0000120003457".into()),
+            chinese: Some(("北岩村股份经济合作社".into(), "昌乐县".into())),
         };
         let payload = qr.to_payload().unwrap();
         assert!(payload.starts_with("000201010212"));

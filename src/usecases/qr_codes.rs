@@ -17,11 +17,55 @@ use crate::store::billing::{Bill, FeeItem, Payer};
 use crate::store::registry::{CorporateAccount, Village};
 use crate::store::Db;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    #[default]
     Svg,
     Png,
+}
+
+/// How to render a code: image format and what the code says.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CodeOptions {
+    /// svg (default) or png.
+    #[serde(default)]
+    pub format: Format,
+    /// url (default: the signed pay-page URL) or emvco (an EMVCo merchant-presented payload).
+    #[serde(default)]
+    pub payload: Payload,
+}
+
+/// What the code says: the pay page's signed URL (default), or an EMVCo merchant-presented
+/// payload for UnionPay-style acquirers (account, amount and the bill reference in tag 62-05).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Payload {
+    #[default]
+    Url,
+    Emvco,
+}
+
+/// The EMVCo payload of an account (and bill): the account number under qingzhang's GUID in
+/// tag 26, the names in ASCII and, in tag 64, in Chinese.
+fn emvco_payload(village: &Village, account: &CorporateAccount, bill: Option<(&Bill, i64)>) -> AppResult<String> {
+    let chars = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    bank_adapters::emvco::MerchantQr {
+        account_tag: "26".into(),
+        account_fields: vec![
+            ("00".into(), "CN.QINGZHANG".into()),
+            ("01".into(), account.account_no.clone()),
+        ],
+        mcc: "8398".into(),
+        merchant_name: format!("QZ VILLAGE {}", village.code),
+        merchant_city: "CN".into(),
+        amount_fen: bill.map(|(_, outstanding)| outstanding),
+        reference: bill.map(|(b, _)| b.reference.clone()),
+        chinese: Some((chars(&account.account_name, 25), chars(&village.name, 15))),
+    }
+    .to_payload()
+    .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// A rendered code: its text (the URL) and the image.
@@ -70,9 +114,10 @@ pub fn account_code(
     public_url: &str,
     village_code: &str,
     account_id: i64,
-    format: Format,
+    options: CodeOptions,
 ) -> AppResult<Rendered> {
-    let token = db.read(|conn| {
+    let CodeOptions { format, payload } = options;
+    let text = db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let account = CorporateAccount::of_village(conn, village.id)?
             .into_iter()
@@ -83,15 +128,19 @@ pub fn account_code(
                     format!("no active corporate account {account_id} in this village"),
                 )
             })?;
-        Ok::<_, AppError>(PayToken {
+        if payload == Payload::Emvco {
+            return emvco_payload(&village, &account, None);
+        }
+        let token = PayToken {
             village_id: village.id,
             account_id: account.id,
             bill_id: None,
             amount_fen: None,
             expires_day: None,
-        })
+        };
+        Ok::<_, AppError>(pay_url(public_url, &token, key))
     })?;
-    render(pay_url(public_url, &token, key), format)
+    render(text, format)
 }
 
 /// The dynamic code of an open bill, for its outstanding amount.
@@ -102,11 +151,12 @@ pub fn bill_code(
     public_url: &str,
     village_code: &str,
     reference: &str,
-    format: Format,
+    options: CodeOptions,
 ) -> AppResult<Rendered> {
+    let CodeOptions { format, payload } = options;
     let r = BillReference::parse(reference)
         .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "reference"))?;
-    let token = db.read(|conn| {
+    let text = db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let bill = Bill::by_reference(conn, r.as_str())?
             .filter(|b| b.village_id == village.id)
@@ -128,10 +178,17 @@ pub fn bill_code(
                     None,
                 )
             })?;
+        if payload == Payload::Emvco {
+            return emvco_payload(&village, &account, Some((&bill, bill.amount_fen - bill.paid_fen)));
+        }
         let today = period::business_date(period::now());
-        Ok(bill_token(village.id, account.id, &bill, today))
+        Ok(pay_url(
+            public_url,
+            &bill_token(village.id, account.id, &bill, today),
+            key,
+        ))
     })?;
-    render(pay_url(public_url, &token, key), format)
+    render(text, format)
 }
 
 /// What the pay page shows for a code.
