@@ -40,6 +40,10 @@ impl User {
             .returning(users::all_columns)
             .get_result(conn)?)
     }
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<User>> {
+        Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
+    }
+
     pub fn by_username(conn: &mut DbConnection, username: &str) -> StoreResult<Option<User>> {
         Ok(users::table
             .filter(users::username.eq(username))

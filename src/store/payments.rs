@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{bank_transactions, callback_inbox, provider_bindings, receipts};
+use super::schema::{bank_transactions, callback_inbox, provider_bindings, receipt_voids, receipts};
 use super::{DbConnection, Page, StoreResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -179,6 +179,24 @@ impl BankTransaction {
             .returning(bank_transactions::all_columns)
             .get_result(conn)?)
     }
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<BankTransaction>> {
+        Ok(bank_transactions::table
+            .find(id)
+            .select(BankTransaction::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// A village's credits that named no bill they could pay (wholly in suspense).
+    pub fn suspense_of_village(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<BankTransaction>> {
+        Ok(bank_transactions::table
+            .filter(bank_transactions::village_id.eq(village_id))
+            .filter(bank_transactions::outcome.eq("suspense"))
+            .order(bank_transactions::id)
+            .select(BankTransaction::as_select())
+            .load(conn)?)
+    }
+
     pub fn by_provider_txn(conn: &mut DbConnection, provider: &str, txn: &str) -> StoreResult<Option<BankTransaction>> {
         Ok(bank_transactions::table
             .filter(bank_transactions::provider.eq(provider))
@@ -224,6 +242,30 @@ pub struct Receipt {
     pub issued_at: NaiveDateTime,
     pub issued_by: Option<i64>,
     pub verification_code: String,
+    pub cash_record_id: Option<i64>,
+    /// The receipt this one reissues (a void keeps its number; the reissue gets a new one).
+    pub replaces_id: Option<i64>,
+}
+
+/// Why and by whom a receipt was voided.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = receipt_voids)]
+pub struct ReceiptVoid {
+    pub receipt_id: i64,
+    pub reason: String,
+    pub voided_by: i64,
+    pub voided_at: NaiveDateTime,
+    pub printed_payer_name: String,
+}
+
+impl ReceiptVoid {
+    pub fn of(conn: &mut DbConnection, receipt_id: i64) -> StoreResult<Option<ReceiptVoid>> {
+        Ok(receipt_voids::table
+            .find(receipt_id)
+            .select(ReceiptVoid::as_select())
+            .first(conn)
+            .optional()?)
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -242,6 +284,8 @@ pub struct NewReceipt<'a> {
     pub issued_at: NaiveDateTime,
     pub issued_by: Option<i64>,
     pub verification_code: &'a str,
+    pub cash_record_id: Option<i64>,
+    pub replaces_id: Option<i64>,
 }
 
 impl Receipt {
@@ -251,6 +295,65 @@ impl Receipt {
             .returning(receipts::all_columns)
             .get_result(conn)?)
     }
+    pub fn by_number(conn: &mut DbConnection, village_id: i64, year: i32, number: i64) -> StoreResult<Option<Receipt>> {
+        Ok(receipts::table
+            .filter(receipts::village_id.eq(village_id))
+            .filter(receipts::year.eq(year))
+            .filter(receipts::number.eq(number))
+            .select(Receipt::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Receipt> {
+        Ok(receipts::table.find(id).select(Receipt::as_select()).first(conn)?)
+    }
+
+    /// Voids a receipt that is not voided yet, with its reason; false if it already was (a
+    /// concurrent void: nothing is written).
+    pub fn void(conn: &mut DbConnection, v: &ReceiptVoid) -> StoreResult<bool> {
+        let n = diesel::update(receipts::table.find(v.receipt_id).filter(receipts::status.ne("voided")))
+            .set(receipts::status.eq("voided"))
+            .execute(conn)?;
+        if n == 1 {
+            diesel::insert_into(receipt_voids::table).values(v).execute(conn)?;
+        }
+        Ok(n == 1)
+    }
+
+    /// The receipt that reissues this one, if any.
+    pub fn reissue_of(conn: &mut DbConnection, id: i64) -> StoreResult<Option<Receipt>> {
+        Ok(receipts::table
+            .filter(receipts::replaces_id.eq(id))
+            .select(Receipt::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// A 待核实 receipt of a bill waiting for its money, for this amount.
+    pub fn pending_for_bill(conn: &mut DbConnection, bill_id: i64, amount_fen: i64) -> StoreResult<Option<Receipt>> {
+        Ok(receipts::table
+            .filter(receipts::bill_id.eq(bill_id))
+            .filter(receipts::status.eq("pending"))
+            .filter(receipts::amount_fen.eq(amount_fen))
+            .order(receipts::id)
+            .select(Receipt::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// A pending receipt's money arrived: it rests on that bank transaction now.
+    pub fn confirm(conn: &mut DbConnection, id: i64, bank_transaction_id: i64, code: &str) -> StoreResult<()> {
+        diesel::update(receipts::table.find(id).filter(receipts::status.eq("pending")))
+            .set((
+                receipts::status.eq("issued"),
+                receipts::bank_transaction_id.eq(Some(bank_transaction_id)),
+                receipts::verification_code.eq(code),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
     /// The receipt issued against a bank transaction, if any.
     pub fn of_bank_transaction(conn: &mut DbConnection, bank_transaction_id: i64) -> StoreResult<Option<Receipt>> {
         Ok(receipts::table

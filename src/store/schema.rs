@@ -273,6 +273,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     bank_transactions,
     receipts,
     gateway_orders,
+    pay_ins,
+    cash_records,
+    receipt_voids,
 );
 
 diesel::table! {
@@ -342,6 +345,8 @@ diesel::table! {
         issued_at -> Timestamp,
         issued_by -> Nullable<BigInt>,
         verification_code -> Text,
+        cash_record_id -> Nullable<BigInt>,
+        replaces_id -> Nullable<BigInt>,
     }
 }
 
@@ -362,5 +367,46 @@ diesel::table! {
         queries -> Integer,
         next_query_at -> Timestamp,
         bank_transaction_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    pay_ins (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        clerk_id -> BigInt,
+        corporate_account_id -> BigInt,
+        amount_fen -> BigInt,
+        declared_at -> Timestamp,
+        status -> Text,
+        bank_transaction_id -> Nullable<BigInt>,
+        entry_id -> Nullable<BigInt>,
+        matched_by -> Nullable<BigInt>,
+        matched_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    cash_records (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        clerk_id -> BigInt,
+        bill_id -> BigInt,
+        amount_fen -> BigInt,
+        received_at -> Timestamp,
+        entry_id -> BigInt,
+        status -> Text,
+        pay_in_id -> Nullable<BigInt>,
+        reversal_entry_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    receipt_voids (receipt_id) {
+        receipt_id -> BigInt,
+        reason -> Text,
+        voided_by -> BigInt,
+        voided_at -> Timestamp,
+        printed_payer_name -> Text,
     }
 }

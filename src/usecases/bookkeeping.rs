@@ -253,55 +253,7 @@ pub fn reverse_entry(
         let original = Entry::by_seq(conn, village.id, seq)?.ok_or_else(|| {
             AppError::not_found("entry_not_found", format!("no entry {seq} in village {}", village.code))
         })?;
-        if original.reverses_entry_id.is_some() {
-            return Err(AppError::conflict(
-                "entry_is_reversal",
-                format!("entry {seq} is itself a reversal; post a new entry instead"),
-                None,
-            ));
-        }
-        if let Some(r) = Entry::reversal_of(conn, original.id)? {
-            return Err(AppError::conflict(
-                "entry_already_reversed",
-                format!("entry {seq} was already reversed by entry {}", r.seq),
-                None,
-            ));
-        }
-        let postings = Entry::postings_of(conn, &[original.id])?;
-        let accounts = LedgerAccount::of_village(conn, village.id)?;
-        let mut lines = Vec::with_capacity(postings.len());
-        for (p, _, _) in postings {
-            let account = accounts
-                .iter()
-                .find(|a| a.id == p.account_id)
-                .ok_or_else(|| AppError::Internal(format!("account {} of entry {seq} missing", p.account_id)))?;
-            lines.push(Line {
-                account: account.view(),
-                debit: money(p.debit_fen),
-                credit: money(p.credit_fen),
-                memo: p.memo,
-            });
-        }
-        let memo = format!("冲销第{seq}号凭证（原日期 {}）：{reason}", original.entry_date);
-        let proposed = ProposedEntry {
-            village_id: village.id,
-            entry_date: date,
-            memo,
-            lines: entry::reversal_lines(&lines),
-        };
-        let e = post(
-            conn,
-            &village,
-            &proposed,
-            "reversal",
-            Some((original.id, original.seq)),
-            Some(actor.user_id),
-        )
-        .map_err(super::on_unique(
-            "entry_already_reversed",
-            format!("entry {seq} was already reversed"),
-            "seq",
-        ))?;
+        let e = reverse(conn, &village, &original, &reason, date, actor.user_id)?;
         audit(
             conn,
             Some(actor),
@@ -313,6 +265,67 @@ pub fn reverse_entry(
         )?;
         Ok(entry_views(conn, vec![e])?.remove(0))
     })
+}
+
+/// Posts the reversal of `original` (once, never of a reversal), in the caller's transaction.
+pub(crate) fn reverse(
+    conn: &mut DbConnection,
+    village: &Village,
+    original: &Entry,
+    reason: &str,
+    date: chrono::NaiveDate,
+    user_id: i64,
+) -> AppResult<Entry> {
+    let seq = original.seq;
+    if original.reverses_entry_id.is_some() {
+        return Err(AppError::conflict(
+            "entry_is_reversal",
+            format!("entry {seq} is itself a reversal; post a new entry instead"),
+            None,
+        ));
+    }
+    if let Some(r) = Entry::reversal_of(conn, original.id)? {
+        return Err(AppError::conflict(
+            "entry_already_reversed",
+            format!("entry {seq} was already reversed by entry {}", r.seq),
+            None,
+        ));
+    }
+    let postings = Entry::postings_of(conn, &[original.id])?;
+    let accounts = LedgerAccount::of_village(conn, village.id)?;
+    let mut lines = Vec::with_capacity(postings.len());
+    for (p, _, _) in postings {
+        let account = accounts
+            .iter()
+            .find(|a| a.id == p.account_id)
+            .ok_or_else(|| AppError::Internal(format!("account {} of entry {seq} missing", p.account_id)))?;
+        lines.push(Line {
+            account: account.view(),
+            debit: money(p.debit_fen),
+            credit: money(p.credit_fen),
+            memo: p.memo,
+        });
+    }
+    let memo = format!("冲销第{seq}号凭证（原日期 {}）：{reason}", original.entry_date);
+    let proposed = ProposedEntry {
+        village_id: village.id,
+        entry_date: date,
+        memo,
+        lines: entry::reversal_lines(&lines),
+    };
+    post(
+        conn,
+        village,
+        &proposed,
+        "reversal",
+        Some((original.id, original.seq)),
+        Some(user_id),
+    )
+    .map_err(super::on_unique(
+        "entry_already_reversed",
+        format!("entry {seq} was already reversed"),
+        "seq",
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

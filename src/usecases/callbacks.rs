@@ -14,23 +14,21 @@
 //! 4. Acknowledge in the provider's format (a duplicate gets the same acknowledgement).
 
 use bank_adapters::{acknowledgement, refusal, Acknowledgement, BankCredit, Notice, Provider, ProviderError};
-use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::bindings::adapter_for;
 use super::bookkeeping::post;
+use super::receipts;
 use crate::domain::{period, Money};
 use crate::error::{AppError, AppResult};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
 use crate::payments::allocation::{allocate, find_reference, Outcome};
-use crate::payments::receipt_code::{verification_code, CodeFields};
 use crate::payments::sealing::SealingKeys;
 use crate::store::billing::{Bill, FeeItem};
 use crate::store::journal::LedgerAccount;
 use crate::store::orders::GatewayOrder;
-use crate::store::payments::{
-    self as store, BankTransaction, Binding, NewBankTransaction, NewInboxRow, NewReceipt, Receipt,
-};
+use crate::store::payments::{self as store, BankTransaction, Binding, NewBankTransaction, NewInboxRow};
 use crate::store::registry::{CorporateAccount, Village};
 use crate::store::{Db, DbConnection, StoreError};
 
@@ -350,56 +348,25 @@ fn post_credit(
             allocation.to_bill,
             if paid >= b.amount_fen { "paid" } else { "part_paid" },
         )?;
-        issue_receipt(conn, &village, b, &txn, allocation.to_bill, channel_code, server_key)?;
+        // A 待核实 receipt that claimed this payment is confirmed; otherwise one is issued.
+        if !receipts::confirm_pending(conn, server_key, &village, b, &txn, allocation.to_bill)? {
+            receipts::issue(
+                conn,
+                server_key,
+                &village,
+                receipts::Issue {
+                    bill: b,
+                    amount_fen: allocation.to_bill,
+                    channel: channel_code,
+                    evidence: receipts::Evidence::Bank(&txn),
+                    issued_by: None,
+                    replaces_id: None,
+                },
+            )?;
+        }
     }
     Ok(Applied::Posted {
         bank_transaction_id: txn.id,
         outcome: allocation.outcome,
     })
-}
-
-/// Numbers and records a receipt, gapless per village and year, in the posting transaction.
-fn issue_receipt(
-    conn: &mut DbConnection,
-    village: &Village,
-    bill: &Bill,
-    txn: &BankTransaction,
-    amount_fen: i64,
-    channel: &str,
-    server_key: &[u8],
-) -> AppResult<Receipt> {
-    let issued_at = period::now();
-    let year = period::business_date(issued_at).year();
-    let number = Village::next_number(conn, village.id, &format!("receipt:{year}"))?;
-    let issued = issued_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-    let code = verification_code(
-        server_key,
-        &CodeFields {
-            village_code: &village.code,
-            year,
-            number,
-            amount_fen,
-            channel,
-            bank_txn: &txn.provider_txn_id,
-            issued_at: &issued,
-        },
-    );
-    Ok(Receipt::insert(
-        conn,
-        &NewReceipt {
-            village_id: village.id,
-            year,
-            number,
-            bill_id: Some(bill.id),
-            payer_id: Some(bill.payer_id),
-            fee_item_id: Some(bill.fee_item_id),
-            bank_transaction_id: Some(txn.id),
-            amount_fen,
-            channel,
-            status: "issued",
-            issued_at: issued_at.naive_utc(),
-            issued_by: None,
-            verification_code: &code,
-        },
-    )?)
 }

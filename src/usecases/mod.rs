@@ -11,11 +11,13 @@ pub mod billing;
 pub mod bindings;
 pub mod bookkeeping;
 pub mod callbacks;
+pub mod cash;
 pub mod collections;
 pub mod demo;
 pub mod input;
 pub mod orders;
 pub mod qr_codes;
+pub mod receipts;
 pub mod registry;
 pub mod verify;
 

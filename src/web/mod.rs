@@ -46,10 +46,13 @@ pub struct PageQuery {
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use api::{auth as a, billing as b, books as k, payments as p, qr as q, registry as r};
+    use api::{auth as a, billing as b, books as k, cash as c, payments as p, qr as q, registry as r};
     cfg.route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics_text))
+        .route("/r", web::get().to(pages::receipt::blank))
+        .route("/r/check", web::get().to(pages::receipt::from_form))
+        .route("/r/{number}", web::get().to(pages::receipt::check))
         .route("/pay/{token}", web::get().to(pages::pay::show))
         .route("/pay/{token}/order", web::post().to(pages::pay::place_order))
         .route("/pay/{token}/order/{order}", web::get().to(pages::pay::show_order))
@@ -123,6 +126,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(p::list_bank_transactions),
                 )
                 .route("/villages/{village}/receipts", web::get().to(p::list_receipts))
+                .route("/villages/{village}/receipts/{number}", web::get().to(c::get_receipt))
+                .route(
+                    "/villages/{village}/receipts/{number}/void",
+                    web::post().to(c::void_receipt),
+                )
+                .route("/villages/{village}/cash", web::post().to(c::record_cash))
+                .route("/villages/{village}/claims", web::post().to(c::claim_payment))
+                .route("/villages/{village}/pay-ins", web::post().to(c::declare_pay_in))
+                .route(
+                    "/villages/{village}/pay-ins/proposals",
+                    web::get().to(c::propose_matches),
+                )
+                .route(
+                    "/villages/{village}/pay-ins/{pay_in}/match",
+                    web::post().to(c::match_pay_in),
+                )
+                .route("/villages/{village}/cash-on-hand", web::get().to(c::cash_on_hand))
                 .route(
                     "/villages/{village}/gateway-orders/query",
                     web::post().to(p::query_orders),

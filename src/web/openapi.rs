@@ -23,6 +23,8 @@ use super::ops;
         api::payments::create_binding, api::payments::replace_binding, api::payments::list_bindings,
         api::payments::list_bank_transactions, api::payments::list_receipts, api::payments::list_inbox,
         api::payments::query_orders,
+        api::cash::record_cash, api::cash::claim_payment, api::cash::declare_pay_in, api::cash::propose_matches,
+        api::cash::match_pay_in, api::cash::cash_on_hand, api::cash::get_receipt, api::cash::void_receipt,
         api::qr::account_code, api::qr::bill_code,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
@@ -33,6 +35,7 @@ use super::ops;
         (name = "billing", description = "Payers, fee items, contracts, bills"),
         (name = "ledger", description = "Accounts, journal entries, month close, trial balance, hash chain"),
         (name = "payments", description = "Provider bindings, bank transactions, receipts, the callback inbox"),
+        (name = "cash", description = "Cash taken, pay-ins (代交) and their matching, receipts: view, void, reissue"),
         (name = "ops", description = "Health and metrics"),
     )
 )]

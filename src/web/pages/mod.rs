@@ -3,6 +3,7 @@
 //! default size, tap targets at least 56 px high, high-contrast colours, no fixed heights.
 
 pub mod pay;
+pub mod receipt;
 pub mod sheet;
 
 /// Escapes text for HTML element content and attribute values.

@@ -1,0 +1,180 @@
+//! Cash taken by clerks (`cash_records`) and their pay-ins to the corporate account (`pay_ins`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{cash_records, pay_ins};
+use super::{DbConnection, StoreResult};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cash_records)]
+pub struct CashRecord {
+    pub id: i64,
+    pub village_id: i64,
+    pub clerk_id: i64,
+    pub bill_id: i64,
+    pub amount_fen: i64,
+    pub received_at: NaiveDateTime,
+    pub entry_id: i64,
+    /// `on_hand`, `paid_in` or `voided`.
+    pub status: String,
+    pub pay_in_id: Option<i64>,
+    pub reversal_entry_id: Option<i64>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = cash_records)]
+pub struct NewCashRecord<'a> {
+    pub village_id: i64,
+    pub clerk_id: i64,
+    pub bill_id: i64,
+    pub amount_fen: i64,
+    pub received_at: NaiveDateTime,
+    pub entry_id: i64,
+    pub status: &'a str,
+}
+
+impl CashRecord {
+    pub fn insert(conn: &mut DbConnection, new: &NewCashRecord) -> StoreResult<CashRecord> {
+        Ok(diesel::insert_into(cash_records::table)
+            .values(new)
+            .returning(cash_records::all_columns)
+            .get_result(conn)?)
+    }
+
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<CashRecord>> {
+        Ok(cash_records::table
+            .find(id)
+            .select(CashRecord::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Cash still with its clerk, oldest first (one clerk, or all clerks of the village).
+    pub fn on_hand(conn: &mut DbConnection, village_id: i64, clerk_id: Option<i64>) -> StoreResult<Vec<CashRecord>> {
+        let mut q = cash_records::table
+            .filter(cash_records::village_id.eq(village_id))
+            .filter(cash_records::status.eq("on_hand"))
+            .into_boxed();
+        if let Some(c) = clerk_id {
+            q = q.filter(cash_records::clerk_id.eq(c));
+        }
+        Ok(q.order(cash_records::id).select(CashRecord::as_select()).load(conn)?)
+    }
+
+    pub fn of_pay_in(conn: &mut DbConnection, pay_in_id: i64) -> StoreResult<Vec<CashRecord>> {
+        Ok(cash_records::table
+            .filter(cash_records::pay_in_id.eq(pay_in_id))
+            .order(cash_records::id)
+            .select(CashRecord::as_select())
+            .load(conn)?)
+    }
+
+    /// Hands records over to a pay-in; the count tells whether they were all still on hand.
+    pub fn pay_in(conn: &mut DbConnection, ids: &[i64], pay_in_id: i64) -> StoreResult<usize> {
+        Ok(diesel::update(
+            cash_records::table
+                .filter(cash_records::id.eq_any(ids))
+                .filter(cash_records::status.eq("on_hand")),
+        )
+        .set((
+            cash_records::status.eq("paid_in"),
+            cash_records::pay_in_id.eq(Some(pay_in_id)),
+        ))
+        .execute(conn)?)
+    }
+
+    pub fn void(conn: &mut DbConnection, id: i64, reversal_entry_id: i64) -> StoreResult<usize> {
+        Ok(
+            diesel::update(cash_records::table.find(id).filter(cash_records::status.eq("on_hand")))
+                .set((
+                    cash_records::status.eq("voided"),
+                    cash_records::reversal_entry_id.eq(Some(reversal_entry_id)),
+                ))
+                .execute(conn)?,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = pay_ins)]
+pub struct PayIn {
+    pub id: i64,
+    pub village_id: i64,
+    pub clerk_id: i64,
+    pub corporate_account_id: i64,
+    pub amount_fen: i64,
+    pub declared_at: NaiveDateTime,
+    /// `declared` (on its way to the bank) or `matched` (the bank credit is found).
+    pub status: String,
+    pub bank_transaction_id: Option<i64>,
+    pub entry_id: Option<i64>,
+    pub matched_by: Option<i64>,
+    pub matched_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = pay_ins)]
+pub struct NewPayIn<'a> {
+    pub village_id: i64,
+    pub clerk_id: i64,
+    pub corporate_account_id: i64,
+    pub amount_fen: i64,
+    pub declared_at: NaiveDateTime,
+    pub status: &'a str,
+}
+
+impl PayIn {
+    pub fn insert(conn: &mut DbConnection, new: &NewPayIn) -> StoreResult<PayIn> {
+        Ok(diesel::insert_into(pay_ins::table)
+            .values(new)
+            .returning(pay_ins::all_columns)
+            .get_result(conn)?)
+    }
+
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<PayIn>> {
+        Ok(pay_ins::table
+            .find(id)
+            .select(PayIn::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn of_village(conn: &mut DbConnection, village_id: i64, status: Option<&str>) -> StoreResult<Vec<PayIn>> {
+        let mut q = pay_ins::table.filter(pay_ins::village_id.eq(village_id)).into_boxed();
+        if let Some(s) = status {
+            q = q.filter(pay_ins::status.eq(s.to_string()));
+        }
+        Ok(q.order(pay_ins::id).select(PayIn::as_select()).load(conn)?)
+    }
+
+    /// The bank transactions already matched to a pay-in, of a village.
+    pub fn matched_transactions(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<i64>> {
+        Ok(pay_ins::table
+            .filter(pay_ins::village_id.eq(village_id))
+            .filter(pay_ins::bank_transaction_id.is_not_null())
+            .select(pay_ins::bank_transaction_id.assume_not_null())
+            .load(conn)?)
+    }
+
+    /// Records the match; false when the pay-in was matched meanwhile.
+    pub fn matched(
+        conn: &mut DbConnection,
+        id: i64,
+        bank_transaction_id: i64,
+        entry_id: i64,
+        by: i64,
+        at: NaiveDateTime,
+    ) -> StoreResult<bool> {
+        let n = diesel::update(pay_ins::table.find(id).filter(pay_ins::status.eq("declared")))
+            .set((
+                pay_ins::status.eq("matched"),
+                pay_ins::bank_transaction_id.eq(Some(bank_transaction_id)),
+                pay_ins::entry_id.eq(Some(entry_id)),
+                pay_ins::matched_by.eq(Some(by)),
+                pay_ins::matched_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,584 @@
+//! Cash: a clerk takes cash for a bill (receipt at once, Dr 101 / Cr income), pays it in at the
+//! bank (代交, one deposit for many receipts), and when the deposit's credit arrives, the credit
+//! (first posted to 211.9999 suspense, as it names no bill) is matched to the pay-in:
+//! Dr 211.9999 / Cr 101. So 101 always holds exactly the cash not yet confirmed by the bank:
+//! the clerks' cash on hand plus pay-ins on their way.
+//!
+//! A clerk may also record a payment a villager claims to have made by transfer: its receipt is
+//! 待核实 and nothing is posted until the bank's credit for the bill arrives.
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::bookkeeping::post;
+use super::receipts::{self, Evidence, Issue, ReceiptDetail};
+use super::{audit, village_for};
+use crate::domain::access::{Action, Actor};
+use crate::domain::{period, BillReference, Money};
+use crate::error::{AppError, AppResult};
+use crate::ledger::chart;
+use crate::ledger::entry::{Line, ProposedEntry};
+use crate::store::access::User;
+use crate::store::billing::{Bill, FeeItem};
+use crate::store::cash::{CashRecord, NewCashRecord, NewPayIn, PayIn};
+use crate::store::journal::LedgerAccount;
+use crate::store::payments::{bill_add_payment, BankTransaction};
+use crate::store::registry::{CorporateAccount, Village};
+use crate::store::{Db, DbConnection};
+
+fn money(fen: i64) -> AppResult<Money> {
+    Money::from_fen(fen).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn account(conn: &mut DbConnection, village: &Village, code: &str) -> AppResult<LedgerAccount> {
+    let version = chart::version_for(period::business_date(period::now()))
+        .ok_or_else(|| AppError::Internal("no chart for today".into()))?;
+    LedgerAccount::by_code(conn, village.id, version.id, code)?
+        .ok_or_else(|| AppError::Internal(format!("village {} has no account {code}", village.code)))
+}
+
+fn open_bill(conn: &mut DbConnection, village: &Village, reference: &str) -> AppResult<Bill> {
+    let r = BillReference::parse(reference)
+        .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "bill_reference"))?;
+    let bill = Bill::by_reference(conn, r.as_str())?
+        .filter(|b| b.village_id == village.id)
+        .ok_or_else(|| AppError::not_found("bill_not_found", format!("本村没有账单 {r}")))?;
+    if bill.status != "open" && bill.status != "part_paid" {
+        return Err(AppError::conflict(
+            "bill_not_open",
+            format!(
+                "账单 {r} 已{}，不能再收款",
+                if bill.status == "paid" { "缴清" } else { "作废" }
+            ),
+            None,
+        ));
+    }
+    Ok(bill)
+}
+
+fn parse_amount(text: &str) -> AppResult<i64> {
+    let m = Money::parse(text).map_err(|e| AppError::invalid("amount_invalid", format!("金额有误：{e}"), "amount"))?;
+    if m.fen() <= 0 {
+        return Err(AppError::invalid("amount_invalid", "金额必须大于零", "amount"));
+    }
+    Ok(m.fen())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CashInput {
+    pub bill_reference: String,
+    /// Yuan, e.g. "1678.38"; at most what the bill still owes.
+    pub amount: String,
+}
+
+/// Cash taken for a bill: the entry, the cash record and the receipt, in one transaction.
+pub fn record_cash(
+    db: &Db,
+    key: &[u8],
+    actor: &Actor,
+    village_code: &str,
+    input: CashInput,
+) -> AppResult<ReceiptDetail> {
+    let amount = parse_amount(&input.amount)?;
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let bill = open_bill(conn, &village, &input.bill_reference)?;
+        let owed = bill.amount_fen - bill.paid_fen;
+        if amount > owed {
+            return Err(AppError::invalid(
+                "amount_exceeds_bill",
+                format!("金额 ¥{} 超过账单尚欠的 ¥{}", money(amount)?, money(owed)?),
+                "amount",
+            ));
+        }
+        let item = FeeItem::in_village(conn, village.id, bill.fee_item_id)?
+            .ok_or_else(|| AppError::Internal("bill without fee item".into()))?;
+        let cash = account(conn, &village, chart::CASH_CODE)?;
+        let income = account(conn, &village, &item.income_account_code)?;
+        let now = period::now();
+        let proposed = ProposedEntry {
+            village_id: village.id,
+            entry_date: period::business_date(now),
+            memo: format!(
+                "现金收款 {} {}（账单 {}）",
+                item.name, bill.period_label, bill.reference
+            )
+            .chars()
+            .take(180)
+            .collect(),
+            lines: vec![
+                Line {
+                    account: cash.view(),
+                    debit: money(amount)?,
+                    credit: Money::ZERO,
+                    memo: String::new(),
+                },
+                Line {
+                    account: income.view(),
+                    debit: Money::ZERO,
+                    credit: money(amount)?,
+                    memo: item.name.clone(),
+                },
+            ],
+        };
+        let entry = post(conn, &village, &proposed, "cash", None, Some(actor.user_id))?;
+        let record = CashRecord::insert(
+            conn,
+            &NewCashRecord {
+                village_id: village.id,
+                clerk_id: actor.user_id,
+                bill_id: bill.id,
+                amount_fen: amount,
+                received_at: now.naive_utc(),
+                entry_id: entry.id,
+                status: "on_hand",
+            },
+        )?;
+        bill_add_payment(conn, bill.id, amount, if amount == owed { "paid" } else { "part_paid" })?;
+        let receipt = receipts::issue(
+            conn,
+            key,
+            &village,
+            Issue {
+                bill: &bill,
+                amount_fen: amount,
+                channel: "cash",
+                evidence: Evidence::Cash(&record),
+                issued_by: Some(actor.user_id),
+                replaces_id: None,
+            },
+        )?;
+        let view = receipts::view_of(conn, &village, &receipt)?;
+        audit(
+            conn,
+            Some(actor),
+            "cash.record",
+            "receipt",
+            receipt.id,
+            Some(village.id),
+            serde_json::json!({ "number": view.number, "amount_fen": amount, "bill": bill.reference }),
+        )?;
+        Ok(view)
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClaimInput {
+    pub bill_reference: String,
+    pub amount: String,
+    /// wechat, alipay or bank: how the payer says they paid.
+    pub channel: String,
+}
+
+/// A payment the payer claims to have made (a screenshot): a 待核实 receipt, nothing posted.
+/// When the bank's credit for this bill and amount arrives, that receipt is confirmed.
+pub fn claim_payment(
+    db: &Db,
+    key: &[u8],
+    actor: &Actor,
+    village_code: &str,
+    input: ClaimInput,
+) -> AppResult<ReceiptDetail> {
+    let amount = parse_amount(&input.amount)?;
+    if !matches!(input.channel.as_str(), "wechat" | "alipay" | "bank") {
+        return Err(AppError::invalid(
+            "channel_invalid",
+            "channel: wechat, alipay or bank",
+            "channel",
+        ));
+    }
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let bill = open_bill(conn, &village, &input.bill_reference)?;
+        if amount > bill.amount_fen - bill.paid_fen {
+            return Err(AppError::invalid(
+                "amount_exceeds_bill",
+                "金额超过账单尚欠金额",
+                "amount",
+            ));
+        }
+        let receipt = receipts::issue(
+            conn,
+            key,
+            &village,
+            Issue {
+                bill: &bill,
+                amount_fen: amount,
+                channel: &input.channel,
+                evidence: Evidence::Claimed,
+                issued_by: Some(actor.user_id),
+                replaces_id: None,
+            },
+        )?;
+        let view = receipts::view_of(conn, &village, &receipt)?;
+        audit(
+            conn,
+            Some(actor),
+            "receipt.claim",
+            "receipt",
+            receipt.id,
+            Some(village.id),
+            serde_json::json!({ "number": view.number, "amount_fen": amount, "bill": bill.reference }),
+        )?;
+        Ok(view)
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PayInInput {
+    /// The corporate account the cash is deposited into.
+    pub account_id: i64,
+    /// Yuan deposited.
+    pub amount: String,
+    /// The cash records it covers; when absent, the clerk's oldest cash on hand that adds up to
+    /// exactly the amount.
+    #[serde(default)]
+    pub cash_record_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PayInView {
+    pub id: i64,
+    pub clerk: String,
+    pub account_id: i64,
+    #[schema(value_type = String)]
+    pub amount: Money,
+    pub declared_at: String,
+    /// declared or matched.
+    pub status: String,
+    pub cash_record_ids: Vec<i64>,
+    pub bank_transaction_id: Option<i64>,
+}
+
+fn pay_in_view(conn: &mut DbConnection, p: &PayIn) -> AppResult<PayInView> {
+    Ok(PayInView {
+        id: p.id,
+        clerk: User::by_id(conn, p.clerk_id)?
+            .map(|u| u.display_name)
+            .unwrap_or_default(),
+        account_id: p.corporate_account_id,
+        amount: money(p.amount_fen)?,
+        declared_at: p.declared_at.and_utc().to_rfc3339(),
+        status: p.status.clone(),
+        cash_record_ids: CashRecord::of_pay_in(conn, p.id)?.iter().map(|c| c.id).collect(),
+        bank_transaction_id: p.bank_transaction_id,
+    })
+}
+
+/// The clerk deposits cash (代交): the records it covers leave "on hand" for "on its way".
+pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInInput) -> AppResult<PayInView> {
+    let amount = parse_amount(&input.amount)?;
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        CorporateAccount::of_village(conn, village.id)?
+            .into_iter()
+            .find(|a| a.id == input.account_id && a.active)
+            .ok_or_else(|| AppError::not_found("account_not_found", "本村没有这个对公账户"))?;
+        let mine = CashRecord::on_hand(conn, village.id, Some(actor.user_id))?;
+        let on_hand: i64 = mine.iter().map(|c| c.amount_fen).sum();
+        if amount > on_hand {
+            return Err(AppError::invalid(
+                "payin_exceeds_cash_on_hand",
+                format!("代交金额 ¥{} 超过您的库存现金 ¥{}", money(amount)?, money(on_hand)?),
+                "amount",
+            ));
+        }
+        let chosen: Vec<&CashRecord> = match &input.cash_record_ids {
+            Some(ids) => {
+                let mut chosen = Vec::new();
+                for id in ids {
+                    let c = mine.iter().find(|c| c.id == *id).ok_or_else(|| {
+                        AppError::invalid(
+                            "cash_record_unavailable",
+                            format!("现金收款记录 {id} 不在您的库存现金中（已交存、已作废或不是您收的）"),
+                            "cash_record_ids",
+                        )
+                    })?;
+                    if !chosen.iter().any(|x: &&CashRecord| x.id == c.id) {
+                        chosen.push(c);
+                    }
+                }
+                chosen
+            }
+            None => {
+                let mut sum = 0;
+                let mut chosen = Vec::new();
+                for c in &mine {
+                    if sum >= amount {
+                        break;
+                    }
+                    sum += c.amount_fen;
+                    chosen.push(c);
+                }
+                chosen
+            }
+        };
+        let covered: i64 = chosen.iter().map(|c| c.amount_fen).sum();
+        if covered != amount || chosen.is_empty() {
+            return Err(AppError::invalid(
+                "payin_does_not_match_receipts",
+                format!(
+                    "代交金额 ¥{} 与所选现金收据合计 ¥{} 不符，请逐笔选择收据",
+                    money(amount)?,
+                    money(covered)?
+                ),
+                "cash_record_ids",
+            ));
+        }
+        let p = PayIn::insert(
+            conn,
+            &NewPayIn {
+                village_id: village.id,
+                clerk_id: actor.user_id,
+                corporate_account_id: input.account_id,
+                amount_fen: amount,
+                declared_at: period::now().naive_utc(),
+                status: "declared",
+            },
+        )?;
+        let ids: Vec<i64> = chosen.iter().map(|c| c.id).collect();
+        if CashRecord::pay_in(conn, &ids, p.id)? != ids.len() {
+            return Err(AppError::conflict("cash_changed", "现金收款记录刚被改动，请重试", None));
+        }
+        audit(
+            conn,
+            Some(actor),
+            "cash.pay_in",
+            "pay_in",
+            p.id,
+            Some(village.id),
+            serde_json::json!({ "amount_fen": amount, "cash_records": ids }),
+        )?;
+        pay_in_view(conn, &p)
+    })
+}
+
+/// A bank credit that could be a pay-in's deposit: unplaced (suspense), unmatched, same amount,
+/// not before the pay-in was declared (less a day: a clerk may declare after depositing).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchProposal {
+    pub pay_in_id: i64,
+    pub bank_transaction_id: i64,
+    #[schema(value_type = String)]
+    pub amount: Money,
+    pub paid_at: String,
+    pub payer_masked: Option<String>,
+}
+
+fn unmatched_credits(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<BankTransaction>> {
+    let matched = PayIn::matched_transactions(conn, village_id)?;
+    Ok(BankTransaction::suspense_of_village(conn, village_id)?
+        .into_iter()
+        .filter(|t| !matched.contains(&t.id))
+        .collect())
+}
+
+pub fn propose_matches(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<MatchProposal>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let credits = unmatched_credits(conn, village.id)?;
+        let mut out = Vec::new();
+        for p in PayIn::of_village(conn, village.id, Some("declared"))? {
+            for t in credits.iter().filter(|t| {
+                t.amount_fen == p.amount_fen
+                    && t.corporate_account_id == p.corporate_account_id
+                    && t.paid_at >= p.declared_at - Duration::days(1)
+            }) {
+                out.push(MatchProposal {
+                    pay_in_id: p.id,
+                    bank_transaction_id: t.id,
+                    amount: money(t.amount_fen)?,
+                    paid_at: t.paid_at.and_utc().to_rfc3339(),
+                    payer_masked: t.payer_masked.clone(),
+                });
+            }
+        }
+        Ok(out)
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MatchInput {
+    pub bank_transaction_id: i64,
+}
+
+/// The deposit's credit is found: Dr 211.9999 / Cr 101, and the pay-in is matched.
+pub fn match_pay_in(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    pay_in_id: i64,
+    input: MatchInput,
+) -> AppResult<PayInView> {
+    db.write(|conn| {
+        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let p = PayIn::by_id(conn, pay_in_id)?
+            .filter(|p| p.village_id == village.id)
+            .ok_or_else(|| AppError::not_found("pay_in_not_found", "本村没有这笔代交"))?;
+        if p.status != "declared" {
+            return Err(AppError::conflict(
+                "pay_in_already_matched",
+                "这笔代交已经匹配过银行到账",
+                None,
+            ));
+        }
+        // Another village's credit is "not found" here, as everything outside one's scope.
+        let t = BankTransaction::by_id(conn, input.bank_transaction_id)?
+            .filter(|t| t.village_id == village.id)
+            .ok_or_else(|| AppError::not_found("bank_transaction_not_found", "本村没有这笔银行到账"))?;
+        if !unmatched_credits(conn, village.id)?.iter().any(|u| u.id == t.id) {
+            return Err(AppError::conflict(
+                "bank_transaction_not_available",
+                "这笔银行到账已对应账单或已匹配其他代交",
+                None,
+            ));
+        }
+        if t.amount_fen != p.amount_fen || t.corporate_account_id != p.corporate_account_id {
+            return Err(AppError::invalid(
+                "match_amount_differs",
+                format!(
+                    "银行到账 ¥{} 与代交金额 ¥{} 或账户不符",
+                    money(t.amount_fen)?,
+                    money(p.amount_fen)?
+                ),
+                "bank_transaction_id",
+            ));
+        }
+        let suspense = account(conn, &village, chart::SUSPENSE_CODE)?;
+        let cash = account(conn, &village, chart::CASH_CODE)?;
+        let amount = money(p.amount_fen)?;
+        let proposed = ProposedEntry {
+            village_id: village.id,
+            entry_date: period::business_date(period::now()),
+            memo: format!("代交现金到账（代交 {}，银行流水 {}）", p.id, t.provider_txn_id)
+                .chars()
+                .take(180)
+                .collect(),
+            lines: vec![
+                Line {
+                    account: suspense.view(),
+                    debit: amount,
+                    credit: Money::ZERO,
+                    memo: "待查明转出".into(),
+                },
+                Line {
+                    account: cash.view(),
+                    debit: Money::ZERO,
+                    credit: amount,
+                    memo: "现金交存".into(),
+                },
+            ],
+        };
+        let entry = post(conn, &village, &proposed, "pay_in", None, Some(actor.user_id))?;
+        let now = period::now().naive_utc();
+        if !PayIn::matched(conn, p.id, t.id, entry.id, actor.user_id, now)? {
+            return Err(AppError::conflict(
+                "pay_in_already_matched",
+                "这笔代交已经匹配过银行到账",
+                None,
+            ));
+        }
+        audit(
+            conn,
+            Some(actor),
+            "cash.match",
+            "pay_in",
+            p.id,
+            Some(village.id),
+            serde_json::json!({ "bank_transaction_id": t.id, "entry": entry.seq }),
+        )?;
+        let p = PayIn::by_id(conn, p.id)?.ok_or_else(|| AppError::Internal("pay-in vanished".into()))?;
+        pay_in_view(conn, &p)
+    })
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClerkCash {
+    pub clerk_id: i64,
+    pub clerk: String,
+    #[schema(value_type = String)]
+    pub on_hand: Money,
+    /// Paid in, not yet seen on the bank's side.
+    #[schema(value_type = String)]
+    pub in_transit: Money,
+    /// Open cash records: (id, receipt number, amount).
+    pub records: Vec<CashRecordView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CashRecordView {
+    pub id: i64,
+    pub bill_reference: String,
+    #[schema(value_type = String)]
+    pub amount: Money,
+    pub received_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CashOnHand {
+    pub clerks: Vec<ClerkCash>,
+    #[schema(value_type = String)]
+    pub on_hand: Money,
+    #[schema(value_type = String)]
+    pub in_transit: Money,
+    /// The ledger's 101 balance: always on hand + in transit.
+    #[schema(value_type = String)]
+    pub ledger_101: Money,
+    pub pay_ins: Vec<PayInView>,
+}
+
+pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<CashOnHand> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let records = CashRecord::on_hand(conn, village.id, None)?;
+        let declared = PayIn::of_village(conn, village.id, Some("declared"))?;
+        let mut clerk_ids: Vec<i64> = records
+            .iter()
+            .map(|c| c.clerk_id)
+            .chain(declared.iter().map(|p| p.clerk_id))
+            .collect();
+        clerk_ids.sort_unstable();
+        clerk_ids.dedup();
+        let mut clerks = Vec::new();
+        for id in clerk_ids {
+            let mut views = Vec::new();
+            for c in records.iter().filter(|c| c.clerk_id == id) {
+                views.push(CashRecordView {
+                    id: c.id,
+                    bill_reference: Bill::by_id(conn, c.bill_id)?.reference,
+                    amount: money(c.amount_fen)?,
+                    received_at: c.received_at.and_utc().to_rfc3339(),
+                });
+            }
+            clerks.push(ClerkCash {
+                clerk_id: id,
+                clerk: User::by_id(conn, id)?.map(|u| u.display_name).unwrap_or_default(),
+                on_hand: money(records.iter().filter(|c| c.clerk_id == id).map(|c| c.amount_fen).sum())?,
+                in_transit: money(declared.iter().filter(|p| p.clerk_id == id).map(|p| p.amount_fen).sum())?,
+                records: views,
+            });
+        }
+        let cash_ids: Vec<i64> = LedgerAccount::of_village(conn, village.id)?
+            .iter()
+            .filter(|a| a.code == chart::CASH_CODE || a.code.starts_with("101."))
+            .map(|a| a.id)
+            .collect();
+        let ledger: i64 = crate::store::journal::sums_by_account(conn, village.id, None, None)?
+            .iter()
+            .filter(|(id, _)| cash_ids.contains(id))
+            .map(|(_, s)| s.debit_fen - s.credit_fen)
+            .sum();
+        let mut pay_ins = Vec::new();
+        for p in PayIn::of_village(conn, village.id, None)? {
+            pay_ins.push(pay_in_view(conn, &p)?);
+        }
+        Ok(CashOnHand {
+            clerks,
+            on_hand: money(records.iter().map(|c| c.amount_fen).sum())?,
+            in_transit: money(declared.iter().map(|p| p.amount_fen).sum())?,
+            ledger_101: money(ledger)?,
+            pay_ins,
+        })
+    })
+}

@@ -1,0 +1,148 @@
+//! Cash, pay-ins and receipts: the clerk's money-handling actions.
+
+use actix_web::{web, HttpResponse};
+
+use crate::error::AppError;
+use crate::usecases::cash::{
+    self, CashInput, CashOnHand, ClaimInput, MatchInput, MatchProposal, PayInInput, PayInView,
+};
+use crate::usecases::receipts::{self, ReceiptDetail, VoidInput, VoidOutcome};
+use crate::web::auth::Authenticated;
+use crate::web::error::ErrorBody;
+use crate::web::AppState;
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/cash", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path)), request_body = CashInput,
+    responses((status = 201, body = ReceiptDetail), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Cash taken for a bill: Dr 101 / Cr income, and its receipt at once.
+pub async fn record_cash(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<CashInput>,
+) -> Result<HttpResponse, AppError> {
+    let key = state.server_key.clone();
+    let v = state
+        .db
+        .run(move |db| cash::record_cash(db, key.expose(), &who.actor, &path, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/claims", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path)), request_body = ClaimInput,
+    responses((status = 201, body = ReceiptDetail), (status = 422, body = ErrorBody)))]
+/// A payment the payer claims to have made by transfer: a 待核实 receipt until the bank confirms.
+pub async fn claim_payment(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<ClaimInput>,
+) -> Result<HttpResponse, AppError> {
+    let key = state.server_key.clone();
+    let v = state
+        .db
+        .run(move |db| cash::claim_payment(db, key.expose(), &who.actor, &path, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/pay-ins", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path)), request_body = PayInInput,
+    responses((status = 201, body = PayInView), (status = 422, body = ErrorBody)))]
+/// The clerk deposits cash at the bank (代交).
+pub async fn declare_pay_in(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<PayInInput>,
+) -> Result<HttpResponse, AppError> {
+    let v = state
+        .db
+        .run(move |db| cash::declare_pay_in(db, &who.actor, &path, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/pay-ins/proposals", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path)), responses((status = 200, body = Vec<MatchProposal>)))]
+/// Unplaced bank credits that could be a declared pay-in's deposit.
+pub async fn propose_matches(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let v = state
+        .db
+        .run(move |db| cash::propose_matches(db, &who.actor, &path))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/pay-ins/{pay_in}/match", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path), ("pay_in" = i64, Path)), request_body = MatchInput,
+    responses((status = 200, body = PayInView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Matches a pay-in to its bank credit: Dr 211.9999 / Cr 101.
+pub async fn match_pay_in(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    body: web::Json<MatchInput>,
+) -> Result<HttpResponse, AppError> {
+    let (code, id) = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| cash::match_pay_in(db, &who.actor, &code, id, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/cash-on-hand", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path)), responses((status = 200, body = CashOnHand)))]
+/// Cash on hand per clerk and for the village, pay-ins on their way, and the ledger's 101.
+pub async fn cash_on_hand(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let v = state
+        .db
+        .run(move |db| cash::cash_on_hand(db, &who.actor, &path))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/receipts/{number}", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path), ("number" = String, Path, description = "370725102201-2026-000042 or 2026-000042")),
+    responses((status = 200, body = ReceiptDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_receipt(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (code, number) = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| receipts::get_receipt(db, &who.actor, &code, &number))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/receipts/{number}/void", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path), ("number" = String, Path)), request_body = VoidInput,
+    responses((status = 200, body = VoidOutcome), (status = 409, body = ErrorBody)))]
+/// Voids a receipt (the number is kept, with the reason), optionally reissuing it.
+pub async fn void_receipt(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, String)>,
+    body: web::Json<VoidInput>,
+) -> Result<HttpResponse, AppError> {
+    let (code, number) = path.into_inner();
+    let key = state.server_key.clone();
+    let v = state
+        .db
+        .run(move |db| receipts::void_receipt(db, key.expose(), &who.actor, &code, &number, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
