@@ -30,6 +30,8 @@ pub struct Config {
     pub public_url: String,
     /// Seconds between rounds of querying gateway orders that got no notification (0: never).
     pub order_query_secs: u64,
+    /// A TrueType font (or collection) with Latin and CJK glyphs, embedded in receipt PDFs.
+    pub pdf_font: PathBuf,
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]
     pub server_key: Option<Secret<String>>,
@@ -53,6 +55,7 @@ impl Default for Config {
             log_json: false,
             public_url: "http://127.0.0.1:8080".into(),
             order_query_secs: 30,
+            pdf_font: PathBuf::from(crate::usecases::receipt_pdf::DEFAULT_FONT),
             server_key: None,
             secrets_key: None,
             secrets_key_previous: None,

@@ -402,6 +402,60 @@ both!(a_clerks_day_of_cash_pay_ins_voids_and_claims, |app| {
         .replace(' ', "");
     let (_, html) = page(format!("/r/{n1}?c={voided_code}")).await;
     assert!(html.contains("收据已作废") && html.contains(&n3), "{html}");
+
+    // The accountant's exports, read back with real readers: calamine for XLSX, csv for CSV.
+    let download = |file: &str| {
+        let req = app
+            .client
+            .get(format!("{}{v}/exports/{file}", app.base))
+            .bearer_auth(acct);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.bytes().await.unwrap().to_vec()
+        }
+    };
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(download("receipts.xlsx").await)).unwrap();
+    let sheet = book.worksheet_range("收据").unwrap();
+    assert_eq!(sheet.height(), 5, "a header and four receipts");
+    assert_eq!(
+        sheet.get_value((1, 0)),
+        Some(&Data::String(n1.clone())),
+        "receipt numbers are text"
+    );
+    assert_eq!(
+        sheet.get_value((1, 5)),
+        Some(&Data::Float(100.0)),
+        "amounts are numbers"
+    );
+    assert_eq!(sheet.get_value((1, 9)), Some(&Data::String("已作废".into())));
+    assert_eq!(sheet.get_value((4, 5)), Some(&Data::Float(50.5)));
+    assert_eq!(
+        sheet.get_value((4, 4)),
+        Some(&Data::String(s.bills[2].clone())),
+        "bill numbers stay text"
+    );
+    let csv_bytes = download("cash-book.csv").await;
+    assert!(csv_bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 with a BOM");
+    let mut reader = csv::Reader::from_reader(&csv_bytes[3..]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["日期", "凭证号", "摘要", "借方", "贷方", "余额"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let balances: Vec<&str> = rows.iter().map(|r| r.get(5).unwrap()).collect();
+    assert_eq!(
+        balances,
+        ["100.00", "250.00", "100.00", "0.00"],
+        "cash in, cash in, void, paid in"
+    );
+    let receipts_csv = download("receipts.csv").await;
+    let mut reader = csv::Reader::from_reader(&receipts_csv[3..]);
+    assert_eq!(reader.records().count(), 4);
+    let missing = app.get(acct, &format!("{v}/exports/ledger.pdf")).await;
+    assert_eq!((missing.status, missing.code()), (404, "export_not_found"));
 });
 
 /// A small deterministic generator, so a failing sequence can be replayed.

@@ -70,6 +70,7 @@ type SeededVillage = (i64, String, Vec<String>);
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut results = qr_figures(&args)?;
+    results.extend(pdf_figure()?);
     if args.backend == "sqlite" || args.backend == "both" {
         let dir = std::env::temp_dir().join(format!("qz-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -193,6 +194,62 @@ fn qr_figures(args: &Args) -> anyhow::Result<Vec<Measured>> {
             ),
         },
     ])
+}
+
+/// A PDF of 500 receipts (issue #4's figure), with the configured default CJK font.
+fn pdf_figure() -> anyhow::Result<Option<Measured>> {
+    use qingzhang::domain::Money;
+    use qingzhang::usecases::receipt_pdf::{render, DEFAULT_FONT};
+    use qingzhang::usecases::receipts::ReceiptDetail;
+    let Ok(font) = std::fs::read(DEFAULT_FONT) else {
+        eprintln!("== PDF: {DEFAULT_FONT} is not installed; no PDF figure");
+        return Ok(None);
+    };
+    eprintln!("== PDF: 500 receipts");
+    let receipts: Vec<ReceiptDetail> = (1..=500i64)
+        .map(|n| {
+            let amount = Money::from_fen(80_000 + n).unwrap_or_default();
+            ReceiptDetail {
+                id: n,
+                number: format!("370725102201-2026-{n:06}"),
+                village_code: "370725102201".into(),
+                village_name: "北岩村".into(),
+                payer_name: format!("张建国{n}"),
+                fee_item: "土地承包费".into(),
+                period_label: "2026".into(),
+                bill_reference: Some(format!("000001-{n:06}-0")),
+                amount,
+                amount_in_words: amount.to_chinese_capital(),
+                channel: "bank".into(),
+                channel_name: "银行转账".into(),
+                evidence: format!("银行转账 RCB{n:010}"),
+                clerk: "系统（银行到账自动开具）".into(),
+                issued_at: "2026-11-28 09:30".into(),
+                status: "issued".into(),
+                void_reason: None,
+                voided_by: None,
+                replaces: None,
+                replaced_by: None,
+                verification_code: "B1AD 074A 1185 E118".into(),
+            }
+        })
+        .collect();
+    let started = Instant::now();
+    let pdf = render(&receipts, &font, |r| {
+        format!("https://pay.example.cn/r/{}?c=B1AD074A1185E118", r.number)
+    })
+    .map_err(anyhow::Error::msg)?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(Some(Measured {
+        name: "PDF: 500 receipts, one file".into(),
+        per_second: 500.0 * 1000.0 / ms,
+        p50_ms: ms,
+        p99_ms: None,
+        note: format!(
+            "250 A4 pages, {} KB with the font embedded (p50 column: time for the file)",
+            pdf.len() / 1024
+        ),
+    }))
 }
 
 /// Seeds a county: villages, each with a corporate account bound to the bank key, a payer, a fee

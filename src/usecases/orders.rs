@@ -51,6 +51,8 @@ pub struct OrderView {
     pub amount: Money,
     /// "2026-000123" once the payment is received and receipted.
     pub receipt: Option<String>,
+    /// The payer's e-receipt: the public check page of that receipt, `/r/{number}?c={code}`.
+    pub receipt_path: Option<String>,
 }
 
 fn bad_code(e: TokenError) -> AppError {
@@ -232,9 +234,18 @@ async fn view(db: &Db, order: GatewayOrder) -> AppResult<OrderView> {
     db.run(move |db| {
         db.read(|conn| {
             let receipt = match order.bank_transaction_id {
-                Some(t) => Receipt::of_bank_transaction(conn, t)?.map(|r| format!("{}-{:06}", r.year, r.number)),
+                Some(t) => Receipt::of_bank_transaction(conn, t)?,
                 None => None,
             };
+            let village = Village::by_id(conn, order.village_id)?;
+            let receipt_path = receipt.as_ref().map(|r| {
+                format!(
+                    "/r/{}?c={}",
+                    crate::payments::receipt_code::receipt_number(&village.code, r.year, r.number),
+                    r.verification_code
+                )
+            });
+            let receipt = receipt.map(|r| format!("{}-{:06}", r.year, r.number));
             Ok(OrderView {
                 out_trade_no: order.out_trade_no,
                 provider: order.provider,
@@ -242,6 +253,7 @@ async fn view(db: &Db, order: GatewayOrder) -> AppResult<OrderView> {
                 status: order.status,
                 amount: Money::from_fen(order.amount_fen).unwrap_or_default(),
                 receipt,
+                receipt_path,
             })
         })
     })

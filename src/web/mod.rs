@@ -8,6 +8,7 @@ pub mod error;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod staff;
 
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpResponse, HttpServer};
@@ -50,6 +51,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics_text))
+        .configure(staff::routes)
         .route("/r", web::get().to(pages::receipt::blank))
         .route("/r/check", web::get().to(pages::receipt::from_form))
         .route("/r/{number}", web::get().to(pages::receipt::check))
@@ -143,6 +145,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(c::match_pay_in),
                 )
                 .route("/villages/{village}/cash-on-hand", web::get().to(c::cash_on_hand))
+                .route("/villages/{village}/exports/{file}", web::get().to(c::export))
                 .route(
                     "/villages/{village}/gateway-orders/query",
                     web::post().to(p::query_orders),

@@ -25,6 +25,7 @@ use super::ops;
         api::payments::query_orders,
         api::cash::record_cash, api::cash::claim_payment, api::cash::declare_pay_in, api::cash::propose_matches,
         api::cash::match_pay_in, api::cash::cash_on_hand, api::cash::get_receipt, api::cash::void_receipt,
+        api::cash::export,
         api::qr::account_code, api::qr::bill_code,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),

@@ -146,3 +146,26 @@ pub async fn void_receipt(
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/exports/{file}", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path), ("file" = String, Path, description = "receipts.xlsx, receipts.csv, cash-book.xlsx or cash-book.csv")),
+    responses((status = 200, description = "XLSX, or CSV in UTF-8 with a BOM"), (status = 404, body = ErrorBody)))]
+/// The village's receipts or cash book for the accountant.
+pub async fn export(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (code, file) = path.into_inner();
+    let (bytes, content_type, name) = state
+        .db
+        .run(move |db| {
+            let (what, format) = crate::usecases::exports::parse_file(&file)?;
+            crate::usecases::exports::export(db, &who.actor, &code, &what, format)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
+        .body(bytes))
+}

@@ -215,8 +215,12 @@ pub async fn show_order(
     );
     let body = match (o.status.as_str(), &o.code_url) {
         ("paid", _) => format!(
-            r#"<h1>已到账</h1>{amount}<p class="notice" id="paid">款项已到村集体账户。电子收据号 <strong id="receipt">{}</strong>。</p>"#,
-            esc(o.receipt.as_deref().unwrap_or("开具中"))
+            r#"<h1>已到账</h1>{amount}<p class="notice" id="paid">款项已到村集体账户。电子收据号 <strong id="receipt">{}</strong>。</p>{}"#,
+            esc(o.receipt.as_deref().unwrap_or("开具中")),
+            o.receipt_path
+                .as_deref()
+                .map(|p| format!(r#"<a class="button" id="e-receipt" href="{}">查看电子收据</a>"#, esc(p)))
+                .unwrap_or_default()
         ),
         ("pending", Some(code)) => {
             let open = if suggested(&user_agent(&req)) == Some(Provider::Alipay) || code.starts_with("http") {

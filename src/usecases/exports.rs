@@ -1,0 +1,242 @@
+//! Exports for the township accountant: a village's receipts and its cash book (库存现金日记账),
+//! as XLSX (amounts as numbers; receipt, bill and account numbers as text, so a spreadsheet never
+//! turns them into floats) and as CSV (UTF-8 with a BOM, which Excel needs to read Chinese).
+
+use rust_xlsxwriter::{Format, Workbook};
+use serde::Deserialize;
+
+use super::{receipts, village_for};
+use crate::domain::access::{Action, Actor};
+use crate::error::{AppError, AppResult};
+use crate::ledger::chart;
+use crate::store::journal::{Entry, LedgerAccount};
+use crate::store::payments::Receipt;
+use crate::store::{Db, Page};
+
+/// One cell: text stays text, money is a number.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Money(i64),
+}
+
+/// A sheet: its name, header and rows.
+pub struct Table {
+    pub name: &'static str,
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+}
+
+fn t(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn status_name(s: &str) -> &'static str {
+    match s {
+        "issued" => "有效",
+        "pending" => "待核实",
+        _ => "已作废",
+    }
+}
+
+/// Every receipt of the village, by number.
+pub fn receipts_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Table> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let mut rows = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = Receipt::of_village(conn, village.id, Page { after, limit: 500 })?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for r in &page {
+                let v = receipts::view_of(conn, &village, r)?;
+                rows.push(vec![
+                    t(&v.number),
+                    t(&v.issued_at),
+                    t(&v.payer_name),
+                    t(format!("{} {}", v.fee_item, v.period_label)),
+                    t(v.bill_reference.clone().unwrap_or_default()),
+                    Cell::Money(r.amount_fen),
+                    t(&v.amount_in_words),
+                    t(&v.channel_name),
+                    t(&v.evidence),
+                    t(status_name(&v.status)),
+                    t(v.void_reason.clone().unwrap_or_default()),
+                    t(&v.clerk),
+                    t(v.verification_code.replace(' ', "")),
+                ]);
+            }
+        }
+        Ok(Table {
+            name: "收据",
+            header: vec![
+                "收据号",
+                "开具时间",
+                "缴款人",
+                "项目",
+                "账单号",
+                "金额",
+                "大写",
+                "方式",
+                "款项依据",
+                "状态",
+                "作废原因",
+                "经办人",
+                "校验码",
+            ],
+            rows,
+        })
+    })
+}
+
+/// The cash book: every posting on 101 in entry order, with the running balance.
+pub fn cash_book_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Table> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let cash: Vec<i64> = LedgerAccount::of_village(conn, village.id)?
+            .iter()
+            .filter(|a| a.code == chart::CASH_CODE || a.code.starts_with("101."))
+            .map(|a| a.id)
+            .collect();
+        let mut rows = Vec::new();
+        let mut balance = 0i64;
+        let mut after = 0;
+        loop {
+            let entries = Entry::list(conn, village.id, None, Page { after, limit: 500 })?;
+            let Some(last) = entries.last() else { break };
+            after = last.seq;
+            let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+            let postings = Entry::postings_of(conn, &ids)?;
+            for e in &entries {
+                for (p, _, _) in postings
+                    .iter()
+                    .filter(|(p, _, _)| p.entry_id == e.id && cash.contains(&p.account_id))
+                {
+                    balance += p.debit_fen - p.credit_fen;
+                    rows.push(vec![
+                        t(e.entry_date.to_string()),
+                        t(e.seq.to_string()),
+                        t(&e.memo),
+                        Cell::Money(p.debit_fen),
+                        Cell::Money(p.credit_fen),
+                        Cell::Money(balance),
+                    ]);
+                }
+            }
+        }
+        Ok(Table {
+            name: "库存现金日记账",
+            header: vec!["日期", "凭证号", "摘要", "借方", "贷方", "余额"],
+            rows,
+        })
+    })
+}
+
+fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
+}
+
+/// CSV in UTF-8 with a BOM; money as plain decimals ("1678.38").
+pub fn to_csv(table: &Table) -> AppResult<Vec<u8>> {
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(&table.header)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        for row in &table.rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    Cell::Text(s) => s.clone(),
+                    Cell::Money(f) => yuan(*f),
+                })
+                .collect();
+            w.write_record(&cells).map_err(|e| AppError::Internal(e.to_string()))?;
+        }
+        w.flush().map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// XLSX: money as numbers formatted `#,##0.00` (exact: fen / 100 is exact to the cent in a
+/// double up to far beyond any village's amounts), everything else as text.
+pub fn to_xlsx(table: &Table) -> AppResult<Vec<u8>> {
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.to_string());
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let money = Format::new().set_num_format("#,##0.00");
+    let sheet = book.add_worksheet();
+    sheet.set_name(table.name).map_err(err)?;
+    for (c, h) in table.header.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
+    }
+    for (r, row) in table.rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            match cell {
+                Cell::Text(s) => sheet.write_string(r, c as u16, s).map_err(err)?,
+                Cell::Money(f) => sheet
+                    .write_number_with_format(r, c as u16, *f as f64 / 100.0, &money)
+                    .map_err(err)?,
+            };
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(err)?;
+    book.save_to_buffer().map_err(err)
+}
+
+/// An export by name: `receipts` or `cash-book`, in either format; returns (bytes, content
+/// type, file name).
+pub fn export(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    what: &str,
+    format: ExportFormat,
+) -> AppResult<(Vec<u8>, &'static str, String)> {
+    let table = match what {
+        "receipts" => receipts_table(db, actor, village_code)?,
+        "cash-book" => cash_book_table(db, actor, village_code)?,
+        other => {
+            return Err(AppError::not_found(
+                "export_not_found",
+                format!("no export '{other}'; there are receipts and cash-book"),
+            ))
+        }
+    };
+    let name = format!("{village_code}-{what}");
+    Ok(match format {
+        ExportFormat::Xlsx => (
+            to_xlsx(&table)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("{name}.xlsx"),
+        ),
+        ExportFormat::Csv => (to_csv(&table)?, "text/csv; charset=utf-8", format!("{name}.csv")),
+    })
+}
+
+/// `receipts.xlsx` → ("receipts", Xlsx).
+pub fn parse_file(name: &str) -> AppResult<(String, ExportFormat)> {
+    let bad = || {
+        AppError::not_found(
+            "export_not_found",
+            format!("no export '{name}'; try receipts.xlsx, receipts.csv, cash-book.xlsx or cash-book.csv"),
+        )
+    };
+    let (what, ext) = name.rsplit_once('.').ok_or_else(bad)?;
+    let format = match ext {
+        "xlsx" => ExportFormat::Xlsx,
+        "csv" => ExportFormat::Csv,
+        _ => return Err(bad()),
+    };
+    Ok((what.to_string(), format))
+}

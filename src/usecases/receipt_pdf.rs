@@ -1,0 +1,212 @@
+//! Receipts as PDF: A4 pages, two receipts each, with a CJK TrueType font from the system
+//! embedded (Debian's fonts-wqy-microhei by default, which has Latin and CJK glyphs in one face;
+//! `pdf_font` in the configuration), so the
+//! file prints and reads the same anywhere. No font is downloaded at run time.
+//!
+//! Each receipt carries its fields, the amount in figures and in 大写, the verification code and
+//! the QR to the public check page, drawn as filled rectangles (one per run of dark modules).
+
+use printpdf::{IndirectFontRef, Mm, PdfDocument, PdfLayerReference, Rect};
+
+use super::receipts::ReceiptDetail;
+
+pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+
+const PAGE_W: f32 = 210.0;
+const PAGE_H: f32 = 297.0;
+/// Each receipt's slot: two per page.
+const SLOT_H: f32 = 140.0;
+
+fn status_mark(r: &ReceiptDetail) -> Option<&'static str> {
+    match r.status.as_str() {
+        "voided" => Some("【作废】"),
+        "pending" => Some("【待核实：款项尚未到账】"),
+        _ => None,
+    }
+}
+
+fn draw_qr(layer: &PdfLayerReference, text: &str, x: f32, top: f32, size: f32) -> Result<(), String> {
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| e.to_string())?;
+    let width = code.width();
+    let modules = code.to_colors();
+    let cell = size / width as f32;
+    for row in 0..width {
+        let mut col = 0;
+        while col < width {
+            if modules[row * width + col] == qrcode::Color::Dark {
+                let start = col;
+                while col < width && modules[row * width + col] == qrcode::Color::Dark {
+                    col += 1;
+                }
+                let (x0, y1) = (x + start as f32 * cell, top - row as f32 * cell);
+                layer.add_rect(Rect::new(Mm(x0), Mm(y1 - cell), Mm(x + col as f32 * cell), Mm(y1)));
+            } else {
+                col += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn draw(
+    layer: &PdfLayerReference,
+    font: &IndirectFontRef,
+    r: &ReceiptDetail,
+    verify_url: &str,
+    top: f32,
+) -> Result<(), String> {
+    let text = |s: &str, size: f32, x: f32, y: f32| layer.use_text(s, size, Mm(x), Mm(y), font);
+    text(
+        &format!("{}集体经济组织收款收据", r.village_name),
+        16.0,
+        45.0,
+        top - 14.0,
+    );
+    text(&format!("No. {}", r.number), 10.0, 20.0, top - 22.0);
+    if let Some(mark) = status_mark(r) {
+        text(mark, 14.0, 120.0, top - 22.0);
+    }
+    let rows: Vec<(&str, String)> = vec![
+        ("缴款人", r.payer_name.clone()),
+        ("收费项目", format!("{} {}", r.fee_item, r.period_label)),
+        ("账单号", r.bill_reference.clone().unwrap_or_default()),
+        ("金额（小写）", format!("¥{}", r.amount)),
+        ("金额（大写）", r.amount_in_words.clone()),
+        ("收款方式", r.channel_name.clone()),
+        (
+            "款项依据",
+            if r.evidence.is_empty() {
+                "（待银行到账核实）".into()
+            } else {
+                r.evidence.clone()
+            },
+        ),
+        ("经办人", r.clerk.clone()),
+        ("开具时间", r.issued_at.clone()),
+        ("校验码", r.verification_code.clone()),
+    ];
+    let mut y = top - 32.0;
+    for (label, value) in rows {
+        text(label, 11.0, 20.0, y);
+        text(&value, 11.0, 52.0, y);
+        y -= 8.0;
+    }
+    if let Some(reason) = &r.void_reason {
+        let by = r
+            .replaced_by
+            .as_ref()
+            .map(|n| format!("，重开为 {n}"))
+            .unwrap_or_default();
+        text(&format!("作废原因：{reason}{by}"), 10.0, 20.0, y);
+        y -= 7.0;
+    }
+    if let Some(n) = &r.replaces {
+        text(&format!("重开自 {n}"), 10.0, 20.0, y);
+    }
+    draw_qr(layer, verify_url, 150.0, top - 30.0, 35.0)?;
+    text("扫码查验", 9.0, 160.0, top - 70.0);
+    Ok(())
+}
+
+/// One PDF with every receipt given, in order; `verify_url` gives each receipt's check address.
+pub fn render(
+    receipts: &[ReceiptDetail],
+    font: &[u8],
+    verify_url: impl Fn(&ReceiptDetail) -> String,
+) -> Result<Vec<u8>, String> {
+    let (doc, page, layer) = PdfDocument::new("清账 收款收据", Mm(PAGE_W), Mm(PAGE_H), "receipts");
+    let font = doc
+        .add_external_font(std::io::Cursor::new(font))
+        .map_err(|e| format!("font: {e}"))?;
+    let mut current = doc.get_page(page).get_layer(layer);
+    for (i, r) in receipts.iter().enumerate() {
+        if i > 0 && i % 2 == 0 {
+            let (p, l) = doc.add_page(Mm(PAGE_W), Mm(PAGE_H), "receipts");
+            current = doc.get_page(p).get_layer(l);
+        }
+        let top = PAGE_H - (i % 2) as f32 * SLOT_H - 8.0;
+        draw(&current, &font, r, &verify_url(r), top)?;
+    }
+    doc.save_to_bytes().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Money;
+
+    pub(crate) fn sample(n: i64, status: &str) -> ReceiptDetail {
+        let amount = Money::from_fen(167838 + n).unwrap();
+        ReceiptDetail {
+            id: n,
+            number: format!("370725102201-2026-{n:06}"),
+            village_code: "370725102201".into(),
+            village_name: "北岩村".into(),
+            payer_name: "张建国".into(),
+            fee_item: "土地承包费".into(),
+            period_label: "2026".into(),
+            bill_reference: Some("000001-000001-2".into()),
+            amount,
+            amount_in_words: amount.to_chinese_capital(),
+            channel: "cash".into(),
+            channel_name: "现金".into(),
+            evidence: format!("现金收款记录 {n}"),
+            clerk: "王会计".into(),
+            issued_at: "2026-11-28 09:30".into(),
+            status: status.into(),
+            void_reason: (status == "voided").then(|| "姓名写错".to_string()),
+            voided_by: None,
+            replaces: None,
+            replaced_by: None,
+            verification_code: "B1AD 074A 1185 E118".into(),
+        }
+    }
+
+    /// The PDF's text read back by poppler's pdftotext (a real reader), when it is installed.
+    #[test]
+    fn a_pdf_of_receipts_reads_back_with_its_chinese_text() {
+        let Ok(font) = std::fs::read(DEFAULT_FONT) else {
+            if std::env::var_os("CI").is_some() {
+                panic!("{DEFAULT_FONT} is required in CI (fonts-wqy-microhei)");
+            }
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED receipt PDF: {DEFAULT_FONT} not installed");
+            return;
+        };
+        let receipts = vec![sample(1, "issued"), sample(2, "voided"), sample(3, "issued")];
+        let pdf = render(&receipts, &font, |r| format!("https://qz.example/r/{}", r.number)).unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let out = match std::process::Command::new("pdftotext").arg(&path).arg("-").output() {
+            Ok(o) => o,
+            Err(_) if std::env::var_os("CI").is_none() => {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED receipt PDF read-back: pdftotext not installed"
+                );
+                return;
+            }
+            Err(e) => panic!("pdftotext is required in CI (poppler-utils): {e}"),
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        for expected in [
+            "北岩村集体经济组织收款收据",
+            "370725102201-2026-000001",
+            "壹仟陆佰柒拾捌元叁角玖分",
+            "¥1678.39",
+            "作废",
+            "姓名写错",
+            "370725102201-2026-000003",
+        ] {
+            assert!(text.contains(expected), "the PDF says {expected}: {text}");
+        }
+        // Three receipts, two to a page.
+        let info = std::process::Command::new("pdfinfo").arg(&path).output().unwrap();
+        let info = String::from_utf8_lossy(&info.stdout).to_string();
+        let pages = info.lines().find_map(|l| l.strip_prefix("Pages:")).map(str::trim);
+        assert_eq!(pages, Some("2"), "{info}");
+    }
+}

@@ -1,0 +1,88 @@
+//! The staff pages' frame: navigation, messages, refusals. Simplified Chinese; plain HTML that
+//! works without JavaScript and prints cleanly.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+
+use crate::web::pages::esc;
+
+const STYLE: &str = r#"
+  html { font-size: 112.5%; }
+  body { margin: 0; font-family: system-ui, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; color: #111; line-height: 1.5; }
+  header { background: #0b5394; color: #fff; padding: 0.5rem 1rem; display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; align-items: center; }
+  header a, header button { color: #fff; text-decoration: none; font-size: 1rem; background: none; border: 0; cursor: pointer; padding: 0.5rem 0; }
+  header strong { margin-right: 1rem; }
+  main { padding: 1rem; max-width: 70rem; }
+  table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1rem; }
+  th, td { border-bottom: 1px solid #ccc; padding: 0.4rem 0.5rem; text-align: left; vertical-align: top; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  .notice { border: 2px solid #0b5394; background: #eef4fb; padding: 0.6rem 0.8rem; border-radius: 0.4rem; }
+  .error { border-color: #a61b1b; background: #fbeeee; }
+  form.inline { display: inline; }
+  label { display: block; margin-top: 0.6rem; }
+  input, select, button { font-size: 1rem; min-height: 2.5rem; font-family: inherit; }
+  input[type=checkbox] { min-height: auto; width: 1.2rem; height: 1.2rem; }
+  button.primary { background: #0b5394; color: #fff; border: 0; border-radius: 0.3rem; padding: 0 1.2rem; margin-top: 0.8rem; cursor: pointer; }
+  button.danger { background: #a61b1b; color: #fff; border: 0; border-radius: 0.3rem; padding: 0 1rem; cursor: pointer; }
+  .status-voided { color: #a61b1b; } .status-pending { color: #8a5a00; }
+  section { margin-bottom: 1.5rem; }
+"#;
+
+/// A staff page: the village's navigation when there is one, then the body.
+pub fn page(title: &str, village: Option<&str>, csrf_field: &str, body: &str) -> String {
+    let nav = match village {
+        Some(v) => format!(
+            r#"<a href="/staff/v/{v}">今日收款</a><a href="/staff/v/{v}/bills">账单</a><a href="/staff/v/{v}/cash">现金收款</a><a href="/staff/v/{v}/cash-on-hand">库存现金与代交</a><a href="/staff/v/{v}/receipts">收据</a>"#,
+            v = esc(v)
+        ),
+        None => String::new(),
+    };
+    format!(
+        r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · 清账</title><style>{STYLE}</style></head>
+<body><header><strong>清账 村级收款</strong>{nav}<form class="inline" method="post" action="/staff/logout">{csrf_field}<button>退出</button></form></header>
+<main><h1>{title}</h1>{body}</main></body></html>"#,
+        title = esc(title),
+    )
+}
+
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body)
+}
+
+/// A refusal before anything was done (no session frame: the session may be the problem).
+pub fn refusal(status: StatusCode, message: &str) -> HttpResponse {
+    html(
+        status,
+        format!(
+            r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>操作未执行</title><style>{STYLE}</style></head>
+<body><main><h1>操作未执行</h1><p class="notice error" id="message">{}</p><p><a href="javascript:history.back()">返回</a></p></main></body></html>"#,
+            esc(message)
+        ),
+    )
+}
+
+/// A message shown at the top of a page (after a redirect, `?msg=`; errors in red).
+pub fn message(text: Option<&str>, error: bool) -> String {
+    match text.filter(|t| !t.is_empty()) {
+        Some(t) => format!(
+            r#"<p class="notice{}" id="message">{}</p>"#,
+            if error { " error" } else { "" },
+            esc(t)
+        ),
+        None => String::new(),
+    }
+}
+
+/// Redirect after a POST (so a reload does not repeat it), with a message.
+pub fn see_other(location: &str, msg: &str) -> HttpResponse {
+    let sep = if location.contains('?') { '&' } else { '?' };
+    let encoded: String = form_urlencoded::byte_serialize(msg.as_bytes()).collect();
+    HttpResponse::SeeOther()
+        .insert_header(("Location", format!("{location}{sep}msg={encoded}")))
+        .finish()
+}

@@ -1,0 +1,181 @@
+// Browser stories against a running qingzhang and its sandbox bank, in Debian's headless
+// Chromium driven by playwright-core. Started by tests/browser.rs, which sets up the data and
+// passes it in the environment; exits non-zero on the first failed expectation. Screenshots go
+// to QZ_ARTIFACTS (kept by CI as test artefacts).
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`missing ${k}`);
+  return v;
+};
+const BASE = env('QZ_BASE');
+const SANDBOX = env('QZ_SANDBOX');
+const OUT = env('QZ_ARTIFACTS');
+mkdirSync(OUT, { recursive: true });
+
+function expect(cond, what) {
+  if (!cond) throw new Error(`expected: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+const shot = (page, name) => page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
+
+try {
+  // 1. A villager scans a bill's code, pays with WeChat Pay through the sandbox and sees the
+  //    receipt number, which only appears once the gateway's notification is in.
+  {
+    const ctx = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.50',
+      locale: 'zh-CN',
+    });
+    const page = await ctx.newPage();
+    await page.goto(env('QZ_PAY_URL'));
+    await shot(page, '01-pay-page');
+    const body = await page.textContent('body');
+    expect(body.includes('村集体收款') && body.includes('¥1678.38'), 'the pay page shows the bill and amount');
+    const size = await page.$eval('dd.amount', (e) => parseFloat(getComputedStyle(e).fontSize));
+    expect(size >= 18, `amount text at least 18px (${size})`);
+    const button = await page.$eval('#pay-wechat', (e) => e.getBoundingClientRect().height);
+    expect(button >= 48, `tap target at least 48px high (${button})`);
+    await page.click('#pay-wechat');
+    await page.waitForSelector('#waiting');
+    await shot(page, '02-order-waiting');
+    const orderUrl = page.url();
+    // The payer's phone pays at the gateway (the sandbox's cashier page).
+    const link = await page.getAttribute('a.button', 'href');
+    const cashier = await ctx.newPage();
+    await cashier.goto(link);
+    await shot(cashier, '03-sandbox-cashier');
+    await cashier.click('#pay');
+    await cashier.waitForSelector('#paid');
+    // The order page refreshes itself until the money is in.
+    await page.goto(orderUrl);
+    await page.waitForSelector('#receipt', { timeout: 20000 });
+    const receipt = await page.textContent('#receipt');
+    expect(/^\d{4}-\d{6}$/.test(receipt.trim()), `the payer sees receipt ${receipt}`);
+    await shot(page, '04-order-paid');
+    // The e-receipt: the public check page of this receipt, no personal data beyond a masked name.
+    await page.click('#e-receipt');
+    await page.waitForSelector('#result');
+    expect((await page.textContent('h1')).includes('真实有效'), 'the e-receipt confirms the payment');
+    expect(!(await page.textContent('body')).includes('张建国'), 'the e-receipt masks the payer');
+    await shot(page, '04b-e-receipt');
+    await ctx.close();
+  }
+
+  // 2. A clerk logs in, records cash, pays it in, and matches the bank's credit.
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+  const page = await ctx.newPage();
+  const village = env('QZ_VILLAGE');
+  await page.goto(`${BASE}/staff/login`);
+  await page.fill('#username', 'clerk_a');
+  await page.fill('#password', env('QZ_PASSWORD'));
+  await page.click('#login');
+  await page.waitForURL(`${BASE}/staff/v/${village}`);
+  await shot(page, '05-clerk-today');
+  await page.goto(`${BASE}/staff/v/${village}/bills`);
+  await shot(page, '06-clerk-bills');
+  await page.click(`a[href*="cash?bill=${env('QZ_CASH_BILL')}"]`);
+  // More than the bill owes: refused with a message a clerk understands, nothing recorded.
+  await page.fill('#amount', '999999.00');
+  await page.click('#record-cash');
+  await page.waitForSelector('#message');
+  expect((await page.textContent('#message')).includes('超过'), 'too much cash is refused in Chinese');
+  await shot(page, '07-cash-refused');
+  await page.fill('#amount', '200.00');
+  await page.click('#record-cash');
+  await page.waitForSelector('#number');
+  const cashReceipt = (await page.textContent('#number')).trim();
+  expect((await page.textContent('#message')).includes('已收款'), `cash receipt ${cashReceipt} issued`);
+  await shot(page, '08-cash-receipt');
+  // The printed receipt (A4 and three-part).
+  await page.goto(`${BASE}/staff/v/${village}/receipts/${cashReceipt}/print?layout=a4`);
+  await shot(page, '09-print-a4');
+  expect((await page.textContent('body')).includes('贰佰元整'), 'the print shows the amount in 大写');
+  await page.goto(`${BASE}/staff/v/${village}/receipts/${cashReceipt}/print?layout=241`);
+  expect((await page.$$('.receipt')).length === 3, 'three-part paper prints three parts');
+  await shot(page, '10-print-241mm');
+  // Pay in, the bank credits the deposit, the clerk confirms the proposed match.
+  await page.goto(`${BASE}/staff/v/${village}/cash-on-hand`);
+  await page.fill('#amount', '200.00');
+  await page.click('#pay-in');
+  await page.waitForSelector('#message');
+  expect((await page.textContent('#message')).includes('已登记代交'), 'the pay-in is recorded');
+  const credited = await fetch(`${SANDBOX}/sandbox/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      provider: 'rural_bank', account_ref: env('QZ_ACCOUNT_NO'), amount: '200.00', reference: '现金交存',
+      callback_url: `${BASE}/callbacks/rural_bank/${env('QZ_BANK_BINDING')}`,
+    }),
+  });
+  expect(credited.status === 202, 'the sandbox bank credits the deposit');
+  let matched = false;
+  for (let i = 0; i < 50 && !matched; i++) {
+    await page.goto(`${BASE}/staff/v/${village}/cash-on-hand`);
+    const button = await page.$('#proposals button');
+    if (button) {
+      await shot(page, '11-match-proposed');
+      await button.click();
+      await page.waitForSelector('#message');
+      matched = (await page.textContent('#message')).includes('已匹配');
+    } else {
+      await page.waitForTimeout(200);
+    }
+  }
+  expect(matched, 'the deposit is matched to the pay-in');
+  expect((await page.textContent('#ledger-101')).trim() === '¥0.00', 'cash on the books is back to zero');
+  await shot(page, '12-matched');
+
+  // 3. A void keeps the number: the name was misspelt, the receipt is voided and reissued.
+  await page.goto(`${BASE}/staff/v/${village}/receipts/${cashReceipt}`);
+  await page.fill('#reason', '姓名写错');
+  await page.click('#void');
+  await page.waitForSelector('#message');
+  expect((await page.textContent('#message')).includes(`${cashReceipt} 已作废`), 'the reissue names the voided number');
+  const reissued = (await page.textContent('#number')).trim();
+  expect(reissued !== cashReceipt, `reissued as ${reissued}`);
+  await shot(page, '13-reissued');
+  await page.goto(`${BASE}/staff/v/${village}/receipts/${cashReceipt}`);
+  expect((await page.textContent('#status')).includes('已作废'), 'the old number is kept, voided');
+  expect((await page.textContent('#void-info')).includes(reissued), 'and points to its reissue');
+  await shot(page, '14-voided');
+
+  // The receipt as PDF.
+  const pdf = await page.evaluate(async (url) => {
+    const r = await fetch(url);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    return { type: r.headers.get('content-type'), head: String.fromCharCode(...bytes.slice(0, 5)) };
+  }, `${BASE}/staff/v/${village}/receipts/${reissued}/receipt.pdf`);
+  expect(pdf.type === 'application/pdf' && pdf.head === '%PDF-', 'the receipt downloads as PDF');
+
+  // 4. A form posted without its CSRF token changes nothing.
+  const status = await page.evaluate(async (url) => {
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'bill_reference=x&amount=1.00' });
+    return r.status;
+  }, `${BASE}/staff/v/${village}/cash`);
+  expect(status === 403, 'a form without the CSRF token is refused');
+
+  // 5. Anyone checks the reissued receipt on the public page.
+  const code = (await page.goto(`${BASE}/staff/v/${village}/receipts/${reissued}`), await page.textContent('dt:has-text("校验码") + dd')).replace(/\s/g, '');
+  const pub = await browser.newPage();
+  await pub.goto(`${BASE}/r`);
+  await pub.fill('#number', reissued);
+  await pub.fill('#c', code);
+  await pub.click('#check');
+  await pub.waitForSelector('#result');
+  expect((await pub.textContent('h1')).includes('真实有效'), 'the public page confirms the receipt');
+  await shot(pub, '15-public-check');
+  await ctx.close();
+} finally {
+  await browser.close();
+}
+console.log('browser stories passed');
