@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 const ACCOUNT_NO: &str = "9150010100001234567";
@@ -47,47 +47,19 @@ async fn a_villager_pays_and_a_clerk_takes_cash_pays_in_and_voids_in_chromium() 
     let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
     let t = app.seed().await;
     let v = format!("/api/v1/villages/{VILLAGE_A}");
-    let payer = app
-        .post(
-            &t.clerk_a,
-            &format!("{v}/payers"),
-            json!({"kind": "member", "name": "张建国"}),
-        )
-        .await;
-    let item = app
-        .post(
-            &t.clerk_a,
-            &format!("{v}/fee-items"),
-            json!({"code": "land", "name": "土地承包费", "income_account_code": "501"}),
-        )
-        .await;
-    let mut refs = Vec::new();
-    for amount in ["1678.38", "200.00"] {
-        let b = app
-            .post(&t.clerk_a, &format!("{v}/bills"), json!({"payer_id": payer.body["id"], "fee_item_id": item.body["id"], "amount": amount, "period_label": "2026", "due_date": "2026-12-31"}))
-            .await;
-        assert_eq!(b.status, 201, "{:?}", b.body);
-        refs.push(b.body["reference"].as_str().unwrap().to_string());
-    }
+    let refs: Vec<String> = bills_in_village_a(&app, &t, &["1678.38", "200.00"])
+        .await
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
     // The sandbox bank plays WeChat Pay and the bank; the admin binds both.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let sandbox = format!("http://{}", listener.local_addr().unwrap());
-    let keys = qingzhang::sandbox::keys::SandboxKeys::generate().unwrap();
-    let (server, _) = qingzhang::sandbox::server::start(listener, keys, 1000).unwrap();
-    actix_web::rt::spawn(server);
-    let k: Value = app
-        .client
-        .get(format!("{sandbox}/sandbox/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (sandbox, k) = sandbox_bank(&app).await;
     let wechat = app
-        .post(&t.admin, &format!("{v}/accounts/1/bindings"), json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": k["wechat_api_v3_key"],
-              "platform_public_keys": [{"key_id": k["wechat_public_key_id"], "pem": k["wechat_public_key_pem"]}],
-              "ordering": {"app_id": k["wechat_app_id"], "merchant_serial_no": k["wechat_merchant_serial_no"], "merchant_private_key": k["wechat_merchant_private_key_pem"], "api_base": sandbox}}))
+        .post(
+            &t.admin,
+            &format!("{v}/accounts/1/bindings"),
+            wechat_ordering(&k, &sandbox),
+        )
         .await;
     assert_eq!(wechat.status, 201, "{:?}", wechat.body);
     let bank = app

@@ -24,30 +24,8 @@ struct Village {
 /// Village A with a member payer, a land-contract fee item and one bill of 1678.38.
 async fn village_with_bill(app: &TestApp) -> Village {
     let t = app.seed().await;
-    let v = format!("/api/v1/villages/{VILLAGE_A}");
-    let payer = app
-        .post(
-            &t.clerk_a,
-            &format!("{v}/payers"),
-            json!({"kind": "member", "name": "张建国"}),
-        )
-        .await;
-    let item = app
-        .post(
-            &t.clerk_a,
-            &format!("{v}/fee-items"),
-            json!({"code": "land", "name": "土地承包费", "income_account_code": "501"}),
-        )
-        .await;
-    let bill = app
-        .post(&t.clerk_a, &format!("{v}/bills"), json!({"payer_id": payer.body["id"], "fee_item_id": item.body["id"], "amount": "1678.38", "period_label": "2026", "due_date": "2026-12-31"}))
-        .await;
-    assert_eq!(bill.status, 201, "{:?}", bill.body);
-    Village {
-        t,
-        bill_ref: bill.body["reference"].as_str().unwrap().to_string(),
-        bill_id: bill.body["id"].as_i64().unwrap(),
-    }
+    let (bill_ref, bill_id) = bills_in_village_a(app, &t, &["1678.38"]).await.remove(0);
+    Village { t, bill_ref, bill_id }
 }
 
 async fn bind_bank(app: &TestApp, admin: &str) -> i64 {
@@ -1026,31 +1004,15 @@ async fn pay_path(app: &TestApp, v: &Village, reference: &str) -> String {
 both!(
     a_bill_is_paid_through_each_gateways_own_order_and_a_lost_notification_is_found_by_query,
     |app| {
-        use qingzhang::sandbox::keys::SandboxKeys;
         let v = village_with_bill(&app).await;
         let base = format!("/api/v1/villages/{VILLAGE_A}");
         let bill2 = app
             .post(&v.t.clerk_a, &format!("{base}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "200.00", "period_label": "2026 房租", "due_date": "2026-12-31"}))
             .await;
         let ref2 = bill2.body["reference"].as_str().unwrap().to_string();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let sandbox = format!("http://{}", listener.local_addr().unwrap());
-        let (server, _) = qingzhang::sandbox::server::start(listener, SandboxKeys::generate().unwrap(), 1000).unwrap();
-        actix_web::rt::spawn(server);
-        let k: Value = app
-            .client
-            .get(format!("{sandbox}/sandbox/keys"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (sandbox, k) = sandbox_bank(&app).await;
         for body in [
-            json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": k["wechat_api_v3_key"],
-                   "platform_public_keys": [{"key_id": k["wechat_public_key_id"], "pem": k["wechat_public_key_pem"]}],
-                   "ordering": {"app_id": k["wechat_app_id"], "merchant_serial_no": k["wechat_merchant_serial_no"],
-                                "merchant_private_key": k["wechat_merchant_private_key_pem"], "api_base": sandbox}}),
+            wechat_ordering(&k, &sandbox),
             json!({"provider": "alipay", "app_id": "2021004100000001", "alipay_public_key": k["alipay_public_key_pem"],
                    "ordering": {"app_private_key": k["alipay_app_private_key_pem"], "gateway_url": format!("{sandbox}/gateway.do")}}),
         ] {

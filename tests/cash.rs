@@ -25,29 +25,11 @@ struct Setup {
 /// bank.
 async fn setup(app: &TestApp) -> Setup {
     let t = app.seed().await;
-    let v = format!("/api/v1/villages/{VILLAGE_A}");
-    let payer = app
-        .post(
-            &t.clerk_a,
-            &format!("{v}/payers"),
-            json!({"kind": "member", "name": "张建国"}),
-        )
-        .await;
-    let item = app
-        .post(
-            &t.clerk_a,
-            &format!("{v}/fee-items"),
-            json!({"code": "land", "name": "土地承包费", "income_account_code": "501"}),
-        )
-        .await;
-    let mut bills = Vec::new();
-    for amount in ["100.00", "200.00", "50.50"] {
-        let b = app
-            .post(&t.clerk_a, &format!("{v}/bills"), json!({"payer_id": payer.body["id"], "fee_item_id": item.body["id"], "amount": amount, "period_label": "2026", "due_date": "2026-12-31"}))
-            .await;
-        assert_eq!(b.status, 201, "{:?}", b.body);
-        bills.push(b.body["reference"].as_str().unwrap().to_string());
-    }
+    let bills = bills_in_village_a(app, &t, &["100.00", "200.00", "50.50"])
+        .await
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
     let mut bindings = Vec::new();
     for (code, account) in [(VILLAGE_A, 1), (VILLAGE_B, 2)] {
         let r = app

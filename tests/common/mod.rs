@@ -338,3 +338,65 @@ macro_rules! both {
         }
     };
 }
+
+/// Village A's payer 张建国 and its land-contract fee item, with one bill per amount (due at the
+/// end of 2026); returns the bills' references and ids.
+pub async fn bills_in_village_a(app: &TestApp, t: &Tokens, amounts: &[&str]) -> Vec<(String, i64)> {
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let payer = app
+        .post(
+            &t.clerk_a,
+            &format!("{v}/payers"),
+            serde_json::json!({"kind": "member", "name": "张建国"}),
+        )
+        .await;
+    assert_eq!(payer.status, 201, "{:?}", payer.body);
+    let item = app
+        .post(
+            &t.clerk_a,
+            &format!("{v}/fee-items"),
+            serde_json::json!({"code": "land", "name": "土地承包费", "income_account_code": "501"}),
+        )
+        .await;
+    assert_eq!(item.status, 201, "{:?}", item.body);
+    let mut bills = Vec::new();
+    for amount in amounts {
+        let b = app
+            .post(&t.clerk_a, &format!("{v}/bills"), serde_json::json!({"payer_id": payer.body["id"], "fee_item_id": item.body["id"], "amount": amount, "period_label": "2026", "due_date": "2026-12-31"}))
+            .await;
+        assert_eq!(b.status, 201, "{:?}", b.body);
+        bills.push((
+            b.body["reference"].as_str().unwrap().to_string(),
+            b.body["id"].as_i64().unwrap(),
+        ));
+    }
+    bills
+}
+
+/// A sandbox bank on its own port (retry schedule 1000 times faster); its address and the keys
+/// it publishes for binding.
+pub async fn sandbox_bank(app: &TestApp) -> (String, Value) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let keys = qingzhang::sandbox::keys::SandboxKeys::generate().unwrap();
+    let (server, _) = qingzhang::sandbox::server::start(listener, keys, 1000).unwrap();
+    actix_web::rt::spawn(server);
+    let published: Value = app
+        .client
+        .get(format!("{base}/sandbox/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (base, published)
+}
+
+/// A WeChat binding to the sandbox's keys, ordering through it.
+pub fn wechat_ordering(k: &Value, sandbox: &str) -> Value {
+    serde_json::json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": k["wechat_api_v3_key"],
+        "platform_public_keys": [{"key_id": k["wechat_public_key_id"], "pem": k["wechat_public_key_pem"]}],
+        "ordering": {"app_id": k["wechat_app_id"], "merchant_serial_no": k["wechat_merchant_serial_no"],
+                     "merchant_private_key": k["wechat_merchant_private_key_pem"], "api_base": sandbox}})
+}

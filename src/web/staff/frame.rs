@@ -26,6 +26,9 @@ const STYLE: &str = r#"
   button.danger { background: #a61b1b; color: #fff; border: 0; border-radius: 0.3rem; padding: 0 1rem; cursor: pointer; }
   .status-voided { color: #a61b1b; } .status-pending { color: #8a5a00; }
   section { margin-bottom: 1.5rem; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1.2rem; }
+  dt { color: #444; } dd { margin: 0; font-weight: 600; }
+  .empty { color: #555; }
 "#;
 
 /// A staff page: the village's navigation when there is one, then the body.

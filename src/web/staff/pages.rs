@@ -540,12 +540,16 @@ pub async fn cash_on_hand(
         .iter()
         .map(|p| {
             format!(
-                r#"<tr><td>{}</td><td>{}</td><td class="num">¥{}</td><td>{}</td><td>{:?}</td></tr>"#,
+                r#"<tr><td>{}</td><td>{}</td><td class="num">¥{}</td><td>{}</td><td>{}</td></tr>"#,
                 p.id,
                 esc(&p.clerk),
                 p.amount,
                 if p.status == "matched" { "已到账" } else { "在途" },
                 p.cash_record_ids
+                    .iter()
+                    .map(|id| format!("#{id}"))
+                    .collect::<Vec<_>>()
+                    .join("、")
             )
         })
         .collect();
@@ -587,8 +591,13 @@ pub async fn cash_on_hand(
 <p>勾选上表中本次交存的现金记录；不勾选则按收款先后自动选取。</p>
 <button class="primary" id="pay-in">登记代交</button></form>
 <table id="pay-ins"><tr><th>代交</th><th>报账员</th><th class="num">金额</th><th>状态</th><th>现金记录</th></tr>{pay_ins}</table></section>
-<section><h2>待确认的匹配</h2><table id="proposals">{proposal_rows}</table></section>
+<section><h2>待确认的匹配</h2>{proposals_html}</section>
 <section><h2>未匹配的银行入账</h2><table id="credits"><tr><th>编号</th><th class="num">金额</th><th>时间</th><th>付款人</th><th>说明</th></tr>{credit_rows}</table></section>"#,
+        proposals_html = if proposal_rows.is_empty() {
+            r#"<p class="empty">暂无：银行到账后，与代交金额相符的入账会出现在这里。</p>"#.to_string()
+        } else {
+            format!(r#"<table id="proposals">{proposal_rows}</table>"#)
+        },
         notes = notes(&m),
         on_hand = c.on_hand,
         transit = c.in_transit,
