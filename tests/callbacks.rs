@@ -820,7 +820,6 @@ async fn a_callback_while_the_database_is_down_gets_503_and_applies_on_retry() {
 both!(
     the_sandbox_bank_pays_through_drops_duplicates_and_delays_to_the_same_ledger,
     |app| {
-        use qingzhang::sandbox::keys::SandboxKeys;
         let v = village_with_bill(&app).await;
         let base = format!("/api/v1/villages/{VILLAGE_A}");
         let bill2 = app
@@ -828,19 +827,7 @@ both!(
         .await;
         let ref2 = bill2.body["reference"].as_str().unwrap().to_string();
         // The sandbox runs on its own port; the admin binds it with the keys it publishes.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let sandbox = format!("http://{}", listener.local_addr().unwrap());
-        let (server, _) = qingzhang::sandbox::server::start(listener, SandboxKeys::generate().unwrap(), 1000).unwrap();
-        actix_web::rt::spawn(server);
-        let k: Value = app
-            .client
-            .get(format!("{sandbox}/sandbox/keys"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (sandbox, k) = sandbox_bank(&app).await;
         let mut bindings = Vec::new();
         for body in [
             json!({"provider": "rural_bank", "keys": [{"key_id": k["bank_key_id"], "algorithm": "hmac-sha256", "secret": k["bank_secret"]}]}),
