@@ -239,6 +239,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 config: Arc::new(config),
                 server_key,
                 login_limiter: Default::default(),
+                public_limiter: Default::default(),
                 sealing,
                 http: reqwest::Client::new(),
             };

@@ -384,6 +384,15 @@ both!(a_clerks_day_of_cash_pay_ins_voids_and_claims, |app| {
         .replace(' ', "");
     let (_, html) = page(format!("/r/{n1}?c={voided_code}")).await;
     assert!(html.contains("收据已作废") && html.contains(&n3), "{html}");
+    // Guessing codes is slow: after a minute's budget of checks, a client is told to wait.
+    let mut statuses = Vec::new();
+    for _ in 0..70 {
+        statuses.push(page(format!("/r/{n4}?c={wrong}")).await.0);
+    }
+    assert!(statuses.contains(&404) && statuses.ends_with(&[429]), "{statuses:?}");
+    let (status, html) = page(format!("/r/{n4}?c={code}")).await;
+    assert_eq!(status, 429, "the right code too, until the window passes");
+    assert!(html.contains("过于频繁"));
 
     // The accountant's exports, read back with real readers: calamine for XLSX, csv for CSV.
     let download = |file: &str| {

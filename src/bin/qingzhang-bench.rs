@@ -379,6 +379,7 @@ fn run_intake(name: &str, url: &str, args: &Args) -> anyhow::Result<Measured> {
         config: Arc::new(Config::default()),
         server_key: Arc::new(Secret::new(b"bench-server-key".to_vec())),
         login_limiter: Default::default(),
+        public_limiter: Default::default(),
         sealing,
         http: reqwest::Client::new(),
     };

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod callbacks;
 pub mod error;
+pub mod limits;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub server_key: Arc<Secret<Vec<u8>>>,
     pub login_limiter: auth::LoginLimiter,
+    /// Request budgets of the public pages (receipt checks, gateway orders).
+    pub public_limiter: limits::PublicLimiter,
     /// Opens and seals provider secrets.
     pub sealing: Arc<crate::payments::sealing::SealingKeys>,
     /// Calls gateways (orders, queries); one client so connections are reused.

@@ -189,6 +189,7 @@ impl TestApp {
             }),
             server_key: Arc::new(Secret::new(b"test-server-key-0123456789abcdef".to_vec())),
             login_limiter: Default::default(),
+            public_limiter: Default::default(),
             sealing: Arc::new(qingzhang::payments::sealing::SealingKeys::new(vec![(
                 "test".into(),
                 [7; 32],

@@ -59,11 +59,26 @@ pub async fn from_form(q: web::Query<CheckForm>) -> HttpResponse {
         .finish()
 }
 
-pub async fn check(state: web::Data<AppState>, path: web::Path<String>, q: web::Query<CodeQuery>) -> HttpResponse {
+pub async fn check(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<CodeQuery>,
+) -> HttpResponse {
     let number = path.into_inner();
     let Some(code) = q.c.clone().filter(|c| !c.trim().is_empty()) else {
         return html(StatusCode::OK, form(&number, None));
     };
+    let client = crate::web::limits::client(&req);
+    if !state
+        .public_limiter
+        .allow("receipt", &client, crate::web::limits::RECEIPT_CHECKS)
+    {
+        return html(
+            StatusCode::TOO_MANY_REQUESTS,
+            form(&number, Some("查验过于频繁，请一分钟后再试。")),
+        );
+    }
     let key = state.server_key.clone();
     let n = number.clone();
     let result = state
