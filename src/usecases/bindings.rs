@@ -355,7 +355,9 @@ fn json<T: Serialize>(v: &T) -> AppResult<String> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn can_order(b: &Binding) -> bool {
+/// Whether a binding was given ordering credentials (read from its public configuration; no
+/// secret is opened).
+pub fn can_order(b: &Binding) -> bool {
     match b.provider.as_str() {
         "wechat" => serde_json::from_str::<WechatPublic>(&b.public_config).is_ok_and(|p| p.ordering.is_some()),
         "alipay" => serde_json::from_str::<AlipayPublic>(&b.public_config).is_ok_and(|p| p.ordering.is_some()),

@@ -38,6 +38,15 @@ fn account(conn: &mut DbConnection, village: &Village, code: &str) -> AppResult<
         .ok_or_else(|| AppError::Internal(format!("village {} has no account {code}", village.code)))
 }
 
+/// The village's cash accounts: 101 and any sub-accounts under it.
+pub(crate) fn cash_account_ids(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<i64>> {
+    Ok(LedgerAccount::of_village(conn, village_id)?
+        .iter()
+        .filter(|a| a.code == chart::CASH_CODE || a.code.starts_with("101."))
+        .map(|a| a.id)
+        .collect())
+}
+
 fn open_bill(conn: &mut DbConnection, village: &Village, reference: &str) -> AppResult<Bill> {
     let r = BillReference::parse(reference)
         .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "bill_reference"))?;
@@ -559,11 +568,7 @@ pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Cas
                 records: views,
             });
         }
-        let cash_ids: Vec<i64> = LedgerAccount::of_village(conn, village.id)?
-            .iter()
-            .filter(|a| a.code == chart::CASH_CODE || a.code.starts_with("101."))
-            .map(|a| a.id)
-            .collect();
+        let cash_ids = cash_account_ids(conn, village.id)?;
         let ledger: i64 = crate::store::journal::sums_by_account(conn, village.id, None, None)?
             .iter()
             .filter(|(id, _)| cash_ids.contains(id))

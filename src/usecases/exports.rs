@@ -5,12 +5,11 @@
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Deserialize;
 
+use super::cash::cash_account_ids;
 use super::{receipts, village_for};
 use crate::domain::access::{Action, Actor};
 use crate::error::{AppError, AppResult};
-use crate::ledger::chart;
-use crate::store::journal::{Entry, LedgerAccount};
-use crate::store::payments::Receipt;
+use crate::store::journal::Entry;
 use crate::store::{Db, Page};
 
 /// One cell: text stays text, money is a number.
@@ -38,62 +37,46 @@ fn t(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
-fn status_name(s: &str) -> &'static str {
-    match s {
-        "issued" => "有效",
-        "pending" => "待核实",
-        _ => "已作废",
-    }
-}
-
 /// Every receipt of the village, by number.
 pub fn receipts_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Table> {
-    db.read(|conn| {
-        let village = village_for(conn, actor, village_code, Action::Read)?;
-        let mut rows = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = Receipt::of_village(conn, village.id, Page { after, limit: 500 })?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for r in &page {
-                let v = receipts::view_of(conn, &village, r)?;
-                rows.push(vec![
-                    t(&v.number),
-                    t(&v.issued_at),
-                    t(&v.payer_name),
-                    t(format!("{} {}", v.fee_item, v.period_label)),
-                    t(v.bill_reference.clone().unwrap_or_default()),
-                    Cell::Money(r.amount_fen),
-                    t(&v.amount_in_words),
-                    t(&v.channel_name),
-                    t(&v.evidence),
-                    t(status_name(&v.status)),
-                    t(v.void_reason.clone().unwrap_or_default()),
-                    t(&v.clerk),
-                    t(v.verification_code.replace(' ', "")),
-                ]);
-            }
-        }
-        Ok(Table {
-            name: "收据",
-            header: vec![
-                "收据号",
-                "开具时间",
-                "缴款人",
-                "项目",
-                "账单号",
-                "金额",
-                "大写",
-                "方式",
-                "款项依据",
-                "状态",
-                "作废原因",
-                "经办人",
-                "校验码",
-            ],
-            rows,
+    let rows = receipts::all_details(db, actor, village_code)?
+        .into_iter()
+        .map(|(r, v)| {
+            vec![
+                t(&v.number),
+                t(&v.issued_at),
+                t(&v.payer_name),
+                t(format!("{} {}", v.fee_item, v.period_label)),
+                t(v.bill_reference.clone().unwrap_or_default()),
+                Cell::Money(r.amount_fen),
+                t(&v.amount_in_words),
+                t(&v.channel_name),
+                t(&v.evidence),
+                t(receipts::status_name(&v.status)),
+                t(v.void_reason.clone().unwrap_or_default()),
+                t(&v.clerk),
+                t(v.verification_code.replace(' ', "")),
+            ]
         })
+        .collect();
+    Ok(Table {
+        name: "收据",
+        header: vec![
+            "收据号",
+            "开具时间",
+            "缴款人",
+            "项目",
+            "账单号",
+            "金额",
+            "大写",
+            "方式",
+            "款项依据",
+            "状态",
+            "作废原因",
+            "经办人",
+            "校验码",
+        ],
+        rows,
     })
 }
 
@@ -101,11 +84,7 @@ pub fn receipts_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<T
 pub fn cash_book_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Table> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
-        let cash: Vec<i64> = LedgerAccount::of_village(conn, village.id)?
-            .iter()
-            .filter(|a| a.code == chart::CASH_CODE || a.code.starts_with("101."))
-            .map(|a| a.id)
-            .collect();
+        let cash = cash_account_ids(conn, village.id)?;
         let mut rows = Vec::new();
         let mut balance = 0i64;
         let mut after = 0;

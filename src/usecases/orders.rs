@@ -17,7 +17,7 @@ use bank_adapters::Provider;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::bindings::gateway_for;
+use super::bindings::{can_order, gateway_for};
 use super::callbacks::{apply, Applied, Raw};
 use super::village_for;
 use crate::domain::access::{Action, Actor};
@@ -77,7 +77,7 @@ fn order_number(reference: &str) -> String {
 }
 
 /// The providers a pay code's account can order through (for the pay page's buttons).
-pub fn ordering_providers(db: &Db, sealing: &SealingKeys, key: &[u8], token_text: &str) -> AppResult<Vec<Provider>> {
+pub fn ordering_providers(db: &Db, key: &[u8], token_text: &str) -> AppResult<Vec<Provider>> {
     let token = token_of(key, token_text)?;
     if token.bill_id.is_none() {
         return Ok(vec![]);
@@ -86,7 +86,7 @@ pub fn ordering_providers(db: &Db, sealing: &SealingKeys, key: &[u8], token_text
     Ok(bindings
         .iter()
         .filter(|b| b.active && b.corporate_account_id == token.account_id)
-        .filter(|b| matches!(gateway_for(b, sealing), Ok(Some(_))))
+        .filter(|b| can_order(b))
         .filter_map(|b| Provider::parse(&b.provider))
         .collect())
 }
@@ -108,7 +108,6 @@ pub async fn order_for_pay_code(
     let now = period::now();
     // 1. Find the binding and the bill; reuse an open order or write a new one as `creating`.
     let prepared = {
-        let sealing = sealing.clone();
         let provider_name = provider.as_str();
         db.run(move |db| -> AppResult<(GatewayOrder, Binding, String, bool)> {
             db.write(|conn| {
@@ -127,7 +126,7 @@ pub async fn order_for_pay_code(
                 let binding = Binding::of_village(conn, bill.village_id)?
                     .into_iter()
                     .find(|b| b.active && b.corporate_account_id == token.account_id && b.provider == provider_name)
-                    .filter(|b| matches!(gateway_for(b, &sealing), Ok(Some(_))))
+                    .filter(can_order)
                     .ok_or_else(|| {
                         AppError::conflict(
                             "channel_unavailable",

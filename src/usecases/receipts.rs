@@ -161,7 +161,8 @@ pub fn parse_number(text: &str) -> Option<(Option<String>, i32, i64)> {
     Some((village, year, number))
 }
 
-fn channel_name(channel: &str) -> &'static str {
+/// A channel as receipts and pages name it.
+pub fn channel_name(channel: &str) -> &'static str {
     match channel {
         "wechat" => "微信",
         "alipay" => "支付宝",
@@ -290,6 +291,16 @@ pub(crate) fn view_of(conn: &mut DbConnection, village: &Village, r: &Receipt) -
     })
 }
 
+/// A receipt status as receipts, pages and exports name it.
+pub fn status_name(status: &str) -> &'static str {
+    match status {
+        "issued" => "有效",
+        "pending" => "待核实",
+        "voided" => "已作废",
+        _ => "",
+    }
+}
+
 fn not_found(text: &str) -> AppError {
     AppError::not_found(
         "receipt_not_found",
@@ -310,6 +321,25 @@ fn find(conn: &mut DbConnection, village: &Village, text: &str) -> AppResult<Rec
         return Err(not_found(text));
     }
     Receipt::by_number(conn, village.id, year, number)?.ok_or_else(|| not_found(text))
+}
+
+/// Every receipt of the village as printed, by number, in one read (PDF archive, exports).
+pub fn all_details(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<(Receipt, ReceiptDetail)>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = Receipt::of_village(conn, village.id, crate::store::Page { after, limit: 500 })?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for r in page {
+                let v = view_of(conn, &village, &r)?;
+                out.push((r, v));
+            }
+        }
+        Ok(out)
+    })
 }
 
 pub fn get_receipt(db: &Db, actor: &Actor, village_code: &str, number: &str) -> AppResult<ReceiptDetail> {

@@ -81,13 +81,12 @@ fn error_page(e: &AppError) -> HttpResponse {
 pub async fn show(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     let key = state.server_key.clone();
-    let sealing = state.sealing.clone();
     let ua = user_agent(&req);
     let view = state
         .db
         .run(move |db| {
             let v = qr_codes::pay_view(db, key.expose(), &token)?;
-            let providers = orders::ordering_providers(db, &sealing, key.expose(), &token)?;
+            let providers = orders::ordering_providers(db, key.expose(), &token)?;
             Ok::<_, AppError>((v, providers, token))
         })
         .await;

@@ -231,22 +231,8 @@ fn receipts_table(rows: &str) -> String {
     )
 }
 
-fn status_name(s: &str) -> &'static str {
-    match s {
-        "issued" => "有效",
-        "pending" => "待核实",
-        "voided" => "已作废",
-        _ => "",
-    }
-}
-
 fn receipt_row(village: &str, r: &collections::ReceiptView) -> String {
-    let channel = match r.channel.as_str() {
-        "wechat" => "微信",
-        "alipay" => "支付宝",
-        "bank" => "银行转账",
-        _ => "现金",
-    };
+    let channel = receipts::channel_name(&r.channel);
     format!(
         r#"<tr><td>{n}</td><td>{payer}</td><td>{item} {period}</td><td class="num">¥{amount}</td><td>{channel}</td><td class="status-{st}">{stn}</td><td><a href="/staff/v/{v}/receipts/{n}">查看</a></td></tr>"#,
         n = esc(&r.number),
@@ -255,7 +241,7 @@ fn receipt_row(village: &str, r: &collections::ReceiptView) -> String {
         period = esc(r.period_label.as_deref().unwrap_or("")),
         amount = r.amount,
         st = esc(&r.status),
-        stn = status_name(&r.status),
+        stn = receipts::status_name(&r.status),
         v = esc(village),
     )
 }
@@ -783,7 +769,7 @@ pub async fn receipt(
         notes = notes(&m),
         n = esc(&r.number),
         st = esc(&r.status),
-        stn = status_name(&r.status),
+        stn = receipts::status_name(&r.status),
         payer = esc(&r.payer_name),
         item = esc(&r.fee_item),
         period = esc(&r.period_label),
@@ -878,7 +864,9 @@ pub async fn print(
 }
 
 fn pdf_response(state: &AppState, receipts: &[crate::usecases::receipts::ReceiptDetail], name: &str) -> HttpResponse {
-    let font = match std::fs::read(&state.config.pdf_font) {
+    // Read once per process: the font is megabytes and does not change while we run.
+    static FONT: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    let font = match FONT.get_or_init(|| std::fs::read(&state.config.pdf_font).map_err(|e| e.to_string())) {
         Ok(f) => f,
         Err(e) => {
             tracing::error!(path = %state.config.pdf_font.display(), error = %e, "receipt PDF font missing");
@@ -889,7 +877,7 @@ fn pdf_response(state: &AppState, receipts: &[crate::usecases::receipts::Receipt
         }
     };
     let base = state.config.public_url.clone();
-    match crate::usecases::receipt_pdf::render(receipts, &font, |r| print::verify_url(&base, r)) {
+    match crate::usecases::receipt_pdf::render(receipts, font, |r| print::verify_url(&base, r)) {
         Ok(pdf) => HttpResponse::Ok()
             .content_type("application/pdf")
             .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
@@ -909,7 +897,7 @@ pub async fn receipt_pdf(state: web::Data<AppState>, staff: Staff, path: web::Pa
     }
 }
 
-/// Every receipt of the village (at most 2,000, oldest first) in one PDF, for the archive.
+/// Every receipt of the village (oldest first) in one PDF, for the archive.
 pub async fn receipts_pdf(state: web::Data<AppState>, staff: Staff, path: web::Path<String>) -> HttpResponse {
     let v = path.into_inner();
     let (actor, code) = (staff.actor, v.clone());
