@@ -11,6 +11,7 @@ pub mod billing;
 pub mod cash;
 pub mod db;
 pub mod journal;
+pub mod lock;
 pub mod orders;
 pub mod payments;
 pub mod registry;

@@ -111,7 +111,9 @@ impl GatewayOrder {
         next_query_at: NaiveDateTime,
         bank_transaction_id: Option<i64>,
     ) -> StoreResult<()> {
-        diesel::update(gateway_orders::table.find(id))
+        // A paid order stays paid: a query answered before its notification was applied must
+        // not turn it back to pending.
+        diesel::update(gateway_orders::table.find(id).filter(gateway_orders::status.ne("paid")))
             .set((
                 gateway_orders::status.eq(status),
                 gateway_orders::reason.eq(reason),

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use utoipa::ToSchema;
 
 use super::registry::open_sub_account;
-use super::{audit, input, on_unique, village_for};
+use super::{audit, input, on_unique, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::schedule::{self, Schedule};
 use crate::domain::{masking, period, BillReference, Money};
@@ -69,7 +69,7 @@ pub fn create_payer(db: &Db, actor: &Actor, village_code: &str, input: NewPayerI
     let phone = input::phone("phone", input.phone.as_deref())?;
     let household_no = input::optional_text("household_no", input.household_no.as_deref(), 30)?;
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let (kind, parent) = match input.kind {
             PayerKind::Member => ("member", chart::HOUSEHOLD_CODE),
             PayerKind::Outsider => ("outsider", chart::OUTSIDER_RECEIVABLE_CODE),
@@ -165,7 +165,7 @@ pub fn create_fee_item(db: &Db, actor: &Actor, village_code: &str, input: NewFee
     let name = input::text("name", &input.name, 40)?;
     let account_code = input.income_account_code.trim().to_string();
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         // The fee must land in an income account of the chart in force that can take postings.
         let today = period::business_date(period::now());
         let version = chart::version_for(today).ok_or_else(|| AppError::Internal("no chart in force".into()))?;
@@ -350,7 +350,7 @@ pub fn create_contract(db: &Db, actor: &Actor, village_code: &str, input: NewCon
         }
     };
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         payer_in(conn, &village, input.payer_id, "payer_id")?;
         fee_item_in(conn, &village, input.fee_item_id, "fee_item_id")?;
         let c = Contract::insert(
@@ -558,7 +558,7 @@ pub fn create_bill(db: &Db, actor: &Actor, village_code: &str, input: NewBillInp
     let due = input::date("due_date", &input.due_date)?;
     let note = input::optional_text("note", input.note.as_deref(), 200)?.unwrap_or_default();
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         payer_in(conn, &village, input.payer_id, "payer_id")?;
         fee_item_in(conn, &village, input.fee_item_id, "fee_item_id")?;
         let bill = insert_bill(
@@ -595,7 +595,7 @@ pub fn generate_bills(
     }
     let year = input.year;
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let from = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid year");
         let to = NaiveDate::from_ymd_opt(year, 12, 31).expect("valid year");
         let mut created = Vec::new();
@@ -686,7 +686,7 @@ pub fn cancel_bill(
         .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "reference"))?;
     let reason = input::text("reason", &input.reason, 200)?;
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let bill = match Bill::by_reference(conn, r.as_str())? {
             Some(b) if b.village_id == village.id => b,
             _ => {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-use super::{audit, village_for};
+use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::{masking, period};
 use crate::error::{AppError, AppResult};
@@ -425,7 +425,7 @@ pub fn create_binding(
     input: BindingInput,
 ) -> AppResult<BindingView> {
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageRegistry)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageRegistry)?;
         let account = account_in(conn, village.id, account_id)?;
         let p = prepare(&input, &account)?;
         let sealed = sealing
@@ -478,7 +478,7 @@ pub fn replace_binding(
     input: BindingInput,
 ) -> AppResult<BindingView> {
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageRegistry)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageRegistry)?;
         let b = Binding::by_id(conn, binding_id)?
             .filter(|b| b.village_id == village.id)
             .ok_or_else(|| {

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{audit, input, village_for};
+use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::{period, Money, Period};
 use crate::error::{AppError, AppResult};
@@ -214,7 +214,7 @@ pub fn post_entry(db: &Db, actor: &Actor, village_code: &str, input: NewEntryInp
     let date = input::date("entry_date", &input.entry_date)?;
     let memo = input.memo.trim().to_string();
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::PostEntries)?;
+        let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
         let lines = resolve_lines(conn, &village, date, &input.lines)?;
         let proposed = ProposedEntry {
             village_id: village.id,
@@ -249,10 +249,23 @@ pub fn reverse_entry(
         None => period::business_date(period::now()),
     };
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::PostEntries)?;
+        let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
         let original = Entry::by_seq(conn, village.id, seq)?.ok_or_else(|| {
             AppError::not_found("entry_not_found", format!("no entry {seq} in village {}", village.code))
         })?;
+        // An entry that a receipt, a cash record or a pay-in rests on is corrected through
+        // them (a void reverses cash still on hand), never behind their back: the books and
+        // the receipts would no longer agree.
+        if original.source != "manual" && original.reverses_entry_id.is_none() {
+            return Err(AppError::conflict(
+                "entry_backs_money",
+                format!(
+                    "第{seq}号凭证是收款（{}）自动生成的，不能直接冲销；请作废并重开对应的收据",
+                    original.source
+                ),
+                Some("seq"),
+            ));
+        }
         let e = reverse(conn, &village, &original, &reason, date, actor.user_id)?;
         audit(
             conn,
@@ -398,7 +411,7 @@ pub fn close_period(db: &Db, actor: &Actor, village_code: &str, period_text: &st
         ));
     }
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ClosePeriods)?;
+        let village = village_to_change(conn, actor, village_code, Action::ClosePeriods)?;
         if journal::is_closed(conn, village.id, p)? {
             return Err(AppError::conflict(
                 "period_already_closed",

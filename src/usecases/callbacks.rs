@@ -27,6 +27,7 @@ use crate::payments::allocation::{allocate, find_reference, Outcome};
 use crate::payments::sealing::SealingKeys;
 use crate::store::billing::{Bill, FeeItem};
 use crate::store::journal::LedgerAccount;
+use crate::store::lock::lock_village;
 use crate::store::orders::GatewayOrder;
 use crate::store::payments::{self as store, BankTransaction, Binding, NewBankTransaction, NewInboxRow};
 use crate::store::registry::{CorporateAccount, Village};
@@ -184,6 +185,9 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_
         })
     };
     let result = db.write(|conn| {
+        // The village's lock first: how much of the bill is still owed, the receipt counter and
+        // the chain are read below and must not change before this transaction commits.
+        lock_village(conn, binding.village_id)?;
         if let Some(existing) = BankTransaction::by_provider_txn(conn, provider, txn)? {
             return duplicate(conn, existing.id);
         }

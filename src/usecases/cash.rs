@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::bookkeeping::post;
 use super::receipts::{self, Evidence, Issue, ReceiptDetail};
-use super::{audit, village_for};
+use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::{period, BillReference, Money};
 use crate::error::{AppError, AppResult};
@@ -91,7 +91,7 @@ pub fn record_cash(
 ) -> AppResult<ReceiptDetail> {
     let amount = parse_amount(&input.amount)?;
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let bill = open_bill(conn, &village, &input.bill_reference)?;
         let owed = bill.amount_fen - bill.paid_fen;
         if amount > owed {
@@ -198,7 +198,7 @@ pub fn claim_payment(
         ));
     }
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let bill = open_bill(conn, &village, &input.bill_reference)?;
         if amount > bill.amount_fen - bill.paid_fen {
             return Err(AppError::invalid(
@@ -279,7 +279,7 @@ fn pay_in_view(conn: &mut DbConnection, p: &PayIn) -> AppResult<PayInView> {
 pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInInput) -> AppResult<PayInView> {
     let amount = parse_amount(&input.amount)?;
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         CorporateAccount::of_village(conn, village.id)?
             .into_iter()
             .find(|a| a.id == input.account_id && a.active)
@@ -421,7 +421,7 @@ pub fn match_pay_in(
     input: MatchInput,
 ) -> AppResult<PayInView> {
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let p = PayIn::by_id(conn, pay_in_id)?
             .filter(|p| p.village_id == village.id)
             .ok_or_else(|| AppError::not_found("pay_in_not_found", "本村没有这笔代交"))?;

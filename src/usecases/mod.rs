@@ -27,6 +27,7 @@ use crate::domain::access::{Action, Actor, Place};
 use crate::domain::period;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEvent};
+use crate::store::lock::lock_village;
 use crate::store::registry::Village;
 use crate::store::DbConnection;
 
@@ -45,6 +46,19 @@ pub(crate) fn village_for(conn: &mut DbConnection, actor: &Actor, code: &str, ac
         crate::domain::access::Denied::OutOfScope => not_found(),
         other => other.into(),
     })?;
+    Ok(village)
+}
+
+/// The village a write use case changes: as [`village_for`], then the village's write lock
+/// (`store::lock`), taken before anything the change depends on is read.
+pub(crate) fn village_to_change(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    code: &str,
+    action: Action,
+) -> AppResult<Village> {
+    let village = village_for(conn, actor, code, action)?;
+    lock_village(conn, village.id)?;
     Ok(village)
 }
 

@@ -28,6 +28,7 @@ use crate::error::{AppError, AppResult};
 use crate::payments::qr::{epoch_day, PayToken, TokenError};
 use crate::payments::sealing::SealingKeys;
 use crate::store::billing::{Bill, FeeItem};
+use crate::store::lock::lock_village;
 use crate::store::orders::{GatewayOrder, NewGatewayOrder};
 use crate::store::payments::{Binding, Receipt};
 use crate::store::registry::Village;
@@ -111,6 +112,8 @@ pub async fn order_for_pay_code(
         let provider_name = provider.as_str();
         db.run(move |db| -> AppResult<(GatewayOrder, Binding, String, bool)> {
             db.write(|conn| {
+                // Whether an open order can be reused is decided under the village's lock.
+                lock_village(conn, token.village_id)?;
                 let bill = Bill::by_id(conn, bill_id)?;
                 if bill.village_id != token.village_id {
                     return Err(AppError::not_found("pay_code_invalid", "this code was altered"));

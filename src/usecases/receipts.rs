@@ -14,7 +14,7 @@ use chrono_tz::Asia::Shanghai;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{audit, input, village_for};
+use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::{masking, period, Money};
 use crate::error::{AppError, AppResult};
@@ -377,7 +377,7 @@ pub fn void_receipt(
 ) -> AppResult<VoidOutcome> {
     let reason = input::text("reason", &input.reason, 150)?;
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageBilling)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let r = find(conn, &village, number)?;
         if r.status == "voided" {
             return Err(AppError::conflict(

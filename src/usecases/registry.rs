@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{audit, input, on_unique, village_for};
+use super::{audit, input, on_unique, village_for, village_to_change};
 use crate::domain::access::{Action, Actor, Place, Scope};
 use crate::domain::admin_code::{AdminCode, Level};
 use crate::domain::{masking, period, Money};
@@ -424,7 +424,7 @@ pub fn add_corporate_account(
     let account_name = input::text("account_name", &input.account_name, 60)?;
     let no = account_no("account_no", &input.account_no)?;
     db.write(|conn| {
-        let village = village_for(conn, actor, village_code, Action::ManageRegistry)?;
+        let village = village_to_change(conn, actor, village_code, Action::ManageRegistry)?;
         if CorporateAccount::by_account_no(conn, &no)?.is_some() {
             return Err(AppError::conflict(
                 "account_no_taken",

@@ -6,6 +6,8 @@
 //! under CI (`CI` set), where it fails: CI must test both backends.
 #![allow(dead_code)]
 
+pub mod invariants;
+
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use serde_json::Value;
