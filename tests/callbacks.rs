@@ -192,6 +192,7 @@ both!(
                 total: 167838,
                 payer_total: Some(167838),
                 currency: "CNY".into(),
+                payer_currency: None,
             },
         };
         let req =
@@ -683,7 +684,7 @@ both!(
         let text = decode_qr(&emv.bytes().await.unwrap());
         assert_eq!(text, stated);
         let m = bank_adapters::emvco::MerchantQr::parse(&text).unwrap();
-        assert_eq!(m.amount_fen, Some(167838));
+        assert_eq!(m.amount.map(|a| a.fen()), Some(167838));
         assert_eq!(m.reference.as_deref(), Some(v.bill_ref.replace('-', "").as_str()));
         assert!(m.account_fields.contains(&("01".to_string(), ACCOUNT_NO.to_string())));
         assert_eq!(m.chinese.unwrap().1, "北岩村");

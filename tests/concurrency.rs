@@ -163,7 +163,7 @@ fn payment(
         provider,
         account_ref,
         txn_id: txn.into(),
-        amount_fen: fen,
+        amount: qingzhang::domain::Money::from_fen(fen),
         reference: reference.into(),
         payer: "张*国".into(),
         paid_at,

@@ -298,7 +298,11 @@ fn concurrent_postings_stay_gapless_and_chained(backend: Backend) {
         .iter()
         .find(|(a, _, _)| a.code == "101")
         .map(|(_, d, c)| (*d, *c));
-    assert_eq!(cash, Some((8080, 0)), "80 postings of 1.01 on 101");
+    assert_eq!(
+        cash,
+        Some((qingzhang::domain::Money::from_fen(8080), qingzhang::domain::Money::ZERO)),
+        "80 postings of 1.01 on 101"
+    );
 }
 
 #[test]

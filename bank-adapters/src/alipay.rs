@@ -16,7 +16,7 @@ use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::Sha256;
 
-use crate::{amount, Acknowledgement, Adapter, BankCredit, Notice, Provider, ProviderError};
+use crate::{amount, Acknowledgement, Adapter, BankCredit, Money, Notice, Provider, ProviderError};
 
 #[derive(Clone, Debug)]
 pub struct AlipayConfig {
@@ -110,6 +110,35 @@ fn beijing_time(text: &str) -> Result<DateTime<Utc>, ProviderError> {
         .ok_or_else(|| ProviderError::Malformed(format!("time '{text}'")))
 }
 
+/// The amount a paid trade credits, from every amount field Alipay sent (name, text):
+/// `total_amount` (the order), `receipt_amount` (实收: what reached the merchant),
+/// `buyer_pay_amount` (what the payer paid), `invoice_amount`, `point_amount`.
+///
+/// Each one present must be a well-formed amount, and the parts may not exceed the order:
+/// a notification whose amounts disagree is refused, never half-believed. What is credited is
+/// `receipt_amount`, the money that reached the village's account (less than the order when a
+/// discount was given), or `total_amount` when Alipay leaves `receipt_amount` out.
+pub(crate) fn credited_amount(fields: &[(&'static str, Option<&str>)]) -> Result<Money, ProviderError> {
+    let mut parsed = Vec::with_capacity(fields.len());
+    for (name, text) in fields {
+        if let Some(t) = text {
+            parsed.push((*name, amount::yuan(name, t)?));
+        }
+    }
+    let get = |name: &str| parsed.iter().find(|(n, _)| *n == name).map(|(_, m)| *m);
+    let total =
+        get("total_amount").ok_or_else(|| ProviderError::Malformed("a paid trade without total_amount".into()))?;
+    for part in ["receipt_amount", "buyer_pay_amount", "invoice_amount", "point_amount"] {
+        if let Some(m) = get(part) {
+            amount::at_most(part, m, "total_amount", total)?;
+        }
+    }
+    match get("receipt_amount") {
+        Some(r) => amount::positive("receipt_amount", r),
+        None => amount::positive("total_amount", total),
+    }
+}
+
 pub struct Alipay {
     pub config: AlipayConfig,
 }
@@ -144,8 +173,14 @@ impl Adapter for Alipay {
                 provider_txn_id: Some(trade_no),
             });
         }
-        // What actually reached the merchant: receipt_amount, or total_amount when absent.
-        let amount_text = param(&params, "receipt_amount").or_else(|_| param(&params, "total_amount"))?;
+        let optional = |name: &'static str| param(&params, name).ok();
+        let credited = credited_amount(&[
+            ("total_amount", optional("total_amount")),
+            ("receipt_amount", optional("receipt_amount")),
+            ("buyer_pay_amount", optional("buyer_pay_amount")),
+            ("invoice_amount", optional("invoice_amount")),
+            ("point_amount", optional("point_amount")),
+        ])?;
         let paid_at = match param(&params, "gmt_payment") {
             Ok(t) => beijing_time(t)?,
             Err(_) => beijing_time(param(&params, "notify_time")?)?,
@@ -154,7 +189,7 @@ impl Adapter for Alipay {
             provider: Provider::Alipay,
             provider_txn_id: trade_no,
             account_ref: app_id.to_string(),
-            amount_fen: amount::yuan_to_fen(amount_text)?,
+            amount: credited,
             paid_at,
             payer_masked: param(&params, "buyer_logon_id").ok().map(str::to_string),
             reference: param(&params, "out_trade_no").ok().map(str::to_string),
@@ -308,7 +343,7 @@ hwIDAQAB
         let Notice::Credit(c) = adapter.verify_and_parse(&[], body.as_bytes(), Utc::now()).unwrap() else {
             panic!("credit")
         };
-        assert_eq!(c.amount_fen, 10);
+        assert_eq!(c.amount.fen(), 10);
         assert_eq!(c.provider_txn_id, "2019081522001468450512505578");
         assert_eq!(
             c.paid_at,
@@ -367,7 +402,7 @@ hwIDAQAB
         let Notice::Credit(c) = adapter.verify_and_parse(&[], &form("1678.38"), Utc::now()).unwrap() else {
             panic!()
         };
-        assert_eq!(c.amount_fen, 167838);
+        assert_eq!(c.amount.fen(), 167838);
         for bad in ["1678.385", "-1.00", "0.00", "abc"] {
             assert!(
                 matches!(
@@ -377,5 +412,75 @@ hwIDAQAB
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn every_amount_is_parsed_and_the_parts_never_exceed_the_order() {
+        let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let adapter = Alipay {
+            config: AlipayConfig {
+                app_id: "2021004100000001".into(),
+                alipay_public_key: RsaPublicKey::from(&key),
+            },
+        };
+        let form = |amounts: &[(&str, &str)]| {
+            let mut pairs = vec![
+                ("app_id", "2021004100000001"),
+                ("trade_no", "2026112822001400000000000002"),
+                ("out_trade_no", "0000120000345"),
+                ("trade_status", "TRADE_SUCCESS"),
+                ("gmt_payment", "2026-11-28 10:00:00"),
+            ];
+            pairs.extend_from_slice(amounts);
+            signed_form(&key, &p(&pairs))
+        };
+        let credited = |amounts: &[(&str, &str)]| adapter.verify_and_parse(&[], &form(amounts), Utc::now());
+        // What reached the merchant is credited: 实收 below the order after a discount.
+        let Ok(Notice::Credit(c)) = credited(&[
+            ("total_amount", "80.00"),
+            ("receipt_amount", "77.70"),
+            ("buyer_pay_amount", "77.70"),
+        ]) else {
+            panic!("a discounted payment is a credit")
+        };
+        assert_eq!(c.amount.fen(), 7770);
+        for (why, amounts) in [
+            (
+                "a malformed order amount beside a good receipt_amount (the probed defect)",
+                &[("total_amount", "77.705"), ("receipt_amount", "77.70")][..],
+            ),
+            (
+                "receipt_amount above the order",
+                &[("total_amount", "77.70"), ("receipt_amount", "77.71")],
+            ),
+            (
+                "buyer_pay_amount above the order",
+                &[("total_amount", "77.70"), ("buyer_pay_amount", "80.00")],
+            ),
+            (
+                "a malformed buyer_pay_amount",
+                &[("total_amount", "77.70"), ("buyer_pay_amount", "7,7.70")],
+            ),
+            (
+                "a malformed point_amount",
+                &[("total_amount", "77.70"), ("point_amount", "-1")],
+            ),
+            (
+                "nothing reached the merchant",
+                &[("total_amount", "77.70"), ("receipt_amount", "0.00")],
+            ),
+        ] {
+            assert!(
+                matches!(credited(amounts), Err(ProviderError::InvalidAmount(_))),
+                "{why}"
+            );
+        }
+        assert!(
+            matches!(
+                credited(&[("receipt_amount", "77.70")]),
+                Err(ProviderError::Malformed(_))
+            ),
+            "no order amount"
+        );
     }
 }

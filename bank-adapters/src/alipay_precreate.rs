@@ -125,6 +125,8 @@ struct Node {
     #[serde(default)]
     receipt_amount: Option<String>,
     #[serde(default)]
+    buyer_pay_amount: Option<String>,
+    #[serde(default)]
     send_pay_date: Option<String>,
     #[serde(default)]
     buyer_logon_id: Option<String>,
@@ -179,7 +181,7 @@ pub async fn create_order(
 ) -> Result<(String, Evidence), GatewayError> {
     let biz = serde_json::json!({
         "out_trade_no": order.out_trade_no,
-        "total_amount": amount::fen_to_yuan(order.amount_fen),
+        "total_amount": amount::to_yuan(order.amount),
         "subject": order.description.chars().take(60).collect::<String>(),
         "time_expire": beijing(order.expires_at),
     });
@@ -227,10 +229,11 @@ pub async fn query_order(
                 .trade_no
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| ProviderError::Malformed("paid trade without trade_no".into()))?;
-            let amount_text = node
-                .receipt_amount
-                .or(node.total_amount)
-                .ok_or_else(|| ProviderError::Malformed("paid trade without an amount".into()))?;
+            let credited = crate::alipay::credited_amount(&[
+                ("total_amount", node.total_amount.as_deref()),
+                ("receipt_amount", node.receipt_amount.as_deref()),
+                ("buyer_pay_amount", node.buyer_pay_amount.as_deref()),
+            ])?;
             let paid_at = match node.send_pay_date.as_deref() {
                 Some(t) => beijing_time(t)?,
                 None => now,
@@ -239,7 +242,7 @@ pub async fn query_order(
                 provider: Provider::Alipay,
                 provider_txn_id: trade_no,
                 account_ref: app.app_id.clone(),
-                amount_fen: amount::yuan_to_fen(&amount_text)?,
+                amount: credited,
                 paid_at,
                 payer_masked: node.buyer_logon_id,
                 reference: Some(out_trade_no.to_string()),

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::Money;
+
 /// The providers qingzhang can take money through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,8 +34,8 @@ impl Provider {
 }
 
 /// One credit to a corporate account, as every provider's callback is normalised to.
-/// Amounts are integer fen here: each adapter converts from its provider's format (fen for
-/// WeChat, yuan strings for Alipay) at its own edge and nowhere else.
+/// The amount is [`Money`]: each adapter converts from its provider's format (fen for WeChat,
+/// yuan strings for Alipay and the bank) at its own edge and nowhere else.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BankCredit {
     pub provider: Provider,
@@ -42,7 +44,8 @@ pub struct BankCredit {
     /// The corporate account or merchant the money landed in, as the provider names it
     /// (WeChat merchant id, Alipay app id, bank account number).
     pub account_ref: String,
-    pub amount_fen: i64,
+    /// What reached the account (each adapter's doc says which of the provider's amounts).
+    pub amount: Money,
     pub paid_at: DateTime<Utc>,
     /// The payer as the provider shows them, already masked.
     pub payer_masked: Option<String>,

@@ -5,6 +5,7 @@
 //! CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over everything before the CRC's value,
 //! `6304` included, in upper-case hex. The bill reference rides in tag 62, sub-tag 05.
 
+use crate::Money;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,7 +112,7 @@ pub struct MerchantQr {
     pub merchant_name: String,
     pub merchant_city: String,
     /// None for a static code (the payer types the amount).
-    pub amount_fen: Option<i64>,
+    pub amount: Option<Money>,
     /// The bill reference, in tag 62 sub-tag 05.
     pub reference: Option<String>,
     /// Name and city in Chinese, in the language template (tag 64, language ZH).
@@ -126,13 +127,13 @@ impl MerchantQr {
         }
         let mut f: Vec<Field> = vec![
             ("00".into(), "01".into()),
-            ("01".into(), if self.amount_fen.is_some() { "12" } else { "11" }.into()),
+            ("01".into(), if self.amount.is_some() { "12" } else { "11" }.into()),
             (self.account_tag.clone(), account),
             ("52".into(), self.mcc.clone()),
             ("53".into(), "156".into()),
         ];
-        if let Some(fen) = self.amount_fen {
-            f.push(("54".into(), crate::amount::fen_to_yuan(fen)));
+        if let Some(amount) = self.amount {
+            f.push(("54".into(), crate::amount::to_yuan(amount)));
         }
         f.push(("58".into(), "CN".into()));
         f.push(("59".into(), self.merchant_name.clone()));
@@ -157,8 +158,8 @@ impl MerchantQr {
             .find(|(t, _)| t.parse::<u8>().is_ok_and(|n| (26..=51).contains(&n)))
             .cloned()
             .ok_or(EmvError::BadFrame)?;
-        let amount_fen = match get("54") {
-            Some(a) => Some(crate::amount::yuan_to_fen(&a).map_err(|_| EmvError::BadField(0))?),
+        let amount = match get("54") {
+            Some(a) => Some(crate::amount::positive_yuan("54", &a).map_err(|_| EmvError::BadField(0))?),
             None => None,
         };
         let reference = match get("62") {
@@ -179,7 +180,7 @@ impl MerchantQr {
             mcc: get("52").unwrap_or_default(),
             merchant_name: get("59").unwrap_or_default(),
             merchant_city: get("60").unwrap_or_default(),
-            amount_fen,
+            amount,
             reference,
             chinese,
         })
@@ -234,7 +235,7 @@ mod tests {
             mcc: "8398".into(),
             merchant_name: "BEIYAN VILLAGE".into(),
             merchant_city: "CHANGLE".into(),
-            amount_fen: Some(167838),
+            amount: Some(Money::from_fen(167838)),
             reference: Some("0000120003457".into()),
             chinese: Some(("北岩村股份经济合作社".into(), "昌乐县".into())),
         };
@@ -243,7 +244,7 @@ mod tests {
         assert!(payload.contains("54071678.38"));
         assert_eq!(MerchantQr::parse(&payload).unwrap(), qr);
         let static_qr = MerchantQr {
-            amount_fen: None,
+            amount: None,
             reference: None,
             ..qr
         };

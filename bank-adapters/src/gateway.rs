@@ -6,6 +6,7 @@
 //! the raw response as [`Evidence`], so a payment learnt by querying is kept with the same proof
 //! as one learnt from a notification.
 
+use crate::Money;
 use chrono::{DateTime, Utc};
 
 use crate::{alipay_precreate, wechat_native, BankCredit, ProviderError};
@@ -17,7 +18,7 @@ pub struct OrderRequest {
     pub out_trade_no: String,
     /// What the payer sees ("村集体 土地承包费 2026").
     pub description: String,
-    pub amount_fen: i64,
+    pub amount: Money,
     /// Where the gateway sends its notification.
     pub notify_url: String,
     /// After this the gateway refuses to take the payment.

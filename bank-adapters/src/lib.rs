@@ -26,6 +26,7 @@ pub mod credit;
 pub mod emvco;
 pub mod gateway;
 pub mod headers;
+pub mod money;
 pub mod rural_bank;
 pub mod secret;
 pub mod wechat;
@@ -35,6 +36,7 @@ pub mod wechat_native;
 pub use rsa;
 
 pub use credit::{Acknowledgement, BankCredit, Notice, Provider, ProviderError};
+pub use money::{Money, MoneyError};
 pub use secret::{constant_time_eq, Secret};
 
 use chrono::{DateTime, Utc};

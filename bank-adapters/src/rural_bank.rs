@@ -162,7 +162,7 @@ impl Adapter for RuralBank {
             provider: Provider::RuralBank,
             provider_txn_id: push.txn_id,
             account_ref: push.account_no,
-            amount_fen: amount::yuan_to_fen(&push.amount)?,
+            amount: amount::positive_yuan("amount", &push.amount)?,
             paid_at,
             payer_masked: push.counterparty_name,
             reference: push.remark,
@@ -375,7 +375,10 @@ mod tests {
             let Notice::Credit(c) = bank.verify_and_parse(&h, &push(), now).unwrap() else {
                 panic!()
             };
-            assert_eq!((c.amount_fen, c.account_ref.as_str()), (167838, "9150010100001234567"));
+            assert_eq!(
+                (c.amount.fen(), c.account_ref.as_str()),
+                (167838, "9150010100001234567")
+            );
             assert_eq!(c.paid_at, Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 0).unwrap());
         }
         // Retired key, flipped byte, stale time, missing header, wrong algorithm for the key id.

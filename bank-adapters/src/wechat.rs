@@ -176,6 +176,8 @@ pub struct TransactionAmount {
     pub payer_total: Option<i64>,
     #[serde(default = "cny")]
     pub currency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_currency: Option<String>,
 }
 
 fn cny() -> String {
@@ -223,8 +225,19 @@ pub fn transaction_notice(t: Transaction, mch_id: &str) -> Result<Notice, Provid
             provider_txn_id: Some(t.transaction_id),
         });
     }
-    if t.amount.currency != "CNY" {
-        return Err(ProviderError::InvalidAmount(format!("currency {}", t.amount.currency)));
+    // Every amount is checked, and they must agree. What is credited is `total`, the order's
+    // amount in fen: WeChat Pay settles the order amount to the merchant (its fee is booked when
+    // the settlement arrives); `payer_total`, what the payer's own balance or card paid, may be
+    // less when WeChat funded a discount, never more.
+    for currency in std::iter::once(&t.amount.currency).chain(t.amount.payer_currency.as_ref()) {
+        if currency != "CNY" {
+            return Err(ProviderError::InvalidAmount(format!("currency {currency}")));
+        }
+    }
+    let total = amount::positive("amount.total", amount::fen_amount("amount.total", t.amount.total)?)?;
+    if let Some(payer) = t.amount.payer_total {
+        let payer = amount::fen_amount("amount.payer_total", payer)?;
+        amount::at_most("amount.payer_total", payer, "amount.total", total)?;
     }
     if t.transaction_id.is_empty() {
         return Err(ProviderError::Malformed(
@@ -238,7 +251,7 @@ pub fn transaction_notice(t: Transaction, mch_id: &str) -> Result<Notice, Provid
         provider: Provider::Wechat,
         provider_txn_id: t.transaction_id,
         account_ref: t.mchid,
-        amount_fen: amount::positive(t.amount.total)?,
+        amount: total,
         paid_at,
         payer_masked: None,
         reference: Some(t.out_trade_no),
@@ -494,13 +507,14 @@ cTJOU9TxuGvNASMtjj7pYIerTx+xgZDXEVBWFW9PjJ0TV06tCRsgSHItgg==
                 total: 167838,
                 payer_total: Some(167838),
                 currency: "CNY".into(),
+                payer_currency: None,
             },
         };
         let req = payment_notification(&platform, key_id, api_v3_key, &t, now).unwrap();
         let Notice::Credit(credit) = adapter.verify_and_parse(&req.headers, &req.body, now).unwrap() else {
             panic!("a credit")
         };
-        assert_eq!(credit.amount_fen, 167838);
+        assert_eq!(credit.amount.fen(), 167838);
         assert_eq!(credit.provider_txn_id, "4200000001202611280000000001");
         assert_eq!(credit.paid_at, Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 0).unwrap());
         assert_eq!(credit.reference.as_deref(), Some("0000120000345"));
@@ -521,6 +535,7 @@ cTJOU9TxuGvNASMtjj7pYIerTx+xgZDXEVBWFW9PjJ0TV06tCRsgSHItgg==
                 total: 0,
                 payer_total: None,
                 currency: "CNY".into(),
+                payer_currency: None,
             },
             ..t
         };
@@ -530,5 +545,39 @@ cTJOU9TxuGvNASMtjj7pYIerTx+xgZDXEVBWFW9PjJ0TV06tCRsgSHItgg==
             adapter.verify_and_parse(&h, &b, now),
             Err(ProviderError::InvalidAmount(_))
         ));
+    }
+
+    #[test]
+    fn every_amount_is_checked_and_the_payer_never_pays_more_than_the_order() {
+        let t = |total: i64, payer_total: Option<i64>, payer_currency: Option<&str>| Transaction {
+            mchid: "1900000109".into(),
+            appid: "wxd678efh567hg6787".into(),
+            out_trade_no: "0000120000345".into(),
+            transaction_id: "4200000001202611280000000009".into(),
+            trade_state: "SUCCESS".into(),
+            success_time: "2026-11-28T10:00:00+08:00".into(),
+            attach: None,
+            amount: TransactionAmount {
+                total,
+                payer_total,
+                currency: "CNY".into(),
+                payer_currency: payer_currency.map(str::to_string),
+            },
+        };
+        let credit = |t: Transaction| transaction_notice(t, "1900000109");
+        // A discount WeChat funded: the order amount is credited.
+        let Ok(Notice::Credit(c)) = credit(t(8000, Some(7770), Some("CNY"))) else {
+            panic!("a discounted payment is a credit")
+        };
+        assert_eq!(c.amount.fen(), 8000);
+        for (why, bad) in [
+            ("the payer paid more than the order", t(7770, Some(7771), None)),
+            ("a negative payer_total", t(7770, Some(-1), None)),
+            ("an order beyond the bound", t(crate::money::MAX_FEN + 1, None, None)),
+            ("the payer paid in another currency", t(7770, Some(7770), Some("USD"))),
+            ("a negative order", t(-7770, None, None)),
+        ] {
+            assert!(matches!(credit(bad), Err(ProviderError::InvalidAmount(_))), "{why}");
+        }
     }
 }

@@ -166,7 +166,7 @@ pub async fn create_order(
         "out_trade_no": order.out_trade_no,
         "time_expire": order.expires_at.with_timezone(&Shanghai).to_rfc3339_opts(SecondsFormat::Secs, false),
         "notify_url": order.notify_url,
-        "amount": { "total": order.amount_fen, "currency": "CNY" },
+        "amount": { "total": order.amount.fen(), "currency": "CNY" },
     })
     .to_string();
     let auth = authorization(m, "POST", path, &body, now.timestamp(), &nonce());

@@ -121,7 +121,7 @@ fn qr_figures(args: &Args) -> anyhow::Result<Vec<Measured>> {
             village_id: 12,
             account_id: 34,
             bill_id: Some(100_000 + i),
-            amount_fen: Some(167_838 + i),
+            amount: Some(qingzhang::domain::Money::from_fen(167_838 + i)),
             expires_day: Some(21_000),
         };
         let url = format!("https://pay.example.cn/pay/{}", token.encode(b"bench-server-key"));
@@ -208,7 +208,7 @@ fn pdf_figure() -> anyhow::Result<Option<Measured>> {
     eprintln!("== PDF: 500 receipts");
     let receipts: Vec<ReceiptDetail> = (1..=500i64)
         .map(|n| {
-            let amount = Money::from_fen(80_000 + n).unwrap_or_default();
+            let amount = Money::from_fen(80_000 + n);
             ReceiptDetail {
                 id: n,
                 number: format!("370725102201-2026-{n:06}"),

@@ -7,12 +7,13 @@
 pub mod access;
 pub mod admin_code;
 pub mod masking;
-pub mod money;
 pub mod period;
 pub mod reference;
 pub mod schedule;
 
 pub use admin_code::{AdminCode, Level};
-pub use money::Money;
+/// Money lives in the lowest crate, `bank_adapters`, because the adapters' `BankCredit` carries
+/// it too: one amount type from the provider's edge to the books.
+pub use bank_adapters::money::{self, Money};
 pub use period::Period;
 pub use reference::BillReference;

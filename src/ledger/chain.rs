@@ -6,6 +6,7 @@
 //! a stored entry or posting, deleting one, or reordering them breaks every later link;
 //! `verify` recomputes the chain and names the first entry whose hash no longer matches.
 
+use crate::domain::Money;
 use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -28,8 +29,8 @@ pub struct ChainedEntry<'a> {
 pub struct ChainedPosting<'a> {
     pub line_no: i32,
     pub account_code: &'a str,
-    pub debit_fen: i64,
-    pub credit_fen: i64,
+    pub debit: Money,
+    pub credit: Money,
     pub memo: &'a str,
 }
 
@@ -69,8 +70,9 @@ pub fn link_hash(prev_hash: &str, entry: &ChainedEntry) -> String {
     for p in &entry.postings {
         field(&mut h, &p.line_no.to_be_bytes());
         field(&mut h, p.account_code.as_bytes());
-        field(&mut h, &p.debit_fen.to_be_bytes());
-        field(&mut h, &p.credit_fen.to_be_bytes());
+        // Fen as big-endian i64: the canonical form every stored hash was made with.
+        field(&mut h, &p.debit.fen().to_be_bytes());
+        field(&mut h, &p.credit.fen().to_be_bytes());
         field(&mut h, p.memo.as_bytes());
     }
     hex::encode(h.finalize())
@@ -103,15 +105,15 @@ mod tests {
                 ChainedPosting {
                     line_no: 1,
                     account_code: "102.0001",
-                    debit_fen: amount,
-                    credit_fen: 0,
+                    debit: Money::from_fen(amount),
+                    credit: Money::ZERO,
                     memo: "",
                 },
                 ChainedPosting {
                     line_no: 2,
                     account_code: "501",
-                    debit_fen: 0,
-                    credit_fen: amount,
+                    debit: Money::ZERO,
+                    credit: Money::from_fen(amount),
                     memo: "",
                 },
             ],

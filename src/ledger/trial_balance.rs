@@ -5,27 +5,27 @@
 use crate::domain::Money;
 use serde::Serialize;
 
-/// Debit and credit sums of one account over some postings, in fen.
+/// Debit and credit sums of one account over some postings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sums {
-    pub debit_fen: i64,
-    pub credit_fen: i64,
+    pub debit: Money,
+    pub credit: Money,
 }
 
 impl std::ops::Add for Sums {
     type Output = Sums;
     fn add(self, o: Sums) -> Sums {
         Sums {
-            debit_fen: self.debit_fen + o.debit_fen,
-            credit_fen: self.credit_fen + o.credit_fen,
+            debit: self.debit + o.debit,
+            credit: self.credit + o.credit,
         }
     }
 }
 
 impl Sums {
     /// Debit-positive balance.
-    pub fn net(self) -> i64 {
-        self.debit_fen - self.credit_fen
+    pub fn net(self) -> Money {
+        self.debit - self.credit
     }
 }
 
@@ -65,18 +65,11 @@ pub struct TrialBalance {
     pub balanced: bool,
 }
 
-fn money(fen: i64) -> Money {
-    // Sums of stored amounts of one village stay far inside MAX_FEN in practice; if they ever did
-    // not, showing the saturated value is better than failing the report.
-    Money::from_fen(fen)
-        .unwrap_or_else(|_| Money::from_fen(fen.signum() * crate::domain::money::MAX_FEN).unwrap_or_default())
-}
-
 /// Builds the trial balance from leaf-account sums; parents ("102" for "102.0001") are added.
 pub fn build(mut leaves: Vec<AccountSums>, parent_names: &[(String, String)]) -> TrialBalance {
     leaves.sort_by(|a, b| a.code.cmp(&b.code));
     let mut rows: Vec<TrialBalanceRow> = Vec::new();
-    let (mut total_debit, mut total_credit, mut closing_sum) = (0i64, 0i64, 0i64);
+    let (mut total_debit, mut total_credit, mut closing_sum) = (Money::ZERO, Money::ZERO, Money::ZERO);
     let mut i = 0;
     while i < leaves.len() {
         let parent = leaves[i].code.split('.').next().unwrap_or_default().to_string();
@@ -96,8 +89,8 @@ pub fn build(mut leaves: Vec<AccountSums>, parent_names: &[(String, String)]) ->
             rows.push(row(&parent, &name, before, during, true));
         }
         for l in &group {
-            total_debit += l.during.debit_fen;
-            total_credit += l.during.credit_fen;
+            total_debit += l.during.debit;
+            total_credit += l.during.credit;
             closing_sum += (l.before + l.during).net();
             rows.push(row(&l.code, &l.name, l.before, l.during, false));
         }
@@ -105,9 +98,9 @@ pub fn build(mut leaves: Vec<AccountSums>, parent_names: &[(String, String)]) ->
     }
     TrialBalance {
         rows,
-        total_debit: money(total_debit),
-        total_credit: money(total_credit),
-        balanced: total_debit == total_credit && closing_sum == 0,
+        total_debit,
+        total_credit,
+        balanced: total_debit == total_credit && closing_sum.is_zero(),
     }
 }
 
@@ -115,10 +108,10 @@ fn row(code: &str, name: &str, before: Sums, during: Sums, is_parent: bool) -> T
     TrialBalanceRow {
         code: code.to_string(),
         name: name.to_string(),
-        opening: money(before.net()),
-        debit: money(during.debit_fen),
-        credit: money(during.credit_fen),
-        closing: money((before + during).net()),
+        opening: before.net(),
+        debit: during.debit,
+        credit: during.credit,
+        closing: (before + during).net(),
         is_parent,
     }
 }
@@ -132,12 +125,12 @@ mod tests {
             code: code.into(),
             name: code.into(),
             before: Sums {
-                debit_fen: before.0,
-                credit_fen: before.1,
+                debit: Money::from_fen(before.0),
+                credit: Money::from_fen(before.1),
             },
             during: Sums {
-                debit_fen: during.0,
-                credit_fen: during.1,
+                debit: Money::from_fen(during.0),
+                credit: Money::from_fen(during.1),
             },
         }
     }

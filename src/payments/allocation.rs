@@ -1,7 +1,7 @@
 //! How a credit is placed: find the bill reference it carries, and split its amount between the
 //! bill and the suspense account (211.9999), so that no fen is ever unaccounted for.
 
-use crate::domain::BillReference;
+use crate::domain::{BillReference, Money};
 
 /// The first valid bill reference in a text (an order number, a bank remark): 13 digits, with
 /// or without the dashes of the printed form, and a check digit that holds.
@@ -58,34 +58,34 @@ impl Outcome {
     }
 }
 
-/// A credit's split, in fen: `to_bill + to_suspense == amount`, always.
+/// A credit's split: `to_bill + to_suspense == amount`, always.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Allocation {
-    pub to_bill: i64,
-    pub to_suspense: i64,
+    pub to_bill: Money,
+    pub to_suspense: Money,
     pub outcome: Outcome,
 }
 
 /// Splits `amount` against a bill's `outstanding` (None: no bill to pay).
-pub fn allocate(amount: i64, outstanding: Option<i64>) -> Allocation {
+pub fn allocate(amount: Money, outstanding: Option<Money>) -> Allocation {
     match outstanding {
-        Some(o) if o > 0 && amount == o => Allocation {
+        Some(o) if o > Money::ZERO && amount == o => Allocation {
             to_bill: amount,
-            to_suspense: 0,
+            to_suspense: Money::ZERO,
             outcome: Outcome::Paid,
         },
-        Some(o) if o > 0 && amount < o => Allocation {
+        Some(o) if o > Money::ZERO && amount < o => Allocation {
             to_bill: amount,
-            to_suspense: 0,
+            to_suspense: Money::ZERO,
             outcome: Outcome::PartPaid,
         },
-        Some(o) if o > 0 => Allocation {
+        Some(o) if o > Money::ZERO => Allocation {
             to_bill: o,
             to_suspense: amount - o,
             outcome: Outcome::Overpaid,
         },
         _ => Allocation {
-            to_bill: 0,
+            to_bill: Money::ZERO,
             to_suspense: amount,
             outcome: Outcome::Suspense,
         },
@@ -95,7 +95,12 @@ pub fn allocate(amount: i64, outstanding: Option<i64>) -> Allocation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::money::MAX_FEN;
     use proptest::prelude::*;
+
+    fn m(fen: i64) -> Money {
+        Money::from_fen(fen)
+    }
 
     #[test]
     fn references_are_found_in_remarks_and_order_numbers() {
@@ -119,42 +124,42 @@ mod tests {
     #[test]
     fn each_case_of_allocation() {
         assert_eq!(
-            allocate(100, Some(100)),
+            allocate(m(100), Some(m(100))),
             Allocation {
-                to_bill: 100,
-                to_suspense: 0,
+                to_bill: m(100),
+                to_suspense: m(0),
                 outcome: Outcome::Paid
             }
         );
         assert_eq!(
-            allocate(60, Some(100)),
+            allocate(m(60), Some(m(100))),
             Allocation {
-                to_bill: 60,
-                to_suspense: 0,
+                to_bill: m(60),
+                to_suspense: m(0),
                 outcome: Outcome::PartPaid
             }
         );
         assert_eq!(
-            allocate(130, Some(100)),
+            allocate(m(130), Some(m(100))),
             Allocation {
-                to_bill: 100,
-                to_suspense: 30,
+                to_bill: m(100),
+                to_suspense: m(30),
                 outcome: Outcome::Overpaid
             }
         );
         assert_eq!(
-            allocate(130, None),
+            allocate(m(130), None),
             Allocation {
-                to_bill: 0,
-                to_suspense: 130,
+                to_bill: m(0),
+                to_suspense: m(130),
                 outcome: Outcome::Suspense
             }
         );
         assert_eq!(
-            allocate(130, Some(0)),
+            allocate(m(130), Some(m(0))),
             Allocation {
-                to_bill: 0,
-                to_suspense: 130,
+                to_bill: m(0),
+                to_suspense: m(130),
                 outcome: Outcome::Suspense
             }
         );
@@ -162,11 +167,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn no_fen_is_lost(amount in 1i64..1_000_000_000, outstanding in proptest::option::of(0i64..1_000_000_000)) {
-            let a = allocate(amount, outstanding);
-            prop_assert_eq!(a.to_bill + a.to_suspense, amount);
-            prop_assert!(a.to_bill >= 0 && a.to_suspense >= 0);
-            if let Some(o) = outstanding { prop_assert!(a.to_bill <= o); }
+        fn no_fen_is_lost(amount in 1i64..=MAX_FEN, outstanding in proptest::option::of(0i64..=MAX_FEN)) {
+            let a = allocate(m(amount), outstanding.map(m));
+            prop_assert_eq!(a.to_bill + a.to_suspense, m(amount));
+            prop_assert!(a.to_bill >= Money::ZERO && a.to_suspense >= Money::ZERO);
+            if let Some(o) = outstanding { prop_assert!(a.to_bill <= m(o)); }
         }
     }
 }

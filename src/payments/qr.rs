@@ -5,6 +5,7 @@
 //! it), expiry (Unix day, 0: never) and a 96-bit HMAC tag under the server key. Editing any
 //! field, or forging a code for another account, breaks the tag and the pay page refuses it.
 
+use crate::domain::Money;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -18,7 +19,7 @@ pub struct PayToken {
     /// None for an account's static code.
     pub bill_id: Option<i64>,
     /// None when the payer enters the amount.
-    pub amount_fen: Option<i64>,
+    pub amount: Option<Money>,
     /// The last day (days since 1970-01-01, UTC) the code may be used; None: never expires.
     pub expires_day: Option<i64>,
 }
@@ -45,7 +46,7 @@ impl PayToken {
             self.village_id,
             self.account_id,
             self.bill_id.unwrap_or(0),
-            self.amount_fen.unwrap_or(0),
+            self.amount.map(Money::fen).unwrap_or(0),
             self.expires_day.unwrap_or(0)
         )
     }
@@ -75,7 +76,7 @@ impl PayToken {
             village_id,
             account_id,
             bill_id: nonzero(bill),
-            amount_fen: nonzero(amount),
+            amount: nonzero(amount).map(Money::from_fen),
             expires_day: nonzero(expires),
         };
         if token.expires_day.is_some_and(|d| d < today) {
@@ -180,7 +181,7 @@ mod tests {
             village_id: 3,
             account_id: 5,
             bill_id: Some(42),
-            amount_fen: Some(167838),
+            amount: Some(Money::from_fen(167838)),
             expires_day: Some(20_500),
         };
         let text = t.encode(KEY);
@@ -196,7 +197,7 @@ mod tests {
             village_id: 3,
             account_id: 5,
             bill_id: None,
-            amount_fen: None,
+            amount: None,
             expires_day: None,
         };
         assert_eq!(
@@ -211,7 +212,7 @@ mod tests {
             village_id: 12,
             account_id: 34,
             bill_id: Some(5678),
-            amount_fen: Some(167838),
+            amount: Some(Money::from_fen(167838)),
             expires_day: Some(20_800),
         };
         let url = format!("https://pay.qingzhang.example/pay/{}", t.encode(KEY));

@@ -4,6 +4,7 @@
 //! forged or altered receipt fails the public check (`/r/{number}`, issue #4) without anyone
 //! learning the key.
 
+use crate::domain::Money;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -17,7 +18,7 @@ pub struct CodeFields<'a> {
     pub village_code: &'a str,
     pub year: i32,
     pub number: i64,
-    pub amount_fen: i64,
+    pub amount: Money,
     pub channel: &'a str,
     pub bank_txn: &'a str,
     pub issued_at: &'a str,
@@ -29,7 +30,13 @@ pub fn verification_code(key: &[u8], f: &CodeFields) -> String {
     mac.update(
         format!(
             "qz-receipt-v1|{}|{}|{}|{}|{}|{}|{}",
-            f.village_code, f.year, f.number, f.amount_fen, f.channel, f.bank_txn, f.issued_at
+            f.village_code,
+            f.year,
+            f.number,
+            f.amount.fen(),
+            f.channel,
+            f.bank_txn,
+            f.issued_at
         )
         .as_bytes(),
     );
@@ -46,7 +53,7 @@ mod tests {
             village_code: "370725102201",
             year: 2026,
             number: 42,
-            amount_fen: 167838,
+            amount: Money::from_fen(167838),
             channel: "bank",
             bank_txn: "T1",
             issued_at: "2026-11-28T02:00:00Z",
@@ -59,7 +66,7 @@ mod tests {
             verification_code(
                 b"k",
                 &CodeFields {
-                    amount_fen: 167839,
+                    amount: Money::from_fen(167839),
                     ..f
                 }
             )

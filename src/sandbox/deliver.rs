@@ -1,6 +1,6 @@
 //! Signed callbacks in each provider's format, and their delivery with retries and faults.
 
-use bank_adapters::{alipay, rural_bank, wechat, Provider, SignedRequest};
+use bank_adapters::{alipay, rural_bank, wechat, Money, Provider, SignedRequest};
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ pub struct Payment {
     /// WeChat merchant id, Alipay app id, or the credited account number.
     pub account_ref: String,
     pub txn_id: String,
-    pub amount_fen: i64,
+    pub amount: Money,
     /// The order number or the transfer's remark (a bill reference).
     pub reference: String,
     pub payer: String,
@@ -35,9 +35,10 @@ pub fn signed_callback(keys: &SandboxKeys, p: &Payment, now: DateTime<Utc>) -> R
                 success_time: p.paid_at.with_timezone(&Shanghai).to_rfc3339(),
                 attach: None,
                 amount: wechat::TransactionAmount {
-                    total: p.amount_fen,
-                    payer_total: Some(p.amount_fen),
+                    total: p.amount.fen(),
+                    payer_total: Some(p.amount.fen()),
                     currency: "CNY".into(),
+                    payer_currency: None,
                 },
             };
             wechat::payment_notification(
@@ -55,7 +56,7 @@ pub fn signed_callback(keys: &SandboxKeys, p: &Payment, now: DateTime<Utc>) -> R
                 ("trade_no", p.txn_id.clone()),
                 ("out_trade_no", p.reference.clone()),
                 ("trade_status", "TRADE_SUCCESS".to_string()),
-                ("total_amount", bank_adapters::amount::fen_to_yuan(p.amount_fen)),
+                ("total_amount", bank_adapters::amount::to_yuan(p.amount)),
                 (
                     "gmt_payment",
                     p.paid_at
@@ -83,7 +84,7 @@ pub fn signed_callback(keys: &SandboxKeys, p: &Payment, now: DateTime<Utc>) -> R
         Provider::RuralBank => {
             let body = serde_json::json!({
                 "event": "account.credit", "txn_id": p.txn_id, "account_no": p.account_ref,
-                "amount": bank_adapters::amount::fen_to_yuan(p.amount_fen), "currency": "CNY",
+                "amount": bank_adapters::amount::to_yuan(p.amount), "currency": "CNY",
                 "value_time": p.paid_at.with_timezone(&Shanghai).to_rfc3339(), "counterparty_name": p.payer, "remark": p.reference,
             })
             .to_string()

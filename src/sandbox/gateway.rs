@@ -10,7 +10,7 @@
 //!   so only a query can find the payment).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use bank_adapters::{alipay, alipay_precreate, amount, wechat, wechat_native, Provider};
+use bank_adapters::{alipay, alipay_precreate, amount, wechat, wechat_native, Money, Provider};
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use rsa::RsaPublicKey;
@@ -27,7 +27,7 @@ pub struct SandboxOrder {
     pub provider: Provider,
     /// Merchant id or app id.
     pub account_ref: String,
-    pub amount_fen: i64,
+    pub amount: Money,
     pub description: String,
     pub notify_url: String,
     /// (transaction id, paid at) once paid.
@@ -96,13 +96,16 @@ pub async fn wechat_native_order(state: web::Data<SandboxState>, req: HttpReques
         Ok(o) => o,
         Err(e) => return wechat_failure(&state, 400, "PARAM_ERROR", &e.to_string()),
     };
-    if order.amount.total <= 0 || order.out_trade_no.len() < 6 || order.out_trade_no.len() > 32 {
-        return wechat_failure(&state, 400, "PARAM_ERROR", "amount or out_trade_no out of range");
-    }
+    let total = match amount::fen_amount("amount.total", order.amount.total)
+        .and_then(|m| amount::positive("amount.total", m))
+    {
+        Ok(m) if order.out_trade_no.len() >= 6 && order.out_trade_no.len() <= 32 => m,
+        _ => return wechat_failure(&state, 400, "PARAM_ERROR", "amount or out_trade_no out of range"),
+    };
     let code_url = format!("{}/sandbox/scan/{}", base_url(&req), order.out_trade_no);
     let mut orders = state.orders.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(existing) = orders.get(&order.out_trade_no) {
-        if existing.amount_fen != order.amount.total || existing.account_ref != order.mchid {
+        if existing.amount != total || existing.account_ref != order.mchid {
             return wechat_failure(&state, 400, "INVALID_REQUEST", "订单号重复");
         }
     } else {
@@ -111,7 +114,7 @@ pub async fn wechat_native_order(state: web::Data<SandboxState>, req: HttpReques
             SandboxOrder {
                 provider: Provider::Wechat,
                 account_ref: order.mchid,
-                amount_fen: order.amount.total,
+                amount: total,
                 description: order.description,
                 notify_url: order.notify_url,
                 paid: None,
@@ -154,9 +157,10 @@ pub async fn wechat_query(
             .unwrap_or_default(),
         attach: None,
         amount: wechat::TransactionAmount {
-            total: o.amount_fen,
-            payer_total: o.paid.as_ref().map(|_| o.amount_fen),
+            total: o.amount.fen(),
+            payer_total: o.paid.as_ref().map(|_| o.amount.fen()),
             currency: "CNY".into(),
+            payer_currency: None,
         },
     };
     wechat_answer(&state, 200, serde_json::to_value(t).unwrap_or_default())
@@ -196,7 +200,10 @@ pub async fn alipay_gateway(state: web::Data<SandboxState>, req: HttpRequest, bo
     let out_trade_no = biz["out_trade_no"].as_str().unwrap_or_default().to_string();
     match method.as_str() {
         "alipay.trade.precreate" => {
-            let amount_fen = match biz["total_amount"].as_str().map(amount::yuan_to_fen) {
+            let total = match biz["total_amount"]
+                .as_str()
+                .map(|t| amount::positive_yuan("total_amount", t))
+            {
                 Some(Ok(f)) => f,
                 _ => return failure("40002", "Invalid Arguments", "isv.invalid-total-amount", "金额无效"),
             };
@@ -210,7 +217,7 @@ pub async fn alipay_gateway(state: web::Data<SandboxState>, req: HttpRequest, bo
             };
             let mut orders = state.orders.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(existing) = orders.get(&out_trade_no) {
-                if existing.amount_fen != amount_fen || existing.account_ref != app_id {
+                if existing.amount != total || existing.account_ref != app_id {
                     return failure("40004", "Business Failed", "ACQ.TRADE_HAS_SUCCESS", "订单号重复");
                 }
             } else {
@@ -219,7 +226,7 @@ pub async fn alipay_gateway(state: web::Data<SandboxState>, req: HttpRequest, bo
                     SandboxOrder {
                         provider: Provider::Alipay,
                         account_ref: app_id,
-                        amount_fen,
+                        amount: total,
                         description: biz["subject"].as_str().unwrap_or_default().to_string(),
                         notify_url,
                         paid: None,
@@ -243,11 +250,11 @@ pub async fn alipay_gateway(state: web::Data<SandboxState>, req: HttpRequest, bo
             match order.filter(|o| o.provider == Provider::Alipay && o.account_ref == app_id) {
                 Some(SandboxOrder {
                     paid: Some((trade_no, paid_at)),
-                    amount_fen,
+                    amount: total,
                     ..
                 }) => answer(serde_json::json!({
                     "code": "10000", "msg": "Success", "trade_no": trade_no, "out_trade_no": out_trade_no,
-                    "trade_status": "TRADE_SUCCESS", "total_amount": amount::fen_to_yuan(amount_fen),
+                    "trade_status": "TRADE_SUCCESS", "total_amount": amount::to_yuan(total),
                     "send_pay_date": paid_at.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M:%S").to_string(),
                     "buyer_logon_id": "159****1234",
                 })),
@@ -282,7 +289,7 @@ pub async fn scan_page(state: web::Data<SandboxState>, path: web::Path<String>) 
             "支付宝"
         },
         desc = esc(&o.description),
-        amount = amount::fen_to_yuan(o.amount_fen),
+        amount = amount::to_yuan(o.amount),
         no = esc(&no),
         state = if o.paid.is_some() {
             "<p id=\"paid\">已支付</p>".to_string()
@@ -322,7 +329,7 @@ pub async fn scan_pay(
                 provider: o.provider,
                 account_ref: o.account_ref.clone(),
                 txn_id,
-                amount_fen: o.amount_fen,
+                amount: o.amount,
                 reference: no.clone(),
                 payer: "李*".into(),
                 paid_at,

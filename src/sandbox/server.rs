@@ -62,7 +62,7 @@ async fn published_keys(state: web::Data<SandboxState>) -> HttpResponse {
 
 async fn pay(state: web::Data<SandboxState>, body: web::Json<PayRequest>) -> HttpResponse {
     let r = body.into_inner();
-    let amount_fen = match bank_adapters::amount::yuan_to_fen(&r.amount) {
+    let amount = match bank_adapters::amount::positive_yuan("amount", &r.amount) {
         Ok(f) => f,
         Err(e) => return bad(e.to_string()),
     };
@@ -81,7 +81,7 @@ async fn pay(state: web::Data<SandboxState>, body: web::Json<PayRequest>) -> Htt
             "{prefix}{:020}",
             rand::random::<u64>() % 100_000_000_000_000_000_000u128 as u64
         ),
-        amount_fen,
+        amount,
         reference: r.reference,
         payer: r.payer.unwrap_or_else(|| "张*".into()),
         paid_at: Utc::now(),
@@ -161,7 +161,7 @@ async fn statement(
             .map(|p| rural_bank::StatementLine {
                 txn_id: p.txn_id.clone(),
                 value_time: p.paid_at.with_timezone(&Shanghai).to_rfc3339(),
-                amount: bank_adapters::amount::fen_to_yuan(p.amount_fen),
+                amount: bank_adapters::amount::to_yuan(p.amount),
                 direction: "credit".into(),
                 counterparty_name: Some(p.payer.clone()),
                 remark: Some(p.reference.clone()),

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{bills, contracts, fee_items, payers};
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = payers)]
@@ -62,8 +63,10 @@ pub struct Contract {
     pub payer_id: i64,
     pub fee_item_id: i64,
     pub area: Option<String>,
-    pub unit_price_fen: Option<i64>,
-    pub fixed_amount_fen: Option<i64>,
+    #[diesel(column_name = unit_price_fen)]
+    pub unit_price: Option<Money>,
+    #[diesel(column_name = fixed_amount_fen)]
+    pub fixed_amount: Option<Money>,
     pub schedule: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
@@ -73,6 +76,8 @@ pub struct Contract {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = contracts)]
+// NULL, not DEFAULT, for an absent price: the same SQL on both databases.
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewContract<'a> {
     pub village_id: i64,
     pub contract_no: &'a str,
@@ -80,8 +85,10 @@ pub struct NewContract<'a> {
     pub payer_id: i64,
     pub fee_item_id: i64,
     pub area: Option<String>,
-    pub unit_price_fen: Option<i64>,
-    pub fixed_amount_fen: Option<i64>,
+    #[diesel(column_name = unit_price_fen)]
+    pub unit_price: Option<Money>,
+    #[diesel(column_name = fixed_amount_fen)]
+    pub fixed_amount: Option<Money>,
     pub schedule: &'a str,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
@@ -100,8 +107,10 @@ pub struct Bill {
     pub fee_item_id: i64,
     pub contract_id: Option<i64>,
     pub period_label: String,
-    pub amount_fen: i64,
-    pub paid_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
+    #[diesel(column_name = paid_fen)]
+    pub paid: Money,
     pub status: String,
     pub due_date: NaiveDate,
     pub note: String,
@@ -119,8 +128,10 @@ pub struct NewBill<'a> {
     pub fee_item_id: i64,
     pub contract_id: Option<i64>,
     pub period_label: &'a str,
-    pub amount_fen: i64,
-    pub paid_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
+    #[diesel(column_name = paid_fen)]
+    pub paid: Money,
     pub status: &'a str,
     pub due_date: NaiveDate,
     pub note: &'a str,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{cash_records, pay_ins};
 use super::{DbConnection, StoreResult};
+use crate::domain::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cash_records)]
@@ -13,7 +14,8 @@ pub struct CashRecord {
     pub village_id: i64,
     pub clerk_id: i64,
     pub bill_id: i64,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub received_at: NaiveDateTime,
     pub entry_id: i64,
     /// `on_hand`, `paid_in` or `voided`.
@@ -28,7 +30,8 @@ pub struct NewCashRecord<'a> {
     pub village_id: i64,
     pub clerk_id: i64,
     pub bill_id: i64,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub received_at: NaiveDateTime,
     pub entry_id: i64,
     pub status: &'a str,
@@ -103,7 +106,8 @@ pub struct PayIn {
     pub village_id: i64,
     pub clerk_id: i64,
     pub corporate_account_id: i64,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub declared_at: NaiveDateTime,
     /// `declared` (on its way to the bank) or `matched` (the bank credit is found).
     pub status: String,
@@ -119,7 +123,8 @@ pub struct NewPayIn<'a> {
     pub village_id: i64,
     pub clerk_id: i64,
     pub corporate_account_id: i64,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub declared_at: NaiveDateTime,
     pub status: &'a str,
 }

@@ -13,6 +13,7 @@ use super::schema::{
     account_balances, closed_periods, journal_entries, journal_postings, ledger_accounts, ledger_heads,
 };
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::Money;
 use crate::domain::Period;
 use crate::ledger::chain::{self, ChainedEntry, ChainedPosting};
 use crate::ledger::entry::{AccountView, Line};
@@ -78,8 +79,8 @@ impl LedgerAccount {
             .values((
                 account_balances::account_id.eq(account.id),
                 account_balances::village_id.eq(account.village_id),
-                account_balances::debit_fen.eq(0i64),
-                account_balances::credit_fen.eq(0i64),
+                account_balances::debit_fen.eq(Money::ZERO),
+                account_balances::credit_fen.eq(Money::ZERO),
             ))
             .execute(conn)?;
         Ok(account)
@@ -109,7 +110,7 @@ impl LedgerAccount {
     }
 
     /// Accounts of a village with their cached balances.
-    pub fn with_balances(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<(LedgerAccount, i64, i64)>> {
+    pub fn with_balances(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<(LedgerAccount, Money, Money)>> {
         Ok(ledger_accounts::table
             .inner_join(account_balances::table.on(account_balances::account_id.eq(ledger_accounts::id)))
             .filter(ledger_accounts::village_id.eq(village_id))
@@ -182,8 +183,10 @@ pub struct Posting {
     pub village_id: i64,
     pub line_no: i32,
     pub account_id: i64,
-    pub debit_fen: i64,
-    pub credit_fen: i64,
+    #[diesel(column_name = debit_fen)]
+    pub debit: Money,
+    #[diesel(column_name = credit_fen)]
+    pub credit: Money,
     pub memo: String,
 }
 
@@ -194,8 +197,10 @@ struct NewPosting<'a> {
     village_id: i64,
     line_no: i32,
     account_id: i64,
-    debit_fen: i64,
-    credit_fen: i64,
+    #[diesel(column_name = debit_fen)]
+    debit: Money,
+    #[diesel(column_name = credit_fen)]
+    credit: Money,
     memo: &'a str,
 }
 
@@ -234,8 +239,8 @@ pub fn append(conn: &mut DbConnection, p: &PostingRequest, created_at: DateTime<
             .map(|(i, l)| ChainedPosting {
                 line_no: i as i32 + 1,
                 account_code: &l.account.code,
-                debit_fen: l.debit.fen(),
-                credit_fen: l.credit.fen(),
+                debit: l.debit,
+                credit: l.credit,
                 memo: &l.memo,
             })
             .collect(),
@@ -267,8 +272,8 @@ pub fn append(conn: &mut DbConnection, p: &PostingRequest, created_at: DateTime<
             village_id: p.village_id,
             line_no: i as i32 + 1,
             account_id: l.account.id,
-            debit_fen: l.debit.fen(),
-            credit_fen: l.credit.fen(),
+            debit: l.debit,
+            credit: l.credit,
             memo: &l.memo,
         })
         .collect();
@@ -394,18 +399,10 @@ pub fn sums_by_account(
     if let Some(t) = to {
         q = q.filter(journal_entries::entry_date.lt(t));
     }
-    let rows: Vec<(i64, i64, i64)> = q.load(conn)?;
+    let rows: Vec<(i64, Money, Money)> = q.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(a, d, c)| {
-            (
-                a,
-                Sums {
-                    debit_fen: d,
-                    credit_fen: c,
-                },
-            )
-        })
+        .map(|(a, d, c)| (a, Sums { debit: d, credit: c }))
         .collect())
 }
 
@@ -421,7 +418,7 @@ pub fn entries_after(conn: &mut DbConnection, village_id: i64, after_seq: i64, l
 }
 
 /// Cached balances of a village's accounts: (account id, debit, credit).
-pub fn cached_balances(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
+pub fn cached_balances(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<(i64, Money, Money)>> {
     Ok(account_balances::table
         .filter(account_balances::village_id.eq(village_id))
         .select((

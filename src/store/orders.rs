@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::gateway_orders;
 use super::{DbConnection, StoreResult};
+use crate::domain::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = gateway_orders)]
@@ -15,7 +16,8 @@ pub struct GatewayOrder {
     pub bill_id: i64,
     pub provider: String,
     pub out_trade_no: String,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub code_url: Option<String>,
     pub status: String,
     pub reason: Option<String>,
@@ -34,7 +36,8 @@ pub struct NewGatewayOrder<'a> {
     pub bill_id: i64,
     pub provider: &'a str,
     pub out_trade_no: &'a str,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub status: &'a str,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::schema::{bank_transactions, callback_inbox, provider_bindings, receipt_voids, receipts};
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = provider_bindings)]
@@ -143,7 +144,8 @@ pub struct BankTransaction {
     pub corporate_account_id: i64,
     pub provider: String,
     pub provider_txn_id: String,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub paid_at: NaiveDateTime,
     pub payer_masked: Option<String>,
     pub reference: Option<String>,
@@ -161,7 +163,8 @@ pub struct NewBankTransaction<'a> {
     pub corporate_account_id: i64,
     pub provider: &'a str,
     pub provider_txn_id: &'a str,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub paid_at: NaiveDateTime,
     pub payer_masked: Option<&'a str>,
     pub reference: Option<&'a str>,
@@ -236,7 +239,8 @@ pub struct Receipt {
     pub payer_id: Option<i64>,
     pub fee_item_id: Option<i64>,
     pub bank_transaction_id: Option<i64>,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub channel: String,
     pub status: String,
     pub issued_at: NaiveDateTime,
@@ -278,7 +282,8 @@ pub struct NewReceipt<'a> {
     pub payer_id: Option<i64>,
     pub fee_item_id: Option<i64>,
     pub bank_transaction_id: Option<i64>,
-    pub amount_fen: i64,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
     pub channel: &'a str,
     pub status: &'a str,
     pub issued_at: NaiveDateTime,
@@ -331,11 +336,11 @@ impl Receipt {
     }
 
     /// A 待核实 receipt of a bill waiting for its money, for this amount.
-    pub fn pending_for_bill(conn: &mut DbConnection, bill_id: i64, amount_fen: i64) -> StoreResult<Option<Receipt>> {
+    pub fn pending_for_bill(conn: &mut DbConnection, bill_id: i64, amount: Money) -> StoreResult<Option<Receipt>> {
         Ok(receipts::table
             .filter(receipts::bill_id.eq(bill_id))
             .filter(receipts::status.eq("pending"))
-            .filter(receipts::amount_fen.eq(amount_fen))
+            .filter(receipts::amount_fen.eq(amount))
             .order(receipts::id)
             .select(Receipt::as_select())
             .first(conn)
@@ -376,10 +381,13 @@ impl Receipt {
 }
 
 /// Adds a payment to a bill and sets its status from what is now paid.
-pub fn bill_add_payment(conn: &mut DbConnection, bill_id: i64, fen: i64, status: &str) -> StoreResult<()> {
+pub fn bill_add_payment(conn: &mut DbConnection, bill_id: i64, amount: Money, status: &str) -> StoreResult<()> {
     use super::schema::bills;
     diesel::update(bills::table.find(bill_id))
-        .set((bills::paid_fen.eq(bills::paid_fen + fen), bills::status.eq(status)))
+        .set((
+            bills::paid_fen.eq(bills::paid_fen + amount.fen()),
+            bills::status.eq(status),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{corporate_accounts, counties, townships, village_counters, villages};
 use super::{DbConnection, Page, StoreError, StoreResult};
+use crate::domain::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = counties)]
@@ -49,7 +50,8 @@ pub struct Village {
     pub township_id: i64,
     pub code: String,
     pub name: String,
-    pub cash_limit_fen: i64,
+    #[diesel(column_name = cash_limit_fen)]
+    pub cash_limit: Money,
     pub created_at: NaiveDateTime,
 }
 
@@ -59,7 +61,8 @@ pub struct NewVillage<'a> {
     pub township_id: i64,
     pub code: &'a str,
     pub name: &'a str,
-    pub cash_limit_fen: i64,
+    #[diesel(column_name = cash_limit_fen)]
+    pub cash_limit: Money,
     pub created_at: NaiveDateTime,
 }
 

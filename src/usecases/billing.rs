@@ -264,13 +264,12 @@ pub struct ContractView {
 }
 
 fn annual_amount(c: &Contract) -> AppResult<Money> {
-    match (&c.area, c.unit_price_fen, c.fixed_amount_fen) {
+    match (&c.area, c.unit_price, c.fixed_amount) {
         (Some(area), Some(price), None) => {
             let area = Decimal::from_str(area).map_err(|e| AppError::Internal(format!("stored area '{area}': {e}")))?;
-            let price = Money::from_fen(price).map_err(|e| AppError::Internal(e.to_string()))?;
             Money::fee(area, price).map_err(|e| AppError::Internal(e.to_string()))
         }
-        (None, None, Some(fixed)) => Money::from_fen(fixed).map_err(|e| AppError::Internal(e.to_string())),
+        (None, None, Some(fixed)) => Ok(fixed),
         _ => Err(AppError::Internal(format!(
             "contract {} has neither area pricing nor a fixed amount",
             c.id
@@ -290,8 +289,8 @@ fn contract_view(c: &Contract) -> AppResult<ContractView> {
         payer_id: c.payer_id,
         fee_item_id: c.fee_item_id,
         area: c.area.clone(),
-        unit_price: c.unit_price_fen.and_then(|f| Money::from_fen(f).ok()),
-        fixed_amount: c.fixed_amount_fen.and_then(|f| Money::from_fen(f).ok()),
+        unit_price: c.unit_price,
+        fixed_amount: c.fixed_amount,
         annual_amount: annual_amount(c)?,
         schedule: Schedule::parse(&c.schedule).unwrap_or(Schedule::Annual),
         start_date: c.start_date,
@@ -333,13 +332,13 @@ pub fn create_contract(db: &Db, actor: &Actor, village_code: &str, input: NewCon
             let a = area(a)?;
             Money::fee(a, p)
                 .map_err(|e| AppError::invalid("amount_invalid", format!("area × unit_price: {e}"), "unit_price"))?;
-            (Some(a.to_string()), Some(p.fen()), None)
+            (Some(a.to_string()), Some(p), None)
         }
         (None, None, Some(f)) => {
             let f = f
                 .ensure_positive()
                 .map_err(|e| AppError::invalid("amount_invalid", format!("fixed_amount: {e}"), "fixed_amount"))?;
-            (None, None, Some(f.fen()))
+            (None, None, Some(f))
         }
         _ => {
             return Err(AppError::invalid(
@@ -365,8 +364,8 @@ pub fn create_contract(db: &Db, actor: &Actor, village_code: &str, input: NewCon
                 payer_id: input.payer_id,
                 fee_item_id: input.fee_item_id,
                 area: area.clone(),
-                unit_price_fen: unit_price,
-                fixed_amount_fen: fixed,
+                unit_price,
+                fixed_amount: fixed,
                 schedule: input.schedule.as_str(),
                 start_date: start,
                 end_date: end,
@@ -486,8 +485,7 @@ pub struct BillView {
 }
 
 fn bill_view(b: &Bill) -> BillView {
-    let amount = Money::from_fen(b.amount_fen).unwrap_or_default();
-    let paid = Money::from_fen(b.paid_fen).unwrap_or_default();
+    let (amount, paid) = (b.amount, b.paid);
     BillView {
         id: b.id,
         reference: BillReference::parse(&b.reference)
@@ -531,8 +529,8 @@ fn insert_bill(conn: &mut DbConnection, actor: &Actor, village: &Village, d: Bil
             fee_item_id: d.fee_item_id,
             contract_id: d.contract_id,
             period_label: d.period_label,
-            amount_fen: d.amount.fen(),
-            paid_fen: 0,
+            amount: d.amount,
+            paid: Money::ZERO,
             status: BillStatus::Open.as_str(),
             due_date: d.due_date,
             note: d.note,

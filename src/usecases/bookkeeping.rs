@@ -107,10 +107,6 @@ pub struct ChainHeadView {
     pub signature: String,
 }
 
-fn money(fen: i64) -> Money {
-    Money::from_fen(fen).unwrap_or_default()
-}
-
 fn entry_views(conn: &mut DbConnection, entries: Vec<Entry>) -> AppResult<Vec<EntryView>> {
     let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
     let mut postings = Entry::postings_of(conn, &ids)?.into_iter().peekable();
@@ -126,8 +122,8 @@ fn entry_views(conn: &mut DbConnection, entries: Vec<Entry>) -> AppResult<Vec<En
                 line_no: p.line_no,
                 account_code: code,
                 account_name: name,
-                debit: money(p.debit_fen),
-                credit: money(p.credit_fen),
+                debit: p.debit,
+                credit: p.credit,
                 memo: p.memo,
             });
         }
@@ -314,8 +310,8 @@ pub(crate) fn reverse(
             .ok_or_else(|| AppError::Internal(format!("account {} of entry {seq} missing", p.account_id)))?;
         lines.push(Line {
             account: account.view(),
-            debit: money(p.debit_fen),
-            credit: money(p.credit_fen),
+            debit: p.debit,
+            credit: p.credit,
             memo: p.memo,
         });
     }
@@ -391,9 +387,9 @@ pub fn list_accounts(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Ve
                 parent_code: a.parent_code,
                 postable: a.postable,
                 active: a.active,
-                debit_total: money(d),
-                credit_total: money(c),
-                balance: money(d - c),
+                debit_total: d,
+                credit_total: c,
+                balance: d - c,
             })
             .collect())
     })

@@ -236,14 +236,13 @@ fn post_credit(
             .filter(|b| b.village_id == village.id && (b.status == "open" || b.status == "part_paid")),
         None => None,
     };
-    let allocation = allocate(credit.amount_fen, bill.as_ref().map(|b| b.amount_fen - b.paid_fen));
+    let allocation = allocate(credit.amount, bill.as_ref().map(|b| b.amount - b.paid));
     let paid_on = period::business_date(credit.paid_at);
     let version = chart::version_for(paid_on).ok_or_else(|| AppError::Internal(format!("no chart on {paid_on}")))?;
     let by_code = |conn: &mut DbConnection, code: &str| -> AppResult<LedgerAccount> {
         LedgerAccount::by_code(conn, village.id, version.id, code)?
             .ok_or_else(|| AppError::Internal(format!("village {} has no account {code}", village.code)))
     };
-    let money = |fen: i64| Money::from_fen(fen).map_err(|e| AppError::Internal(e.to_string()));
     let bank = LedgerAccount::by_id(conn, account.ledger_account_id)?;
     let (channel_code, channel_name) = channel(credit.provider);
     let fee_item = match &bill {
@@ -252,11 +251,11 @@ fn post_credit(
     };
     let mut lines = vec![Line {
         account: bank.view(),
-        debit: money(credit.amount_fen)?,
+        debit: credit.amount,
         credit: Money::ZERO,
         memo: String::new(),
     }];
-    if allocation.to_bill > 0 {
+    if allocation.to_bill > Money::ZERO {
         let item = fee_item
             .as_ref()
             .ok_or_else(|| AppError::Internal("bill without fee item".into()))?;
@@ -264,16 +263,16 @@ fn post_credit(
         lines.push(Line {
             account: income.view(),
             debit: Money::ZERO,
-            credit: money(allocation.to_bill)?,
+            credit: allocation.to_bill,
             memo: item.name.clone(),
         });
     }
-    if allocation.to_suspense > 0 {
+    if allocation.to_suspense > Money::ZERO {
         let suspense = by_code(conn, chart::SUSPENSE_CODE)?;
         lines.push(Line {
             account: suspense.view(),
             debit: Money::ZERO,
-            credit: money(allocation.to_suspense)?,
+            credit: allocation.to_suspense,
             memo: "待查明".into(),
         });
     }
@@ -309,7 +308,7 @@ fn post_credit(
     };
     let note = match allocation.outcome {
         Outcome::Paid | Outcome::PartPaid => String::new(),
-        Outcome::Overpaid => format!("超付 {} 元转待查明", money(allocation.to_suspense)?),
+        Outcome::Overpaid => format!("超付 {} 元转待查明", allocation.to_suspense),
         Outcome::Suspense => match &credit.reference {
             Some(r) if find_reference(r).is_some() => format!("账单 {r} 不在本村或已结清"),
             Some(r) => format!("附言 '{}' 中没有有效的账单号", r.chars().take(60).collect::<String>()),
@@ -323,11 +322,11 @@ fn post_credit(
             corporate_account_id: account.id,
             provider: credit.provider.as_str(),
             provider_txn_id: &credit.provider_txn_id,
-            amount_fen: credit.amount_fen,
+            amount: credit.amount,
             paid_at: credit.paid_at.naive_utc(),
             payer_masked: credit.payer_masked.as_deref(),
             reference: credit.reference.as_deref(),
-            bill_id: bill.as_ref().filter(|_| allocation.to_bill > 0).map(|b| b.id),
+            bill_id: bill.as_ref().filter(|_| allocation.to_bill > Money::ZERO).map(|b| b.id),
             entry_id: entry.id,
             outcome: allocation.outcome.as_str(),
             note: &note,
@@ -344,13 +343,13 @@ fn post_credit(
             GatewayOrder::paid_by(conn, no, txn.id)?;
         }
     }
-    if let (Some(b), true) = (&bill, allocation.to_bill > 0) {
-        let paid = b.paid_fen + allocation.to_bill;
+    if let (Some(b), true) = (&bill, allocation.to_bill > Money::ZERO) {
+        let paid = b.paid + allocation.to_bill;
         store::bill_add_payment(
             conn,
             b.id,
             allocation.to_bill,
-            if paid >= b.amount_fen { "paid" } else { "part_paid" },
+            if paid >= b.amount { "paid" } else { "part_paid" },
         )?;
         // A 待核实 receipt that claimed this payment is confirmed; otherwise one is issued.
         if !receipts::confirm_pending(conn, server_key, &village, b, &txn, allocation.to_bill)? {
@@ -360,7 +359,7 @@ fn post_credit(
                 &village,
                 receipts::Issue {
                     bill: b,
-                    amount_fen: allocation.to_bill,
+                    amount: allocation.to_bill,
                     channel: channel_code,
                     evidence: receipts::Evidence::Bank(&txn),
                     issued_by: None,

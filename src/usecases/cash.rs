@@ -27,10 +27,6 @@ use crate::store::payments::{bill_add_payment, BankTransaction};
 use crate::store::registry::{CorporateAccount, Village};
 use crate::store::{Db, DbConnection};
 
-fn money(fen: i64) -> AppResult<Money> {
-    Money::from_fen(fen).map_err(|e| AppError::Internal(e.to_string()))
-}
-
 fn account(conn: &mut DbConnection, village: &Village, code: &str) -> AppResult<LedgerAccount> {
     let version = chart::version_for(period::business_date(period::now()))
         .ok_or_else(|| AppError::Internal("no chart for today".into()))?;
@@ -66,12 +62,12 @@ fn open_bill(conn: &mut DbConnection, village: &Village, reference: &str) -> App
     Ok(bill)
 }
 
-fn parse_amount(text: &str) -> AppResult<i64> {
+fn parse_amount(text: &str) -> AppResult<Money> {
     let m = Money::parse(text).map_err(|e| AppError::invalid("amount_invalid", format!("金额有误：{e}"), "amount"))?;
     if m.fen() <= 0 {
         return Err(AppError::invalid("amount_invalid", "金额必须大于零", "amount"));
     }
-    Ok(m.fen())
+    Ok(m)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -93,11 +89,11 @@ pub fn record_cash(
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let bill = open_bill(conn, &village, &input.bill_reference)?;
-        let owed = bill.amount_fen - bill.paid_fen;
+        let owed = bill.amount - bill.paid;
         if amount > owed {
             return Err(AppError::invalid(
                 "amount_exceeds_bill",
-                format!("金额 ¥{} 超过账单尚欠的 ¥{}", money(amount)?, money(owed)?),
+                format!("金额 ¥{} 超过账单尚欠的 ¥{}", amount, owed),
                 "amount",
             ));
         }
@@ -119,14 +115,14 @@ pub fn record_cash(
             lines: vec![
                 Line {
                     account: cash.view(),
-                    debit: money(amount)?,
+                    debit: amount,
                     credit: Money::ZERO,
                     memo: String::new(),
                 },
                 Line {
                     account: income.view(),
                     debit: Money::ZERO,
-                    credit: money(amount)?,
+                    credit: amount,
                     memo: item.name.clone(),
                 },
             ],
@@ -138,7 +134,7 @@ pub fn record_cash(
                 village_id: village.id,
                 clerk_id: actor.user_id,
                 bill_id: bill.id,
-                amount_fen: amount,
+                amount,
                 received_at: now.naive_utc(),
                 entry_id: entry.id,
                 status: "on_hand",
@@ -151,7 +147,7 @@ pub fn record_cash(
             &village,
             Issue {
                 bill: &bill,
-                amount_fen: amount,
+                amount,
                 channel: "cash",
                 evidence: Evidence::Cash(&record),
                 issued_by: Some(actor.user_id),
@@ -166,7 +162,7 @@ pub fn record_cash(
             "receipt",
             receipt.id,
             Some(village.id),
-            serde_json::json!({ "number": view.number, "amount_fen": amount, "bill": bill.reference }),
+            serde_json::json!({ "number": view.number, "amount": amount, "bill": bill.reference }),
         )?;
         Ok(view)
     })
@@ -200,7 +196,7 @@ pub fn claim_payment(
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let bill = open_bill(conn, &village, &input.bill_reference)?;
-        if amount > bill.amount_fen - bill.paid_fen {
+        if amount > bill.amount - bill.paid {
             return Err(AppError::invalid(
                 "amount_exceeds_bill",
                 "金额超过账单尚欠金额",
@@ -213,7 +209,7 @@ pub fn claim_payment(
             &village,
             Issue {
                 bill: &bill,
-                amount_fen: amount,
+                amount,
                 channel: &input.channel,
                 evidence: Evidence::Claimed,
                 issued_by: Some(actor.user_id),
@@ -228,7 +224,7 @@ pub fn claim_payment(
             "receipt",
             receipt.id,
             Some(village.id),
-            serde_json::json!({ "number": view.number, "amount_fen": amount, "bill": bill.reference }),
+            serde_json::json!({ "number": view.number, "amount": amount, "bill": bill.reference }),
         )?;
         Ok(view)
     })
@@ -267,7 +263,7 @@ fn pay_in_view(conn: &mut DbConnection, p: &PayIn) -> AppResult<PayInView> {
             .map(|u| u.display_name)
             .unwrap_or_default(),
         account_id: p.corporate_account_id,
-        amount: money(p.amount_fen)?,
+        amount: p.amount,
         declared_at: p.declared_at.and_utc().to_rfc3339(),
         status: p.status.clone(),
         cash_record_ids: CashRecord::of_pay_in(conn, p.id)?.iter().map(|c| c.id).collect(),
@@ -285,11 +281,11 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
             .find(|a| a.id == input.account_id && a.active)
             .ok_or_else(|| AppError::not_found("account_not_found", "本村没有这个对公账户"))?;
         let mine = CashRecord::on_hand(conn, village.id, Some(actor.user_id))?;
-        let on_hand: i64 = mine.iter().map(|c| c.amount_fen).sum();
+        let on_hand: Money = mine.iter().map(|c| c.amount).sum();
         if amount > on_hand {
             return Err(AppError::invalid(
                 "payin_exceeds_cash_on_hand",
-                format!("代交金额 ¥{} 超过您的库存现金 ¥{}", money(amount)?, money(on_hand)?),
+                format!("代交金额 ¥{} 超过您的库存现金 ¥{}", amount, on_hand),
                 "amount",
             ));
         }
@@ -311,26 +307,25 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
                 chosen
             }
             None => {
-                let mut sum = 0;
+                let mut sum = Money::ZERO;
                 let mut chosen = Vec::new();
                 for c in &mine {
                     if sum >= amount {
                         break;
                     }
-                    sum += c.amount_fen;
+                    sum += c.amount;
                     chosen.push(c);
                 }
                 chosen
             }
         };
-        let covered: i64 = chosen.iter().map(|c| c.amount_fen).sum();
+        let covered: Money = chosen.iter().map(|c| c.amount).sum();
         if covered != amount || chosen.is_empty() {
             return Err(AppError::invalid(
                 "payin_does_not_match_receipts",
                 format!(
                     "代交金额 ¥{} 与所选现金收据合计 ¥{} 不符，请逐笔选择收据",
-                    money(amount)?,
-                    money(covered)?
+                    amount, covered
                 ),
                 "cash_record_ids",
             ));
@@ -341,7 +336,7 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
                 village_id: village.id,
                 clerk_id: actor.user_id,
                 corporate_account_id: input.account_id,
-                amount_fen: amount,
+                amount,
                 declared_at: period::now().naive_utc(),
                 status: "declared",
             },
@@ -357,7 +352,7 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
             "pay_in",
             p.id,
             Some(village.id),
-            serde_json::json!({ "amount_fen": amount, "cash_records": ids }),
+            serde_json::json!({ "amount": amount, "cash_records": ids }),
         )?;
         pay_in_view(conn, &p)
     })
@@ -390,14 +385,14 @@ pub fn propose_matches(db: &Db, actor: &Actor, village_code: &str) -> AppResult<
         let mut out = Vec::new();
         for p in PayIn::of_village(conn, village.id, Some("declared"))? {
             for t in credits.iter().filter(|t| {
-                t.amount_fen == p.amount_fen
+                t.amount == p.amount
                     && t.corporate_account_id == p.corporate_account_id
                     && t.paid_at >= p.declared_at - Duration::days(1)
             }) {
                 out.push(MatchProposal {
                     pay_in_id: p.id,
                     bank_transaction_id: t.id,
-                    amount: money(t.amount_fen)?,
+                    amount: t.amount,
                     paid_at: t.paid_at.and_utc().to_rfc3339(),
                     payer_masked: t.payer_masked.clone(),
                 });
@@ -443,20 +438,16 @@ pub fn match_pay_in(
                 None,
             ));
         }
-        if t.amount_fen != p.amount_fen || t.corporate_account_id != p.corporate_account_id {
+        if t.amount != p.amount || t.corporate_account_id != p.corporate_account_id {
             return Err(AppError::invalid(
                 "match_amount_differs",
-                format!(
-                    "银行到账 ¥{} 与代交金额 ¥{} 或账户不符",
-                    money(t.amount_fen)?,
-                    money(p.amount_fen)?
-                ),
+                format!("银行到账 ¥{} 与代交金额 ¥{} 或账户不符", t.amount, p.amount),
                 "bank_transaction_id",
             ));
         }
         let suspense = account(conn, &village, chart::SUSPENSE_CODE)?;
         let cash = account(conn, &village, chart::CASH_CODE)?;
-        let amount = money(p.amount_fen)?;
+        let amount = p.amount;
         let proposed = ProposedEntry {
             village_id: village.id,
             entry_date: period::business_date(period::now()),
@@ -556,23 +547,23 @@ pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Cas
                 views.push(CashRecordView {
                     id: c.id,
                     bill_reference: Bill::by_id(conn, c.bill_id)?.reference,
-                    amount: money(c.amount_fen)?,
+                    amount: c.amount,
                     received_at: c.received_at.and_utc().to_rfc3339(),
                 });
             }
             clerks.push(ClerkCash {
                 clerk_id: id,
                 clerk: User::by_id(conn, id)?.map(|u| u.display_name).unwrap_or_default(),
-                on_hand: money(records.iter().filter(|c| c.clerk_id == id).map(|c| c.amount_fen).sum())?,
-                in_transit: money(declared.iter().filter(|p| p.clerk_id == id).map(|p| p.amount_fen).sum())?,
+                on_hand: records.iter().filter(|c| c.clerk_id == id).map(|c| c.amount).sum(),
+                in_transit: declared.iter().filter(|p| p.clerk_id == id).map(|p| p.amount).sum(),
                 records: views,
             });
         }
         let cash_ids = cash_account_ids(conn, village.id)?;
-        let ledger: i64 = crate::store::journal::sums_by_account(conn, village.id, None, None)?
+        let ledger: Money = crate::store::journal::sums_by_account(conn, village.id, None, None)?
             .iter()
             .filter(|(id, _)| cash_ids.contains(id))
-            .map(|(_, s)| s.debit_fen - s.credit_fen)
+            .map(|(_, s)| s.debit - s.credit)
             .sum();
         let mut pay_ins = Vec::new();
         for p in PayIn::of_village(conn, village.id, None)? {
@@ -580,9 +571,9 @@ pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Cas
         }
         Ok(CashOnHand {
             clerks,
-            on_hand: money(records.iter().map(|c| c.amount_fen).sum())?,
-            in_transit: money(declared.iter().map(|p| p.amount_fen).sum())?,
-            ledger_101: money(ledger)?,
+            on_hand: records.iter().map(|c| c.amount).sum(),
+            in_transit: declared.iter().map(|p| p.amount).sum(),
+            ledger_101: ledger,
             pay_ins,
         })
     })

@@ -16,10 +16,6 @@ use crate::store::payments::{self as store, BankTransaction, Binding, Receipt};
 use crate::store::registry::{Township, Village};
 use crate::store::{Db, Page};
 
-fn money(fen: i64) -> Money {
-    Money::from_fen(fen).unwrap_or_default()
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BankTransactionView {
     pub id: i64,
@@ -65,7 +61,7 @@ pub fn list_bank_transactions(
                 id: t.id,
                 provider: t.provider,
                 provider_txn_id: t.provider_txn_id,
-                amount: money(t.amount_fen),
+                amount: t.amount,
                 paid_at: t.paid_at.and_utc(),
                 payer: t.payer_masked,
                 reference: t.reference,
@@ -126,8 +122,8 @@ pub fn list_receipts(
             };
             out.push(ReceiptView {
                 number: receipt_number(&village.code, r.year, r.number),
-                amount: money(r.amount_fen),
-                amount_in_words: money(r.amount_fen).to_chinese_capital(),
+                amount: r.amount,
+                amount_in_words: r.amount.to_chinese_capital(),
                 channel: r.channel,
                 status: r.status,
                 bill_reference: bill.as_ref().map(|b| {

@@ -401,9 +401,9 @@ fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: 
             }
             let provider = [Provider::RuralBank, Provider::Wechat, Provider::Alipay][j % 3];
             let amount = if j % 5 == 4 {
-                bill.amount_fen / 2
+                Money::from_fen(bill.amount.fen() / 2)
             } else {
-                bill.amount_fen
+                bill.amount
             };
             let paid_on = (bill.due_date + chrono::Duration::days((j % 20) as i64 + 1)).min(today);
             let paid_at = paid_on
@@ -422,7 +422,7 @@ fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: 
                     Provider::Alipay => app_id.clone(),
                 },
                 txn_id: format!("DEMO{i}{j:04}{}", bill.id),
-                amount_fen: amount,
+                amount,
                 reference: if provider == Provider::RuralBank {
                     format!("{reference} 交费")
                 } else {
@@ -436,7 +436,7 @@ fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: 
             provider: Provider::RuralBank,
             account_ref: account.account_no.clone(),
             txn_id: format!("DEMO{i}UNPLACED"),
-            amount_fen: 30_000,
+            amount: Money::from_fen(30_000),
             reference: "村民交款".into(),
             payer: "王*".into(),
             paid_at: now,

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::cash::cash_account_ids;
 use super::{receipts, village_for};
 use crate::domain::access::{Action, Actor};
+use crate::domain::Money;
 use crate::error::{AppError, AppResult};
 use crate::store::journal::Entry;
 use crate::store::{Db, Page};
@@ -16,7 +17,7 @@ use crate::store::{Db, Page};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Text(String),
-    Money(i64),
+    Money(Money),
 }
 
 /// A sheet: its name, header and rows.
@@ -48,7 +49,7 @@ pub fn receipts_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<T
                 t(&v.payer_name),
                 t(format!("{} {}", v.fee_item, v.period_label)),
                 t(v.bill_reference.clone().unwrap_or_default()),
-                Cell::Money(r.amount_fen),
+                Cell::Money(r.amount),
                 t(&v.amount_in_words),
                 t(&v.channel_name),
                 t(&v.evidence),
@@ -86,7 +87,7 @@ pub fn cash_book_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let cash = cash_account_ids(conn, village.id)?;
         let mut rows = Vec::new();
-        let mut balance = 0i64;
+        let mut balance = Money::ZERO;
         let mut after = 0;
         loop {
             let entries = Entry::list(conn, village.id, None, Page { after, limit: 500 })?;
@@ -99,13 +100,13 @@ pub fn cash_book_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<
                     .iter()
                     .filter(|(p, _, _)| p.entry_id == e.id && cash.contains(&p.account_id))
                 {
-                    balance += p.debit_fen - p.credit_fen;
+                    balance += p.debit - p.credit;
                     rows.push(vec![
                         t(e.entry_date.to_string()),
                         t(e.seq.to_string()),
                         t(&e.memo),
-                        Cell::Money(p.debit_fen),
-                        Cell::Money(p.credit_fen),
+                        Cell::Money(p.debit),
+                        Cell::Money(p.credit),
                         Cell::Money(balance),
                     ]);
                 }
@@ -117,11 +118,6 @@ pub fn cash_book_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<
             rows,
         })
     })
-}
-
-fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
 }
 
 /// CSV in UTF-8 with a BOM; money as plain decimals ("1678.38").
@@ -136,7 +132,7 @@ pub fn to_csv(table: &Table) -> AppResult<Vec<u8>> {
                 .iter()
                 .map(|c| match c {
                     Cell::Text(s) => s.clone(),
-                    Cell::Money(f) => yuan(*f),
+                    Cell::Money(m) => m.to_string(),
                 })
                 .collect();
             w.write_record(&cells).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -163,8 +159,8 @@ pub fn to_xlsx(table: &Table) -> AppResult<Vec<u8>> {
         for (c, cell) in row.iter().enumerate() {
             match cell {
                 Cell::Text(s) => sheet.write_string(r, c as u16, s).map_err(err)?,
-                Cell::Money(f) => sheet
-                    .write_number_with_format(r, c as u16, *f as f64 / 100.0, &money)
+                Cell::Money(m) => sheet
+                    .write_number_with_format(r, c as u16, m.fen() as f64 / 100.0, &money)
                     .map_err(err)?,
             };
         }

@@ -118,8 +118,8 @@ pub async fn order_for_pay_code(
                 if bill.village_id != token.village_id {
                     return Err(AppError::not_found("pay_code_invalid", "this code was altered"));
                 }
-                let outstanding = bill.amount_fen - bill.paid_fen;
-                if !(bill.status == "open" || bill.status == "part_paid") || outstanding <= 0 {
+                let outstanding = bill.amount - bill.paid;
+                if !(bill.status == "open" || bill.status == "part_paid") || outstanding <= Money::ZERO {
                     return Err(AppError::conflict(
                         "bill_not_open",
                         format!("bill {} is {} and takes no payment", bill.reference, bill.status),
@@ -139,7 +139,7 @@ pub async fn order_for_pay_code(
                     })?;
                 if let Some(o) = GatewayOrder::open_for_bill(conn, bill.id, binding.id)? {
                     let fresh = o.expires_at.and_utc() > now + Duration::minutes(10);
-                    if o.amount_fen == outstanding && o.code_url.is_some() && fresh {
+                    if o.amount == outstanding && o.code_url.is_some() && fresh {
                         return Ok((o, binding, String::new(), true));
                     }
                 }
@@ -157,7 +157,7 @@ pub async fn order_for_pay_code(
                         bill_id: bill.id,
                         provider: provider_name,
                         out_trade_no: &no,
-                        amount_fen: outstanding,
+                        amount: outstanding,
                         status: "creating",
                         created_at: now.naive_utc(),
                         expires_at: (now + Duration::minutes(ORDER_LIFETIME_MINUTES)).naive_utc(),
@@ -180,7 +180,7 @@ pub async fn order_for_pay_code(
     let request = OrderRequest {
         out_trade_no: order.out_trade_no.clone(),
         description,
-        amount_fen: order.amount_fen,
+        amount: order.amount,
         notify_url: format!(
             "{}/callbacks/{}/{}",
             public_url.trim_end_matches('/'),
@@ -253,7 +253,7 @@ async fn view(db: &Db, order: GatewayOrder) -> AppResult<OrderView> {
                 provider: order.provider,
                 code_url: order.code_url,
                 status: order.status,
-                amount: Money::from_fen(order.amount_fen).unwrap_or_default(),
+                amount: order.amount,
                 receipt,
                 receipt_path,
             })

@@ -49,7 +49,7 @@ pub enum Payload {
 
 /// The EMVCo payload of an account (and bill): the account number under qingzhang's GUID in
 /// tag 26, the names in ASCII and, in tag 64, in Chinese.
-fn emvco_payload(village: &Village, account: &CorporateAccount, bill: Option<(&Bill, i64)>) -> AppResult<String> {
+fn emvco_payload(village: &Village, account: &CorporateAccount, bill: Option<(&Bill, Money)>) -> AppResult<String> {
     let chars = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     bank_adapters::emvco::MerchantQr {
         account_tag: "26".into(),
@@ -60,7 +60,7 @@ fn emvco_payload(village: &Village, account: &CorporateAccount, bill: Option<(&B
         mcc: "8398".into(),
         merchant_name: format!("QZ VILLAGE {}", village.code),
         merchant_city: "CN".into(),
-        amount_fen: bill.map(|(_, outstanding)| outstanding),
+        amount: bill.map(|(_, outstanding)| outstanding),
         reference: bill.map(|(b, _)| b.reference.clone()),
         chinese: Some((chars(&account.account_name, 25), chars(&village.name, 15))),
     }
@@ -97,7 +97,7 @@ fn bill_token(village_id: i64, account_id: i64, bill: &Bill, today: chrono::Naiv
         village_id,
         account_id,
         bill_id: Some(bill.id),
-        amount_fen: Some(bill.amount_fen - bill.paid_fen),
+        amount: Some(bill.amount - bill.paid),
         expires_day: Some(epoch_day(bill.due_date.max(today) + Duration::days(60))),
     }
 }
@@ -135,7 +135,7 @@ pub fn account_code(
             village_id: village.id,
             account_id: account.id,
             bill_id: None,
-            amount_fen: None,
+            amount: None,
             expires_day: None,
         };
         Ok::<_, AppError>(pay_url(public_url, &token, key))
@@ -179,7 +179,7 @@ pub fn bill_code(
                 )
             })?;
         if payload == Payload::Emvco {
-            return emvco_payload(&village, &account, Some((&bill, bill.amount_fen - bill.paid_fen)));
+            return emvco_payload(&village, &account, Some((&bill, bill.amount - bill.paid)));
         }
         let today = period::business_date(period::now());
         Ok(pay_url(
@@ -235,7 +235,7 @@ pub fn pay_view(db: &Db, key: &[u8], token_text: &str) -> AppResult<PayView> {
             Some(b) => Payer::in_village(conn, village.id, b.payer_id)?,
             None => None,
         };
-        let amount = token.amount_fen.and_then(|f| Money::from_fen(f).ok());
+        let amount = token.amount;
         Ok(PayView {
             village_name: village.name,
             bank_name: account.bank_name,
@@ -312,14 +312,14 @@ pub fn bill_sheet(db: &Db, actor: &Actor, key: &[u8], public_url: &str, village_
     let items = rows
         .into_iter()
         .map(|(b, payer, item)| {
-            let outstanding = b.amount_fen - b.paid_fen;
+            let outstanding = b.amount - b.paid;
             let token = bill_token(village.id, account.id, &b, today);
             let svg = qr::svg(&pay_url(public_url, &token, key), 160).map_err(AppError::Internal)?;
             Ok(SheetItem {
                 payer: masking::person_name(&payer),
                 fee_item: item,
                 period_label: b.period_label,
-                amount: Money::from_fen(outstanding).unwrap_or_default(),
+                amount: outstanding,
                 reference: BillReference::parse(&b.reference)
                     .map(|r| r.grouped())
                     .unwrap_or(b.reference),

@@ -136,7 +136,7 @@ mod tests {
     use crate::domain::Money;
 
     pub(crate) fn sample(n: i64, status: &str) -> ReceiptDetail {
-        let amount = Money::from_fen(167838 + n).unwrap();
+        let amount = Money::from_fen(167838 + n);
         ReceiptDetail {
             id: n,
             number: format!("370725102201-2026-{n:06}"),

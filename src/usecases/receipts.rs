@@ -47,7 +47,7 @@ impl Evidence<'_> {
 
 pub struct Issue<'a> {
     pub bill: &'a Bill,
-    pub amount_fen: i64,
+    pub amount: Money,
     /// wechat, alipay, bank or cash.
     pub channel: &'a str,
     pub evidence: Evidence<'a>,
@@ -66,7 +66,7 @@ fn code_for(key: &[u8], village_code: &str, r: &Receipt, evidence: &str) -> Stri
             village_code,
             year: r.year,
             number: r.number,
-            amount_fen: r.amount_fen,
+            amount: r.amount,
             channel: &r.channel,
             bank_txn: evidence,
             issued_at: &issued_text(r.issued_at),
@@ -90,7 +90,7 @@ pub(crate) fn issue(conn: &mut DbConnection, key: &[u8], village: &Village, i: I
             village_code: &village.code,
             year,
             number,
-            amount_fen: i.amount_fen,
+            amount: i.amount,
             channel: i.channel,
             bank_txn: &i.evidence.text(),
             issued_at: &issued_text(issued_at.naive_utc()),
@@ -109,7 +109,7 @@ pub(crate) fn issue(conn: &mut DbConnection, key: &[u8], village: &Village, i: I
                 Evidence::Bank(t) => Some(t.id),
                 _ => None,
             },
-            amount_fen: i.amount_fen,
+            amount: i.amount,
             channel: i.channel,
             status,
             issued_at: issued_at.naive_utc(),
@@ -132,9 +132,9 @@ pub(crate) fn confirm_pending(
     village: &Village,
     bill: &Bill,
     txn: &BankTransaction,
-    amount_fen: i64,
+    amount: Money,
 ) -> AppResult<bool> {
-    let Some(r) = Receipt::pending_for_bill(conn, bill.id, amount_fen)? else {
+    let Some(r) = Receipt::pending_for_bill(conn, bill.id, amount)? else {
         return Ok(false);
     };
     let code = code_for(key, &village.code, &r, &txn.provider_txn_id);
@@ -257,7 +257,7 @@ pub(crate) fn view_of(conn: &mut DbConnection, village: &Village, r: &Receipt) -
         None => None,
     };
     let replaced_by = Receipt::reissue_of(conn, r.id)?.map(|o| receipt_number(&village.code, o.year, o.number));
-    let amount = Money::from_fen(r.amount_fen).map_err(|e| AppError::Internal(e.to_string()))?;
+    let amount = r.amount;
     Ok(ReceiptDetail {
         id: r.id,
         number: receipt_number(&village.code, r.year, r.number),
@@ -420,9 +420,9 @@ pub fn void_receipt(
                             None,
                         ));
                     }
-                    let paid = bill.paid_fen - r.amount_fen;
-                    let status = if paid <= 0 { "open" } else { "part_paid" };
-                    crate::store::payments::bill_add_payment(conn, bill.id, -r.amount_fen, status)?;
+                    let paid = bill.paid - r.amount;
+                    let status = if paid <= Money::ZERO { "open" } else { "part_paid" };
+                    crate::store::payments::bill_add_payment(conn, bill.id, -r.amount, status)?;
                 }
                 (_, Some(_)) => {
                     return Err(AppError::conflict(
@@ -473,7 +473,7 @@ pub fn void_receipt(
                 &village,
                 Issue {
                     bill: &bill,
-                    amount_fen: r.amount_fen,
+                    amount: r.amount,
                     channel: &r.channel,
                     evidence,
                     issued_by: Some(actor.user_id),

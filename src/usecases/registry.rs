@@ -91,7 +91,7 @@ pub(crate) fn village_view(v: &Village, township_code: &str) -> VillageView {
         code: v.code.clone(),
         name: v.name.clone(),
         township_code: township_code.to_string(),
-        cash_limit: Money::from_fen(v.cash_limit_fen).unwrap_or_default(),
+        cash_limit: v.cash_limit,
         created_at: utc(v.created_at),
     }
 }
@@ -231,7 +231,7 @@ pub fn create_village(db: &Db, actor: &Actor, input: NewVillageInput) -> AppResu
     code.ensure_within(&town_code)
         .map_err(|e| AppError::invalid("admin_code_not_within", e.to_string(), "code"))?;
     let name = input::text("name", &input.name, 50)?;
-    let cash_limit = input.cash_limit.unwrap_or(Money::from_fen(500_000).expect("constant"));
+    let cash_limit = input.cash_limit.unwrap_or(Money::from_fen(500_000));
     if cash_limit.is_negative() {
         return Err(AppError::invalid(
             "amount_invalid",
@@ -256,7 +256,7 @@ pub fn create_village(db: &Db, actor: &Actor, input: NewVillageInput) -> AppResu
                 township_id: town.id,
                 code: code.as_str(),
                 name: &name,
-                cash_limit_fen: cash_limit.fen(),
+                cash_limit,
                 created_at: period::now().naive_utc(),
             },
         )

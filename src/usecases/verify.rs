@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use crate::domain::access::{Action, Actor};
+use crate::domain::Money;
 use crate::error::{AppError, AppResult};
 use crate::ledger::chain::{self, ChainedEntry, ChainedPosting};
 use crate::store::audit::AuditRecord;
@@ -85,7 +86,7 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
     };
     let mut expected_prev = chain::genesis(&village.code);
     let mut expected_seq = 1i64;
-    let mut derived: HashMap<i64, (i64, i64)> = HashMap::new();
+    let mut derived: HashMap<i64, (Money, Money)> = HashMap::new();
     loop {
         let entries = journal::entries_after(conn, village.id, expected_seq - 1, CHUNK)?;
         if entries.is_empty() {
@@ -107,12 +108,12 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
             let lines = by_entry.remove(&e.id).unwrap_or_default();
             let (debit, credit) = lines
                 .iter()
-                .fold((0i64, 0i64), |(d, c), p| (d + p.debit_fen, c + p.credit_fen));
-            if lines.len() < 2 || debit != credit || debit <= 0 {
+                .fold((Money::ZERO, Money::ZERO), |(d, c), p| (d + p.debit, c + p.credit));
+            if lines.len() < 2 || debit != credit || debit <= Money::ZERO {
                 say(
                     Some(e.seq),
                     format!(
-                        "entry {} does not balance: {} lines, debits {debit} fen, credits {credit} fen",
+                        "entry {} does not balance: {} lines, debits {debit}, credits {credit}",
                         e.seq,
                         lines.len()
                     ),
@@ -120,8 +121,8 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
             }
             for p in &lines {
                 let d = derived.entry(p.account_id).or_default();
-                d.0 += p.debit_fen;
-                d.1 += p.credit_fen;
+                d.0 += p.debit;
+                d.1 += p.credit;
             }
             if e.prev_hash != expected_prev {
                 say(
@@ -151,8 +152,8 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
                     .map(|p| ChainedPosting {
                         line_no: p.line_no,
                         account_code: codes.get(&p.account_id).map(String::as_str).unwrap_or("?"),
-                        debit_fen: p.debit_fen,
-                        credit_fen: p.credit_fen,
+                        debit: p.debit,
+                        credit: p.credit,
                         memo: &p.memo,
                     })
                     .collect(),
@@ -181,7 +182,7 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
             let code = codes.get(&account_id).cloned().unwrap_or_default();
             say(
                 None,
-                format!("account {code}: cached totals {d}/{c} fen differ from its postings {dd}/{dc} fen"),
+                format!("account {code}: cached totals {d}/{c} differ from its postings {dd}/{dc}"),
             );
         }
     }

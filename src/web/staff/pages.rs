@@ -210,7 +210,7 @@ pub async fn today(
         r#"{notes}<p class="notice">今天（{today}）开具收据 <strong id="today-count">{}</strong> 张，有效金额 <strong id="today-total">¥{}</strong>。库存现金 ¥{}，代交在途 ¥{}。</p>
 <section><h2>今日收据</h2>{}</section>"#,
         todays.len(),
-        crate::domain::Money::from_fen(total).unwrap_or_default(),
+        crate::domain::Money::from_fen(total),
         cash.on_hand,
         cash.in_transit,
         receipts_table(&rows),

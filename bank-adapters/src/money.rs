@@ -1,10 +1,15 @@
 //! Money: CNY amounts with exactly two decimal places.
 //!
-//! The one money type of the service. It wraps a `rust_decimal::Decimal` held at scale 2 and is
-//! stored as BIGINT fen. Everything about money text lives here: parsing what people type
+//! The one money type of the service: integer fen (as hyperswitch's `MinorUnit`), stored as
+//! BIGINT fen; `rust_decimal` does the arithmetic where a fee is computed. Everything about money text lives here: parsing what people type
 //! ("12.3", "1,234.50", "¥8"), parsing fen integers from gateways, half-up rounding of computed
 //! fees (area × unit price) and the Chinese capital rendering printed on receipts (大写).
 //! No `f64` ever touches an amount.
+//!
+//! It lives in this, the lowest crate, because a provider's `BankCredit` carries it as much as
+//! the books' rows do: an amount is converted from a gateway's format (fen integers, "12.30"
+//! yuan) once, at the adapter's edge, and is a `Money` from there to the journal. Its storage
+//! shape (BIGINT fen) is declared here; the service maps it to its two databases.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::fmt;
@@ -17,7 +22,46 @@ pub const MAX_FEN: i64 = 99_999_999_999_999;
 /// An amount of CNY, exact to the fen. May be negative (balances, reversals); inputs that must
 /// be positive are checked with [`Money::parse_positive`] or [`Money::ensure_positive`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Money(Decimal);
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+)]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::BigInt))]
+pub struct Money(i64);
+
+impl From<Money> for i64 {
+    fn from(m: Money) -> i64 {
+        m.fen()
+    }
+}
+
+/// BIGINT fen on any database diesel speaks.
+#[cfg(feature = "diesel")]
+mod sql {
+    use super::Money;
+    use diesel::backend::Backend;
+    use diesel::deserialize::{self, FromSql};
+    use diesel::serialize::{self, Output, ToSql};
+    use diesel::sql_types::BigInt;
+
+    impl<DB: Backend> FromSql<BigInt, DB> for Money
+    where
+        i64: FromSql<BigInt, DB>,
+    {
+        fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+            Ok(Money(i64::from_sql(bytes)?))
+        }
+    }
+
+    impl<DB: Backend> ToSql<BigInt, DB> for Money
+    where
+        i64: ToSql<BigInt, DB>,
+    {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+            self.0.to_sql(out)
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -34,26 +78,31 @@ pub enum MoneyError {
 }
 
 impl Money {
-    pub const ZERO: Money = Money(Decimal::ZERO);
+    pub const ZERO: Money = Money(0);
 
-    /// From integer fen, as stored and as WeChat Pay sends it.
-    pub fn from_fen(fen: i64) -> Result<Money, MoneyError> {
-        if fen.unsigned_abs() > MAX_FEN as u64 {
-            return Err(MoneyError::TooLarge(fen.to_string()));
+    /// From integer fen: a stored amount or a total. Any i64 is a valid total (a county's
+    /// turnover may exceed what one payment may be); what people and providers send is bounded
+    /// where it is parsed, and with [`Money::within_bound`].
+    pub const fn from_fen(fen: i64) -> Money {
+        Money(fen)
+    }
+
+    /// This amount, if it is one a single bill or payment may carry: at most [`MAX_FEN`] either
+    /// way.
+    pub fn within_bound(self) -> Result<Money, MoneyError> {
+        if self.0.unsigned_abs() > MAX_FEN as u64 {
+            return Err(MoneyError::TooLarge(self.to_string()));
         }
-        Ok(Money(Decimal::new(fen, 2)))
+        Ok(self)
     }
 
     /// Integer fen, for storage and for gateways that speak fen.
     pub fn fen(self) -> i64 {
-        // Invariant: scale 2 and |value| <= MAX_FEN, so the mantissa is the fen and fits i64.
-        let mut d = self.0;
-        d.rescale(2);
-        d.mantissa() as i64
+        self.0
     }
 
     pub fn as_decimal(self) -> Decimal {
-        self.0
+        Decimal::new(self.0, 2)
     }
 
     /// Parses yuan as people write it: "12", "12.3", "12.30", "1,234.50", "¥8.00", "-3.10".
@@ -99,7 +148,7 @@ impl Money {
         if fen > MAX_FEN {
             return Err(MoneyError::TooLarge(t.to_string()));
         }
-        Money::from_fen(if negative { -fen } else { fen })
+        Ok(Money(if negative { -fen } else { fen }))
     }
 
     /// Parses an amount that must be greater than zero (a bill, a payment, a posting line).
@@ -118,11 +167,11 @@ impl Money {
             return Err(MoneyError::Invalid(t.to_string()));
         }
         let fen: i64 = t.parse().map_err(|_| MoneyError::TooLarge(t.to_string()))?;
-        Money::from_fen(fen)
+        Money(fen).within_bound()
     }
 
     pub fn ensure_positive(self) -> Result<Money, MoneyError> {
-        if self.0 > Decimal::ZERO {
+        if self.0 > 0 {
             Ok(self)
         } else {
             Err(MoneyError::NotPositive(self.to_string()))
@@ -135,38 +184,44 @@ impl Money {
         let mut fixed = rounded;
         fixed.rescale(2);
         let fen = i64::try_from(fixed.mantissa()).map_err(|_| MoneyError::TooLarge(value.to_string()))?;
-        Money::from_fen(fen)
+        Money(fen).within_bound()
     }
 
     /// The fee for `quantity` units (mu of land, square metres) at `unit_price` per unit,
     /// rounded half-up to the fen.
     pub fn fee(quantity: Decimal, unit_price: Money) -> Result<Money, MoneyError> {
         let product = quantity
-            .checked_mul(unit_price.0)
+            .checked_mul(unit_price.as_decimal())
             .ok_or_else(|| MoneyError::TooLarge(format!("{quantity} × {unit_price}")))?;
         Money::round_half_up(product)
     }
 
     pub fn checked_add(self, other: Money) -> Option<Money> {
-        Money::from_fen(self.fen().checked_add(other.fen())?).ok()
+        Some(Money(self.0.checked_add(other.0)?))
     }
 
     pub fn checked_sub(self, other: Money) -> Option<Money> {
-        Money::from_fen(self.fen().checked_sub(other.fen())?).ok()
+        Some(Money(self.0.checked_sub(other.0)?))
     }
 
     pub fn is_zero(self) -> bool {
-        self.0.is_zero()
+        self.0 == 0
     }
 
     pub fn is_negative(self) -> bool {
-        self.0.is_sign_negative() && !self.0.is_zero()
+        self.0 < 0
     }
 
     /// The Chinese capital amount printed on receipts and vouchers, e.g. 1234.50 →
     /// 壹仟贰佰叁拾肆元伍角整. Follows the People's Bank rules: one 零 for a run of zeros inside
     /// the number, 整 when there is no 分, 零 before 分 when 角 is zero, 负 for negatives.
+    ///
+    /// Capitals are written for one amount, up to [`MAX_FEN`]; a larger total (never printed on
+    /// a receipt) renders as its figures.
     pub fn to_chinese_capital(self) -> String {
+        if self.within_bound().is_err() {
+            return format!("{self}元");
+        }
         let fen = self.fen();
         let mut out = String::new();
         if fen < 0 {
@@ -264,9 +319,9 @@ fn strip_grouping(int_part: &str) -> Option<String> {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = self.0;
-        d.rescale(2);
-        write!(f, "{d}")
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
     }
 }
 
@@ -283,12 +338,50 @@ impl FromStr for Money {
     }
 }
 
+/// Sums and differences of amounts. An amount is at most [`MAX_FEN`] (10^14 fen), so i64 holds
+/// the sum of 92,000 of the largest ones; overflow past that is a bug and panics, never wraps.
+impl std::ops::Add for Money {
+    type Output = Money;
+    fn add(self, other: Money) -> Money {
+        self.checked_add(other).expect("money total beyond i64 fen")
+    }
+}
+
+impl std::ops::Sub for Money {
+    type Output = Money;
+    fn sub(self, other: Money) -> Money {
+        self.checked_sub(other).expect("money difference beyond i64 fen")
+    }
+}
+
+impl std::ops::Neg for Money {
+    type Output = Money;
+    fn neg(self) -> Money {
+        Money(-self.0)
+    }
+}
+
+impl std::ops::AddAssign for Money {
+    fn add_assign(&mut self, other: Money) {
+        *self = *self + other;
+    }
+}
+
+impl std::ops::SubAssign for Money {
+    fn sub_assign(&mut self, other: Money) {
+        *self = *self - other;
+    }
+}
+
 impl std::iter::Sum for Money {
-    /// Sums amounts. Panics only past i64 fen, which MAX_FEN makes unreachable for any real
-    /// list of amounts; use `checked_add` where the inputs are not bounded.
     fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
-        let total: i64 = iter.map(Money::fen).sum();
-        Money(Decimal::new(total, 2))
+        iter.fold(Money::ZERO, |a, b| a + b)
+    }
+}
+
+impl<'a> std::iter::Sum<&'a Money> for Money {
+    fn sum<I: Iterator<Item = &'a Money>>(iter: I) -> Money {
+        iter.copied().sum()
     }
 }
 
@@ -508,14 +601,14 @@ mod tests {
     proptest! {
         #[test]
         fn display_then_parse_is_identity(fen in -MAX_FEN..=MAX_FEN) {
-            let a = Money::from_fen(fen).unwrap();
+            let a = Money::from_fen(fen);
             prop_assert_eq!(Money::parse(&a.to_string()).unwrap(), a);
             prop_assert_eq!(a.fen(), fen);
         }
 
         #[test]
         fn capitals_read_back_to_the_same_amount(fen in -MAX_FEN..=MAX_FEN) {
-            let text = Money::from_fen(fen).unwrap().to_chinese_capital();
+            let text = Money::from_fen(fen).to_chinese_capital();
             prop_assert_eq!(read_capital(&text), fen, "{}", text);
             prop_assert!(!text.contains("零零"), "{}", text);
             prop_assert!(!text.contains("零元") || fen == 0, "{}", text);
@@ -540,7 +633,7 @@ mod tests {
         #[test]
         fn fee_rounding_is_within_half_a_fen(qty in 0i64..1_000_000, price_fen in 0i64..10_000_000) {
             let q = Decimal::new(qty, 4);
-            let price = Money::from_fen(price_fen).unwrap();
+            let price = Money::from_fen(price_fen);
             let fee = Money::fee(q, price).unwrap();
             let exact = q * price.as_decimal();
             let diff = (fee.as_decimal() - exact).abs();

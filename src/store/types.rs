@@ -1,0 +1,40 @@
+//! How the domain's vocabulary maps to columns, once for both databases.
+//!
+//! - `Money` is BIGINT fen (its mapping sits with the type, in `bank_adapters::money`).
+//! - Every vocabulary enum (statuses, channels, outcomes, roles, providers…) is TEXT holding its
+//!   snake_case name: the names in the migrations' CHECK constraints are these and no others.
+//!   Reading an unknown name is an error, never a silent default.
+//!
+//! The domain types declare their SQL type with diesel's derives; the conversions are written
+//! here, so nothing else in the code base spells a status as a string.
+
+#![allow(unused_imports)] // until the first enum is mapped (next commit)
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+/// The TEXT mapping of vocabulary enums with `as_str` and `parse`.
+macro_rules! text_enum {
+    ($($t:ty),* $(,)?) => {$(
+        impl<DB: Backend> FromSql<Text, DB> for $t
+        where
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                let s = String::from_sql(bytes)?;
+                <$t>::parse(&s).ok_or_else(|| format!("unknown {} '{s}' in the database", stringify!($t)).into())
+            }
+        }
+        impl<DB: Backend> ToSql<Text, DB> for $t
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+    )*};
+}
+
+text_enum!();
