@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bank_adapters::Secret;
 use qingzhang::config::Config;
-use qingzhang::domain::access::Role;
+use qingzhang::domain::access::{Role, ScopeKind};
 use qingzhang::store::Db;
 use qingzhang::usecases::{access, demo, verify};
 use qingzhang::web::{self, AppState};
@@ -73,10 +73,10 @@ enum UserCommand {
         display_name: String,
         /// admin, accountant, clerk or inspector.
         #[arg(long)]
-        role: String,
+        role: Role,
         /// county, township or village.
         #[arg(long, default_value = "county")]
-        scope_kind: String,
+        scope_kind: ScopeKind,
         /// 12-digit code of the scope.
         #[arg(long)]
         scope_code: String,
@@ -193,8 +193,6 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let db = open_db(&config)?;
-            let role = Role::parse(&role)
-                .ok_or_else(|| anyhow::anyhow!("--role must be admin, accountant, clerk or inspector"))?;
             let password = read_password()?;
             let input = access::NewUserInput {
                 username,

@@ -6,8 +6,13 @@ use serde::{Deserialize, Serialize};
 use crate::Money;
 
 /// The providers qingzhang can take money through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+)]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
 pub enum Provider {
     Wechat,
     Alipay,
@@ -29,6 +34,52 @@ impl Provider {
             "alipay" => Some(Provider::Alipay),
             "rural_bank" => Some(Provider::RuralBank),
             _ => None,
+        }
+    }
+
+    /// The provider's name as a payer knows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Wechat => "微信支付",
+            Provider::Alipay => "支付宝",
+            Provider::RuralBank => "银行转账",
+        }
+    }
+
+    pub const ALL: &'static [Provider] = &[Provider::Wechat, Provider::Alipay, Provider::RuralBank];
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// TEXT holding the stored name, on any database diesel speaks.
+#[cfg(feature = "diesel")]
+mod sql {
+    use super::Provider;
+    use diesel::backend::Backend;
+    use diesel::deserialize::{self, FromSql};
+    use diesel::serialize::{self, Output, ToSql};
+    use diesel::sql_types::Text;
+
+    impl<DB: Backend> FromSql<Text, DB> for Provider
+    where
+        String: FromSql<Text, DB>,
+    {
+        fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+            let s = String::from_sql(bytes)?;
+            Provider::parse(&s).ok_or_else(|| format!("unknown provider '{s}' in the database").into())
+        }
+    }
+
+    impl<DB: Backend> ToSql<Text, DB> for Provider
+    where
+        str: ToSql<Text, DB>,
+    {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+            self.as_str().to_sql(out)
         }
     }
 }

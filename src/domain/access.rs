@@ -3,38 +3,7 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// County admin: villages, corporate accounts, users and scopes.
-    Admin,
-    /// Township accountant (村账乡管): keeps the books, posts and reverses entries, closes months.
-    Accountant,
-    /// Village clerk: payers, contracts, bills of one village.
-    Clerk,
-    /// Discipline inspector: reads everything in scope, changes no money record.
-    Inspector,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Accountant => "accountant",
-            Role::Clerk => "clerk",
-            Role::Inspector => "inspector",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "accountant" => Some(Role::Accountant),
-            "clerk" => Some(Role::Clerk),
-            "inspector" => Some(Role::Inspector),
-            _ => None,
-        }
-    }
-}
+pub use super::vocabulary::{Role, ScopeKind};
 
 /// Where a user acts, by database id of the county, township or village.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,11 +14,11 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> ScopeKind {
         match self {
-            Scope::County(_) => "county",
-            Scope::Township(_) => "township",
-            Scope::Village(_) => "village",
+            Scope::County(_) => ScopeKind::County,
+            Scope::Township(_) => ScopeKind::Township,
+            Scope::Village(_) => ScopeKind::Village,
         }
     }
     pub fn id(self) -> i64 {
@@ -57,12 +26,11 @@ impl Scope {
             Scope::County(i) | Scope::Township(i) | Scope::Village(i) => i,
         }
     }
-    pub fn from_parts(kind: &str, id: i64) -> Option<Scope> {
+    pub fn from_parts(kind: ScopeKind, id: i64) -> Scope {
         match kind {
-            "county" => Some(Scope::County(id)),
-            "township" => Some(Scope::Township(id)),
-            "village" => Some(Scope::Village(id)),
-            _ => None,
+            ScopeKind::County => Scope::County(id),
+            ScopeKind::Township => Scope::Township(id),
+            ScopeKind::Village => Scope::Village(id),
         }
     }
 

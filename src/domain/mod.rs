@@ -10,6 +10,7 @@ pub mod masking;
 pub mod period;
 pub mod reference;
 pub mod schedule;
+pub mod vocabulary;
 
 pub use admin_code::{AdminCode, Level};
 /// Money lives in the lowest crate, `bank_adapters`, because the adapters' `BankCredit` carries
@@ -17,3 +18,7 @@ pub use admin_code::{AdminCode, Level};
 pub use bank_adapters::money::{self, Money};
 pub use period::Period;
 pub use reference::BillReference;
+pub use vocabulary::{
+    BillStatus, CashStatus, Channel, ContractKind, EntrySource, InboxSource, InboxStatus, OrderStatus, Outcome,
+    PayInStatus, PayerKind, ReceiptStatus, Role, ScopeKind,
+};

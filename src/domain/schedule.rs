@@ -7,33 +7,17 @@ use super::Money;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Schedule {
-    Annual,
-    Semiannual,
-    Quarterly,
-    Monthly,
+super::vocabulary::vocabulary! {
+    /// How a year's fee is split into installments.
+    Schedule {
+        Annual => "annual", "每年一次";
+        Semiannual => "semiannual", "每半年一次";
+        Quarterly => "quarterly", "每季度一次";
+        Monthly => "monthly", "每月一次";
+    }
 }
 
 impl Schedule {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Schedule::Annual => "annual",
-            Schedule::Semiannual => "semiannual",
-            Schedule::Quarterly => "quarterly",
-            Schedule::Monthly => "monthly",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Schedule> {
-        match s {
-            "annual" => Some(Schedule::Annual),
-            "semiannual" => Some(Schedule::Semiannual),
-            "quarterly" => Some(Schedule::Quarterly),
-            "monthly" => Some(Schedule::Monthly),
-            _ => None,
-        }
-    }
     fn count(self) -> u32 {
         match self {
             Schedule::Annual => 1,

@@ -1,6 +1,7 @@
 //! How a credit is placed: find the bill reference it carries, and split its amount between the
 //! bill and the suspense account (211.9999), so that no fen is ever unaccounted for.
 
+pub use crate::domain::Outcome;
 use crate::domain::{BillReference, Money};
 
 /// The first valid bill reference in a text (an order number, a bank remark): 13 digits, with
@@ -33,29 +34,6 @@ pub fn find_reference(text: &str) -> Option<BillReference> {
         }
     }
     None
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// The bill is now paid in full.
-    Paid,
-    /// Less than the bill's outstanding amount: the bill stays open for the rest.
-    PartPaid,
-    /// More than the bill's outstanding amount: the excess waits in suspense.
-    Overpaid,
-    /// No open bill to pay: everything waits in suspense for the accountant.
-    Suspense,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Paid => "paid",
-            Outcome::PartPaid => "part_paid",
-            Outcome::Overpaid => "overpaid",
-            Outcome::Suspense => "suspense",
-        }
-    }
 }
 
 /// A credit's split: `to_bill + to_suspense == amount`, always.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{api_tokens, users};
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::{Role, ScopeKind};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -13,8 +14,8 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
-    pub scope_kind: String,
+    pub role: Role,
+    pub scope_kind: ScopeKind,
     pub scope_id: i64,
     pub active: bool,
     pub created_at: NaiveDateTime,
@@ -26,8 +27,8 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
-    pub scope_kind: &'a str,
+    pub role: Role,
+    pub scope_kind: ScopeKind,
     pub scope_id: i64,
     pub active: bool,
     pub created_at: NaiveDateTime,

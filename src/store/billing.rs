@@ -5,14 +5,16 @@ use diesel::prelude::*;
 
 use super::schema::{bills, contracts, fee_items, payers};
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::schedule::Schedule;
 use crate::domain::Money;
+use crate::domain::{BillStatus, ContractKind, PayerKind};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = payers)]
 pub struct Payer {
     pub id: i64,
     pub village_id: i64,
-    pub kind: String,
+    pub kind: PayerKind,
     pub name: String,
     pub phone: Option<String>,
     pub household_no: Option<String>,
@@ -24,7 +26,7 @@ pub struct Payer {
 #[diesel(table_name = payers)]
 pub struct NewPayer<'a> {
     pub village_id: i64,
-    pub kind: &'a str,
+    pub kind: PayerKind,
     pub name: &'a str,
     pub phone: Option<&'a str>,
     pub household_no: Option<&'a str>,
@@ -59,7 +61,7 @@ pub struct Contract {
     pub id: i64,
     pub village_id: i64,
     pub contract_no: String,
-    pub kind: String,
+    pub kind: ContractKind,
     pub payer_id: i64,
     pub fee_item_id: i64,
     pub area: Option<String>,
@@ -67,7 +69,7 @@ pub struct Contract {
     pub unit_price: Option<Money>,
     #[diesel(column_name = fixed_amount_fen)]
     pub fixed_amount: Option<Money>,
-    pub schedule: String,
+    pub schedule: Schedule,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub created_by: Option<i64>,
@@ -81,7 +83,7 @@ pub struct Contract {
 pub struct NewContract<'a> {
     pub village_id: i64,
     pub contract_no: &'a str,
-    pub kind: &'a str,
+    pub kind: ContractKind,
     pub payer_id: i64,
     pub fee_item_id: i64,
     pub area: Option<String>,
@@ -89,7 +91,7 @@ pub struct NewContract<'a> {
     pub unit_price: Option<Money>,
     #[diesel(column_name = fixed_amount_fen)]
     pub fixed_amount: Option<Money>,
-    pub schedule: &'a str,
+    pub schedule: Schedule,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub created_by: Option<i64>,
@@ -111,7 +113,7 @@ pub struct Bill {
     pub amount: Money,
     #[diesel(column_name = paid_fen)]
     pub paid: Money,
-    pub status: String,
+    pub status: BillStatus,
     pub due_date: NaiveDate,
     pub note: String,
     pub created_by: Option<i64>,
@@ -132,7 +134,7 @@ pub struct NewBill<'a> {
     pub amount: Money,
     #[diesel(column_name = paid_fen)]
     pub paid: Money,
-    pub status: &'a str,
+    pub status: BillStatus,
     pub due_date: NaiveDate,
     pub note: &'a str,
     pub created_by: Option<i64>,
@@ -142,7 +144,7 @@ pub struct NewBill<'a> {
 /// Filters for listing bills.
 #[derive(Debug, Clone, Default)]
 pub struct BillFilter {
-    pub status: Option<String>,
+    pub status: Option<BillStatus>,
     pub payer_id: Option<i64>,
     pub contract_id: Option<i64>,
 }
@@ -284,9 +286,13 @@ impl Bill {
     }
     /// Cancels an unpaid bill; returns false when it was not open (paid, part paid, cancelled).
     pub fn cancel(conn: &mut DbConnection, id: i64, note: &str) -> StoreResult<bool> {
-        let n = diesel::update(bills::table.filter(bills::id.eq(id)).filter(bills::status.eq("open")))
-            .set((bills::status.eq("cancelled"), bills::note.eq(note)))
-            .execute(conn)?;
+        let n = diesel::update(
+            bills::table
+                .filter(bills::id.eq(id))
+                .filter(bills::status.eq(BillStatus::Open)),
+        )
+        .set((bills::status.eq(BillStatus::Cancelled), bills::note.eq(note)))
+        .execute(conn)?;
         Ok(n == 1)
     }
 }

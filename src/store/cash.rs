@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::{cash_records, pay_ins};
 use super::{DbConnection, StoreResult};
 use crate::domain::Money;
+use crate::domain::{CashStatus, PayInStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cash_records)]
@@ -19,14 +20,14 @@ pub struct CashRecord {
     pub received_at: NaiveDateTime,
     pub entry_id: i64,
     /// `on_hand`, `paid_in` or `voided`.
-    pub status: String,
+    pub status: CashStatus,
     pub pay_in_id: Option<i64>,
     pub reversal_entry_id: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = cash_records)]
-pub struct NewCashRecord<'a> {
+pub struct NewCashRecord {
     pub village_id: i64,
     pub clerk_id: i64,
     pub bill_id: i64,
@@ -34,7 +35,7 @@ pub struct NewCashRecord<'a> {
     pub amount: Money,
     pub received_at: NaiveDateTime,
     pub entry_id: i64,
-    pub status: &'a str,
+    pub status: CashStatus,
 }
 
 impl CashRecord {
@@ -57,7 +58,7 @@ impl CashRecord {
     pub fn on_hand(conn: &mut DbConnection, village_id: i64, clerk_id: Option<i64>) -> StoreResult<Vec<CashRecord>> {
         let mut q = cash_records::table
             .filter(cash_records::village_id.eq(village_id))
-            .filter(cash_records::status.eq("on_hand"))
+            .filter(cash_records::status.eq(CashStatus::OnHand))
             .into_boxed();
         if let Some(c) = clerk_id {
             q = q.filter(cash_records::clerk_id.eq(c));
@@ -78,24 +79,26 @@ impl CashRecord {
         Ok(diesel::update(
             cash_records::table
                 .filter(cash_records::id.eq_any(ids))
-                .filter(cash_records::status.eq("on_hand")),
+                .filter(cash_records::status.eq(CashStatus::OnHand)),
         )
         .set((
-            cash_records::status.eq("paid_in"),
+            cash_records::status.eq(CashStatus::PaidIn),
             cash_records::pay_in_id.eq(Some(pay_in_id)),
         ))
         .execute(conn)?)
     }
 
     pub fn void(conn: &mut DbConnection, id: i64, reversal_entry_id: i64) -> StoreResult<usize> {
-        Ok(
-            diesel::update(cash_records::table.find(id).filter(cash_records::status.eq("on_hand")))
-                .set((
-                    cash_records::status.eq("voided"),
-                    cash_records::reversal_entry_id.eq(Some(reversal_entry_id)),
-                ))
-                .execute(conn)?,
+        Ok(diesel::update(
+            cash_records::table
+                .find(id)
+                .filter(cash_records::status.eq(CashStatus::OnHand)),
         )
+        .set((
+            cash_records::status.eq(CashStatus::Voided),
+            cash_records::reversal_entry_id.eq(Some(reversal_entry_id)),
+        ))
+        .execute(conn)?)
     }
 }
 
@@ -110,7 +113,7 @@ pub struct PayIn {
     pub amount: Money,
     pub declared_at: NaiveDateTime,
     /// `declared` (on its way to the bank) or `matched` (the bank credit is found).
-    pub status: String,
+    pub status: PayInStatus,
     pub bank_transaction_id: Option<i64>,
     pub entry_id: Option<i64>,
     pub matched_by: Option<i64>,
@@ -119,14 +122,14 @@ pub struct PayIn {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = pay_ins)]
-pub struct NewPayIn<'a> {
+pub struct NewPayIn {
     pub village_id: i64,
     pub clerk_id: i64,
     pub corporate_account_id: i64,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
     pub declared_at: NaiveDateTime,
-    pub status: &'a str,
+    pub status: PayInStatus,
 }
 
 impl PayIn {
@@ -145,10 +148,14 @@ impl PayIn {
             .optional()?)
     }
 
-    pub fn of_village(conn: &mut DbConnection, village_id: i64, status: Option<&str>) -> StoreResult<Vec<PayIn>> {
+    pub fn of_village(
+        conn: &mut DbConnection,
+        village_id: i64,
+        status: Option<PayInStatus>,
+    ) -> StoreResult<Vec<PayIn>> {
         let mut q = pay_ins::table.filter(pay_ins::village_id.eq(village_id)).into_boxed();
         if let Some(s) = status {
-            q = q.filter(pay_ins::status.eq(s.to_string()));
+            q = q.filter(pay_ins::status.eq(s));
         }
         Ok(q.order(pay_ins::id).select(PayIn::as_select()).load(conn)?)
     }
@@ -171,15 +178,19 @@ impl PayIn {
         by: i64,
         at: NaiveDateTime,
     ) -> StoreResult<bool> {
-        let n = diesel::update(pay_ins::table.find(id).filter(pay_ins::status.eq("declared")))
-            .set((
-                pay_ins::status.eq("matched"),
-                pay_ins::bank_transaction_id.eq(Some(bank_transaction_id)),
-                pay_ins::entry_id.eq(Some(entry_id)),
-                pay_ins::matched_by.eq(Some(by)),
-                pay_ins::matched_at.eq(Some(at)),
-            ))
-            .execute(conn)?;
+        let n = diesel::update(
+            pay_ins::table
+                .find(id)
+                .filter(pay_ins::status.eq(PayInStatus::Declared)),
+        )
+        .set((
+            pay_ins::status.eq(PayInStatus::Matched),
+            pay_ins::bank_transaction_id.eq(Some(bank_transaction_id)),
+            pay_ins::entry_id.eq(Some(entry_id)),
+            pay_ins::matched_by.eq(Some(by)),
+            pay_ins::matched_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
         Ok(n == 1)
     }
 }

@@ -13,6 +13,7 @@ use super::schema::{
     account_balances, closed_periods, journal_entries, journal_postings, ledger_accounts, ledger_heads,
 };
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::EntrySource;
 use crate::domain::Money;
 use crate::domain::Period;
 use crate::ledger::chain::{self, ChainedEntry, ChainedPosting};
@@ -151,7 +152,7 @@ pub struct Entry {
     pub entry_date: NaiveDate,
     pub period: String,
     pub memo: String,
-    pub source: String,
+    pub source: EntrySource,
     pub reverses_entry_id: Option<i64>,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
@@ -167,7 +168,7 @@ struct NewEntry<'a> {
     entry_date: NaiveDate,
     period: &'a str,
     memo: &'a str,
-    source: &'a str,
+    source: EntrySource,
     reverses_entry_id: Option<i64>,
     created_by: Option<i64>,
     created_at: NaiveDateTime,
@@ -210,7 +211,7 @@ pub struct PostingRequest<'a> {
     pub village_code: &'a str,
     pub entry_date: NaiveDate,
     pub memo: &'a str,
-    pub source: &'a str,
+    pub source: EntrySource,
     pub reverses: Option<(i64, i64)>,
     pub created_by: Option<i64>,
     pub lines: &'a [Line],
@@ -228,7 +229,8 @@ pub fn append(conn: &mut DbConnection, p: &PostingRequest, created_at: DateTime<
         seq,
         entry_date: p.entry_date,
         memo: p.memo,
-        source: p.source,
+        // The chain hashes the stored name, as it always has.
+        source: p.source.as_str(),
         reverses_seq: p.reverses.map(|(_, s)| s),
         created_by: p.created_by,
         created_at,

@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use super::schema::gateway_orders;
 use super::{DbConnection, StoreResult};
 use crate::domain::Money;
+use crate::domain::OrderStatus;
+use bank_adapters::Provider;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = gateway_orders)]
@@ -14,12 +16,12 @@ pub struct GatewayOrder {
     pub village_id: i64,
     pub binding_id: i64,
     pub bill_id: i64,
-    pub provider: String,
+    pub provider: Provider,
     pub out_trade_no: String,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
     pub code_url: Option<String>,
-    pub status: String,
+    pub status: OrderStatus,
     pub reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -34,11 +36,11 @@ pub struct NewGatewayOrder<'a> {
     pub village_id: i64,
     pub binding_id: i64,
     pub bill_id: i64,
-    pub provider: &'a str,
+    pub provider: Provider,
     pub out_trade_no: &'a str,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
-    pub status: &'a str,
+    pub status: OrderStatus,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub queries: i32,
@@ -67,7 +69,7 @@ impl GatewayOrder {
         Ok(gateway_orders::table
             .filter(gateway_orders::bill_id.eq(bill_id))
             .filter(gateway_orders::binding_id.eq(binding_id))
-            .filter(gateway_orders::status.eq("pending"))
+            .filter(gateway_orders::status.eq(OrderStatus::Pending))
             .order(gateway_orders::id.desc())
             .select(GatewayOrder::as_select())
             .first(conn)
@@ -83,7 +85,7 @@ impl GatewayOrder {
         limit: i64,
     ) -> StoreResult<Vec<GatewayOrder>> {
         let mut q = gateway_orders::table
-            .filter(gateway_orders::status.eq_any(["pending", "creating"]))
+            .filter(gateway_orders::status.eq_any([OrderStatus::Pending, OrderStatus::Creating]))
             .filter(gateway_orders::next_query_at.le(now))
             .into_boxed();
         if let Some(v) = village_id {
@@ -99,7 +101,7 @@ impl GatewayOrder {
         diesel::update(gateway_orders::table.find(id))
             .set((
                 gateway_orders::code_url.eq(code_url),
-                gateway_orders::status.eq("pending"),
+                gateway_orders::status.eq(OrderStatus::Pending),
             ))
             .execute(conn)?;
         Ok(())
@@ -109,22 +111,26 @@ impl GatewayOrder {
     pub fn settle(
         conn: &mut DbConnection,
         id: i64,
-        status: &str,
+        status: OrderStatus,
         reason: Option<&str>,
         next_query_at: NaiveDateTime,
         bank_transaction_id: Option<i64>,
     ) -> StoreResult<()> {
         // A paid order stays paid: a query answered before its notification was applied must
         // not turn it back to pending.
-        diesel::update(gateway_orders::table.find(id).filter(gateway_orders::status.ne("paid")))
-            .set((
-                gateway_orders::status.eq(status),
-                gateway_orders::reason.eq(reason),
-                gateway_orders::queries.eq(gateway_orders::queries + 1),
-                gateway_orders::next_query_at.eq(next_query_at),
-                gateway_orders::bank_transaction_id.eq(bank_transaction_id),
-            ))
-            .execute(conn)?;
+        diesel::update(
+            gateway_orders::table
+                .find(id)
+                .filter(gateway_orders::status.ne(OrderStatus::Paid)),
+        )
+        .set((
+            gateway_orders::status.eq(status),
+            gateway_orders::reason.eq(reason),
+            gateway_orders::queries.eq(gateway_orders::queries + 1),
+            gateway_orders::next_query_at.eq(next_query_at),
+            gateway_orders::bank_transaction_id.eq(bank_transaction_id),
+        ))
+        .execute(conn)?;
         Ok(())
     }
 
@@ -133,10 +139,10 @@ impl GatewayOrder {
         diesel::update(
             gateway_orders::table
                 .filter(gateway_orders::out_trade_no.eq(out_trade_no))
-                .filter(gateway_orders::status.ne("paid")),
+                .filter(gateway_orders::status.ne(OrderStatus::Paid)),
         )
         .set((
-            gateway_orders::status.eq("paid"),
+            gateway_orders::status.eq(OrderStatus::Paid),
             gateway_orders::bank_transaction_id.eq(Some(bank_transaction_id)),
         ))
         .execute(conn)?;

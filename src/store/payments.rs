@@ -6,9 +6,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::billing::Bill;
 use super::schema::{bank_transactions, callback_inbox, provider_bindings, receipt_voids, receipts};
+use super::StoreError;
 use super::{DbConnection, Page, StoreResult};
 use crate::domain::Money;
+use crate::domain::{BillStatus, Channel, InboxSource, InboxStatus, Outcome, ReceiptStatus};
+use bank_adapters::Provider;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = provider_bindings)]
@@ -16,7 +20,7 @@ pub struct Binding {
     pub id: i64,
     pub village_id: i64,
     pub corporate_account_id: i64,
-    pub provider: String,
+    pub provider: Provider,
     pub account_ref: String,
     pub public_config: String,
     pub sealed_secrets: String,
@@ -30,7 +34,7 @@ pub struct Binding {
 pub struct NewBinding<'a> {
     pub village_id: i64,
     pub corporate_account_id: i64,
-    pub provider: &'a str,
+    pub provider: Provider,
     pub account_ref: &'a str,
     pub public_config: &'a str,
     pub sealed_secrets: &'a str,
@@ -83,35 +87,35 @@ impl Binding {
 #[diesel(table_name = callback_inbox)]
 pub struct InboxRow {
     pub id: i64,
-    pub provider: String,
+    pub provider: Provider,
     pub binding_id: Option<i64>,
     pub received_at: NaiveDateTime,
     pub headers: String,
     pub body: Vec<u8>,
-    pub status: String,
+    pub status: InboxStatus,
     pub reason: Option<String>,
     pub provider_txn_id: Option<String>,
     pub bank_transaction_id: Option<i64>,
     pub processed_at: Option<NaiveDateTime>,
-    pub source: String,
+    pub source: InboxSource,
 }
 
 /// One inbox row: a provider's request (or our query's signed answer) with what became of it.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = callback_inbox)]
 pub struct NewInboxRow<'a> {
-    pub provider: &'a str,
+    pub provider: Provider,
     pub binding_id: Option<i64>,
     pub received_at: NaiveDateTime,
     pub headers: &'a str,
     pub body: &'a [u8],
-    pub status: &'a str,
+    pub status: InboxStatus,
     pub reason: Option<&'a str>,
     pub provider_txn_id: Option<&'a str>,
     pub bank_transaction_id: Option<i64>,
     pub processed_at: Option<NaiveDateTime>,
     /// `callback` or `order_query`.
-    pub source: &'a str,
+    pub source: InboxSource,
 }
 
 /// Stores a request together with what became of it, in the caller's transaction (the path of
@@ -123,7 +127,7 @@ pub fn inbox_insert_settled(conn: &mut DbConnection, row: &NewInboxRow) -> Store
         .get_result(conn)?)
 }
 
-pub fn inbox_list(conn: &mut DbConnection, status: Option<&str>, page: Page) -> StoreResult<Vec<InboxRow>> {
+pub fn inbox_list(conn: &mut DbConnection, status: Option<InboxStatus>, page: Page) -> StoreResult<Vec<InboxRow>> {
     let mut q = callback_inbox::table
         .filter(callback_inbox::id.gt(page.after))
         .order(callback_inbox::id)
@@ -131,7 +135,7 @@ pub fn inbox_list(conn: &mut DbConnection, status: Option<&str>, page: Page) -> 
         .select(InboxRow::as_select())
         .into_boxed();
     if let Some(s) = status {
-        q = q.filter(callback_inbox::status.eq(s.to_string()));
+        q = q.filter(callback_inbox::status.eq(s));
     }
     Ok(q.load(conn)?)
 }
@@ -142,7 +146,7 @@ pub struct BankTransaction {
     pub id: i64,
     pub village_id: i64,
     pub corporate_account_id: i64,
-    pub provider: String,
+    pub provider: Provider,
     pub provider_txn_id: String,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
@@ -151,7 +155,7 @@ pub struct BankTransaction {
     pub reference: Option<String>,
     pub bill_id: Option<i64>,
     pub entry_id: i64,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub note: String,
     pub created_at: NaiveDateTime,
 }
@@ -161,7 +165,7 @@ pub struct BankTransaction {
 pub struct NewBankTransaction<'a> {
     pub village_id: i64,
     pub corporate_account_id: i64,
-    pub provider: &'a str,
+    pub provider: Provider,
     pub provider_txn_id: &'a str,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
@@ -170,7 +174,7 @@ pub struct NewBankTransaction<'a> {
     pub reference: Option<&'a str>,
     pub bill_id: Option<i64>,
     pub entry_id: i64,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     pub note: &'a str,
     pub created_at: NaiveDateTime,
 }
@@ -194,13 +198,17 @@ impl BankTransaction {
     pub fn suspense_of_village(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<BankTransaction>> {
         Ok(bank_transactions::table
             .filter(bank_transactions::village_id.eq(village_id))
-            .filter(bank_transactions::outcome.eq("suspense"))
+            .filter(bank_transactions::outcome.eq(Outcome::Suspense))
             .order(bank_transactions::id)
             .select(BankTransaction::as_select())
             .load(conn)?)
     }
 
-    pub fn by_provider_txn(conn: &mut DbConnection, provider: &str, txn: &str) -> StoreResult<Option<BankTransaction>> {
+    pub fn by_provider_txn(
+        conn: &mut DbConnection,
+        provider: Provider,
+        txn: &str,
+    ) -> StoreResult<Option<BankTransaction>> {
         Ok(bank_transactions::table
             .filter(bank_transactions::provider.eq(provider))
             .filter(bank_transactions::provider_txn_id.eq(txn))
@@ -211,7 +219,7 @@ impl BankTransaction {
     pub fn of_village(
         conn: &mut DbConnection,
         village_id: i64,
-        outcome: Option<&str>,
+        outcome: Option<Outcome>,
         page: Page,
     ) -> StoreResult<Vec<BankTransaction>> {
         let mut q = bank_transactions::table
@@ -222,7 +230,7 @@ impl BankTransaction {
             .select(BankTransaction::as_select())
             .into_boxed();
         if let Some(o) = outcome {
-            q = q.filter(bank_transactions::outcome.eq(o.to_string()));
+            q = q.filter(bank_transactions::outcome.eq(o));
         }
         Ok(q.load(conn)?)
     }
@@ -241,8 +249,8 @@ pub struct Receipt {
     pub bank_transaction_id: Option<i64>,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
-    pub channel: String,
-    pub status: String,
+    pub channel: Channel,
+    pub status: ReceiptStatus,
     pub issued_at: NaiveDateTime,
     pub issued_by: Option<i64>,
     pub verification_code: String,
@@ -284,8 +292,8 @@ pub struct NewReceipt<'a> {
     pub bank_transaction_id: Option<i64>,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
-    pub channel: &'a str,
-    pub status: &'a str,
+    pub channel: Channel,
+    pub status: ReceiptStatus,
     pub issued_at: NaiveDateTime,
     pub issued_by: Option<i64>,
     pub verification_code: &'a str,
@@ -317,9 +325,13 @@ impl Receipt {
     /// Voids a receipt that is not voided yet, with its reason; false if it already was (a
     /// concurrent void: nothing is written).
     pub fn void(conn: &mut DbConnection, v: &ReceiptVoid) -> StoreResult<bool> {
-        let n = diesel::update(receipts::table.find(v.receipt_id).filter(receipts::status.ne("voided")))
-            .set(receipts::status.eq("voided"))
-            .execute(conn)?;
+        let n = diesel::update(
+            receipts::table
+                .find(v.receipt_id)
+                .filter(receipts::status.ne(ReceiptStatus::Voided)),
+        )
+        .set(receipts::status.eq(ReceiptStatus::Voided))
+        .execute(conn)?;
         if n == 1 {
             diesel::insert_into(receipt_voids::table).values(v).execute(conn)?;
         }
@@ -339,7 +351,7 @@ impl Receipt {
     pub fn pending_for_bill(conn: &mut DbConnection, bill_id: i64, amount: Money) -> StoreResult<Option<Receipt>> {
         Ok(receipts::table
             .filter(receipts::bill_id.eq(bill_id))
-            .filter(receipts::status.eq("pending"))
+            .filter(receipts::status.eq(ReceiptStatus::Pending))
             .filter(receipts::amount_fen.eq(amount))
             .order(receipts::id)
             .select(Receipt::as_select())
@@ -349,13 +361,17 @@ impl Receipt {
 
     /// A pending receipt's money arrived: it rests on that bank transaction now.
     pub fn confirm(conn: &mut DbConnection, id: i64, bank_transaction_id: i64, code: &str) -> StoreResult<()> {
-        diesel::update(receipts::table.find(id).filter(receipts::status.eq("pending")))
-            .set((
-                receipts::status.eq("issued"),
-                receipts::bank_transaction_id.eq(Some(bank_transaction_id)),
-                receipts::verification_code.eq(code),
-            ))
-            .execute(conn)?;
+        diesel::update(
+            receipts::table
+                .find(id)
+                .filter(receipts::status.eq(ReceiptStatus::Pending)),
+        )
+        .set((
+            receipts::status.eq(ReceiptStatus::Issued),
+            receipts::bank_transaction_id.eq(Some(bank_transaction_id)),
+            receipts::verification_code.eq(code),
+        ))
+        .execute(conn)?;
         Ok(())
     }
 
@@ -380,14 +396,24 @@ impl Receipt {
     }
 }
 
-/// Adds a payment to a bill and sets its status from what is now paid.
-pub fn bill_add_payment(conn: &mut DbConnection, bill_id: i64, amount: Money, status: &str) -> StoreResult<()> {
+/// Adds a payment (negative: takes one back) to a bill as it was read, and sets its status from
+/// what is then paid. The update checks that the bill still holds what was read: under the
+/// village's lock it always does, and if it ever did not, the transaction is retried rather
+/// than a payment counted on a stale amount.
+pub fn bill_add_payment(conn: &mut DbConnection, bill: &Bill, amount: Money) -> StoreResult<()> {
     use super::schema::bills;
-    diesel::update(bills::table.find(bill_id))
+    let paid = bill.paid + amount;
+    let changed = diesel::update(bills::table.find(bill.id).filter(bills::paid_fen.eq(bill.paid)))
         .set((
-            bills::paid_fen.eq(bills::paid_fen + amount.fen()),
-            bills::status.eq(status),
+            bills::paid_fen.eq(paid),
+            bills::status.eq(BillStatus::from_paid(paid, bill.amount)),
         ))
         .execute(conn)?;
+    if changed != 1 {
+        return Err(StoreError::Retry(format!(
+            "bill {} changed while a payment was recorded",
+            bill.id
+        )));
+    }
     Ok(())
 }

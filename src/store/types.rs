@@ -1,6 +1,7 @@
 //! How the domain's vocabulary maps to columns, once for both databases.
 //!
-//! - `Money` is BIGINT fen (its mapping sits with the type, in `bank_adapters::money`).
+//! - `Money` is BIGINT fen and `Provider` TEXT (their mappings sit with the types, in
+//!   `bank_adapters`, which this crate's rules cannot reach).
 //! - Every vocabulary enum (statuses, channels, outcomes, roles, providers…) is TEXT holding its
 //!   snake_case name: the names in the migrations' CHECK constraints are these and no others.
 //!   Reading an unknown name is an error, never a silent default.
@@ -8,7 +9,6 @@
 //! The domain types declare their SQL type with diesel's derives; the conversions are written
 //! here, so nothing else in the code base spells a status as a string.
 
-#![allow(unused_imports)] // until the first enum is mapped (next commit)
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
@@ -37,4 +37,23 @@ macro_rules! text_enum {
     )*};
 }
 
-text_enum!();
+use crate::domain::schedule::Schedule;
+use crate::domain::vocabulary::*;
+
+text_enum!(
+    BillStatus,
+    ReceiptStatus,
+    Channel,
+    InboxStatus,
+    InboxSource,
+    Outcome,
+    CashStatus,
+    PayInStatus,
+    OrderStatus,
+    EntrySource,
+    PayerKind,
+    ContractKind,
+    ScopeKind,
+    Role,
+    Schedule,
+);

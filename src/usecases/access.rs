@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::registry::county_of_scope;
 use super::{audit, input, on_unique};
-use crate::domain::access::{Action, Actor, Place, Role, Scope};
+use crate::domain::access::{Action, Actor, Place, Role, Scope, ScopeKind};
 use crate::domain::period;
 use crate::error::{AppError, AppResult};
 use crate::store::access::{self as store, NewUser, User};
@@ -66,8 +66,7 @@ pub struct LoginResult {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
 pub struct ScopeRef {
-    /// county, township or village
-    pub kind: String,
+    pub kind: ScopeKind,
     /// The 12-digit code of the county, township or village.
     pub code: String,
 }
@@ -96,10 +95,8 @@ fn actor_of(u: &User) -> AppResult<Actor> {
     Ok(Actor {
         user_id: u.id,
         username: u.username.clone(),
-        role: Role::parse(&u.role)
-            .ok_or_else(|| AppError::Internal(format!("user {} has unknown role {}", u.id, u.role)))?,
-        scope: Scope::from_parts(&u.scope_kind, u.scope_id)
-            .ok_or_else(|| AppError::Internal(format!("user {} has unknown scope {}", u.id, u.scope_kind)))?,
+        role: u.role,
+        scope: Scope::from_parts(u.scope_kind, u.scope_id),
     })
 }
 
@@ -110,7 +107,7 @@ fn scope_ref(conn: &mut DbConnection, scope: Scope) -> AppResult<ScopeRef> {
         Scope::Village(id) => Village::by_id(conn, id)?.code,
     };
     Ok(ScopeRef {
-        kind: scope.kind().to_string(),
+        kind: scope.kind(),
         code,
     })
 }
@@ -137,8 +134,8 @@ fn resolve_scope(conn: &mut DbConnection, s: &ScopeRef) -> AppResult<(Scope, Pla
             "scope",
         )
     };
-    match s.kind.as_str() {
-        "county" => {
+    match s.kind {
+        ScopeKind::County => {
             let c = County::by_code(conn, code)?.ok_or_else(missing)?;
             Ok((
                 Scope::County(c.id),
@@ -149,7 +146,7 @@ fn resolve_scope(conn: &mut DbConnection, s: &ScopeRef) -> AppResult<(Scope, Pla
                 },
             ))
         }
-        "township" => {
+        ScopeKind::Township => {
             let t = Township::by_code(conn, code)?.ok_or_else(missing)?;
             Ok((
                 Scope::Township(t.id),
@@ -160,7 +157,7 @@ fn resolve_scope(conn: &mut DbConnection, s: &ScopeRef) -> AppResult<(Scope, Pla
                 },
             ))
         }
-        "village" => {
+        ScopeKind::Village => {
             let p = Village::place_by_code(conn, code)?.ok_or_else(missing)?;
             let v = p.village;
             Ok((
@@ -172,11 +169,6 @@ fn resolve_scope(conn: &mut DbConnection, s: &ScopeRef) -> AppResult<(Scope, Pla
                 },
             ))
         }
-        other => Err(AppError::invalid(
-            "scope_invalid",
-            format!("scope.kind: '{other}' is not county, township or village"),
-            "scope.kind",
-        )),
     }
 }
 
@@ -232,7 +224,7 @@ pub(crate) fn insert_user(conn: &mut DbConnection, actor: Option<&Actor>, input:
             username: &username,
             display_name: &display_name,
             password_hash: &hash,
-            role: input.role.as_str(),
+            role: input.role,
             scope_kind: scope.kind(),
             scope_id: scope.id(),
             active: true,
@@ -261,7 +253,7 @@ pub(crate) fn insert_user(conn: &mut DbConnection, actor: Option<&Actor>, input:
 /// `county_name`, a county scope that does not exist yet is created first.
 pub fn bootstrap_user(db: &Db, input: NewUserInput, county_name: Option<&str>) -> AppResult<UserView> {
     db.write(|conn| {
-        if let (Some(name), "county") = (county_name, input.scope.kind.as_str()) {
+        if let (Some(name), ScopeKind::County) = (county_name, input.scope.kind) {
             super::registry::ensure_county(conn, &input.scope.code, name)?;
         }
         insert_user(conn, None, &input)

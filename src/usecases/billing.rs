@@ -11,6 +11,7 @@ use super::{audit, input, on_unique, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::schedule::{self, Schedule};
 use crate::domain::{masking, period, BillReference, Money};
+pub use crate::domain::{BillStatus, ContractKind, PayerKind};
 use crate::error::{AppError, AppResult};
 use crate::ledger::chart::{self, Category};
 use crate::store::billing::{Bill, BillFilter, Contract, FeeItem, NewBill, NewContract, NewFeeItem, NewPayer, Payer};
@@ -19,15 +20,6 @@ use crate::store::registry::Village;
 use crate::store::{Db, DbConnection, Page};
 
 // ---------- payers ----------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PayerKind {
-    /// A member household of the collective (booked under 113 内部往来).
-    Member,
-    /// An outside tenant or unit (booked under 112 应收款).
-    Outsider,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewPayerInput {
@@ -52,11 +44,7 @@ pub struct PayerView {
 fn payer_view(p: &Payer, ledger_code: String) -> PayerView {
     PayerView {
         id: p.id,
-        kind: if p.kind == "member" {
-            PayerKind::Member
-        } else {
-            PayerKind::Outsider
-        },
+        kind: p.kind,
         name: p.name.clone(),
         phone: p.phone.as_deref().map(masking::phone),
         household_no: p.household_no.clone(),
@@ -70,9 +58,10 @@ pub fn create_payer(db: &Db, actor: &Actor, village_code: &str, input: NewPayerI
     let household_no = input::optional_text("household_no", input.household_no.as_deref(), 30)?;
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
-        let (kind, parent) = match input.kind {
-            PayerKind::Member => ("member", chart::HOUSEHOLD_CODE),
-            PayerKind::Outsider => ("outsider", chart::OUTSIDER_RECEIVABLE_CODE),
+        let kind = input.kind;
+        let parent = match kind {
+            PayerKind::Member => chart::HOUSEHOLD_CODE,
+            PayerKind::Outsider => chart::OUTSIDER_RECEIVABLE_CODE,
         };
         let ledger = open_sub_account(conn, &village, parent, &name)?;
         let payer = Payer::insert(
@@ -213,15 +202,6 @@ fn fee_item_in(conn: &mut DbConnection, village: &Village, id: i64, field: &str)
 
 // ---------- contracts ----------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ContractKind {
-    /// 承包: land or orchard contracted to a household.
-    Contract,
-    /// 租赁: land, buildings or equipment leased.
-    Lease,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewContractInput {
     pub contract_no: String,
@@ -281,18 +261,14 @@ fn contract_view(c: &Contract) -> AppResult<ContractView> {
     Ok(ContractView {
         id: c.id,
         contract_no: c.contract_no.clone(),
-        kind: if c.kind == "contract" {
-            ContractKind::Contract
-        } else {
-            ContractKind::Lease
-        },
+        kind: c.kind,
         payer_id: c.payer_id,
         fee_item_id: c.fee_item_id,
         area: c.area.clone(),
         unit_price: c.unit_price,
         fixed_amount: c.fixed_amount,
         annual_amount: annual_amount(c)?,
-        schedule: Schedule::parse(&c.schedule).unwrap_or(Schedule::Annual),
+        schedule: c.schedule,
         start_date: c.start_date,
         end_date: c.end_date,
     })
@@ -357,16 +333,13 @@ pub fn create_contract(db: &Db, actor: &Actor, village_code: &str, input: NewCon
             &NewContract {
                 village_id: village.id,
                 contract_no: &contract_no,
-                kind: match input.kind {
-                    ContractKind::Contract => "contract",
-                    ContractKind::Lease => "lease",
-                },
+                kind: input.kind,
                 payer_id: input.payer_id,
                 fee_item_id: input.fee_item_id,
                 area: area.clone(),
                 unit_price,
                 fixed_amount: fixed,
-                schedule: input.schedule.as_str(),
+                schedule: input.schedule,
                 start_date: start,
                 end_date: end,
                 created_by: Some(actor.user_id),
@@ -403,34 +376,6 @@ pub fn list_contracts(db: &Db, actor: &Actor, village_code: &str, page: Page) ->
 }
 
 // ---------- bills ----------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BillStatus {
-    Open,
-    PartPaid,
-    Paid,
-    Cancelled,
-}
-
-impl BillStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BillStatus::Open => "open",
-            BillStatus::PartPaid => "part_paid",
-            BillStatus::Paid => "paid",
-            BillStatus::Cancelled => "cancelled",
-        }
-    }
-    fn parse(s: &str) -> BillStatus {
-        match s {
-            "part_paid" => BillStatus::PartPaid,
-            "paid" => BillStatus::Paid,
-            "cancelled" => BillStatus::Cancelled,
-            _ => BillStatus::Open,
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewBillInput {
@@ -498,7 +443,7 @@ fn bill_view(b: &Bill) -> BillView {
         amount,
         paid,
         outstanding: amount.checked_sub(paid).unwrap_or_default(),
-        status: BillStatus::parse(&b.status),
+        status: b.status,
         due_date: b.due_date,
         note: b.note.clone(),
         created_at: b.created_at.and_utc(),
@@ -531,7 +476,7 @@ fn insert_bill(conn: &mut DbConnection, actor: &Actor, village: &Village, d: Bil
             period_label: d.period_label,
             amount: d.amount,
             paid: Money::ZERO,
-            status: BillStatus::Open.as_str(),
+            status: BillStatus::Open,
             due_date: d.due_date,
             note: d.note,
             created_by: Some(actor.user_id),
@@ -600,7 +545,7 @@ pub fn generate_bills(
         let mut skipped = 0;
         for c in Contract::in_force(conn, village.id, from, to)? {
             let annual = annual_amount(&c)?;
-            let sched = Schedule::parse(&c.schedule).unwrap_or(Schedule::Annual);
+            let sched = c.schedule;
             for inst in schedule::installments(sched, year, annual) {
                 if inst.ends < c.start_date || inst.starts > c.end_date {
                     continue;
@@ -645,7 +590,7 @@ pub fn list_bills(db: &Db, actor: &Actor, village_code: &str, q: BillQuery) -> A
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let filter = BillFilter {
-            status: q.status.map(|s| s.as_str().to_string()),
+            status: q.status,
             payer_id: q.payer_id,
             contract_id: q.contract_id,
         };

@@ -8,7 +8,7 @@ use bank_adapters::gateway::Gateway;
 use bank_adapters::rsa::RsaPrivateKey;
 use bank_adapters::rural_bank::{Algorithm, BankKey, RuralBank};
 use bank_adapters::wechat::{PlatformKey, Wechat, WechatConfig};
-use bank_adapters::{alipay, alipay_precreate, wechat_native, Adapter, Secret};
+use bank_adapters::{alipay, alipay_precreate, wechat_native, Adapter, Provider, Secret};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -101,7 +101,8 @@ pub enum BindingInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BindingView {
     pub id: i64,
-    pub provider: String,
+    #[schema(value_type = String, example = "rural_bank")]
+    pub provider: Provider,
     /// Merchant id, app id, or the masked account number.
     pub account_ref: String,
     pub corporate_account_id: i64,
@@ -142,7 +143,7 @@ struct BankPublic {
 /// What is stored: the provider, what it calls the account, the public part as JSON, the secrets
 /// as JSON (to be sealed), and the key ids for display.
 struct Prepared {
-    provider: &'static str,
+    provider: Provider,
     account_ref: String,
     public: String,
     secrets: BTreeMap<String, String>,
@@ -229,7 +230,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                 ordering,
             };
             Ok(Prepared {
-                provider: "wechat",
+                provider: Provider::Wechat,
                 account_ref: mch_id,
                 public: json(&public)?,
                 secrets,
@@ -267,7 +268,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                 ordering,
             };
             Ok(Prepared {
-                provider: "alipay",
+                provider: Provider::Alipay,
                 account_ref: app_id,
                 public: json(&public)?,
                 secrets,
@@ -305,7 +306,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
             }
             let key_ids = public.keys.iter().map(|(id, _)| id.clone()).collect();
             Ok(Prepared {
-                provider: "rural_bank",
+                provider: Provider::RuralBank,
                 account_ref: account.account_no.clone(),
                 public: json(&public)?,
                 secrets,
@@ -358,9 +359,9 @@ fn json<T: Serialize>(v: &T) -> AppResult<String> {
 /// Whether a binding was given ordering credentials (read from its public configuration; no
 /// secret is opened).
 pub fn can_order(b: &Binding) -> bool {
-    match b.provider.as_str() {
-        "wechat" => serde_json::from_str::<WechatPublic>(&b.public_config).is_ok_and(|p| p.ordering.is_some()),
-        "alipay" => serde_json::from_str::<AlipayPublic>(&b.public_config).is_ok_and(|p| p.ordering.is_some()),
+    match b.provider {
+        Provider::Wechat => serde_json::from_str::<WechatPublic>(&b.public_config).is_ok_and(|p| p.ordering.is_some()),
+        Provider::Alipay => serde_json::from_str::<AlipayPublic>(&b.public_config).is_ok_and(|p| p.ordering.is_some()),
         _ => false,
     }
 }
@@ -368,8 +369,8 @@ pub fn can_order(b: &Binding) -> bool {
 fn view(b: &Binding, key_ids: Vec<String>) -> BindingView {
     BindingView {
         id: b.id,
-        provider: b.provider.clone(),
-        account_ref: if b.provider == "rural_bank" {
+        provider: b.provider,
+        account_ref: if b.provider == Provider::RuralBank {
             masking::account_no(&b.account_ref)
         } else {
             b.account_ref.clone()
@@ -384,8 +385,8 @@ fn view(b: &Binding, key_ids: Vec<String>) -> BindingView {
 }
 
 fn key_ids_of(b: &Binding) -> Vec<String> {
-    match b.provider.as_str() {
-        "wechat" => serde_json::from_str::<WechatPublic>(&b.public_config)
+    match b.provider {
+        Provider::Wechat => serde_json::from_str::<WechatPublic>(&b.public_config)
             .map(|p| {
                 let mut ids: Vec<String> = p
                     .platform_certificates
@@ -397,7 +398,7 @@ fn key_ids_of(b: &Binding) -> Vec<String> {
                 ids
             })
             .unwrap_or_default(),
-        "rural_bank" => serde_json::from_str::<BankPublic>(&b.public_config)
+        Provider::RuralBank => serde_json::from_str::<BankPublic>(&b.public_config)
             .map(|p| p.keys.into_iter().map(|(id, _)| id).collect())
             .unwrap_or_default(),
         _ => vec![],
@@ -550,8 +551,8 @@ pub fn gateway_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Option<Gatew
         let text = secrets.get(name).ok_or_else(|| broken(b, name))?;
         parse_private_key(text).map_err(|_| broken(b, name))
     };
-    match b.provider.as_str() {
-        "wechat" => {
+    match b.provider {
+        Provider::Wechat => {
             let p: WechatPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "configuration"))?;
             let Some((app_id, serial_no, api_base)) = p.ordering.clone() else {
                 return Ok(None);
@@ -566,7 +567,7 @@ pub fn gateway_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Option<Gatew
                 api_base,
             })))
         }
-        "alipay" => {
+        Provider::Alipay => {
             let p: AlipayPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "configuration"))?;
             let Some(gateway_url) = p.ordering else {
                 return Ok(None);
@@ -588,8 +589,8 @@ pub fn gateway_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Option<Gatew
 pub fn adapter_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Box<dyn Adapter>> {
     let broken = |what: &str| broken(b, what);
     let secrets = open_secrets(b, sealing)?;
-    Ok(match b.provider.as_str() {
-        "wechat" => {
+    Ok(match b.provider {
+        Provider::Wechat => {
             let p: WechatPublic = serde_json::from_str(&b.public_config).map_err(|_| broken("configuration"))?;
             let keys = platform_keys(b, &p)?;
             let key = secrets.get("api_v3_key").ok_or_else(|| broken("APIv3 key"))?;
@@ -601,7 +602,7 @@ pub fn adapter_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Box<dyn Adap
                 },
             })
         }
-        "alipay" => {
+        Provider::Alipay => {
             let p: AlipayPublic = serde_json::from_str(&b.public_config).map_err(|_| broken("configuration"))?;
             let key = alipay::parse_public_key(&p.alipay_public_key).map_err(|_| broken("public key"))?;
             Box::new(alipay::Alipay {
@@ -611,7 +612,7 @@ pub fn adapter_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Box<dyn Adap
                 },
             })
         }
-        "rural_bank" => {
+        Provider::RuralBank => {
             let p: BankPublic = serde_json::from_str(&b.public_config).map_err(|_| broken("configuration"))?;
             let mut keys = Vec::new();
             for (id, alg) in p.keys {
@@ -628,12 +629,6 @@ pub fn adapter_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Box<dyn Adap
                 });
             }
             Box::new(RuralBank { keys })
-        }
-        other => {
-            return Err(AppError::Internal(format!(
-                "binding {} has unknown provider {other}",
-                b.id
-            )))
         }
     })
 }

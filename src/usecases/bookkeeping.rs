@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
-use crate::domain::{period, Money, Period};
+use crate::domain::{period, EntrySource, Money, Period};
 use crate::error::{AppError, AppResult};
 use crate::ledger::chain;
 use crate::ledger::chart;
@@ -62,7 +62,7 @@ pub struct EntryView {
     pub entry_date: NaiveDate,
     pub period: String,
     pub memo: String,
-    pub source: String,
+    pub source: EntrySource,
     /// The entry this one reverses.
     pub reverses_seq: Option<i64>,
     pub created_by: Option<i64>,
@@ -186,7 +186,7 @@ pub(crate) fn post(
     conn: &mut DbConnection,
     village: &Village,
     proposed: &ProposedEntry,
-    source: &str,
+    source: EntrySource,
     reverses: Option<(i64, i64)>,
     created_by: Option<i64>,
 ) -> AppResult<Entry> {
@@ -218,7 +218,14 @@ pub fn post_entry(db: &Db, actor: &Actor, village_code: &str, input: NewEntryInp
             memo: memo.clone(),
             lines,
         };
-        let e = post(conn, &village, &proposed, "manual", None, Some(actor.user_id))?;
+        let e = post(
+            conn,
+            &village,
+            &proposed,
+            EntrySource::Manual,
+            None,
+            Some(actor.user_id),
+        )?;
         audit(
             conn,
             Some(actor),
@@ -252,12 +259,12 @@ pub fn reverse_entry(
         // An entry that a receipt, a cash record or a pay-in rests on is corrected through
         // them (a void reverses cash still on hand), never behind their back: the books and
         // the receipts would no longer agree.
-        if original.source != "manual" && original.reverses_entry_id.is_none() {
+        if original.source.backs_money() {
             return Err(AppError::conflict(
                 "entry_backs_money",
                 format!(
-                    "第{seq}号凭证是收款（{}）自动生成的，不能直接冲销；请作废并重开对应的收据",
-                    original.source
+                    "第{seq}号凭证是{}自动生成的，不能直接冲销；请作废并重开对应的收据",
+                    original.source.label()
                 ),
                 Some("seq"),
             ));
@@ -326,7 +333,7 @@ pub(crate) fn reverse(
         conn,
         village,
         &proposed,
-        "reversal",
+        EntrySource::Reversal,
         Some((original.id, original.seq)),
         Some(user_id),
     )

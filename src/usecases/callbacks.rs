@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use super::bindings::adapter_for;
 use super::bookkeeping::post;
 use super::receipts;
-use crate::domain::{period, Money};
+use crate::domain::{period, Channel, EntrySource, InboxSource, InboxStatus, Money};
 use crate::error::{AppError, AppResult};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
@@ -63,15 +63,14 @@ pub struct Raw<'a> {
     pub headers: String,
     pub body: &'a [u8],
     pub received_at: NaiveDateTime,
-    /// `callback`, or `order_query` for a gateway's signed answer to our query.
-    pub source: &'static str,
+    pub source: InboxSource,
 }
 
 impl Raw<'_> {
     fn store(
         &self,
         conn: &mut DbConnection,
-        status: &str,
+        status: InboxStatus,
         reason: Option<&str>,
         txn: Option<&str>,
         bank_txn: Option<i64>,
@@ -79,7 +78,7 @@ impl Raw<'_> {
         Ok(store::inbox_insert_settled(
             conn,
             &NewInboxRow {
-                provider: self.provider.as_str(),
+                provider: self.provider,
                 binding_id: self.binding_id,
                 received_at: self.received_at,
                 headers: &self.headers,
@@ -123,15 +122,15 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
         headers: stored_headers(&inbound.headers),
         body: &inbound.body,
         received_at: now.naive_utc(),
-        source: "callback",
+        source: InboxSource::Callback,
     };
     // Refused and non-payment requests are kept too, with the reason.
-    let settle_only = |status: &str, reason: String, txn: Option<&str>| {
+    let settle_only = |status: InboxStatus, reason: String, txn: Option<&str>| {
         db.write(|conn| raw.store(conn, status, Some(&reason), txn, None))
     };
     let reject = |error: ProviderError| {
         let reason = format!("{}: {error}", error.code());
-        if let Err(e) = settle_only("rejected", reason.clone(), None) {
+        if let Err(e) = settle_only(InboxStatus::Rejected, reason.clone(), None) {
             return retry(&e);
         }
         tracing::info!(provider = provider.as_str(), reason = %reason, "callback refused");
@@ -139,7 +138,7 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
     };
     let binding =
         match binding_id.map(|id| db.once(|conn| -> AppResult<Option<Binding>> { Ok(Binding::by_id(conn, id)?) })) {
-            Some(Ok(Some(b))) if b.active && b.provider == provider.as_str() => b,
+            Some(Ok(Some(b))) if b.active && b.provider == provider => b,
             Some(Err(e)) => return retry(&e),
             _ => return reject(ProviderError::UnknownAccount(format!("binding '{}'", inbound.binding))),
         };
@@ -153,7 +152,7 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
     let credit = match adapter.verify_and_parse(&inbound.headers, &inbound.body, now) {
         Err(e) => return reject(e),
         Ok(Notice::Other { kind, provider_txn_id }) => {
-            return match settle_only("ignored", kind, provider_txn_id.as_deref()) {
+            return match settle_only(InboxStatus::Ignored, kind, provider_txn_id.as_deref()) {
                 Ok(_) => Answer::Provider(acknowledgement(provider)),
                 Err(e) => retry(&e),
             };
@@ -176,10 +175,10 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
 /// same provider transaction is a duplicate, also under concurrency (the unique constraint
 /// decides).
 pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_key: &[u8]) -> AppResult<Applied> {
-    let provider = credit.provider.as_str();
+    let provider = credit.provider;
     let txn = credit.provider_txn_id.as_str();
     let duplicate = |conn: &mut DbConnection, existing: i64| -> AppResult<Applied> {
-        raw.store(conn, "duplicate", None, Some(txn), Some(existing))?;
+        raw.store(conn, InboxStatus::Duplicate, None, Some(txn), Some(existing))?;
         Ok(Applied::Duplicate {
             bank_transaction_id: existing,
         })
@@ -196,7 +195,7 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_
             bank_transaction_id, ..
         } = applied
         {
-            raw.store(conn, "applied", None, Some(txn), Some(bank_transaction_id))?;
+            raw.store(conn, InboxStatus::Applied, None, Some(txn), Some(bank_transaction_id))?;
         }
         Ok(applied)
     });
@@ -214,14 +213,6 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_
     }
 }
 
-fn channel(provider: Provider) -> (&'static str, &'static str) {
-    match provider {
-        Provider::Wechat => ("wechat", "微信"),
-        Provider::Alipay => ("alipay", "支付宝"),
-        Provider::RuralBank => ("bank", "银行转账"),
-    }
-}
-
 fn post_credit(
     conn: &mut DbConnection,
     binding: &Binding,
@@ -232,8 +223,9 @@ fn post_credit(
     let account = CorporateAccount::by_id(conn, binding.corporate_account_id)?;
     // The bill the payment names, if it is this village's and still owed.
     let bill = match credit.reference.as_deref().and_then(find_reference) {
-        Some(r) => Bill::by_reference(conn, r.as_str())?
-            .filter(|b| b.village_id == village.id && (b.status == "open" || b.status == "part_paid")),
+        Some(r) => {
+            Bill::by_reference(conn, r.as_str())?.filter(|b| b.village_id == village.id && b.status.takes_payment())
+        }
         None => None,
     };
     let allocation = allocate(credit.amount, bill.as_ref().map(|b| b.amount - b.paid));
@@ -244,7 +236,8 @@ fn post_credit(
             .ok_or_else(|| AppError::Internal(format!("village {} has no account {code}", village.code)))
     };
     let bank = LedgerAccount::by_id(conn, account.ledger_account_id)?;
-    let (channel_code, channel_name) = channel(credit.provider);
+    let channel = Channel::of(credit.provider);
+    let channel_name = channel.label();
     let fee_item = match &bill {
         Some(b) => FeeItem::in_village(conn, village.id, b.fee_item_id)?,
         None => None,
@@ -287,7 +280,7 @@ fn post_credit(
             credit.provider_txn_id
         ),
     };
-    let source = format!("callback:{}", credit.provider.as_str());
+    let source = EntrySource::callback(credit.provider);
     let mut proposed = ProposedEntry {
         village_id: village.id,
         entry_date: paid_on,
@@ -296,13 +289,13 @@ fn post_credit(
     };
     // A late credit for a closed month posts in the open month, its own date in the memo
     // (DESIGN.md §5 rule 4). The check is pure, so a refusal has written nothing.
-    let entry = match post(conn, &village, &proposed, &source, None, None) {
+    let entry = match post(conn, &village, &proposed, source, None, None) {
         Err(AppError::Conflict {
             code: "period_closed", ..
         }) => {
             proposed.entry_date = period::business_date(period::now());
             proposed.memo = format!("{}，原日期 {paid_on}", proposed.memo);
-            post(conn, &village, &proposed, &source, None, None)?
+            post(conn, &village, &proposed, source, None, None)?
         }
         other => other?,
     };
@@ -320,7 +313,7 @@ fn post_credit(
         &NewBankTransaction {
             village_id: village.id,
             corporate_account_id: account.id,
-            provider: credit.provider.as_str(),
+            provider: credit.provider,
             provider_txn_id: &credit.provider_txn_id,
             amount: credit.amount,
             paid_at: credit.paid_at.naive_utc(),
@@ -328,7 +321,7 @@ fn post_credit(
             reference: credit.reference.as_deref(),
             bill_id: bill.as_ref().filter(|_| allocation.to_bill > Money::ZERO).map(|b| b.id),
             entry_id: entry.id,
-            outcome: allocation.outcome.as_str(),
+            outcome: allocation.outcome,
             note: &note,
             created_at: period::now().naive_utc(),
         },
@@ -344,13 +337,7 @@ fn post_credit(
         }
     }
     if let (Some(b), true) = (&bill, allocation.to_bill > Money::ZERO) {
-        let paid = b.paid + allocation.to_bill;
-        store::bill_add_payment(
-            conn,
-            b.id,
-            allocation.to_bill,
-            if paid >= b.amount { "paid" } else { "part_paid" },
-        )?;
+        store::bill_add_payment(conn, b, allocation.to_bill)?;
         // A 待核实 receipt that claimed this payment is confirmed; otherwise one is issued.
         if !receipts::confirm_pending(conn, server_key, &village, b, &txn, allocation.to_bill)? {
             receipts::issue(
@@ -360,7 +347,7 @@ fn post_credit(
                 receipts::Issue {
                     bill: b,
                     amount: allocation.to_bill,
-                    channel: channel_code,
+                    channel,
                     evidence: receipts::Evidence::Bank(&txn),
                     issued_by: None,
                     replaces_id: None,

@@ -15,7 +15,7 @@ use super::bookkeeping::post;
 use super::receipts::{self, Evidence, Issue, ReceiptDetail};
 use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
-use crate::domain::{period, BillReference, Money};
+use crate::domain::{period, BillReference, CashStatus, Channel, EntrySource, Money, PayInStatus};
 use crate::error::{AppError, AppResult};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
@@ -49,13 +49,10 @@ fn open_bill(conn: &mut DbConnection, village: &Village, reference: &str) -> App
     let bill = Bill::by_reference(conn, r.as_str())?
         .filter(|b| b.village_id == village.id)
         .ok_or_else(|| AppError::not_found("bill_not_found", format!("本村没有账单 {r}")))?;
-    if bill.status != "open" && bill.status != "part_paid" {
+    if !bill.status.takes_payment() {
         return Err(AppError::conflict(
             "bill_not_open",
-            format!(
-                "账单 {r} 已{}，不能再收款",
-                if bill.status == "paid" { "缴清" } else { "作废" }
-            ),
+            format!("账单 {r} {}，不能再收款", bill.status.label()),
             None,
         ));
     }
@@ -127,7 +124,7 @@ pub fn record_cash(
                 },
             ],
         };
-        let entry = post(conn, &village, &proposed, "cash", None, Some(actor.user_id))?;
+        let entry = post(conn, &village, &proposed, EntrySource::Cash, None, Some(actor.user_id))?;
         let record = CashRecord::insert(
             conn,
             &NewCashRecord {
@@ -137,10 +134,10 @@ pub fn record_cash(
                 amount,
                 received_at: now.naive_utc(),
                 entry_id: entry.id,
-                status: "on_hand",
+                status: CashStatus::OnHand,
             },
         )?;
-        bill_add_payment(conn, bill.id, amount, if amount == owed { "paid" } else { "part_paid" })?;
+        bill_add_payment(conn, &bill, amount)?;
         let receipt = receipts::issue(
             conn,
             key,
@@ -148,7 +145,7 @@ pub fn record_cash(
             Issue {
                 bill: &bill,
                 amount,
-                channel: "cash",
+                channel: Channel::Cash,
                 evidence: Evidence::Cash(&record),
                 issued_by: Some(actor.user_id),
                 replaces_id: None,
@@ -172,8 +169,8 @@ pub fn record_cash(
 pub struct ClaimInput {
     pub bill_reference: String,
     pub amount: String,
-    /// wechat, alipay or bank: how the payer says they paid.
-    pub channel: String,
+    /// How the payer says they paid: wechat, alipay or bank (cash is taken, not claimed).
+    pub channel: Channel,
 }
 
 /// A payment the payer claims to have made (a screenshot): a 待核实 receipt, nothing posted.
@@ -186,7 +183,7 @@ pub fn claim_payment(
     input: ClaimInput,
 ) -> AppResult<ReceiptDetail> {
     let amount = parse_amount(&input.amount)?;
-    if !matches!(input.channel.as_str(), "wechat" | "alipay" | "bank") {
+    if input.channel == Channel::Cash {
         return Err(AppError::invalid(
             "channel_invalid",
             "channel: wechat, alipay or bank",
@@ -210,7 +207,7 @@ pub fn claim_payment(
             Issue {
                 bill: &bill,
                 amount,
-                channel: &input.channel,
+                channel: input.channel,
                 evidence: Evidence::Claimed,
                 issued_by: Some(actor.user_id),
                 replaces_id: None,
@@ -250,8 +247,7 @@ pub struct PayInView {
     #[schema(value_type = String)]
     pub amount: Money,
     pub declared_at: String,
-    /// declared or matched.
-    pub status: String,
+    pub status: PayInStatus,
     pub cash_record_ids: Vec<i64>,
     pub bank_transaction_id: Option<i64>,
 }
@@ -265,7 +261,7 @@ fn pay_in_view(conn: &mut DbConnection, p: &PayIn) -> AppResult<PayInView> {
         account_id: p.corporate_account_id,
         amount: p.amount,
         declared_at: p.declared_at.and_utc().to_rfc3339(),
-        status: p.status.clone(),
+        status: p.status,
         cash_record_ids: CashRecord::of_pay_in(conn, p.id)?.iter().map(|c| c.id).collect(),
         bank_transaction_id: p.bank_transaction_id,
     })
@@ -338,7 +334,7 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
                 corporate_account_id: input.account_id,
                 amount,
                 declared_at: period::now().naive_utc(),
-                status: "declared",
+                status: PayInStatus::Declared,
             },
         )?;
         let ids: Vec<i64> = chosen.iter().map(|c| c.id).collect();
@@ -383,7 +379,7 @@ pub fn propose_matches(db: &Db, actor: &Actor, village_code: &str) -> AppResult<
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let credits = unmatched_credits(conn, village.id)?;
         let mut out = Vec::new();
-        for p in PayIn::of_village(conn, village.id, Some("declared"))? {
+        for p in PayIn::of_village(conn, village.id, Some(PayInStatus::Declared))? {
             for t in credits.iter().filter(|t| {
                 t.amount == p.amount
                     && t.corporate_account_id == p.corporate_account_id
@@ -420,7 +416,7 @@ pub fn match_pay_in(
         let p = PayIn::by_id(conn, pay_in_id)?
             .filter(|p| p.village_id == village.id)
             .ok_or_else(|| AppError::not_found("pay_in_not_found", "本村没有这笔代交"))?;
-        if p.status != "declared" {
+        if p.status != PayInStatus::Declared {
             return Err(AppError::conflict(
                 "pay_in_already_matched",
                 "这笔代交已经匹配过银行到账",
@@ -470,7 +466,7 @@ pub fn match_pay_in(
                 },
             ],
         };
-        let entry = post(conn, &village, &proposed, "pay_in", None, Some(actor.user_id))?;
+        let entry = post(conn, &village, &proposed, EntrySource::PayIn, None, Some(actor.user_id))?;
         let now = period::now().naive_utc();
         if !PayIn::matched(conn, p.id, t.id, entry.id, actor.user_id, now)? {
             return Err(AppError::conflict(
@@ -532,7 +528,7 @@ pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Cas
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let records = CashRecord::on_hand(conn, village.id, None)?;
-        let declared = PayIn::of_village(conn, village.id, Some("declared"))?;
+        let declared = PayIn::of_village(conn, village.id, Some(PayInStatus::Declared))?;
         let mut clerk_ids: Vec<i64> = records
             .iter()
             .map(|c| c.clerk_id)

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::village_for;
 use crate::domain::access::{Action, Actor, Place, Scope};
-use crate::domain::{BillReference, Money};
+use crate::domain::{BillReference, Channel, InboxSource, InboxStatus, Money, Outcome, ReceiptStatus};
 use crate::error::AppResult;
 use crate::payments::receipt_code::receipt_number;
 use crate::store::billing::{Bill, FeeItem, Payer};
@@ -15,11 +15,13 @@ use crate::store::journal::Entry;
 use crate::store::payments::{self as store, BankTransaction, Binding, Receipt};
 use crate::store::registry::{Township, Village};
 use crate::store::{Db, Page};
+use bank_adapters::Provider;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BankTransactionView {
     pub id: i64,
-    pub provider: String,
+    #[schema(value_type = String, example = "rural_bank")]
+    pub provider: Provider,
     pub provider_txn_id: String,
     #[schema(value_type = String)]
     pub amount: Money,
@@ -29,8 +31,7 @@ pub struct BankTransactionView {
     /// What the payer wrote or the order carried.
     pub reference: Option<String>,
     pub bill_id: Option<i64>,
-    /// paid, part_paid, overpaid or suspense.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub note: String,
     /// The journal entry that booked it.
     pub entry_seq: i64,
@@ -39,8 +40,7 @@ pub struct BankTransactionView {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BankTransactionQuery {
-    /// paid, part_paid, overpaid or suspense.
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub after_id: Option<i64>,
     pub limit: Option<i64>,
 }
@@ -53,7 +53,7 @@ pub fn list_bank_transactions(
 ) -> AppResult<Vec<BankTransactionView>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
-        let rows = BankTransaction::of_village(conn, village.id, q.outcome.as_deref(), Page::new(q.after_id, q.limit))?;
+        let rows = BankTransaction::of_village(conn, village.id, q.outcome, Page::new(q.after_id, q.limit))?;
         let mut out = Vec::with_capacity(rows.len());
         for t in rows {
             let entry_seq = Entry::by_id(conn, t.entry_id)?.seq;
@@ -83,10 +83,8 @@ pub struct ReceiptView {
     pub amount: Money,
     /// The amount in Chinese capitals, as printed.
     pub amount_in_words: String,
-    /// wechat, alipay, bank or cash.
-    pub channel: String,
-    /// issued, pending (待核实) or voided.
-    pub status: String,
+    pub channel: Channel,
+    pub status: ReceiptStatus,
     pub bill_reference: Option<String>,
     pub payer_name: Option<String>,
     pub fee_item: Option<String>,
@@ -146,22 +144,20 @@ pub fn list_receipts(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboxView {
     pub id: i64,
-    pub provider: String,
+    #[schema(value_type = String, example = "wechat")]
+    pub provider: Provider,
     pub binding_id: Option<i64>,
     pub received_at: DateTime<Utc>,
-    /// received, applied, duplicate, ignored or rejected.
-    pub status: String,
+    pub status: InboxStatus,
     pub reason: Option<String>,
     pub provider_txn_id: Option<String>,
     pub bank_transaction_id: Option<i64>,
-    /// `callback` (the provider's notification) or `order_query` (the gateway's signed answer
-    /// to our query of an order).
-    pub source: String,
+    pub source: InboxSource,
 }
 
 /// The raw callbacks in the actor's scope; those that named no known binding are shown to
 /// county-wide users only.
-pub fn list_inbox(db: &Db, actor: &Actor, status: Option<&str>, page: Page) -> AppResult<Vec<InboxView>> {
+pub fn list_inbox(db: &Db, actor: &Actor, status: Option<InboxStatus>, page: Page) -> AppResult<Vec<InboxView>> {
     db.read(|conn| {
         let rows = store::inbox_list(conn, status, page)?;
         let mut out = Vec::new();

@@ -10,7 +10,7 @@ use super::billing::{
 };
 use super::bookkeeping::{self, LineInput, NewEntryInput};
 use super::registry::{self, NewCorporateAccountInput, NewTownshipInput, NewVillageInput};
-use crate::domain::access::{Actor, Role, Scope};
+use crate::domain::access::{Actor, Role, Scope, ScopeKind};
 use crate::domain::schedule::Schedule;
 use crate::domain::BillReference;
 use crate::domain::{period, Money};
@@ -23,7 +23,7 @@ use crate::store::registry::Village;
 use crate::store::Db;
 use crate::store::Page;
 use crate::usecases::bindings;
-use bank_adapters::Secret;
+use bank_adapters::{Provider, Secret};
 
 pub const COUNTY_CODE: &str = "370725000000";
 /// Every demo user's password. Demo data only: never load the demo into a real database.
@@ -124,7 +124,7 @@ pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool
                 password: password(),
                 role: Role::Admin,
                 scope: ScopeRef {
-                    kind: "county".into(),
+                    kind: ScopeKind::County,
                     code: COUNTY_CODE.into(),
                 },
             },
@@ -175,18 +175,30 @@ pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool
             "accountant",
             "乔官镇经管站 王会计",
             Role::Accountant,
-            "township",
+            ScopeKind::Township,
             "370725102000",
         ),
         (
             "accountant2",
             "红河镇经管站 刘会计",
             Role::Accountant,
-            "township",
+            ScopeKind::Township,
             "370725104000",
         ),
-        ("clerk", "北岩村报账员 张文书", Role::Clerk, "village", "370725102201"),
-        ("inspector", "县纪委监委 李检查", Role::Inspector, "county", COUNTY_CODE),
+        (
+            "clerk",
+            "北岩村报账员 张文书",
+            Role::Clerk,
+            ScopeKind::Village,
+            "370725102201",
+        ),
+        (
+            "inspector",
+            "县纪委监委 李检查",
+            Role::Inspector,
+            ScopeKind::County,
+            COUNTY_CODE,
+        ),
     ];
     let mut accountants = Vec::new();
     for (username, display, role, kind, code) in users {
@@ -200,7 +212,7 @@ pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool
                     password: password(),
                     role,
                     scope: ScopeRef {
-                        kind: kind.into(),
+                        kind,
                         code: code.into(),
                     },
                 },
@@ -208,7 +220,7 @@ pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool
         })?;
         let scope_id = db.read(|conn| -> AppResult<i64> {
             Ok(match kind {
-                "township" => crate::store::registry::Township::by_code(conn, code)?
+                ScopeKind::Township => crate::store::registry::Township::by_code(conn, code)?
                     .map(|t| t.id)
                     .unwrap_or_default(),
                 _ => Village::by_code(conn, code)?.map(|v| v.id).unwrap_or_default(),
@@ -218,7 +230,7 @@ pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool
             user_id: u.id,
             username: username.into(),
             role,
-            scope: if kind == "township" {
+            scope: if kind == ScopeKind::Township {
                 Scope::Township(scope_id)
             } else {
                 Scope::Village(scope_id)
@@ -362,7 +374,6 @@ fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: 
     use crate::sandbox::deliver::{signed_callback, Payment};
     use crate::sandbox::keys::SandboxKeys;
     use crate::usecases::callbacks::{receive, Answer, Inbound};
-    use bank_adapters::Provider;
     let keys = SandboxKeys::generate().map_err(|e| AppError::Internal(format!("sandbox keys: {e}")))?;
     let now = period::now();
     let today = period::business_date(now);
@@ -498,10 +509,10 @@ pub fn bind_to_sandbox(
             Ok(Binding::of_village(conn, id)?)
         })?;
         for b in existing {
-            let input = match b.provider.as_str() {
-                "wechat" => keys.wechat_binding(&b.account_ref, Some(sandbox_base)),
-                "alipay" => keys.alipay_binding(&b.account_ref, Some(sandbox_base)),
-                _ => keys.bank_binding(),
+            let input = match b.provider {
+                Provider::Wechat => keys.wechat_binding(&b.account_ref, Some(sandbox_base)),
+                Provider::Alipay => keys.alipay_binding(&b.account_ref, Some(sandbox_base)),
+                Provider::RuralBank => keys.bank_binding(),
             };
             bindings::replace_binding(db, sealing, &actor, v.code, b.id, input)?;
             rebound += 1;

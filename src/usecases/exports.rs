@@ -53,7 +53,7 @@ pub fn receipts_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<T
                 t(&v.amount_in_words),
                 t(&v.channel_name),
                 t(&v.evidence),
-                t(receipts::status_name(&v.status)),
+                t(v.status.label()),
                 t(v.void_reason.clone().unwrap_or_default()),
                 t(&v.clerk),
                 t(v.verification_code.replace(' ', "")),

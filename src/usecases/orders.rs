@@ -12,7 +12,7 @@
 //! Orders are written before the gateway is called (`creating`), so an order that the gateway
 //! took but whose answer we lost is still queried.
 
-use bank_adapters::gateway::{Evidence, GatewayError, OrderRequest, OrderStatus};
+use bank_adapters::gateway::{Evidence, GatewayError, OrderRequest, OrderStatus as Answered};
 use bank_adapters::Provider;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -23,7 +23,7 @@ use super::village_for;
 use crate::domain::access::{Action, Actor};
 #[cfg(test)]
 use crate::domain::BillReference;
-use crate::domain::{period, Money};
+use crate::domain::{period, InboxSource, Money, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::payments::qr::{epoch_day, PayToken, TokenError};
 use crate::payments::sealing::SealingKeys;
@@ -44,11 +44,10 @@ const QUERY_CAP_SECONDS: i64 = 1800;
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderView {
     pub out_trade_no: String,
-    pub provider: String,
+    pub provider: Provider,
     /// The gateway's code text, to render as a QR or open in the gateway's app.
     pub code_url: Option<String>,
-    /// `creating`, `pending`, `paid`, `closed` or `failed`.
-    pub status: String,
+    pub status: OrderStatus,
     pub amount: Money,
     /// "2026-000123" once the payment is received and receipted.
     pub receipt: Option<String>,
@@ -88,7 +87,7 @@ pub fn ordering_providers(db: &Db, key: &[u8], token_text: &str) -> AppResult<Ve
         .iter()
         .filter(|b| b.active && b.corporate_account_id == token.account_id)
         .filter(|b| can_order(b))
-        .filter_map(|b| Provider::parse(&b.provider))
+        .map(|b| b.provider)
         .collect())
 }
 
@@ -109,7 +108,6 @@ pub async fn order_for_pay_code(
     let now = period::now();
     // 1. Find the binding and the bill; reuse an open order or write a new one as `creating`.
     let prepared = {
-        let provider_name = provider.as_str();
         db.run(move |db| -> AppResult<(GatewayOrder, Binding, String, bool)> {
             db.write(|conn| {
                 // Whether an open order can be reused is decided under the village's lock.
@@ -119,7 +117,7 @@ pub async fn order_for_pay_code(
                     return Err(AppError::not_found("pay_code_invalid", "this code was altered"));
                 }
                 let outstanding = bill.amount - bill.paid;
-                if !(bill.status == "open" || bill.status == "part_paid") || outstanding <= Money::ZERO {
+                if !bill.status.takes_payment() || outstanding <= Money::ZERO {
                     return Err(AppError::conflict(
                         "bill_not_open",
                         format!("bill {} is {} and takes no payment", bill.reference, bill.status),
@@ -128,12 +126,12 @@ pub async fn order_for_pay_code(
                 }
                 let binding = Binding::of_village(conn, bill.village_id)?
                     .into_iter()
-                    .find(|b| b.active && b.corporate_account_id == token.account_id && b.provider == provider_name)
+                    .find(|b| b.active && b.corporate_account_id == token.account_id && b.provider == provider)
                     .filter(can_order)
                     .ok_or_else(|| {
                         AppError::conflict(
                             "channel_unavailable",
-                            format!("this account takes no {provider_name} orders"),
+                            format!("this account takes no {provider} orders"),
                             None,
                         )
                     })?;
@@ -155,10 +153,10 @@ pub async fn order_for_pay_code(
                         village_id: village.id,
                         binding_id: binding.id,
                         bill_id: bill.id,
-                        provider: provider_name,
+                        provider,
                         out_trade_no: &no,
                         amount: outstanding,
-                        status: "creating",
+                        status: OrderStatus::Creating,
                         created_at: now.naive_utc(),
                         expires_at: (now + Duration::minutes(ORDER_LIFETIME_MINUTES)).naive_utc(),
                         queries: 0,
@@ -202,9 +200,14 @@ pub async fn order_for_pay_code(
                 Ok(code_url) => GatewayOrder::created(conn, id, code_url)?,
                 // Refused outright: nothing to pay. Unreachable: it may exist there; keep
                 // it `creating` so the query finds out.
-                Err(reason) if reason.starts_with("gateway refused") => {
-                    GatewayOrder::settle(conn, id, "failed", Some(reason), period::now().naive_utc(), None)?
-                }
+                Err(reason) if reason.starts_with("gateway refused") => GatewayOrder::settle(
+                    conn,
+                    id,
+                    OrderStatus::Failed,
+                    Some(reason),
+                    period::now().naive_utc(),
+                    None,
+                )?,
                 Err(_) => {}
             }
             Ok(())
@@ -349,19 +352,27 @@ async fn query(
             .await?
             .ok_or_else(|| AppError::Internal(format!("order {} has no binding", order.out_trade_no)))?;
         let Some(gateway) = gateway_for(&binding, sealing)? else {
-            settle(db, &order, "closed", Some("binding no longer orders".into()), now, None).await?;
+            settle(
+                db,
+                &order,
+                OrderStatus::Closed,
+                Some("binding no longer orders".into()),
+                now,
+                None,
+            )
+            .await?;
             round.closed += 1;
             continue;
         };
         match gateway.query_order(client, &order.out_trade_no, period::now()).await {
-            Ok((OrderStatus::Paid(credit), evidence)) => {
+            Ok((Answered::Paid(credit), evidence)) => {
                 if credit.account_ref != binding.account_ref || credit.reference.as_deref() != Some(&order.out_trade_no)
                 {
                     tracing::error!(order = %order.out_trade_no, "query answer names another merchant or order");
                     settle(
                         db,
                         &order,
-                        &order.status,
+                        order.status,
                         Some("answer names another merchant or order".into()),
                         now,
                         None,
@@ -371,25 +382,33 @@ async fn query(
                     continue;
                 }
                 let txn = apply_queried(db, binding.clone(), credit, evidence, server_key.to_vec()).await?;
-                settle(db, &order, "paid", None, now, Some(txn)).await?;
+                settle(db, &order, OrderStatus::Paid, None, now, Some(txn)).await?;
                 round.paid += 1;
             }
-            Ok((OrderStatus::Pending, _)) => {
+            Ok((Answered::Pending, _)) => {
                 let expired = now > order.expires_at.and_utc() + Duration::minutes(10);
                 if expired {
-                    settle(db, &order, "closed", Some("expired unpaid".into()), now, None).await?;
+                    settle(
+                        db,
+                        &order,
+                        OrderStatus::Closed,
+                        Some("expired unpaid".into()),
+                        now,
+                        None,
+                    )
+                    .await?;
                     round.closed += 1;
                 } else {
-                    let status = if order.status == "creating" && order.code_url.is_none() {
-                        "creating"
+                    let status = if order.status == OrderStatus::Creating && order.code_url.is_none() {
+                        OrderStatus::Creating
                     } else {
-                        "pending"
+                        OrderStatus::Pending
                     };
                     settle(db, &order, status, None, now, None).await?;
                 }
             }
-            Ok((OrderStatus::Closed(reason), _)) => {
-                settle(db, &order, "closed", Some(reason), now, None).await?;
+            Ok((Answered::Closed(reason), _)) => {
+                settle(db, &order, OrderStatus::Closed, Some(reason), now, None).await?;
                 round.closed += 1;
             }
             Err(e) => {
@@ -398,7 +417,7 @@ async fn query(
                 } else {
                     tracing::warn!(order = %order.out_trade_no, error = %e, "order query failed");
                 }
-                settle(db, &order, &order.status, Some(e.to_string()), now, None).await?;
+                settle(db, &order, order.status, Some(e.to_string()), now, None).await?;
                 round.unanswered += 1;
             }
         }
@@ -409,18 +428,18 @@ async fn query(
 async fn settle(
     db: &Db,
     order: &GatewayOrder,
-    status: &str,
+    status: OrderStatus,
     reason: Option<String>,
     now: DateTime<Utc>,
     bank_transaction_id: Option<i64>,
 ) -> AppResult<()> {
-    let (id, status, next) = (order.id, status.to_string(), (now + backoff(order.queries)).naive_utc());
+    let (id, next) = (order.id, (now + backoff(order.queries)).naive_utc());
     db.run(move |db| {
         db.write(|conn| -> AppResult<()> {
             Ok(GatewayOrder::settle(
                 conn,
                 id,
-                &status,
+                status,
                 reason.as_deref(),
                 next,
                 bank_transaction_id,
@@ -446,7 +465,7 @@ async fn apply_queried(
             headers,
             body: &evidence.body,
             received_at: period::now().naive_utc(),
-            source: "order_query",
+            source: InboxSource::OrderQuery,
         };
         match apply(db, &binding, &credit, &raw, &server_key)? {
             Applied::Posted {

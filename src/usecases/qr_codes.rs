@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::village_for;
 use crate::domain::access::{Action, Actor};
-use crate::domain::{masking, period, BillReference, Money};
+use crate::domain::{masking, period, BillReference, BillStatus, Money};
 use crate::error::{AppError, AppResult};
 use crate::payments::qr::{self, epoch_day, PayToken, TokenError};
 use crate::store::billing::{Bill, FeeItem, Payer};
@@ -161,7 +161,7 @@ pub fn bill_code(
         let bill = Bill::by_reference(conn, r.as_str())?
             .filter(|b| b.village_id == village.id)
             .ok_or_else(|| AppError::not_found("bill_not_found", format!("no bill {r} in village {}", village.code)))?;
-        if bill.status != "open" && bill.status != "part_paid" {
+        if !bill.status.takes_payment() {
             return Err(AppError::conflict(
                 "bill_not_open",
                 format!("bill {r} is {} and takes no payment", bill.status),
@@ -250,7 +250,7 @@ pub fn pay_view(db: &Db, key: &[u8], token_text: &str) -> AppResult<PayView> {
                 .and_then(|b| BillReference::parse(&b.reference).ok())
                 .map(|r| r.grouped()),
             payer_masked: payer.map(|p| masking::person_name(&p.name)),
-            already_paid: bill.as_ref().is_some_and(|b| b.status == "paid"),
+            already_paid: bill.as_ref().is_some_and(|b| b.status == BillStatus::Paid),
         })
     })
 }
@@ -288,9 +288,9 @@ pub fn bill_sheet(db: &Db, actor: &Actor, key: &[u8], public_url: &str, village_
                 )
             })?;
         let mut rows = Vec::new();
-        for status in ["open", "part_paid"] {
+        for status in [BillStatus::Open, BillStatus::PartPaid] {
             let filter = BillFilter {
-                status: Some(status.into()),
+                status: Some(status),
                 ..Default::default()
             };
             for b in Bill::list(conn, village.id, &filter, Page { after: 0, limit: 2000 })? {

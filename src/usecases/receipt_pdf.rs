@@ -9,6 +9,7 @@
 use printpdf::{IndirectFontRef, Mm, PdfDocument, PdfLayerReference, Rect};
 
 use super::receipts::ReceiptDetail;
+use crate::domain::ReceiptStatus;
 
 pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
 
@@ -17,12 +18,11 @@ const PAGE_H: f32 = 297.0;
 /// Each receipt's slot: two per page.
 const SLOT_H: f32 = 140.0;
 
-fn status_mark(r: &ReceiptDetail) -> Option<&'static str> {
-    match r.status.as_str() {
-        "voided" => Some("【作废】"),
-        "pending" => Some("【待核实：款项尚未到账】"),
-        _ => None,
-    }
+fn status_mark(r: &ReceiptDetail) -> Option<String> {
+    r.status.stamp().map(|s| match r.status {
+        ReceiptStatus::Pending => format!("【{s}：款项尚未到账】"),
+        _ => format!("【{s}】"),
+    })
 }
 
 fn draw_qr(layer: &PdfLayerReference, text: &str, x: f32, top: f32, size: f32) -> Result<(), String> {
@@ -64,7 +64,7 @@ fn draw(
     );
     text(&format!("No. {}", r.number), 10.0, 20.0, top - 22.0);
     if let Some(mark) = status_mark(r) {
-        text(mark, 14.0, 120.0, top - 22.0);
+        text(&mark, 14.0, 120.0, top - 22.0);
     }
     let rows: Vec<(&str, String)> = vec![
         ("缴款人", r.payer_name.clone()),
@@ -133,9 +133,9 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Money;
+    use crate::domain::{Channel, Money};
 
-    pub(crate) fn sample(n: i64, status: &str) -> ReceiptDetail {
+    pub(crate) fn sample(n: i64, status: ReceiptStatus) -> ReceiptDetail {
         let amount = Money::from_fen(167838 + n);
         ReceiptDetail {
             id: n,
@@ -148,13 +148,13 @@ mod tests {
             bill_reference: Some("000001-000001-2".into()),
             amount,
             amount_in_words: amount.to_chinese_capital(),
-            channel: "cash".into(),
+            channel: Channel::Cash,
             channel_name: "现金".into(),
             evidence: format!("现金收款记录 {n}"),
             clerk: "王会计".into(),
             issued_at: "2026-11-28 09:30".into(),
-            status: status.into(),
-            void_reason: (status == "voided").then(|| "姓名写错".to_string()),
+            status,
+            void_reason: (status == ReceiptStatus::Voided).then(|| "姓名写错".to_string()),
             voided_by: None,
             replaces: None,
             replaced_by: None,
@@ -173,7 +173,11 @@ mod tests {
             let _ = writeln!(std::io::stderr(), "SKIPPED receipt PDF: {DEFAULT_FONT} not installed");
             return;
         };
-        let receipts = vec![sample(1, "issued"), sample(2, "voided"), sample(3, "issued")];
+        let receipts = vec![
+            sample(1, ReceiptStatus::Issued),
+            sample(2, ReceiptStatus::Voided),
+            sample(3, ReceiptStatus::Issued),
+        ];
         let pdf = render(&receipts, &font, |r| format!("https://qz.example/r/{}", r.number)).unwrap();
         assert!(pdf.starts_with(b"%PDF"));
         let dir = tempfile::tempdir().unwrap();

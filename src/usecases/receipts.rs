@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
-use crate::domain::{masking, period, Money};
+use crate::domain::{masking, period, CashStatus, Channel, Money, ReceiptStatus};
 use crate::error::{AppError, AppResult};
 use crate::payments::receipt_code::{receipt_number, verification_code, CodeFields};
 use crate::store::access::User;
@@ -48,8 +48,7 @@ impl Evidence<'_> {
 pub struct Issue<'a> {
     pub bill: &'a Bill,
     pub amount: Money,
-    /// wechat, alipay, bank or cash.
-    pub channel: &'a str,
+    pub channel: Channel,
     pub evidence: Evidence<'a>,
     pub issued_by: Option<i64>,
     pub replaces_id: Option<i64>,
@@ -67,7 +66,7 @@ fn code_for(key: &[u8], village_code: &str, r: &Receipt, evidence: &str) -> Stri
             year: r.year,
             number: r.number,
             amount: r.amount,
-            channel: &r.channel,
+            channel: r.channel.as_str(),
             bank_txn: evidence,
             issued_at: &issued_text(r.issued_at),
         },
@@ -80,9 +79,9 @@ pub(crate) fn issue(conn: &mut DbConnection, key: &[u8], village: &Village, i: I
     let year = period::business_date(issued_at).year();
     let number = Village::next_number(conn, village.id, &format!("receipt:{year}"))?;
     let status = if matches!(i.evidence, Evidence::Claimed) {
-        "pending"
+        ReceiptStatus::Pending
     } else {
-        "issued"
+        ReceiptStatus::Issued
     };
     let code = verification_code(
         key,
@@ -91,7 +90,7 @@ pub(crate) fn issue(conn: &mut DbConnection, key: &[u8], village: &Village, i: I
             year,
             number,
             amount: i.amount,
-            channel: i.channel,
+            channel: i.channel.as_str(),
             bank_txn: &i.evidence.text(),
             issued_at: &issued_text(issued_at.naive_utc()),
         },
@@ -161,17 +160,6 @@ pub fn parse_number(text: &str) -> Option<(Option<String>, i32, i64)> {
     Some((village, year, number))
 }
 
-/// A channel as receipts and pages name it.
-pub fn channel_name(channel: &str) -> &'static str {
-    match channel {
-        "wechat" => "微信",
-        "alipay" => "支付宝",
-        "bank" => "银行转账",
-        "cash" => "现金",
-        _ => "其他",
-    }
-}
-
 /// Everything a printed receipt shows.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReceiptDetail {
@@ -187,16 +175,14 @@ pub struct ReceiptDetail {
     #[schema(value_type = String)]
     pub amount: Money,
     pub amount_in_words: String,
-    /// wechat, alipay, bank or cash.
-    pub channel: String,
+    pub channel: Channel,
     pub channel_name: String,
     /// The bank transaction (provider id) or the cash record it rests on; empty while 待核实.
     pub evidence: String,
     pub clerk: String,
     /// Beijing time, `2026-11-28 09:30`.
     pub issued_at: String,
-    /// issued, pending (待核实) or voided.
-    pub status: String,
+    pub status: ReceiptStatus,
     pub void_reason: Option<String>,
     pub voided_by: Option<String>,
     /// The receipt this one replaces, and the one that replaced it.
@@ -234,7 +220,7 @@ pub(crate) fn view_of(conn: &mut DbConnection, village: &Village, r: &Receipt) -
     };
     let evidence = match (r.bank_transaction_id, r.cash_record_id) {
         (Some(t), _) => BankTransaction::by_id(conn, t)?
-            .map(|t| format!("{} {}", channel_name(&r.channel), t.provider_txn_id))
+            .map(|t| format!("{} {}", r.channel.label(), t.provider_txn_id))
             .unwrap_or_default(),
         (None, Some(c)) => format!("现金收款记录 {c}"),
         _ => String::new(),
@@ -277,28 +263,18 @@ pub(crate) fn view_of(conn: &mut DbConnection, village: &Village, r: &Receipt) -
         }),
         amount,
         amount_in_words: amount.to_chinese_capital(),
-        channel: r.channel.clone(),
-        channel_name: channel_name(&r.channel).into(),
+        channel: r.channel,
+        channel_name: r.channel.label().into(),
         evidence,
         clerk,
         issued_at: beijing(r.issued_at),
-        status: r.status.clone(),
+        status: r.status,
         void_reason: void.as_ref().map(|v| v.reason.clone()),
         voided_by,
         replaces,
         replaced_by,
         verification_code: grouped(&r.verification_code),
     })
-}
-
-/// A receipt status as receipts, pages and exports name it.
-pub fn status_name(status: &str) -> &'static str {
-    match status {
-        "issued" => "有效",
-        "pending" => "待核实",
-        "voided" => "已作废",
-        _ => "",
-    }
 }
 
 fn not_found(text: &str) -> AppError {
@@ -379,7 +355,7 @@ pub fn void_receipt(
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let r = find(conn, &village, number)?;
-        if r.status == "voided" {
+        if r.status == ReceiptStatus::Voided {
             return Err(AppError::conflict(
                 "receipt_already_voided",
                 format!(
@@ -400,9 +376,9 @@ pub fn void_receipt(
         };
         let now = period::now();
         if !input.reissue {
-            match (&r.status[..], &cash) {
-                ("pending", _) => {}
-                (_, Some(c)) if c.status == "on_hand" => {
+            match (r.status, &cash) {
+                (ReceiptStatus::Pending, _) => {}
+                (_, Some(c)) if c.status == CashStatus::OnHand => {
                     // The cash goes back: reverse its entry and the bill owes it again.
                     let original = crate::store::journal::Entry::by_id(conn, c.entry_id)?;
                     let reversal = super::bookkeeping::reverse(
@@ -420,9 +396,7 @@ pub fn void_receipt(
                             None,
                         ));
                     }
-                    let paid = bill.paid - r.amount;
-                    let status = if paid <= Money::ZERO { "open" } else { "part_paid" };
-                    crate::store::payments::bill_add_payment(conn, bill.id, -r.amount, status)?;
+                    crate::store::payments::bill_add_payment(conn, &bill, -r.amount)?;
                 }
                 (_, Some(_)) => {
                     return Err(AppError::conflict(
@@ -474,7 +448,7 @@ pub fn void_receipt(
                 Issue {
                     bill: &bill,
                     amount: r.amount,
-                    channel: &r.channel,
+                    channel: r.channel,
                     evidence,
                     issued_by: Some(actor.user_id),
                     replaces_id: Some(r.id),
@@ -512,8 +486,7 @@ pub struct PublicCheck {
     pub channel_name: String,
     /// Beijing date.
     pub issued_on: String,
-    /// issued, pending or voided.
-    pub status: String,
+    pub status: ReceiptStatus,
     pub payer_masked: String,
     pub replaced_by: Option<String>,
 }

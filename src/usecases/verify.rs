@@ -143,7 +143,7 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
                 seq: e.seq,
                 entry_date: e.entry_date,
                 memo: &e.memo,
-                source: &e.source,
+                source: e.source.as_str(),
                 reverses_seq,
                 created_by: e.created_by,
                 created_at: e.created_at.and_utc(),

@@ -137,7 +137,7 @@ pub fn bootstrap_admin(db: &Db) -> access::UserView {
             password: Secret::new(PASSWORD.into()),
             role: Role::Admin,
             scope: ScopeRef {
-                kind: "county".into(),
+                kind: qingzhang::domain::ScopeKind::County,
                 code: COUNTY.into(),
             },
         },

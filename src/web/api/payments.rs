@@ -97,7 +97,7 @@ pub async fn list_receipts(
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// received, applied, duplicate, ignored or rejected.
-    pub status: Option<String>,
+    pub status: Option<crate::domain::InboxStatus>,
     pub after_id: Option<i64>,
     pub limit: Option<i64>,
 }
@@ -113,7 +113,7 @@ pub async fn list_inbox(
     let page = Page::new(q.after_id, q.limit);
     let v = state
         .db
-        .run(move |db| collections::list_inbox(db, &who.actor, q.status.as_deref(), page))
+        .run(move |db| collections::list_inbox(db, &who.actor, q.status, page))
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -9,6 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bank_adapters::Provider;
 
 use super::{esc, page};
+use crate::domain::OrderStatus;
 use crate::error::AppError;
 use crate::usecases::{orders, qr_codes};
 use crate::web::AppState;
@@ -21,14 +22,6 @@ pub fn suggested(user_agent: &str) -> Option<Provider> {
         Some(Provider::Alipay)
     } else {
         None
-    }
-}
-
-fn provider_name(p: Provider) -> &'static str {
-    match p {
-        Provider::Wechat => "微信支付",
-        Provider::Alipay => "支付宝",
-        Provider::RuralBank => "银行转账",
     }
 }
 
@@ -132,14 +125,14 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
                 token = esc(&token),
                 value = p.as_str(),
                 class = if i == 0 { "" } else { " secondary" },
-                name = provider_name(*p),
+                name = p.label(),
             ));
         }
         // Scanned in WeChat or Alipay but that channel is not open for this account: say so.
         if let Some(p) = suggested(&ua).filter(|p| !providers.contains(p)) {
             buttons.push_str(&format!(
                 r#"<p class="notice">本账户暂未开通{}收款，请用下面的银行转账。</p>"#,
-                provider_name(p)
+                p.label()
             ));
         }
         let reference_hint = v
@@ -206,14 +199,14 @@ pub async fn show_order(
         Ok(o) => o,
         Err(e) => return error_page(&e),
     };
-    let name = Provider::parse(&o.provider).map(provider_name).unwrap_or("");
+    let name = o.provider.label();
     let amount = format!(
         r#"<dl><dt>金额</dt><dd class="amount">¥{}</dd><dt>订单号</dt><dd>{}</dd></dl>"#,
         o.amount,
         esc(&o.out_trade_no)
     );
-    let body = match (o.status.as_str(), &o.code_url) {
-        ("paid", _) => format!(
+    let body = match (o.status, &o.code_url) {
+        (OrderStatus::Paid, _) => format!(
             r#"<h1>已到账</h1>{amount}<p class="notice" id="paid">款项已到村集体账户。电子收据号 <strong id="receipt">{}</strong>。</p>{}"#,
             esc(o.receipt.as_deref().unwrap_or("开具中")),
             o.receipt_path
@@ -221,7 +214,7 @@ pub async fn show_order(
                 .map(|p| format!(r#"<a class="button" id="e-receipt" href="{}">查看电子收据</a>"#, esc(p)))
                 .unwrap_or_default()
         ),
-        ("pending", Some(code)) => {
+        (OrderStatus::Pending, Some(code)) => {
             let open = if suggested(&user_agent(&req)) == Some(Provider::Alipay) || code.starts_with("http") {
                 format!(r#"<a class="button" href="{}">打开{name}付款</a>"#, esc(code))
             } else {
@@ -233,7 +226,7 @@ pub async fn show_order(
                 no = esc(&o.out_trade_no),
             )
         }
-        ("creating", _) => {
+        (OrderStatus::Creating, _) => {
             format!(r#"<h1>正在向{name}下单</h1>{amount}<p class="notice" id="waiting">请稍候，本页会自动刷新。</p>"#)
         }
         _ => format!(
@@ -241,7 +234,7 @@ pub async fn show_order(
         ),
     };
     let mut page_html = page("付款", &body);
-    if o.status == "pending" || o.status == "creating" {
+    if matches!(o.status, OrderStatus::Pending | OrderStatus::Creating) {
         page_html = page_html.replacen("<head>", r#"<head><meta http-equiv="refresh" content="3">"#, 1);
     }
     html(StatusCode::OK, page_html)

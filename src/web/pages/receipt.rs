@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 use super::{esc, page};
+use crate::domain::ReceiptStatus;
 use crate::error::AppError;
 use crate::usecases::receipts;
 use crate::web::AppState;
@@ -103,18 +104,18 @@ pub async fn check(
             )
         }
     };
-    let (title, class, text) = match c.status.as_str() {
-        "issued" => (
+    let (title, class, text) = match c.status {
+        ReceiptStatus::Issued => (
             "收据真实有效",
             "notice",
             "这张收据由本系统开具，款项已入村集体账户。".to_string(),
         ),
-        "pending" => (
+        ReceiptStatus::Pending => (
             "收据待核实",
             "notice error",
             "这张收据登记的款项尚未到账（待核实）。到账前不能作为已缴费凭证。".to_string(),
         ),
-        _ => (
+        ReceiptStatus::Voided => (
             "收据已作废",
             "notice error",
             match &c.replaced_by {

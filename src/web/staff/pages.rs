@@ -10,6 +10,7 @@ use super::frame::{self, html, message, see_other};
 use super::print::{self, Layout};
 use super::session::{cookie, Staff};
 use crate::domain::access::Scope;
+use crate::domain::{Outcome, ReceiptStatus};
 use crate::error::{AppError, AppResult};
 use crate::store::Page;
 use crate::usecases::access::{self, LoginInput};
@@ -202,7 +203,7 @@ pub async fn today(
         .collect();
     let total: i64 = todays
         .iter()
-        .filter(|r| r.status != "voided")
+        .filter(|r| r.status != ReceiptStatus::Voided)
         .map(|r| r.amount.fen())
         .sum();
     let rows: String = todays.iter().map(|r| receipt_row(&v, r)).collect();
@@ -232,7 +233,7 @@ fn receipts_table(rows: &str) -> String {
 }
 
 fn receipt_row(village: &str, r: &collections::ReceiptView) -> String {
-    let channel = receipts::channel_name(&r.channel);
+    let channel = r.channel.label();
     format!(
         r#"<tr><td>{n}</td><td>{payer}</td><td>{item} {period}</td><td class="num">¥{amount}</td><td>{channel}</td><td class="status-{st}">{stn}</td><td><a href="/staff/v/{v}/receipts/{n}">查看</a></td></tr>"#,
         n = esc(&r.number),
@@ -240,8 +241,8 @@ fn receipt_row(village: &str, r: &collections::ReceiptView) -> String {
         item = esc(r.fee_item.as_deref().unwrap_or("")),
         period = esc(r.period_label.as_deref().unwrap_or("")),
         amount = r.amount,
-        st = esc(&r.status),
-        stn = receipts::status_name(&r.status),
+        st = r.status.as_str(),
+        stn = r.status.label(),
         v = esc(village),
     )
 }
@@ -297,8 +298,7 @@ pub async fn bills(
     let rows: String = bills
         .iter()
         .map(|b| {
-            let status = serde_json::to_value(b.status).ok().and_then(|s| s.as_str().map(str::to_string)).unwrap_or_default();
-            let open = status == "open" || status == "part_paid";
+            let open = b.status.takes_payment();
             format!(
                 r#"<tr><td>{r}</td><td>{p}</td><td>{i} {per}</td><td class="num">¥{a}</td><td class="num">¥{o}</td><td>{s}</td><td>{act}</td></tr>"#,
                 r = esc(&b.reference),
@@ -307,12 +307,7 @@ pub async fn bills(
                 per = esc(&b.period_label),
                 a = b.amount,
                 o = b.outstanding,
-                s = match status.as_str() {
-                    "open" => "未缴",
-                    "part_paid" => "部分缴纳",
-                    "paid" => "已缴清",
-                    _ => "已作废",
-                },
+                s = b.status.label(),
                 act = if open {
                     format!(r#"<a href="/staff/v/{}/cash?bill={}">收现金</a>"#, esc(&v), esc(&b.reference))
                 } else {
@@ -467,7 +462,7 @@ pub async fn cash_on_hand(
                 &actor,
                 &code,
                 collections::BankTransactionQuery {
-                    outcome: Some("suspense".into()),
+                    outcome: Some(Outcome::Suspense),
                     after_id: None,
                     limit: Some(200),
                 },
@@ -530,7 +525,7 @@ pub async fn cash_on_hand(
                 p.id,
                 esc(&p.clerk),
                 p.amount,
-                if p.status == "matched" { "已到账" } else { "在途" },
+                p.status.label(),
                 p.cash_record_ids
                     .iter()
                     .map(|id| format!("#{id}"))
@@ -734,7 +729,7 @@ pub async fn receipt(
         Ok(r) => r,
         Err(e) => return failed(e),
     };
-    let void_form = if r.status == "voided" {
+    let void_form = if r.status == ReceiptStatus::Voided {
         format!(
             r#"<p class="notice error" id="void-info">已作废：{}{}</p>"#,
             esc(r.void_reason.as_deref().unwrap_or("")),
@@ -768,8 +763,8 @@ pub async fn receipt(
 {void_form}"#,
         notes = notes(&m),
         n = esc(&r.number),
-        st = esc(&r.status),
-        stn = receipts::status_name(&r.status),
+        st = r.status.as_str(),
+        stn = r.status.label(),
         payer = esc(&r.payer_name),
         item = esc(&r.fee_item),
         period = esc(&r.period_label),

@@ -25,11 +25,7 @@ pub enum Layout {
 }
 
 fn mark(r: &ReceiptDetail) -> &'static str {
-    match r.status.as_str() {
-        "voided" => "作废",
-        "pending" => "待核实",
-        _ => "",
-    }
+    r.status.stamp().unwrap_or("")
 }
 
 /// The receipt's fields as a table (shared by both layouts).

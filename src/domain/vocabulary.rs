@@ -1,0 +1,391 @@
+//! The project's vocabulary: every status, channel, outcome and kind as a type, each with its
+//! stored name and its Chinese label in one table.
+//!
+//! The stored name is what the database keeps (TEXT, listed in the migrations' CHECK
+//! constraints), what JSON carries and what the code never spells elsewhere: code branches on
+//! variants. The label is what a person reads on a page, a receipt or an export. Each enum
+//! declares its SQL type here; `store::types` maps it for both databases.
+
+/// One enum of the vocabulary: `Variant => "stored_name", "中文";`, with its doc comments.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal, $label:literal;)+ }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every variant, in the table's order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored (and JSON) name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// From the stored name; None for anything else.
+            pub fn parse(s: &str) -> Option<$name> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// What a person reads.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $($name::$variant => $label,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        /// From the stored name, with the names it accepts in the error (command-line options).
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<$name, String> {
+                $name::parse(s).ok_or_else(|| {
+                    let names: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("'{s}' is not one of: {}", names.join(", "))
+                })
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// Where a bill stands. `paid` means paid in full; a cancelled bill owes nothing.
+    BillStatus {
+        Open => "open", "未缴";
+        PartPaid => "part_paid", "部分缴纳";
+        Paid => "paid", "已缴清";
+        Cancelled => "cancelled", "已作废";
+    }
+}
+
+impl BillStatus {
+    /// A bill that still takes money.
+    pub fn takes_payment(self) -> bool {
+        matches!(self, BillStatus::Open | BillStatus::PartPaid)
+    }
+
+    /// The status that follows from what is paid of the amount (never `cancelled`).
+    pub fn from_paid(paid: super::Money, amount: super::Money) -> BillStatus {
+        if paid <= super::Money::ZERO {
+            BillStatus::Open
+        } else if paid >= amount {
+            BillStatus::Paid
+        } else {
+            BillStatus::PartPaid
+        }
+    }
+}
+
+vocabulary! {
+    /// A receipt: valid, waiting for the bank's confirmation of a claimed payment, or voided
+    /// (its number kept).
+    ReceiptStatus {
+        Issued => "issued", "有效";
+        Pending => "pending", "待核实";
+        Voided => "voided", "已作废";
+    }
+}
+
+impl ReceiptStatus {
+    /// The stamp printed across a receipt that is not simply valid.
+    pub fn stamp(self) -> Option<&'static str> {
+        match self {
+            ReceiptStatus::Issued => None,
+            ReceiptStatus::Pending => Some("待核实"),
+            ReceiptStatus::Voided => Some("作废"),
+        }
+    }
+}
+
+vocabulary! {
+    /// How money came in, as a receipt prints it.
+    Channel {
+        Wechat => "wechat", "微信";
+        Alipay => "alipay", "支付宝";
+        Bank => "bank", "银行转账";
+        Cash => "cash", "现金";
+    }
+}
+
+impl Channel {
+    /// The channel of a provider's credit.
+    pub fn of(provider: bank_adapters::Provider) -> Channel {
+        match provider {
+            bank_adapters::Provider::Wechat => Channel::Wechat,
+            bank_adapters::Provider::Alipay => Channel::Alipay,
+            bank_adapters::Provider::RuralBank => Channel::Bank,
+        }
+    }
+}
+
+vocabulary! {
+    /// What became of a request in the callback inbox.
+    InboxStatus {
+        Received => "received", "已接收";
+        Applied => "applied", "已入账";
+        Duplicate => "duplicate", "重复通知";
+        Ignored => "ignored", "非收款通知";
+        Rejected => "rejected", "已拒收";
+    }
+}
+
+vocabulary! {
+    /// Where an inbox row came from.
+    InboxSource {
+        /// The provider's notification.
+        Callback => "callback", "回调通知";
+        /// The gateway's signed answer to our query of an order.
+        OrderQuery => "order_query", "订单查询";
+    }
+}
+
+vocabulary! {
+    /// How a credit was placed against the bill it named.
+    Outcome {
+        /// The bill is now paid in full.
+        Paid => "paid", "已缴清";
+        /// Less than the bill's outstanding amount: the bill stays open for the rest.
+        PartPaid => "part_paid", "部分缴纳";
+        /// More than the bill's outstanding amount: the excess waits in suspense.
+        Overpaid => "overpaid", "超付转待查明";
+        /// No open bill to pay: everything waits in suspense for the accountant.
+        Suspense => "suspense", "待查明";
+    }
+}
+
+vocabulary! {
+    /// Cash a clerk took: still in hand, paid in to the bank, or voided with its receipt.
+    CashStatus {
+        OnHand => "on_hand", "库存";
+        PaidIn => "paid_in", "已交存";
+        Voided => "voided", "已作废";
+    }
+}
+
+vocabulary! {
+    /// A pay-in (代交): declared and on its way, or matched to the bank's credit.
+    PayInStatus {
+        Declared => "declared", "在途";
+        Matched => "matched", "已到账";
+    }
+}
+
+vocabulary! {
+    /// A gateway order.
+    OrderStatus {
+        Creating => "creating", "下单中";
+        Pending => "pending", "待付款";
+        Paid => "paid", "已付款";
+        Closed => "closed", "已关闭";
+        Failed => "failed", "下单失败";
+    }
+}
+
+vocabulary! {
+    /// What made a journal entry.
+    EntrySource {
+        Manual => "manual", "手工凭证";
+        Reversal => "reversal", "冲销凭证";
+        Cash => "cash", "现金收款";
+        PayIn => "pay_in", "代交到账";
+        CallbackWechat => "callback:wechat", "微信支付到账";
+        CallbackAlipay => "callback:alipay", "支付宝到账";
+        CallbackBank => "callback:rural_bank", "银行到账";
+    }
+}
+
+impl EntrySource {
+    /// The source of an entry posted for a provider's credit.
+    pub fn callback(provider: bank_adapters::Provider) -> EntrySource {
+        match provider {
+            bank_adapters::Provider::Wechat => EntrySource::CallbackWechat,
+            bank_adapters::Provider::Alipay => EntrySource::CallbackAlipay,
+            bank_adapters::Provider::RuralBank => EntrySource::CallbackBank,
+        }
+    }
+
+    /// Entries a receipt, cash record or pay-in rests on: corrected through those, never
+    /// reversed by hand.
+    pub fn backs_money(self) -> bool {
+        !matches!(self, EntrySource::Manual | EntrySource::Reversal)
+    }
+}
+
+vocabulary! {
+    /// What a user may do (`domain::access` says where and which actions).
+    Role {
+        /// County admin: villages, corporate accounts, users and scopes.
+        Admin => "admin", "县管理员";
+        /// Township accountant (村账乡管): keeps the books, posts and reverses entries, closes months.
+        Accountant => "accountant", "乡镇会计";
+        /// Village clerk: payers, contracts, bills of one village.
+        Clerk => "clerk", "村报账员";
+        /// Discipline inspector: reads everything in scope, changes no money record.
+        Inspector => "inspector", "纪检监察人员";
+    }
+}
+
+vocabulary! {
+    /// Who pays a bill: a member household (113 内部往来) or an outsider (112 应收款).
+    PayerKind {
+        /// A member household of the collective (booked under 113 内部往来).
+        Member => "member", "本集体成员";
+        /// An outside tenant or unit (booked under 112 应收款).
+        Outsider => "outsider", "外部单位或个人";
+    }
+}
+
+vocabulary! {
+    /// What a contract is.
+    ContractKind {
+        /// 承包: land or orchard contracted to a household.
+        Contract => "contract", "承包";
+        /// 租赁: land, buildings or equipment leased.
+        Lease => "lease", "租赁";
+    }
+}
+
+vocabulary! {
+    /// The level of a user's scope.
+    ScopeKind {
+        County => "county", "县";
+        Township => "township", "乡镇";
+        Village => "village", "村";
+    }
+}
+
+pub(crate) use vocabulary;
+
+#[cfg(test)]
+mod tests {
+    use super::super::schedule::Schedule;
+    use super::*;
+
+    /// Names and labels of one enum: names are unique snake_case and parse back; labels are
+    /// unique Chinese text.
+    fn table<T: Copy + PartialEq + std::fmt::Debug>(
+        all: &[T],
+        name: impl Fn(T) -> &'static str,
+        parse: impl Fn(&str) -> Option<T>,
+        label: impl Fn(T) -> &'static str,
+    ) {
+        let mut names = std::collections::HashSet::new();
+        let mut labels = std::collections::HashSet::new();
+        for v in all {
+            let n = name(*v);
+            assert!(names.insert(n), "{n} twice");
+            assert!(labels.insert(label(*v)), "label {} twice", label(*v));
+            assert_eq!(parse(n), Some(*v));
+            assert!(
+                n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b':'),
+                "{n}"
+            );
+            assert!(
+                label(*v).chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{v:?}"
+            );
+        }
+        assert_eq!(parse("unknown"), None);
+    }
+
+    #[test]
+    fn every_name_parses_back_and_every_label_is_chinese() {
+        table(
+            BillStatus::ALL,
+            BillStatus::as_str,
+            BillStatus::parse,
+            BillStatus::label,
+        );
+        table(
+            ReceiptStatus::ALL,
+            ReceiptStatus::as_str,
+            ReceiptStatus::parse,
+            ReceiptStatus::label,
+        );
+        table(Channel::ALL, Channel::as_str, Channel::parse, Channel::label);
+        table(
+            InboxStatus::ALL,
+            InboxStatus::as_str,
+            InboxStatus::parse,
+            InboxStatus::label,
+        );
+        table(
+            InboxSource::ALL,
+            InboxSource::as_str,
+            InboxSource::parse,
+            InboxSource::label,
+        );
+        table(Outcome::ALL, Outcome::as_str, Outcome::parse, Outcome::label);
+        table(
+            CashStatus::ALL,
+            CashStatus::as_str,
+            CashStatus::parse,
+            CashStatus::label,
+        );
+        table(
+            PayInStatus::ALL,
+            PayInStatus::as_str,
+            PayInStatus::parse,
+            PayInStatus::label,
+        );
+        table(
+            OrderStatus::ALL,
+            OrderStatus::as_str,
+            OrderStatus::parse,
+            OrderStatus::label,
+        );
+        table(
+            EntrySource::ALL,
+            EntrySource::as_str,
+            EntrySource::parse,
+            EntrySource::label,
+        );
+        table(PayerKind::ALL, PayerKind::as_str, PayerKind::parse, PayerKind::label);
+        table(
+            ContractKind::ALL,
+            ContractKind::as_str,
+            ContractKind::parse,
+            ContractKind::label,
+        );
+        table(ScopeKind::ALL, ScopeKind::as_str, ScopeKind::parse, ScopeKind::label);
+        table(Role::ALL, Role::as_str, Role::parse, Role::label);
+        table(Schedule::ALL, Schedule::as_str, Schedule::parse, Schedule::label);
+    }
+
+    #[test]
+    fn json_carries_the_stored_name() {
+        assert_eq!(serde_json::to_string(&BillStatus::PartPaid).unwrap(), "\"part_paid\"");
+        assert_eq!(
+            serde_json::from_str::<EntrySource>("\"callback:rural_bank\"").unwrap(),
+            EntrySource::CallbackBank
+        );
+        assert!(serde_json::from_str::<Channel>("\"paypal\"").is_err());
+    }
+
+    #[test]
+    fn a_bill_status_follows_from_what_is_paid() {
+        let m = super::super::Money::from_fen;
+        assert_eq!(BillStatus::from_paid(m(0), m(100)), BillStatus::Open);
+        assert_eq!(BillStatus::from_paid(m(1), m(100)), BillStatus::PartPaid);
+        assert_eq!(BillStatus::from_paid(m(100), m(100)), BillStatus::Paid);
+        assert!(BillStatus::Open.takes_payment() && !BillStatus::Cancelled.takes_payment());
+    }
+}
