@@ -274,7 +274,7 @@ impl Bill {
             .select(Bill::as_select())
             .into_boxed();
         if let Some(s) = &filter.status {
-            q = q.filter(bills::status.eq(s.clone()));
+            q = q.filter(bills::status.eq(*s));
         }
         if let Some(p) = filter.payer_id {
             q = q.filter(bills::payer_id.eq(p));
