@@ -65,15 +65,15 @@ mod sql {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("an amount is required")]
+    #[error("请填写金额")]
     Empty,
-    #[error("'{0}' is not an amount: use yuan with at most two decimals, e.g. 1234.50")]
+    #[error("“{0}”不是金额：请以元为单位填写，最多两位小数，如 1234.50")]
     Invalid(String),
-    #[error("'{0}' has more than two decimal places")]
+    #[error("“{0}”超过两位小数")]
     TooPrecise(String),
-    #[error("'{0}' is larger than the largest accepted amount, 999999999999.99")]
+    #[error("“{0}”超过允许的最大金额 999999999999.99")]
     TooLarge(String),
-    #[error("the amount must be greater than zero, got {0}")]
+    #[error("金额必须大于零，填写的是 {0}")]
     NotPositive(String),
 }
 

@@ -75,6 +75,19 @@ pub enum Action {
 }
 
 impl Action {
+    /// What the action is, as a refusal names it ("村报账员不能登记凭证").
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Read => "查看",
+            Action::ManageRegistry => "管理村、对公账户和支付渠道",
+            Action::ManageUsers => "管理用户",
+            Action::ManageBilling => "收款、开票和管理账单",
+            Action::PostEntries => "登记或冲销凭证",
+            Action::ClosePeriods => "结账",
+            Action::ReadAudit => "查看操作日志",
+        }
+    }
+
     fn allowed(self, role: Role) -> bool {
         use Role::*;
         match self {

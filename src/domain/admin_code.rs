@@ -18,15 +18,15 @@ pub enum Level {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdminCodeError {
-    #[error("an administrative code has 12 digits (e.g. 370725105201); got '{0}'")]
+    #[error("行政区划代码应为 12 位数字（如 370725105201），填写的是“{0}”")]
     Malformed(String),
-    #[error("'{code}' is not a {expected} code: {hint}")]
+    #[error("“{code}”不是{expected}代码：{hint}")]
     WrongLevel {
         code: String,
         expected: &'static str,
         hint: &'static str,
     },
-    #[error("'{child}' does not belong to '{parent}': its first {digits} digits must match")]
+    #[error("“{child}”不在“{parent}”之内：前 {digits} 位应相同")]
     NotWithin {
         child: String,
         parent: String,
@@ -57,9 +57,9 @@ impl AdminCode {
         let code = AdminCode::parse(text)?;
         if code.level() != level {
             let (expected, hint) = match level {
-                Level::County => ("county", "a county code ends in six zeros"),
-                Level::Township => ("township", "a township code ends in exactly three zeros"),
-                Level::Village => ("village", "a village code does not end in 000"),
+                Level::County => ("县", "县级代码以六个 0 结尾"),
+                Level::Township => ("乡镇", "乡镇代码恰好以三个 0 结尾"),
+                Level::Village => ("村", "村级代码不以 000 结尾"),
             };
             return Err(AdminCodeError::WrongLevel {
                 code: code.0,
@@ -136,10 +136,7 @@ mod tests {
         }
         assert!(matches!(
             AdminCode::parse_at("370725105000", Level::Village),
-            Err(AdminCodeError::WrongLevel {
-                expected: "village",
-                ..
-            })
+            Err(AdminCodeError::WrongLevel { expected: "村", .. })
         ));
     }
 }

@@ -14,7 +14,7 @@ pub struct Period {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a period: write the month as YYYY-MM, e.g. 2026-03")]
+#[error("“{0}”不是月份：请按 2026-03 的格式填写")]
 pub struct PeriodError(pub String);
 
 impl Period {

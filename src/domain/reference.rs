@@ -12,11 +12,11 @@ pub struct BillReference(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReferenceError {
-    #[error("a bill reference has 13 digits (e.g. 000012-000345-7); got '{0}'")]
+    #[error("账单号应为 13 位数字（如 000012-000345-7），填写的是“{0}”")]
     Malformed(String),
-    #[error("'{0}' is not a valid bill reference: the check digit does not match, please re-check the digits")]
+    #[error("账单号“{0}”的校验位不符，请逐位核对")]
     BadCheckDigit(String),
-    #[error("village id or sequence too large for a bill reference")]
+    #[error("村编号或账单序号太大，无法编成账单号")]
     OutOfRange,
 }
 

@@ -37,19 +37,19 @@ pub struct ProposedEntry {
 /// Why an entry was refused; each variant is one rule, with what was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EntryError {
-    #[error("an entry needs at least two lines, got {0}")]
+    #[error("一张凭证至少要有两行，现在只有 {0} 行")]
     TooFewLines(usize),
-    #[error("line {line}: put a positive amount on exactly one side (debit or credit)")]
+    #[error("第 {line} 行：只能在借方或贷方其中一边填写正数金额")]
     BadLineAmount { line: usize },
-    #[error("the entry does not balance: debits {debit}, credits {credit}")]
+    #[error("借贷不平：借方合计 {debit}，贷方合计 {credit}")]
     Unbalanced { debit: Money, credit: Money },
-    #[error("line {line}: account {code} belongs to another village")]
+    #[error("第 {line} 行：科目 {code} 不属于本村")]
     CrossVillage { line: usize, code: String },
-    #[error("line {line}: account {code} is closed")]
+    #[error("第 {line} 行：科目 {code} 已停用")]
     InactiveAccount { line: usize, code: String },
-    #[error("line {line}: account {code} has sub-accounts; post to one of them")]
+    #[error("第 {line} 行：科目 {code} 下设明细科目，请记到明细科目")]
     NotPostable { line: usize, code: String },
-    #[error("line {line}: account {code} is from chart {account_chart}, but the chart in force on {date} is {chart}")]
+    #[error("第 {line} 行：科目 {code} 属于 {account_chart} 年制度，而 {date} 适用 {chart} 年制度的科目")]
     WrongChart {
         line: usize,
         code: String,
@@ -57,11 +57,11 @@ pub enum EntryError {
         chart: String,
         date: NaiveDate,
     },
-    #[error("no chart of accounts is in force on {0}")]
+    #[error("{0} 没有适用的会计科目表")]
     NoChart(NaiveDate),
-    #[error("period {0} is closed; post in the open month with the original date in the memo")]
+    #[error("{0} 已经结账，不能再记入；请记在未结账的月份并在摘要中写明原日期")]
     PeriodClosed(Period),
-    #[error("the memo is required and at most 200 characters")]
+    #[error("摘要必须填写，最多 200 字")]
     BadMemo,
 }
 

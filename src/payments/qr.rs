@@ -26,9 +26,9 @@ pub struct PayToken {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
-    #[error("this code is not one of ours or was altered")]
+    #[error("这个收款码无效或被改动过，请不要付款，并联系村报账员")]
     Forged,
-    #[error("this code has expired; ask the village for a new one")]
+    #[error("这个收款码已过期，请向村里索取新的收款码")]
     Expired,
 }
 

@@ -37,13 +37,17 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FU
 #[derive(Debug)]
 struct Pragmas;
 
+/// A writer that waits this long for a village's lock (see `store::lock`) gives up; its
+/// transaction is retried, then refused as a conflict: nothing waits forever.
+const PG_SETTINGS: &str = "SET lock_timeout = '10s'";
+
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(SQLITE_PRAGMAS)
-                .map_err(diesel::r2d2::Error::QueryError)?;
+        match conn {
+            DbConnection::Sqlite(c) => c.batch_execute(SQLITE_PRAGMAS),
+            DbConnection::Pg(c) => c.batch_execute(PG_SETTINGS),
         }
-        Ok(())
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 

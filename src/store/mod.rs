@@ -66,6 +66,8 @@ impl From<DieselError> for StoreError {
                     _ if msg.contains("database is locked") || msg.contains("database is busy") => {
                         StoreError::Unavailable(msg)
                     }
+                    // PostgreSQL: a lock wait past lock_timeout, or a deadlock it broke.
+                    _ if msg.contains("lock timeout") || msg.contains("deadlock detected") => StoreError::Retry(msg),
                     _ => StoreError::Other(msg),
                 }
             }

@@ -13,7 +13,7 @@ use super::registry::county_of_scope;
 use super::{audit, input, on_unique};
 use crate::domain::access::{Action, Actor, Place, Role, Scope, ScopeKind};
 use crate::domain::period;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::access::{self as store, NewUser, User};
 use crate::store::audit::AuditRecord;
 use crate::store::registry::{County, Township, Village, VillageFilter};
@@ -128,11 +128,11 @@ fn user_view(conn: &mut DbConnection, u: &User) -> AppResult<UserView> {
 fn resolve_scope(conn: &mut DbConnection, s: &ScopeRef) -> AppResult<(Scope, Place)> {
     let code = s.code.trim();
     let missing = || {
-        AppError::invalid(
-            "scope_not_found",
-            format!("scope: no {} with code '{code}'", s.kind),
-            "scope",
+        AppError::new(
+            ErrorCode::ScopeNotFound,
+            format!("找不到代码为 {code} 的{}。", s.kind.label()),
         )
+        .at("scope")
     };
     match s.kind {
         ScopeKind::County => {
@@ -179,19 +179,15 @@ fn check_new_user(username: &str, display_name: &str, password: &Secret<String>)
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.' || b == b'-');
     if !ok {
-        return Err(AppError::invalid(
-            "username_invalid",
-            "username: 3-32 lowercase letters, digits, '.', '-' or '_'",
-            "username",
-        ));
+        return Err(AppError::code(ErrorCode::UsernameInvalid).at("username"));
     }
     let display_name = input::text("display_name", display_name, 40)?;
     if password.expose().chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AppError::invalid(
-            "password_too_short",
-            format!("password: at least {MIN_PASSWORD_CHARS} characters"),
-            "password",
-        ));
+        return Err(AppError::new(
+            ErrorCode::PasswordTooShort,
+            format!("密码至少 {MIN_PASSWORD_CHARS} 位（at least {MIN_PASSWORD_CHARS} characters）。"),
+        )
+        .at("password"));
     }
     Ok((username, display_name))
 }
@@ -202,20 +198,11 @@ pub(crate) fn insert_user(conn: &mut DbConnection, actor: Option<&Actor>, input:
     let (scope, place) = resolve_scope(conn, &input.scope)?;
     if let Some(a) = actor {
         // An admin creates users only inside their own scope, never above it.
-        a.may(Action::ManageUsers, place).map_err(|_| {
-            AppError::invalid(
-                "scope_not_allowed",
-                "scope: you may only create users inside your own scope",
-                "scope",
-            )
-        })?;
+        a.may(Action::ManageUsers, place)
+            .map_err(|_| AppError::code(ErrorCode::ScopeNotAllowed).at("scope"))?;
     }
     if input.role == Role::Clerk && !matches!(scope, Scope::Village(_)) {
-        return Err(AppError::invalid(
-            "scope_invalid",
-            "scope: a clerk works for one village",
-            "scope",
-        ));
+        return Err(AppError::code(ErrorCode::ScopeInvalid).at("scope"));
     }
     let hash = hash_password(&input.password)?;
     let user = User::insert(
@@ -233,7 +220,7 @@ pub(crate) fn insert_user(conn: &mut DbConnection, actor: Option<&Actor>, input:
     )
     .map_err(AppError::from)
     .map_err(on_unique(
-        "username_taken",
+        ErrorCode::UsernameTaken,
         format!("username '{username}' is taken"),
         "username",
     ))?;
@@ -293,7 +280,7 @@ pub fn login(db: &Db, input: LoginInput, ttl: Duration) -> AppResult<LoginResult
             }
         };
         let Some(user) = user.filter(|_| ok) else {
-            return Err(AppError::Unauthenticated("wrong username or password".into()));
+            return Err(AppError::code(ErrorCode::WrongPassword));
         };
         let raw: [u8; 32] = rand::random();
         let token = format!("qz_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw));
@@ -329,9 +316,8 @@ pub fn login(db: &Db, input: LoginInput, ttl: Duration) -> AppResult<LoginResult
 pub fn authenticate(db: &Db, token: &str) -> AppResult<Actor> {
     let hash = token_hash(token.trim());
     db.read(|conn| {
-        let user = store::user_by_token(conn, &hash, period::now().naive_utc())?.ok_or_else(|| {
-            AppError::Unauthenticated("the token is unknown, expired or revoked; log in again".into())
-        })?;
+        let user = store::user_by_token(conn, &hash, period::now().naive_utc())?
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "登录令牌无效、已过期或已退出，请重新登录。"))?;
         actor_of(&user)
     })
 }
@@ -354,8 +340,10 @@ pub fn logout(db: &Db, actor: &Actor, token: &str) -> AppResult<()> {
 
 pub fn me(db: &Db, actor: &Actor) -> AppResult<UserView> {
     db.read(|conn| {
-        let user = User::by_username(conn, &actor.username)?
-            .ok_or(AppError::Unauthenticated("user no longer exists".into()))?;
+        let user = User::by_username(conn, &actor.username)?.ok_or(AppError::new(
+            ErrorCode::Unauthenticated,
+            "这个用户已不存在，请重新登录。",
+        ))?;
         user_view(conn, &user)
     })
 }

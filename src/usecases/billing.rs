@@ -12,7 +12,7 @@ use crate::domain::access::{Action, Actor};
 use crate::domain::schedule::{self, Schedule};
 use crate::domain::{masking, period, BillReference, Money};
 pub use crate::domain::{BillStatus, ContractKind, PayerKind};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart::{self, Category};
 use crate::store::billing::{Bill, BillFilter, Contract, FeeItem, NewBill, NewContract, NewFeeItem, NewPayer, Payer};
 use crate::store::journal::LedgerAccount;
@@ -112,11 +112,11 @@ pub fn list_payers(db: &Db, actor: &Actor, village_code: &str, page: Page) -> Ap
 
 fn payer_in(conn: &mut DbConnection, village: &Village, id: i64, field: &str) -> AppResult<Payer> {
     Payer::in_village(conn, village.id, id)?.ok_or_else(|| {
-        AppError::invalid(
-            "payer_not_found",
-            format!("{field}: no payer {id} in village {}", village.code),
-            field,
+        AppError::new(
+            ErrorCode::PayerNotFound,
+            format!("本村（{}）没有编号为 {id} 的缴款人。", village.code),
         )
+        .at(field)
     })
 }
 
@@ -163,18 +163,14 @@ pub fn create_fee_item(db: &Db, actor: &Actor, village_code: &str, input: NewFee
             .is_some_and(|a| a.category == Category::ProfitAndLoss && a.normal_side == chart::Side::Credit);
         let postable = LedgerAccount::by_code(conn, village.id, version.id, &account_code)?.is_some_and(|a| a.postable && a.active);
         if !is_income || !postable {
-            return Err(AppError::invalid(
-                "fee_item_account_invalid",
-                format!("income_account_code: '{account_code}' is not an income account of chart {} that takes postings (e.g. 501 经营收入)", version.id),
-                "income_account_code",
-            ));
+            return Err(AppError::new(ErrorCode::FeeItemAccountInvalid, format!("income_account_code: '{account_code}' is not an income account of chart {} that takes postings (e.g. 501 经营收入)", version.id)).at("income_account_code"));
         }
         let item = FeeItem::insert(
             conn,
             &NewFeeItem { village_id: village.id, code: &code, name: &name, income_account_code: &account_code, created_at: period::now().naive_utc() },
         )
         .map_err(AppError::from)
-        .map_err(on_unique("fee_item_code_taken", format!("fee item '{code}' already exists in this village"), "code"))?;
+        .map_err(on_unique(ErrorCode::FeeItemCodeTaken, format!("fee item '{code}' already exists in this village"), "code"))?;
         audit(conn, Some(actor), "fee_item.create", "fee_item", item.id, Some(village.id), serde_json::json!({ "code": code, "account": account_code }))?;
         Ok(fee_item_view(item))
     })
@@ -192,11 +188,11 @@ pub fn list_fee_items(db: &Db, actor: &Actor, village_code: &str) -> AppResult<V
 
 fn fee_item_in(conn: &mut DbConnection, village: &Village, id: i64, field: &str) -> AppResult<FeeItem> {
     FeeItem::in_village(conn, village.id, id)?.ok_or_else(|| {
-        AppError::invalid(
-            "fee_item_not_found",
-            format!("{field}: no fee item {id} in village {}", village.code),
-            field,
+        AppError::new(
+            ErrorCode::FeeItemNotFound,
+            format!("本村（{}）没有编号为 {id} 的收费项目。", village.code),
         )
+        .at(field)
     })
 }
 
@@ -276,11 +272,11 @@ fn contract_view(c: &Contract) -> AppResult<ContractView> {
 
 fn area(text: &str) -> AppResult<Decimal> {
     let bad = || {
-        AppError::invalid(
-            "area_invalid",
-            format!("area: '{text}' is not a positive area with at most 4 decimals"),
-            "area",
+        AppError::new(
+            ErrorCode::AreaInvalid,
+            format!("面积“{text}”有误：请填写大于零的数，最多四位小数。"),
         )
+        .at("area")
     };
     let d = Decimal::from_str(text.trim()).map_err(|_| bad())?;
     if d <= Decimal::ZERO || d.scale() > 4 || d > Decimal::from(10_000_000) {
@@ -294,35 +290,26 @@ pub fn create_contract(db: &Db, actor: &Actor, village_code: &str, input: NewCon
     let start = input::date("start_date", &input.start_date)?;
     let end = input::date("end_date", &input.end_date)?;
     if end < start {
-        return Err(AppError::invalid(
-            "contract_dates_invalid",
-            "end_date is before start_date",
-            "end_date",
-        ));
+        return Err(AppError::code(ErrorCode::ContractDatesInvalid).at("end_date"));
     }
     let (area, unit_price, fixed) = match (input.area.as_deref(), input.unit_price, input.fixed_amount) {
         (Some(a), Some(p), None) => {
             let p = p
                 .ensure_positive()
-                .map_err(|e| AppError::invalid("amount_invalid", format!("unit_price: {e}"), "unit_price"))?;
+                .map_err(|e| AppError::new(ErrorCode::AmountInvalid, format!("单价有误：{e}。")).at("unit_price"))?;
             let a = area(a)?;
-            Money::fee(a, p)
-                .map_err(|e| AppError::invalid("amount_invalid", format!("area × unit_price: {e}"), "unit_price"))?;
+            Money::fee(a, p).map_err(|e| {
+                AppError::new(ErrorCode::AmountInvalid, format!("面积乘单价的金额有误：{e}。")).at("unit_price")
+            })?;
             (Some(a.to_string()), Some(p), None)
         }
         (None, None, Some(f)) => {
-            let f = f
-                .ensure_positive()
-                .map_err(|e| AppError::invalid("amount_invalid", format!("fixed_amount: {e}"), "fixed_amount"))?;
+            let f = f.ensure_positive().map_err(|e| {
+                AppError::new(ErrorCode::AmountInvalid, format!("固定金额有误：{e}。")).at("fixed_amount")
+            })?;
             (None, None, Some(f))
         }
-        _ => {
-            return Err(AppError::invalid(
-                "contract_pricing_invalid",
-                "give either area and unit_price, or fixed_amount (not both)",
-                "fixed_amount",
-            ))
-        }
+        _ => return Err(AppError::code(ErrorCode::ContractPricingInvalid).at("fixed_amount")),
     };
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
@@ -348,7 +335,7 @@ pub fn create_contract(db: &Db, actor: &Actor, village_code: &str, input: NewCon
         )
         .map_err(AppError::from)
         .map_err(on_unique(
-            "contract_no_taken",
+            ErrorCode::ContractNoTaken,
             format!("contract '{contract_no}' already exists in this village"),
             "contract_no",
         ))?;
@@ -530,11 +517,11 @@ pub fn generate_bills(
     input: GenerateBillsInput,
 ) -> AppResult<GenerateBillsResult> {
     if !(2000..=2100).contains(&input.year) {
-        return Err(AppError::invalid(
-            "year_invalid",
-            format!("year: {} is not between 2000 and 2100", input.year),
-            "year",
-        ));
+        return Err(AppError::new(
+            ErrorCode::YearInvalid,
+            format!("年度 {} 不在 2000 到 2100 之间。", input.year),
+        )
+        .at("year"));
     }
     let year = input.year;
     db.write(|conn| {
@@ -604,14 +591,14 @@ pub fn list_bills(db: &Db, actor: &Actor, village_code: &str, q: BillQuery) -> A
 /// A bill by its reference; a mistyped reference is caught by the check digit before any lookup.
 pub fn get_bill(db: &Db, actor: &Actor, village_code: &str, reference: &str) -> AppResult<BillView> {
     let r = BillReference::parse(reference)
-        .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "reference"))?;
+        .map_err(|e| AppError::new(ErrorCode::BillReferenceInvalid, e.to_string()).at("reference"))?;
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         match Bill::by_reference(conn, r.as_str())? {
             Some(b) if b.village_id == village.id => Ok(bill_view(&b)),
-            _ => Err(AppError::not_found(
-                "bill_not_found",
-                format!("no bill {r} in village {}", village.code),
+            _ => Err(AppError::new(
+                ErrorCode::BillNotFound,
+                format!("本村（{}）没有账单 {r}，请核对账单号。", village.code),
             )),
         }
     })
@@ -626,24 +613,23 @@ pub fn cancel_bill(
     input: CancelBillInput,
 ) -> AppResult<BillView> {
     let r = BillReference::parse(reference)
-        .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "reference"))?;
+        .map_err(|e| AppError::new(ErrorCode::BillReferenceInvalid, e.to_string()).at("reference"))?;
     let reason = input::text("reason", &input.reason, 200)?;
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let bill = match Bill::by_reference(conn, r.as_str())? {
             Some(b) if b.village_id == village.id => b,
             _ => {
-                return Err(AppError::not_found(
-                    "bill_not_found",
-                    format!("no bill {r} in village {}", village.code),
+                return Err(AppError::new(
+                    ErrorCode::BillNotFound,
+                    format!("本村（{}）没有账单 {r}，请核对账单号。", village.code),
                 ))
             }
         };
         if !Bill::cancel(conn, bill.id, &format!("作废：{reason}"))? {
-            return Err(AppError::conflict(
-                "bill_not_open",
-                format!("bill {r} is {} and cannot be cancelled", bill.status),
-                None,
+            return Err(AppError::new(
+                ErrorCode::BillNotOpen,
+                format!("账单 {r} {}，不能作废；只有未缴的账单可以作废。", bill.status.label()),
             ));
         }
         audit(

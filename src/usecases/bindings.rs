@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::{masking, period};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::payments::sealing::SealingKeys;
 use crate::store::payments::{Binding, NewBinding};
 use crate::store::registry::CorporateAccount;
@@ -151,7 +151,7 @@ struct Prepared {
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::invalid("binding_invalid", message, field)
+    AppError::new(ErrorCode::BindingInvalid, message).at(field)
 }
 
 fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepared> {
@@ -165,26 +165,34 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
         } => {
             let mch_id = mch_id.trim().to_string();
             if mch_id.is_empty() || !mch_id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid("mch_id", "mch_id: the WeChat merchant id is digits"));
+                return Err(invalid("mch_id", "微信支付商户号应为数字。"));
             }
             if api_v3_key.expose().len() != 32 {
-                return Err(invalid("api_v3_key", "api_v3_key: the APIv3 key is 32 characters"));
+                return Err(invalid("api_v3_key", "APIv3 密钥应为 32 个字符。"));
             }
             let mut key_ids = Vec::new();
             for (i, pem) in platform_certificates.iter().enumerate() {
-                let k = PlatformKey::from_certificate_pem(pem)
-                    .map_err(|e| invalid(&format!("platform_certificates[{i}]"), e.to_string()))?;
+                let k = PlatformKey::from_certificate_pem(pem).map_err(|e| {
+                    invalid(
+                        &format!("platform_certificates[{i}]"),
+                        format!("第 {} 个平台证书无法读取：{e}", i + 1),
+                    )
+                })?;
                 key_ids.push(k.serial);
             }
             for (i, k) in platform_public_keys.iter().enumerate() {
-                let k = PlatformKey::from_public_key_pem(&k.key_id, &k.pem)
-                    .map_err(|e| invalid(&format!("platform_public_keys[{i}]"), e.to_string()))?;
+                let k = PlatformKey::from_public_key_pem(&k.key_id, &k.pem).map_err(|e| {
+                    invalid(
+                        &format!("platform_public_keys[{i}]"),
+                        format!("第 {} 个平台公钥无法读取：{e}", i + 1),
+                    )
+                })?;
                 key_ids.push(k.serial);
             }
             if key_ids.is_empty() {
                 return Err(invalid(
                     "platform_certificates",
-                    "give at least one platform certificate or public key",
+                    "请至少提供一个微信支付平台证书或平台公钥。",
                 ));
             }
             let mut secrets = BTreeMap::from([("api_v3_key".to_string(), api_v3_key.expose().clone())]);
@@ -195,22 +203,18 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                     if app_id.is_empty() || app_id.len() > 32 {
                         return Err(invalid(
                             "ordering.app_id",
-                            "ordering.app_id: the app id the merchant is bound to",
+                            "请填写商户号绑定的 AppID（1 到 32 个字符）。",
                         ));
                     }
                     let serial = o.merchant_serial_no.trim();
                     if serial.is_empty() || !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
                         return Err(invalid(
                             "ordering.merchant_serial_no",
-                            "ordering.merchant_serial_no: the certificate serial number, in hex",
+                            "请填写商户 API 证书序列号（十六进制）。",
                         ));
                     }
-                    parse_private_key(o.merchant_private_key.expose()).map_err(|e| {
-                        invalid(
-                            "ordering.merchant_private_key",
-                            format!("ordering.merchant_private_key: {e}"),
-                        )
-                    })?;
+                    parse_private_key(o.merchant_private_key.expose())
+                        .map_err(|e| invalid("ordering.merchant_private_key", format!("商户 API 私钥无法读取：{e}")))?;
                     let base = gateway_url(
                         o.api_base.as_deref(),
                         wechat_native::PRODUCTION_BASE,
@@ -244,16 +248,16 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
         } => {
             let app_id = app_id.trim().to_string();
             if app_id.is_empty() || !app_id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid("app_id", "app_id: the Alipay app id is digits"));
+                return Err(invalid("app_id", "支付宝应用 AppID 应为数字。"));
             }
             alipay::parse_public_key(alipay_public_key)
-                .map_err(|e| invalid("alipay_public_key", format!("alipay_public_key: {e}")))?;
+                .map_err(|e| invalid("alipay_public_key", format!("支付宝公钥无法读取：{e}")))?;
             let mut secrets = BTreeMap::new();
             let ordering = match ordering {
                 None => None,
                 Some(o) => {
                     parse_private_key(o.app_private_key.expose())
-                        .map_err(|e| invalid("ordering.app_private_key", format!("ordering.app_private_key: {e}")))?;
+                        .map_err(|e| invalid("ordering.app_private_key", format!("应用私钥无法读取：{e}")))?;
                     secrets.insert("app_private_key".to_string(), o.app_private_key.expose().clone());
                     Some(gateway_url(
                         o.gateway_url.as_deref(),
@@ -277,7 +281,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
         }
         BindingInput::RuralBank { keys } => {
             if keys.is_empty() {
-                return Err(invalid("keys", "keys: give at least one shared key"));
+                return Err(invalid("keys", "请至少提供一个银行共享密钥。"));
             }
             let mut public = BankPublic { keys: vec![] };
             let mut secrets = BTreeMap::new();
@@ -286,20 +290,17 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                 if id.is_empty() || id.len() > 32 || secrets.contains_key(&id) {
                     return Err(invalid(
                         &format!("keys[{i}].key_id"),
-                        "key ids are 1-32 characters and distinct",
+                        "密钥编号为 1 到 32 个字符，且不能重复。",
                     ));
                 }
                 if !matches!(k.algorithm.as_str(), "hmac-sha256" | "hmac-sm3") {
                     return Err(invalid(
                         &format!("keys[{i}].algorithm"),
-                        "algorithm: hmac-sha256 or hmac-sm3",
+                        "签名算法只能是 hmac-sha256 或 hmac-sm3。",
                     ));
                 }
                 if k.secret.expose().len() < 16 {
-                    return Err(invalid(
-                        &format!("keys[{i}].secret"),
-                        "a shared key is at least 16 bytes",
-                    ));
+                    return Err(invalid(&format!("keys[{i}].secret"), "共享密钥至少 16 个字节。"));
                 }
                 public.keys.push((id.clone(), k.algorithm.clone()));
                 secrets.insert(id, k.secret.expose().clone());
@@ -346,7 +347,7 @@ fn gateway_url(given: Option<&str>, default: &str, field: &str) -> AppResult<Str
     if !(url.starts_with("https://") || loopback) {
         return Err(invalid(
             field,
-            format!("{field}: an https:// address (plain http only on loopback)"),
+            format!("{field}：请填写 https:// 开头的地址（只有本机测试可用 http）。"),
         ));
     }
     Ok(url.to_string())
@@ -410,9 +411,9 @@ fn account_in(conn: &mut DbConnection, village_id: i64, account_id: i64) -> AppR
         .into_iter()
         .find(|a| a.id == account_id)
         .ok_or_else(|| {
-            AppError::not_found(
-                "account_not_found",
-                format!("no corporate account {account_id} in this village"),
+            AppError::new(
+                ErrorCode::AccountNotFound,
+                format!("本村没有编号为 {account_id} 的对公账户。"),
             )
         })
 }
@@ -449,7 +450,7 @@ pub fn create_binding(
         )
         .map_err(AppError::from)
         .map_err(super::on_unique(
-            "binding_exists",
+            ErrorCode::BindingExists,
             format!(
                 "a {} binding for {} already exists; replace it instead",
                 p.provider, p.account_ref
@@ -483,16 +484,15 @@ pub fn replace_binding(
         let b = Binding::by_id(conn, binding_id)?
             .filter(|b| b.village_id == village.id)
             .ok_or_else(|| {
-                AppError::not_found("binding_not_found", format!("no binding {binding_id} in this village"))
+                AppError::new(
+                    ErrorCode::BindingNotFound,
+                    format!("本村没有编号为 {binding_id} 的支付渠道绑定。"),
+                )
             })?;
         let account = account_in(conn, village.id, b.corporate_account_id)?;
         let p = prepare(&input, &account)?;
         if p.provider != b.provider || p.account_ref != b.account_ref {
-            return Err(AppError::invalid(
-                "binding_mismatch",
-                "a replacement keeps the provider and the merchant, app or account",
-                "provider",
-            ));
+            return Err(AppError::code(ErrorCode::BindingMismatch).at("provider"));
         }
         let sealed = sealing
             .seal(json(&p.secrets)?.as_bytes())

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::{period, EntrySource, Money, Period};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chain;
 use crate::ledger::chart;
 use crate::ledger::entry::{self, Line, ProposedEntry};
@@ -159,15 +159,12 @@ fn resolve_lines(
     for (i, l) in lines.iter().enumerate() {
         let field = format!("lines[{i}].account_code");
         let code = l.account_code.trim();
-        let account = LedgerAccount::by_code(conn, village.id, version.id, code)?.ok_or_else(|| AppError::Invalid {
-            code: "entry_account_unknown",
-            message: format!(
-                "line {}: village {} has no account '{code}' in chart {}",
-                i + 1,
-                village.code,
-                version.id
-            ),
-            field: Some(field.clone()),
+        let account = LedgerAccount::by_code(conn, village.id, version.id, code)?.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::EntryAccountUnknown,
+                format!("第 {} 行：本村在《{}》的科目中没有“{code}”。", i + 1, version.name),
+            )
+            .at(field.clone())
         })?;
         let memo = input::optional_text(&format!("lines[{i}].memo"), l.memo.as_deref(), 200)?.unwrap_or_default();
         out.push(Line {
@@ -254,20 +251,23 @@ pub fn reverse_entry(
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
         let original = Entry::by_seq(conn, village.id, seq)?.ok_or_else(|| {
-            AppError::not_found("entry_not_found", format!("no entry {seq} in village {}", village.code))
+            AppError::new(
+                ErrorCode::EntryNotFound,
+                format!("本村（{}）没有第 {seq} 号凭证。", village.code),
+            )
         })?;
         // An entry that a receipt, a cash record or a pay-in rests on is corrected through
         // them (a void reverses cash still on hand), never behind their back: the books and
         // the receipts would no longer agree.
         if original.source.backs_money() {
-            return Err(AppError::conflict(
-                "entry_backs_money",
+            return Err(AppError::new(
+                ErrorCode::EntryBacksMoney,
                 format!(
                     "第{seq}号凭证是{}自动生成的，不能直接冲销；请作废并重开对应的收据",
                     original.source.label()
                 ),
-                Some("seq"),
-            ));
+            )
+            .at("seq"));
         }
         let e = reverse(conn, &village, &original, &reason, date, actor.user_id)?;
         audit(
@@ -294,17 +294,15 @@ pub(crate) fn reverse(
 ) -> AppResult<Entry> {
     let seq = original.seq;
     if original.reverses_entry_id.is_some() {
-        return Err(AppError::conflict(
-            "entry_is_reversal",
-            format!("entry {seq} is itself a reversal; post a new entry instead"),
-            None,
+        return Err(AppError::new(
+            ErrorCode::EntryIsReversal,
+            format!("第 {seq} 号凭证本身是冲销凭证，不能再冲销；请另做一张新凭证。"),
         ));
     }
     if let Some(r) = Entry::reversal_of(conn, original.id)? {
-        return Err(AppError::conflict(
-            "entry_already_reversed",
-            format!("entry {seq} was already reversed by entry {}", r.seq),
-            None,
+        return Err(AppError::new(
+            ErrorCode::EntryAlreadyReversed,
+            format!("第 {seq} 号凭证已由第 {} 号凭证冲销过。", r.seq),
         ));
     }
     let postings = Entry::postings_of(conn, &[original.id])?;
@@ -338,7 +336,7 @@ pub(crate) fn reverse(
         Some(user_id),
     )
     .map_err(super::on_unique(
-        "entry_already_reversed",
+        ErrorCode::EntryAlreadyReversed,
         format!("entry {seq} was already reversed"),
         "seq",
     ))
@@ -358,7 +356,7 @@ pub fn list_entries(db: &Db, actor: &Actor, village_code: &str, q: EntryQuery) -
     let period = match q.period.as_deref() {
         Some(p) => Some(
             Period::parse(p)
-                .map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?
+                .map_err(|e| AppError::new(ErrorCode::PeriodInvalid, e.to_string()).at("period"))?
                 .to_string(),
         ),
         None => None,
@@ -374,7 +372,10 @@ pub fn get_entry(db: &Db, actor: &Actor, village_code: &str, seq: i64) -> AppRes
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let e = Entry::by_seq(conn, village.id, seq)?.ok_or_else(|| {
-            AppError::not_found("entry_not_found", format!("no entry {seq} in village {}", village.code))
+            AppError::new(
+                ErrorCode::EntryNotFound,
+                format!("本村（{}）没有第 {seq} 号凭证。", village.code),
+            )
         })?;
         Ok(entry_views(conn, vec![e])?.remove(0))
     })
@@ -404,28 +405,25 @@ pub fn list_accounts(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Ve
 
 /// Closes a month that has ended: no entry may be dated in it afterwards.
 pub fn close_period(db: &Db, actor: &Actor, village_code: &str, period_text: &str) -> AppResult<ClosedPeriodView> {
-    let p = Period::parse(period_text).map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?;
+    let p =
+        Period::parse(period_text).map_err(|e| AppError::new(ErrorCode::PeriodInvalid, e.to_string()).at("period"))?;
     let today = period::business_date(period::now());
     if p.next().first_day() > today {
-        return Err(AppError::invalid(
-            "period_not_ended",
-            format!("{p} has not ended yet; a month can be closed from its last day onwards"),
-            "period",
-        ));
+        return Err(AppError::new(
+            ErrorCode::PeriodNotEnded,
+            format!("{p} 还没有结束，月末最后一天起才能结账。"),
+        )
+        .at("period"));
     }
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ClosePeriods)?;
         if journal::is_closed(conn, village.id, p)? {
-            return Err(AppError::conflict(
-                "period_already_closed",
-                format!("{p} is already closed"),
-                Some("period"),
-            ));
+            return Err(AppError::new(ErrorCode::PeriodAlreadyClosed, format!("{p} 已经结过账。")).at("period"));
         }
         journal::close_period(conn, village.id, p, Some(actor.user_id), period::now())
             .map_err(AppError::from)
             .map_err(super::on_unique(
-                "period_already_closed",
+                ErrorCode::PeriodAlreadyClosed,
                 format!("{p} is already closed"),
                 "period",
             ))?;
@@ -454,7 +452,8 @@ pub fn list_closed_periods(db: &Db, actor: &Actor, village_code: &str) -> AppRes
 
 /// The trial balance of a village for one month, derived from the postings.
 pub fn trial_balance(db: &Db, actor: &Actor, village_code: &str, period_text: &str) -> AppResult<TrialBalance> {
-    let p = Period::parse(period_text).map_err(|e| AppError::invalid("period_invalid", e.to_string(), "period"))?;
+    let p =
+        Period::parse(period_text).map_err(|e| AppError::new(ErrorCode::PeriodInvalid, e.to_string()).at("period"))?;
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let before = journal::sums_by_account(conn, village.id, None, Some(p.first_day()))?;

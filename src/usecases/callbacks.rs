@@ -20,7 +20,7 @@ use super::bindings::adapter_for;
 use super::bookkeeping::post;
 use super::receipts;
 use crate::domain::{period, Channel, EntrySource, InboxSource, InboxStatus, Money};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
 use crate::payments::allocation::{allocate, find_reference, Outcome};
@@ -202,9 +202,7 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_
     match result {
         // Two copies raced past the check: the second one's insert hit the unique constraint and
         // was rolled back whole. It is a duplicate.
-        Err(AppError::Conflict {
-            code: "already_exists", ..
-        }) => db.write(|conn| {
+        Err(e) if e.is(ErrorCode::AlreadyExists) => db.write(|conn| {
             let existing = BankTransaction::by_provider_txn(conn, provider, txn)?
                 .ok_or_else(|| AppError::Internal("conflict without a row".into()))?;
             duplicate(conn, existing.id)
@@ -290,9 +288,7 @@ fn post_credit(
     // A late credit for a closed month posts in the open month, its own date in the memo
     // (DESIGN.md §5 rule 4). The check is pure, so a refusal has written nothing.
     let entry = match post(conn, &village, &proposed, source, None, None) {
-        Err(AppError::Conflict {
-            code: "period_closed", ..
-        }) => {
+        Err(e) if e.is(ErrorCode::PeriodClosed) => {
             proposed.entry_date = period::business_date(period::now());
             proposed.memo = format!("{}，原日期 {paid_on}", proposed.memo);
             post(conn, &village, &proposed, source, None, None)?
@@ -327,7 +323,7 @@ fn post_credit(
         },
     )
     .map_err(|e| match e {
-        StoreError::Unique(c) => AppError::conflict("already_exists", c, None),
+        StoreError::Unique(_) => AppError::code(ErrorCode::AlreadyExists),
         other => other.into(),
     })?;
     // A gateway order paid by its notification needs no more queries.

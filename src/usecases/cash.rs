@@ -16,7 +16,7 @@ use super::receipts::{self, Evidence, Issue, ReceiptDetail};
 use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::{period, BillReference, CashStatus, Channel, EntrySource, Money, PayInStatus};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
 use crate::store::access::User;
@@ -45,24 +45,24 @@ pub(crate) fn cash_account_ids(conn: &mut DbConnection, village_id: i64) -> AppR
 
 fn open_bill(conn: &mut DbConnection, village: &Village, reference: &str) -> AppResult<Bill> {
     let r = BillReference::parse(reference)
-        .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "bill_reference"))?;
+        .map_err(|e| AppError::new(ErrorCode::BillReferenceInvalid, e.to_string()).at("bill_reference"))?;
     let bill = Bill::by_reference(conn, r.as_str())?
         .filter(|b| b.village_id == village.id)
-        .ok_or_else(|| AppError::not_found("bill_not_found", format!("本村没有账单 {r}")))?;
+        .ok_or_else(|| AppError::new(ErrorCode::BillNotFound, format!("本村没有账单 {r}")))?;
     if !bill.status.takes_payment() {
-        return Err(AppError::conflict(
-            "bill_not_open",
+        return Err(AppError::new(
+            ErrorCode::BillNotOpen,
             format!("账单 {r} {}，不能再收款", bill.status.label()),
-            None,
         ));
     }
     Ok(bill)
 }
 
 fn parse_amount(text: &str) -> AppResult<Money> {
-    let m = Money::parse(text).map_err(|e| AppError::invalid("amount_invalid", format!("金额有误：{e}"), "amount"))?;
+    let m = Money::parse(text)
+        .map_err(|e| AppError::new(ErrorCode::AmountInvalid, format!("金额有误：{e}")).at("amount"))?;
     if m.fen() <= 0 {
-        return Err(AppError::invalid("amount_invalid", "金额必须大于零", "amount"));
+        return Err(AppError::new(ErrorCode::AmountInvalid, "金额必须大于零").at("amount"));
     }
     Ok(m)
 }
@@ -88,11 +88,11 @@ pub fn record_cash(
         let bill = open_bill(conn, &village, &input.bill_reference)?;
         let owed = bill.amount - bill.paid;
         if amount > owed {
-            return Err(AppError::invalid(
-                "amount_exceeds_bill",
+            return Err(AppError::new(
+                ErrorCode::AmountExceedsBill,
                 format!("金额 ¥{} 超过账单尚欠的 ¥{}", amount, owed),
-                "amount",
-            ));
+            )
+            .at("amount"));
         }
         let item = FeeItem::in_village(conn, village.id, bill.fee_item_id)?
             .ok_or_else(|| AppError::Internal("bill without fee item".into()))?;
@@ -184,21 +184,13 @@ pub fn claim_payment(
 ) -> AppResult<ReceiptDetail> {
     let amount = parse_amount(&input.amount)?;
     if input.channel == Channel::Cash {
-        return Err(AppError::invalid(
-            "channel_invalid",
-            "channel: wechat, alipay or bank",
-            "channel",
-        ));
+        return Err(AppError::code(ErrorCode::ChannelInvalid).at("channel"));
     }
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let bill = open_bill(conn, &village, &input.bill_reference)?;
         if amount > bill.amount - bill.paid {
-            return Err(AppError::invalid(
-                "amount_exceeds_bill",
-                "金额超过账单尚欠金额",
-                "amount",
-            ));
+            return Err(AppError::new(ErrorCode::AmountExceedsBill, "金额超过账单尚欠金额").at("amount"));
         }
         let receipt = receipts::issue(
             conn,
@@ -275,26 +267,26 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
         CorporateAccount::of_village(conn, village.id)?
             .into_iter()
             .find(|a| a.id == input.account_id && a.active)
-            .ok_or_else(|| AppError::not_found("account_not_found", "本村没有这个对公账户"))?;
+            .ok_or_else(|| AppError::new(ErrorCode::AccountNotFound, "本村没有这个对公账户"))?;
         let mine = CashRecord::on_hand(conn, village.id, Some(actor.user_id))?;
         let on_hand: Money = mine.iter().map(|c| c.amount).sum();
         if amount > on_hand {
-            return Err(AppError::invalid(
-                "payin_exceeds_cash_on_hand",
+            return Err(AppError::new(
+                ErrorCode::PayinExceedsCashOnHand,
                 format!("代交金额 ¥{} 超过您的库存现金 ¥{}", amount, on_hand),
-                "amount",
-            ));
+            )
+            .at("amount"));
         }
         let chosen: Vec<&CashRecord> = match &input.cash_record_ids {
             Some(ids) => {
                 let mut chosen = Vec::new();
                 for id in ids {
                     let c = mine.iter().find(|c| c.id == *id).ok_or_else(|| {
-                        AppError::invalid(
-                            "cash_record_unavailable",
+                        AppError::new(
+                            ErrorCode::CashRecordUnavailable,
                             format!("现金收款记录 {id} 不在您的库存现金中（已交存、已作废或不是您收的）"),
-                            "cash_record_ids",
                         )
+                        .at("cash_record_ids")
                     })?;
                     if !chosen.iter().any(|x: &&CashRecord| x.id == c.id) {
                         chosen.push(c);
@@ -317,14 +309,14 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
         };
         let covered: Money = chosen.iter().map(|c| c.amount).sum();
         if covered != amount || chosen.is_empty() {
-            return Err(AppError::invalid(
-                "payin_does_not_match_receipts",
+            return Err(AppError::new(
+                ErrorCode::PayinDoesNotMatchReceipts,
                 format!(
                     "代交金额 ¥{} 与所选现金收据合计 ¥{} 不符，请逐笔选择收据",
                     amount, covered
                 ),
-                "cash_record_ids",
-            ));
+            )
+            .at("cash_record_ids"));
         }
         let p = PayIn::insert(
             conn,
@@ -339,7 +331,7 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
         )?;
         let ids: Vec<i64> = chosen.iter().map(|c| c.id).collect();
         if CashRecord::pay_in(conn, &ids, p.id)? != ids.len() {
-            return Err(AppError::conflict("cash_changed", "现金收款记录刚被改动，请重试", None));
+            return Err(AppError::new(ErrorCode::CashChanged, "现金收款记录刚被改动，请重试"));
         }
         audit(
             conn,
@@ -415,31 +407,29 @@ pub fn match_pay_in(
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let p = PayIn::by_id(conn, pay_in_id)?
             .filter(|p| p.village_id == village.id)
-            .ok_or_else(|| AppError::not_found("pay_in_not_found", "本村没有这笔代交"))?;
+            .ok_or_else(|| AppError::new(ErrorCode::PayInNotFound, "本村没有这笔代交"))?;
         if p.status != PayInStatus::Declared {
-            return Err(AppError::conflict(
-                "pay_in_already_matched",
+            return Err(AppError::new(
+                ErrorCode::PayInAlreadyMatched,
                 "这笔代交已经匹配过银行到账",
-                None,
             ));
         }
         // Another village's credit is "not found" here, as everything outside one's scope.
         let t = BankTransaction::by_id(conn, input.bank_transaction_id)?
             .filter(|t| t.village_id == village.id)
-            .ok_or_else(|| AppError::not_found("bank_transaction_not_found", "本村没有这笔银行到账"))?;
+            .ok_or_else(|| AppError::new(ErrorCode::BankTransactionNotFound, "本村没有这笔银行到账"))?;
         if !unmatched_credits(conn, village.id)?.iter().any(|u| u.id == t.id) {
-            return Err(AppError::conflict(
-                "bank_transaction_not_available",
+            return Err(AppError::new(
+                ErrorCode::BankTransactionNotAvailable,
                 "这笔银行到账已对应账单或已匹配其他代交",
-                None,
             ));
         }
         if t.amount != p.amount || t.corporate_account_id != p.corporate_account_id {
-            return Err(AppError::invalid(
-                "match_amount_differs",
+            return Err(AppError::new(
+                ErrorCode::MatchAmountDiffers,
                 format!("银行到账 ¥{} 与代交金额 ¥{} 或账户不符", t.amount, p.amount),
-                "bank_transaction_id",
-            ));
+            )
+            .at("bank_transaction_id"));
         }
         let suspense = account(conn, &village, chart::SUSPENSE_CODE)?;
         let cash = account(conn, &village, chart::CASH_CODE)?;
@@ -469,10 +459,9 @@ pub fn match_pay_in(
         let entry = post(conn, &village, &proposed, EntrySource::PayIn, None, Some(actor.user_id))?;
         let now = period::now().naive_utc();
         if !PayIn::matched(conn, p.id, t.id, entry.id, actor.user_id, now)? {
-            return Err(AppError::conflict(
-                "pay_in_already_matched",
+            return Err(AppError::new(
+                ErrorCode::PayInAlreadyMatched,
                 "这笔代交已经匹配过银行到账",
-                None,
             ));
         }
         audit(

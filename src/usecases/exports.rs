@@ -9,7 +9,7 @@ use super::cash::cash_account_ids;
 use super::{receipts, village_for};
 use crate::domain::access::{Action, Actor};
 use crate::domain::Money;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::journal::Entry;
 use crate::store::{Db, Page};
 
@@ -182,9 +182,9 @@ pub fn export(
         "receipts" => receipts_table(db, actor, village_code)?,
         "cash-book" => cash_book_table(db, actor, village_code)?,
         other => {
-            return Err(AppError::not_found(
-                "export_not_found",
-                format!("no export '{other}'; there are receipts and cash-book"),
+            return Err(AppError::new(
+                ErrorCode::ExportNotFound,
+                format!("没有“{other}”这种导出；可导出 receipts（收据）或 cash-book（现金日记账）。"),
             ))
         }
     };
@@ -202,9 +202,9 @@ pub fn export(
 /// `receipts.xlsx` → ("receipts", Xlsx).
 pub fn parse_file(name: &str) -> AppResult<(String, ExportFormat)> {
     let bad = || {
-        AppError::not_found(
-            "export_not_found",
-            format!("no export '{name}'; try receipts.xlsx, receipts.csv, cash-book.xlsx or cash-book.csv"),
+        AppError::new(
+            ErrorCode::ExportNotFound,
+            format!("没有“{name}”这种导出文件；可导出 receipts.xlsx、receipts.csv、cash-book.xlsx 或 cash-book.csv。"),
         )
     };
     let (what, ext) = name.rsplit_once('.').ok_or_else(bad)?;

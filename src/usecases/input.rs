@@ -1,7 +1,7 @@
 //! Checks for what people type, shared by the use cases: each failure names the field.
 
 use crate::domain::Money;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::NaiveDate;
 
 /// A required text field, trimmed, 1..=max characters.
@@ -9,25 +9,17 @@ pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     let n = v.chars().count();
     if n == 0 {
-        return Err(AppError::invalid(
-            "field_required",
-            format!("{field} is required"),
-            field,
-        ));
+        return Err(AppError::new(ErrorCode::FieldRequired, format!("{field}：必须填写。")).at(field));
     }
     if n > max {
-        return Err(AppError::invalid(
-            "field_too_long",
-            format!("{field} is at most {max} characters, got {n}"),
-            field,
-        ));
+        return Err(AppError::new(
+            ErrorCode::FieldTooLong,
+            format!("{field}：最多 {max} 个字，现在是 {n} 个字。"),
+        )
+        .at(field));
     }
     if v.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "field_invalid",
-            format!("{field} contains control characters"),
-            field,
-        ));
+        return Err(AppError::new(ErrorCode::FieldInvalid, format!("{field}：含有不能显示的控制字符。")).at(field));
     }
     Ok(v.to_string())
 }
@@ -42,16 +34,17 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<
 
 /// A positive amount of money given as a yuan string.
 pub fn positive_money(field: &str, value: &str) -> AppResult<Money> {
-    Money::parse_positive(value).map_err(|e| AppError::invalid("amount_invalid", format!("{field}: {e}"), field))
+    Money::parse_positive(value)
+        .map_err(|e| AppError::new(ErrorCode::AmountInvalid, format!("{field}：{e}。")).at(field))
 }
 
 pub fn date(field: &str, value: &str) -> AppResult<NaiveDate> {
     NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-        AppError::invalid(
-            "date_invalid",
-            format!("{field}: '{value}' is not a date, write YYYY-MM-DD"),
-            field,
+        AppError::new(
+            ErrorCode::DateInvalid,
+            format!("{field}：“{value}”不是日期，请按 2026-03-05 的格式填写。"),
         )
+        .at(field)
     })
 }
 
@@ -62,11 +55,7 @@ pub fn phone(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
         Some(p) if p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit()) => {
             Ok(Some(p.to_string()))
         }
-        Some(p) => Err(AppError::invalid(
-            "phone_invalid",
-            format!("{field}: '{p}' is not an 11-digit mobile number"),
-            field,
-        )),
+        Some(p) => Err(AppError::new(ErrorCode::PhoneInvalid, format!("{field}：“{p}”不是 11 位手机号。")).at(field)),
     }
 }
 
@@ -78,11 +67,11 @@ pub fn code(field: &str, value: &str) -> AppResult<String> {
         && v.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if !ok {
-        return Err(AppError::invalid(
-            "code_invalid",
-            format!("{field}: use 1-32 lowercase letters, digits, '-' or '_'; got '{v}'"),
-            field,
-        ));
+        return Err(AppError::new(
+            ErrorCode::CodeInvalid,
+            format!("{field}：请用 1 到 32 位小写字母、数字、横线或下划线，填写的是“{v}”。"),
+        )
+        .at(field));
     }
     Ok(v.to_string())
 }

@@ -25,7 +25,7 @@ pub mod verify;
 
 use crate::domain::access::{Action, Actor, Place};
 use crate::domain::period;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::lock::lock_village;
 use crate::store::registry::Village;
@@ -34,7 +34,12 @@ use crate::store::DbConnection;
 /// The village with this code, if the actor may do `action` there. Missing and out of scope
 /// answer the same "not found", so a clerk learns nothing about other villages.
 pub(crate) fn village_for(conn: &mut DbConnection, actor: &Actor, code: &str, action: Action) -> AppResult<Village> {
-    let not_found = || AppError::not_found("village_not_found", format!("no village with code '{}'", code.trim()));
+    let not_found = || {
+        AppError::new(
+            ErrorCode::VillageNotFound,
+            format!("找不到代码为 {} 的村，或它不在您的管辖范围内。", code.trim()),
+        )
+    };
     let place = Village::place_by_code(conn, code.trim())?.ok_or_else(not_found)?;
     let village = place.village;
     let where_ = Place {
@@ -88,11 +93,12 @@ pub(crate) fn audit(
 }
 
 /// Maps a unique violation to a specific conflict; other errors pass through.
-pub(crate) fn on_unique(code: &'static str, message: String, field: &'static str) -> impl FnOnce(AppError) -> AppError {
-    move |e| match e {
-        AppError::Conflict {
-            code: "already_exists", ..
-        } => AppError::conflict(code, message, Some(field)),
-        other => other,
+pub(crate) fn on_unique(code: ErrorCode, message: String, field: &'static str) -> impl FnOnce(AppError) -> AppError {
+    move |e| {
+        if e.is(ErrorCode::AlreadyExists) {
+            AppError::new(code, message).at(field)
+        } else {
+            e
+        }
     }
 }

@@ -24,8 +24,8 @@ use crate::domain::access::{Action, Actor};
 #[cfg(test)]
 use crate::domain::BillReference;
 use crate::domain::{period, InboxSource, Money, OrderStatus};
-use crate::error::{AppError, AppResult};
-use crate::payments::qr::{epoch_day, PayToken, TokenError};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::payments::qr::{epoch_day, PayToken};
 use crate::payments::sealing::SealingKeys;
 use crate::store::billing::{Bill, FeeItem};
 use crate::store::lock::lock_village;
@@ -55,15 +55,12 @@ pub struct OrderView {
     pub receipt_path: Option<String>,
 }
 
-fn bad_code(e: TokenError) -> AppError {
-    match e {
-        TokenError::Forged => AppError::not_found("pay_code_invalid", e.to_string()),
-        TokenError::Expired => AppError::conflict("pay_code_expired", e.to_string(), None),
-    }
-}
-
 fn token_of(key: &[u8], text: &str) -> AppResult<PayToken> {
-    PayToken::decode(text, key, epoch_day(period::business_date(period::now()))).map_err(bad_code)
+    Ok(PayToken::decode(
+        text,
+        key,
+        epoch_day(period::business_date(period::now())),
+    )?)
 }
 
 /// The order number: `QZ` + the 13-digit bill reference + `-` + 6 random characters, so the
@@ -104,7 +101,7 @@ pub async fn order_for_pay_code(
     let token = token_of(key, token_text)?;
     let bill_id = token
         .bill_id
-        .ok_or_else(|| AppError::invalid("no_bill", "a code without a bill takes a bank transfer", "token"))?;
+        .ok_or_else(|| AppError::code(ErrorCode::NoBill).at("token"))?;
     let now = period::now();
     // 1. Find the binding and the bill; reuse an open order or write a new one as `creating`.
     let prepared = {
@@ -114,14 +111,13 @@ pub async fn order_for_pay_code(
                 lock_village(conn, token.village_id)?;
                 let bill = Bill::by_id(conn, bill_id)?;
                 if bill.village_id != token.village_id {
-                    return Err(AppError::not_found("pay_code_invalid", "this code was altered"));
+                    return Err(AppError::code(ErrorCode::PayCodeInvalid));
                 }
                 let outstanding = bill.amount - bill.paid;
                 if !bill.status.takes_payment() || outstanding <= Money::ZERO {
-                    return Err(AppError::conflict(
-                        "bill_not_open",
-                        format!("bill {} is {} and takes no payment", bill.reference, bill.status),
-                        None,
+                    return Err(AppError::new(
+                        ErrorCode::BillNotOpen,
+                        format!("账单 {} {}，无需再付款。", bill.reference, bill.status.label()),
                     ));
                 }
                 let binding = Binding::of_village(conn, bill.village_id)?
@@ -129,10 +125,9 @@ pub async fn order_for_pay_code(
                     .find(|b| b.active && b.corporate_account_id == token.account_id && b.provider == provider)
                     .filter(can_order)
                     .ok_or_else(|| {
-                        AppError::conflict(
-                            "channel_unavailable",
-                            format!("this account takes no {provider} orders"),
-                            None,
+                        AppError::new(
+                            ErrorCode::ChannelUnavailable,
+                            format!("这个账户暂未开通{}收款，请选择其他付款方式。", provider.label()),
                         )
                     })?;
                 if let Some(o) = GatewayOrder::open_for_bill(conn, bill.id, binding.id)? {
@@ -275,7 +270,7 @@ pub async fn order_status(db: &Db, key: &[u8], token_text: &str, out_trade_no: &
         })
         .await?
         .filter(|o| Some(o.bill_id) == token.bill_id)
-        .ok_or_else(|| AppError::not_found("order_not_found", "no such order for this code"))?;
+        .ok_or_else(|| AppError::code(ErrorCode::OrderNotFound))?;
     view(db, order).await
 }
 

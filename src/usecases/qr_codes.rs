@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::village_for;
 use crate::domain::access::{Action, Actor};
 use crate::domain::{masking, period, BillReference, BillStatus, Money};
-use crate::error::{AppError, AppResult};
-use crate::payments::qr::{self, epoch_day, PayToken, TokenError};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::payments::qr::{self, epoch_day, PayToken};
 use crate::store::billing::{Bill, FeeItem, Payer};
 use crate::store::registry::{CorporateAccount, Village};
 use crate::store::Db;
@@ -123,9 +123,9 @@ pub fn account_code(
             .into_iter()
             .find(|a| a.id == account_id && a.active)
             .ok_or_else(|| {
-                AppError::not_found(
-                    "account_not_found",
-                    format!("no active corporate account {account_id} in this village"),
+                AppError::new(
+                    ErrorCode::AccountNotFound,
+                    format!("本村没有编号为 {account_id} 的在用对公账户。"),
                 )
             })?;
         if payload == Payload::Emvco {
@@ -155,29 +155,27 @@ pub fn bill_code(
 ) -> AppResult<Rendered> {
     let CodeOptions { format, payload } = options;
     let r = BillReference::parse(reference)
-        .map_err(|e| AppError::invalid("bill_reference_invalid", e.to_string(), "reference"))?;
+        .map_err(|e| AppError::new(ErrorCode::BillReferenceInvalid, e.to_string()).at("reference"))?;
     let text = db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let bill = Bill::by_reference(conn, r.as_str())?
             .filter(|b| b.village_id == village.id)
-            .ok_or_else(|| AppError::not_found("bill_not_found", format!("no bill {r} in village {}", village.code)))?;
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::BillNotFound,
+                    format!("本村（{}）没有账单 {r}，请核对账单号。", village.code),
+                )
+            })?;
         if !bill.status.takes_payment() {
-            return Err(AppError::conflict(
-                "bill_not_open",
-                format!("bill {r} is {} and takes no payment", bill.status),
-                None,
+            return Err(AppError::new(
+                ErrorCode::BillNotOpen,
+                format!("账单 {r} {}，无需再付款。", bill.status.label()),
             ));
         }
         let account = CorporateAccount::of_village(conn, village.id)?
             .into_iter()
             .find(|a| a.active)
-            .ok_or_else(|| {
-                AppError::conflict(
-                    "no_corporate_account",
-                    "the village has no active corporate account to pay into",
-                    None,
-                )
-            })?;
+            .ok_or_else(|| AppError::code(ErrorCode::NoCorporateAccount))?;
         if payload == Payload::Emvco {
             return emvco_payload(&village, &account, Some((&bill, bill.amount - bill.paid)));
         }
@@ -210,18 +208,12 @@ pub struct PayView {
 
 pub fn pay_view(db: &Db, key: &[u8], token_text: &str) -> AppResult<PayView> {
     let today = epoch_day(period::business_date(period::now()));
-    let token = PayToken::decode(token_text, key, today).map_err(|e| match e {
-        TokenError::Forged => AppError::not_found("pay_code_invalid", e.to_string()),
-        TokenError::Expired => AppError::conflict("pay_code_expired", e.to_string(), None),
-    })?;
+    let token = PayToken::decode(token_text, key, today)?;
     db.read(|conn| {
         let village = Village::by_id(conn, token.village_id)?;
         let account = CorporateAccount::by_id(conn, token.account_id)?;
         if account.village_id != village.id {
-            return Err(AppError::not_found(
-                "pay_code_invalid",
-                "this code is not one of ours or was altered",
-            ));
+            return Err(AppError::code(ErrorCode::PayCodeInvalid));
         }
         let bill = match token.bill_id {
             Some(id) => Some(Bill::by_id(conn, id)?),
@@ -280,13 +272,7 @@ pub fn bill_sheet(db: &Db, actor: &Actor, key: &[u8], public_url: &str, village_
         let account = CorporateAccount::of_village(conn, village.id)?
             .into_iter()
             .find(|a| a.active)
-            .ok_or_else(|| {
-                AppError::conflict(
-                    "no_corporate_account",
-                    "the village has no active corporate account to pay into",
-                    None,
-                )
-            })?;
+            .ok_or_else(|| AppError::code(ErrorCode::NoCorporateAccount))?;
         let mut rows = Vec::new();
         for status in [BillStatus::Open, BillStatus::PartPaid] {
             let filter = BillFilter {

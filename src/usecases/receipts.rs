@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::{masking, period, CashStatus, Channel, Money, ReceiptStatus};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::payments::receipt_code::{receipt_number, verification_code, CodeFields};
 use crate::store::access::User;
 use crate::store::billing::{Bill, FeeItem, Payer};
@@ -278,21 +278,13 @@ pub(crate) fn view_of(conn: &mut DbConnection, village: &Village, r: &Receipt) -
 }
 
 fn not_found(text: &str) -> AppError {
-    AppError::not_found(
-        "receipt_not_found",
-        format!("no receipt {} in this village", text.trim()),
-    )
+    AppError::new(ErrorCode::ReceiptNotFound, format!("本村没有收据 {}。", text.trim()))
 }
 
 /// A receipt of the village by its number (staff).
 fn find(conn: &mut DbConnection, village: &Village, text: &str) -> AppResult<Receipt> {
-    let (v, year, number) = parse_number(text).ok_or_else(|| {
-        AppError::invalid(
-            "receipt_number_invalid",
-            "a receipt number looks like 370725102201-2026-000042",
-            "number",
-        )
-    })?;
+    let (v, year, number) =
+        parse_number(text).ok_or_else(|| AppError::code(ErrorCode::ReceiptNumberInvalid).at("number"))?;
     if v.is_some_and(|v| v != village.code) {
         return Err(not_found(text));
     }
@@ -356,13 +348,12 @@ pub fn void_receipt(
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
         let r = find(conn, &village, number)?;
         if r.status == ReceiptStatus::Voided {
-            return Err(AppError::conflict(
-                "receipt_already_voided",
+            return Err(AppError::new(
+                ErrorCode::ReceiptAlreadyVoided,
                 format!(
                     "收据 {} 已作废，不能再次作废",
                     receipt_number(&village.code, r.year, r.number)
                 ),
-                None,
             ));
         }
         let printed = view_of(conn, &village, &r)?;
@@ -390,26 +381,20 @@ pub fn void_receipt(
                         actor.user_id,
                     )?;
                     if CashRecord::void(conn, c.id, reversal.id)? != 1 {
-                        return Err(AppError::conflict(
-                            "cash_changed",
-                            "the cash record changed meanwhile",
-                            None,
-                        ));
+                        return Err(AppError::code(ErrorCode::CashChanged));
                     }
                     crate::store::payments::bill_add_payment(conn, &bill, -r.amount)?;
                 }
                 (_, Some(_)) => {
-                    return Err(AppError::conflict(
-                        "cash_already_paid_in",
+                    return Err(AppError::new(
+                        ErrorCode::CashAlreadyPaidIn,
                         "这笔现金已交存银行，不能直接作废；请作废并重开收据",
-                        None,
                     ))
                 }
                 _ => {
-                    return Err(AppError::conflict(
-                        "receipt_money_received",
+                    return Err(AppError::new(
+                        ErrorCode::ReceiptMoneyReceived,
                         "款项已到账，收据不能只作废；请作废并重开",
-                        None,
                     ))
                 }
             }
@@ -425,10 +410,9 @@ pub fn void_receipt(
             },
         )?;
         if !done {
-            return Err(AppError::conflict(
-                "receipt_already_voided",
+            return Err(AppError::new(
+                ErrorCode::ReceiptAlreadyVoided,
                 "收据已作废，不能再次作废",
-                None,
             ));
         }
         let reissued = if input.reissue {
@@ -494,7 +478,12 @@ pub struct PublicCheck {
 /// Checks a receipt number and its verification code (both as printed). Wrong number and wrong
 /// code answer the same "not found", so the page cannot be used to list receipts.
 pub fn check_public(db: &Db, key: &[u8], number: &str, code: &str) -> AppResult<PublicCheck> {
-    let unknown = || AppError::not_found("receipt_not_found", "查无此收据：请核对收据号和校验码");
+    let unknown = || {
+        AppError::new(
+            ErrorCode::ReceiptNotFound,
+            "查无此收据：请核对收据号和校验码。如仍不符，这张收据可能是伪造的，请向乡镇纪委反映。",
+        )
+    };
     let (village_code, year, n) = parse_number(number).ok_or_else(unknown)?;
     let village_code = village_code.ok_or_else(unknown)?;
     let code: String = code

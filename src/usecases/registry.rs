@@ -9,7 +9,7 @@ use super::{audit, input, on_unique, village_for, village_to_change};
 use crate::domain::access::{Action, Actor, Place, Scope};
 use crate::domain::admin_code::{AdminCode, Level};
 use crate::domain::{masking, period, Money};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chain;
 use crate::ledger::chart::{self, Breakdown};
 use crate::store::journal::{self, LedgerAccount, NewLedgerAccount};
@@ -97,7 +97,7 @@ pub(crate) fn village_view(v: &Village, township_code: &str) -> VillageView {
 }
 
 fn code_at(field: &str, text: &str, level: Level) -> AppResult<AdminCode> {
-    AdminCode::parse_at(text, level).map_err(|e| AppError::invalid("admin_code_invalid", e.to_string(), field))
+    AdminCode::parse_at(text, level).map_err(|e| AppError::new(ErrorCode::AdminCodeInvalid, e.to_string()).at(field))
 }
 
 /// Creates a county (CLI bootstrap only: the API's admins live inside a county).
@@ -157,11 +157,11 @@ pub fn create_township(db: &Db, actor: &Actor, input: NewTownshipInput) -> AppRe
     let code = code_at("code", &input.code, Level::Township)?;
     let county_code = code_at("county_code", &input.county_code, Level::County)?;
     code.ensure_within(&county_code)
-        .map_err(|e| AppError::invalid("admin_code_not_within", e.to_string(), "code"))?;
+        .map_err(|e| AppError::new(ErrorCode::AdminCodeNotWithin, e.to_string()).at("code"))?;
     let name = input::text("name", &input.name, 50)?;
     db.write(|conn| {
         let county = County::by_code(conn, county_code.as_str())?
-            .ok_or_else(|| AppError::not_found("county_not_found", format!("no county with code '{county_code}'")))?;
+            .ok_or_else(|| AppError::new(ErrorCode::CountyNotFound, format!("找不到代码为 {county_code} 的县。")))?;
         actor.may(
             Action::ManageRegistry,
             Place {
@@ -181,7 +181,7 @@ pub fn create_township(db: &Db, actor: &Actor, input: NewTownshipInput) -> AppRe
         )
         .map_err(AppError::from)
         .map_err(on_unique(
-            "township_code_taken",
+            ErrorCode::TownshipCodeTaken,
             format!("a township with code {code} already exists"),
             "code",
         ))?;
@@ -229,19 +229,19 @@ pub fn create_village(db: &Db, actor: &Actor, input: NewVillageInput) -> AppResu
     let code = code_at("code", &input.code, Level::Village)?;
     let town_code = code_at("township_code", &input.township_code, Level::Township)?;
     code.ensure_within(&town_code)
-        .map_err(|e| AppError::invalid("admin_code_not_within", e.to_string(), "code"))?;
+        .map_err(|e| AppError::new(ErrorCode::AdminCodeNotWithin, e.to_string()).at("code"))?;
     let name = input::text("name", &input.name, 50)?;
     let cash_limit = input.cash_limit.unwrap_or(Money::from_fen(500_000));
     if cash_limit.is_negative() {
-        return Err(AppError::invalid(
-            "amount_invalid",
-            "cash_limit must not be negative",
-            "cash_limit",
-        ));
+        return Err(AppError::new(ErrorCode::AmountInvalid, "库存现金限额不能为负数。").at("cash_limit"));
     }
     db.write(|conn| {
-        let town = Township::by_code(conn, town_code.as_str())?
-            .ok_or_else(|| AppError::not_found("township_not_found", format!("no township with code '{town_code}'")))?;
+        let town = Township::by_code(conn, town_code.as_str())?.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::TownshipNotFound,
+                format!("找不到代码为 {town_code} 的乡镇，或它不在您的管辖范围内。"),
+            )
+        })?;
         actor.may(
             Action::ManageRegistry,
             Place {
@@ -262,7 +262,7 @@ pub fn create_village(db: &Db, actor: &Actor, input: NewVillageInput) -> AppResu
         )
         .map_err(AppError::from)
         .map_err(on_unique(
-            "village_code_taken",
+            ErrorCode::VillageCodeTaken,
             format!("a village with code {code} already exists"),
             "code",
         ))?;
@@ -394,11 +394,11 @@ pub fn get_village(db: &Db, actor: &Actor, code: &str) -> AppResult<VillageView>
 fn account_no(field: &str, text: &str) -> AppResult<String> {
     let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     if !(8..=32).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::invalid(
-            "account_no_invalid",
-            format!("{field}: an account number is 8 to 32 digits"),
-            field,
-        ));
+        return Err(AppError::new(
+            ErrorCode::AccountNoInvalid,
+            format!("{field}：银行账号为 8 到 32 位数字。"),
+        )
+        .at(field));
     }
     Ok(digits)
 }
@@ -426,11 +426,7 @@ pub fn add_corporate_account(
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageRegistry)?;
         if CorporateAccount::by_account_no(conn, &no)?.is_some() {
-            return Err(AppError::conflict(
-                "account_no_taken",
-                "this account number is already registered",
-                Some("account_no"),
-            ));
+            return Err(AppError::code(ErrorCode::AccountNoTaken).at("account_no"));
         }
         let ledger = open_sub_account(
             conn,
@@ -452,7 +448,7 @@ pub fn add_corporate_account(
         )
         .map_err(AppError::from)
         .map_err(on_unique(
-            "account_no_taken",
+            ErrorCode::AccountNoTaken,
             "this account number is already registered".into(),
             "account_no",
         ))?;

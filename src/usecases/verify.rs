@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::domain::access::{Action, Actor};
 use crate::domain::Money;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chain::{self, ChainedEntry, ChainedPosting};
 use crate::store::audit::AuditRecord;
 use crate::store::journal::{self, Entry, LedgerAccount};
@@ -47,7 +47,7 @@ pub fn verify(db: &Db, village_code: Option<&str>) -> AppResult<VerifyReport> {
     db.read(|conn| {
         let villages = match village_code {
             Some(code) => vec![Village::by_code(conn, code.trim())?
-                .ok_or_else(|| AppError::not_found("village_not_found", format!("no village with code '{code}'")))?],
+                .ok_or_else(|| AppError::new(ErrorCode::VillageNotFound, format!("找不到代码为 {code} 的村。")))?],
             None => Village::all(conn)?,
         };
         let mut reports = Vec::with_capacity(villages.len());

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::AppState;
 use crate::domain::access::Actor;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::usecases::access;
 
 /// The authenticated caller of a handler.
@@ -35,8 +35,9 @@ impl FromRequest for Authenticated {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal("app state missing".into()))?;
             let token = token.filter(|t| !t.is_empty()).ok_or_else(|| {
-                AppError::Unauthenticated(
-                    "send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/login".into(),
+                AppError::new(
+                    ErrorCode::Unauthenticated,
+                    "请在请求头中带上 Authorization: Bearer <令牌>；令牌由 POST /api/v1/auth/login 取得。",
                 )
             })?;
             let t = token.clone();
@@ -77,8 +78,9 @@ impl LoginLimiter {
             let list = m.entry(key.to_string()).or_default();
             list.retain(|t| now.duration_since(*t) < WINDOW);
             if list.len() >= MAX_FAILURES {
-                Err(AppError::TooManyRequests(
-                    "too many failed logins; wait 15 minutes and try again".into(),
+                Err(AppError::new(
+                    ErrorCode::TooManyRequests,
+                    "登录失败次数过多，请 15 分钟后再试。",
                 ))
             } else {
                 Ok(())

@@ -3,7 +3,8 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::AppState;
+use super::{error, AppState};
+use crate::error::{AppError, ErrorCode};
 use crate::usecases::callbacks::{self, Answer, Inbound};
 
 /// Callbacks are small; anything larger is refused before it is read.
@@ -15,14 +16,15 @@ pub async fn receive(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (provider, binding) = path.into_inner();
+    let (provider_name, binding) = path.into_inner();
+    let provider = bank_adapters::Provider::parse(&provider_name);
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
         .collect();
     let inbound = Inbound {
-        provider,
+        provider: provider_name,
         binding,
         headers,
         body: body.to_vec(),
@@ -42,10 +44,12 @@ pub async fn receive(
         })
         .await;
     match answer {
-        Ok(Answer::Provider(ack)) => HttpResponse::build(actix_web::http::StatusCode::from_u16(ack.status).unwrap_or(actix_web::http::StatusCode::OK))
-            .content_type(ack.content_type)
-            .body(ack.body),
-        Ok(Answer::UnknownProvider) => HttpResponse::NotFound().json(serde_json::json!({"code": "unknown_provider", "message": "no such provider: use wechat, alipay or rural_bank"})),
-        Err(e) => HttpResponse::ServiceUnavailable().json(serde_json::json!({"code": "FAIL", "message": e.to_string()})),
+        Ok(Answer::Provider(ack)) => HttpResponse::build(
+            actix_web::http::StatusCode::from_u16(ack.status).unwrap_or(actix_web::http::StatusCode::OK),
+        )
+        .content_type(ack.content_type)
+        .body(ack.body),
+        Ok(Answer::UnknownProvider) => error::callback_failure(None, &AppError::code(ErrorCode::RouteNotFound)),
+        Err(e) => error::callback_failure(provider, &e),
     }
 }

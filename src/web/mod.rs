@@ -20,7 +20,7 @@ use tracing::Instrument;
 use utoipa::OpenApi;
 
 use crate::config::Config;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::store::Db;
 use bank_adapters::Secret;
 
@@ -163,24 +163,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// Parser failures (bad JSON, path or query) answer 400 with what was wrong.
+/// Parser failures (bad JSON, path, query or form) answer 400 with what was wrong.
 fn extractor_configs(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(|e, _| {
-        error::bad_request("invalid_json", format!("the request body is not valid: {e}"), "body")
-    }))
-    .app_data(
-        web::PathConfig::default().error_handler(|e, _| error::bad_request("invalid_path", format!("{e}"), "path")),
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(256 * 1024)
+            .error_handler(|e, _| error::bad_request(ErrorCode::InvalidJson, e.to_string(), "body")),
     )
     .app_data(
-        web::QueryConfig::default().error_handler(|e, _| error::bad_request("invalid_query", format!("{e}"), "query")),
+        web::PathConfig::default()
+            .error_handler(|e, _| error::bad_request(ErrorCode::InvalidPath, e.to_string(), "path")),
+    )
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| error::bad_request(ErrorCode::InvalidQuery, e.to_string(), "query")),
+    )
+    .app_data(
+        web::FormConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|e, _| error::bad_request(ErrorCode::InvalidForm, e.to_string(), "form")),
     );
 }
 
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+fn new_request_id() -> String {
+    format!("{:08x}", rand::random::<u32>())
+}
+
+/// The id of the request being answered: in its log lines, its `X-Request-Id` header, and any
+/// "系统出错（编号 …）" it shows. Outside a request, a fresh one.
+pub fn request_id() -> String {
+    REQUEST_ID
+        .try_with(|id| id.clone())
+        .unwrap_or_else(|_| new_request_id())
+}
+
 async fn not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::not_found(
-        "route_not_found",
-        "no such endpoint; see /api/openapi.json",
-    ))
+    Err(AppError::code(ErrorCode::RouteNotFound))
 }
 
 /// Starts the HTTP server on an already bound listener (port 0 in tests).
@@ -196,12 +218,17 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             .wrap_fn(|req, srv| {
                 let started = Instant::now();
                 let method = req.method().to_string();
-                let span = tracing::info_span!("http", %method, path = %req.path(), status = tracing::field::Empty, user = tracing::field::Empty);
-                // The whole request runs inside the span: extractors, the handler, and (through
-                // Db::run) the blocking database work.
-                let fut = srv.call(req).instrument(span.clone());
+                let id = new_request_id();
+                // The path as sent (still percent-encoded): a client cannot break a log line.
+                let span = tracing::info_span!("http", request_id = %id, %method, path = %req.path(), status = tracing::field::Empty, user = tracing::field::Empty);
+                // The whole request runs inside the span and with its id: extractors, the
+                // handler, and (through Db::run) the blocking database work.
+                let fut = REQUEST_ID.scope(id.clone(), srv.call(req).instrument(span.clone()));
                 async move {
-                    let res = fut.await?;
+                    let mut res = fut.await?;
+                    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
+                        res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+                    }
                     let status = res.status().as_u16();
                     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
                     let elapsed = started.elapsed().as_secs_f64();

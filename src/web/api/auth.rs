@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::store::Page;
 use crate::usecases::access::{self, AuditView, LoginInput, LoginResult, NewUserInput, UserView};
 use crate::web::auth::Authenticated;
@@ -26,7 +26,7 @@ pub async fn login(
             state.login_limiter.succeeded(&key);
             Ok(HttpResponse::Ok().json(result))
         }
-        Err(e @ AppError::Unauthenticated(_)) => {
+        Err(e) if e.is(ErrorCode::WrongPassword) => {
             state.login_limiter.failed(&key);
             Err(e)
         }

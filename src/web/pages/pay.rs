@@ -10,9 +10,9 @@ use bank_adapters::Provider;
 
 use super::{esc, page};
 use crate::domain::OrderStatus;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::usecases::{orders, qr_codes};
-use crate::web::AppState;
+use crate::web::{error, AppState};
 
 /// The provider the payer's app suggests, from the User-Agent.
 pub fn suggested(user_agent: &str) -> Option<Provider> {
@@ -40,37 +40,6 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-/// An error as a villager reads it.
-fn error_page(e: &AppError) -> HttpResponse {
-    let (status, message) = match e {
-        AppError::NotFound { .. } => (
-            StatusCode::NOT_FOUND,
-            "这个收款码无效或被改动过，请不要付款，并联系村报账员。",
-        ),
-        AppError::Conflict { code, .. } if *code == "pay_code_expired" => {
-            (StatusCode::GONE, "这个收款码已过期，请向村里索取新的收款码。")
-        }
-        AppError::Conflict { code, .. } if *code == "bill_not_open" => {
-            (StatusCode::CONFLICT, "这笔账单已经缴清或已作废，无需付款。")
-        }
-        AppError::Conflict { code, .. } if *code == "channel_unavailable" => {
-            (StatusCode::CONFLICT, "这个账户暂未开通该付款方式，请选择其他方式。")
-        }
-        AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, "请求有误，请返回重新选择付款方式。"),
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "系统暂时无法使用，请稍后再试。您没有被扣款。",
-        ),
-    };
-    html(
-        status,
-        page(
-            "无法付款",
-            &format!(r#"<h1>无法付款</h1><p class="notice error">{}</p>"#, esc(message)),
-        ),
-    )
-}
-
 pub async fn show(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     let key = state.server_key.clone();
@@ -85,7 +54,7 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
         .await;
     let (v, mut providers, token) = match view {
         Ok(v) => v,
-        Err(e) => return error_page(&e),
+        Err(e) => return error::page(&e),
     };
     // The app the code was scanned with first.
     if let Some(first) = suggested(&ua) {
@@ -167,7 +136,7 @@ pub async fn place_order(
     let token = path.into_inner();
     let provider = match Provider::parse(&form.provider) {
         Some(p @ (Provider::Wechat | Provider::Alipay)) => p,
-        _ => return error_page(&AppError::invalid("provider_invalid", "wechat or alipay", "provider")),
+        _ => return error::page(&AppError::code(ErrorCode::ProviderInvalid).at("provider")),
     };
     let result = orders::order_for_pay_code(
         &state.db,
@@ -183,7 +152,7 @@ pub async fn place_order(
         Ok(o) => HttpResponse::SeeOther()
             .insert_header(("Location", format!("/pay/{token}/order/{}", o.out_trade_no)))
             .finish(),
-        Err(e) => error_page(&e),
+        Err(e) => error::page(&e),
     }
 }
 
@@ -197,7 +166,7 @@ pub async fn show_order(
     let (token, no) = path.into_inner();
     let o = match orders::order_status(&state.db, state.server_key.expose(), &token, &no).await {
         Ok(o) => o,
-        Err(e) => return error_page(&e),
+        Err(e) => return error::page(&e),
     };
     let name = o.provider.label();
     let amount = format!(
@@ -245,7 +214,7 @@ pub async fn order_qr(state: web::Data<AppState>, path: web::Path<(String, Strin
     let (token, no) = path.into_inner();
     let o = match orders::order_status(&state.db, state.server_key.expose(), &token, &no).await {
         Ok(o) => o,
-        Err(e) => return error_page(&e),
+        Err(e) => return error::page(&e),
     };
     match o.code_url.as_deref().map(|c| crate::payments::qr::png(c, 8)) {
         Some(Ok(png)) => HttpResponse::Ok()

@@ -7,9 +7,9 @@ use actix_web::{web, HttpResponse};
 
 use super::{esc, page};
 use crate::domain::ReceiptStatus;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::usecases::receipts;
-use crate::web::AppState;
+use crate::web::{error, AppState};
 
 #[derive(serde::Deserialize)]
 pub struct CodeQuery {
@@ -75,10 +75,8 @@ pub async fn check(
         .public_limiter
         .allow("receipt", &client, crate::web::limits::RECEIPT_CHECKS)
     {
-        return html(
-            StatusCode::TOO_MANY_REQUESTS,
-            form(&number, Some("查验过于频繁，请一分钟后再试。")),
-        );
+        let e = AppError::new(ErrorCode::TooManyRequests, "查验过于频繁，请一分钟后再试。");
+        return html(error::status(&e), form(&number, Some(&error::for_people(&e))));
     }
     let key = state.server_key.clone();
     let n = number.clone();
@@ -88,21 +86,7 @@ pub async fn check(
         .await;
     let c = match result {
         Ok(c) => c,
-        Err(AppError::NotFound { .. }) => {
-            return html(
-                StatusCode::NOT_FOUND,
-                form(
-                    &number,
-                    Some("查无此收据：请核对收据号和校验码。如仍不符，这张收据可能是伪造的，请向乡镇纪委反映。"),
-                ),
-            )
-        }
-        Err(_) => {
-            return html(
-                StatusCode::SERVICE_UNAVAILABLE,
-                form(&number, Some("系统暂时无法查验，请稍后再试。")),
-            )
-        }
+        Err(e) => return html(error::status(&e), form(&number, Some(&error::for_people(&e)))),
     };
     let (title, class, text) = match c.status {
         ReceiptStatus::Issued => (

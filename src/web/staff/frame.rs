@@ -57,18 +57,6 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-/// A refusal before anything was done (no session frame: the session may be the problem).
-pub fn refusal(status: StatusCode, message: &str) -> HttpResponse {
-    html(
-        status,
-        format!(
-            r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>操作未执行</title><style>{STYLE}</style></head>
-<body><main><h1>操作未执行</h1><p class="notice error" id="message">{}</p><p><a href="javascript:history.back()">返回</a></p></main></body></html>"#,
-            esc(message)
-        ),
-    )
-}
-
 /// A message shown at the top of a page (after a redirect, `?msg=`; errors in red).
 pub fn message(text: Option<&str>, error: bool) -> String {
     match text.filter(|t| !t.is_empty()) {

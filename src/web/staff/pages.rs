@@ -11,7 +11,7 @@ use super::print::{self, Layout};
 use super::session::{cookie, Staff};
 use crate::domain::access::Scope;
 use crate::domain::{Outcome, ReceiptStatus};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::Page;
 use crate::usecases::access::{self, LoginInput};
 use crate::usecases::billing::{self, BillQuery, GenerateBillsInput};
@@ -19,7 +19,7 @@ use crate::usecases::cash::{self, CashInput, MatchInput, PayInInput};
 use crate::usecases::receipts::{self, VoidInput};
 use crate::usecases::{collections, qr_codes, registry};
 use crate::web::pages::esc;
-use crate::web::AppState;
+use crate::web::{error, AppState};
 
 #[derive(Deserialize, Default)]
 pub struct Msg {
@@ -37,26 +37,15 @@ fn notes(m: &Msg) -> String {
 
 /// A use case's refusal, as a clerk reads it, sent back to the form's page.
 fn refused(back: &str, e: &AppError) -> HttpResponse {
-    let text = match e {
-        AppError::Unavailable(_) | AppError::Internal(_) => "系统暂时无法完成，请稍后再试。".to_string(),
-        AppError::NotFound { .. } => format!("未找到：{e}"),
-        AppError::Forbidden(_) => "您没有权限做这个操作。".to_string(),
-        other => other.to_string(),
-    };
     let sep = if back.contains('?') { '&' } else { '?' };
-    let encoded: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+    let encoded: String = form_urlencoded::byte_serialize(error::for_people(e).as_bytes()).collect();
     HttpResponse::SeeOther()
         .insert_header(("Location", format!("{back}{sep}err={encoded}")))
         .finish()
 }
 
 fn failed(e: AppError) -> HttpResponse {
-    let status = match e {
-        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    frame::refusal(status, &e.to_string())
+    error::page(&e)
 }
 
 fn secure(state: &AppState) -> bool {
@@ -93,11 +82,9 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form
     let form = form.into_inner();
     let peer = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let key = format!("{}|{peer}", form.username.trim().to_lowercase());
-    if state.login_limiter.check(&key).is_err() {
-        return html(
-            StatusCode::TOO_MANY_REQUESTS,
-            login_form(Some("登录失败次数过多，请15分钟后再试。")),
-        );
+    let refused = |e: &AppError| html(error::status(e), login_form(Some(&error::for_people(e))));
+    if let Err(e) = state.login_limiter.check(&key) {
+        return refused(&e);
     }
     let ttl = chrono::Duration::hours(state.config.token_ttl_hours);
     let input = LoginInput {
@@ -112,14 +99,12 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form
                 .insert_header(("Location", "/staff"))
                 .finish()
         }
-        Err(AppError::Unauthenticated(_)) => {
-            state.login_limiter.failed(&key);
-            html(StatusCode::UNAUTHORIZED, login_form(Some("用户名或密码错误。")))
+        Err(e) => {
+            if e.is(ErrorCode::WrongPassword) {
+                state.login_limiter.failed(&key);
+            }
+            refused(&e)
         }
-        Err(_) => html(
-            StatusCode::SERVICE_UNAVAILABLE,
-            login_form(Some("系统暂时无法登录，请稍后再试。")),
-        ),
     }
 }
 
@@ -347,7 +332,10 @@ pub async fn generate(
     let v = path.into_inner();
     let back = format!("/staff/v/{v}/bills");
     let Ok(year) = form.year.trim().parse::<i32>() else {
-        return refused(&back, &AppError::invalid("year_invalid", "年度请填写四位数字", "year"));
+        return refused(
+            &back,
+            &AppError::new(ErrorCode::YearInvalid, "年度请填写四位数字").at("year"),
+        );
     };
     let (actor, code) = (staff.actor, v.clone());
     match state
@@ -620,7 +608,7 @@ pub async fn declare_pay_in(
     let Ok(account_id) = get("account_id").parse::<i64>() else {
         return refused(
             &back,
-            &AppError::invalid("account_invalid", "请选择存入账户", "account_id"),
+            &AppError::new(ErrorCode::AccountInvalid, "请选择存入账户").at("account_id"),
         );
     };
     let input = PayInInput {
@@ -865,10 +853,10 @@ fn pdf_response(state: &AppState, receipts: &[crate::usecases::receipts::Receipt
         Ok(f) => f,
         Err(e) => {
             tracing::error!(path = %state.config.pdf_font.display(), error = %e, "receipt PDF font missing");
-            return frame::refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
+            return error::page(&AppError::new(
+                ErrorCode::ServiceUnavailable,
                 "服务器缺少收据PDF所需的中文字体，请联系管理员（配置项 pdf_font）。",
-            );
+            ));
         }
     };
     let base = state.config.public_url.clone();

@@ -42,10 +42,9 @@ impl Staff {
         if bank_adapters::constant_time_eq(self.csrf.as_bytes(), given.trim().as_bytes()) {
             None
         } else {
-            Some(super::frame::refusal(
-                actix_web::http::StatusCode::FORBIDDEN,
-                "表单缺少安全校验或已过期，操作没有执行。请返回、刷新页面后重试。",
-            ))
+            Some(crate::web::error::page(&crate::error::AppError::code(
+                crate::error::ErrorCode::CsrfFailed,
+            )))
         }
     }
 
