@@ -10,6 +10,7 @@
 //!
 //!     cargo run --release --bin qingzhang-bench -- --callbacks 20000 --concurrency 64
 
+use qingzhang::domain::{BillId, CorporateAccountId, FeeItemId, PayerId, ReceiptId, UserId, VillageId};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -118,9 +119,9 @@ fn qr_figures(args: &Args) -> anyhow::Result<Vec<Measured>> {
     let mut bytes = 0usize;
     for i in 0..args.qr_codes as i64 {
         let token = PayToken {
-            village_id: 12,
-            account_id: 34,
-            bill_id: Some(100_000 + i),
+            village_id: VillageId(12),
+            account_id: CorporateAccountId(34),
+            bill_id: Some(BillId(100_000 + i)),
             amount: Some(qingzhang::domain::Money::from_fen(167_838 + i)),
             expires_day: Some(21_000),
         };
@@ -142,7 +143,7 @@ fn qr_figures(args: &Args) -> anyhow::Result<Vec<Measured>> {
             .unwrap_or_default();
         (
             Actor {
-                user_id: 1,
+                user_id: UserId(1),
                 username: "bench".into(),
                 role: Role::Admin,
                 scope: Scope::County(county),
@@ -157,8 +158,8 @@ fn qr_figures(args: &Args) -> anyhow::Result<Vec<Measured>> {
     let code = "370725102201";
     for _ in 0..496 {
         let input = NewBillInput {
-            payer_id: 1,
-            fee_item_id: 1,
+            payer_id: PayerId(1),
+            fee_item_id: FeeItemId(1),
             amount: "800.00".into(),
             period_label: "2026".into(),
             due_date: "2026-12-31".into(),
@@ -210,7 +211,7 @@ fn pdf_figure() -> anyhow::Result<Option<Measured>> {
         .map(|n| {
             let amount = Money::from_fen(80_000 + n);
             ReceiptDetail {
-                id: n,
+                id: ReceiptId(n),
                 number: format!("370725102201-2026-{n:06}"),
                 village_code: "370725102201".into(),
                 village_name: "北岩村".into(),

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::ids::{UserId, VillageId};
 pub use super::vocabulary::{Role, ScopeKind};
 
 /// Where a user acts, by database id of the county, township or village.
@@ -10,7 +11,7 @@ pub use super::vocabulary::{Role, ScopeKind};
 pub enum Scope {
     County(i64),
     Township(i64),
-    Village(i64),
+    Village(VillageId),
 }
 
 impl Scope {
@@ -21,16 +22,18 @@ impl Scope {
             Scope::Village(_) => ScopeKind::Village,
         }
     }
+    /// The id of the county, township or village, as the users table keeps it.
     pub fn id(self) -> i64 {
         match self {
-            Scope::County(i) | Scope::Township(i) | Scope::Village(i) => i,
+            Scope::County(i) | Scope::Township(i) => i,
+            Scope::Village(v) => v.get(),
         }
     }
     pub fn from_parts(kind: ScopeKind, id: i64) -> Scope {
         match kind {
             ScopeKind::County => Scope::County(id),
             ScopeKind::Township => Scope::Township(id),
-            ScopeKind::Village => Scope::Village(id),
+            ScopeKind::Village => Scope::Village(VillageId(id)),
         }
     }
 
@@ -50,13 +53,13 @@ impl Scope {
 pub struct Place {
     pub county_id: i64,
     pub township_id: Option<i64>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
 }
 
 /// The authenticated user making a request.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub username: String,
     pub role: Role,
     pub scope: Scope,
@@ -137,7 +140,7 @@ mod tests {
 
     fn actor(role: Role, scope: Scope) -> Actor {
         Actor {
-            user_id: 1,
+            user_id: UserId(1),
             username: "u".into(),
             role,
             scope,
@@ -146,24 +149,24 @@ mod tests {
     const A: Place = Place {
         county_id: 1,
         township_id: Some(10),
-        village_id: Some(100),
+        village_id: Some(VillageId(100)),
     };
     const B: Place = Place {
         county_id: 1,
         township_id: Some(11),
-        village_id: Some(101),
+        village_id: Some(VillageId(101)),
     };
 
     #[test]
     fn scopes_nest_county_township_village() {
         assert!(Scope::County(1).contains(A) && Scope::County(1).contains(B));
         assert!(Scope::Township(10).contains(A) && !Scope::Township(10).contains(B));
-        assert!(Scope::Village(100).contains(A) && !Scope::Village(100).contains(B));
+        assert!(Scope::Village(VillageId(100)).contains(A) && !Scope::Village(VillageId(100)).contains(B));
     }
 
     #[test]
     fn a_clerk_of_one_village_sees_nothing_of_another() {
-        let clerk = actor(Role::Clerk, Scope::Village(100));
+        let clerk = actor(Role::Clerk, Scope::Village(VillageId(100)));
         assert_eq!(clerk.may(Action::ManageBilling, A), Ok(()));
         assert_eq!(clerk.may(Action::Read, B), Err(Denied::OutOfScope));
         assert!(matches!(clerk.may(Action::PostEntries, A), Err(Denied::Role { .. })));

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod admin_code;
+pub mod ids;
 pub mod masking;
 pub mod period;
 pub mod reference;
@@ -16,6 +17,10 @@ pub use admin_code::{AdminCode, Level};
 /// Money lives in the lowest crate, `bank_adapters`, because the adapters' `BankCredit` carries
 /// it too: one amount type from the provider's edge to the books.
 pub use bank_adapters::money::{self, Money};
+pub use ids::{
+    BankTransactionId, BillId, CashRecordId, CorporateAccountId, EntryId, FeeItemId, LedgerAccountId, PayInId, PayerId,
+    ReceiptId, UserId, VillageId,
+};
 pub use period::Period;
 pub use reference::BillReference;
 pub use vocabulary::{

@@ -3,14 +3,15 @@
 //! `check` is pure: the store resolves the accounts and the closed periods, then asks here
 //! whether the entry may be posted. Nothing is written unless every rule holds.
 
+use crate::domain::ids::{LedgerAccountId, VillageId};
 use crate::domain::{Money, Period};
 use chrono::NaiveDate;
 
 /// An account as the rules need to see it.
 #[derive(Debug, Clone)]
 pub struct AccountView {
-    pub id: i64,
-    pub village_id: i64,
+    pub id: LedgerAccountId,
+    pub village_id: VillageId,
     pub code: String,
     pub chart_version: String,
     pub active: bool,
@@ -28,7 +29,7 @@ pub struct Line {
 
 #[derive(Debug, Clone)]
 pub struct ProposedEntry {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub entry_date: NaiveDate,
     pub memo: String,
     pub lines: Vec<Line>,
@@ -169,8 +170,8 @@ mod tests {
 
     fn acct(id: i64, code: &str) -> AccountView {
         AccountView {
-            id,
-            village_id: 1,
+            id: LedgerAccountId(id),
+            village_id: VillageId(1),
             code: code.into(),
             chart_version: "2023".into(),
             active: true,
@@ -190,7 +191,7 @@ mod tests {
     }
     fn entry(lines: Vec<Line>) -> ProposedEntry {
         ProposedEntry {
-            village_id: 1,
+            village_id: VillageId(1),
             entry_date: NaiveDate::from_ymd_opt(2026, 3, 5).unwrap(),
             memo: "收承包费".into(),
             lines,
@@ -232,7 +233,7 @@ mod tests {
         ]);
         assert_eq!(check(&negative, OPEN).unwrap_err().code(), "entry_line_amount_invalid");
         let mut other = acct(2, "501");
-        other.village_id = 2;
+        other.village_id = VillageId(2);
         let cross = entry(vec![line(acct(1, "102.0001"), "5", "0"), line(other, "0", "5")]);
         assert_eq!(check(&cross, OPEN).unwrap_err().code(), "entry_cross_village");
         let mut parent = acct(2, "102");

@@ -5,7 +5,7 @@
 //! it), expiry (Unix day, 0: never) and a 96-bit HMAC tag under the server key. Editing any
 //! field, or forging a code for another account, breaks the tag and the pay page refuses it.
 
-use crate::domain::Money;
+use crate::domain::{BillId, CorporateAccountId, Money, VillageId};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -14,10 +14,10 @@ use sha2::Sha256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PayToken {
-    pub village_id: i64,
-    pub account_id: i64,
+    pub village_id: VillageId,
+    pub account_id: CorporateAccountId,
     /// None for an account's static code.
-    pub bill_id: Option<i64>,
+    pub bill_id: Option<BillId>,
     /// None when the payer enters the amount.
     pub amount: Option<Money>,
     /// The last day (days since 1970-01-01, UTC) the code may be used; None: never expires.
@@ -45,7 +45,7 @@ impl PayToken {
             "1.{}.{}.{}.{}.{}",
             self.village_id,
             self.account_id,
-            self.bill_id.unwrap_or(0),
+            self.bill_id.map(BillId::get).unwrap_or(0),
             self.amount.map(Money::fen).unwrap_or(0),
             self.expires_day.unwrap_or(0)
         )
@@ -73,9 +73,9 @@ impl PayToken {
         };
         let nonzero = |v: i64| (v != 0).then_some(v);
         let token = PayToken {
-            village_id,
-            account_id,
-            bill_id: nonzero(bill),
+            village_id: VillageId(village_id),
+            account_id: CorporateAccountId(account_id),
+            bill_id: nonzero(bill).map(BillId),
             amount: nonzero(amount).map(Money::from_fen),
             expires_day: nonzero(expires),
         };
@@ -178,9 +178,9 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_refuse_edits_forgeries_and_age() {
         let t = PayToken {
-            village_id: 3,
-            account_id: 5,
-            bill_id: Some(42),
+            village_id: VillageId(3),
+            account_id: CorporateAccountId(5),
+            bill_id: Some(BillId(42)),
             amount: Some(Money::from_fen(167838)),
             expires_day: Some(20_500),
         };
@@ -194,8 +194,8 @@ mod tests {
             assert_eq!(PayToken::decode(junk, KEY, 0), Err(TokenError::Forged), "{junk}");
         }
         let static_code = PayToken {
-            village_id: 3,
-            account_id: 5,
+            village_id: VillageId(3),
+            account_id: CorporateAccountId(5),
             bill_id: None,
             amount: None,
             expires_day: None,
@@ -209,9 +209,9 @@ mod tests {
     #[test]
     fn rendered_codes_decode_to_their_text_with_an_independent_decoder() {
         let t = PayToken {
-            village_id: 12,
-            account_id: 34,
-            bill_id: Some(5678),
+            village_id: VillageId(12),
+            account_id: CorporateAccountId(34),
+            bill_id: Some(BillId(5678)),
             amount: Some(Money::from_fen(167838)),
             expires_day: Some(20_800),
         };

@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::{api_tokens, users};
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::ids::UserId;
 use crate::domain::{Role, ScopeKind};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
@@ -41,7 +42,7 @@ impl User {
             .returning(users::all_columns)
             .get_result(conn)?)
     }
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<User>> {
+    pub fn by_id(conn: &mut DbConnection, id: UserId) -> StoreResult<Option<User>> {
         Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
     }
 
@@ -67,7 +68,7 @@ impl User {
 
 pub fn insert_token(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     token_hash: &str,
     label: &str,
     created_at: NaiveDateTime,

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::schema::{audit_heads, audit_log};
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::ids::{UserId, VillageId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
@@ -14,11 +15,11 @@ pub struct AuditRecord {
     pub id: i64,
     pub seq: i64,
     pub at: NaiveDateTime,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub action: String,
     pub object_type: String,
     pub object_id: String,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub details: String,
     pub prev_hash: String,
     pub hash: String,
@@ -26,11 +27,11 @@ pub struct AuditRecord {
 
 /// One state change to record.
 pub struct AuditEvent<'a> {
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub action: &'a str,
     pub object_type: &'a str,
     pub object_id: String,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     /// JSON with what changed; never secrets or personal data beyond ids.
     pub details: serde_json::Value,
 }
@@ -76,11 +77,11 @@ pub fn record(conn: &mut DbConnection, e: &AuditEvent, at: DateTime<Utc>) -> Sto
         seq,
         at,
         (
-            &e.actor_id,
+            &e.actor_id.map(UserId::get),
             e.action,
             e.object_type,
             &e.object_id,
-            &e.village_id,
+            &e.village_id.map(VillageId::get),
             &details,
         ),
     );
@@ -106,7 +107,7 @@ pub fn record(conn: &mut DbConnection, e: &AuditEvent, at: DateTime<Utc>) -> Sto
 
 impl AuditRecord {
     /// Records by sequence; `villages` limits them to those villages (None: all records).
-    pub fn list(conn: &mut DbConnection, villages: Option<&[i64]>, page: Page) -> StoreResult<Vec<AuditRecord>> {
+    pub fn list(conn: &mut DbConnection, villages: Option<&[VillageId]>, page: Page) -> StoreResult<Vec<AuditRecord>> {
         let mut q = audit_log::table
             .filter(audit_log::seq.gt(page.after))
             .order(audit_log::seq)
@@ -132,11 +133,11 @@ impl AuditRecord {
             self.seq,
             self.at,
             (
-                &self.actor_id,
+                &self.actor_id.map(UserId::get),
                 &self.action,
                 &self.object_type,
                 &self.object_id,
-                &self.village_id,
+                &self.village_id.map(VillageId::get),
                 &self.details,
             ),
         )

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{bills, contracts, fee_items, payers};
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::ids::{BillId, FeeItemId, LedgerAccountId, PayerId, UserId, VillageId};
 use crate::domain::schedule::Schedule;
 use crate::domain::Money;
 use crate::domain::{BillStatus, ContractKind, PayerKind};
@@ -12,33 +13,33 @@ use crate::domain::{BillStatus, ContractKind, PayerKind};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = payers)]
 pub struct Payer {
-    pub id: i64,
-    pub village_id: i64,
+    pub id: PayerId,
+    pub village_id: VillageId,
     pub kind: PayerKind,
     pub name: String,
     pub phone: Option<String>,
     pub household_no: Option<String>,
-    pub ledger_account_id: i64,
+    pub ledger_account_id: LedgerAccountId,
     pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = payers)]
 pub struct NewPayer<'a> {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub kind: PayerKind,
     pub name: &'a str,
     pub phone: Option<&'a str>,
     pub household_no: Option<&'a str>,
-    pub ledger_account_id: i64,
+    pub ledger_account_id: LedgerAccountId,
     pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = fee_items)]
 pub struct FeeItem {
-    pub id: i64,
-    pub village_id: i64,
+    pub id: FeeItemId,
+    pub village_id: VillageId,
     pub code: String,
     pub name: String,
     pub income_account_code: String,
@@ -48,7 +49,7 @@ pub struct FeeItem {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = fee_items)]
 pub struct NewFeeItem<'a> {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub code: &'a str,
     pub name: &'a str,
     pub income_account_code: &'a str,
@@ -59,11 +60,11 @@ pub struct NewFeeItem<'a> {
 #[diesel(table_name = contracts)]
 pub struct Contract {
     pub id: i64,
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub contract_no: String,
     pub kind: ContractKind,
-    pub payer_id: i64,
-    pub fee_item_id: i64,
+    pub payer_id: PayerId,
+    pub fee_item_id: FeeItemId,
     pub area: Option<String>,
     #[diesel(column_name = unit_price_fen)]
     pub unit_price: Option<Money>,
@@ -72,7 +73,7 @@ pub struct Contract {
     pub schedule: Schedule,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -81,11 +82,11 @@ pub struct Contract {
 // NULL, not DEFAULT, for an absent price: the same SQL on both databases.
 #[diesel(treat_none_as_default_value = false)]
 pub struct NewContract<'a> {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub contract_no: &'a str,
     pub kind: ContractKind,
-    pub payer_id: i64,
-    pub fee_item_id: i64,
+    pub payer_id: PayerId,
+    pub fee_item_id: FeeItemId,
     pub area: Option<String>,
     #[diesel(column_name = unit_price_fen)]
     pub unit_price: Option<Money>,
@@ -94,19 +95,19 @@ pub struct NewContract<'a> {
     pub schedule: Schedule,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bills)]
 pub struct Bill {
-    pub id: i64,
-    pub village_id: i64,
+    pub id: BillId,
+    pub village_id: VillageId,
     pub seq: i64,
     pub reference: String,
-    pub payer_id: i64,
-    pub fee_item_id: i64,
+    pub payer_id: PayerId,
+    pub fee_item_id: FeeItemId,
     pub contract_id: Option<i64>,
     pub period_label: String,
     #[diesel(column_name = amount_fen)]
@@ -116,18 +117,18 @@ pub struct Bill {
     pub status: BillStatus,
     pub due_date: NaiveDate,
     pub note: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = bills)]
 pub struct NewBill<'a> {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub seq: i64,
     pub reference: &'a str,
-    pub payer_id: i64,
-    pub fee_item_id: i64,
+    pub payer_id: PayerId,
+    pub fee_item_id: FeeItemId,
     pub contract_id: Option<i64>,
     pub period_label: &'a str,
     #[diesel(column_name = amount_fen)]
@@ -137,7 +138,7 @@ pub struct NewBill<'a> {
     pub status: BillStatus,
     pub due_date: NaiveDate,
     pub note: &'a str,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -145,7 +146,7 @@ pub struct NewBill<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct BillFilter {
     pub status: Option<BillStatus>,
-    pub payer_id: Option<i64>,
+    pub payer_id: Option<PayerId>,
     pub contract_id: Option<i64>,
 }
 
@@ -156,7 +157,7 @@ impl Payer {
             .returning(payers::all_columns)
             .get_result(conn)?)
     }
-    pub fn in_village(conn: &mut DbConnection, village_id: i64, id: i64) -> StoreResult<Option<Payer>> {
+    pub fn in_village(conn: &mut DbConnection, village_id: VillageId, id: PayerId) -> StoreResult<Option<Payer>> {
         Ok(payers::table
             .filter(payers::village_id.eq(village_id))
             .filter(payers::id.eq(id))
@@ -164,7 +165,7 @@ impl Payer {
             .first(conn)
             .optional()?)
     }
-    pub fn list(conn: &mut DbConnection, village_id: i64, page: Page) -> StoreResult<Vec<Payer>> {
+    pub fn list(conn: &mut DbConnection, village_id: VillageId, page: Page) -> StoreResult<Vec<Payer>> {
         Ok(payers::table
             .filter(payers::village_id.eq(village_id))
             .filter(payers::id.gt(page.after))
@@ -182,7 +183,7 @@ impl FeeItem {
             .returning(fee_items::all_columns)
             .get_result(conn)?)
     }
-    pub fn in_village(conn: &mut DbConnection, village_id: i64, id: i64) -> StoreResult<Option<FeeItem>> {
+    pub fn in_village(conn: &mut DbConnection, village_id: VillageId, id: FeeItemId) -> StoreResult<Option<FeeItem>> {
         Ok(fee_items::table
             .filter(fee_items::village_id.eq(village_id))
             .filter(fee_items::id.eq(id))
@@ -190,7 +191,7 @@ impl FeeItem {
             .first(conn)
             .optional()?)
     }
-    pub fn list(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<FeeItem>> {
+    pub fn list(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<FeeItem>> {
         Ok(fee_items::table
             .filter(fee_items::village_id.eq(village_id))
             .order(fee_items::id)
@@ -206,7 +207,7 @@ impl Contract {
             .returning(contracts::all_columns)
             .get_result(conn)?)
     }
-    pub fn in_village(conn: &mut DbConnection, village_id: i64, id: i64) -> StoreResult<Option<Contract>> {
+    pub fn in_village(conn: &mut DbConnection, village_id: VillageId, id: i64) -> StoreResult<Option<Contract>> {
         Ok(contracts::table
             .filter(contracts::village_id.eq(village_id))
             .filter(contracts::id.eq(id))
@@ -214,7 +215,7 @@ impl Contract {
             .first(conn)
             .optional()?)
     }
-    pub fn list(conn: &mut DbConnection, village_id: i64, page: Page) -> StoreResult<Vec<Contract>> {
+    pub fn list(conn: &mut DbConnection, village_id: VillageId, page: Page) -> StoreResult<Vec<Contract>> {
         Ok(contracts::table
             .filter(contracts::village_id.eq(village_id))
             .filter(contracts::id.gt(page.after))
@@ -226,7 +227,7 @@ impl Contract {
     /// Contracts of a village in force at some time between `from` and `to` (inclusive).
     pub fn in_force(
         conn: &mut DbConnection,
-        village_id: i64,
+        village_id: VillageId,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<Contract>> {
@@ -247,7 +248,7 @@ impl Bill {
             .returning(bills::all_columns)
             .get_result(conn)?)
     }
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Bill> {
+    pub fn by_id(conn: &mut DbConnection, id: BillId) -> StoreResult<Bill> {
         Ok(bills::table.find(id).select(Bill::as_select()).first(conn)?)
     }
     pub fn by_reference(conn: &mut DbConnection, reference: &str) -> StoreResult<Option<Bill>> {
@@ -265,7 +266,12 @@ impl Bill {
             .get_result(conn)?;
         Ok(n > 0)
     }
-    pub fn list(conn: &mut DbConnection, village_id: i64, filter: &BillFilter, page: Page) -> StoreResult<Vec<Bill>> {
+    pub fn list(
+        conn: &mut DbConnection,
+        village_id: VillageId,
+        filter: &BillFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Bill>> {
         let mut q = bills::table
             .filter(bills::village_id.eq(village_id))
             .filter(bills::id.gt(page.after))
@@ -285,7 +291,7 @@ impl Bill {
         Ok(q.load(conn)?)
     }
     /// Cancels an unpaid bill; returns false when it was not open (paid, part paid, cancelled).
-    pub fn cancel(conn: &mut DbConnection, id: i64, note: &str) -> StoreResult<bool> {
+    pub fn cancel(conn: &mut DbConnection, id: BillId, note: &str) -> StoreResult<bool> {
         let n = diesel::update(
             bills::table
                 .filter(bills::id.eq(id))

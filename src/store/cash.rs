@@ -5,36 +5,39 @@ use diesel::prelude::*;
 
 use super::schema::{cash_records, pay_ins};
 use super::{DbConnection, StoreResult};
+use crate::domain::ids::{
+    BankTransactionId, BillId, CashRecordId, CorporateAccountId, EntryId, PayInId, UserId, VillageId,
+};
 use crate::domain::Money;
 use crate::domain::{CashStatus, PayInStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cash_records)]
 pub struct CashRecord {
-    pub id: i64,
-    pub village_id: i64,
-    pub clerk_id: i64,
-    pub bill_id: i64,
+    pub id: CashRecordId,
+    pub village_id: VillageId,
+    pub clerk_id: UserId,
+    pub bill_id: BillId,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
     pub received_at: NaiveDateTime,
-    pub entry_id: i64,
+    pub entry_id: EntryId,
     /// `on_hand`, `paid_in` or `voided`.
     pub status: CashStatus,
-    pub pay_in_id: Option<i64>,
-    pub reversal_entry_id: Option<i64>,
+    pub pay_in_id: Option<PayInId>,
+    pub reversal_entry_id: Option<EntryId>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = cash_records)]
 pub struct NewCashRecord {
-    pub village_id: i64,
-    pub clerk_id: i64,
-    pub bill_id: i64,
+    pub village_id: VillageId,
+    pub clerk_id: UserId,
+    pub bill_id: BillId,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
     pub received_at: NaiveDateTime,
-    pub entry_id: i64,
+    pub entry_id: EntryId,
     pub status: CashStatus,
 }
 
@@ -46,7 +49,7 @@ impl CashRecord {
             .get_result(conn)?)
     }
 
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<CashRecord>> {
+    pub fn by_id(conn: &mut DbConnection, id: CashRecordId) -> StoreResult<Option<CashRecord>> {
         Ok(cash_records::table
             .find(id)
             .select(CashRecord::as_select())
@@ -55,7 +58,11 @@ impl CashRecord {
     }
 
     /// Cash still with its clerk, oldest first (one clerk, or all clerks of the village).
-    pub fn on_hand(conn: &mut DbConnection, village_id: i64, clerk_id: Option<i64>) -> StoreResult<Vec<CashRecord>> {
+    pub fn on_hand(
+        conn: &mut DbConnection,
+        village_id: VillageId,
+        clerk_id: Option<UserId>,
+    ) -> StoreResult<Vec<CashRecord>> {
         let mut q = cash_records::table
             .filter(cash_records::village_id.eq(village_id))
             .filter(cash_records::status.eq(CashStatus::OnHand))
@@ -66,7 +73,7 @@ impl CashRecord {
         Ok(q.order(cash_records::id).select(CashRecord::as_select()).load(conn)?)
     }
 
-    pub fn of_pay_in(conn: &mut DbConnection, pay_in_id: i64) -> StoreResult<Vec<CashRecord>> {
+    pub fn of_pay_in(conn: &mut DbConnection, pay_in_id: PayInId) -> StoreResult<Vec<CashRecord>> {
         Ok(cash_records::table
             .filter(cash_records::pay_in_id.eq(pay_in_id))
             .order(cash_records::id)
@@ -75,7 +82,7 @@ impl CashRecord {
     }
 
     /// Hands records over to a pay-in; the count tells whether they were all still on hand.
-    pub fn pay_in(conn: &mut DbConnection, ids: &[i64], pay_in_id: i64) -> StoreResult<usize> {
+    pub fn pay_in(conn: &mut DbConnection, ids: &[CashRecordId], pay_in_id: PayInId) -> StoreResult<usize> {
         Ok(diesel::update(
             cash_records::table
                 .filter(cash_records::id.eq_any(ids))
@@ -88,7 +95,7 @@ impl CashRecord {
         .execute(conn)?)
     }
 
-    pub fn void(conn: &mut DbConnection, id: i64, reversal_entry_id: i64) -> StoreResult<usize> {
+    pub fn void(conn: &mut DbConnection, id: CashRecordId, reversal_entry_id: EntryId) -> StoreResult<usize> {
         Ok(diesel::update(
             cash_records::table
                 .find(id)
@@ -105,27 +112,27 @@ impl CashRecord {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = pay_ins)]
 pub struct PayIn {
-    pub id: i64,
-    pub village_id: i64,
-    pub clerk_id: i64,
-    pub corporate_account_id: i64,
+    pub id: PayInId,
+    pub village_id: VillageId,
+    pub clerk_id: UserId,
+    pub corporate_account_id: CorporateAccountId,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
     pub declared_at: NaiveDateTime,
     /// `declared` (on its way to the bank) or `matched` (the bank credit is found).
     pub status: PayInStatus,
-    pub bank_transaction_id: Option<i64>,
-    pub entry_id: Option<i64>,
-    pub matched_by: Option<i64>,
+    pub bank_transaction_id: Option<BankTransactionId>,
+    pub entry_id: Option<EntryId>,
+    pub matched_by: Option<UserId>,
     pub matched_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = pay_ins)]
 pub struct NewPayIn {
-    pub village_id: i64,
-    pub clerk_id: i64,
-    pub corporate_account_id: i64,
+    pub village_id: VillageId,
+    pub clerk_id: UserId,
+    pub corporate_account_id: CorporateAccountId,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
     pub declared_at: NaiveDateTime,
@@ -140,7 +147,7 @@ impl PayIn {
             .get_result(conn)?)
     }
 
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<PayIn>> {
+    pub fn by_id(conn: &mut DbConnection, id: PayInId) -> StoreResult<Option<PayIn>> {
         Ok(pay_ins::table
             .find(id)
             .select(PayIn::as_select())
@@ -150,7 +157,7 @@ impl PayIn {
 
     pub fn of_village(
         conn: &mut DbConnection,
-        village_id: i64,
+        village_id: VillageId,
         status: Option<PayInStatus>,
     ) -> StoreResult<Vec<PayIn>> {
         let mut q = pay_ins::table.filter(pay_ins::village_id.eq(village_id)).into_boxed();
@@ -161,7 +168,7 @@ impl PayIn {
     }
 
     /// The bank transactions already matched to a pay-in, of a village.
-    pub fn matched_transactions(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<i64>> {
+    pub fn matched_transactions(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<BankTransactionId>> {
         Ok(pay_ins::table
             .filter(pay_ins::village_id.eq(village_id))
             .filter(pay_ins::bank_transaction_id.is_not_null())
@@ -172,10 +179,10 @@ impl PayIn {
     /// Records the match; false when the pay-in was matched meanwhile.
     pub fn matched(
         conn: &mut DbConnection,
-        id: i64,
-        bank_transaction_id: i64,
-        entry_id: i64,
-        by: i64,
+        id: PayInId,
+        bank_transaction_id: BankTransactionId,
+        entry_id: EntryId,
+        by: UserId,
         at: NaiveDateTime,
     ) -> StoreResult<bool> {
         let n = diesel::update(

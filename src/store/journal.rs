@@ -13,6 +13,7 @@ use super::schema::{
     account_balances, closed_periods, journal_entries, journal_postings, ledger_accounts, ledger_heads,
 };
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::ids::{EntryId, LedgerAccountId, UserId, VillageId};
 use crate::domain::EntrySource;
 use crate::domain::Money;
 use crate::domain::Period;
@@ -23,8 +24,8 @@ use crate::ledger::trial_balance::Sums;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ledger_accounts)]
 pub struct LedgerAccount {
-    pub id: i64,
-    pub village_id: i64,
+    pub id: LedgerAccountId,
+    pub village_id: VillageId,
     pub chart_version: String,
     pub code: String,
     pub name: String,
@@ -39,7 +40,7 @@ pub struct LedgerAccount {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = ledger_accounts)]
 pub struct NewLedgerAccount<'a> {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub chart_version: &'a str,
     pub code: &'a str,
     pub name: &'a str,
@@ -63,7 +64,7 @@ impl LedgerAccount {
         }
     }
 
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<LedgerAccount> {
+    pub fn by_id(conn: &mut DbConnection, id: LedgerAccountId) -> StoreResult<LedgerAccount> {
         Ok(ledger_accounts::table
             .find(id)
             .select(LedgerAccount::as_select())
@@ -89,7 +90,7 @@ impl LedgerAccount {
 
     pub fn by_code(
         conn: &mut DbConnection,
-        village_id: i64,
+        village_id: VillageId,
         chart_version: &str,
         code: &str,
     ) -> StoreResult<Option<LedgerAccount>> {
@@ -102,7 +103,7 @@ impl LedgerAccount {
             .optional()?)
     }
 
-    pub fn of_village(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<LedgerAccount>> {
+    pub fn of_village(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<LedgerAccount>> {
         Ok(ledger_accounts::table
             .filter(ledger_accounts::village_id.eq(village_id))
             .order((ledger_accounts::chart_version, ledger_accounts::code))
@@ -111,7 +112,10 @@ impl LedgerAccount {
     }
 
     /// Accounts of a village with their cached balances.
-    pub fn with_balances(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<(LedgerAccount, Money, Money)>> {
+    pub fn with_balances(
+        conn: &mut DbConnection,
+        village_id: VillageId,
+    ) -> StoreResult<Vec<(LedgerAccount, Money, Money)>> {
         Ok(ledger_accounts::table
             .inner_join(account_balances::table.on(account_balances::account_id.eq(ledger_accounts::id)))
             .filter(ledger_accounts::village_id.eq(village_id))
@@ -125,7 +129,7 @@ impl LedgerAccount {
     }
 }
 
-pub fn create_head(conn: &mut DbConnection, village_id: i64, genesis: &str) -> StoreResult<()> {
+pub fn create_head(conn: &mut DbConnection, village_id: VillageId, genesis: &str) -> StoreResult<()> {
     diesel::insert_into(ledger_heads::table)
         .values((
             ledger_heads::village_id.eq(village_id),
@@ -136,7 +140,7 @@ pub fn create_head(conn: &mut DbConnection, village_id: i64, genesis: &str) -> S
     Ok(())
 }
 
-pub fn head(conn: &mut DbConnection, village_id: i64) -> StoreResult<(i64, String)> {
+pub fn head(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<(i64, String)> {
     Ok(ledger_heads::table
         .find(village_id)
         .select((ledger_heads::last_seq, ledger_heads::last_hash))
@@ -146,15 +150,15 @@ pub fn head(conn: &mut DbConnection, village_id: i64) -> StoreResult<(i64, Strin
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = journal_entries)]
 pub struct Entry {
-    pub id: i64,
-    pub village_id: i64,
+    pub id: EntryId,
+    pub village_id: VillageId,
     pub seq: i64,
     pub entry_date: NaiveDate,
     pub period: String,
     pub memo: String,
     pub source: EntrySource,
-    pub reverses_entry_id: Option<i64>,
-    pub created_by: Option<i64>,
+    pub reverses_entry_id: Option<EntryId>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub prev_hash: String,
     pub hash: String,
@@ -163,14 +167,14 @@ pub struct Entry {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = journal_entries)]
 struct NewEntry<'a> {
-    village_id: i64,
+    village_id: VillageId,
     seq: i64,
     entry_date: NaiveDate,
     period: &'a str,
     memo: &'a str,
     source: EntrySource,
-    reverses_entry_id: Option<i64>,
-    created_by: Option<i64>,
+    reverses_entry_id: Option<EntryId>,
+    created_by: Option<UserId>,
     created_at: NaiveDateTime,
     prev_hash: &'a str,
     hash: &'a str,
@@ -180,10 +184,10 @@ struct NewEntry<'a> {
 #[diesel(table_name = journal_postings)]
 pub struct Posting {
     pub id: i64,
-    pub entry_id: i64,
-    pub village_id: i64,
+    pub entry_id: EntryId,
+    pub village_id: VillageId,
     pub line_no: i32,
-    pub account_id: i64,
+    pub account_id: LedgerAccountId,
     #[diesel(column_name = debit_fen)]
     pub debit: Money,
     #[diesel(column_name = credit_fen)]
@@ -194,10 +198,10 @@ pub struct Posting {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = journal_postings)]
 struct NewPosting<'a> {
-    entry_id: i64,
-    village_id: i64,
+    entry_id: EntryId,
+    village_id: VillageId,
     line_no: i32,
-    account_id: i64,
+    account_id: LedgerAccountId,
     #[diesel(column_name = debit_fen)]
     debit: Money,
     #[diesel(column_name = credit_fen)]
@@ -207,13 +211,14 @@ struct NewPosting<'a> {
 
 /// What the caller has already checked with `ledger::entry::check` and wants written.
 pub struct PostingRequest<'a> {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub village_code: &'a str,
     pub entry_date: NaiveDate,
     pub memo: &'a str,
     pub source: EntrySource,
-    pub reverses: Option<(i64, i64)>,
-    pub created_by: Option<i64>,
+    /// The entry reversed: its id and its number in the village's journal.
+    pub reverses: Option<(EntryId, i64)>,
+    pub created_by: Option<UserId>,
     pub lines: &'a [Line],
 }
 
@@ -232,7 +237,7 @@ pub fn append(conn: &mut DbConnection, p: &PostingRequest, created_at: DateTime<
         // The chain hashes the stored name, as it always has.
         source: p.source.as_str(),
         reverses_seq: p.reverses.map(|(_, s)| s),
-        created_by: p.created_by,
+        created_by: p.created_by.map(UserId::get),
         created_at,
         postings: p
             .lines
@@ -299,7 +304,7 @@ pub fn append(conn: &mut DbConnection, p: &PostingRequest, created_at: DateTime<
 }
 
 impl Entry {
-    pub fn by_seq(conn: &mut DbConnection, village_id: i64, seq: i64) -> StoreResult<Option<Entry>> {
+    pub fn by_seq(conn: &mut DbConnection, village_id: VillageId, seq: i64) -> StoreResult<Option<Entry>> {
         Ok(journal_entries::table
             .filter(journal_entries::village_id.eq(village_id))
             .filter(journal_entries::seq.eq(seq))
@@ -307,10 +312,10 @@ impl Entry {
             .first(conn)
             .optional()?)
     }
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Entry> {
+    pub fn by_id(conn: &mut DbConnection, id: EntryId) -> StoreResult<Entry> {
         Ok(journal_entries::table.find(id).select(Entry::as_select()).first(conn)?)
     }
-    pub fn reversal_of(conn: &mut DbConnection, entry_id: i64) -> StoreResult<Option<Entry>> {
+    pub fn reversal_of(conn: &mut DbConnection, entry_id: EntryId) -> StoreResult<Option<Entry>> {
         Ok(journal_entries::table
             .filter(journal_entries::reverses_entry_id.eq(entry_id))
             .select(Entry::as_select())
@@ -318,7 +323,12 @@ impl Entry {
             .optional()?)
     }
     /// Entries of a village by sequence, optionally of one period.
-    pub fn list(conn: &mut DbConnection, village_id: i64, period: Option<&str>, page: Page) -> StoreResult<Vec<Entry>> {
+    pub fn list(
+        conn: &mut DbConnection,
+        village_id: VillageId,
+        period: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Vec<Entry>> {
         let mut q = journal_entries::table
             .filter(journal_entries::village_id.eq(village_id))
             .filter(journal_entries::seq.gt(page.after))
@@ -332,7 +342,7 @@ impl Entry {
         Ok(q.load(conn)?)
     }
     /// The postings of some entries, each with its account's code, in entry and line order.
-    pub fn postings_of(conn: &mut DbConnection, entry_ids: &[i64]) -> StoreResult<Vec<(Posting, String, String)>> {
+    pub fn postings_of(conn: &mut DbConnection, entry_ids: &[EntryId]) -> StoreResult<Vec<(Posting, String, String)>> {
         Ok(journal_postings::table
             .inner_join(ledger_accounts::table)
             .filter(journal_postings::entry_id.eq_any(entry_ids.to_vec()))
@@ -342,7 +352,7 @@ impl Entry {
     }
 }
 
-pub fn is_closed(conn: &mut DbConnection, village_id: i64, period: Period) -> StoreResult<bool> {
+pub fn is_closed(conn: &mut DbConnection, village_id: VillageId, period: Period) -> StoreResult<bool> {
     let n: i64 = closed_periods::table
         .filter(closed_periods::village_id.eq(village_id))
         .filter(closed_periods::period.eq(period.to_string()))
@@ -353,9 +363,9 @@ pub fn is_closed(conn: &mut DbConnection, village_id: i64, period: Period) -> St
 
 pub fn close_period(
     conn: &mut DbConnection,
-    village_id: i64,
+    village_id: VillageId,
     period: Period,
-    by: Option<i64>,
+    by: Option<UserId>,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
     diesel::insert_into(closed_periods::table)
@@ -369,7 +379,7 @@ pub fn close_period(
     Ok(())
 }
 
-pub fn closed_periods(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<String>> {
+pub fn closed_periods(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<String>> {
     Ok(closed_periods::table
         .filter(closed_periods::village_id.eq(village_id))
         .order(closed_periods::period)
@@ -381,10 +391,10 @@ pub fn closed_periods(conn: &mut DbConnection, village_id: i64) -> StoreResult<V
 /// SUM over BIGINT is NUMERIC on PostgreSQL, so it is cast back to BIGINT.
 pub fn sums_by_account(
     conn: &mut DbConnection,
-    village_id: i64,
+    village_id: VillageId,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> StoreResult<Vec<(i64, Sums)>> {
+) -> StoreResult<Vec<(LedgerAccountId, Sums)>> {
     let mut q = journal_postings::table
         .inner_join(journal_entries::table)
         .filter(journal_entries::village_id.eq(village_id))
@@ -401,7 +411,7 @@ pub fn sums_by_account(
     if let Some(t) = to {
         q = q.filter(journal_entries::entry_date.lt(t));
     }
-    let rows: Vec<(i64, Money, Money)> = q.load(conn)?;
+    let rows: Vec<(LedgerAccountId, Money, Money)> = q.load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(a, d, c)| (a, Sums { debit: d, credit: c }))
@@ -409,7 +419,12 @@ pub fn sums_by_account(
 }
 
 /// Entries of a village in sequence order from `after_seq`, at most `limit`, for verify.
-pub fn entries_after(conn: &mut DbConnection, village_id: i64, after_seq: i64, limit: i64) -> StoreResult<Vec<Entry>> {
+pub fn entries_after(
+    conn: &mut DbConnection,
+    village_id: VillageId,
+    after_seq: i64,
+    limit: i64,
+) -> StoreResult<Vec<Entry>> {
     Ok(journal_entries::table
         .filter(journal_entries::village_id.eq(village_id))
         .filter(journal_entries::seq.gt(after_seq))
@@ -420,7 +435,10 @@ pub fn entries_after(conn: &mut DbConnection, village_id: i64, after_seq: i64, l
 }
 
 /// Cached balances of a village's accounts: (account id, debit, credit).
-pub fn cached_balances(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<(i64, Money, Money)>> {
+pub fn cached_balances(
+    conn: &mut DbConnection,
+    village_id: VillageId,
+) -> StoreResult<Vec<(LedgerAccountId, Money, Money)>> {
     Ok(account_balances::table
         .filter(account_balances::village_id.eq(village_id))
         .select((

@@ -27,9 +27,10 @@ use diesel::prelude::*;
 
 use super::schema::ledger_heads;
 use super::{DbConnection, StoreError, StoreResult};
+use crate::domain::ids::VillageId;
 
 /// Takes the village's write lock until the end of the caller's transaction.
-pub fn lock_village(conn: &mut DbConnection, village_id: i64) -> StoreResult<()> {
+pub fn lock_village(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<()> {
     if let DbConnection::Sqlite(_) = conn {
         return Ok(());
     }

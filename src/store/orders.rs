@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::gateway_orders;
 use super::{DbConnection, StoreResult};
+use crate::domain::ids::{BankTransactionId, BillId, VillageId};
 use crate::domain::Money;
 use crate::domain::OrderStatus;
 use bank_adapters::Provider;
@@ -13,9 +14,9 @@ use bank_adapters::Provider;
 #[diesel(table_name = gateway_orders)]
 pub struct GatewayOrder {
     pub id: i64,
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub binding_id: i64,
-    pub bill_id: i64,
+    pub bill_id: BillId,
     pub provider: Provider,
     pub out_trade_no: String,
     #[diesel(column_name = amount_fen)]
@@ -27,15 +28,15 @@ pub struct GatewayOrder {
     pub expires_at: NaiveDateTime,
     pub queries: i32,
     pub next_query_at: NaiveDateTime,
-    pub bank_transaction_id: Option<i64>,
+    pub bank_transaction_id: Option<BankTransactionId>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = gateway_orders)]
 pub struct NewGatewayOrder<'a> {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub binding_id: i64,
-    pub bill_id: i64,
+    pub bill_id: BillId,
     pub provider: Provider,
     pub out_trade_no: &'a str,
     #[diesel(column_name = amount_fen)]
@@ -65,7 +66,11 @@ impl GatewayOrder {
 
     /// The newest order still open for a bill through one binding (to reuse rather than order
     /// again each time the page is opened).
-    pub fn open_for_bill(conn: &mut DbConnection, bill_id: i64, binding_id: i64) -> StoreResult<Option<GatewayOrder>> {
+    pub fn open_for_bill(
+        conn: &mut DbConnection,
+        bill_id: BillId,
+        binding_id: i64,
+    ) -> StoreResult<Option<GatewayOrder>> {
         Ok(gateway_orders::table
             .filter(gateway_orders::bill_id.eq(bill_id))
             .filter(gateway_orders::binding_id.eq(binding_id))
@@ -81,7 +86,7 @@ impl GatewayOrder {
     pub fn due(
         conn: &mut DbConnection,
         now: NaiveDateTime,
-        village_id: Option<i64>,
+        village_id: Option<VillageId>,
         limit: i64,
     ) -> StoreResult<Vec<GatewayOrder>> {
         let mut q = gateway_orders::table
@@ -114,7 +119,7 @@ impl GatewayOrder {
         status: OrderStatus,
         reason: Option<&str>,
         next_query_at: NaiveDateTime,
-        bank_transaction_id: Option<i64>,
+        bank_transaction_id: Option<BankTransactionId>,
     ) -> StoreResult<()> {
         // A paid order stays paid: a query answered before its notification was applied must
         // not turn it back to pending.
@@ -135,7 +140,11 @@ impl GatewayOrder {
     }
 
     /// Marks the order paid when its payment arrived by notification (no query needed).
-    pub fn paid_by(conn: &mut DbConnection, out_trade_no: &str, bank_transaction_id: i64) -> StoreResult<()> {
+    pub fn paid_by(
+        conn: &mut DbConnection,
+        out_trade_no: &str,
+        bank_transaction_id: BankTransactionId,
+    ) -> StoreResult<()> {
         diesel::update(
             gateway_orders::table
                 .filter(gateway_orders::out_trade_no.eq(out_trade_no))

@@ -10,6 +10,10 @@ use super::billing::Bill;
 use super::schema::{bank_transactions, callback_inbox, provider_bindings, receipt_voids, receipts};
 use super::StoreError;
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::ids::{
+    BankTransactionId, BillId, CashRecordId, CorporateAccountId, EntryId, FeeItemId, PayerId, ReceiptId, UserId,
+    VillageId,
+};
 use crate::domain::Money;
 use crate::domain::{BillStatus, Channel, InboxSource, InboxStatus, Outcome, ReceiptStatus};
 use bank_adapters::Provider;
@@ -18,8 +22,8 @@ use bank_adapters::Provider;
 #[diesel(table_name = provider_bindings)]
 pub struct Binding {
     pub id: i64,
-    pub village_id: i64,
-    pub corporate_account_id: i64,
+    pub village_id: VillageId,
+    pub corporate_account_id: CorporateAccountId,
     pub provider: Provider,
     pub account_ref: String,
     pub public_config: String,
@@ -32,8 +36,8 @@ pub struct Binding {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = provider_bindings)]
 pub struct NewBinding<'a> {
-    pub village_id: i64,
-    pub corporate_account_id: i64,
+    pub village_id: VillageId,
+    pub corporate_account_id: CorporateAccountId,
     pub provider: Provider,
     pub account_ref: &'a str,
     pub public_config: &'a str,
@@ -57,7 +61,7 @@ impl Binding {
             .first(conn)
             .optional()?)
     }
-    pub fn of_village(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<Binding>> {
+    pub fn of_village(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<Binding>> {
         Ok(provider_bindings::table
             .filter(provider_bindings::village_id.eq(village_id))
             .order(provider_bindings::id)
@@ -95,7 +99,7 @@ pub struct InboxRow {
     pub status: InboxStatus,
     pub reason: Option<String>,
     pub provider_txn_id: Option<String>,
-    pub bank_transaction_id: Option<i64>,
+    pub bank_transaction_id: Option<BankTransactionId>,
     pub processed_at: Option<NaiveDateTime>,
     pub source: InboxSource,
 }
@@ -112,7 +116,7 @@ pub struct NewInboxRow<'a> {
     pub status: InboxStatus,
     pub reason: Option<&'a str>,
     pub provider_txn_id: Option<&'a str>,
-    pub bank_transaction_id: Option<i64>,
+    pub bank_transaction_id: Option<BankTransactionId>,
     pub processed_at: Option<NaiveDateTime>,
     /// `callback` or `order_query`.
     pub source: InboxSource,
@@ -143,9 +147,9 @@ pub fn inbox_list(conn: &mut DbConnection, status: Option<InboxStatus>, page: Pa
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bank_transactions)]
 pub struct BankTransaction {
-    pub id: i64,
-    pub village_id: i64,
-    pub corporate_account_id: i64,
+    pub id: BankTransactionId,
+    pub village_id: VillageId,
+    pub corporate_account_id: CorporateAccountId,
     pub provider: Provider,
     pub provider_txn_id: String,
     #[diesel(column_name = amount_fen)]
@@ -153,8 +157,8 @@ pub struct BankTransaction {
     pub paid_at: NaiveDateTime,
     pub payer_masked: Option<String>,
     pub reference: Option<String>,
-    pub bill_id: Option<i64>,
-    pub entry_id: i64,
+    pub bill_id: Option<BillId>,
+    pub entry_id: EntryId,
     pub outcome: Outcome,
     pub note: String,
     pub created_at: NaiveDateTime,
@@ -163,8 +167,8 @@ pub struct BankTransaction {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = bank_transactions)]
 pub struct NewBankTransaction<'a> {
-    pub village_id: i64,
-    pub corporate_account_id: i64,
+    pub village_id: VillageId,
+    pub corporate_account_id: CorporateAccountId,
     pub provider: Provider,
     pub provider_txn_id: &'a str,
     #[diesel(column_name = amount_fen)]
@@ -172,8 +176,8 @@ pub struct NewBankTransaction<'a> {
     pub paid_at: NaiveDateTime,
     pub payer_masked: Option<&'a str>,
     pub reference: Option<&'a str>,
-    pub bill_id: Option<i64>,
-    pub entry_id: i64,
+    pub bill_id: Option<BillId>,
+    pub entry_id: EntryId,
     pub outcome: Outcome,
     pub note: &'a str,
     pub created_at: NaiveDateTime,
@@ -186,7 +190,7 @@ impl BankTransaction {
             .returning(bank_transactions::all_columns)
             .get_result(conn)?)
     }
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<BankTransaction>> {
+    pub fn by_id(conn: &mut DbConnection, id: BankTransactionId) -> StoreResult<Option<BankTransaction>> {
         Ok(bank_transactions::table
             .find(id)
             .select(BankTransaction::as_select())
@@ -195,7 +199,7 @@ impl BankTransaction {
     }
 
     /// A village's credits that named no bill they could pay (wholly in suspense).
-    pub fn suspense_of_village(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<BankTransaction>> {
+    pub fn suspense_of_village(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<BankTransaction>> {
         Ok(bank_transactions::table
             .filter(bank_transactions::village_id.eq(village_id))
             .filter(bank_transactions::outcome.eq(Outcome::Suspense))
@@ -218,7 +222,7 @@ impl BankTransaction {
     }
     pub fn of_village(
         conn: &mut DbConnection,
-        village_id: i64,
+        village_id: VillageId,
         outcome: Option<Outcome>,
         page: Page,
     ) -> StoreResult<Vec<BankTransaction>> {
@@ -239,39 +243,39 @@ impl BankTransaction {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = receipts)]
 pub struct Receipt {
-    pub id: i64,
-    pub village_id: i64,
+    pub id: ReceiptId,
+    pub village_id: VillageId,
     pub year: i32,
     pub number: i64,
-    pub bill_id: Option<i64>,
-    pub payer_id: Option<i64>,
-    pub fee_item_id: Option<i64>,
-    pub bank_transaction_id: Option<i64>,
+    pub bill_id: Option<BillId>,
+    pub payer_id: Option<PayerId>,
+    pub fee_item_id: Option<FeeItemId>,
+    pub bank_transaction_id: Option<BankTransactionId>,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
     pub channel: Channel,
     pub status: ReceiptStatus,
     pub issued_at: NaiveDateTime,
-    pub issued_by: Option<i64>,
+    pub issued_by: Option<UserId>,
     pub verification_code: String,
-    pub cash_record_id: Option<i64>,
+    pub cash_record_id: Option<CashRecordId>,
     /// The receipt this one reissues (a void keeps its number; the reissue gets a new one).
-    pub replaces_id: Option<i64>,
+    pub replaces_id: Option<ReceiptId>,
 }
 
 /// Why and by whom a receipt was voided.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = receipt_voids)]
 pub struct ReceiptVoid {
-    pub receipt_id: i64,
+    pub receipt_id: ReceiptId,
     pub reason: String,
-    pub voided_by: i64,
+    pub voided_by: UserId,
     pub voided_at: NaiveDateTime,
     pub printed_payer_name: String,
 }
 
 impl ReceiptVoid {
-    pub fn of(conn: &mut DbConnection, receipt_id: i64) -> StoreResult<Option<ReceiptVoid>> {
+    pub fn of(conn: &mut DbConnection, receipt_id: ReceiptId) -> StoreResult<Option<ReceiptVoid>> {
         Ok(receipt_voids::table
             .find(receipt_id)
             .select(ReceiptVoid::as_select())
@@ -283,22 +287,22 @@ impl ReceiptVoid {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = receipts)]
 pub struct NewReceipt<'a> {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub year: i32,
     pub number: i64,
-    pub bill_id: Option<i64>,
-    pub payer_id: Option<i64>,
-    pub fee_item_id: Option<i64>,
-    pub bank_transaction_id: Option<i64>,
+    pub bill_id: Option<BillId>,
+    pub payer_id: Option<PayerId>,
+    pub fee_item_id: Option<FeeItemId>,
+    pub bank_transaction_id: Option<BankTransactionId>,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
     pub channel: Channel,
     pub status: ReceiptStatus,
     pub issued_at: NaiveDateTime,
-    pub issued_by: Option<i64>,
+    pub issued_by: Option<UserId>,
     pub verification_code: &'a str,
-    pub cash_record_id: Option<i64>,
-    pub replaces_id: Option<i64>,
+    pub cash_record_id: Option<CashRecordId>,
+    pub replaces_id: Option<ReceiptId>,
 }
 
 impl Receipt {
@@ -308,7 +312,12 @@ impl Receipt {
             .returning(receipts::all_columns)
             .get_result(conn)?)
     }
-    pub fn by_number(conn: &mut DbConnection, village_id: i64, year: i32, number: i64) -> StoreResult<Option<Receipt>> {
+    pub fn by_number(
+        conn: &mut DbConnection,
+        village_id: VillageId,
+        year: i32,
+        number: i64,
+    ) -> StoreResult<Option<Receipt>> {
         Ok(receipts::table
             .filter(receipts::village_id.eq(village_id))
             .filter(receipts::year.eq(year))
@@ -318,7 +327,7 @@ impl Receipt {
             .optional()?)
     }
 
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Receipt> {
+    pub fn by_id(conn: &mut DbConnection, id: ReceiptId) -> StoreResult<Receipt> {
         Ok(receipts::table.find(id).select(Receipt::as_select()).first(conn)?)
     }
 
@@ -339,7 +348,7 @@ impl Receipt {
     }
 
     /// The receipt that reissues this one, if any.
-    pub fn reissue_of(conn: &mut DbConnection, id: i64) -> StoreResult<Option<Receipt>> {
+    pub fn reissue_of(conn: &mut DbConnection, id: ReceiptId) -> StoreResult<Option<Receipt>> {
         Ok(receipts::table
             .filter(receipts::replaces_id.eq(id))
             .select(Receipt::as_select())
@@ -348,7 +357,7 @@ impl Receipt {
     }
 
     /// A 待核实 receipt of a bill waiting for its money, for this amount.
-    pub fn pending_for_bill(conn: &mut DbConnection, bill_id: i64, amount: Money) -> StoreResult<Option<Receipt>> {
+    pub fn pending_for_bill(conn: &mut DbConnection, bill_id: BillId, amount: Money) -> StoreResult<Option<Receipt>> {
         Ok(receipts::table
             .filter(receipts::bill_id.eq(bill_id))
             .filter(receipts::status.eq(ReceiptStatus::Pending))
@@ -360,7 +369,12 @@ impl Receipt {
     }
 
     /// A pending receipt's money arrived: it rests on that bank transaction now.
-    pub fn confirm(conn: &mut DbConnection, id: i64, bank_transaction_id: i64, code: &str) -> StoreResult<()> {
+    pub fn confirm(
+        conn: &mut DbConnection,
+        id: ReceiptId,
+        bank_transaction_id: BankTransactionId,
+        code: &str,
+    ) -> StoreResult<()> {
         diesel::update(
             receipts::table
                 .find(id)
@@ -376,7 +390,10 @@ impl Receipt {
     }
 
     /// The receipt issued against a bank transaction, if any.
-    pub fn of_bank_transaction(conn: &mut DbConnection, bank_transaction_id: i64) -> StoreResult<Option<Receipt>> {
+    pub fn of_bank_transaction(
+        conn: &mut DbConnection,
+        bank_transaction_id: BankTransactionId,
+    ) -> StoreResult<Option<Receipt>> {
         Ok(receipts::table
             .filter(receipts::bank_transaction_id.eq(bank_transaction_id))
             .order(receipts::id)
@@ -385,7 +402,7 @@ impl Receipt {
             .optional()?)
     }
 
-    pub fn of_village(conn: &mut DbConnection, village_id: i64, page: Page) -> StoreResult<Vec<Receipt>> {
+    pub fn of_village(conn: &mut DbConnection, village_id: VillageId, page: Page) -> StoreResult<Vec<Receipt>> {
         Ok(receipts::table
             .filter(receipts::village_id.eq(village_id))
             .filter(receipts::id.gt(page.after))

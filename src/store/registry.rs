@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{corporate_accounts, counties, townships, village_counters, villages};
 use super::{DbConnection, Page, StoreError, StoreResult};
+use crate::domain::ids::{CorporateAccountId, LedgerAccountId, VillageId};
 use crate::domain::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -46,7 +47,7 @@ pub struct NewTownship<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = villages)]
 pub struct Village {
-    pub id: i64,
+    pub id: VillageId,
     pub township_id: i64,
     pub code: String,
     pub name: String,
@@ -76,12 +77,12 @@ pub struct VillagePlace {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = corporate_accounts)]
 pub struct CorporateAccount {
-    pub id: i64,
-    pub village_id: i64,
+    pub id: CorporateAccountId,
+    pub village_id: VillageId,
     pub bank_name: String,
     pub account_name: String,
     pub account_no: String,
-    pub ledger_account_id: i64,
+    pub ledger_account_id: LedgerAccountId,
     pub active: bool,
     pub created_at: NaiveDateTime,
 }
@@ -89,11 +90,11 @@ pub struct CorporateAccount {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = corporate_accounts)]
 pub struct NewCorporateAccount<'a> {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub bank_name: &'a str,
     pub account_name: &'a str,
     pub account_no: &'a str,
-    pub ledger_account_id: i64,
+    pub ledger_account_id: LedgerAccountId,
     pub active: bool,
     pub created_at: NaiveDateTime,
 }
@@ -168,7 +169,7 @@ impl Township {
 pub enum VillageFilter {
     County(i64),
     Township(i64),
-    Village(i64),
+    Village(VillageId),
 }
 
 impl Village {
@@ -185,7 +186,7 @@ impl Village {
             .first(conn)
             .optional()?)
     }
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Village> {
+    pub fn by_id(conn: &mut DbConnection, id: VillageId) -> StoreResult<Village> {
         Ok(villages::table.find(id).select(Village::as_select()).first(conn)?)
     }
     /// The village and the county it lies in.
@@ -232,7 +233,7 @@ impl Village {
     /// Takes the next value of a per-village counter ("bill", "sub:113", "receipt:2026"),
     /// starting at 1. The UPDATE locks the counter row until the caller's transaction ends, so
     /// numbers are gapless and unique across processes.
-    pub fn next_number(conn: &mut DbConnection, village_id: i64, name: &str) -> StoreResult<i64> {
+    pub fn next_number(conn: &mut DbConnection, village_id: VillageId, name: &str) -> StoreResult<i64> {
         let target = village_counters::table
             .filter(village_counters::village_id.eq(village_id))
             .filter(village_counters::name.eq(name));
@@ -268,7 +269,7 @@ impl CorporateAccount {
             .returning(corporate_accounts::all_columns)
             .get_result(conn)?)
     }
-    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<CorporateAccount> {
+    pub fn by_id(conn: &mut DbConnection, id: CorporateAccountId) -> StoreResult<CorporateAccount> {
         Ok(corporate_accounts::table
             .find(id)
             .select(CorporateAccount::as_select())
@@ -281,7 +282,7 @@ impl CorporateAccount {
             .first(conn)
             .optional()?)
     }
-    pub fn of_village(conn: &mut DbConnection, village_id: i64) -> StoreResult<Vec<CorporateAccount>> {
+    pub fn of_village(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<CorporateAccount>> {
         Ok(corporate_accounts::table
             .filter(corporate_accounts::village_id.eq(village_id))
             .select(CorporateAccount::as_select())

@@ -6,13 +6,15 @@
 //!   snake_case name: the names in the migrations' CHECK constraints are these and no others.
 //!   Reading an unknown name is an error, never a silent default.
 //!
+//! - Ids (`VillageId`, `BillId`, …) are BIGINT.
+//!
 //! The domain types declare their SQL type with diesel's derives; the conversions are written
 //! here, so nothing else in the code base spells a status as a string.
 
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Text};
 
 /// The TEXT mapping of vocabulary enums with `as_str` and `parse`.
 macro_rules! text_enum {
@@ -56,4 +58,43 @@ text_enum!(
     ScopeKind,
     Role,
     Schedule,
+);
+
+/// The BIGINT mapping of id newtypes.
+macro_rules! bigint_id {
+    ($($t:ty),* $(,)?) => {$(
+        impl<DB: Backend> FromSql<BigInt, DB> for $t
+        where
+            i64: FromSql<BigInt, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                Ok(Self(i64::from_sql(bytes)?))
+            }
+        }
+        impl<DB: Backend> ToSql<BigInt, DB> for $t
+        where
+            i64: ToSql<BigInt, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.0.to_sql(out)
+            }
+        }
+    )*};
+}
+
+use crate::domain::ids::*;
+
+bigint_id!(
+    VillageId,
+    UserId,
+    BillId,
+    PayerId,
+    FeeItemId,
+    ReceiptId,
+    BankTransactionId,
+    CashRecordId,
+    PayInId,
+    EntryId,
+    LedgerAccountId,
+    CorporateAccountId,
 );

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::registry::county_of_scope;
 use super::{audit, input, on_unique};
 use crate::domain::access::{Action, Actor, Place, Role, Scope, ScopeKind};
+use crate::domain::ids::{UserId, VillageId};
 use crate::domain::period;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::access::{self as store, NewUser, User};
@@ -73,7 +74,7 @@ pub struct ScopeRef {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -352,11 +353,11 @@ pub fn me(db: &Db, actor: &Actor) -> AppResult<UserView> {
 pub struct AuditView {
     pub seq: i64,
     pub at: DateTime<Utc>,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub action: String,
     pub object_type: String,
     pub object_id: String,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
     pub hash: String,
@@ -366,7 +367,7 @@ pub struct AuditView {
 pub fn list_audit(db: &Db, actor: &Actor, page: Page) -> AppResult<Vec<AuditView>> {
     db.read(|conn| {
         actor.may(Action::ReadAudit, own_place(conn, actor.scope)?)?;
-        let villages: Option<Vec<i64>> = match actor.scope {
+        let villages: Option<Vec<VillageId>> = match actor.scope {
             Scope::County(_) => None,
             Scope::Township(t) => Some(
                 Village::list(

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::registry::open_sub_account;
 use super::{audit, input, on_unique, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
+use crate::domain::ids::{BillId, FeeItemId, PayerId};
 use crate::domain::schedule::{self, Schedule};
 use crate::domain::{masking, period, BillReference, Money};
 pub use crate::domain::{BillStatus, ContractKind, PayerKind};
@@ -32,7 +33,7 @@ pub struct NewPayerInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PayerView {
-    pub id: i64,
+    pub id: PayerId,
     pub kind: PayerKind,
     pub name: String,
     /// Masked, e.g. 138****5678.
@@ -110,7 +111,7 @@ pub fn list_payers(db: &Db, actor: &Actor, village_code: &str, page: Page) -> Ap
     })
 }
 
-fn payer_in(conn: &mut DbConnection, village: &Village, id: i64, field: &str) -> AppResult<Payer> {
+fn payer_in(conn: &mut DbConnection, village: &Village, id: PayerId, field: &str) -> AppResult<Payer> {
     Payer::in_village(conn, village.id, id)?.ok_or_else(|| {
         AppError::new(
             ErrorCode::PayerNotFound,
@@ -134,7 +135,7 @@ pub struct NewFeeItemInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeeItemView {
-    pub id: i64,
+    pub id: FeeItemId,
     pub code: String,
     pub name: String,
     pub income_account_code: String,
@@ -186,7 +187,7 @@ pub fn list_fee_items(db: &Db, actor: &Actor, village_code: &str) -> AppResult<V
     })
 }
 
-fn fee_item_in(conn: &mut DbConnection, village: &Village, id: i64, field: &str) -> AppResult<FeeItem> {
+fn fee_item_in(conn: &mut DbConnection, village: &Village, id: FeeItemId, field: &str) -> AppResult<FeeItem> {
     FeeItem::in_village(conn, village.id, id)?.ok_or_else(|| {
         AppError::new(
             ErrorCode::FeeItemNotFound,
@@ -202,8 +203,8 @@ fn fee_item_in(conn: &mut DbConnection, village: &Village, id: i64, field: &str)
 pub struct NewContractInput {
     pub contract_no: String,
     pub kind: ContractKind,
-    pub payer_id: i64,
-    pub fee_item_id: i64,
+    pub payer_id: PayerId,
+    pub fee_item_id: FeeItemId,
     /// Area in mu (or m²), up to 4 decimals; with `unit_price`, the annual fee is area × unit price.
     pub area: Option<String>,
     /// Price per unit of area per year, in yuan.
@@ -224,8 +225,8 @@ pub struct ContractView {
     pub id: i64,
     pub contract_no: String,
     pub kind: ContractKind,
-    pub payer_id: i64,
-    pub fee_item_id: i64,
+    pub payer_id: PayerId,
+    pub fee_item_id: FeeItemId,
     pub area: Option<String>,
     #[schema(value_type = Option<String>)]
     pub unit_price: Option<Money>,
@@ -366,8 +367,8 @@ pub fn list_contracts(db: &Db, actor: &Actor, village_code: &str, page: Page) ->
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewBillInput {
-    pub payer_id: i64,
-    pub fee_item_id: i64,
+    pub payer_id: PayerId,
+    pub fee_item_id: FeeItemId,
     #[schema(value_type = String, example = "1200.00")]
     pub amount: String,
     /// What the bill is for, e.g. 2026 or 2026年春季.
@@ -397,11 +398,11 @@ pub struct CancelBillInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BillView {
-    pub id: i64,
+    pub id: BillId,
     /// Grouped for reading, e.g. 000012-000345-7; its last digit is a check digit.
     pub reference: String,
-    pub payer_id: i64,
-    pub fee_item_id: i64,
+    pub payer_id: PayerId,
+    pub fee_item_id: FeeItemId,
     pub contract_id: Option<i64>,
     pub period_label: String,
     #[schema(value_type = String)]
@@ -438,8 +439,8 @@ fn bill_view(b: &Bill) -> BillView {
 }
 
 struct BillDraft<'a> {
-    payer_id: i64,
-    fee_item_id: i64,
+    payer_id: PayerId,
+    fee_item_id: FeeItemId,
     contract_id: Option<i64>,
     period_label: &'a str,
     amount: Money,
@@ -450,7 +451,7 @@ struct BillDraft<'a> {
 /// Numbers and inserts one bill; the reference comes from the village's bill counter.
 fn insert_bill(conn: &mut DbConnection, actor: &Actor, village: &Village, d: BillDraft) -> AppResult<Bill> {
     let seq = Village::next_number(conn, village.id, "bill")?;
-    let reference = BillReference::new(village.id, seq).map_err(|e| AppError::Internal(e.to_string()))?;
+    let reference = BillReference::new(village.id.get(), seq).map_err(|e| AppError::Internal(e.to_string()))?;
     let bill = Bill::insert(
         conn,
         &NewBill {
@@ -567,7 +568,7 @@ pub fn generate_bills(
 #[into_params(parameter_in = Query)]
 pub struct BillQuery {
     pub status: Option<BillStatus>,
-    pub payer_id: Option<i64>,
+    pub payer_id: Option<PayerId>,
     pub contract_id: Option<i64>,
     pub after_id: Option<i64>,
     pub limit: Option<i64>,

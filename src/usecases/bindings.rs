@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
+use crate::domain::ids::{CorporateAccountId, VillageId};
 use crate::domain::{masking, period};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::payments::sealing::SealingKeys;
@@ -105,7 +106,7 @@ pub struct BindingView {
     pub provider: Provider,
     /// Merchant id, app id, or the masked account number.
     pub account_ref: String,
-    pub corporate_account_id: i64,
+    pub corporate_account_id: CorporateAccountId,
     /// Where the provider sends its notifications.
     pub callback_path: String,
     /// Certificate serials, public key ids or bank key ids accepted (never the secrets).
@@ -406,7 +407,11 @@ fn key_ids_of(b: &Binding) -> Vec<String> {
     }
 }
 
-fn account_in(conn: &mut DbConnection, village_id: i64, account_id: i64) -> AppResult<CorporateAccount> {
+fn account_in(
+    conn: &mut DbConnection,
+    village_id: VillageId,
+    account_id: CorporateAccountId,
+) -> AppResult<CorporateAccount> {
     CorporateAccount::of_village(conn, village_id)?
         .into_iter()
         .find(|a| a.id == account_id)
@@ -423,7 +428,7 @@ pub fn create_binding(
     sealing: &SealingKeys,
     actor: &Actor,
     village_code: &str,
-    account_id: i64,
+    account_id: CorporateAccountId,
     input: BindingInput,
 ) -> AppResult<BindingView> {
     db.write(|conn| {

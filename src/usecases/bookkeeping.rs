@@ -7,6 +7,8 @@ use utoipa::ToSchema;
 
 use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
+use crate::domain::ids::UserId;
+use crate::domain::EntryId;
 use crate::domain::{period, EntrySource, Money, Period};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chain;
@@ -65,7 +67,7 @@ pub struct EntryView {
     pub source: EntrySource,
     /// The entry this one reverses.
     pub reverses_seq: Option<i64>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     /// This entry's link in the village's SHA-256 chain.
     pub hash: String,
@@ -108,7 +110,7 @@ pub struct ChainHeadView {
 }
 
 fn entry_views(conn: &mut DbConnection, entries: Vec<Entry>) -> AppResult<Vec<EntryView>> {
-    let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+    let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
     let mut postings = Entry::postings_of(conn, &ids)?.into_iter().peekable();
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
@@ -184,8 +186,8 @@ pub(crate) fn post(
     village: &Village,
     proposed: &ProposedEntry,
     source: EntrySource,
-    reverses: Option<(i64, i64)>,
-    created_by: Option<i64>,
+    reverses: Option<(EntryId, i64)>,
+    created_by: Option<UserId>,
 ) -> AppResult<Entry> {
     let period = Period::of(proposed.entry_date);
     let closed = journal::is_closed(conn, village.id, period)?;
@@ -290,7 +292,7 @@ pub(crate) fn reverse(
     original: &Entry,
     reason: &str,
     date: chrono::NaiveDate,
-    user_id: i64,
+    user_id: UserId,
 ) -> AppResult<Entry> {
     let seq = original.seq;
     if original.reverses_entry_id.is_some() {

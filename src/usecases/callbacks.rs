@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use super::bindings::adapter_for;
 use super::bookkeeping::post;
 use super::receipts;
+use crate::domain::ids::BankTransactionId;
 use crate::domain::{period, Channel, EntrySource, InboxSource, InboxStatus, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
@@ -51,8 +52,13 @@ pub enum Answer {
 /// What applying a credit did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    Posted { bank_transaction_id: i64, outcome: Outcome },
-    Duplicate { bank_transaction_id: i64 },
+    Posted {
+        bank_transaction_id: BankTransactionId,
+        outcome: Outcome,
+    },
+    Duplicate {
+        bank_transaction_id: BankTransactionId,
+    },
 }
 
 /// The raw request as the inbox keeps it.
@@ -73,7 +79,7 @@ impl Raw<'_> {
         status: InboxStatus,
         reason: Option<&str>,
         txn: Option<&str>,
-        bank_txn: Option<i64>,
+        bank_txn: Option<BankTransactionId>,
     ) -> AppResult<i64> {
         Ok(store::inbox_insert_settled(
             conn,
@@ -177,7 +183,7 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
 pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_key: &[u8]) -> AppResult<Applied> {
     let provider = credit.provider;
     let txn = credit.provider_txn_id.as_str();
-    let duplicate = |conn: &mut DbConnection, existing: i64| -> AppResult<Applied> {
+    let duplicate = |conn: &mut DbConnection, existing: BankTransactionId| -> AppResult<Applied> {
         raw.store(conn, InboxStatus::Duplicate, None, Some(txn), Some(existing))?;
         Ok(Applied::Duplicate {
             bank_transaction_id: existing,

@@ -15,6 +15,9 @@ use super::bookkeeping::post;
 use super::receipts::{self, Evidence, Issue, ReceiptDetail};
 use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
+use crate::domain::ids::{
+    BankTransactionId, CashRecordId, CorporateAccountId, LedgerAccountId, PayInId, UserId, VillageId,
+};
 use crate::domain::{period, BillReference, CashStatus, Channel, EntrySource, Money, PayInStatus};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
@@ -35,7 +38,7 @@ fn account(conn: &mut DbConnection, village: &Village, code: &str) -> AppResult<
 }
 
 /// The village's cash accounts: 101 and any sub-accounts under it.
-pub(crate) fn cash_account_ids(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<i64>> {
+pub(crate) fn cash_account_ids(conn: &mut DbConnection, village_id: VillageId) -> AppResult<Vec<LedgerAccountId>> {
     Ok(LedgerAccount::of_village(conn, village_id)?
         .iter()
         .filter(|a| a.code == chart::CASH_CODE || a.code.starts_with("101."))
@@ -222,26 +225,26 @@ pub fn claim_payment(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PayInInput {
     /// The corporate account the cash is deposited into.
-    pub account_id: i64,
+    pub account_id: CorporateAccountId,
     /// Yuan deposited.
     pub amount: String,
     /// The cash records it covers; when absent, the clerk's oldest cash on hand that adds up to
     /// exactly the amount.
     #[serde(default)]
-    pub cash_record_ids: Option<Vec<i64>>,
+    pub cash_record_ids: Option<Vec<CashRecordId>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PayInView {
-    pub id: i64,
+    pub id: PayInId,
     pub clerk: String,
-    pub account_id: i64,
+    pub account_id: CorporateAccountId,
     #[schema(value_type = String)]
     pub amount: Money,
     pub declared_at: String,
     pub status: PayInStatus,
-    pub cash_record_ids: Vec<i64>,
-    pub bank_transaction_id: Option<i64>,
+    pub cash_record_ids: Vec<CashRecordId>,
+    pub bank_transaction_id: Option<BankTransactionId>,
 }
 
 fn pay_in_view(conn: &mut DbConnection, p: &PayIn) -> AppResult<PayInView> {
@@ -329,7 +332,7 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
                 status: PayInStatus::Declared,
             },
         )?;
-        let ids: Vec<i64> = chosen.iter().map(|c| c.id).collect();
+        let ids: Vec<CashRecordId> = chosen.iter().map(|c| c.id).collect();
         if CashRecord::pay_in(conn, &ids, p.id)? != ids.len() {
             return Err(AppError::new(ErrorCode::CashChanged, "现金收款记录刚被改动，请重试"));
         }
@@ -350,15 +353,15 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
 /// not before the pay-in was declared (less a day: a clerk may declare after depositing).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MatchProposal {
-    pub pay_in_id: i64,
-    pub bank_transaction_id: i64,
+    pub pay_in_id: PayInId,
+    pub bank_transaction_id: BankTransactionId,
     #[schema(value_type = String)]
     pub amount: Money,
     pub paid_at: String,
     pub payer_masked: Option<String>,
 }
 
-fn unmatched_credits(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<BankTransaction>> {
+fn unmatched_credits(conn: &mut DbConnection, village_id: VillageId) -> AppResult<Vec<BankTransaction>> {
     let matched = PayIn::matched_transactions(conn, village_id)?;
     Ok(BankTransaction::suspense_of_village(conn, village_id)?
         .into_iter()
@@ -392,7 +395,7 @@ pub fn propose_matches(db: &Db, actor: &Actor, village_code: &str) -> AppResult<
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MatchInput {
-    pub bank_transaction_id: i64,
+    pub bank_transaction_id: BankTransactionId,
 }
 
 /// The deposit's credit is found: Dr 211.9999 / Cr 101, and the pay-in is matched.
@@ -400,7 +403,7 @@ pub fn match_pay_in(
     db: &Db,
     actor: &Actor,
     village_code: &str,
-    pay_in_id: i64,
+    pay_in_id: PayInId,
     input: MatchInput,
 ) -> AppResult<PayInView> {
     db.write(|conn| {
@@ -480,7 +483,7 @@ pub fn match_pay_in(
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ClerkCash {
-    pub clerk_id: i64,
+    pub clerk_id: UserId,
     pub clerk: String,
     #[schema(value_type = String)]
     pub on_hand: Money,
@@ -493,7 +496,7 @@ pub struct ClerkCash {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CashRecordView {
-    pub id: i64,
+    pub id: CashRecordId,
     pub bill_reference: String,
     #[schema(value_type = String)]
     pub amount: Money,
@@ -518,7 +521,7 @@ pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Cas
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let records = CashRecord::on_hand(conn, village.id, None)?;
         let declared = PayIn::of_village(conn, village.id, Some(PayInStatus::Declared))?;
-        let mut clerk_ids: Vec<i64> = records
+        let mut clerk_ids: Vec<UserId> = records
             .iter()
             .map(|c| c.clerk_id)
             .chain(declared.iter().map(|p| p.clerk_id))

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::village_for;
 use crate::domain::access::{Action, Actor, Place, Scope};
+use crate::domain::ids::{BankTransactionId, BillId};
 use crate::domain::{BillReference, Channel, InboxSource, InboxStatus, Money, Outcome, ReceiptStatus};
 use crate::error::AppResult;
 use crate::payments::receipt_code::receipt_number;
@@ -19,7 +20,7 @@ use bank_adapters::Provider;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BankTransactionView {
-    pub id: i64,
+    pub id: BankTransactionId,
     #[schema(value_type = String, example = "rural_bank")]
     pub provider: Provider,
     pub provider_txn_id: String,
@@ -30,7 +31,7 @@ pub struct BankTransactionView {
     pub payer: Option<String>,
     /// What the payer wrote or the order carried.
     pub reference: Option<String>,
-    pub bill_id: Option<i64>,
+    pub bill_id: Option<BillId>,
     pub outcome: Outcome,
     pub note: String,
     /// The journal entry that booked it.
@@ -89,7 +90,7 @@ pub struct ReceiptView {
     pub payer_name: Option<String>,
     pub fee_item: Option<String>,
     pub period_label: Option<String>,
-    pub bank_transaction_id: Option<i64>,
+    pub bank_transaction_id: Option<BankTransactionId>,
     pub issued_at: DateTime<Utc>,
     pub verification_code: String,
 }
@@ -151,7 +152,7 @@ pub struct InboxView {
     pub status: InboxStatus,
     pub reason: Option<String>,
     pub provider_txn_id: Option<String>,
-    pub bank_transaction_id: Option<i64>,
+    pub bank_transaction_id: Option<BankTransactionId>,
     pub source: InboxSource,
 }
 

@@ -13,7 +13,7 @@ use super::registry::{self, NewCorporateAccountInput, NewTownshipInput, NewVilla
 use crate::domain::access::{Actor, Role, Scope, ScopeKind};
 use crate::domain::schedule::Schedule;
 use crate::domain::BillReference;
-use crate::domain::{period, Money};
+use crate::domain::{period, Money, VillageId};
 use crate::error::{AppError, AppResult};
 use crate::payments::sealing::SealingKeys;
 use crate::store::access::User;
@@ -223,7 +223,7 @@ pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool
                 ScopeKind::Township => crate::store::registry::Township::by_code(conn, code)?
                     .map(|t| t.id)
                     .unwrap_or_default(),
-                _ => Village::by_code(conn, code)?.map(|v| v.id).unwrap_or_default(),
+                _ => Village::by_code(conn, code)?.map(|v| v.id.get()).unwrap_or_default(),
             })
         })?;
         let actor = Actor {
@@ -233,7 +233,7 @@ pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool
             scope: if kind == ScopeKind::Township {
                 Scope::Township(scope_id)
             } else {
-                Scope::Village(scope_id)
+                Scope::Village(VillageId(scope_id))
             },
         };
         if role == Role::Accountant {
@@ -475,7 +475,7 @@ fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: 
     Ok(())
 }
 
-fn village_id(conn: &mut crate::store::DbConnection, code: &str) -> AppResult<i64> {
+fn village_id(conn: &mut crate::store::DbConnection, code: &str) -> AppResult<VillageId> {
     Ok(Village::by_code(conn, code)?
         .ok_or_else(|| AppError::Internal(format!("demo village {code} missing")))?
         .id)

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::cash::cash_account_ids;
 use super::{receipts, village_for};
 use crate::domain::access::{Action, Actor};
+use crate::domain::EntryId;
 use crate::domain::Money;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::journal::Entry;
@@ -93,7 +94,7 @@ pub fn cash_book_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<
             let entries = Entry::list(conn, village.id, None, Page { after, limit: 500 })?;
             let Some(last) = entries.last() else { break };
             after = last.seq;
-            let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+            let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
             let postings = Entry::postings_of(conn, &ids)?;
             for e in &entries {
                 for (p, _, _) in postings

@@ -24,7 +24,7 @@ pub mod registry;
 pub mod verify;
 
 use crate::domain::access::{Action, Actor, Place};
-use crate::domain::period;
+use crate::domain::{period, VillageId};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::lock::lock_village;
@@ -74,7 +74,7 @@ pub(crate) fn audit(
     action: &str,
     object_type: &str,
     object_id: impl ToString,
-    village_id: Option<i64>,
+    village_id: Option<VillageId>,
     details: serde_json::Value,
 ) -> AppResult<()> {
     audit::record(

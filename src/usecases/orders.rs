@@ -23,7 +23,7 @@ use super::village_for;
 use crate::domain::access::{Action, Actor};
 #[cfg(test)]
 use crate::domain::BillReference;
-use crate::domain::{period, InboxSource, Money, OrderStatus};
+use crate::domain::{period, BankTransactionId, InboxSource, Money, OrderStatus};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::payments::qr::{epoch_day, PayToken};
 use crate::payments::sealing::SealingKeys;
@@ -426,7 +426,7 @@ async fn settle(
     status: OrderStatus,
     reason: Option<String>,
     now: DateTime<Utc>,
-    bank_transaction_id: Option<i64>,
+    bank_transaction_id: Option<BankTransactionId>,
 ) -> AppResult<()> {
     let (id, next) = (order.id, (now + backoff(order.queries)).naive_utc());
     db.run(move |db| {
@@ -451,7 +451,7 @@ async fn apply_queried(
     credit: bank_adapters::BankCredit,
     evidence: Evidence,
     server_key: Vec<u8>,
-) -> AppResult<i64> {
+) -> AppResult<BankTransactionId> {
     db.run(move |db| {
         let headers = serde_json::to_string(&evidence.headers).unwrap_or_else(|_| "[]".into());
         let raw = Raw {

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::village_for;
 use crate::domain::access::{Action, Actor};
+use crate::domain::ids::{CorporateAccountId, VillageId};
 use crate::domain::{masking, period, BillReference, BillStatus, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::payments::qr::{self, epoch_day, PayToken};
@@ -92,7 +93,12 @@ fn render(url: String, format: Format) -> AppResult<Rendered> {
 
 /// The token of a bill's code: its outstanding amount, valid until 60 days after the later of
 /// today and the due date.
-fn bill_token(village_id: i64, account_id: i64, bill: &Bill, today: chrono::NaiveDate) -> PayToken {
+fn bill_token(
+    village_id: VillageId,
+    account_id: CorporateAccountId,
+    bill: &Bill,
+    today: chrono::NaiveDate,
+) -> PayToken {
     PayToken {
         village_id,
         account_id,
@@ -113,7 +119,7 @@ pub fn account_code(
     key: &[u8],
     public_url: &str,
     village_code: &str,
-    account_id: i64,
+    account_id: CorporateAccountId,
     options: CodeOptions,
 ) -> AppResult<Rendered> {
     let CodeOptions { format, payload } = options;

@@ -138,7 +138,7 @@ mod tests {
     pub(crate) fn sample(n: i64, status: ReceiptStatus) -> ReceiptDetail {
         let amount = Money::from_fen(167838 + n);
         ReceiptDetail {
-            id: n,
+            id: crate::domain::ReceiptId(n),
             number: format!("370725102201-2026-{n:06}"),
             village_code: "370725102201".into(),
             village_name: "北岩村".into(),

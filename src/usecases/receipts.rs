@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
+use crate::domain::ids::{ReceiptId, UserId};
 use crate::domain::{masking, period, CashStatus, Channel, Money, ReceiptStatus};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::payments::receipt_code::{receipt_number, verification_code, CodeFields};
@@ -50,8 +51,8 @@ pub struct Issue<'a> {
     pub amount: Money,
     pub channel: Channel,
     pub evidence: Evidence<'a>,
-    pub issued_by: Option<i64>,
-    pub replaces_id: Option<i64>,
+    pub issued_by: Option<UserId>,
+    pub replaces_id: Option<ReceiptId>,
 }
 
 fn issued_text(at: NaiveDateTime) -> String {
@@ -163,7 +164,7 @@ pub fn parse_number(text: &str) -> Option<(Option<String>, i32, i64)> {
 /// Everything a printed receipt shows.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReceiptDetail {
-    pub id: i64,
+    pub id: ReceiptId,
     /// `370725102201-2026-000042`.
     pub number: String,
     pub village_code: String,
@@ -234,7 +235,7 @@ pub(crate) fn view_of(conn: &mut DbConnection, village: &Village, r: &Receipt) -
         Some(v) => User::by_id(conn, v.voided_by)?.map(|u| u.display_name),
         None => None,
     };
-    let number_of = |conn: &mut DbConnection, id: i64| -> AppResult<String> {
+    let number_of = |conn: &mut DbConnection, id: ReceiptId| -> AppResult<String> {
         let o = Receipt::by_id(conn, id)?;
         Ok(receipt_number(&village.code, o.year, o.number))
     };
@@ -300,7 +301,7 @@ pub fn all_details(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<
         loop {
             let page = Receipt::of_village(conn, village.id, crate::store::Page { after, limit: 500 })?;
             let Some(last) = page.last() else { break };
-            after = last.id;
+            after = last.id.get();
             for r in page {
                 let v = view_of(conn, &village, &r)?;
                 out.push((r, v));

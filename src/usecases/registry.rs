@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::{audit, input, on_unique, village_for, village_to_change};
 use crate::domain::access::{Action, Actor, Place, Scope};
 use crate::domain::admin_code::{AdminCode, Level};
+use crate::domain::ids::CorporateAccountId;
 use crate::domain::{masking, period, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chain;
@@ -72,7 +73,7 @@ pub struct NewCorporateAccountInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CorporateAccountView {
-    pub id: i64,
+    pub id: CorporateAccountId,
     pub bank_name: String,
     pub account_name: String,
     /// Masked: first four and last four digits.

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::domain::access::{Action, Actor};
 use crate::domain::Money;
+use crate::domain::{EntryId, LedgerAccountId, UserId};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chain::{self, ChainedEntry, ChainedPosting};
 use crate::store::audit::AuditRecord;
@@ -74,7 +75,7 @@ pub fn verify_in_scope(db: &Db, actor: &Actor, village_code: &str) -> AppResult<
 }
 
 pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<VillageReport> {
-    let codes: HashMap<i64, String> = LedgerAccount::of_village(conn, village.id)?
+    let codes: HashMap<LedgerAccountId, String> = LedgerAccount::of_village(conn, village.id)?
         .into_iter()
         .map(|a| (a.id, a.code))
         .collect();
@@ -86,15 +87,15 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
     };
     let mut expected_prev = chain::genesis(&village.code);
     let mut expected_seq = 1i64;
-    let mut derived: HashMap<i64, (Money, Money)> = HashMap::new();
+    let mut derived: HashMap<LedgerAccountId, (Money, Money)> = HashMap::new();
     loop {
         let entries = journal::entries_after(conn, village.id, expected_seq - 1, CHUNK)?;
         if entries.is_empty() {
             break;
         }
-        let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+        let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
         let postings = Entry::postings_of(conn, &ids)?;
-        let mut by_entry: HashMap<i64, Vec<_>> = HashMap::new();
+        let mut by_entry: HashMap<EntryId, Vec<_>> = HashMap::new();
         for (p, _, _) in postings {
             by_entry.entry(p.entry_id).or_default().push(p);
         }
@@ -145,7 +146,7 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
                 memo: &e.memo,
                 source: e.source.as_str(),
                 reverses_seq,
-                created_by: e.created_by,
+                created_by: e.created_by.map(UserId::get),
                 created_at: e.created_at.and_utc(),
                 postings: lines
                     .iter()

@@ -42,7 +42,7 @@ impl FromRequest for Authenticated {
             })?;
             let t = token.clone();
             let actor = state.db.run(move |db| access::authenticate(db, &t)).await?;
-            tracing::Span::current().record("user", actor.user_id);
+            tracing::Span::current().record("user", actor.user_id.get());
             Ok(Authenticated { actor, token })
         })
     }

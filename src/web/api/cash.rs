@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
+use crate::domain::PayInId;
 use crate::error::AppError;
 use crate::usecases::cash::{
     self, CashInput, CashOnHand, ClaimInput, MatchInput, MatchProposal, PayInInput, PayInView,
@@ -86,7 +87,7 @@ pub async fn propose_matches(
 pub async fn match_pay_in(
     state: web::Data<AppState>,
     who: Authenticated,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, PayInId)>,
     body: web::Json<MatchInput>,
 ) -> Result<HttpResponse, AppError> {
     let (code, id) = path.into_inner();

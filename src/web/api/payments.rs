@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
+use crate::domain::CorporateAccountId;
 use crate::error::AppError;
 use crate::store::Page;
 use crate::usecases::bindings::{self, BindingInput, BindingView};
@@ -16,7 +17,7 @@ use crate::web::{AppState, PageQuery};
 pub async fn create_binding(
     state: web::Data<AppState>,
     who: Authenticated,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, CorporateAccountId)>,
     body: web::Json<BindingInput>,
 ) -> Result<HttpResponse, AppError> {
     let (code, account) = path.into_inner();

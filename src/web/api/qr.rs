@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
+use crate::domain::CorporateAccountId;
 use crate::error::AppError;
 use crate::usecases::qr_codes::{self, CodeOptions};
 use crate::web::auth::Authenticated;
@@ -25,7 +26,7 @@ fn image(r: qr_codes::Rendered) -> HttpResponse {
 pub async fn account_code(
     state: web::Data<AppState>,
     who: Authenticated,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, CorporateAccountId)>,
     options: web::Query<CodeOptions>,
 ) -> Result<HttpResponse, AppError> {
     let (code, account) = path.into_inner();

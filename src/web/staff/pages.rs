@@ -10,7 +10,9 @@ use super::frame::{self, html, message, see_other};
 use super::print::{self, Layout};
 use super::session::{cookie, Staff};
 use crate::domain::access::Scope;
-use crate::domain::{Outcome, ReceiptStatus};
+use crate::domain::{
+    BankTransactionId, CashRecordId, CorporateAccountId, FeeItemId, Outcome, PayInId, PayerId, ReceiptStatus,
+};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::Page;
 use crate::usecases::access::{self, LoginInput};
@@ -266,14 +268,14 @@ pub async fn bills(
         Ok(d) => d,
         Err(e) => return failed(e),
     };
-    let name = |id: i64| {
+    let name = |id: PayerId| {
         payers
             .iter()
             .find(|p| p.id == id)
             .map(|p| p.name.clone())
             .unwrap_or_default()
     };
-    let item = |id: i64| {
+    let item = |id: FeeItemId| {
         items
             .iter()
             .find(|f| f.id == id)
@@ -536,7 +538,7 @@ pub async fn cash_on_hand(
             )
         })
         .collect();
-    let matched: Vec<i64> = c.pay_ins.iter().filter_map(|p| p.bank_transaction_id).collect();
+    let matched: Vec<BankTransactionId> = c.pay_ins.iter().filter_map(|p| p.bank_transaction_id).collect();
     let credit_rows: String = credits
         .iter()
         .filter(|t| !matched.contains(&t.id))
@@ -600,7 +602,7 @@ pub async fn declare_pay_in(
     }
     let v = path.into_inner();
     let back = format!("/staff/v/{v}/cash-on-hand");
-    let ids: Vec<i64> = pairs
+    let ids: Vec<CashRecordId> = pairs
         .iter()
         .filter(|(k, _)| k == "cash_record_ids")
         .filter_map(|(_, v)| v.parse().ok())
@@ -612,7 +614,7 @@ pub async fn declare_pay_in(
         );
     };
     let input = PayInInput {
-        account_id,
+        account_id: CorporateAccountId(account_id),
         amount: get("amount"),
         cash_record_ids: if ids.is_empty() { None } else { Some(ids) },
     };
@@ -637,13 +639,13 @@ pub async fn declare_pay_in(
 pub struct MatchForm {
     #[serde(default)]
     csrf: String,
-    bank_transaction_id: i64,
+    bank_transaction_id: BankTransactionId,
 }
 
 pub async fn match_pay_in(
     state: web::Data<AppState>,
     staff: Staff,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, PayInId)>,
     form: web::Form<MatchForm>,
 ) -> HttpResponse {
     if let Some(r) = staff.refuse_forged(&form.csrf) {
