@@ -12,6 +12,9 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The CJK font embedded in receipt PDFs: Debian's fonts-wqy-microhei (Latin and CJK in one face).
+pub const DEFAULT_PDF_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     /// Address the HTTP server listens on.
@@ -55,7 +58,7 @@ impl Default for Config {
             log_json: false,
             public_url: "http://127.0.0.1:8080".into(),
             order_query_secs: 30,
-            pdf_font: PathBuf::from(crate::usecases::receipt_pdf::DEFAULT_FONT),
+            pdf_font: PathBuf::from(DEFAULT_PDF_FONT),
             server_key: None,
             secrets_key: None,
             secrets_key_previous: None,

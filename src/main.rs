@@ -143,7 +143,8 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Demo => {
             let db = open_db(&config)?;
             let (sealing, key) = (config.sealing_keys()?, config.server_key()?);
-            if demo::load(&db, &sealing, key.expose())? {
+            let sandbox = DemoSandbox::open(&config)?;
+            if demo::load(&db, &sealing, key.expose(), &sandbox.keys, &sandbox.base)? {
                 println!("demo county loaded");
             } else {
                 println!("demo county already present");
@@ -217,7 +218,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("sandbox bank listening on http://{}", listener.local_addr()?);
             println!("  keys to bind it with: GET /sandbox/keys; pay: POST /sandbox/pay; statements: GET /statements/{{account_no}}");
             actix_web::rt::System::new().block_on(async move {
-                let (server, _) = qingzhang::sandbox::server::start(listener, keys, speedup)?;
+                let (server, _) = qingzhang::sandbox::server::start(listener, keys, speedup, None)?;
                 server.await
             })?;
             Ok(ExitCode::SUCCESS)
@@ -227,8 +228,18 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let db = open_db(&config)?;
             let server_key = Arc::new(config.server_key()?);
             let sealing = Arc::new(config.sealing_keys()?);
-            if with_demo && demo::load(&db, &sealing, server_key.expose())? {
-                tracing::info!("demo county loaded");
+            let sandbox = match with_demo {
+                true => Some(DemoSandbox::open(&config)?),
+                false => None,
+            };
+            if let Some(s) = &sandbox {
+                if demo::load(&db, &sealing, server_key.expose(), &s.keys, &s.base)? {
+                    tracing::info!("demo county loaded");
+                }
+                if let Some(was) = &s.moved_from {
+                    let (moved, left) = demo::follow_sandbox(&db, &sealing, &s.keys.published(), was, &s.base)?;
+                    println!("  the demo sandbox moved from {was} to {}: {moved} demo bindings follow it, {left} changed by an admin left as they are", s.base);
+                }
             }
             let listener = TcpListener::bind(&bind)?;
             let addr = listener.local_addr()?;
@@ -257,15 +268,13 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             let system = actix_web::rt::System::new();
             system.block_on(async move {
-                if with_demo {
-                    // The demo plays its gateways and bank with an in-process sandbox.
-                    let sandbox = TcpListener::bind("127.0.0.1:0")?;
-                    let sandbox_base = format!("http://{}", sandbox.local_addr()?);
-                    let keys = qingzhang::sandbox::keys::SandboxKeys::generate()?;
-                    let rebound = demo::bind_to_sandbox(&state.db, &state.sealing, &keys, &sandbox_base)?;
-                    let (server, _) = qingzhang::sandbox::server::start(sandbox, keys, 60)?;
+                if let Some(s) = sandbox {
+                    // The demo plays its gateways and bank with an in-process sandbox, which may
+                    // call back this service only.
+                    let own = format!("http://{addr}");
+                    let (server, _) = qingzhang::sandbox::server::start(s.listener, s.keys, 60, Some(own))?;
                     actix_web::rt::spawn(server);
-                    println!("  sandbox bank:    {sandbox_base} ({rebound} demo bindings order through it)");
+                    println!("  sandbox bank:    {} (the demo's WeChat Pay, Alipay and bank)", s.base);
                 }
                 spawn_order_queries(&state);
                 web::start(listener, state)?.await?;
@@ -273,6 +282,39 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The demo's sandbox bank: its keys and its address are kept in the data directory, so a
+/// restarted demo plays the same bank at the same place and nothing bound to it changes.
+struct DemoSandbox {
+    keys: qingzhang::sandbox::keys::SandboxKeys,
+    listener: TcpListener,
+    base: String,
+    /// Where it was before, when that address could not be taken again.
+    moved_from: Option<String>,
+}
+
+impl DemoSandbox {
+    fn open(config: &Config) -> anyhow::Result<DemoSandbox> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let keys = qingzhang::sandbox::keys::SandboxKeys::load_or_create(&config.data_dir.join("demo-sandbox-keys.json"))
+            .map_err(|e| anyhow::anyhow!("demo sandbox keys: {e}"))?;
+        let address_file = config.data_dir.join("demo-sandbox-address");
+        let recorded = std::fs::read_to_string(&address_file).ok().map(|a| a.trim().to_string());
+        let (listener, moved_from) = match recorded.as_deref().map(TcpListener::bind) {
+            Some(Ok(l)) => (l, None),
+            Some(Err(_)) => (TcpListener::bind("127.0.0.1:0")?, recorded.map(|a| format!("http://{a}"))),
+            None => (TcpListener::bind("127.0.0.1:0")?, None),
+        };
+        let address = listener.local_addr()?.to_string();
+        std::fs::write(&address_file, &address)?;
+        Ok(DemoSandbox {
+            keys,
+            listener,
+            base: format!("http://{address}"),
+            moved_from,
+        })
     }
 }
 

@@ -10,12 +10,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
-use sha2::Sha256;
 
+use crate::rsa2;
 use crate::{amount, Acknowledgement, Adapter, BankCredit, Money, Notice, Provider, ProviderError};
 
 #[derive(Clone, Debug)]
@@ -67,16 +65,14 @@ pub fn verify(params: &[(String, String)], key: &RsaPublicKey) -> Result<(), Pro
             "sign_type {sign_type} is not accepted; use RSA2"
         )));
     }
-    let raw = B64.decode(sign.trim()).map_err(|_| ProviderError::BadSignature)?;
-    let sig = Signature::try_from(raw.as_slice()).map_err(|_| ProviderError::BadSignature)?;
-    let verifier = VerifyingKey::<Sha256>::new(key.clone());
+    let sig = rsa2::decode(sign)?;
     // Notifications without a sign_type parameter were still signed with "sign_type=RSA2".
     let mut with_type: Vec<(String, String)> = params.to_vec();
     if !with_type.iter().any(|(k, _)| k == "sign_type") {
         with_type.push(("sign_type".into(), "RSA2".into()));
     }
     for content in [sign_content(&with_type, true), sign_content(params, false)] {
-        if verifier.verify(content.as_bytes(), &sig).is_ok() {
+        if sig.over(key, content.as_bytes()) {
             return Ok(());
         }
     }
@@ -218,8 +214,7 @@ pub fn signed_form(private_key: &RsaPrivateKey, params: &[(String, String)]) -> 
         .collect();
     all.push(("sign_type".into(), "RSA2".into()));
     let content = sign_content(&all, true);
-    let sig = SigningKey::<Sha256>::new(private_key.clone()).sign(content.as_bytes());
-    all.push(("sign".into(), B64.encode(sig.to_bytes())));
+    all.push(("sign".into(), rsa2::sign(private_key, content.as_bytes())));
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(all.iter())
         .finish()

@@ -8,20 +8,16 @@
 //! of the response node with its own key: the node is kept as raw text (never re-serialised)
 //! and verified before anything in it is believed.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use sha2::Sha256;
 use std::collections::BTreeMap;
 
+use crate::rsa2;
 use crate::alipay::sign_content;
-use crate::gateway::{exchange, Evidence, GatewayError, OrderRequest, OrderStatus};
+use crate::order::{exchange, Evidence, GatewayError, OrderRequest, OrderStatus};
 use crate::{amount, BankCredit, Provider, ProviderError};
 
 pub const PRODUCTION_GATEWAY: &str = "https://openapi.alipay.com/gateway.do";
@@ -60,8 +56,8 @@ pub fn request_params(
     if let Some(url) = notify_url {
         params.push(("notify_url".into(), url.into()));
     }
-    let signature = SigningKey::<Sha256>::new(app.private_key.clone()).sign(sign_content(&params, true).as_bytes());
-    params.push(("sign".into(), B64.encode(signature.to_bytes())));
+    let signature = rsa2::sign(&app.private_key, sign_content(&params, true).as_bytes());
+    params.push(("sign".into(), signature));
     params
 }
 
@@ -84,22 +80,17 @@ pub fn verified_node(body: &[u8], method: &str, key: &RsaPublicKey) -> Result<St
         .get("sign")
         .and_then(|s| serde_json::from_str(s.get()).ok())
         .ok_or(ProviderError::MissingHeader("sign"))?;
-    let raw = B64.decode(sign.trim()).map_err(|_| ProviderError::BadSignature)?;
-    let sig = Signature::try_from(raw.as_slice()).map_err(|_| ProviderError::BadSignature)?;
-    VerifyingKey::<Sha256>::new(key.clone())
-        .verify(node.as_bytes(), &sig)
-        .map_err(|_| ProviderError::BadSignature)?;
+    rsa2::verify(key, node.as_bytes(), &sign)?;
     Ok(node.to_string())
 }
 
 /// The gateway's side (the sandbox bank): an answer signed as Alipay signs it.
 pub fn signed_answer(private_key: &RsaPrivateKey, method: &str, node: &serde_json::Value) -> String {
     let text = node.to_string();
-    let sig = SigningKey::<Sha256>::new(private_key.clone()).sign(text.as_bytes());
     format!(
         "{{\"{}\":{text},\"sign\":\"{}\"}}",
         response_node_name(method),
-        B64.encode(sig.to_bytes())
+        rsa2::sign(private_key, text.as_bytes())
     )
 }
 

@@ -27,6 +27,8 @@ pub mod emvco;
 pub mod gateway;
 pub mod headers;
 pub mod money;
+pub mod order;
+pub mod rsa2;
 pub mod rural_bank;
 pub mod secret;
 pub mod wechat;
@@ -115,6 +117,19 @@ pub(crate) fn json_failure(error: &ProviderError, retry_later: bool) -> Acknowle
         content_type: "application/json",
         body,
     }
+}
+
+/// `timestamp\nnonce\nbody\n`: the signed text of WeChat Pay v3 notifications and of the bank
+/// profile's pushes.
+pub fn timestamped_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(body.len() + 64);
+    m.extend_from_slice(timestamp.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(nonce.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(body);
+    m.push(b'\n');
+    m
 }
 
 /// Checks a provider's Unix timestamp against our clock.

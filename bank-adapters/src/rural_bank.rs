@@ -89,7 +89,7 @@ pub struct RuralBank {
 }
 
 pub fn signed_message(ts: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
-    crate::wechat::signed_message(ts, nonce, body)
+    crate::timestamped_message(ts, nonce, body)
 }
 
 pub fn verify_signature(

@@ -12,13 +12,11 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
+use crate::rsa2;
 use crate::{amount, check_timestamp, headers, Acknowledgement, Adapter, BankCredit, Notice, Provider, ProviderError};
 use crate::{Secret, SignedRequest};
 
@@ -70,14 +68,7 @@ pub struct WechatConfig {
 
 /// The bytes WeChat signs.
 pub fn signed_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(body.len() + 64);
-    m.extend_from_slice(timestamp.as_bytes());
-    m.push(b'\n');
-    m.extend_from_slice(nonce.as_bytes());
-    m.push(b'\n');
-    m.extend_from_slice(body);
-    m.push(b'\n');
-    m
+    crate::timestamped_message(timestamp, nonce, body)
 }
 
 /// Checks the four `Wechatpay-*` headers against the body.
@@ -96,11 +87,7 @@ pub fn verify_signature(
         .iter()
         .find(|k| k.serial.eq_ignore_ascii_case(serial.trim()))
         .ok_or_else(|| ProviderError::UnknownKey(serial.trim().to_string()))?;
-    let raw = B64.decode(signature.trim()).map_err(|_| ProviderError::BadSignature)?;
-    let sig = Signature::try_from(raw.as_slice()).map_err(|_| ProviderError::BadSignature)?;
-    VerifyingKey::<Sha256>::new(key.key.clone())
-        .verify(&signed_message(ts, nonce, body), &sig)
-        .map_err(|_| ProviderError::BadSignature)
+    rsa2::verify(&key.key, &signed_message(ts, nonce, body), signature)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -267,8 +254,7 @@ pub fn refusal(error: &ProviderError, retry_later: bool) -> Acknowledgement {
 
 /// Signs a notification as WeChat does, with the platform private key.
 pub fn sign(private_key: &RsaPrivateKey, timestamp: &str, nonce: &str, body: &[u8]) -> String {
-    let signer = SigningKey::<Sha256>::new(private_key.clone());
-    B64.encode(signer.sign(&signed_message(timestamp, nonce, body)).to_bytes())
+    rsa2::sign(private_key, &signed_message(timestamp, nonce, body))
 }
 
 /// Encrypts a resource as WeChat does, with the merchant's APIv3 key (32 bytes).

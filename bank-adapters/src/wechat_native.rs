@@ -7,17 +7,13 @@
 //! platform key with the same `Wechatpay-*` headers as notifications and are verified the same
 //! way before they are believed.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Asia::Shanghai;
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Deserialize;
-use sha2::Sha256;
 
-use crate::gateway::{exchange, Evidence, GatewayError, OrderRequest, OrderStatus};
+use crate::rsa2;
+use crate::order::{exchange, Evidence, GatewayError, OrderRequest, OrderStatus};
 use crate::wechat::{transaction_notice, verify_signature, PlatformKey, Transaction};
 use crate::{check_timestamp, Notice, ProviderError};
 
@@ -39,11 +35,7 @@ pub struct Merchant {
 
 /// SHA256withRSA (PKCS#1 v1.5), base64: the signature of every v3 request.
 pub fn sign_message(private_key: &RsaPrivateKey, message: &str) -> String {
-    B64.encode(
-        SigningKey::<Sha256>::new(private_key.clone())
-            .sign(message.as_bytes())
-            .to_bytes(),
-    )
+    rsa2::sign(private_key, message.as_bytes())
 }
 
 fn request_message(method: &str, canonical_url: &str, timestamp: &str, nonce: &str, body: &str) -> String {
@@ -112,14 +104,11 @@ pub fn verify_request(
 ) -> Result<Authorization, ProviderError> {
     let a = parse_authorization(header)?;
     check_timestamp(&a.timestamp, now)?;
-    let raw = B64.decode(&a.signature).map_err(|_| ProviderError::BadSignature)?;
-    let sig = Signature::try_from(raw.as_slice()).map_err(|_| ProviderError::BadSignature)?;
-    VerifyingKey::<Sha256>::new(merchant_key.clone())
-        .verify(
-            request_message(method, canonical_url, &a.timestamp, &a.nonce, body).as_bytes(),
-            &sig,
-        )
-        .map_err(|_| ProviderError::BadSignature)?;
+    rsa2::verify(
+        merchant_key,
+        request_message(method, canonical_url, &a.timestamp, &a.nonce, body).as_bytes(),
+        &a.signature,
+    )?;
     Ok(a)
 }
 

@@ -10,29 +10,16 @@
 //!   so only a query can find the payment).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use bank_adapters::{alipay, alipay_precreate, amount, wechat, wechat_native, Money, Provider};
-use chrono::{DateTime, Utc};
+use bank_adapters::{alipay, alipay_precreate, amount, wechat, wechat_native, Provider};
+use chrono::Utc;
 use chrono_tz::Asia::Shanghai;
 use rsa::RsaPublicKey;
 use serde::Deserialize;
 
 use super::deliver::{Faults, Payment};
 use super::keys::WECHAT_KEY_ID;
-use super::server::{record_and_deliver, SandboxState};
+use super::state::{record_and_deliver, SandboxOrder, SandboxState};
 use bank_adapters::rsa;
-
-/// An order as the sandbox gateway holds it.
-#[derive(Debug, Clone)]
-pub struct SandboxOrder {
-    pub provider: Provider,
-    /// Merchant id or app id.
-    pub account_ref: String,
-    pub amount: Money,
-    pub description: String,
-    pub notify_url: String,
-    /// (transaction id, paid at) once paid.
-    pub paid: Option<(String, DateTime<Utc>)>,
-}
 
 fn base_url(req: &HttpRequest) -> String {
     let info = req.connection_info();
@@ -102,6 +89,9 @@ pub async fn wechat_native_order(state: web::Data<SandboxState>, req: HttpReques
         Ok(m) if order.out_trade_no.len() >= 6 && order.out_trade_no.len() <= 32 => m,
         _ => return wechat_failure(&state, 400, "PARAM_ERROR", "amount or out_trade_no out of range"),
     };
+    if !state.may_call(&order.notify_url) {
+        return wechat_failure(&state, 400, "PARAM_ERROR", "notify_url is not allowed");
+    }
     let code_url = format!("{}/sandbox/scan/{}", base_url(&req), order.out_trade_no);
     let mut orders = state.orders.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(existing) = orders.get(&order.out_trade_no) {
@@ -215,6 +205,9 @@ pub async fn alipay_gateway(state: web::Data<SandboxState>, req: HttpRequest, bo
                     "缺少 notify_url",
                 );
             };
+            if !state.may_call(&notify_url) {
+                return failure("40002", "Invalid Arguments", "isv.invalid-notify-url", "notify_url 不被允许");
+            }
             let mut orders = state.orders.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(existing) = orders.get(&out_trade_no) {
                 if existing.amount != total || existing.account_ref != app_id {
@@ -277,7 +270,6 @@ pub async fn scan_page(state: web::Data<SandboxState>, path: web::Path<String>) 
     let Some(o) = order else {
         return HttpResponse::NotFound().body("no such order");
     };
-    let esc = crate::web::pages::esc;
     let body = format!(
         r#"<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>沙箱收银台</title><body style="font-size:20px;font-family:sans-serif;padding:1em">
@@ -345,4 +337,13 @@ pub async fn scan_pay(
         .body(format!(
             "<!doctype html><meta charset=\"utf-8\"><p id=\"paid\">已支付，交易号 {txn_id}</p>"
         ))
+}
+
+/// Text for HTML: the scan page shows a description a merchant wrote.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }

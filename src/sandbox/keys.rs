@@ -3,9 +3,9 @@
 use bank_adapters::rsa::{self, RsaPrivateKey};
 use bank_adapters::rural_bank::{Algorithm, BankKey};
 use bank_adapters::{wechat, Secret};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
 
-use crate::usecases::bindings::{AlipayOrderingInput, BankKeyInput, BindingInput, PublicKeyInput, WechatOrderingInput};
 
 pub const WECHAT_KEY_ID: &str = "PUB_KEY_ID_SANDBOX0000000000000000000001";
 pub const BANK_KEY_ID: &str = "sandbox-1";
@@ -75,46 +75,81 @@ impl SandboxKeys {
         }
     }
 
-    /// The binding for a bank account that accepts this sandbox's bank pushes.
-    pub fn bank_binding(&self) -> BindingInput {
-        BindingInput::RuralBank {
-            keys: vec![BankKeyInput {
+    /// The keys kept in `path` (created, readable by the owner only, when missing): a demo that
+    /// restarts keeps playing the same bank, so what was bound to it stays valid.
+    pub fn load_or_create(path: &Path) -> Result<SandboxKeys, String> {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let s: Stored = serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+                s.keys().map_err(|e| format!("{}: {e}", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let keys = SandboxKeys::generate().map_err(|e| e.to_string())?;
+                write_private(path, &serde_json::to_vec_pretty(&Stored::of(&keys)).map_err(|e| e.to_string())?)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(keys)
+            }
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+/// The keys as kept on disk.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    wechat_platform: String,
+    alipay: String,
+    bank_secret: String,
+    wechat_api_v3_key: String,
+    wechat_merchant: String,
+    alipay_app: String,
+}
+
+impl Stored {
+    fn of(k: &SandboxKeys) -> Stored {
+        Stored {
+            wechat_platform: private_pem(&k.wechat_platform),
+            alipay: private_pem(&k.alipay),
+            bank_secret: String::from_utf8_lossy(k.bank.secret.expose()).into_owned(),
+            wechat_api_v3_key: k.wechat_api_v3_key.expose().clone(),
+            wechat_merchant: private_pem(&k.wechat_merchant),
+            alipay_app: private_pem(&k.alipay_app),
+        }
+    }
+
+    fn keys(self) -> Result<SandboxKeys, String> {
+        use bank_adapters::rsa::pkcs8::DecodePrivateKey;
+        let key = |pem: &str| RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| e.to_string());
+        Ok(SandboxKeys {
+            wechat_platform: key(&self.wechat_platform)?,
+            alipay: key(&self.alipay)?,
+            bank: BankKey {
                 key_id: BANK_KEY_ID.into(),
-                algorithm: "hmac-sha256".into(),
-                secret: Secret::new(String::from_utf8_lossy(self.bank.secret.expose()).into_owned()),
-            }],
-        }
+                algorithm: Algorithm::HmacSha256,
+                secret: Secret::new(self.bank_secret.into_bytes()),
+            },
+            wechat_api_v3_key: Secret::new(self.wechat_api_v3_key),
+            wechat_merchant: key(&self.wechat_merchant)?,
+            alipay_app: key(&self.alipay_app)?,
+        })
     }
+}
 
-    /// `gateway` is the sandbox's own address, to place orders with it; None binds callbacks only.
-    pub fn wechat_binding(&self, mch_id: &str, gateway: Option<&str>) -> BindingInput {
-        BindingInput::Wechat {
-            mch_id: mch_id.into(),
-            api_v3_key: self.wechat_api_v3_key.clone(),
-            platform_certificates: vec![],
-            platform_public_keys: vec![PublicKeyInput {
-                key_id: WECHAT_KEY_ID.into(),
-                pem: wechat::public_key_pem(&self.wechat_platform),
-            }],
-            ordering: gateway.map(|base| WechatOrderingInput {
-                app_id: WECHAT_APP_ID.into(),
-                merchant_serial_no: WECHAT_MERCHANT_SERIAL.into(),
-                merchant_private_key: Secret::new(private_pem(&self.wechat_merchant)),
-                api_base: Some(base.into()),
-            }),
-        }
-    }
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
 
-    pub fn alipay_binding(&self, app_id: &str, gateway: Option<&str>) -> BindingInput {
-        BindingInput::Alipay {
-            app_id: app_id.into(),
-            alipay_public_key: wechat::public_key_pem(&self.alipay),
-            ordering: gateway.map(|base| AlipayOrderingInput {
-                app_private_key: Secret::new(private_pem(&self.alipay_app)),
-                gateway_url: Some(format!("{}/gateway.do", base.trim_end_matches('/'))),
-            }),
-        }
-    }
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
 }
 
 fn private_pem(key: &RsaPrivateKey) -> String {

@@ -12,31 +12,17 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use bank_adapters::{rural_bank, Provider};
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Asia::Shanghai;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use super::deliver::{deliver, Delivery, Faults, Payment};
-use super::gateway::{self, SandboxOrder};
+use super::deliver::{Faults, Payment};
+use super::gateway;
 use super::keys::SandboxKeys;
+use super::state::{record_and_deliver, SandboxState};
 
-pub struct SandboxState {
-    pub keys: SandboxKeys,
-    pub client: reqwest::Client,
-    /// How many times faster than real time the retry schedule runs.
-    pub speedup: u32,
-    pub ledger: Mutex<Vec<Record>>,
-    /// Orders placed through the gateway APIs, by out_trade_no.
-    pub orders: Mutex<HashMap<String, SandboxOrder>>,
-}
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Record {
-    pub payment: Payment,
-    pub callback_url: String,
-    pub delivery: Option<Delivery>,
-}
 
 #[derive(Debug, Deserialize)]
 pub struct PayRequest {
@@ -66,8 +52,11 @@ async fn pay(state: web::Data<SandboxState>, body: web::Json<PayRequest>) -> Htt
         Ok(f) => f,
         Err(e) => return bad(e.to_string()),
     };
-    if !(r.callback_url.starts_with("http://") || r.callback_url.starts_with("https://")) {
-        return bad("callback_url must be an http(s) URL");
+    if !state.may_call(&r.callback_url) {
+        return bad(match &state.callbacks_to {
+            Some(base) => format!("callback_url must be an address of {base}"),
+            None => "callback_url must be an http(s) URL".into(),
+        });
     }
     let prefix = match r.provider {
         Provider::Wechat => "4200",
@@ -91,23 +80,6 @@ async fn pay(state: web::Data<SandboxState>, body: web::Json<PayRequest>) -> Htt
     HttpResponse::Accepted().json(serde_json::json!({ "txn_id": txn_id }))
 }
 
-/// Records a payment in the sandbox's books and delivers its notification in the background.
-pub fn record_and_deliver(state: &web::Data<SandboxState>, payment: Payment, callback_url: String, faults: Faults) {
-    let index = {
-        let mut ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner());
-        ledger.push(Record {
-            payment: payment.clone(),
-            callback_url: callback_url.clone(),
-            delivery: None,
-        });
-        ledger.len() - 1
-    };
-    let st = state.clone();
-    actix_web::rt::spawn(async move {
-        let d = deliver(&st.client, &st.keys, &callback_url, &payment, faults, st.speedup).await;
-        st.ledger.lock().unwrap_or_else(|p| p.into_inner())[index].delivery = Some(d);
-    });
-}
 
 async fn transactions(state: web::Data<SandboxState>) -> HttpResponse {
     let ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -186,13 +158,21 @@ async fn statement(
 }
 
 /// Starts the sandbox bank on an already bound listener.
-pub fn start(listener: TcpListener, keys: SandboxKeys, speedup: u32) -> std::io::Result<(Server, Arc<SandboxState>)> {
+/// Starts the sandbox on `listener`; `callbacks_to` limits whom it calls back (see
+/// [`SandboxState::callbacks_to`]).
+pub fn start(
+    listener: TcpListener,
+    keys: SandboxKeys,
+    speedup: u32,
+    callbacks_to: Option<String>,
+) -> std::io::Result<(Server, Arc<SandboxState>)> {
     let state = Arc::new(SandboxState {
         keys,
         client: reqwest::Client::new(),
         speedup,
         ledger: Mutex::new(Vec::new()),
         orders: Mutex::new(HashMap::new()),
+        callbacks_to,
     });
     let data = web::Data::from(state.clone());
     let server = HttpServer::new(move || {

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use super::{audit, village_for, village_to_change};
+use crate::store::lock::lock_village;
 use crate::domain::access::{Action, Actor};
 use crate::domain::ids::{CorporateAccountId, VillageId};
 use crate::domain::{masking, period};
@@ -635,5 +636,42 @@ pub fn adapter_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Box<dyn Adap
             }
             Box::new(RuralBank { keys })
         }
+    })
+}
+
+/// Replaces a binding's configuration with `after` if it still holds exactly what `before`
+/// would store (nobody changed it since), as the system: the demo following its sandbox bank
+/// to a new address. Returns whether it did; a binding someone changed is left as it is.
+pub fn replace_if_unchanged(
+    db: &Db,
+    sealing: &SealingKeys,
+    binding_id: i64,
+    before: &BindingInput,
+    after: BindingInput,
+) -> AppResult<bool> {
+    db.write(|conn| {
+        let Some(b) = Binding::by_id(conn, binding_id)? else {
+            return Ok(false);
+        };
+        lock_village(conn, b.village_id)?;
+        let account = CorporateAccount::by_id(conn, b.corporate_account_id)?;
+        if prepare(before, &account)?.public != b.public_config {
+            return Ok(false);
+        }
+        let p = prepare(&after, &account)?;
+        let sealed = sealing
+            .seal(json(&p.secrets)?.as_bytes())
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Binding::replace_config(conn, b.id, &p.public, &sealed, period::now().naive_utc())?;
+        audit(
+            conn,
+            None,
+            "binding.follow_sandbox",
+            "binding",
+            b.id,
+            Some(b.village_id),
+            serde_json::json!({ "key_ids": p.key_ids }),
+        )?;
+        Ok(true)
     })
 }

@@ -22,7 +22,10 @@ use crate::store::registry::CorporateAccount;
 use crate::store::registry::Village;
 use crate::store::Db;
 use crate::store::Page;
-use crate::usecases::bindings;
+use crate::sandbox::keys::{PublishedKeys, SandboxKeys};
+use crate::usecases::bindings::{
+    self, AlipayOrderingInput, BankKeyInput, BindingInput, PublicKeyInput, WechatOrderingInput,
+};
 use bank_adapters::{Provider, Secret};
 
 pub const COUNTY_CODE: &str = "370725000000";
@@ -108,7 +111,15 @@ const VILLAGES: &[DemoVillage] = &[
 
 /// Loads the demo county unless it is there already. Returns whether anything was loaded.
 /// `sealing` seals the demo bindings' secrets; `server_key` signs receipts, as in the service.
-pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool> {
+/// The county's accounts are bound to the sandbox bank that `sandbox` keys play, ordering
+/// through it at `sandbox_base`.
+pub fn load(
+    db: &Db,
+    sealing: &SealingKeys,
+    server_key: &[u8],
+    sandbox: &SandboxKeys,
+    sandbox_base: &str,
+) -> AppResult<bool> {
     if db.read(|conn| User::by_username(conn, "admin"))?.is_some() {
         return Ok(false);
     }
@@ -362,7 +373,7 @@ pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool
             ],
         },
     )?;
-    season_of_payments(db, sealing, server_key, &admin)?;
+    season_of_payments(db, sealing, server_key, &admin, sandbox, sandbox_base)?;
     Ok(true)
 }
 
@@ -370,11 +381,17 @@ pub fn load(db: &Db, sealing: &SealingKeys, server_key: &[u8]) -> AppResult<bool
 /// to the sandbox's keys, and each payment is a callback signed by the sandbox and taken through
 /// the same intake as a live one. Some bills are left unpaid, some are part paid, and one
 /// transfer names no bill, so the books have something for the accountant and the inspector.
-fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: &Actor) -> AppResult<()> {
+fn season_of_payments(
+    db: &Db,
+    sealing: &SealingKeys,
+    server_key: &[u8],
+    admin: &Actor,
+    keys: &SandboxKeys,
+    sandbox_base: &str,
+) -> AppResult<()> {
     use crate::sandbox::deliver::{signed_callback, Payment};
-    use crate::sandbox::keys::SandboxKeys;
     use crate::usecases::callbacks::{receive, Answer, Inbound};
-    let keys = SandboxKeys::generate().map_err(|e| AppError::Internal(format!("sandbox keys: {e}")))?;
+    let published = keys.published();
     let now = period::now();
     let today = period::business_date(now);
     for (i, v) in VILLAGES.iter().enumerate() {
@@ -388,9 +405,9 @@ fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: 
         let app_id = format!("20210041000000{i:02}");
         let mut binding = std::collections::HashMap::new();
         for (provider, input) in [
-            (Provider::RuralBank, keys.bank_binding()),
-            (Provider::Wechat, keys.wechat_binding(&mch_id, None)),
-            (Provider::Alipay, keys.alipay_binding(&app_id, None)),
+            (Provider::RuralBank, sandbox_binding(&published, Provider::RuralBank, "", sandbox_base)),
+            (Provider::Wechat, sandbox_binding(&published, Provider::Wechat, &mch_id, sandbox_base)),
+            (Provider::Alipay, sandbox_binding(&published, Provider::Alipay, &app_id, sandbox_base)),
         ] {
             let b = bindings::create_binding(db, sealing, admin, v.code, account.id, input)?;
             binding.insert(provider, b.id);
@@ -453,7 +470,7 @@ fn season_of_payments(db: &Db, sealing: &SealingKeys, server_key: &[u8], admin: 
             paid_at: now,
         });
         for p in payments {
-            let req = signed_callback(&keys, &p, period::now()).map_err(AppError::Internal)?;
+            let req = signed_callback(keys, &p, period::now()).map_err(AppError::Internal)?;
             let inbound = Inbound {
                 provider: p.provider.as_str().into(),
                 binding: binding[&p.provider].to_string(),
@@ -481,42 +498,70 @@ fn village_id(conn: &mut crate::store::DbConnection, code: &str) -> AppResult<Vi
         .id)
 }
 
-/// Rebinds the demo villages' WeChat, Alipay and bank bindings to a running sandbox bank's keys,
-/// with ordering through it, so the demo's pay pages can place real (sandbox) orders. Run at
-/// each `serve --demo` start, because the sandbox makes new keys every time it starts.
-pub fn bind_to_sandbox(
+/// The binding a corporate account needs to take the sandbox bank's callbacks and order
+/// through it: built from what the sandbox publishes (`GET /sandbox/keys`), as an admin would.
+pub fn sandbox_binding(keys: &PublishedKeys, provider: Provider, account_ref: &str, sandbox_base: &str) -> BindingInput {
+    match provider {
+        Provider::RuralBank => BindingInput::RuralBank {
+            keys: vec![BankKeyInput {
+                key_id: keys.bank_key_id.clone(),
+                algorithm: "hmac-sha256".into(),
+                secret: Secret::new(keys.bank_secret.clone()),
+            }],
+        },
+        Provider::Wechat => BindingInput::Wechat {
+            mch_id: account_ref.into(),
+            api_v3_key: Secret::new(keys.wechat_api_v3_key.clone()),
+            platform_certificates: vec![],
+            platform_public_keys: vec![PublicKeyInput {
+                key_id: keys.wechat_public_key_id.clone(),
+                pem: keys.wechat_public_key_pem.clone(),
+            }],
+            ordering: Some(WechatOrderingInput {
+                app_id: keys.wechat_app_id.clone(),
+                merchant_serial_no: keys.wechat_merchant_serial_no.clone(),
+                merchant_private_key: Secret::new(keys.wechat_merchant_private_key_pem.clone()),
+                api_base: Some(sandbox_base.into()),
+            }),
+        },
+        Provider::Alipay => BindingInput::Alipay {
+            app_id: account_ref.into(),
+            alipay_public_key: keys.alipay_public_key_pem.clone(),
+            ordering: Some(AlipayOrderingInput {
+                app_private_key: Secret::new(keys.alipay_app_private_key_pem.clone()),
+                gateway_url: Some(format!("{}/gateway.do", sandbox_base.trim_end_matches('/'))),
+            }),
+        },
+    }
+}
+
+/// The demo's sandbox bank moved from `was` to `now` (its recorded address was taken): every
+/// demo binding that still orders through the sandbox exactly as the demo bound it follows it.
+/// A binding an admin has changed since (a rotated key, another gateway) is left alone.
+/// Returns (moved, left alone).
+pub fn follow_sandbox(
     db: &Db,
     sealing: &SealingKeys,
-    keys: &crate::sandbox::keys::SandboxKeys,
-    sandbox_base: &str,
-) -> AppResult<usize> {
+    keys: &PublishedKeys,
+    was: &str,
+    now: &str,
+) -> AppResult<(usize, usize)> {
     use crate::store::payments::Binding;
-    let (admin, county) = db.write(|conn| -> AppResult<(User, i64)> {
-        let admin = User::by_username(conn, "admin")?.ok_or_else(|| AppError::Internal("no demo admin".into()))?;
-        let county = registry::ensure_county(conn, COUNTY_CODE, "昌乐县")?.id;
-        Ok((admin, county))
-    })?;
-    let actor = Actor {
-        user_id: admin.id,
-        username: admin.username.clone(),
-        role: Role::Admin,
-        scope: Scope::County(county),
-    };
-    let mut rebound = 0;
+    let (mut moved, mut left) = (0, 0);
     for v in VILLAGES {
         let existing = db.read(|conn| -> AppResult<Vec<Binding>> {
             let id = village_id(conn, v.code)?;
             Ok(Binding::of_village(conn, id)?)
         })?;
-        for b in existing {
-            let input = match b.provider {
-                Provider::Wechat => keys.wechat_binding(&b.account_ref, Some(sandbox_base)),
-                Provider::Alipay => keys.alipay_binding(&b.account_ref, Some(sandbox_base)),
-                Provider::RuralBank => keys.bank_binding(),
-            };
-            bindings::replace_binding(db, sealing, &actor, v.code, b.id, input)?;
-            rebound += 1;
+        for b in existing.into_iter().filter(|b| b.provider != Provider::RuralBank) {
+            let before = sandbox_binding(keys, b.provider, &b.account_ref, was);
+            let after = sandbox_binding(keys, b.provider, &b.account_ref, now);
+            if bindings::replace_if_unchanged(db, sealing, b.id, &before, after)? {
+                moved += 1;
+            } else {
+                left += 1;
+            }
         }
     }
-    Ok(rebound)
+    Ok((moved, left))
 }

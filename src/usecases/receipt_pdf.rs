@@ -11,7 +11,7 @@ use printpdf::{IndirectFontRef, Mm, PdfDocument, PdfLayerReference, Rect};
 use super::receipts::ReceiptDetail;
 use crate::domain::ReceiptStatus;
 
-pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+pub use crate::config::DEFAULT_PDF_FONT as DEFAULT_FONT;
 
 const PAGE_W: f32 = 210.0;
 const PAGE_H: f32 = 297.0;

@@ -382,7 +382,7 @@ pub async fn sandbox_bank(app: &TestApp) -> (String, Value) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let keys = qingzhang::sandbox::keys::SandboxKeys::generate().unwrap();
-    let (server, _) = qingzhang::sandbox::server::start(listener, keys, 1000).unwrap();
+    let (server, _) = qingzhang::sandbox::server::start(listener, keys, 1000, None).unwrap();
     actix_web::rt::spawn(server);
     let published: Value = app
         .client
