@@ -298,13 +298,19 @@ struct DemoSandbox {
 impl DemoSandbox {
     fn open(config: &Config) -> anyhow::Result<DemoSandbox> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let keys = qingzhang::sandbox::keys::SandboxKeys::load_or_create(&config.data_dir.join("demo-sandbox-keys.json"))
-            .map_err(|e| anyhow::anyhow!("demo sandbox keys: {e}"))?;
+        let keys =
+            qingzhang::sandbox::keys::SandboxKeys::load_or_create(&config.data_dir.join("demo-sandbox-keys.json"))
+                .map_err(|e| anyhow::anyhow!("demo sandbox keys: {e}"))?;
         let address_file = config.data_dir.join("demo-sandbox-address");
-        let recorded = std::fs::read_to_string(&address_file).ok().map(|a| a.trim().to_string());
+        let recorded = std::fs::read_to_string(&address_file)
+            .ok()
+            .map(|a| a.trim().to_string());
         let (listener, moved_from) = match recorded.as_deref().map(TcpListener::bind) {
             Some(Ok(l)) => (l, None),
-            Some(Err(_)) => (TcpListener::bind("127.0.0.1:0")?, recorded.map(|a| format!("http://{a}"))),
+            Some(Err(_)) => (
+                TcpListener::bind("127.0.0.1:0")?,
+                recorded.map(|a| format!("http://{a}")),
+            ),
             None => (TcpListener::bind("127.0.0.1:0")?, None),
         };
         let address = listener.local_addr()?.to_string();

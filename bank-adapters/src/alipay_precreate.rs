@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
-use crate::rsa2;
 use crate::alipay::sign_content;
 use crate::order::{exchange, Evidence, GatewayError, OrderRequest, OrderStatus};
+use crate::rsa2;
 use crate::{amount, BankCredit, Provider, ProviderError};
 
 pub const PRODUCTION_GATEWAY: &str = "https://openapi.alipay.com/gateway.do";

@@ -29,7 +29,9 @@ pub fn decode(signature: &str) -> Result<Checked, ProviderError> {
 impl Checked {
     /// Whether this signature is `key`'s over `message`.
     pub fn over(&self, key: &RsaPublicKey, message: &[u8]) -> bool {
-        VerifyingKey::<Sha256>::new(key.clone()).verify(message, &self.0).is_ok()
+        VerifyingKey::<Sha256>::new(key.clone())
+            .verify(message, &self.0)
+            .is_ok()
     }
 }
 
@@ -53,7 +55,10 @@ mod tests {
         let sig = sign(&key, b"message");
         assert_eq!(verify(&public, b"message", &sig), Ok(()));
         assert_eq!(verify(&public, b"messagf", &sig), Err(ProviderError::BadSignature));
-        assert_eq!(verify(&public, b"message", "not base64!"), Err(ProviderError::BadSignature));
+        assert_eq!(
+            verify(&public, b"message", "not base64!"),
+            Err(ProviderError::BadSignature)
+        );
         let other = RsaPublicKey::from(&RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap());
         assert_eq!(verify(&other, b"message", &sig), Err(ProviderError::BadSignature));
     }

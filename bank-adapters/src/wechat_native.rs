@@ -12,8 +12,8 @@ use chrono_tz::Asia::Shanghai;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Deserialize;
 
-use crate::rsa2;
 use crate::order::{exchange, Evidence, GatewayError, OrderRequest, OrderStatus};
+use crate::rsa2;
 use crate::wechat::{transaction_notice, verify_signature, PlatformKey, Transaction};
 use crate::{check_timestamp, Notice, ProviderError};
 

@@ -206,7 +206,12 @@ pub async fn alipay_gateway(state: web::Data<SandboxState>, req: HttpRequest, bo
                 );
             };
             if !state.may_call(&notify_url) {
-                return failure("40002", "Invalid Arguments", "isv.invalid-notify-url", "notify_url 不被允许");
+                return failure(
+                    "40002",
+                    "Invalid Arguments",
+                    "isv.invalid-notify-url",
+                    "notify_url 不被允许",
+                );
             }
             let mut orders = state.orders.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(existing) = orders.get(&out_trade_no) {

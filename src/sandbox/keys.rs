@@ -6,7 +6,6 @@ use bank_adapters::{wechat, Secret};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-
 pub const WECHAT_KEY_ID: &str = "PUB_KEY_ID_SANDBOX0000000000000000000001";
 pub const BANK_KEY_ID: &str = "sandbox-1";
 /// The serial the sandbox's WeChat merchant certificate would have.
@@ -85,8 +84,11 @@ impl SandboxKeys {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let keys = SandboxKeys::generate().map_err(|e| e.to_string())?;
-                write_private(path, &serde_json::to_vec_pretty(&Stored::of(&keys)).map_err(|e| e.to_string())?)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                write_private(
+                    path,
+                    &serde_json::to_vec_pretty(&Stored::of(&keys)).map_err(|e| e.to_string())?,
+                )
+                .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(keys)
             }
             Err(e) => Err(format!("{}: {e}", path.display())),

@@ -22,8 +22,6 @@ use super::gateway;
 use super::keys::SandboxKeys;
 use super::state::{record_and_deliver, SandboxState};
 
-
-
 #[derive(Debug, Deserialize)]
 pub struct PayRequest {
     pub provider: Provider,
@@ -79,7 +77,6 @@ async fn pay(state: web::Data<SandboxState>, body: web::Json<PayRequest>) -> Htt
     record_and_deliver(&state, payment, r.callback_url, r.faults);
     HttpResponse::Accepted().json(serde_json::json!({ "txn_id": txn_id }))
 }
-
 
 async fn transactions(state: web::Data<SandboxState>) -> HttpResponse {
     let ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner()).clone();

@@ -29,7 +29,8 @@ impl SandboxState {
     pub fn may_call(&self, url: &str) -> bool {
         let web = url.starts_with("http://") || url.starts_with("https://");
         web && self.callbacks_to.as_deref().is_none_or(|base| {
-            url.strip_prefix(base.trim_end_matches('/')).is_some_and(|rest| rest.starts_with('/'))
+            url.strip_prefix(base.trim_end_matches('/'))
+                .is_some_and(|rest| rest.starts_with('/'))
         })
     }
 }

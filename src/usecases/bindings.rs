@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use super::{audit, village_for, village_to_change};
-use crate::store::lock::lock_village;
 use crate::domain::access::{Action, Actor};
 use crate::domain::ids::{CorporateAccountId, VillageId};
 use crate::domain::{masking, period};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::payments::sealing::SealingKeys;
+use crate::store::lock::lock_village;
 use crate::store::payments::{Binding, NewBinding};
 use crate::store::registry::CorporateAccount;
 use crate::store::{Db, DbConnection};

@@ -16,13 +16,13 @@ use crate::domain::BillReference;
 use crate::domain::{period, Money, VillageId};
 use crate::error::{AppError, AppResult};
 use crate::payments::sealing::SealingKeys;
+use crate::sandbox::keys::{PublishedKeys, SandboxKeys};
 use crate::store::access::User;
 use crate::store::billing::{Bill, BillFilter};
 use crate::store::registry::CorporateAccount;
 use crate::store::registry::Village;
 use crate::store::Db;
 use crate::store::Page;
-use crate::sandbox::keys::{PublishedKeys, SandboxKeys};
 use crate::usecases::bindings::{
     self, AlipayOrderingInput, BankKeyInput, BindingInput, PublicKeyInput, WechatOrderingInput,
 };
@@ -405,9 +405,18 @@ fn season_of_payments(
         let app_id = format!("20210041000000{i:02}");
         let mut binding = std::collections::HashMap::new();
         for (provider, input) in [
-            (Provider::RuralBank, sandbox_binding(&published, Provider::RuralBank, "", sandbox_base)),
-            (Provider::Wechat, sandbox_binding(&published, Provider::Wechat, &mch_id, sandbox_base)),
-            (Provider::Alipay, sandbox_binding(&published, Provider::Alipay, &app_id, sandbox_base)),
+            (
+                Provider::RuralBank,
+                sandbox_binding(&published, Provider::RuralBank, "", sandbox_base),
+            ),
+            (
+                Provider::Wechat,
+                sandbox_binding(&published, Provider::Wechat, &mch_id, sandbox_base),
+            ),
+            (
+                Provider::Alipay,
+                sandbox_binding(&published, Provider::Alipay, &app_id, sandbox_base),
+            ),
         ] {
             let b = bindings::create_binding(db, sealing, admin, v.code, account.id, input)?;
             binding.insert(provider, b.id);
@@ -500,7 +509,12 @@ fn village_id(conn: &mut crate::store::DbConnection, code: &str) -> AppResult<Vi
 
 /// The binding a corporate account needs to take the sandbox bank's callbacks and order
 /// through it: built from what the sandbox publishes (`GET /sandbox/keys`), as an admin would.
-pub fn sandbox_binding(keys: &PublishedKeys, provider: Provider, account_ref: &str, sandbox_base: &str) -> BindingInput {
+pub fn sandbox_binding(
+    keys: &PublishedKeys,
+    provider: Provider,
+    account_ref: &str,
+    sandbox_base: &str,
+) -> BindingInput {
     match provider {
         Provider::RuralBank => BindingInput::RuralBank {
             keys: vec![BankKeyInput {

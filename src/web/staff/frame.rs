@@ -4,7 +4,9 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
+use crate::error::AppError;
 use crate::web::pages::esc;
+use crate::web::{error, AppState};
 
 const STYLE: &str = r#"
   html { font-size: 112.5%; }
@@ -69,11 +71,63 @@ pub fn message(text: Option<&str>, error: bool) -> String {
     }
 }
 
-/// Redirect after a POST (so a reload does not repeat it), with a message.
-pub fn see_other(location: &str, msg: &str) -> HttpResponse {
+/// The `?msg=` / `?err=` a page shows at its top after a redirect.
+#[derive(serde::Deserialize, Default)]
+pub struct Msg {
+    pub msg: Option<String>,
+    pub err: Option<String>,
+}
+
+/// The messages a page was redirected with.
+pub fn notes(m: &Msg) -> String {
+    format!(
+        "{}{}",
+        message(m.msg.as_deref(), false),
+        message(m.err.as_deref(), true)
+    )
+}
+
+/// Bytes a `Location` header may not carry as they are: a path segment typed by a client can hold
+/// anything (a CR LF would split the header), so it goes out percent-encoded.
+const LOCATION_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'{')
+    .add(b'}')
+    .add(b'|');
+
+/// Redirect after a POST (so a reload does not repeat it), with `text` under `key` (`msg` for a
+/// message, `err` for a refusal).
+fn back_to(location: &str, key: &str, text: &str) -> HttpResponse {
     let sep = if location.contains('?') { '&' } else { '?' };
-    let encoded: String = form_urlencoded::byte_serialize(msg.as_bytes()).collect();
+    let encoded: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+    let safe = percent_encoding::utf8_percent_encode(location, LOCATION_ESCAPES);
     HttpResponse::SeeOther()
-        .insert_header(("Location", format!("{location}{sep}msg={encoded}")))
+        .insert_header(("Location", format!("{safe}{sep}{key}={encoded}")))
         .finish()
+}
+
+/// Back to a page with a message.
+pub fn see_other(location: &str, msg: &str) -> HttpResponse {
+    back_to(location, "msg", msg)
+}
+
+/// A use case's refusal, as a clerk reads it, sent back to the form's page.
+pub fn refused(back: &str, e: &AppError) -> HttpResponse {
+    back_to(back, "err", &error::for_people(e))
+}
+
+/// A page that could not be shown.
+pub fn failed(e: AppError) -> HttpResponse {
+    error::page(&e)
+}
+
+/// Whether cookies must be `Secure` (the service is reached over https).
+pub fn secure(state: &AppState) -> bool {
+    state.config.public_url.starts_with("https://")
 }
