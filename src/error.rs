@@ -120,6 +120,7 @@ error_codes! {
     EntryAccountWrongChart => "entry_account_wrong_chart", 422, "科目不属于凭证日期适用的会计制度。";
     EntryNoChart => "entry_no_chart", 422, "这个日期没有适用的会计科目表（本系统自2024年起使用新制度科目）。";
     EntryMemoInvalid => "entry_memo_invalid", 422, "摘要必须填写，最多 200 字。";
+    EntryCashReserved => "entry_cash_reserved", 422, "库存现金（101）只随现金收款、代交到账和作废收据变动，不能手工记账。";
     UsernameInvalid => "username_invalid", 422, "用户名为 3 到 32 位小写字母、数字、点、横线或下划线。";
     PasswordTooShort => "password_too_short", 422, "密码至少 10 位。";
     ScopeInvalid => "scope_invalid", 422, "管辖范围有误：村报账员只能管辖一个村。";

@@ -159,9 +159,10 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 if v.problems.is_empty() {
                     println!("ok    {} ({} entries)", v.village_code, v.entries);
                 } else {
-                    match v.first_bad_seq {
-                        Some(seq) => println!("BAD   {}: first bad entry is {seq}", v.village_code),
-                        None => println!("BAD   {}", v.village_code),
+                    match (v.first_bad_seq, &v.first_bad_bill) {
+                        (Some(seq), _) => println!("BAD   {}: first bad entry is {seq}", v.village_code),
+                        (None, Some(bill)) => println!("BAD   {}: first bill that disagrees is {bill}", v.village_code),
+                        (None, None) => println!("BAD   {}", v.village_code),
                     }
                     for p in &v.problems {
                         println!("      - {}", p.what);

@@ -367,7 +367,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
         .post(
             &t.accountant,
             &format!("{v}/entries"),
-            entry(&in_prev, "上月补记", &[("101", "200", "0"), ("504", "0", "200")]),
+            entry(&in_prev, "上月补记", &[("521", "200", "0"), ("504", "0", "200")]),
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -379,7 +379,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
         .post(
             &t.accountant,
             &format!("{v}/entries"),
-            entry(&in_prev, "迟到", &[("101", "1", "0"), ("504", "0", "1")]),
+            entry(&in_prev, "迟到", &[("521", "1", "0"), ("504", "0", "1")]),
         )
         .await;
     assert_eq!((late.status, late.code()), (409, "period_closed"), "{:?}", late.body);
@@ -393,7 +393,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
         .await;
     assert_eq!((early.status, early.code()), (422, "period_not_ended"));
 
-    // The trial balance of this month: opening 200.00 cash from last month, the posting and its
+    // The trial balance of this month: opening 200.00 expense from last month, the posting and its
     // reversal within the month, everything balanced.
     let tb = app
         .get(&t.inspector, &format!("{v}/trial-balance?period={this_month}"))
@@ -412,7 +412,7 @@ both!(entries_balance_reverse_and_respect_closed_months, |app| {
             .unwrap()
     };
     assert_eq!(
-        (row("101")["opening"].as_str(), row("101")["closing"].as_str()),
+        (row("521")["opening"].as_str(), row("521")["closing"].as_str()),
         (Some("200.00"), Some("200.00"))
     );
     assert_eq!(row("504")["closing"], "-200.00");
@@ -489,10 +489,20 @@ both!(scopes_and_roles_are_checked_on_every_handler, |app| {
         .post(
             &t.clerk_a,
             &format!("{a}/entries"),
-            entry(&today().to_string(), "x", &[("101", "1", "0"), ("504", "0", "1")]),
+            entry(&today().to_string(), "x", &[("521", "1", "0"), ("504", "0", "1")]),
         )
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
+    // Cash moves only with cash records: a manual entry on 101 is refused, naming the line.
+    let r = app
+        .post(
+            &t.accountant,
+            &format!("{a}/entries"),
+            entry(&today().to_string(), "x", &[("504", "0", "1"), ("101", "1", "0")]),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "entry_cash_reserved"), "{:?}", r.body);
+    assert_eq!(r.body["field"], "lines[1].account_code");
     let r = app
         .post(
             &t.inspector,

@@ -586,3 +586,56 @@ both!(
         );
     }
 );
+
+/// Raw SQL behind the service's back.
+fn tamper(app: &TestApp, sql: &str) {
+    use diesel::RunQueryDsl;
+    app.db
+        .once(|conn| -> Result<usize, qingzhang::error::AppError> { Ok(diesel::sql_query(sql).execute(conn)?) })
+        .unwrap();
+}
+
+both!(a_bill_paid_twice_behind_the_services_back_is_named_by_verify, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-TWICE-1", "200.00", &s.bills[1]).await;
+    let clean = get(&app, &s.t.inspector, &format!("{v}/verify")).await;
+    assert_eq!(clean["problems"], json!([]), "the books agree before");
+    // Someone with the database doubles the bill's payment and copies its receipt under the
+    // next number: the chain is untouched, every entry balances.
+    tamper(&app, "UPDATE bills SET paid_fen = paid_fen * 2 WHERE paid_fen > 0");
+    tamper(
+        &app,
+        "INSERT INTO receipts (village_id, year, number, bill_id, payer_id, fee_item_id, bank_transaction_id, \
+         amount_fen, channel, status, issued_at, issued_by, verification_code, cash_record_id, replaces_id) \
+         SELECT village_id, year, number + 1, bill_id, payer_id, fee_item_id, bank_transaction_id, amount_fen, \
+         channel, status, issued_at, issued_by, verification_code, cash_record_id, replaces_id FROM receipts",
+    );
+    let report = qingzhang::usecases::verify::verify(&app.db, Some(VILLAGE_A)).unwrap();
+    assert!(!report.ok);
+    let village = &report.villages[0];
+    assert_eq!(village.first_bad_seq, None, "the chain itself verifies");
+    let printed = qingzhang::domain::BillReference::parse(&s.bills[1]).unwrap().grouped();
+    assert_eq!(
+        village.first_bad_bill.as_deref(),
+        Some(printed.as_str()),
+        "{:?}",
+        village.problems
+    );
+    assert!(
+        village.problems[0].what.contains("应缴 200.00") && village.problems[0].what.contains("400.00"),
+        "{:?}",
+        village.problems
+    );
+    assert!(
+        village
+            .problems
+            .iter()
+            .any(|p| p.what.contains("应有 1 张有效收据，实有 2 张")),
+        "the copied receipt is seen too: {:?}",
+        village.problems
+    );
+    // The inspector's API says the same.
+    let api = get(&app, &s.t.inspector, &format!("{v}/verify")).await;
+    assert_eq!(api["first_bad_bill"], printed.as_str());
+});

@@ -130,7 +130,7 @@ fn post(db: &Db, actor: &Actor, memo: &str, amount: &str) -> i64 {
             memo: memo.into(),
             lines: vec![
                 LineInput {
-                    account_code: "101".into(),
+                    account_code: "521".into(),
                     debit: Some(m),
                     credit: None,
                     memo: None,
@@ -220,12 +220,9 @@ fn tampering_is_named_by_verify(backend: Backend) {
     assert!(report.villages[0]
         .problems
         .iter()
-        .any(|p| p.what.contains("no longer match its hash")));
+        .any(|p| p.what.contains("与其哈希不符")));
     assert!(
-        report.villages[0]
-            .problems
-            .iter()
-            .any(|p| p.what.contains("cached totals")),
+        report.villages[0].problems.iter().any(|p| p.what.contains("余额缓存")),
         "the cached balance disagrees too"
     );
 
@@ -241,10 +238,7 @@ fn tampering_is_named_by_verify(backend: Backend) {
     exec(&db, "DELETE FROM journal_entries WHERE seq = 4").unwrap();
     let report = verify(&db, None).unwrap();
     assert!(
-        report.villages[0]
-            .problems
-            .iter()
-            .any(|p| p.what.contains("chain head")),
+        report.villages[0].problems.iter().any(|p| p.what.contains("链头")),
         "{:?}",
         report.villages[0].problems
     );
@@ -296,12 +290,12 @@ fn concurrent_postings_stay_gapless_and_chained(backend: Backend) {
         .unwrap();
     let cash = accounts
         .iter()
-        .find(|(a, _, _)| a.code == "101")
+        .find(|(a, _, _)| a.code == "521")
         .map(|(_, d, c)| (*d, *c));
     assert_eq!(
         cash,
         Some((qingzhang::domain::Money::from_fen(8080), qingzhang::domain::Money::ZERO)),
-        "80 postings of 1.01 on 101"
+        "80 postings of 1.01 on 521"
     );
 }
 

@@ -93,6 +93,11 @@ pub struct ChartVersion {
 /// The sub-account that takes money nobody can place yet: never lost, always visible.
 pub const SUSPENSE_CODE: &str = "211.9999";
 pub const CASH_CODE: &str = "101";
+
+/// Whether an account code is cash (101 or one of its sub-accounts).
+pub fn is_cash(code: &str) -> bool {
+    code == CASH_CODE || code.strip_prefix(CASH_CODE).is_some_and(|rest| rest.starts_with('.'))
+}
 pub const BANK_CODE: &str = "102";
 pub const OUTSIDER_RECEIVABLE_CODE: &str = "112";
 pub const HOUSEHOLD_CODE: &str = "113";

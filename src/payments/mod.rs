@@ -5,6 +5,7 @@
 //! No I/O: the callback use case puts these together with the store in one transaction.
 
 pub mod allocation;
+pub mod consistency;
 pub mod qr;
 pub mod receipt_code;
 pub mod sealing;

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod audit;
 pub mod billing;
+pub mod books;
 pub mod cash;
 pub mod db;
 pub mod journal;

@@ -211,6 +211,11 @@ pub fn post_entry(db: &Db, actor: &Actor, village_code: &str, input: NewEntryInp
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
         let lines = resolve_lines(conn, &village, date, &input.lines)?;
+        // 101 is the clerks' cash not yet banked; only cash taken, paid in or voided moves it,
+        // so that it always equals what the cash records say (verify checks it).
+        if let Some(i) = lines.iter().position(|l| chart::is_cash(&l.account.code)) {
+            return Err(AppError::code(ErrorCode::EntryCashReserved).at(format!("lines[{i}].account_code")));
+        }
         let proposed = ProposedEntry {
             village_id: village.id,
             entry_date: date,

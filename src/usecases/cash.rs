@@ -41,7 +41,7 @@ fn account(conn: &mut DbConnection, village: &Village, code: &str) -> AppResult<
 pub(crate) fn cash_account_ids(conn: &mut DbConnection, village_id: VillageId) -> AppResult<Vec<LedgerAccountId>> {
     Ok(LedgerAccount::of_village(conn, village_id)?
         .iter()
-        .filter(|a| a.code == chart::CASH_CODE || a.code.starts_with("101."))
+        .filter(|a| chart::is_cash(&a.code))
         .map(|a| a.id)
         .collect())
 }

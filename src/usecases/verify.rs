@@ -1,6 +1,8 @@
 //! `qingzhang verify`: recompute every village's hash chain from the stored rows, check that
-//! every entry balances and that the cached balances equal the ones derived from postings, and
-//! walk the audit log's chain. Names the first bad entry of each village.
+//! every entry balances and that the cached balances equal the ones derived from postings, check
+//! what the receipts promise against the money (`payments::consistency`: bills, receipts,
+//! postings, cash, pay-ins), and walk the audit log's chain. Names the first bad entry and the
+//! first bill that disagrees, of each village.
 
 use serde::Serialize;
 use std::collections::HashMap;
@@ -11,7 +13,9 @@ use crate::domain::Money;
 use crate::domain::{EntryId, LedgerAccountId, UserId};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chain::{self, ChainedEntry, ChainedPosting};
+use crate::payments::consistency;
 use crate::store::audit::AuditRecord;
+use crate::store::books;
 use crate::store::journal::{self, Entry, LedgerAccount};
 use crate::store::registry::Village;
 use crate::store::{Db, DbConnection, Page};
@@ -20,6 +24,8 @@ use crate::store::{Db, DbConnection, Page};
 pub struct Problem {
     /// The entry (or audit record) at fault, when there is one.
     pub seq: Option<i64>,
+    /// The bill at fault, as printed, when there is one.
+    pub bill: Option<String>,
     pub what: String,
 }
 
@@ -29,6 +35,8 @@ pub struct VillageReport {
     pub entries: i64,
     /// The first entry whose link does not verify.
     pub first_bad_seq: Option<i64>,
+    /// The first bill whose receipts, postings or status disagree.
+    pub first_bad_bill: Option<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -82,7 +90,7 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
     let mut problems: Vec<Problem> = Vec::new();
     let mut say = |seq: Option<i64>, what: String| {
         if problems.len() < MAX_PROBLEMS {
-            problems.push(Problem { seq, what });
+            problems.push(Problem { seq, bill: None, what });
         }
     };
     let mut expected_prev = chain::genesis(&village.code);
@@ -103,7 +111,7 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
             if e.seq != expected_seq {
                 say(
                     Some(expected_seq),
-                    format!("entry {expected_seq} is missing (the next stored entry is {})", e.seq),
+                    format!("第 {expected_seq} 号凭证缺失（其后存在的是第 {} 号）", e.seq),
                 );
             }
             let lines = by_entry.remove(&e.id).unwrap_or_default();
@@ -114,7 +122,7 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
                 say(
                     Some(e.seq),
                     format!(
-                        "entry {} does not balance: {} lines, debits {debit}, credits {credit}",
+                        "第 {} 号凭证借贷不平：{} 行，借方 {debit}，贷方 {credit}",
                         e.seq,
                         lines.len()
                     ),
@@ -129,7 +137,7 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
                 say(
                     Some(e.seq),
                     format!(
-                        "entry {}: its link to entry {} is broken (an entry before it was changed or removed)",
+                        "第 {} 号凭证与第 {} 号凭证的链接断了（之前的凭证被改动或删除）",
                         e.seq,
                         e.seq - 1
                     ),
@@ -162,10 +170,7 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
             if chain::link_hash(&e.prev_hash, &chained) != e.hash {
                 say(
                     Some(e.seq),
-                    format!(
-                        "entry {}: its contents no longer match its hash (changed after posting)",
-                        e.seq
-                    ),
+                    format!("第 {} 号凭证的内容与其哈希不符（记账后被改动）", e.seq),
                 );
             }
             expected_prev = e.hash.clone();
@@ -175,7 +180,10 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
     let entries = expected_seq - 1;
     let (head_seq, head_hash) = journal::head(conn, village.id)?;
     if head_seq != entries || head_hash != expected_prev {
-        say(None, format!("the chain head says {head_seq} entries but {entries} were found: entries at the end were removed or the head was changed"));
+        say(
+            None,
+            format!("链头记有 {head_seq} 张凭证，实际只有 {entries} 张：末尾的凭证被删除，或链头被改动"),
+        );
     }
     for (account_id, d, c) in journal::cached_balances(conn, village.id)? {
         let (dd, dc) = derived.get(&account_id).copied().unwrap_or_default();
@@ -183,15 +191,26 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
             let code = codes.get(&account_id).cloned().unwrap_or_default();
             say(
                 None,
-                format!("account {code}: cached totals {d}/{c} differ from its postings {dd}/{dc}"),
+                format!("科目 {code} 的余额缓存（借 {d} / 贷 {c}）与分录合计（借 {dd} / 贷 {dc}）不符"),
             );
         }
     }
+    for d in consistency::check(&books::village_books(conn, village.id, &village.code)?) {
+        if problems.len() < MAX_PROBLEMS {
+            problems.push(Problem {
+                seq: None,
+                bill: d.bill,
+                what: d.what,
+            });
+        }
+    }
     let first_bad_seq = problems.iter().find_map(|p| p.seq);
+    let first_bad_bill = problems.iter().find_map(|p| p.bill.clone());
     Ok(VillageReport {
         village_code: village.code.clone(),
         entries,
         first_bad_seq,
+        first_bad_bill,
         problems,
     })
 }
@@ -218,14 +237,16 @@ fn verify_audit(conn: &mut DbConnection) -> AppResult<(i64, Vec<Problem>)> {
             }
             if r.seq != expected {
                 problems.push(Problem {
+                    bill: None,
                     seq: Some(expected),
-                    what: format!("audit record {expected} is missing"),
+                    what: format!("第 {expected} 条操作日志缺失"),
                 });
             }
             if r.prev_hash != prev || r.recompute_hash() != r.hash {
                 problems.push(Problem {
+                    bill: None,
                     seq: Some(r.seq),
-                    what: format!("audit record {} was changed after it was written", r.seq),
+                    what: format!("第 {} 条操作日志写入后被改动", r.seq),
                 });
             }
             prev = r.hash.clone();
@@ -236,7 +257,8 @@ fn verify_audit(conn: &mut DbConnection) -> AppResult<(i64, Vec<Problem>)> {
     if head_seq != expected - 1 || head_hash != prev {
         problems.push(Problem {
             seq: None,
-            what: "the audit head does not match the last record: records were removed".into(),
+            bill: None,
+            what: "操作日志的链头与最后一条记录不符：有记录被删除".into(),
         });
     }
     Ok((expected - 1, problems))

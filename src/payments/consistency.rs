@@ -1,0 +1,461 @@
+//! What a village's receipts promise, checked against its money: each bill's paid amount equals
+//! its valid receipts and what was posted to it; every valid receipt rests on a bank credit or a
+//! cash record of its own bill, used once; 101 holds exactly the cash on hand plus the pay-ins on
+//! their way; no entry that money rests on was reversed behind its record's back; each provider
+//! transaction was applied once.
+//!
+//! Pure: the store hands over one village's records ([`VillageBooks`]) and this says where they
+//! disagree, in the order a person should look (bills first). `qingzhang verify` reports it.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::domain::{
+    BankTransactionId, BillId, BillStatus, CashRecordId, CashStatus, EntryId, Money, PayInId, PayInStatus,
+    ReceiptStatus,
+};
+
+#[derive(Debug, Clone)]
+pub struct BillFact {
+    pub id: BillId,
+    /// As printed, `000001-000004-8`.
+    pub reference: String,
+    pub amount: Money,
+    pub paid: Money,
+    pub status: BillStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReceiptFact {
+    /// As printed, `370725102201-2026-000042`.
+    pub number: String,
+    pub bill_id: Option<BillId>,
+    pub amount: Money,
+    pub status: ReceiptStatus,
+    pub bank_transaction_id: Option<BankTransactionId>,
+    pub cash_record_id: Option<CashRecordId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CashFact {
+    pub id: CashRecordId,
+    pub bill_id: BillId,
+    pub amount: Money,
+    pub status: CashStatus,
+    pub entry_id: EntryId,
+    pub pay_in_id: Option<PayInId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PayInFact {
+    pub id: PayInId,
+    pub amount: Money,
+    pub status: PayInStatus,
+    pub bank_transaction_id: Option<BankTransactionId>,
+    pub entry_id: Option<EntryId>,
+}
+
+/// A bank credit applied to the village, with what its entry credited to income (the part that
+/// paid a bill; the rest waits in suspense).
+#[derive(Debug, Clone)]
+pub struct CreditFact {
+    pub id: BankTransactionId,
+    pub provider_txn_id: String,
+    pub bill_id: Option<BillId>,
+    pub amount: Money,
+    pub to_bill: Money,
+    pub entry_id: EntryId,
+    /// How many inbox rows say this credit was applied.
+    pub applied_rows: i64,
+}
+
+/// One village's money records, as the store reads them in a few set-oriented queries.
+#[derive(Debug, Clone, Default)]
+pub struct VillageBooks {
+    pub bills: Vec<BillFact>,
+    pub receipts: Vec<ReceiptFact>,
+    pub cash: Vec<CashFact>,
+    pub pay_ins: Vec<PayInFact>,
+    pub credits: Vec<CreditFact>,
+    /// Entries that a later entry reverses, each with the reversal's id.
+    pub reversed: HashMap<EntryId, EntryId>,
+    /// Cash records' reversal entries (a void of cash still on hand), by record.
+    pub cash_reversals: HashMap<CashRecordId, EntryId>,
+    /// The balance of 101 and its sub-accounts, debit-positive.
+    pub ledger_cash: Money,
+}
+
+/// Where the records disagree; names the bill (or receipt) to look at first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    pub bill: Option<String>,
+    pub what: String,
+}
+
+fn at(bill: Option<&str>, what: String) -> Disagreement {
+    Disagreement {
+        bill: bill.map(str::to_string),
+        what,
+    }
+}
+
+/// Every disagreement, bills first.
+pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
+    let mut out = Vec::new();
+    let reference: HashMap<BillId, &str> = b.bills.iter().map(|x| (x.id, x.reference.as_str())).collect();
+    let name = |id: Option<BillId>| id.and_then(|i| reference.get(&i).copied());
+
+    // Money posted to each bill: cash not voided, and each credit's part that paid it.
+    let mut posted: HashMap<BillId, Money> = HashMap::new();
+    for c in b.cash.iter().filter(|c| c.status != CashStatus::Voided) {
+        *posted.entry(c.bill_id).or_default() += c.amount;
+    }
+    for c in &b.credits {
+        match c.bill_id {
+            Some(bill) => *posted.entry(bill).or_default() += c.to_bill,
+            None if c.to_bill > Money::ZERO => out.push(at(
+                None,
+                format!(
+                    "银行入账 {} 有 {} 记入收入，却没有对应账单",
+                    c.provider_txn_id, c.to_bill
+                ),
+            )),
+            None => {}
+        }
+    }
+    let mut receipted: HashMap<BillId, Money> = HashMap::new();
+    for r in b.receipts.iter().filter(|r| r.status == ReceiptStatus::Issued) {
+        if let Some(bill) = r.bill_id {
+            *receipted.entry(bill).or_default() += r.amount;
+        }
+    }
+    for bill in &b.bills {
+        let r = receipted.get(&bill.id).copied().unwrap_or_default();
+        let p = posted.get(&bill.id).copied().unwrap_or_default();
+        let here = Some(bill.reference.as_str());
+        if bill.paid > bill.amount {
+            out.push(at(
+                here,
+                format!("账单 {} 应缴 {}，却记为已缴 {}", bill.reference, bill.amount, bill.paid),
+            ));
+        }
+        if r != bill.paid || p != bill.paid {
+            out.push(at(
+                here,
+                format!(
+                    "账单 {}：记为已缴 {}，有效收据合计 {}，入账合计 {}",
+                    bill.reference, bill.paid, r, p
+                ),
+            ));
+        }
+        let expected = match bill.status {
+            BillStatus::Cancelled if bill.paid.is_zero() => BillStatus::Cancelled,
+            _ => BillStatus::from_paid(bill.paid, bill.amount),
+        };
+        if bill.status != expected {
+            out.push(at(
+                here,
+                format!(
+                    "账单 {} 状态为“{}”，按已缴 {}（应缴 {}）应为“{}”",
+                    bill.reference,
+                    bill.status.label(),
+                    bill.paid,
+                    bill.amount,
+                    expected.label()
+                ),
+            ));
+        }
+    }
+
+    // Each valid receipt rests on money of its own bill, and each piece of money carries at most
+    // one valid receipt (a reissue voids the one it replaces).
+    let credits: HashMap<BankTransactionId, &CreditFact> = b.credits.iter().map(|c| (c.id, c)).collect();
+    let cash: HashMap<CashRecordId, &CashFact> = b.cash.iter().map(|c| (c.id, c)).collect();
+    let mut on_credit: HashMap<BankTransactionId, usize> = HashMap::new();
+    let mut on_cash: HashMap<CashRecordId, usize> = HashMap::new();
+    for r in b.receipts.iter().filter(|r| r.status == ReceiptStatus::Issued) {
+        let here = name(r.bill_id);
+        match (r.bank_transaction_id, r.cash_record_id) {
+            (Some(t), _) => {
+                *on_credit.entry(t).or_default() += 1;
+                match credits.get(&t) {
+                    Some(c) if c.bill_id == r.bill_id && r.amount <= c.to_bill => {}
+                    Some(c) => out.push(at(
+                        here,
+                        format!(
+                            "收据 {}（{}）与它依据的银行入账 {}（记入账单 {}）不符",
+                            r.number, r.amount, c.provider_txn_id, c.to_bill
+                        ),
+                    )),
+                    None => out.push(at(here, format!("收据 {} 依据的银行入账不存在", r.number))),
+                }
+            }
+            (None, Some(id)) => {
+                *on_cash.entry(id).or_default() += 1;
+                match cash.get(&id) {
+                    Some(c)
+                        if Some(c.bill_id) == r.bill_id && c.amount == r.amount && c.status != CashStatus::Voided => {}
+                    Some(c) => out.push(at(
+                        here,
+                        format!(
+                            "收据 {}（{}）与它依据的现金记录 {}（{}，{}）不符",
+                            r.number,
+                            r.amount,
+                            c.id,
+                            c.amount,
+                            c.status.label()
+                        ),
+                    )),
+                    None => out.push(at(here, format!("收据 {} 依据的现金记录不存在", r.number))),
+                }
+            }
+            (None, None) => out.push(at(here, format!("收据 {} 有效，却没有款项依据", r.number))),
+        }
+    }
+    for c in &b.credits {
+        let n = on_credit.get(&c.id).copied().unwrap_or(0);
+        let expected = usize::from(c.to_bill > Money::ZERO);
+        if n != expected {
+            out.push(at(
+                name(c.bill_id),
+                format!("银行入账 {} 应有 {expected} 张有效收据，实有 {n} 张", c.provider_txn_id),
+            ));
+        }
+        if c.applied_rows > 1 {
+            out.push(at(
+                name(c.bill_id),
+                format!("银行入账 {} 入账了 {} 次", c.provider_txn_id, c.applied_rows),
+            ));
+        }
+    }
+    for c in &b.cash {
+        let n = on_cash.get(&c.id).copied().unwrap_or(0);
+        let expected = usize::from(c.status != CashStatus::Voided);
+        if n != expected {
+            out.push(at(
+                name(Some(c.bill_id)),
+                format!(
+                    "现金记录 {}（{}）应有 {expected} 张有效收据，实有 {n} 张",
+                    c.id,
+                    c.status.label()
+                ),
+            ));
+        }
+    }
+
+    // 101: cash on hand plus pay-ins on their way, nothing else.
+    let on_hand: Money = b
+        .cash
+        .iter()
+        .filter(|c| c.status == CashStatus::OnHand)
+        .map(|c| c.amount)
+        .sum();
+    let on_way: Money = b
+        .pay_ins
+        .iter()
+        .filter(|p| p.status == PayInStatus::Declared)
+        .map(|p| p.amount)
+        .sum();
+    if b.ledger_cash != on_hand + on_way {
+        out.push(at(
+            None,
+            format!(
+                "库存现金科目（101）余额 {}，而报账员库存 {} 加代交在途 {} 共 {}",
+                b.ledger_cash,
+                on_hand,
+                on_way,
+                on_hand + on_way
+            ),
+        ));
+    }
+    for p in &b.pay_ins {
+        let covered: Vec<&CashFact> = b.cash.iter().filter(|c| c.pay_in_id == Some(p.id)).collect();
+        let sum: Money = covered.iter().map(|c| c.amount).sum();
+        if sum != p.amount || covered.iter().any(|c| c.status != CashStatus::PaidIn) {
+            out.push(at(
+                None,
+                format!("代交 {}（{}）与它包含的现金记录合计 {} 不符", p.id, p.amount, sum),
+            ));
+        }
+        if (p.status == PayInStatus::Matched) != (p.bank_transaction_id.is_some() && p.entry_id.is_some()) {
+            out.push(at(
+                None,
+                format!("代交 {} 状态为“{}”，与到账记录不符", p.id, p.status.label()),
+            ));
+        }
+    }
+
+    // No entry that money rests on was reversed, except a voided cash record's own.
+    let allowed: HashSet<EntryId> = b.cash_reversals.values().copied().collect();
+    let backing = b
+        .cash
+        .iter()
+        .map(|c| (c.entry_id, format!("现金记录 {}", c.id), Some(c.bill_id)))
+        .chain(
+            b.credits
+                .iter()
+                .map(|c| (c.entry_id, format!("银行入账 {}", c.provider_txn_id), c.bill_id)),
+        )
+        .chain(
+            b.pay_ins
+                .iter()
+                .filter_map(|p| p.entry_id.map(|e| (e, format!("代交 {}", p.id), None))),
+        );
+    for (entry, what, bill) in backing {
+        if let Some(reversal) = b.reversed.get(&entry) {
+            if !allowed.contains(reversal) {
+                out.push(at(name(bill), format!("{what} 所依据的凭证被另一张凭证冲销了")));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(fen: i64) -> Money {
+        Money::from_fen(fen)
+    }
+
+    /// One bill of 200.00 paid by one bank credit, with its receipt; one cash payment of 50.00
+    /// on another bill still on hand.
+    fn agreeing() -> VillageBooks {
+        VillageBooks {
+            bills: vec![
+                BillFact {
+                    id: BillId(1),
+                    reference: "000001-000001-6".into(),
+                    amount: m(20_000),
+                    paid: m(20_000),
+                    status: BillStatus::Paid,
+                },
+                BillFact {
+                    id: BillId(2),
+                    reference: "000001-000002-4".into(),
+                    amount: m(10_000),
+                    paid: m(5_000),
+                    status: BillStatus::PartPaid,
+                },
+            ],
+            receipts: vec![
+                ReceiptFact {
+                    number: "R1".into(),
+                    bill_id: Some(BillId(1)),
+                    amount: m(20_000),
+                    status: ReceiptStatus::Issued,
+                    bank_transaction_id: Some(BankTransactionId(7)),
+                    cash_record_id: None,
+                },
+                ReceiptFact {
+                    number: "R2".into(),
+                    bill_id: Some(BillId(2)),
+                    amount: m(5_000),
+                    status: ReceiptStatus::Issued,
+                    bank_transaction_id: None,
+                    cash_record_id: Some(CashRecordId(3)),
+                },
+            ],
+            cash: vec![CashFact {
+                id: CashRecordId(3),
+                bill_id: BillId(2),
+                amount: m(5_000),
+                status: CashStatus::OnHand,
+                entry_id: EntryId(11),
+                pay_in_id: None,
+            }],
+            pay_ins: vec![],
+            credits: vec![CreditFact {
+                id: BankTransactionId(7),
+                provider_txn_id: "RCB-1".into(),
+                bill_id: Some(BillId(1)),
+                amount: m(20_000),
+                to_bill: m(20_000),
+                entry_id: EntryId(10),
+                applied_rows: 1,
+            }],
+            reversed: HashMap::new(),
+            cash_reversals: HashMap::new(),
+            ledger_cash: m(5_000),
+        }
+    }
+
+    #[test]
+    fn agreeing_books_say_nothing() {
+        assert_eq!(check(&agreeing()), vec![]);
+    }
+
+    #[test]
+    fn a_bill_paid_twice_is_named() {
+        let mut b = agreeing();
+        b.bills[0].paid = m(40_000);
+        b.credits.push(CreditFact {
+            id: BankTransactionId(8),
+            provider_txn_id: "RCB-2".into(),
+            bill_id: Some(BillId(1)),
+            amount: m(20_000),
+            to_bill: m(20_000),
+            entry_id: EntryId(12),
+            applied_rows: 1,
+        });
+        let found = check(&b);
+        assert!(!found.is_empty());
+        assert_eq!(found[0].bill.as_deref(), Some("000001-000001-6"), "{found:?}");
+        assert!(found[0].what.contains("应缴 200.00"), "{found:?}");
+    }
+
+    #[test]
+    fn each_kind_of_disagreement_is_seen() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut VillageBooks)>)> = vec![
+            (
+                "a receipt without money",
+                Box::new(|b| b.receipts[0].bank_transaction_id = None),
+            ),
+            (
+                "a second receipt on one credit",
+                Box::new(|b| {
+                    let mut r = b.receipts[0].clone();
+                    r.number = "R3".into();
+                    b.receipts.push(r);
+                }),
+            ),
+            (
+                "cash in the ledger that nobody holds",
+                Box::new(|b| b.ledger_cash = m(6_000)),
+            ),
+            ("a credit applied twice", Box::new(|b| b.credits[0].applied_rows = 2)),
+            (
+                "a status that does not follow",
+                Box::new(|b| b.bills[1].status = BillStatus::Paid),
+            ),
+            (
+                "a cash entry reversed behind its record",
+                Box::new(|b| {
+                    b.reversed.insert(EntryId(11), EntryId(99));
+                }),
+            ),
+            (
+                "a receipt for more than its credit paid",
+                Box::new(|b| b.credits[0].to_bill = m(10_000)),
+            ),
+        ];
+        for (why, spoil) in cases {
+            let mut b = agreeing();
+            spoil(&mut b);
+            assert!(!check(&b).is_empty(), "{why} went unseen");
+        }
+    }
+
+    #[test]
+    fn a_voided_cash_receipt_and_its_reversal_agree() {
+        let mut b = agreeing();
+        b.bills[1].paid = Money::ZERO;
+        b.bills[1].status = BillStatus::Open;
+        b.receipts[1].status = ReceiptStatus::Voided;
+        b.cash[0].status = CashStatus::Voided;
+        b.reversed.insert(EntryId(11), EntryId(12));
+        b.cash_reversals.insert(CashRecordId(3), EntryId(12));
+        b.ledger_cash = Money::ZERO;
+        assert_eq!(check(&b), vec![]);
+    }
+}

@@ -1,0 +1,191 @@
+//! One village's money records as `verify` checks them (`payments::consistency`): bills,
+//! receipts, cash, pay-ins and bank credits, read in a few set-oriented queries, never a query
+//! per row.
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use std::collections::HashMap;
+
+use super::schema::{
+    bank_transactions, bills, callback_inbox, cash_records, journal_entries, journal_postings, ledger_accounts,
+    pay_ins, receipts,
+};
+use super::{DbConnection, StoreResult};
+use crate::domain::{BankTransactionId, BillReference, EntryId, InboxStatus, Money, ReceiptStatus, VillageId};
+use crate::ledger::chart;
+use crate::payments::consistency::{BillFact, CashFact, CreditFact, PayInFact, ReceiptFact, VillageBooks};
+use crate::payments::receipt_code::receipt_number;
+
+/// Everything `payments::consistency::check` needs of one village.
+pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_code: &str) -> StoreResult<VillageBooks> {
+    let printed = |r: &str| {
+        BillReference::parse(r)
+            .map(|x| x.grouped())
+            .unwrap_or_else(|_| r.to_string())
+    };
+    let bill_rows: Vec<(crate::domain::BillId, String, Money, Money, crate::domain::BillStatus)> = bills::table
+        .filter(bills::village_id.eq(village_id))
+        .order(bills::id)
+        .select((
+            bills::id,
+            bills::reference,
+            bills::amount_fen,
+            bills::paid_fen,
+            bills::status,
+        ))
+        .load(conn)?;
+    let bills = bill_rows
+        .into_iter()
+        .map(|(id, reference, amount, paid, status)| BillFact {
+            id,
+            reference: printed(&reference),
+            amount,
+            paid,
+            status,
+        })
+        .collect();
+    type ReceiptRow = (
+        i32,
+        i64,
+        Option<crate::domain::BillId>,
+        Money,
+        ReceiptStatus,
+        Option<BankTransactionId>,
+        Option<crate::domain::CashRecordId>,
+    );
+    let receipt_rows: Vec<ReceiptRow> = receipts::table
+        .filter(receipts::village_id.eq(village_id))
+        .order(receipts::id)
+        .select((
+            receipts::year,
+            receipts::number,
+            receipts::bill_id,
+            receipts::amount_fen,
+            receipts::status,
+            receipts::bank_transaction_id,
+            receipts::cash_record_id,
+        ))
+        .load(conn)?;
+    let receipts = receipt_rows
+        .into_iter()
+        .map(
+            |(year, number, bill_id, amount, status, bank_transaction_id, cash_record_id)| ReceiptFact {
+                number: receipt_number(village_code, year, number),
+                bill_id,
+                amount,
+                status,
+                bank_transaction_id,
+                cash_record_id,
+            },
+        )
+        .collect();
+    let cash_rows: Vec<super::cash::CashRecord> = cash_records::table
+        .filter(cash_records::village_id.eq(village_id))
+        .select(super::cash::CashRecord::as_select())
+        .load(conn)?;
+    let cash_reversals = cash_rows
+        .iter()
+        .filter_map(|c| c.reversal_entry_id.map(|e| (c.id, e)))
+        .collect();
+    let cash = cash_rows
+        .into_iter()
+        .map(|c| CashFact {
+            id: c.id,
+            bill_id: c.bill_id,
+            amount: c.amount,
+            status: c.status,
+            entry_id: c.entry_id,
+            pay_in_id: c.pay_in_id,
+        })
+        .collect();
+    let pay_ins = pay_ins::table
+        .filter(pay_ins::village_id.eq(village_id))
+        .select(super::cash::PayIn::as_select())
+        .load::<super::cash::PayIn>(conn)?
+        .into_iter()
+        .map(|p| PayInFact {
+            id: p.id,
+            amount: p.amount,
+            status: p.status,
+            bank_transaction_id: p.bank_transaction_id,
+            entry_id: p.entry_id,
+        })
+        .collect();
+    // What each credit's entry put to income: its credit lines other than suspense.
+    let to_bill: HashMap<BankTransactionId, Money> = bank_transactions::table
+        .inner_join(journal_postings::table.on(journal_postings::entry_id.eq(bank_transactions::entry_id)))
+        .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
+        .filter(bank_transactions::village_id.eq(village_id))
+        .filter(ledger_accounts::code.ne(chart::SUSPENSE_CODE))
+        .filter(journal_postings::credit_fen.gt(0))
+        .group_by(bank_transactions::id)
+        .select((
+            bank_transactions::id,
+            sql::<BigInt>("CAST(SUM(journal_postings.credit_fen) AS BIGINT)"),
+        ))
+        .load::<(BankTransactionId, i64)>(conn)?
+        .into_iter()
+        .map(|(id, fen)| (id, Money::from_fen(fen)))
+        .collect();
+    let applied: HashMap<BankTransactionId, i64> = callback_inbox::table
+        .inner_join(
+            bank_transactions::table.on(bank_transactions::id.nullable().eq(callback_inbox::bank_transaction_id)),
+        )
+        .filter(bank_transactions::village_id.eq(village_id))
+        .filter(callback_inbox::status.eq(InboxStatus::Applied))
+        .group_by(bank_transactions::id)
+        .select((bank_transactions::id, sql::<BigInt>("CAST(COUNT(*) AS BIGINT)")))
+        .load::<(BankTransactionId, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let credits = bank_transactions::table
+        .filter(bank_transactions::village_id.eq(village_id))
+        .order(bank_transactions::id)
+        .select(super::payments::BankTransaction::as_select())
+        .load::<super::payments::BankTransaction>(conn)?
+        .into_iter()
+        .map(|t| CreditFact {
+            to_bill: to_bill.get(&t.id).copied().unwrap_or_default(),
+            applied_rows: applied.get(&t.id).copied().unwrap_or(0),
+            id: t.id,
+            provider_txn_id: t.provider_txn_id,
+            bill_id: t.bill_id,
+            amount: t.amount,
+            entry_id: t.entry_id,
+        })
+        .collect();
+    let reversed = journal_entries::table
+        .filter(journal_entries::village_id.eq(village_id))
+        .filter(journal_entries::reverses_entry_id.is_not_null())
+        .select((
+            journal_entries::reverses_entry_id.assume_not_null(),
+            journal_entries::id,
+        ))
+        .load::<(EntryId, EntryId)>(conn)?
+        .into_iter()
+        .collect();
+    let ledger_cash = journal_postings::table
+        .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
+        .filter(journal_postings::village_id.eq(village_id))
+        .filter(
+            ledger_accounts::code
+                .eq(chart::CASH_CODE)
+                .or(ledger_accounts::code.like(format!("{}.%", chart::CASH_CODE))),
+        )
+        .select(sql::<BigInt>(
+            "CAST(COALESCE(SUM(journal_postings.debit_fen - journal_postings.credit_fen), 0) AS BIGINT)",
+        ))
+        .first::<i64>(conn)
+        .map(Money::from_fen)?;
+    Ok(VillageBooks {
+        bills,
+        receipts,
+        cash,
+        pay_ins,
+        credits,
+        reversed,
+        cash_reversals,
+        ledger_cash,
+    })
+}
