@@ -406,7 +406,8 @@ mod tests {
 
     #[test]
     fn each_kind_of_disagreement_is_seen() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut VillageBooks)>)> = vec![
+        type Spoil = Box<dyn Fn(&mut VillageBooks)>;
+        let cases: Vec<(&str, Spoil)> = vec![
             (
                 "a receipt without money",
                 Box::new(|b| b.receipts[0].bank_transaction_id = None),
