@@ -35,6 +35,12 @@ pub struct Config {
     pub order_query_secs: u64,
     /// A TrueType font (or collection) with Latin and CJK glyphs, embedded in receipt PDFs.
     pub pdf_font: PathBuf,
+    /// Behind a reverse proxy: take the client's address from the last `X-Forwarded-For` entry
+    /// (the one the proxy added) for the request budgets, instead of the proxy's own address.
+    /// Only set it when every request reaches the service through that proxy.
+    pub trust_forwarded_for: bool,
+    /// Days a stranger's refused callback (kept as a digest) stays in the inbox.
+    pub inbox_digest_days: i64,
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]
     pub server_key: Option<Secret<String>>,
@@ -59,6 +65,8 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             order_query_secs: 30,
             pdf_font: PathBuf::from(DEFAULT_PDF_FONT),
+            trust_forwarded_for: false,
+            inbox_digest_days: 30,
             server_key: None,
             secrets_key: None,
             secrets_key_previous: None,

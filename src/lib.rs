@@ -8,6 +8,7 @@
 //!
 //! `bank_adapters` (its own crate) speaks the banks' and gateways' protocols.
 
+pub mod budget;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -248,8 +248,9 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 db,
                 config: Arc::new(config),
                 server_key,
-                login_limiter: Default::default(),
+                login_gate: Default::default(),
                 public_limiter: Default::default(),
+                refusals: Default::default(),
                 sealing,
                 http: reqwest::Client::new(),
             };

@@ -146,17 +146,16 @@ impl Adapter for Alipay {
 
     /// Alipay notifications carry no timestamp header; `notify_time` is informational, and replays
     /// are harmless because credits are applied once per `trade_no`.
-    fn verify_and_parse(
-        &self,
-        _headers: &[(String, String)],
-        body: &[u8],
-        _now: DateTime<Utc>,
-    ) -> Result<Notice, ProviderError> {
+    fn verify(&self, _headers: &[(String, String)], body: &[u8], _now: DateTime<Utc>) -> Result<(), ProviderError> {
         let params = parse_form(body);
         if params.is_empty() {
             return Err(ProviderError::Malformed("empty form".into()));
         }
-        verify(&params, &self.config.alipay_public_key)?;
+        verify(&params, &self.config.alipay_public_key)
+    }
+
+    fn parse(&self, _headers: &[(String, String)], body: &[u8], _now: DateTime<Utc>) -> Result<Notice, ProviderError> {
+        let params = parse_form(body);
         let app_id = param(&params, "app_id")?;
         if app_id != self.config.app_id {
             return Err(ProviderError::UnknownAccount(app_id.to_string()));

@@ -144,6 +144,9 @@ pub enum ProviderError {
     InvalidAmount(String),
     #[error("unknown merchant or account '{0}'")]
     UnknownAccount(String),
+    /// A genuine credit the receiving books cannot hold (its date, its text): refused for good.
+    #[error("the books cannot take this credit: {0}")]
+    NotBookable(String),
 }
 
 impl ProviderError {
@@ -158,6 +161,7 @@ impl ProviderError {
             ProviderError::Malformed(_) => "malformed",
             ProviderError::InvalidAmount(_) => "invalid_amount",
             ProviderError::UnknownAccount(_) => "unknown_account",
+            ProviderError::NotBookable(_) => "not_bookable",
         }
     }
 }

@@ -57,14 +57,24 @@ pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
 pub trait Adapter: Send + Sync {
     fn provider(&self) -> Provider;
 
-    /// Verify and normalise one callback (`now` is injectable for tests). The caller has already
-    /// stored the raw request: an error here is kept as a rejected inbox row, never dropped.
+    /// Checks that a request is the provider's: its signature under one of the binding's keys,
+    /// within the timestamp window. Nothing in the request is believed before this passes, so a
+    /// request refused here is a stranger's: the service keeps only a digest of it.
+    fn verify(&self, headers: &[(String, String)], body: &[u8], now: DateTime<Utc>) -> Result<(), ProviderError>;
+
+    /// Reads a verified request (decrypting what the provider encrypts) into a notice.
+    fn parse(&self, headers: &[(String, String)], body: &[u8], now: DateTime<Utc>) -> Result<Notice, ProviderError>;
+
+    /// Verify, then parse (`now` is injectable for tests).
     fn verify_and_parse(
         &self,
         headers: &[(String, String)],
         body: &[u8],
         now: DateTime<Utc>,
-    ) -> Result<Notice, ProviderError>;
+    ) -> Result<Notice, ProviderError> {
+        self.verify(headers, body, now)?;
+        self.parse(headers, body, now)
+    }
 }
 
 /// The provider's failure answer, without needing its configuration (e.g. the database is down

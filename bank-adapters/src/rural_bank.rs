@@ -135,13 +135,11 @@ impl Adapter for RuralBank {
         Provider::RuralBank
     }
 
-    fn verify_and_parse(
-        &self,
-        headers: &[(String, String)],
-        body: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Notice, ProviderError> {
-        verify_signature(headers, body, now, &self.keys)?;
+    fn verify(&self, headers: &[(String, String)], body: &[u8], now: DateTime<Utc>) -> Result<(), ProviderError> {
+        verify_signature(headers, body, now, &self.keys)
+    }
+
+    fn parse(&self, _headers: &[(String, String)], body: &[u8], _now: DateTime<Utc>) -> Result<Notice, ProviderError> {
         let push: CreditPush = serde_json::from_slice(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
         if push.event != "account.credit" {
             return Ok(Notice::Other {

@@ -180,13 +180,11 @@ impl Adapter for Wechat {
         Provider::Wechat
     }
 
-    fn verify_and_parse(
-        &self,
-        headers: &[(String, String)],
-        body: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Notice, ProviderError> {
-        verify_signature(headers, body, now, &self.config.platform_keys)?;
+    fn verify(&self, headers: &[(String, String)], body: &[u8], now: DateTime<Utc>) -> Result<(), ProviderError> {
+        verify_signature(headers, body, now, &self.config.platform_keys)
+    }
+
+    fn parse(&self, _headers: &[(String, String)], body: &[u8], _now: DateTime<Utc>) -> Result<Notice, ProviderError> {
         let envelope: Envelope = serde_json::from_slice(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
         let plain = decrypt_resource(self.config.api_v3_key.expose(), &envelope.resource)?;
         if envelope.event_type != "TRANSACTION.SUCCESS" {

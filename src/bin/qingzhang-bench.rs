@@ -379,8 +379,9 @@ fn run_intake(name: &str, url: &str, args: &Args) -> anyhow::Result<Measured> {
         db: db.clone(),
         config: Arc::new(Config::default()),
         server_key: Arc::new(Secret::new(b"bench-server-key".to_vec())),
-        login_limiter: Default::default(),
+        login_gate: Default::default(),
         public_limiter: Default::default(),
+        refusals: Default::default(),
         sealing,
         http: reqwest::Client::new(),
     };

@@ -6,6 +6,7 @@
 
 pub mod allocation;
 pub mod consistency;
+pub mod intake;
 pub mod qr;
 pub mod receipt_code;
 pub mod sealing;

@@ -102,6 +102,12 @@ pub struct InboxRow {
     pub bank_transaction_id: Option<BankTransactionId>,
     pub processed_at: Option<NaiveDateTime>,
     pub source: InboxSource,
+    pub body_sha256: Option<String>,
+    pub body_size: i64,
+    /// False when only the first bytes of the body were kept (a request nobody's key verified).
+    pub body_whole: bool,
+    /// The client address it came from.
+    pub client: Option<String>,
 }
 
 /// One inbox row: a provider's request (or our query's signed answer) with what became of it.
@@ -118,8 +124,11 @@ pub struct NewInboxRow<'a> {
     pub provider_txn_id: Option<&'a str>,
     pub bank_transaction_id: Option<BankTransactionId>,
     pub processed_at: Option<NaiveDateTime>,
-    /// `callback` or `order_query`.
     pub source: InboxSource,
+    pub body_sha256: Option<&'a str>,
+    pub body_size: i64,
+    pub body_whole: bool,
+    pub client: Option<&'a str>,
 }
 
 /// Stores a request together with what became of it, in the caller's transaction (the path of
@@ -129,6 +138,30 @@ pub fn inbox_insert_settled(conn: &mut DbConnection, row: &NewInboxRow) -> Store
         .values(row)
         .returning(callback_inbox::id)
         .get_result(conn)?)
+}
+
+/// Forgets the digests of refused requests nobody's key verified, received before `before`
+/// (the retention job); verified requests and everything applied stay. Returns how many went.
+pub fn inbox_purge_unverified(conn: &mut DbConnection, before: NaiveDateTime) -> StoreResult<usize> {
+    Ok(diesel::delete(
+        callback_inbox::table
+            .filter(callback_inbox::status.eq(InboxStatus::Rejected))
+            .filter(callback_inbox::body_whole.eq(false))
+            .filter(callback_inbox::received_at.lt(before)),
+    )
+    .execute(conn)?)
+}
+
+/// How many rows the inbox holds, and the bytes of their bodies (the metric and the tests).
+pub fn inbox_size(conn: &mut DbConnection) -> StoreResult<(i64, i64)> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    Ok(callback_inbox::table
+        .select((
+            sql::<BigInt>("CAST(COUNT(*) AS BIGINT)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(LENGTH(body)), 0) AS BIGINT)"),
+        ))
+        .first(conn)?)
 }
 
 pub fn inbox_list(conn: &mut DbConnection, status: Option<InboxStatus>, page: Page) -> StoreResult<Vec<InboxRow>> {

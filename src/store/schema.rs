@@ -307,6 +307,10 @@ diesel::table! {
         bank_transaction_id -> Nullable<BigInt>,
         processed_at -> Nullable<Timestamp>,
         source -> Text,
+        body_sha256 -> Nullable<Text>,
+        body_size -> BigInt,
+        body_whole -> Bool,
+        client -> Nullable<Text>,
     }
 }
 

@@ -268,21 +268,43 @@ pub fn list_users(db: &Db, actor: &Actor, page: Page) -> AppResult<Vec<UserView>
     })
 }
 
-/// Checks a password and issues a token valid for `ttl`.
-pub fn login(db: &Db, input: LoginInput, ttl: Duration) -> AppResult<LoginResult> {
-    let username = input.username.trim().to_string();
+/// Whether a name could be a username at all (the rule `check_new_user` enforces): anything
+/// else is refused without a database lookup or a password hash.
+fn plausible_username(name: &str) -> bool {
+    (3..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.' || b == b'-')
+}
+
+/// Who is trying to log in: the active user of that name, if there is one. Logging in takes
+/// three steps so that the password hash, the expensive part, holds neither a database
+/// connection nor an async worker: find the user (a quick read), check the password (on the
+/// blocking pool, through the web layer's bound on concurrent hashes), start the session (a quick
+/// write).
+pub fn login_candidate(db: &Db, username: &str) -> AppResult<Option<User>> {
+    let username = username.trim();
+    if !plausible_username(username) {
+        return Ok(None);
+    }
+    db.read(|conn| Ok(User::by_username(conn, username)?.filter(|u| u.active)))
+}
+
+/// Whether `password` is the user's. Without a user a dummy hash is checked, so the answer takes
+/// as long as for a real user with a wrong password. CPU and memory heavy (argon2id).
+pub fn password_matches_user(user: Option<&User>, password: &Secret<String>) -> bool {
+    match user {
+        Some(u) => password_matches(password, &u.password_hash),
+        None => {
+            let _ = password_matches(password, dummy_hash());
+            false
+        }
+    }
+}
+
+/// A session for a user whose password matched: a token valid for `ttl`, audited.
+pub fn start_session(db: &Db, user: &User, ttl: Duration) -> AppResult<LoginResult> {
     db.write(|conn| {
-        let user = User::by_username(conn, &username)?;
-        let ok = match &user {
-            Some(u) => u.active && password_matches(&input.password, &u.password_hash),
-            None => {
-                let _ = password_matches(&input.password, dummy_hash());
-                false
-            }
-        };
-        let Some(user) = user.filter(|_| ok) else {
-            return Err(AppError::code(ErrorCode::WrongPassword));
-        };
         let raw: [u8; 32] = rand::random();
         let token = format!("qz_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw));
         let now = period::now();
@@ -295,7 +317,7 @@ pub fn login(db: &Db, input: LoginInput, ttl: Duration) -> AppResult<LoginResult
             now.naive_utc(),
             expires_at.naive_utc(),
         )?;
-        let actor = actor_of(&user)?;
+        let actor = actor_of(user)?;
         audit(
             conn,
             Some(&actor),
@@ -308,7 +330,7 @@ pub fn login(db: &Db, input: LoginInput, ttl: Duration) -> AppResult<LoginResult
         Ok(LoginResult {
             token: token.clone(),
             expires_at,
-            user: user_view(conn, &user)?,
+            user: user_view(conn, user)?,
         })
     })
 }

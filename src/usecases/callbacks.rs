@@ -1,10 +1,13 @@
 //! A provider's callback, from the raw request to the books, exactly once.
 //!
 //! 1. Load the binding named in the URL and verify the request with its keys (signature,
-//!    timestamp window, decryption). If the database cannot be reached, answer 503 in the
-//!    provider's format: nothing was acknowledged, and the provider retries.
-//! 2. A refused or non-payment request is stored in the inbox as rejected or ignored, with the
-//!    reason, and answered in the provider's format.
+//!    timestamp window). If the database cannot be reached, answer 503 in the provider's
+//!    format: nothing was acknowledged, and the provider retries.
+//! 2. A request nobody's key verifies is a stranger's: it is refused in the provider's format,
+//!    and the inbox keeps only its digest (SHA-256, size, first bytes, headers cut short), within
+//!    a budget per client and in all ([`RefusalBudget`]); past the budget it is counted, not kept.
+//!    A verified request that is refused (its amounts disagree, the books cannot take its date)
+//!    or is not a payment is kept whole, with the reason.
 //! 3. A credit is applied in one transaction together with its raw request: unique (provider,
 //!    provider_txn_id) makes a repeat a duplicate that changes nothing; otherwise find the bill
 //!    by the reference the payment carried, post Dr 102 (the account's sub-account) / Cr income
@@ -15,16 +18,22 @@
 
 use bank_adapters::{acknowledgement, refusal, Acknowledgement, BankCredit, Notice, Provider, ProviderError};
 use chrono::{DateTime, NaiveDateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use super::bindings::adapter_for;
 use super::bookkeeping::post;
 use super::receipts;
+use crate::budget::{Budget, Recent};
 use crate::domain::ids::BankTransactionId;
 use crate::domain::{period, Channel, EntrySource, InboxSource, InboxStatus, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
 use crate::payments::allocation::{allocate, find_reference, Outcome};
+use crate::payments::intake::admissible;
 use crate::payments::sealing::SealingKeys;
 use crate::store::billing::{Bill, FeeItem};
 use crate::store::journal::LedgerAccount;
@@ -40,6 +49,8 @@ pub struct Inbound {
     pub binding: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The client address it came from.
+    pub client: String,
 }
 
 /// What the HTTP layer answers: the provider's acknowledgement, or a plain 404 for a provider
@@ -61,6 +72,60 @@ pub enum Applied {
     },
 }
 
+/// Refusals of strangers' requests one client may make the inbox keep per minute.
+pub const REFUSALS_KEPT_PER_CLIENT: usize = 30;
+/// …and all clients together.
+pub const REFUSALS_KEPT_IN_ALL: usize = 300;
+/// The same request from the same client within this is kept once.
+const REPEAT_WINDOW: Duration = Duration::from_secs(600);
+/// Bytes of a stranger's body kept with its digest.
+pub const DIGEST_BODY_BYTES: usize = 256;
+/// Characters of a stranger's headers kept.
+const DIGEST_HEADER_CHARS: usize = 2048;
+
+/// What strangers can make the inbox keep: a stranger's refused request is kept as a digest,
+/// at most [`REFUSALS_KEPT_PER_CLIENT`] per client and [`REFUSALS_KEPT_IN_ALL`] in all per
+/// minute, a repeat once; past that it is counted (metric `qz_callback_refusals_total`, kept="no")
+/// and a warning says so, at most once a minute.
+pub struct RefusalBudget {
+    kept: Budget,
+    recent: Recent,
+    not_kept: AtomicU64,
+    last_warning: Mutex<Option<Instant>>,
+}
+
+impl Default for RefusalBudget {
+    fn default() -> Self {
+        RefusalBudget {
+            kept: Budget::new(Duration::from_secs(60)),
+            recent: Recent::new(REPEAT_WINDOW),
+            not_kept: AtomicU64::new(0),
+            last_warning: Mutex::new(None),
+        }
+    }
+}
+
+impl RefusalBudget {
+    /// Whether a stranger's refused request is kept; counts it either way.
+    fn keep(&self, client: &str, digest: &str) -> bool {
+        let kept = !self.recent.seen(&format!("{client}|{digest}"))
+            && self.kept.allow(&format!("client|{client}"), REFUSALS_KEPT_PER_CLIENT)
+            && self.kept.allow("all", REFUSALS_KEPT_IN_ALL);
+        if !kept {
+            let n = self.not_kept.fetch_add(1, Ordering::Relaxed) + 1;
+            let mut last = self.last_warning.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                *last = Some(Instant::now());
+                tracing::warn!(
+                    not_kept = n,
+                    "callback refusals over budget: strangers' requests refused and not kept"
+                );
+            }
+        }
+        kept
+    }
+}
+
 /// The raw request as the inbox keeps it.
 pub struct Raw<'a> {
     pub provider: Provider,
@@ -70,6 +135,16 @@ pub struct Raw<'a> {
     pub body: &'a [u8],
     pub received_at: NaiveDateTime,
     pub source: InboxSource,
+    pub client: Option<String>,
+}
+
+/// How much of a request the inbox keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// All of it: a verified request is evidence.
+    Whole,
+    /// Its digest: a stranger's.
+    Digest,
 }
 
 impl Raw<'_> {
@@ -81,20 +156,44 @@ impl Raw<'_> {
         txn: Option<&str>,
         bank_txn: Option<BankTransactionId>,
     ) -> AppResult<i64> {
+        self.store_as(conn, Keep::Whole, status, reason, txn, bank_txn)
+    }
+
+    fn store_as(
+        &self,
+        conn: &mut DbConnection,
+        keep: Keep,
+        status: InboxStatus,
+        reason: Option<&str>,
+        txn: Option<&str>,
+        bank_txn: Option<BankTransactionId>,
+    ) -> AppResult<i64> {
+        let sha = hex::encode(Sha256::digest(self.body));
+        let (body, headers) = match keep {
+            Keep::Whole => (self.body, self.headers.clone()),
+            Keep::Digest => (
+                &self.body[..self.body.len().min(DIGEST_BODY_BYTES)],
+                self.headers.chars().take(DIGEST_HEADER_CHARS).collect(),
+            ),
+        };
         Ok(store::inbox_insert_settled(
             conn,
             &NewInboxRow {
                 provider: self.provider,
                 binding_id: self.binding_id,
                 received_at: self.received_at,
-                headers: &self.headers,
-                body: self.body,
+                headers: &headers,
+                body,
                 status,
                 reason,
                 provider_txn_id: txn,
                 bank_transaction_id: bank_txn,
                 processed_at: Some(self.received_at),
                 source: self.source,
+                body_sha256: Some(&sha),
+                body_size: self.body.len() as i64,
+                body_whole: keep == Keep::Whole,
+                client: self.client.as_deref(),
             },
         )?)
     }
@@ -109,7 +208,24 @@ fn stored_headers(headers: &[(String, String)]) -> String {
     serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into())
 }
 
-pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbound, now: DateTime<Utc>) -> Answer {
+fn refused_metric(provider: Provider, error: &ProviderError, kept: &'static str) {
+    metrics::counter!(
+        "qz_callback_refusals_total",
+        "provider" => provider.as_str(),
+        "reason" => error.code(),
+        "kept" => kept
+    )
+    .increment(1);
+}
+
+pub fn receive(
+    db: &Db,
+    sealing: &SealingKeys,
+    server_key: &[u8],
+    budget: &RefusalBudget,
+    inbound: Inbound,
+    now: DateTime<Utc>,
+) -> Answer {
     let Some(provider) = Provider::parse(&inbound.provider) else {
         return Answer::UnknownProvider;
     };
@@ -129,24 +245,51 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
         body: &inbound.body,
         received_at: now.naive_utc(),
         source: InboxSource::Callback,
+        client: Some(inbound.client.clone()),
     };
-    // Refused and non-payment requests are kept too, with the reason.
-    let settle_only = |status: InboxStatus, reason: String, txn: Option<&str>| {
-        db.write(|conn| raw.store(conn, status, Some(&reason), txn, None))
+    let settle = |keep: Keep, status: InboxStatus, reason: &str, txn: Option<&str>| {
+        db.write(|conn| raw.store_as(conn, keep, status, Some(reason), txn, None))
     };
-    let reject = |error: ProviderError| {
-        let reason = format!("{}: {error}", error.code());
-        if let Err(e) = settle_only(InboxStatus::Rejected, reason.clone(), None) {
+    // A stranger's request: refused, and kept as a digest within the budget.
+    let refuse_stranger = |error: ProviderError| {
+        // A repeat is the same headers and body again (a new signature is a new request).
+        let mut h = Sha256::new();
+        h.update(raw.headers.as_bytes());
+        h.update(&inbound.body);
+        let kept = budget.keep(&inbound.client, &hex::encode(h.finalize()));
+        refused_metric(provider, &error, if kept { "digest" } else { "no" });
+        if kept {
+            if let Err(e) = settle(
+                Keep::Digest,
+                InboxStatus::Rejected,
+                &format!("{}: {error}", error.code()),
+                None,
+            ) {
+                return retry(&e);
+            }
+        }
+        tracing::info!(provider = provider.as_str(), reason = ?error.to_string(), client = ?inbound.client, kept, "callback refused");
+        Answer::Provider(refusal(provider, &error, false))
+    };
+    // The provider's own request, refused for good: kept whole, with the reason.
+    let refuse_verified = |error: ProviderError| {
+        refused_metric(provider, &error, "whole");
+        if let Err(e) = settle(
+            Keep::Whole,
+            InboxStatus::Rejected,
+            &format!("{}: {error}", error.code()),
+            None,
+        ) {
             return retry(&e);
         }
-        tracing::info!(provider = provider.as_str(), reason = %reason, "callback refused");
+        tracing::info!(provider = provider.as_str(), reason = ?error.to_string(), "verified callback refused");
         Answer::Provider(refusal(provider, &error, false))
     };
     let binding =
         match binding_id.map(|id| db.once(|conn| -> AppResult<Option<Binding>> { Ok(Binding::by_id(conn, id)?) })) {
             Some(Ok(Some(b))) if b.active && b.provider == provider => b,
             Some(Err(e)) => return retry(&e),
-            _ => return reject(ProviderError::UnknownAccount(format!("binding '{}'", inbound.binding))),
+            _ => return refuse_stranger(ProviderError::UnknownAccount(format!("binding '{}'", inbound.binding))),
         };
     let adapter = match adapter_for(&binding, sealing) {
         Ok(a) => a,
@@ -155,10 +298,14 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
             return retry(&e);
         }
     };
-    let credit = match adapter.verify_and_parse(&inbound.headers, &inbound.body, now) {
-        Err(e) => return reject(e),
+    if let Err(e) = adapter.verify(&inbound.headers, &inbound.body, now) {
+        return refuse_stranger(e);
+    }
+    let credit = match adapter.parse(&inbound.headers, &inbound.body, now) {
+        Err(e) => return refuse_verified(e),
         Ok(Notice::Other { kind, provider_txn_id }) => {
-            return match settle_only(InboxStatus::Ignored, kind, provider_txn_id.as_deref()) {
+            let txn = provider_txn_id.filter(|t| !t.chars().any(char::is_control));
+            return match settle(Keep::Whole, InboxStatus::Ignored, &kind, txn.as_deref()) {
                 Ok(_) => Answer::Provider(acknowledgement(provider)),
                 Err(e) => retry(&e),
             };
@@ -166,8 +313,12 @@ pub fn receive(db: &Db, sealing: &SealingKeys, server_key: &[u8], inbound: Inbou
         Ok(Notice::Credit(c)) => c,
     };
     if credit.account_ref != binding.account_ref {
-        return reject(ProviderError::UnknownAccount(credit.account_ref));
+        return refuse_verified(ProviderError::UnknownAccount(credit.account_ref));
     }
+    let credit = match admissible(credit, now) {
+        Ok(c) => c,
+        Err(why) => return refuse_verified(ProviderError::NotBookable(why)),
+    };
     match apply(db, &binding, &credit, &raw, server_key) {
         Ok(applied) => {
             tracing::debug!(provider = provider.as_str(), ?applied, "callback applied");

@@ -392,6 +392,7 @@ fn season_of_payments(
     use crate::sandbox::deliver::{signed_callback, Payment};
     use crate::usecases::callbacks::{receive, Answer, Inbound};
     let published = keys.published();
+    let budget = crate::usecases::callbacks::RefusalBudget::default();
     let now = period::now();
     let today = period::business_date(now);
     for (i, v) in VILLAGES.iter().enumerate() {
@@ -481,12 +482,13 @@ fn season_of_payments(
         for p in payments {
             let req = signed_callback(keys, &p, period::now()).map_err(AppError::Internal)?;
             let inbound = Inbound {
+                client: "demo".into(),
                 provider: p.provider.as_str().into(),
                 binding: binding[&p.provider].to_string(),
                 headers: req.headers,
                 body: req.body,
             };
-            match receive(db, sealing, server_key, inbound, period::now()) {
+            match receive(db, sealing, server_key, &budget, inbound, period::now()) {
                 Answer::Provider(ack) if (200..300).contains(&ack.status) => {}
                 Answer::Provider(ack) => {
                     return Err(AppError::Internal(format!(

@@ -461,6 +461,7 @@ async fn apply_queried(
             body: &evidence.body,
             received_at: period::now().naive_utc(),
             source: InboxSource::OrderQuery,
+            client: None,
         };
         match apply(db, &binding, &credit, &raw, &server_key)? {
             Applied::Posted {

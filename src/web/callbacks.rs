@@ -28,9 +28,9 @@ pub async fn receive(
         binding,
         headers,
         body: body.to_vec(),
+        client: super::limits::client(&req),
     };
-    let sealing = state.sealing.clone();
-    let key = state.server_key.clone();
+    let (sealing, key, budget) = (state.sealing.clone(), state.server_key.clone(), state.refusals.clone());
     let answer = state
         .db
         .run(move |db| {
@@ -38,6 +38,7 @@ pub async fn receive(
                 db,
                 &sealing,
                 key.expose(),
+                &budget,
                 inbound,
                 chrono::Utc::now(),
             ))

@@ -1,23 +1,35 @@
-//! A per-client request budget for the public pages, which need no login: receipt checks
-//! (`/r/…`, where guessing codes must stay slow) and gateway orders from the pay page (each one
-//! costs a call to the gateway). A sliding window per client address and purpose; the map
-//! forgets idle clients before it can grow large.
+//! Request budgets of the public pages, which need no login: receipt checks (`/r/…`, where
+//! guessing codes must stay slow) and gateway orders from the pay page (each one costs a call to
+//! the gateway), per client address and minute; and who the client is.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-pub struct PublicLimiter {
-    hits: Mutex<HashMap<String, VecDeque<Instant>>>,
-    window: Duration,
+use crate::budget::Budget;
+
+/// Receipt checks per client per minute.
+pub const RECEIPT_CHECKS: usize = 60;
+/// Gateway orders per client per minute.
+pub const ORDERS: usize = 20;
+
+/// What a public request may cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    ReceiptCheck,
+    Order,
 }
 
-const MAX_KEYS: usize = 50_000;
+impl Purpose {
+    fn limit(self) -> usize {
+        match self {
+            Purpose::ReceiptCheck => RECEIPT_CHECKS,
+            Purpose::Order => ORDERS,
+        }
+    }
+}
 
-/// Receipt checks per client per window.
-pub const RECEIPT_CHECKS: usize = 60;
-/// Gateway orders per client per window.
-pub const ORDERS: usize = 20;
+pub struct PublicLimiter {
+    budget: Budget,
+}
 
 impl Default for PublicLimiter {
     fn default() -> Self {
@@ -28,34 +40,35 @@ impl Default for PublicLimiter {
 impl PublicLimiter {
     pub fn new(window: Duration) -> PublicLimiter {
         PublicLimiter {
-            hits: Mutex::new(HashMap::new()),
-            window,
+            budget: Budget::new(window),
         }
     }
 
-    /// Counts one request of `purpose` from `client`; false when over `limit` in the window.
-    pub fn allow(&self, purpose: &str, client: &str, limit: usize) -> bool {
-        let now = Instant::now();
-        let mut map = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_KEYS {
-            let window = self.window;
-            map.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < window));
-        }
-        let times = map.entry(format!("{purpose}|{client}")).or_default();
-        while times.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
-            times.pop_front();
-        }
-        if times.len() >= limit {
-            return false;
-        }
-        times.push_back(now);
-        true
+    /// Counts one request for `purpose` from `client`; false when over its budget.
+    pub fn allow(&self, purpose: Purpose, client: &str) -> bool {
+        self.budget.allow(&format!("{purpose:?}|{client}"), purpose.limit())
     }
 }
 
-/// The client's address as the server sees it (behind a proxy: the proxy's, so set the proxy's
-/// own limits too).
+/// The client's address: the peer, or behind a trusted reverse proxy the address the proxy
+/// added last to `X-Forwarded-For` (`trust_forwarded_for`).
 pub fn client(req: &actix_web::HttpRequest) -> String {
+    let trust = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .is_some_and(|s| s.config.trust_forwarded_for);
+    if trust {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+            .last();
+        if let Some(a) = forwarded {
+            return a.to_string();
+        }
+    }
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
 }
 
@@ -64,13 +77,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_client_over_its_budget_waits_for_the_window_and_others_are_not_affected() {
-        let l = PublicLimiter::new(Duration::from_millis(200));
-        assert!((0..3).all(|_| l.allow("r", "10.0.0.1", 3)));
-        assert!(!l.allow("r", "10.0.0.1", 3));
-        assert!(l.allow("r", "10.0.0.2", 3), "another client");
-        assert!(l.allow("order", "10.0.0.1", 3), "another purpose");
-        std::thread::sleep(Duration::from_millis(220));
-        assert!(l.allow("r", "10.0.0.1", 3), "the window passed");
+    fn each_purpose_has_its_own_budget_per_client() {
+        let l = PublicLimiter::new(Duration::from_secs(60));
+        assert!((0..ORDERS).all(|_| l.allow(Purpose::Order, "10.0.0.1")));
+        assert!(!l.allow(Purpose::Order, "10.0.0.1"), "the 21st order in a minute");
+        assert!(l.allow(Purpose::Order, "10.0.0.2"), "another client");
+        assert!(l.allow(Purpose::ReceiptCheck, "10.0.0.1"), "another purpose");
     }
 }

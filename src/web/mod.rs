@@ -29,9 +29,12 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub server_key: Arc<Secret<Vec<u8>>>,
-    pub login_limiter: auth::LoginLimiter,
+    /// Who may try a password, and when; and the bound on concurrent password hashes.
+    pub login_gate: auth::LoginGate,
     /// Request budgets of the public pages (receipt checks, gateway orders).
     pub public_limiter: limits::PublicLimiter,
+    /// What strangers' refused callbacks may make the inbox keep.
+    pub refusals: Arc<crate::usecases::callbacks::RefusalBudget>,
     /// Opens and seals provider secrets.
     pub sealing: Arc<crate::payments::sealing::SealingKeys>,
     /// Calls gateways (orders, queries); one client so connections are reused.

@@ -190,8 +190,9 @@ impl TestApp {
                 ..Config::default()
             }),
             server_key: Arc::new(Secret::new(b"test-server-key-0123456789abcdef".to_vec())),
-            login_limiter: Default::default(),
+            login_gate: Default::default(),
             public_limiter: Default::default(),
+            refusals: Default::default(),
             sealing: Arc::new(qingzhang::payments::sealing::SealingKeys::new(vec![(
                 "test".into(),
                 [7; 32],

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::store::Page;
 use crate::usecases::access::{self, AuditView, LoginInput, LoginResult, NewUserInput, UserView};
 use crate::web::auth::Authenticated;
@@ -17,21 +17,9 @@ pub async fn login(
     body: web::Json<LoginInput>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.into_inner();
-    let peer = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    let key = format!("{}|{peer}", input.username.trim().to_lowercase());
-    state.login_limiter.check(&key)?;
-    let ttl = chrono::Duration::hours(state.config.token_ttl_hours);
-    match state.db.run(move |db| access::login(db, input, ttl)).await {
-        Ok(result) => {
-            state.login_limiter.succeeded(&key);
-            Ok(HttpResponse::Ok().json(result))
-        }
-        Err(e) if e.is(ErrorCode::WrongPassword) => {
-            state.login_limiter.failed(&key);
-            Err(e)
-        }
-        Err(e) => Err(e),
-    }
+    let client = crate::web::limits::client(&req);
+    let result = crate::web::auth::log_in(&state, &client, &input.username, input.password).await?;
+    Ok(HttpResponse::Ok().json(result))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "access", security(("bearer" = [])),

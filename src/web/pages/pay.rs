@@ -130,9 +130,20 @@ pub struct OrderForm {
 /// Places the gateway order and sends the payer to its page.
 pub async fn place_order(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     form: web::Form<OrderForm>,
 ) -> HttpResponse {
+    // Each order is a call to the gateway: a client gets a budget of them.
+    if !state
+        .public_limiter
+        .allow(crate::web::limits::Purpose::Order, &crate::web::limits::client(&req))
+    {
+        return error::page(&AppError::new(
+            ErrorCode::TooManyRequests,
+            "下单过于频繁，请一分钟后再试。已经生成的付款码仍可使用。",
+        ));
+    }
     let token = path.into_inner();
     let provider = match Provider::parse(&form.provider) {
         Some(p @ (Provider::Wechat | Provider::Alipay)) => p,

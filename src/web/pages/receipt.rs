@@ -73,7 +73,7 @@ pub async fn check(
     let client = crate::web::limits::client(&req);
     if !state
         .public_limiter
-        .allow("receipt", &client, crate::web::limits::RECEIPT_CHECKS)
+        .allow(crate::web::limits::Purpose::ReceiptCheck, &client)
     {
         let e = AppError::new(ErrorCode::TooManyRequests, "查验过于频繁，请一分钟后再试。");
         return html(error::status(&e), form(&number, Some(&error::for_people(&e))));

@@ -8,9 +8,8 @@ use serde::Deserialize;
 use super::frame::{self, failed, html, secure};
 use super::session::{cookie, Staff};
 use crate::domain::access::Scope;
-use crate::error::{AppError, ErrorCode};
 use crate::store::Page;
-use crate::usecases::access::{self, LoginInput};
+use crate::usecases::access;
 use crate::usecases::registry;
 use crate::web::pages::esc;
 use crate::web::{error, AppState};
@@ -41,31 +40,14 @@ pub struct LoginForm {
 
 pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> HttpResponse {
     let form = form.into_inner();
-    let peer = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    let key = format!("{}|{peer}", form.username.trim().to_lowercase());
-    let refused = |e: &AppError| html(error::status(e), login_form(Some(&error::for_people(e))));
-    if let Err(e) = state.login_limiter.check(&key) {
-        return refused(&e);
-    }
-    let ttl = chrono::Duration::hours(state.config.token_ttl_hours);
-    let input = LoginInput {
-        username: form.username,
-        password: bank_adapters::Secret::new(form.password),
-    };
-    match state.db.run(move |db| access::login(db, input, ttl)).await {
-        Ok(r) => {
-            state.login_limiter.succeeded(&key);
-            HttpResponse::SeeOther()
-                .cookie(cookie(Some(&r.token), secure(&state)))
-                .insert_header(("Location", "/staff"))
-                .finish()
-        }
-        Err(e) => {
-            if e.is(ErrorCode::WrongPassword) {
-                state.login_limiter.failed(&key);
-            }
-            refused(&e)
-        }
+    let client = crate::web::limits::client(&req);
+    let password = bank_adapters::Secret::new(form.password);
+    match crate::web::auth::log_in(&state, &client, &form.username, password).await {
+        Ok(r) => HttpResponse::SeeOther()
+            .cookie(cookie(Some(&r.token), secure(&state)))
+            .insert_header(("Location", "/staff"))
+            .finish(),
+        Err(e) => html(error::status(&e), login_form(Some(&error::for_people(&e)))),
     }
 }
 
