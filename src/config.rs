@@ -41,6 +41,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Days a stranger's refused callback (kept as a digest) stays in the inbox.
     pub inbox_digest_days: i64,
+    /// Seconds a request body may take to arrive in full.
+    pub body_deadline_secs: u64,
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]
     pub server_key: Option<Secret<String>>,
@@ -67,6 +69,7 @@ impl Default for Config {
             pdf_font: PathBuf::from(DEFAULT_PDF_FONT),
             trust_forwarded_for: false,
             inbox_digest_days: 30,
+            body_deadline_secs: 15,
             server_key: None,
             secrets_key: None,
             secrets_key_previous: None,

@@ -231,6 +231,10 @@ impl From<StoreError> for AppError {
             StoreError::Unique(_) => AppError::code(ErrorCode::AlreadyExists),
             StoreError::Immutable(_) => AppError::code(ErrorCode::JournalImmutable),
             StoreError::Retry(m) => AppError::Retry(m),
+            StoreError::InvalidText(_) => AppError::new(
+                ErrorCode::FieldInvalid,
+                "填写的内容含有不能保存的控制字符（如 NUL），请删去后重试。",
+            ),
             StoreError::ForeignKey(m) | StoreError::Migration(m) | StoreError::Other(m) => AppError::Internal(m),
         }
     }

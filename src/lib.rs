@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod ledger;
+pub mod logging;
 pub mod payments;
 pub mod sandbox;
 pub mod store;

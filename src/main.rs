@@ -109,15 +109,7 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if config.log_json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
+    qingzhang::logging::init(config.log_json);
 }
 
 fn open_db(config: &Config) -> anyhow::Result<Db> {
@@ -279,6 +271,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     println!("  sandbox bank:    {} (the demo's WeChat Pay, Alipay and bank)", s.base);
                 }
                 spawn_order_queries(&state);
+                spawn_inbox_retention(&state);
                 web::start(listener, state)?.await?;
                 Ok::<_, anyhow::Error>(())
             })?;
@@ -324,6 +317,26 @@ impl DemoSandbox {
             moved_from,
         })
     }
+}
+
+/// Forgets strangers' refused callbacks past `inbox_digest_days`, every hour.
+fn spawn_inbox_retention(state: &AppState) {
+    let (db, days) = (state.db.clone(), state.config.inbox_digest_days);
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let db2 = db.clone();
+            let forgotten = db
+                .run(move |_| qingzhang::usecases::callbacks::forget_old_digests(&db2, period_now(), days))
+                .await;
+            match forgotten {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(forgotten = n, "inbox: strangers' refused callbacks past retention"),
+                Err(e) => tracing::warn!(error = %e, "inbox retention failed"),
+            }
+        }
+    });
 }
 
 /// Queries gateway orders that got no notification, every `order_query_secs`.

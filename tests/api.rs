@@ -3,12 +3,12 @@
 
 mod common;
 
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Datelike, Duration};
 use common::*;
 use serde_json::{json, Value};
 
 fn today() -> chrono::NaiveDate {
-    qingzhang::domain::period::business_date(Utc::now())
+    beijing_today()
 }
 
 fn last_month() -> String {

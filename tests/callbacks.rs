@@ -137,9 +137,7 @@ both!(
             (Some("501"), Some("1678.38"))
         );
         assert_eq!(lines.as_array().unwrap().len(), 2);
-        let month = qingzhang::domain::period::business_date(Utc::now())
-            .format("%Y-%m")
-            .to_string();
+        let month = beijing_today().format("%Y-%m").to_string();
         let tb = get(&app, &v.t.inspector, &format!("{base}/trial-balance?period={month}")).await;
         assert_eq!(
             (tb["balanced"].as_bool(), tb["total_debit"].as_str()),
@@ -912,7 +910,7 @@ both!(
             algorithm: Algorithm::HmacSha256,
             secret: Secret::new(k["bank_secret"].as_str().unwrap().as_bytes().to_vec()),
         };
-        let today = qingzhang::domain::period::business_date(Utc::now());
+        let today = beijing_today();
         let statement = bank_adapters::rural_bank::fetch_statement(&app.client, &sandbox, &key, ACCOUNT_NO, today)
             .await
             .unwrap();
@@ -1078,7 +1076,7 @@ both!(
             }
             actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let year = qingzhang::domain::period::business_date(qingzhang::domain::period::now()).format("%Y");
+        let year = beijing_today().format("%Y");
         assert!(shown.contains(&format!("id=\"receipt\">{year}-000001<")), "{shown}");
         assert_eq!(
             app.get(&v.t.clerk_a, &format!("{base}/bills/{}", v.bill_ref))

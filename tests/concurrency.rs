@@ -114,7 +114,7 @@ async fn county(app: &TestApp, keys: &SandboxKeys, amounts: &[i64]) -> (Tokens, 
         // Two manual entries, for the accountant's reversals to race on.
         for memo in ["计提办公费", "计提水电费"] {
             let e = app
-                .post(&t.accountant, &format!("{v}/entries"), json!({"entry_date": qingzhang::domain::period::business_date(Utc::now()).to_string(), "memo": memo, "lines": [{"account_code": "521", "debit": "100.00"}, {"account_code": "211.0001", "credit": "100.00"}]}))
+                .post(&t.accountant, &format!("{v}/entries"), json!({"entry_date": beijing_today().to_string(), "memo": memo, "lines": [{"account_code": "521", "debit": "100.00"}, {"account_code": "211.0001", "credit": "100.00"}]}))
                 .await;
             assert_eq!(e.status, 201, "{:?}", e.body);
         }
@@ -387,7 +387,7 @@ async fn run(app: &TestApp, keys: &SandboxKeys, t: &Tokens, places: &[Place], ac
         }
         Act::CloseLastMonth { village } => {
             let p = &places[*village];
-            let today = qingzhang::domain::period::business_date(Utc::now());
+            let today = beijing_today();
             let last = today.with_day(1).unwrap() - Duration::days(1);
             let r = app
                 .post(

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use qingzhang::domain::access::{Actor, Role, Scope};
-use qingzhang::domain::{period, Money};
+use qingzhang::domain::Money;
 use qingzhang::store::db::{revert_all_migrations, revert_last_migration, run_migrations, run_next_migration};
 use qingzhang::store::{Db, DbConnection};
 use qingzhang::usecases::bookkeeping::{post_entry, LineInput, NewEntryInput};
@@ -126,7 +126,7 @@ fn post(db: &Db, actor: &Actor, memo: &str, amount: &str) -> i64 {
         actor,
         VILLAGE_A,
         NewEntryInput {
-            entry_date: period::business_date(period::now()).to_string(),
+            entry_date: common::beijing_today().to_string(),
             memo: memo.into(),
             lines: vec![
                 LineInput {

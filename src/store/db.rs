@@ -73,6 +73,9 @@ impl Db {
             Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
             Backend::Postgres => url.to_string(),
         };
+        if backend == Backend::Sqlite {
+            create_private(&url)?;
+        }
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size)
@@ -166,6 +169,27 @@ impl Db {
         actix_web::web::block(move || span.in_scope(|| f(&db)))
             .await
             .map_err(|e| E::from(StoreError::Unavailable(format!("blocking pool: {e}"))))?
+    }
+}
+
+/// Creates the SQLite file readable by its owner only, before SQLite does (it would create it
+/// with the process's default, often world-readable, and gives its WAL and shared-memory files
+/// the same permissions as the database file).
+fn create_private(path: &str) -> Result<(), StoreError> {
+    if path == ":memory:" || path.is_empty() || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!("{path}: {e}"))),
     }
 }
 

@@ -40,6 +40,9 @@ pub enum StoreError {
     Immutable(String),
     #[error("serialization failure, retry: {0}")]
     Retry(String),
+    /// Text a database cannot hold (PostgreSQL refuses NUL in TEXT): it came from a client.
+    #[error("text the database cannot hold: {0}")]
+    InvalidText(String),
     #[error("database error: {0}")]
     Other(String),
 }
@@ -56,6 +59,9 @@ impl From<DieselError> for StoreError {
                     .unwrap_or_else(|| msg.clone());
                 if msg.contains("qz_immutable") {
                     return StoreError::Immutable(msg);
+                }
+                if msg.contains("0x00") || msg.contains("null character not permitted") {
+                    return StoreError::InvalidText(msg);
                 }
                 match kind {
                     DatabaseErrorKind::UniqueViolation => StoreError::Unique(detail),

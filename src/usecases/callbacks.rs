@@ -513,3 +513,10 @@ fn post_credit(
         outcome: allocation.outcome,
     })
 }
+
+/// Forgets strangers' refused requests (kept only as digests) received more than `days` days
+/// before `now`; what a provider's key verified stays. Returns how many were forgotten.
+pub fn forget_old_digests(db: &Db, now: DateTime<Utc>, days: i64) -> AppResult<usize> {
+    let before = (now - chrono::Duration::days(days.max(1))).naive_utc();
+    db.write(|conn| Ok(store::inbox_purge_unverified(conn, before)?))
+}

@@ -154,6 +154,14 @@ pub struct InboxView {
     pub provider_txn_id: Option<String>,
     pub bank_transaction_id: Option<BankTransactionId>,
     pub source: InboxSource,
+    /// SHA-256 of the whole body as received (hex).
+    pub body_sha256: Option<String>,
+    /// The body's size in bytes as received.
+    pub body_size: i64,
+    /// False when only the first bytes were kept (a request nobody's key verified).
+    pub body_whole: bool,
+    /// The client address it came from.
+    pub client: Option<String>,
 }
 
 /// The raw callbacks in the actor's scope; those that named no known binding are shown to
@@ -191,6 +199,10 @@ pub fn list_inbox(db: &Db, actor: &Actor, status: Option<InboxStatus>, page: Pag
                     provider_txn_id: r.provider_txn_id,
                     bank_transaction_id: r.bank_transaction_id,
                     source: r.source,
+                    body_sha256: r.body_sha256,
+                    body_size: r.body_size,
+                    body_whole: r.body_whole,
+                    client: r.client,
                 });
             }
         }

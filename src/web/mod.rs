@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod callbacks;
 pub mod error;
+pub mod guard;
 pub mod limits;
 pub mod openapi;
 pub mod ops;
@@ -210,6 +211,7 @@ async fn not_found() -> Result<HttpResponse, AppError> {
 
 /// Starts the HTTP server on an already bound listener (port 0 in tests).
 pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let body_deadline = std::time::Duration::from_secs(state.config.body_deadline_secs.max(1));
     let state = web::Data::new(state);
     ops::prometheus();
     let server = HttpServer::new(move || {
@@ -218,17 +220,29 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             .configure(extractor_configs)
             .configure(routes)
             .default_service(web::to(not_found))
-            .wrap_fn(|req, srv| {
+            .wrap_fn(move |mut req, srv| {
                 let started = Instant::now();
+                let refused = guard::control_characters(&req);
+                guard::body_deadline(&mut req, body_deadline);
                 let method = req.method().to_string();
                 let id = new_request_id();
                 // The path as sent (still percent-encoded): a client cannot break a log line.
                 let span = tracing::info_span!("http", request_id = %id, %method, path = %req.path(), status = tracing::field::Empty, user = tracing::field::Empty);
                 // The whole request runs inside the span and with its id: extractors, the
                 // handler, and (through Db::run) the blocking database work.
-                let fut = REQUEST_ID.scope(id.clone(), srv.call(req).instrument(span.clone()));
+                let fut = match refused {
+                    None => futures_util::future::Either::Left(srv.call(req)),
+                    Some(code) => {
+                        let res = req.into_response(
+                            actix_web::ResponseError::error_response(&AppError::code(code)),
+                        );
+                        futures_util::future::Either::Right(std::future::ready(Ok(res)))
+                    }
+                };
+                let fut = REQUEST_ID.scope(id.clone(), fut.instrument(span.clone()));
                 async move {
                     let mut res = fut.await?;
+                    guard::secure_headers(&mut res);
                     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
                         res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
                     }

@@ -29,6 +29,7 @@ use super::ops;
         api::qr::account_code, api::qr::bill_code,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
+    components(schemas(crate::usecases::qr_codes::Format, crate::usecases::qr_codes::Payload)),
     modifiers(&BearerAuth),
     tags(
         (name = "access", description = "Login, users, audit log"),
@@ -51,5 +52,42 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("$ref", serde_json::Value::String(r)) => out.push(r.clone()),
+                        _ => refs(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+
+    /// A client generated from the document must find every schema it names.
+    #[test]
+    fn every_reference_in_the_document_resolves() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(!found.is_empty());
+        let missing: std::collections::BTreeSet<String> = found
+            .into_iter()
+            .filter(|r| {
+                let name = r.trim_start_matches("#/components/schemas/");
+                doc["components"]["schemas"].get(name).is_none()
+            })
+            .collect();
+        assert!(missing.is_empty(), "undefined: {missing:?}");
     }
 }

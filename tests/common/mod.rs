@@ -121,6 +121,18 @@ impl Drop for TestDb {
     }
 }
 
+/// Today in Beijing, worked out here rather than by the code under test: China keeps UTC+8 all
+/// year, so a fixed offset is the whole rule.
+pub fn beijing_today() -> chrono::NaiveDate {
+    let east8 = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    chrono::Utc::now().with_timezone(&east8).date_naive()
+}
+
+/// The current accounting period ("2026-11") in Beijing.
+pub fn beijing_period() -> String {
+    beijing_today().format("%Y-%m").to_string()
+}
+
 pub const PASSWORD: &str = "correct-horse-battery";
 pub const COUNTY: &str = "370725000000";
 pub const TOWNSHIP: &str = "370725102000";
@@ -175,6 +187,19 @@ impl TestApp {
     /// The app on a database URL rewritten by `via` (e.g. through a proxy); migrations run on the
     /// direct URL first.
     pub async fn spawn_via(backend: Backend, via: impl FnOnce(String) -> String) -> Option<TestApp> {
+        TestApp::spawn_with(backend, via, |c| c).await
+    }
+
+    /// The app with its configuration changed by `configure`.
+    pub async fn spawn_configured(backend: Backend, configure: impl FnOnce(Config) -> Config) -> Option<TestApp> {
+        TestApp::spawn_with(backend, |url| url, configure).await
+    }
+
+    async fn spawn_with(
+        backend: Backend,
+        via: impl FnOnce(String) -> String,
+        configure: impl FnOnce(Config) -> Config,
+    ) -> Option<TestApp> {
         let test_db = TestDb::new(backend)?;
         test_db.connect();
         let db = Db::connect(&via(test_db.url.clone()), 8).expect("connect");
@@ -184,11 +209,11 @@ impl TestApp {
             db: db.clone(),
             // Codes and gateway notify URLs point at this server; the tests query orders
             // themselves rather than on a timer.
-            config: Arc::new(Config {
+            config: Arc::new(configure(Config {
                 public_url: base.clone(),
                 order_query_secs: 0,
                 ..Config::default()
-            }),
+            })),
             server_key: Arc::new(Secret::new(b"test-server-key-0123456789abcdef".to_vec())),
             login_gate: Default::default(),
             public_limiter: Default::default(),
