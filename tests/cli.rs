@@ -85,6 +85,160 @@ async fn serve_demo_answers_with_a_living_county() {
     assert_eq!(entries[0]["lines"][0]["debit"], "158320.45");
 }
 
+/// Starts `serve --demo` on `dir`; returns the running child, its address and the lines it
+/// printed up to and including the listening line.
+fn serve_demo(dir: &std::path::Path) -> (Running, String, Vec<String>) {
+    let mut child = qingzhang(dir, None)
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let guard = Running(child);
+    // Read its output to the end on a thread: a closed pipe would fail the service's next line.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = Vec::new();
+    for line in rx.iter() {
+        let done = line.starts_with("qingzhang is listening on http://");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let addr = printed
+        .last()
+        .unwrap()
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    (guard, addr, printed)
+}
+
+/// An admin's change to a demo binding survives restarts: the demo is loaded once, and when its
+/// sandbox cannot take its old address again only the bindings nobody changed follow it.
+#[actix_web::test]
+async fn a_restarted_demo_keeps_what_an_admin_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let village = "/api/v1/villages/370725102201";
+    let (first, addr, _) = serve_demo(dir.path());
+    let admin: serde_json::Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": qingzhang::usecases::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = admin["token"].as_str().unwrap().to_string();
+    let bindings = |addr: String| {
+        let (client, token) = (client.clone(), token.clone());
+        async move {
+            client
+                .get(format!("http://{addr}{village}/bindings"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let before = bindings(addr.clone()).await;
+    let alipay = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["provider"] == "alipay")
+        .expect("the demo binds Alipay")
+        .clone();
+    // The admin replaces the Alipay binding (no ordering any more): a change of their own.
+    let sandbox = std::fs::read_to_string(dir.path().join("demo-sandbox-address")).unwrap();
+    let keys: serde_json::Value = client
+        .get(format!("http://{}/sandbox/keys", sandbox.trim()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = client
+        .put(format!("http://{addr}{village}/bindings/{}", alipay["id"]))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"provider": "alipay", "app_id": alipay["account_ref"], "alipay_public_key": keys["alipay_public_key_pem"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    drop(first);
+    // Someone else now holds the sandbox's old address: the restarted demo moves it.
+    let _squatter = std::net::TcpListener::bind(sandbox.trim()).unwrap();
+    let (_second, addr, printed) = serve_demo(dir.path());
+    let moved = printed
+        .iter()
+        .find(|l| l.contains("the demo sandbox moved"))
+        .expect("said so");
+    assert!(moved.contains("1 changed by an admin left as they are"), "{moved}");
+    let after = bindings(addr.clone()).await;
+    let alipay_after = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == alipay["id"])
+        .unwrap();
+    assert_eq!(
+        alipay_after["ordering"], false,
+        "the admin's binding is as they left it"
+    );
+    assert!(after
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["provider"] == "wechat")
+        .all(|b| b["ordering"] == true));
+    // The move is the system's doing in the audit log, never the admin's.
+    let mut audit: Vec<serde_json::Value> = Vec::new();
+    loop {
+        let after = audit.last().map(|a| a["seq"].as_i64().unwrap()).unwrap_or(0);
+        let page: Vec<serde_json::Value> = client
+            .get(format!("http://{addr}/api/v1/audit?limit=500&after_id={after}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        audit.extend(page);
+    }
+    let binding_changes: Vec<&serde_json::Value> = audit
+        .iter()
+        .filter(|a| a["object_type"] == "binding" && a["action"] != "binding.create")
+        .collect();
+    assert!(
+        binding_changes.iter().filter(|a| a["actor_id"].is_null()).count() >= 1,
+        "{binding_changes:?}"
+    );
+    assert_eq!(
+        binding_changes.iter().filter(|a| !a["actor_id"].is_null()).count(),
+        1,
+        "the admin's own replacement only: {binding_changes:?}"
+    );
+}
+
 fn verify_names_a_tampered_entry(backend: Backend) {
     let Some(t) = TestDb::new(backend) else {
         return;

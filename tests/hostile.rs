@@ -326,6 +326,42 @@ both!(a_login_storm_does_not_stop_payments, |app| {
     assert_eq!(entries(&app, &t.accountant).await, 20);
 });
 
+/// Behind a reverse proxy every request comes from one peer: with `trust_forwarded_for` the
+/// client is the address the proxy names, and a stranger's wrong passwords delay the stranger,
+/// never the owner. (The gate is in memory: one database is enough.)
+#[actix_web::test]
+async fn a_stranger_cannot_keep_an_owner_out() {
+    let Some(app) = TestApp::spawn_configured(Backend::Sqlite, |c| qingzhang::config::Config {
+        trust_forwarded_for: true,
+        ..c
+    })
+    .await
+    else {
+        return;
+    };
+    app.seed().await;
+    let login = |from: &'static str, password: &'static str| {
+        app.client
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .header("x-forwarded-for", format!("10.0.0.1, {from}"))
+            .json(&json!({"username": "clerk_b", "password": password}))
+            .send()
+    };
+    let mut stranger = Vec::new();
+    for _ in 0..12 {
+        stranger.push(login("203.0.113.9", "wrong-password").await.unwrap().status().as_u16());
+    }
+    assert!(stranger[..5].iter().all(|s| *s == 401), "{stranger:?}");
+    assert!(
+        stranger[5..].iter().all(|s| *s == 429),
+        "then the stranger waits: {stranger:?}"
+    );
+    let owner = login("198.51.100.7", PASSWORD).await.unwrap();
+    assert_eq!(owner.status().as_u16(), 200, "the owner gets in at once");
+    // The stranger's wait is the stranger's: still refused, without a hash.
+    assert_eq!(login("203.0.113.9", PASSWORD).await.unwrap().status().as_u16(), 429);
+}
+
 #[actix_web::test]
 async fn a_trickled_body_is_cut_off() {
     let Some(app) = TestApp::spawn_configured(Backend::Sqlite, |c| qingzhang::config::Config {

@@ -50,10 +50,14 @@ impl FromRequest for Authenticated {
 /// Who may try a password, and when. Hashing a password (argon2id) costs ~20 MB and tens of
 /// milliseconds of a core, so what a stranger can make us hash is bounded twice:
 ///
-/// - **A growing delay**, never a lock: after a few failures a client address, and separately a
-///   username, must wait 1 s, 2 s, 4 s… after its last failure before the next try (capped: 5
-///   minutes for an address, 30 seconds for a username, so the owner of a username under attack
-///   still gets in). A try within the delay is refused at once, without hashing.
+/// - **A growing delay**, never a lock: after a few failures the next try must wait 1 s, 2 s,
+///   4 s… after the last failure (capped). Three counters, each with its own free failures and
+///   cap: a client address over all usernames (20, then up to 5 minutes: one client guessing
+///   across the county); a username *from that address* (5, then up to 30 s: guessing one
+///   person's password); and a username from everywhere (50, then up to 30 s: many addresses
+///   guessing one person). A try within a delay is refused at once, without hashing. One
+///   address's failures never delay the owner at another address, so no stranger can keep an
+///   owner out; only an attack from many addresses at once reaches the owner, and then by 30 s.
 /// - **A bound on concurrent hashes**: at most `concurrent_hashes` at a time, on the blocking
 ///   pool and holding no database connection; a login that cannot start hashing within a few
 ///   seconds is refused as "busy". Payments never wait for logins.
@@ -67,9 +71,11 @@ pub struct LoginGate {
 /// Failures before a client address starts waiting, and its longest wait.
 const CLIENT_FREE: usize = 20;
 const CLIENT_CAP: Duration = Duration::from_secs(300);
-/// Failures before a username starts waiting, and its longest wait.
+/// Failures on one username from one address before it starts waiting, and its longest wait.
 const USER_FREE: usize = 5;
 const USER_CAP: Duration = Duration::from_secs(30);
+/// Failures on one username from all addresses before everyone waits (a spread attack).
+const USER_EVERYWHERE_FREE: usize = 50;
 /// Failures are remembered this long.
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// How long a login waits for its turn to hash.
@@ -102,10 +108,20 @@ impl LoginGate {
         delay.saturating_sub(since)
     }
 
+    fn keys(client: &str, username: &str) -> [String; 3] {
+        [
+            format!("client|{client}"),
+            format!("user|{username}|{client}"),
+            format!("user|{username}"),
+        ]
+    }
+
     fn check(&self, client: &str, username: &str) -> Result<(), AppError> {
+        let [by_client, by_user_here, by_user] = Self::keys(client, username);
         let wait = self
-            .wait(&format!("client|{client}"), CLIENT_FREE, CLIENT_CAP)
-            .max(self.wait(&format!("user|{username}"), USER_FREE, USER_CAP));
+            .wait(&by_client, CLIENT_FREE, CLIENT_CAP)
+            .max(self.wait(&by_user_here, USER_FREE, USER_CAP))
+            .max(self.wait(&by_user, USER_EVERYWHERE_FREE, USER_CAP));
         if wait.is_zero() {
             Ok(())
         } else {
@@ -118,13 +134,17 @@ impl LoginGate {
 
     fn failed(&self, client: &str, username: &str) {
         // Counted without a limit: the delay, not the count, slows the next try.
-        self.failures.allow(&format!("client|{client}"), usize::MAX);
-        self.failures.allow(&format!("user|{username}"), usize::MAX);
+        for key in Self::keys(client, username) {
+            self.failures.allow(&key, usize::MAX);
+        }
     }
 
+    /// The owner got in: their address and their own run of failures are cleared. The count
+    /// from everywhere stays: an attack from elsewhere is not over because the owner logged in.
     fn succeeded(&self, client: &str, username: &str) {
-        self.failures.forget(&format!("client|{client}"));
-        self.failures.forget(&format!("user|{username}"));
+        let [by_client, by_user_here, _] = Self::keys(client, username);
+        self.failures.forget(&by_client);
+        self.failures.forget(&by_user_here);
     }
 }
 
@@ -172,21 +192,40 @@ mod tests {
             assert!(g.check("10.0.0.1", "clerk").is_ok());
             g.failed("10.0.0.1", "clerk");
         }
-        let refused = g.check("10.0.0.9", "clerk").unwrap_err();
+        let refused = g.check("10.0.0.1", "clerk").unwrap_err();
         assert!(
             refused.is(ErrorCode::TooManyRequests),
-            "the username waits, from any address"
+            "that address waits for that username"
         );
-        assert!(g.wait("user|clerk", USER_FREE, USER_CAP) <= Duration::from_secs(1));
-        assert!(g.check("10.0.0.9", "accountant").is_ok(), "other usernames do not");
+        assert!(g.wait("user|clerk|10.0.0.1", USER_FREE, USER_CAP) <= Duration::from_secs(1));
+        assert!(g.check("10.0.0.9", "clerk").is_ok(), "the owner elsewhere does not");
+        assert!(g.check("10.0.0.1", "accountant").is_ok(), "nor other usernames, yet");
         for _ in 0..40 {
             g.failed("10.0.0.1", "clerk");
         }
+        assert!(g.wait("user|clerk|10.0.0.1", USER_FREE, USER_CAP) <= USER_CAP, "capped");
         assert!(
-            g.wait("user|clerk", USER_FREE, USER_CAP) <= USER_CAP,
-            "capped: the owner gets in within half a minute"
+            g.check("10.0.0.1", "accountant").is_err(),
+            "45 failures: the address waits for every username"
         );
-        g.succeeded("10.0.0.1", "clerk");
-        assert!(g.check("10.0.0.1", "clerk").is_ok(), "a success clears the delay");
+        assert!(g.check("10.0.0.9", "clerk").is_ok(), "still not the owner elsewhere");
+        g.succeeded("10.0.0.9", "clerk");
+        assert!(
+            g.check("10.0.0.1", "clerk").is_err(),
+            "the owner's success does not free the attacker"
+        );
+    }
+
+    #[test]
+    fn a_username_guessed_from_many_addresses_slows_for_all_but_briefly() {
+        let g = LoginGate::new(1);
+        for i in 0..USER_EVERYWHERE_FREE {
+            g.failed(&format!("10.1.{}.{}", i / 250, i % 250), "clerk");
+        }
+        assert!(g.check("10.9.9.9", "clerk").is_err(), "a spread attack slows everyone");
+        for _ in 0..100 {
+            g.failed("10.1.0.0", "clerk");
+        }
+        assert!(g.wait("user|clerk", USER_EVERYWHERE_FREE, USER_CAP) <= USER_CAP);
     }
 }
