@@ -58,14 +58,67 @@ impl FromRequest for Authenticated {
 ///   guessing one person). A try within a delay is refused at once, without hashing. One
 ///   address's failures never delay the owner at another address, so no stranger can keep an
 ///   owner out; only an attack from many addresses at once reaches the owner, and then by 30 s.
-/// - **A bound on concurrent hashes**: at most `concurrent_hashes` at a time, on the blocking
-///   pool and holding no database connection; a login that cannot start hashing within a few
-///   seconds is refused as "busy". Payments never wait for logins.
+/// - **A bound on concurrent hashes**: at most `concurrent_hashes` at a time, on that many
+///   threads of their own, holding no database connection; a login that cannot start hashing
+///   within a few seconds is refused as "busy". Payments never wait for logins. Own threads, not
+///   the blocking pool: each hash allocates ~19 MB, and the allocator keeps that much per thread
+///   that ever hashed, so hashing on hundreds of pool threads grew memory without bound.
 ///
 /// Behind a reverse proxy set `trust_forwarded_for`, or every client is the proxy's address.
 pub struct LoginGate {
     failures: Budget,
     hashing: tokio::sync::Semaphore,
+    hashers: Hashers,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of threads that hash passwords, fed through a channel; they end when the gate is
+/// dropped.
+struct Hashers {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+impl Hashers {
+    fn new(threads: usize) -> Hashers {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("qz-hash-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!("cannot start a password hashing thread: {e}");
+            }
+        }
+        Hashers {
+            jobs: std::sync::Mutex::new(tx),
+        }
+    }
+
+    async fn run<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Result<R, AppError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| AppError::Internal("hashing threads poisoned".into()))?
+            .send(job)
+            .map_err(|_| AppError::Unavailable("no password hashing thread".into()))?;
+        rx.await
+            .map_err(|_| AppError::Unavailable("a password hash did not finish".into()))
+    }
 }
 
 /// Failures before a client address starts waiting, and its longest wait.
@@ -94,6 +147,7 @@ impl LoginGate {
         LoginGate {
             failures: Budget::new(WINDOW),
             hashing: tokio::sync::Semaphore::new(concurrent_hashes),
+            hashers: Hashers::new(concurrent_hashes),
         }
     }
 
@@ -165,12 +219,13 @@ pub async fn log_in(
         .await
         .map_err(|_| AppError::new(ErrorCode::TooManyRequests, "登录的人太多，请稍后再试。"))?
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let (user, matches) = web::block(move || {
-        let ok = access::password_matches_user(user.as_ref(), &password);
-        (user, ok)
-    })
-    .await
-    .map_err(|e| AppError::Unavailable(format!("blocking pool: {e}")))?;
+    let (user, matches) = gate
+        .hashers
+        .run(move || {
+            let ok = access::password_matches_user(user.as_ref(), &password);
+            (user, ok)
+        })
+        .await?;
     drop(permit);
     let Some(user) = user.filter(|_| matches) else {
         gate.failed(client, &name);

@@ -105,7 +105,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/villages/{village}/bills/{reference}/cancel",
                     web::post().to(b::cancel_bill),
                 )
-                .route("/villages/{village}/ledger/accounts", web::get().to(k::list_accounts))
+                .route(
+                    "/villages/{village}/ledger/accounts",
+                    web::get().to(k::list_ledger_accounts),
+                )
                 .route("/villages/{village}/entries", web::post().to(k::post_entry))
                 .route("/villages/{village}/entries", web::get().to(k::list_entries))
                 .route("/villages/{village}/entries/{seq}", web::get().to(k::get_entry))

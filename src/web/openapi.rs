@@ -17,7 +17,7 @@ use super::ops;
         api::billing::create_payer, api::billing::list_payers, api::billing::create_fee_item, api::billing::list_fee_items,
         api::billing::create_contract, api::billing::list_contracts, api::billing::create_bill, api::billing::generate_bills,
         api::billing::list_bills, api::billing::get_bill, api::billing::cancel_bill,
-        api::books::list_accounts, api::books::post_entry, api::books::list_entries, api::books::get_entry,
+        api::books::list_ledger_accounts, api::books::post_entry, api::books::list_entries, api::books::get_entry,
         api::books::reverse_entry, api::books::close_period, api::books::closed_periods, api::books::trial_balance,
         api::books::chain_head, api::books::verify_village,
         api::payments::create_binding, api::payments::replace_binding, api::payments::list_bindings,
@@ -89,5 +89,34 @@ mod tests {
             })
             .collect();
         assert!(missing.is_empty(), "undefined: {missing:?}");
+    }
+
+    /// Operation ids name client methods: two alike break a generated client (and validators).
+    #[test]
+    fn every_operation_id_is_unique() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if let Some(id) = op["operationId"].as_str() {
+                    if let Some(other) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                        panic!("operationId {id} for {method} {path} and {other}");
+                    }
+                }
+            }
+        }
+        assert!(seen.len() > 40);
+    }
+
+    /// Enums list what JSON carries: the stored names, every one of which reads back.
+    #[test]
+    fn vocabulary_schemas_list_the_names_json_carries() {
+        use crate::domain::vocabulary::BillStatus;
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let values = &doc["components"]["schemas"]["BillStatus"]["enum"];
+        assert_eq!(values, &serde_json::json!(["open", "part_paid", "paid", "cancelled"]));
+        for v in values.as_array().unwrap() {
+            serde_json::from_value::<BillStatus>(v.clone()).unwrap();
+        }
     }
 }

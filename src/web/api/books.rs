@@ -14,7 +14,7 @@ use crate::web::AppState;
 
 #[utoipa::path(get, path = "/api/v1/villages/{village}/ledger/accounts", tag = "ledger", security(("bearer" = [])),
     params(("village" = String, Path)), responses((status = 200, body = Vec<AccountBalanceView>), (status = 404, body = ErrorBody)))]
-pub async fn list_accounts(
+pub async fn list_ledger_accounts(
     state: web::Data<AppState>,
     who: Authenticated,
     path: web::Path<String>,
