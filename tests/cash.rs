@@ -449,6 +449,21 @@ both!(a_clerks_day_of_cash_pay_ins_voids_and_claims, |app| {
     assert_eq!((missing.status, missing.code()), (404, "export_not_found"));
 });
 
+/// An action's answer: done (2xx), or refused with a code and a message for people; never a 5xx.
+fn acted(r: &Response, what: &str) -> bool {
+    assert!(r.status < 500, "{what}: {} {:?}", r.status, r.body);
+    if r.status >= 300 {
+        assert!(
+            !r.code().is_empty() && r.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: refused without a code and a message: {} {:?}",
+            r.status,
+            r.body
+        );
+        return false;
+    }
+    true
+}
+
 /// A small deterministic generator, so a failing sequence can be replayed.
 struct Lcg(u64);
 
@@ -469,18 +484,20 @@ both!(
         let v = format!("/api/v1/villages/{VILLAGE_A}");
         let mut rng = Lcg(0x5eed_2026);
         let mut deposits = 0;
+        let mut done: Vec<bool> = Vec::new();
         for step in 0..40 {
             match rng.next(5) {
                 0 | 1 => {
                     let bill = &s.bills[rng.next(3) as usize];
                     let amount = format!("{}.{:02}", rng.next(120), rng.next(100));
-                    let _ = app
+                    let r = app
                         .post(
                             &s.t.clerk_a,
                             &format!("{v}/cash"),
                             json!({"bill_reference": bill, "amount": amount}),
                         )
                         .await;
+                    done.push(acted(&r, "cash"));
                 }
                 2 => {
                     let receipts = get(&app, &s.t.clerk_a, &format!("{v}/receipts?limit=500")).await;
@@ -489,13 +506,14 @@ both!(
                         let r = &list[rng.next(list.len() as u64) as usize];
                         let number = r["number"].as_str().unwrap().to_string();
                         let reissue = rng.next(2) == 0;
-                        let _ = app
+                        let r = app
                             .post(
                                 &s.t.clerk_a,
                                 &format!("{v}/receipts/{number}/void"),
                                 json!({"reason": format!("第{step}步"), "reissue": reissue}),
                             )
                             .await;
+                        done.push(acted(&r, "void"));
                     }
                 }
                 3 => {
@@ -514,13 +532,14 @@ both!(
                     } else {
                         fen[..=rng.next(fen.len() as u64) as usize].iter().sum()
                     };
-                    let _ = app
+                    let r = app
                         .post(
                             &s.t.clerk_a,
                             &format!("{v}/pay-ins"),
                             json!({"account_id": 1, "amount": format!("{}.{:02}", amount / 100, amount % 100)}),
                         )
                         .await;
+                    done.push(acted(&r, "pay-in"));
                 }
                 _ => {
                     // The bank credits every declared pay-in; the clerk matches what is proposed.
@@ -547,18 +566,23 @@ both!(
                         .as_array()
                         .unwrap()
                     {
-                        let _ = app
+                        let r = app
                             .post(
                                 &s.t.clerk_a,
                                 &format!("{v}/pay-ins/{}/match", m["pay_in_id"]),
                                 json!({"bank_transaction_id": m["bank_transaction_id"]}),
                             )
                             .await;
+                        done.push(acted(&r, "match"));
                     }
                 }
             }
             invariants(&app, &s).await;
         }
+        assert!(
+            done.iter().filter(|d| **d).count() >= 10 && done.iter().any(|d| !*d),
+            "actions done and refused: {done:?}"
+        );
         // The sequence did exercise every path.
         let receipts = get(&app, &s.t.accountant, &format!("{v}/receipts?limit=500")).await;
         let status = |st: &str| {

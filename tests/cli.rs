@@ -302,12 +302,14 @@ fn user_add_bootstraps_the_first_admin_and_refuses_a_weak_password() {
             .output()
             .unwrap()
     };
+    // A refusal exits 2 and creates nothing: the same username is free right after.
     let weak = add("short");
-    assert!(!weak.status.success());
-    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
+    assert_eq!(weak.status.code(), Some(2), "{}", String::from_utf8_lossy(&weak.stderr));
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("密码至少 10 位"));
     let ok = add("a-long-enough-password");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("user root-admin added"));
     let again = add("a-long-enough-password");
-    assert!(String::from_utf8_lossy(&again.stderr).contains("is taken"));
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("已被使用"));
 }

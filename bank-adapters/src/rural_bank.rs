@@ -352,6 +352,55 @@ mod tests {
         .unwrap()
     }
 
+    /// A vector made outside this crate: the tag below was computed with Python's `hmac` module
+    /// from the signing string as `bank-adapters/README.md` documents it for banks
+    /// (`"{timestamp}\n{nonce}\n{body}\n"`), so our signer and verifier cannot agree on a
+    /// mistake of their own.
+    #[test]
+    fn a_push_signed_as_the_readme_documents_verifies() {
+        let body = "{\"event\":\"account.credit\",\"txn_id\":\"RCB20261128000001\",\"account_no\":\"9150010100001234567\",\"amount\":\"1280.50\",\"currency\":\"CNY\",\"value_time\":\"2026-11-28T10:00:00+08:00\",\"counterparty_name\":\"张*国\",\"remark\":\"000001-000001-6\"}";
+        let headers: Vec<(String, String)> = [
+            ("X-QZ-Key-Id", "k2026"),
+            ("X-QZ-Timestamp", "1795831205"),
+            ("X-QZ-Nonce", "7f3c9a1e5b2d4c68a0e1f2b3"),
+            (
+                "X-QZ-Signature",
+                "hmac-sha256 dfaf762e67b4e9c068d3bd35a74dff323ff99b2c60eca2cd256cb0a28820c3c4",
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let bank = RuralBank {
+            keys: vec![BankKey {
+                key_id: "k2026".into(),
+                algorithm: Algorithm::HmacSha256,
+                secret: Secret::new(b"k2026-shared-secret-for-the-doc".to_vec()),
+            }],
+        };
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 2, 1, 0).unwrap();
+        let Notice::Credit(c) = bank.verify_and_parse(&headers, body.as_bytes(), now).unwrap() else {
+            panic!("a credit")
+        };
+        assert_eq!(
+            (c.amount.fen(), c.provider_txn_id.as_str()),
+            (128050, "RCB20261128000001")
+        );
+        assert_eq!(
+            sign_headers(
+                &bank.keys[0],
+                body.as_bytes(),
+                now - chrono::Duration::seconds(55),
+                "7f3c9a1e5b2d4c68a0e1f2b3"
+            )[3]
+            .1,
+            headers[3].1
+        );
+        let mut tampered = headers.clone();
+        tampered[1].1 = "1795831206".into();
+        assert!(bank.verify_and_parse(&tampered, body.as_bytes(), now).is_err());
+    }
+
     #[test]
     fn a_signed_push_is_one_credit_under_either_key_and_algorithm() {
         let now = Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 5).unwrap();

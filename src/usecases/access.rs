@@ -186,7 +186,7 @@ fn check_new_user(username: &str, display_name: &str, password: &Secret<String>)
     if password.expose().chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::new(
             ErrorCode::PasswordTooShort,
-            format!("密码至少 {MIN_PASSWORD_CHARS} 位（at least {MIN_PASSWORD_CHARS} characters）。"),
+            format!("密码至少 {MIN_PASSWORD_CHARS} 位。"),
         )
         .at("password"));
     }
@@ -222,7 +222,7 @@ pub(crate) fn insert_user(conn: &mut DbConnection, actor: Option<&Actor>, input:
     .map_err(AppError::from)
     .map_err(on_unique(
         ErrorCode::UsernameTaken,
-        format!("username '{username}' is taken"),
+        format!("用户名 {username} 已被使用。"),
         "username",
     ))?;
     audit(

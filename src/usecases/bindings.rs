@@ -457,10 +457,7 @@ pub fn create_binding(
         .map_err(AppError::from)
         .map_err(super::on_unique(
             ErrorCode::BindingExists,
-            format!(
-                "a {} binding for {} already exists; replace it instead",
-                p.provider, p.account_ref
-            ),
+            format!("{}已为 {} 绑定过，请替换原绑定。", p.provider.label(), p.account_ref),
             "provider",
         ))?;
         audit(
