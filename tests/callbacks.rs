@@ -553,13 +553,15 @@ both!(
             "new key accepted"
         );
         let only_new = json!({"provider": "rural_bank", "keys": [{"key_id": "k2", "algorithm": "hmac-sm3", "secret": "the-new-sm3-secret-2026"}]});
-        app.send(
-            reqwest::Method::PUT,
-            Some(&v.t.admin),
-            &format!("{base}/bindings/{binding}"),
-            Some(only_new),
-        )
-        .await;
+        let r = app
+            .send(
+                reqwest::Method::PUT,
+                Some(&v.t.admin),
+                &format!("{base}/bindings/{binding}"),
+                Some(only_new),
+            )
+            .await;
+        assert_eq!((r.status, r.body["key_ids"].clone()), (200, json!(["k2"])));
         let b3 = bank_push("ROT-3", "100.00", "x");
         assert_eq!(
             deliver(&app, &path, &sign_headers(&bank_key(), &b3, Utc::now(), "r3"), b3)
@@ -568,6 +570,35 @@ both!(
             401,
             "the retired key is refused"
         );
+        let b4 = bank_push("ROT-4", "100.00", "x");
+        assert_eq!(
+            deliver(&app, &path, &sign_headers(&new_key, &b4, Utc::now(), "r4"), b4)
+                .await
+                .0,
+            200,
+            "the new key alone verifies"
+        );
+        // Each accepted push was applied once; the refused one left no transaction.
+        let txns = app.get(&v.t.accountant, &format!("{base}/bank-transactions")).await;
+        let mut ids: Vec<&str> = txns
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["provider_txn_id"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["ROT-1", "ROT-2", "ROT-4"]);
+        // Both replacements are in the audit log, by the admin.
+        let audit = app.get(&v.t.admin, "/api/v1/audit?limit=500").await;
+        let replaced = audit
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "binding.replace" && a["object_id"] == binding.to_string())
+            .count();
+        assert_eq!(replaced, 2);
     }
 );
 
