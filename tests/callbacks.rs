@@ -596,7 +596,10 @@ both!(
             .as_array()
             .unwrap()
             .iter()
-            .filter(|a| a["action"] == "binding.replace" && a["object_id"] == binding.to_string())
+            .filter(|a| {
+                a["action"] == "binding.replace"
+                    && a["object_id"].as_str().and_then(|s| s.parse::<i64>().ok()) == Some(binding)
+            })
             .count();
         assert_eq!(replaced, 2);
     }
