@@ -441,6 +441,25 @@ both!(scopes_and_roles_are_checked_on_every_handler, |app| {
     let t = app.seed().await;
     let a = format!("/api/v1/villages/{VILLAGE_A}");
     let b = format!("/api/v1/villages/{VILLAGE_B}");
+    // What every refusal below must leave as it was.
+    let count = |token: String, path: String| {
+        let app = &app;
+        async move {
+            app.get(&token, &path)
+                .await
+                .body
+                .as_array()
+                .map(|a| a.len())
+                .unwrap_or(0)
+        }
+    };
+    let before = (
+        count(t.accountant.clone(), format!("{a}/payers?limit=500")).await,
+        count(t.accountant.clone(), format!("{b}/payers?limit=500")).await,
+        count(t.accountant.clone(), format!("{a}/entries?limit=500")).await,
+        count(t.admin.clone(), "/api/v1/villages".into()).await,
+        count(t.admin.clone(), "/api/v1/audit?limit=500".into()).await,
+    );
     // A clerk of village A sees nothing of village B: 404, as if it did not exist.
     for path in [
         "",
@@ -523,6 +542,16 @@ both!(scopes_and_roles_are_checked_on_every_handler, |app| {
     assert_eq!(r.status, 403);
     let r = app.get(&t.clerk_a, "/api/v1/users").await;
     assert_eq!(r.status, 403);
+    // Refused means nothing happened: no payer, entry or village was made, nothing audited.
+    let after = (
+        count(t.accountant.clone(), format!("{a}/payers?limit=500")).await,
+        count(t.accountant.clone(), format!("{b}/payers?limit=500")).await,
+        count(t.accountant.clone(), format!("{a}/entries?limit=500")).await,
+        count(t.admin.clone(), "/api/v1/villages".into()).await,
+        count(t.admin.clone(), "/api/v1/audit?limit=500".into()).await,
+    );
+    assert_eq!(after, before, "(payers A, payers B, entries A, villages, audit rows)");
+    assert!(before.3 > 0 && before.4 > 0, "the counts count something: {before:?}");
     // An inspector reads everything in scope; the audit log shows who did what.
     let r = app.get(&t.inspector, &format!("{b}/accounts")).await;
     assert_eq!(r.status, 200);
