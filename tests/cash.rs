@@ -663,3 +663,82 @@ both!(a_bill_paid_twice_behind_the_services_back_is_named_by_verify, |app| {
     let api = get(&app, &s.t.inspector, &format!("{v}/verify")).await;
     assert_eq!(api["first_bad_bill"], printed.as_str());
 });
+
+/// Focused races (PostgreSQL shows them; SQLite's single writer hides them): eight clerks void
+/// and reissue one receipt at once, and eight match one pay-in at once. Exactly one of each
+/// succeeds; the others are refused in words; numbers stay gapless and 101 equals cash.
+both!(
+    one_receipt_voided_or_one_pay_in_matched_by_many_at_once_happens_once,
+    |app| {
+        let s = setup(&app).await;
+        let v = format!("/api/v1/villages/{VILLAGE_A}");
+        let clerk = s.t.clerk_a.clone();
+        let taken = app
+            .post(
+                &clerk,
+                &format!("{v}/cash"),
+                json!({"bill_reference": s.bills[0], "amount": "100.00"}),
+            )
+            .await;
+        assert_eq!(taken.status, 201, "{:?}", taken.body);
+        let number = taken.body["number"].as_str().unwrap().to_string();
+        let voids = futures::future::join_all((0..8).map(|i| {
+            let (app, clerk, path) = (&app, clerk.clone(), format!("{v}/receipts/{number}/void"));
+            async move {
+                app.post(&clerk, &path, json!({"reason": format!("第{i}位"), "reissue": true}))
+                    .await
+            }
+        }))
+        .await;
+        let answers: Vec<(u16, String)> = voids.iter().map(|r| (r.status, r.code().to_string())).collect();
+        assert_eq!(answers.iter().filter(|a| a.0 == 200).count(), 1, "{answers:?}");
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.0 == 200 || (a.0 == 409 && a.1 == "receipt_already_voided")),
+            "{answers:?}"
+        );
+        let receipts = get(&app, &s.t.accountant, &format!("{v}/receipts?limit=500")).await;
+        let statuses: Vec<&str> = receipts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses.len(), 2, "the receipt and one reissue: {statuses:?}");
+        assert_eq!(invariants(&app, &s).await, 2);
+
+        // One pay-in, its deposit credited, matched by eight at once.
+        let pay_in = app
+            .post(
+                &clerk,
+                &format!("{v}/pay-ins"),
+                json!({"account_id": 1, "amount": "100.00"}),
+            )
+            .await;
+        assert_eq!(pay_in.status, 201, "{:?}", pay_in.body);
+        let pay_in_id = pay_in.body["id"].as_i64().unwrap();
+        credit(&app, s.binding_a, ACCOUNT_A, "RCB-RACE-DEP", "100.00", "现金交存").await;
+        let proposals = get(&app, &s.t.accountant, &format!("{v}/pay-ins/proposals")).await;
+        let txn = proposals[0]["bank_transaction_id"].as_i64().unwrap();
+        let matches = futures::future::join_all((0..8).map(|_| {
+            let (app, clerk, path) = (&app, clerk.clone(), format!("{v}/pay-ins/{pay_in_id}/match"));
+            async move { app.post(&clerk, &path, json!({"bank_transaction_id": txn})).await }
+        }))
+        .await;
+        let answers: Vec<(u16, String)> = matches.iter().map(|r| (r.status, r.code().to_string())).collect();
+        assert_eq!(answers.iter().filter(|a| a.0 == 200).count(), 1, "{answers:?}");
+        assert!(answers.iter().all(|a| a.0 == 200 || a.0 == 409), "{answers:?}");
+        let cash = get(&app, &s.t.accountant, &format!("{v}/cash-on-hand")).await;
+        assert_eq!(
+            (
+                cash["on_hand"].as_str(),
+                cash["in_transit"].as_str(),
+                cash["ledger_101"].as_str()
+            ),
+            (Some("0.00"), Some("0.00"), Some("0.00")),
+            "matched once: Dr 211.9999 / Cr 101 posted once"
+        );
+        assert_eq!(invariants(&app, &s).await, 2);
+    }
+);
