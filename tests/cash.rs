@@ -664,9 +664,9 @@ both!(a_bill_paid_twice_behind_the_services_back_is_named_by_verify, |app| {
     assert_eq!(api["first_bad_bill"], printed.as_str());
 });
 
-/// Focused races (PostgreSQL shows them; SQLite's single writer hides them): eight clerks void
-/// and reissue one receipt at once, and eight match one pay-in at once. Exactly one of each
-/// succeeds; the others are refused in words; numbers stay gapless and 101 equals cash.
+// Focused races (PostgreSQL shows them; SQLite's single writer hides them): eight clerks void
+// and reissue one receipt at once, and eight match one pay-in at once. Exactly one of each
+// succeeds; the others are refused in words; numbers stay gapless and 101 equals cash.
 both!(
     one_receipt_voided_or_one_pay_in_matched_by_many_at_once_happens_once,
     |app| {
