@@ -142,7 +142,7 @@ impl Config {
         }
         std::fs::create_dir_all(&self.data_dir)?;
         let key: [u8; 32] = rand::random();
-        write_private(&path, hex::encode(key).as_bytes())?;
+        bank_adapters::secret::create_private(&path, hex::encode(key).as_bytes())?;
         tracing::warn!(path = %path.display(), "generated a new {name}; back it up with the database");
         Ok(Secret::new(key.to_vec()))
     }
@@ -160,21 +160,4 @@ fn sealing_entry(key: &[u8]) -> std::io::Result<(String, [u8; 32])> {
         .map_err(|_| invalid("a secrets key is 32 bytes (64 hex digits)".into()))?;
     let id = hex::encode(sha2::Sha256::digest(k))[..8].to_string();
     Ok((id, k))
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
 }

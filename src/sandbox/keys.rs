@@ -84,7 +84,7 @@ impl SandboxKeys {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let keys = SandboxKeys::generate().map_err(|e| e.to_string())?;
-                write_private(
+                bank_adapters::secret::create_private(
                     path,
                     &serde_json::to_vec_pretty(&Stored::of(&keys)).map_err(|e| e.to_string())?,
                 )
@@ -135,23 +135,6 @@ impl Stored {
             alipay_app: key(&self.alipay_app)?,
         })
     }
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
 }
 
 fn private_pem(key: &RsaPrivateKey) -> String {

@@ -179,15 +179,8 @@ fn create_private(path: &str) -> Result<(), StoreError> {
     if path == ":memory:" || path.is_empty() || std::path::Path::new(path).exists() {
         return Ok(());
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
+    match bank_adapters::secret::create_private(std::path::Path::new(path), b"") {
+        Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(StoreError::Unavailable(format!("{path}: {e}"))),
     }
