@@ -610,3 +610,203 @@ both!(
         assert_books_agree(&app.db);
     }
 );
+
+/// The village's receipts as (bill reference digits, status).
+async fn receipts_of(app: &TestApp, p: &Place) -> Vec<(String, String)> {
+    let r = app
+        .get(&p.clerk, &format!("/api/v1/villages/{}/receipts?limit=500", p.code))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["bill_reference"].as_str().unwrap_or("").replace('-', ""),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The debit-positive balance of one ledger account, in fen.
+async fn balance(app: &TestApp, token: &str, p: &Place, code: &str) -> i64 {
+    let r = app
+        .get(token, &format!("/api/v1/villages/{}/ledger/accounts", p.code))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let account = r.body.as_array().unwrap().iter().find(|a| a["code"] == code);
+    account.map_or(0, |a| {
+        let text = a["balance"].as_str().unwrap();
+        match text.strip_prefix('-') {
+            Some(positive) => -Money(positive.to_string()).fen(),
+            None => Money(text.to_string()).fen(),
+        }
+    })
+}
+
+// Focused race: the clerk takes cash for a bill at the moment its QR or bank payment arrives.
+// Whichever comes first pays the bill; the other is refused (cash) or waits in suspense
+// (payment), never both applied. Six bills over the three providers, so both orders show.
+both!(cash_and_a_payment_of_one_bill_at_once_pay_it_once, |app| {
+    let keys = SandboxKeys::generate().unwrap();
+    let (t, places) = county(&app, &keys, &[15_000; 6]).await;
+    let p = &places[0];
+    let v = format!("/api/v1/villages/{}", p.code);
+    let providers = [Provider::Wechat, Provider::Alipay, Provider::RuralBank];
+    let mut cash_first = 0;
+    for (i, (reference, fen)) in p.bills.iter().enumerate() {
+        let signed = payment(
+            &keys,
+            p,
+            providers[i % 3],
+            &format!("RACE{i}"),
+            *fen,
+            reference,
+            Utc::now(),
+        );
+        let cash_path = format!("{v}/cash");
+        let (cash, callback) = futures::join!(
+            app.post(
+                &p.clerk,
+                &cash_path,
+                json!({"bill_reference": reference, "amount": yuan(*fen)})
+            ),
+            deliver(&app, &signed)
+        );
+        assert!(
+            (200..300).contains(&callback),
+            "the payment is acknowledged: {callback}"
+        );
+        match cash.status {
+            201 => cash_first += 1,
+            409 | 422 => assert!(
+                ["bill_not_open", "amount_exceeds_bill"].contains(&cash.code()),
+                "{:?}",
+                cash.body
+            ),
+            s => panic!("cash answered {s}: {:?}", cash.body),
+        }
+        let bill = app.get(&p.clerk, &format!("{v}/bills/{reference}")).await;
+        assert_eq!(bill.status, 200, "{:?}", bill.body);
+        assert_eq!(
+            (bill.body["paid"].as_str(), bill.body["status"].as_str()),
+            (Some(yuan(*fen).as_str()), Some("paid")),
+            "bill {reference} paid once: {}",
+            bill.body
+        );
+        let issued = receipts_of(&app, p)
+            .await
+            .into_iter()
+            .filter(|(b, s)| b == &reference.replace('-', "") && s == "issued")
+            .count();
+        assert_eq!(issued, 1, "bill {reference} has one valid receipt");
+    }
+    // Each payment that lost the race waits in 待查明款项, and nothing else does.
+    assert_eq!(
+        balance(&app, &t.accountant, p, "211.9999").await,
+        -15_000 * cash_first,
+        "{cash_first} payments came after the cash"
+    );
+    assert_books_agree(&app.db);
+    assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+});
+
+// Focused race: forty payments of forty bills of two villages arrive at once, a third of them
+// twice. Each village's receipts are numbered 1..n with no gap and no number twice, one per bill.
+both!(receipts_are_numbered_without_gaps_under_concurrent_payments, |app| {
+    let keys = SandboxKeys::generate().unwrap();
+    let (_t, places) = county(&app, &keys, &[10_000; 20]).await;
+    let providers = [Provider::Wechat, Provider::Alipay, Provider::RuralBank];
+    let mut sends = Vec::new();
+    for (vi, p) in places.iter().enumerate() {
+        for (i, (reference, fen)) in p.bills.iter().enumerate() {
+            let s = Arc::new(payment(
+                &keys,
+                p,
+                providers[i % 3],
+                &format!("N{vi}-{i}"),
+                *fen,
+                reference,
+                Utc::now(),
+            ));
+            if i % 3 == 0 {
+                sends.push(s.clone());
+            }
+            sends.push(s);
+        }
+    }
+    let answers: Vec<u16> = futures::stream::iter(sends.iter())
+        .map(|s| deliver(&app, s))
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(answers.iter().all(|s| (200..300).contains(s)), "{answers:?}");
+    for p in &places {
+        let receipts = receipts_of(&app, p).await;
+        assert_eq!(receipts.len(), p.bills.len(), "one receipt per bill in {}", p.code);
+        let bills: std::collections::BTreeSet<_> = receipts.iter().map(|r| r.0.clone()).collect();
+        assert_eq!(bills.len(), p.bills.len(), "no bill receipted twice");
+    }
+    // Gapless, unique numbers per village and year, each transaction applied once.
+    assert_books_agree(&app.db);
+});
+
+// Focused race: eight late bank credits dated last month arrive while the accountant closes
+// last month. Every credit is posted once; those that came after the close are dated in the
+// open month with their own date in the memo, and the closed month takes nothing after it closed.
+both!(
+    month_close_racing_late_credits_leaves_the_closed_month_untouched,
+    |app| {
+        let keys = SandboxKeys::generate().unwrap();
+        let (t, places) = county(&app, &keys, &[10_000]).await;
+        let p = &places[0];
+        let today = Utc::now();
+        let last_month = today - Duration::days(today.day() as i64 + 1);
+        let period = last_month.format("%Y-%m").to_string();
+        let credits: Vec<Signed> = (0..8)
+            .map(|i| {
+                payment(
+                    &keys,
+                    p,
+                    Provider::RuralBank,
+                    &format!("LATE-{i}"),
+                    1_000 + i,
+                    "无账单号",
+                    last_month,
+                )
+            })
+            .collect();
+        let close_path = format!("/api/v1/villages/{}/periods/{period}/close", p.code);
+        let (close, answers) = futures::join!(
+            app.post(&t.accountant, &close_path, json!({})),
+            futures::future::join_all(credits.iter().map(|s| deliver(&app, s)))
+        );
+        assert!(close.status < 300, "{:?}", close.body);
+        assert!(answers.iter().all(|s| (200..300).contains(s)), "{answers:?}");
+        let entries = app
+            .get(&t.accountant, &format!("/api/v1/villages/{}/entries?limit=500", p.code))
+            .await;
+        assert_eq!(entries.status, 200, "{:?}", entries.body);
+        let late: Vec<&Value> = entries
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["memo"].as_str().unwrap().contains("待查明"))
+            .collect();
+        assert_eq!(late.len(), 8, "each credit posted once: {late:?}");
+        for e in &late {
+            let moved = e["memo"].as_str().unwrap().contains("原日期");
+            assert_eq!(e["period"].as_str() == Some(period.as_str()), !moved, "{e}");
+        }
+        assert_eq!(
+            balance(&app, &t.accountant, p, "211.9999").await,
+            -(0..8).map(|i| 1_000 + i).sum::<i64>()
+        );
+        // The closed month took no entry after it closed (checked from the tables).
+        assert_books_agree(&app.db);
+        assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+    }
+);
