@@ -43,6 +43,9 @@ pub struct Config {
     pub inbox_digest_days: i64,
     /// Seconds a request body may take to arrive in full.
     pub body_deadline_secs: u64,
+    /// A directory of statement layouts (`*.toml` or `*.json`) an admin adds to the built-in
+    /// ones; read and checked at start-up.
+    pub statement_profiles_dir: Option<PathBuf>,
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]
     pub server_key: Option<Secret<String>>,
@@ -70,6 +73,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             inbox_digest_days: 30,
             body_deadline_secs: 15,
+            statement_profiles_dir: None,
             server_key: None,
             secrets_key: None,
             secrets_key_previous: None,
@@ -102,6 +106,26 @@ impl Config {
         } else {
             self.database_url.clone()
         }
+    }
+
+    /// The statement layouts: the built-in ones and those in `statement_profiles_dir`. A file
+    /// that does not read as a valid profile stops the start, naming the file.
+    pub fn statement_profiles(&self) -> Result<crate::reconcile::profile::Profiles, String> {
+        use crate::reconcile::profile::{Profile, Profiles};
+        let mut extra = Vec::new();
+        if let Some(dir) = &self.statement_profiles_dir {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(|e| format!("statement_profiles_dir {}: {e}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml" || x == "json"))
+                .collect();
+            files.sort();
+            for f in files {
+                let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+                extra.push(Profile::from_text(&text).map_err(|e| format!("{}: {e}", f.display()))?);
+            }
+        }
+        Profiles::with(extra).map_err(|e| e.to_string())
     }
 
     /// The server's HMAC key: configured, or read from (and if need be created in) the data dir.

@@ -127,6 +127,8 @@ error_codes! {
     ScopeNotFound => "scope_not_found", 422, "找不到这个管辖范围。";
     ScopeNotAllowed => "scope_not_allowed", 422, "只能在自己的管辖范围内添加用户。";
     BindingInvalid => "binding_invalid", 422, "支付渠道的配置有误。";
+    StatementInvalid => "statement_invalid", 422, "对账单文件有误，没有导入任何一行；请按提示修改后重新导入。";
+    StatementOtherAccount => "statement_other_account", 422, "这份对账单不是所选对公账户的，没有导入。";
     BindingMismatch => "binding_mismatch", 422, "更换密钥时不能改变支付渠道和商户号、应用号或账号。";
     // ---- the request conflicts with the current state (409) ----
     AlreadyExists => "already_exists", 409, "这条记录已经存在。";

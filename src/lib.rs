@@ -3,7 +3,7 @@
 //! Layers, top to bottom (nothing below imports from above):
 //! - [`web`]: actix handlers, thin: parse, authenticate, call one use case, render.
 //! - [`usecases`]: one function per user action, one transaction each.
-//! - [`ledger`] and [`domain`]: pure rules and values, no I/O.
+//! - [`ledger`], [`domain`], [`payments`] and [`reconcile`]: pure rules and values, no I/O.
 //! - [`store`]: diesel over PostgreSQL and SQLite.
 //!
 //! `bank_adapters` (its own crate) speaks the banks' and gateways' protocols.
@@ -15,6 +15,7 @@ pub mod error;
 pub mod ledger;
 pub mod logging;
 pub mod payments;
+pub mod reconcile;
 pub mod sandbox;
 pub mod store;
 pub mod usecases;

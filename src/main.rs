@@ -11,7 +11,7 @@ use bank_adapters::Secret;
 use qingzhang::config::Config;
 use qingzhang::domain::access::{Role, ScopeKind};
 use qingzhang::store::Db;
-use qingzhang::usecases::{access, demo, verify};
+use qingzhang::usecases::{access, demo, statements, verify};
 use qingzhang::web::{self, AppState};
 
 #[derive(Parser)]
@@ -45,6 +45,17 @@ enum Command {
         /// Only this village (12-digit code).
         #[arg(long)]
         village: Option<String>,
+    },
+    /// Import a bank statement file (CSV in UTF-8/GBK/GB18030, or XLSX) for a corporate account.
+    /// Lines already imported are not added again. Exit 1 if the file is refused.
+    ImportStatement {
+        /// The corporate account's id (as `GET /api/v1/villages/{code}/accounts` lists it).
+        #[arg(long)]
+        account: i64,
+        /// The accountant who imports (an active user whose scope covers the account).
+        #[arg(long = "as")]
+        user: String,
+        file: PathBuf,
     },
     /// Manage staff users.
     User {
@@ -175,6 +186,38 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::ImportStatement { account, user, file } => {
+            let db = open_db(&config)?;
+            let profiles = config.statement_profiles().map_err(anyhow::Error::msg)?;
+            let bytes = std::fs::read(&file)?;
+            let account = qingzhang::domain::ids::CorporateAccountId(account);
+            let name = file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let result = access::actor_by_username(&db, &user).and_then(|actor| {
+                let village = statements::village_code_of(&db, account)?;
+                statements::import_file(&db, &actor, &village, account, &name, &bytes, &profiles)
+            });
+            match result {
+                Ok(r) => {
+                    println!(
+                        "{}: {} ({}), {} lines, {} new, {} already imported",
+                        file.display(),
+                        r.profile_label,
+                        r.encoding,
+                        r.lines_total,
+                        r.lines_new,
+                        r.lines_known
+                    );
+                    println!("{}", r.message);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("refused: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -236,7 +279,9 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             let listener = TcpListener::bind(&bind)?;
             let addr = listener.local_addr()?;
+            let profiles = Arc::new(config.statement_profiles().map_err(anyhow::Error::msg)?);
             let state = AppState {
+                profiles,
                 db,
                 config: Arc::new(config),
                 server_key,

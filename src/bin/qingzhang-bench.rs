@@ -394,6 +394,7 @@ fn run_intake(name: &str, url: &str, args: &Args) -> anyhow::Result<Vec<Measured
         refusals: Default::default(),
         sealing,
         http: reqwest::Client::new(),
+        profiles: Arc::new(qingzhang::reconcile::profile::Profiles::built_in()),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     let server_thread = std::thread::spawn(move || {

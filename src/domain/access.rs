@@ -74,6 +74,8 @@ pub enum Action {
     ManageBilling,
     PostEntries,
     ClosePeriods,
+    /// Import bank statements and reconcile the books against them.
+    Reconcile,
     ReadAudit,
 }
 
@@ -87,6 +89,7 @@ impl Action {
             Action::ManageBilling => "收款、开票和管理账单",
             Action::PostEntries => "登记或冲销凭证",
             Action::ClosePeriods => "结账",
+            Action::Reconcile => "导入银行对账单和对账",
             Action::ReadAudit => "查看操作日志",
         }
     }
@@ -97,7 +100,7 @@ impl Action {
             Action::Read => true,
             Action::ManageRegistry | Action::ManageUsers => role == Admin,
             Action::ManageBilling => matches!(role, Clerk | Accountant),
-            Action::PostEntries | Action::ClosePeriods => role == Accountant,
+            Action::PostEntries | Action::ClosePeriods | Action::Reconcile => role == Accountant,
             Action::ReadAudit => matches!(role, Admin | Inspector),
         }
     }

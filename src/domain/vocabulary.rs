@@ -409,3 +409,23 @@ mod tests {
         assert!(BillStatus::Open.takes_payment() && !BillStatus::Cancelled.takes_payment());
     }
 }
+
+vocabulary! {
+    /// Which way money moved on a corporate account, as the bank's statement says.
+    Direction {
+        /// Money in (贷方, 收入).
+        Credit => "credit", "收入";
+        /// Money out (借方, 支出).
+        Debit => "debit", "支出";
+    }
+}
+
+vocabulary! {
+    /// Where a statement line came from.
+    StatementSource {
+        /// The bank's statement API, signed by the bank.
+        Api => "api", "银行接口";
+        /// A file the accountant imported (CSV or XLSX downloaded from online banking).
+        File => "file", "文件导入";
+    }
+}

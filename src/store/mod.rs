@@ -17,6 +17,7 @@ pub mod orders;
 pub mod payments;
 pub mod registry;
 pub mod schema;
+pub mod statements;
 pub mod types;
 
 pub use db::{Backend, Db, DbConnection};

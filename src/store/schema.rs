@@ -276,6 +276,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     pay_ins,
     cash_records,
     receipt_voids,
+    statement_imports,
+    statement_lines,
 );
 
 diesel::table! {
@@ -412,5 +414,52 @@ diesel::table! {
         voided_by -> BigInt,
         voided_at -> Timestamp,
         printed_payer_name -> Text,
+    }
+}
+
+diesel::table! {
+    statement_imports (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        corporate_account_id -> BigInt,
+        source -> Text,
+        profile -> Text,
+        file_name -> Text,
+        file_sha256 -> Text,
+        file_size -> BigInt,
+        encoding -> Text,
+        lines_total -> BigInt,
+        lines_new -> BigInt,
+        first_date -> Date,
+        last_date -> Date,
+        broken_rows -> Text,
+        imported_by -> Nullable<BigInt>,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    statement_lines (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        corporate_account_id -> BigInt,
+        line_key -> Text,
+        business_date -> Date,
+        booked_at -> Timestamp,
+        position -> BigInt,
+        value_time -> Nullable<Timestamp>,
+        serial -> Nullable<Text>,
+        direction -> Text,
+        amount_fen -> BigInt,
+        balance_fen -> Nullable<BigInt>,
+        counterparty_name -> Nullable<Text>,
+        counterparty_account -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        remark -> Nullable<Text>,
+        source -> Text,
+        import_id -> BigInt,
+        row_no -> BigInt,
+        raw -> Text,
+        created_at -> Timestamp,
     }
 }

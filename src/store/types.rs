@@ -44,6 +44,8 @@ use crate::domain::vocabulary::*;
 
 text_enum!(
     BillStatus,
+    Direction,
+    StatementSource,
     ReceiptStatus,
     Channel,
     InboxStatus,

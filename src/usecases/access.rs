@@ -282,6 +282,18 @@ fn plausible_username(name: &str) -> bool {
 /// connection nor an async worker: find the user (a quick read), check the password (on the
 /// blocking pool, through the web layer's bound on concurrent hashes), start the session (a quick
 /// write).
+/// An active user acting from the command line on the server (`--as USERNAME`): the same role
+/// and scope as when they log in, and the audit log names them.
+pub fn actor_by_username(db: &Db, username: &str) -> AppResult<Actor> {
+    match login_candidate(db, username)? {
+        Some(u) => actor_of(&u),
+        None => Err(AppError::new(
+            ErrorCode::NotFound,
+            format!("没有启用中的用户 {username} / no active user {username}"),
+        )),
+    }
+}
+
 pub fn login_candidate(db: &Db, username: &str) -> AppResult<Option<User>> {
     let username = username.trim();
     if !plausible_username(username) {

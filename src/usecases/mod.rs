@@ -21,6 +21,7 @@ pub mod qr_codes;
 pub mod receipt_pdf;
 pub mod receipts;
 pub mod registry;
+pub mod statements;
 pub mod verify;
 
 use crate::domain::access::{Action, Actor, Place};

@@ -40,6 +40,8 @@ pub struct AppState {
     pub sealing: Arc<crate::payments::sealing::SealingKeys>,
     /// Calls gateways (orders, queries); one client so connections are reused.
     pub http: reqwest::Client,
+    /// The statement layouts (built-in and an admin's), checked at start-up.
+    pub profiles: Arc<crate::reconcile::profile::Profiles>,
 }
 
 /// Keyset paging parameters shared by list endpoints.
@@ -54,7 +56,7 @@ pub struct PageQuery {
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use api::{auth as a, billing as b, books as k, cash as c, payments as p, qr as q, registry as r};
+    use api::{auth as a, billing as b, books as k, cash as c, payments as p, qr as q, registry as r, statements as s};
     cfg.route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics_text))
@@ -166,7 +168,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(q::account_code),
                 )
                 .route("/villages/{village}/bills/{reference}/qr", web::get().to(q::bill_code))
-                .route("/villages/{village}/qr-sheet", web::get().to(pages::sheet::show)),
+                .route("/villages/{village}/qr-sheet", web::get().to(pages::sheet::show))
+                .service(
+                    web::resource("/villages/{village}/accounts/{account}/statements")
+                        .app_data(web::PayloadConfig::new(crate::reconcile::statement::MAX_FILE_BYTES))
+                        .route(web::post().to(s::import))
+                        .route(web::get().to(s::list_lines)),
+                ),
         );
 }
 

@@ -205,15 +205,17 @@ impl TestApp {
         let db = Db::connect(&via(test_db.url.clone()), 8).expect("connect");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
+        // Codes and gateway notify URLs point at this server; the tests query orders
+        // themselves rather than on a timer.
+        let config = configure(Config {
+            public_url: base.clone(),
+            order_query_secs: 0,
+            ..Config::default()
+        });
+        let profiles = Arc::new(config.statement_profiles().expect("statement profiles"));
         let state = AppState {
             db: db.clone(),
-            // Codes and gateway notify URLs point at this server; the tests query orders
-            // themselves rather than on a timer.
-            config: Arc::new(configure(Config {
-                public_url: base.clone(),
-                order_query_secs: 0,
-                ..Config::default()
-            })),
+            config: Arc::new(config),
             server_key: Arc::new(Secret::new(b"test-server-key-0123456789abcdef".to_vec())),
             login_gate: Default::default(),
             public_limiter: Default::default(),
@@ -223,6 +225,7 @@ impl TestApp {
                 [7; 32],
             )])),
             http: reqwest::Client::new(),
+            profiles,
         };
         let server = web::start(listener, state).expect("start");
         actix_web::rt::spawn(server);

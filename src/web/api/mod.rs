@@ -7,3 +7,4 @@ pub mod cash;
 pub mod payments;
 pub mod qr;
 pub mod registry;
+pub mod statements;

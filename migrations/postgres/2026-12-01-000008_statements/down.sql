@@ -1,0 +1,2 @@
+DROP TABLE statement_lines;
+DROP TABLE statement_imports;

@@ -1,0 +1,11 @@
+//! Reconciliation: pure rules for reading the bank's statement and setting it against the books.
+//!
+//! - [`profile`]: statement layouts as data (which header names which field), detected from a
+//!   file's header row.
+//! - [`statement`]: a statement file (GBK, GB18030, UTF-8, XLSX) into lines, or one error that
+//!   names the row and the column.
+//!
+//! No I/O: `usecases::statements` stores what these return, in one transaction per file.
+
+pub mod profile;
+pub mod statement;

@@ -1,0 +1,81 @@
+//! Bank statements of a corporate account: import a file downloaded from online banking, and
+//! read the lines kept.
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::domain::ids::CorporateAccountId;
+use crate::error::AppError;
+use crate::usecases::statements::{self, ImportReport, StatementLineView};
+use crate::web::auth::Authenticated;
+use crate::web::error::ErrorBody;
+use crate::web::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The file's name as the accountant saved it (kept with the import).
+    pub file_name: Option<String>,
+}
+
+/// The file is the request body as it was downloaded (CSV in UTF-8, GBK or GB18030, or XLSX).
+#[utoipa::path(post, path = "/api/v1/villages/{village}/accounts/{account}/statements", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), ("account" = i64, Path), ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the statement file"),
+    responses((status = 201, body = ImportReport, description = "imported, or already imported (lines_new = 0)"),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "the file names the row and column at fault; nothing was imported")))]
+pub async fn import(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    q: web::Query<ImportQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (code, account) = path.into_inner();
+    let profiles = state.profiles.clone();
+    let name = q.into_inner().file_name.unwrap_or_else(|| "statement".into());
+    let v = state
+        .db
+        .run(move |db| {
+            statements::import_file(
+                db,
+                &who.actor,
+                &code,
+                CorporateAccountId(account),
+                &name,
+                &body,
+                &profiles,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinesQuery {
+    /// First business day (YYYY-MM-DD).
+    pub from: NaiveDate,
+    /// Last business day (YYYY-MM-DD), at most a year after `from`.
+    pub to: NaiveDate,
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/accounts/{account}/statements", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), ("account" = i64, Path), LinesQuery),
+    responses((status = 200, body = Vec<StatementLineView>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_lines(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    q: web::Query<LinesQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (code, account) = path.into_inner();
+    let q = q.into_inner();
+    let v = state
+        .db
+        .run(move |db| statements::lines(db, &who.actor, &code, CorporateAccountId(account), q.from, q.to))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}

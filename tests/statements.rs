@@ -1,0 +1,442 @@
+//! Bank statements as accountants get them, imported over real HTTP on SQLite and PostgreSQL:
+//! a rural bank's GBK export with title and 合计 rows, a GB18030 file with a name outside GBK, the
+//! sandbox's UTF-8 file with a BOM and a big-four bank's XLSX. Each line is kept once, whatever
+//! imports it again; every bad file is refused naming its row and column, and stores nothing.
+
+mod common;
+
+use common::*;
+use diesel::prelude::*;
+use qingzhang::store::schema::{audit_log, statement_imports, statement_lines};
+use serde_json::Value;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/statements");
+const ACCOUNT_A: &str = "9150010100001234567";
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}/{name}")).unwrap()
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+async fn upload(app: &TestApp, token: &str, village: &str, account: i64, name: &str, bytes: Vec<u8>) -> Answer {
+    let r = app
+        .client
+        .post(format!(
+            "{}/api/v1/villages/{village}/accounts/{account}/statements?file_name={name}",
+            app.base
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    Answer {
+        status,
+        body: r.json().await.unwrap_or(Value::Null),
+    }
+}
+
+async fn account_id(app: &TestApp, t: &Tokens, village: &str) -> i64 {
+    let r = app.get(&t.admin, &format!("/api/v1/villages/{village}/accounts")).await;
+    r.body[0]["id"].as_i64().unwrap()
+}
+
+/// (imports, lines) kept, counted straight from the tables.
+fn kept(app: &TestApp) -> (i64, i64) {
+    app.db
+        .read(|conn| -> Result<(i64, i64), qingzhang::AppError> {
+            Ok((
+                statement_imports::table.count().get_result(conn)?,
+                statement_lines::table.count().get_result(conn)?,
+            ))
+        })
+        .unwrap()
+}
+
+async fn lines(app: &TestApp, token: &str, account: i64, from: &str, to: &str) -> Vec<Value> {
+    let r = app
+        .get(
+            token,
+            &format!("/api/v1/villages/{VILLAGE_A}/accounts/{account}/statements?from={from}&to={to}"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body.as_array().unwrap().clone()
+}
+
+both!(
+    a_gbk_netbank_export_is_kept_once_and_a_second_import_changes_nothing,
+    |app| {
+        let t = app.seed().await;
+        let account = account_id(&app, &t, VILLAGE_A).await;
+        let first = upload(
+            &app,
+            &t.accountant,
+            VILLAGE_A,
+            account,
+            "明细.csv",
+            fixture("rural-netbank-gbk.csv"),
+        )
+        .await;
+        assert_eq!(first.status, 201, "{:?}", first.body);
+        assert_eq!(first.body["profile"], "rural-netbank");
+        assert_eq!(first.body["encoding"], "GBK/GB18030");
+        assert_eq!(
+            (first.body["lines_total"].as_i64(), first.body["lines_new"].as_i64()),
+            (Some(4), Some(4))
+        );
+        assert_eq!(first.body["first_date"], "2026-11-02");
+        assert_eq!(first.body["last_date"], "2026-11-05");
+        assert_eq!(first.body["broken_rows"], serde_json::json!([]));
+        let got = lines(&app, &t.accountant, account, "2026-11-01", "2026-11-30").await;
+        let shown: Vec<(&str, &str, &str, &str)> = got
+            .iter()
+            .map(|l| {
+                (
+                    l["direction"].as_str().unwrap(),
+                    l["amount"].as_str().unwrap(),
+                    l["balance"].as_str().unwrap(),
+                    l["counterparty_name"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("credit", "3000.50", "13000.50", "张建国"),
+                ("debit", "1000.00", "12000.50", "东岭建材经营部"),
+                ("credit", "800.00", "12800.50", "王秀英"),
+                ("credit", "12.34", "12812.84", ""),
+            ]
+        );
+        assert_eq!(got[0]["serial"], "RCB20261102001");
+        assert_eq!(got[0]["value_time"], "2026-11-02 09:15");
+        assert_eq!(got[0]["remark"], "缴土地承包费");
+        assert_eq!(got[0]["row_no"], 5, "the row as the spreadsheet shows it");
+        assert_eq!(kept(&app), (1, 4));
+
+        // The same file again: nothing new, and the answer says so.
+        let again = upload(
+            &app,
+            &t.accountant,
+            VILLAGE_A,
+            account,
+            "明细.csv",
+            fixture("rural-netbank-gbk.csv"),
+        )
+        .await;
+        assert_eq!(again.status, 201, "{:?}", again.body);
+        assert_eq!(
+            (again.body["lines_new"].as_i64(), again.body["lines_known"].as_i64()),
+            (Some(0), Some(4))
+        );
+        assert!(
+            again.body["message"].as_str().unwrap().contains("没有任何变化"),
+            "{}",
+            again.body
+        );
+        assert_eq!(kept(&app), (2, 4), "the import is recorded, no line twice");
+        let audited: i64 = app
+            .db
+            .read(|conn| -> Result<i64, qingzhang::AppError> {
+                Ok(audit_log::table
+                    .filter(audit_log::action.eq("statement.import"))
+                    .count()
+                    .get_result(conn)?)
+            })
+            .unwrap();
+        assert_eq!(audited, 2);
+    }
+);
+
+both!(gb18030_utf8_bom_and_xlsx_statements_read_in_their_layouts, |app| {
+    let t = app.seed().await;
+    let account = account_id(&app, &t, VILLAGE_A).await;
+    let gb = upload(
+        &app,
+        &t.accountant,
+        VILLAGE_A,
+        account,
+        "gb18030.csv",
+        fixture("rural-netbank-gb18030.csv"),
+    )
+    .await;
+    assert_eq!(gb.status, 201, "{:?}", gb.body);
+    let bom = upload(
+        &app,
+        &t.accountant,
+        VILLAGE_A,
+        account,
+        "sandbox.csv",
+        fixture("sandbox-utf8-bom.csv"),
+    )
+    .await;
+    assert_eq!(bom.status, 201, "{:?}", bom.body);
+    assert_eq!(
+        (bom.body["profile"].as_str(), bom.body["encoding"].as_str()),
+        (Some("qz-sandbox"), Some("UTF-8 (BOM)"))
+    );
+    let xlsx = upload(
+        &app,
+        &t.accountant,
+        VILLAGE_A,
+        account,
+        "history.xlsx",
+        bigfour_xlsx(ACCOUNT_A),
+    )
+    .await;
+    assert_eq!(xlsx.status, 201, "{:?}", xlsx.body);
+    assert_eq!(
+        (xlsx.body["profile"].as_str(), xlsx.body["encoding"].as_str()),
+        (Some("bigfour-corporate"), Some("XLSX"))
+    );
+    assert_eq!(xlsx.body["lines_new"], 3);
+    let got = lines(&app, &t.accountant, account, "2026-11-06", "2026-11-20").await;
+    let names: Vec<&str> = got
+        .iter()
+        .map(|l| l["counterparty_name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "𠮷祥林",
+            "李四",
+            "张*国",
+            "东岭建材经营部",
+            "赵六",
+            "昌乐县供电公司",
+            "孙七"
+        ]
+    );
+    let xlsx_lines: Vec<(&str, &str, &str)> = got[4..]
+        .iter()
+        .map(|l| {
+            (
+                l["value_time"].as_str().unwrap(),
+                l["amount"].as_str().unwrap(),
+                l["balance"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        xlsx_lines,
+        vec![
+            ("2026-11-12 08:05", "1234.56", "101334.56"),
+            ("2026-11-12 15:40", "334.56", "101000.00"),
+            ("2026-11-13 09:00", "0.10", "101000.10"),
+        ],
+        "date cells and number cells read as the bank wrote them"
+    );
+    assert_eq!(kept(&app), (3, 7));
+});
+
+/// A big-four bank's 历史明细 as XLSX: a title row, the header, times as real date cells (and one
+/// as text), amounts as number cells, the account's own number on each row.
+fn bigfour_xlsx(account: &str) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let when = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    sheet.write_string(0, 0, "历史明细查询结果").unwrap();
+    let header = [
+        "本方账号",
+        "交易时间",
+        "借方发生额",
+        "贷方发生额",
+        "余额",
+        "对方单位名称",
+        "对方账号",
+        "摘要",
+        "用途",
+        "凭证号",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(1, c as u16, *h).unwrap();
+    }
+    // (time, debit, credit, balance, counterparty, purpose)
+    type Row<'a> = (&'a str, Option<f64>, Option<f64>, f64, &'a str, &'a str);
+    let rows: [Row; 3] = [
+        ("2026-11-12 08:05:00", None, Some(1234.56), 101334.56, "赵六", "承包费"),
+        (
+            "2026-11-12 15:40:00",
+            Some(334.56),
+            None,
+            101000.00,
+            "昌乐县供电公司",
+            "电费",
+        ),
+        ("2026-11-13 09:00:00", None, Some(0.1), 101000.10, "孙七", ""),
+    ];
+    for (i, (at, debit, credit, balance, name, purpose)) in rows.iter().enumerate() {
+        let r = (i + 2) as u32;
+        sheet.write_string(r, 0, account).unwrap();
+        if i == 2 {
+            sheet.write_string(r, 1, *at).unwrap();
+        } else {
+            let dt = ExcelDateTime::parse_from_str(at).unwrap();
+            sheet.write_datetime_with_format(r, 1, &dt, &when).unwrap();
+        }
+        if let Some(d) = debit {
+            sheet.write_number(r, 2, *d).unwrap();
+        }
+        if let Some(c) = credit {
+            sheet.write_number(r, 3, *c).unwrap();
+        }
+        sheet.write_number(r, 4, *balance).unwrap();
+        sheet.write_string(r, 5, *name).unwrap();
+        sheet.write_string(r, 7, "转账").unwrap();
+        sheet.write_string(r, 8, *purpose).unwrap();
+        sheet.write_string(r, 9, "0001").unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+both!(
+    bad_statements_are_refused_naming_row_and_column_and_keep_nothing,
+    |app| {
+        let t = app.seed().await;
+        let account = account_id(&app, &t, VILLAGE_A).await;
+        let other_village_account = account_id(&app, &t, VILLAGE_B).await;
+        let gbk = |text: &str| encoding_rs::GBK.encode(text).0.into_owned();
+        let header = "交易日期,交易时间,摘要,支出金额,收入金额,账户余额,对方账号,对方户名,交易流水号,附言\n";
+        let good_row = "20261102,09:15:02,转账收入,,100.00,100.00,,张建国,RCB1,\n";
+        let cases: Vec<(&str, Vec<u8>, u16, &str, &str)> = vec![
+            (
+                "an amount that is not a number",
+                gbk(&format!(
+                    "{header}{good_row}20261103,09:15:02,转账收入,,一百元,200.00,,李四,RCB2,\n"
+                )),
+                422,
+                "statement_invalid",
+                "第 3 行“收入金额”列",
+            ),
+            (
+                "an impossible date",
+                gbk(&format!(
+                    "{header}{good_row}20261131,09:15:02,转账收入,,100.00,200.00,,李四,RCB2,\n"
+                )),
+                422,
+                "statement_invalid",
+                "第 3 行“交易日期”列",
+            ),
+            (
+                "an unknown layout",
+                gbk("日期,金额,说明\n2026-11-02,100.00,转账\n"),
+                422,
+                "statement_invalid",
+                "找不到表头",
+            ),
+            (
+                "a missing column (no credit column)",
+                gbk("交易日期,交易时间,摘要,支出金额,账户余额\n20261102,09:15:02,转账,1.00,1.00\n"),
+                422,
+                "statement_invalid",
+                "找不到表头",
+            ),
+            (
+                "bytes in no encoding a bank uses",
+                vec![0xC0, 0xFF, 0xFE, 0x81, 0x20, 0xFF],
+                422,
+                "statement_invalid",
+                "无法识别文件编码",
+            ),
+            (
+                "another account's statement",
+                gbk(&format!("账号：9150010100002345678\n{header}{good_row}")),
+                422,
+                "statement_other_account",
+                "不是",
+            ),
+            ("an empty file", Vec::new(), 422, "statement_invalid", "文件是空的"),
+        ];
+        for (what, bytes, status, code, names) in cases {
+            let r = upload(&app, &t.accountant, VILLAGE_A, account, "bad.csv", bytes).await;
+            assert_eq!(r.status, status, "{what}: {:?}", r.body);
+            assert_eq!(r.body["code"], code, "{what}: {:?}", r.body);
+            assert!(
+                r.body["message"].as_str().unwrap().contains(names),
+                "{what}: {:?}",
+                r.body
+            );
+            assert_eq!(kept(&app), (0, 0), "{what}: nothing kept");
+        }
+        let good = gbk(&format!("{header}{good_row}"));
+        // An account that is not registered, another village's account, a clerk, an inspector.
+        let r = upload(&app, &t.accountant, VILLAGE_A, 999_999, "a.csv", good.clone()).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (404, Some("account_not_found")));
+        let r = upload(
+            &app,
+            &t.accountant,
+            VILLAGE_A,
+            other_village_account,
+            "a.csv",
+            good.clone(),
+        )
+        .await;
+        assert_eq!((r.status, r.body["code"].as_str()), (404, Some("account_not_found")));
+        for token in [&t.clerk_a, &t.inspector] {
+            let r = upload(&app, token, VILLAGE_A, account, "a.csv", good.clone()).await;
+            assert_eq!(r.status, 403, "{:?}", r.body);
+        }
+        assert_eq!(kept(&app), (0, 0));
+        let r = upload(&app, &t.accountant, VILLAGE_A, account, "a.csv", good).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(kept(&app), (1, 1));
+    }
+);
+
+both!(
+    overlapping_statements_and_concurrent_imports_keep_each_line_once,
+    |app| {
+        let t = app.seed().await;
+        let account = account_id(&app, &t, VILLAGE_A).await;
+        let header = "交易日期,交易时间,交易流水号,借方发生额,贷方发生额,余额,对方户名,对方账号,摘要,附言\n";
+        let day = |d: u32, serial: &str, balance: &str| {
+            format!("2026-11-{d:02},09:00:00,{serial},,100.00,{balance},张建国,,转账,\n")
+        };
+        let week_one = format!("{header}{}{}", day(2, "S1", "100.00"), day(3, "S2", "200.00"));
+        let week_two = format!("{header}{}{}", day(3, "S2", "200.00"), day(4, "S3", "300.00"));
+        let r = upload(
+            &app,
+            &t.accountant,
+            VILLAGE_A,
+            account,
+            "w1.csv",
+            week_one.clone().into_bytes(),
+        )
+        .await;
+        assert_eq!(r.body["lines_new"], 2, "{:?}", r.body);
+        let r = upload(&app, &t.accountant, VILLAGE_A, account, "w2.csv", week_two.into_bytes()).await;
+        assert_eq!(
+            (r.body["lines_new"].as_i64(), r.body["lines_known"].as_i64()),
+            (Some(1), Some(1)),
+            "{:?}",
+            r.body
+        );
+        assert_eq!(kept(&app).1, 3);
+        // Lines without a serial: two identical 50.00 deposits of one day stay two lines, and six
+        // accountants importing the same file at once keep them once.
+        let no_serial = "交易日期,交易时间,摘要,支出金额,收入金额,对方户名\n\
+                     20261105,,现金存入,,50.00,王秀英\n20261105,,现金存入,,50.00,王秀英\n"
+            .as_bytes()
+            .to_vec();
+        let answers = futures::future::join_all(
+            (0..6).map(|_| upload(&app, &t.accountant, VILLAGE_A, account, "cash.csv", no_serial.clone())),
+        )
+        .await;
+        assert!(
+            answers.iter().all(|a| a.status == 201),
+            "{:?}",
+            answers.iter().map(|a| &a.body).collect::<Vec<_>>()
+        );
+        let new: i64 = answers.iter().map(|a| a.body["lines_new"].as_i64().unwrap()).sum();
+        assert_eq!(new, 2, "one import kept both lines, the others none");
+        assert_eq!(kept(&app).1, 5);
+    }
+);
