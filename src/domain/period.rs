@@ -80,6 +80,16 @@ pub fn business_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&Shanghai).date_naive()
 }
 
+/// The instant of a Beijing wall-clock time (a bank statement's times are Beijing time; China
+/// keeps no daylight saving, so every wall-clock time is one instant).
+pub fn from_beijing(local: chrono::NaiveDateTime) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Shanghai
+        .from_local_datetime(&local)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
+}
+
 /// Now, truncated to microseconds: both databases keep microseconds, and the hash chain must
 /// hash exactly what is stored.
 pub fn now() -> DateTime<Utc> {

@@ -229,6 +229,8 @@ vocabulary! {
         CallbackWechat => "callback:wechat", "微信支付到账";
         CallbackAlipay => "callback:alipay", "支付宝到账";
         CallbackBank => "callback:rural_bank", "银行到账";
+        /// Posted by reconciliation from the bank's statement (a debit with no approved payment).
+        Statement => "statement", "对账补记";
     }
 }
 
@@ -427,5 +429,50 @@ vocabulary! {
         Api => "api", "银行接口";
         /// A file the accountant imported (CSV or XLSX downloaded from online banking).
         File => "file", "文件导入";
+    }
+}
+
+vocabulary! {
+    /// Which rule set a statement line against the books.
+    MatchRule {
+        /// The bank's serial is the credit's transaction id.
+        Serial => "serial", "流水号一致";
+        /// The remark carries the bill reference the credit paid.
+        Reference => "reference", "附言中的账单号";
+        /// The same amount, within the date window, from a payer of the same name.
+        AmountDateName => "amount_date_name", "金额、日期和户名一致";
+        /// A credit the books never heard of, taken in from the statement.
+        TakenIn => "taken_in", "按对账单补记入账";
+        /// Money out with no approved payment: posted to 待查明支出.
+        UnexplainedDebit => "unexplained_debit", "未经审批的支出，转待查明";
+    }
+}
+
+vocabulary! {
+    /// What reconciliation found, per statement line, ledger credit or day.
+    ReconOutcome {
+        Matched => "matched", "已核对";
+        /// One transaction, two amounts.
+        AmountMismatch => "amount_mismatch", "金额不符";
+        /// On the statement, not in the books: a lost callback, now taken in.
+        StatementOnlyCredit => "statement_only_credit", "银行有、账上无（已补记）";
+        /// In the books, not on the statement after T+1: a callback the bank never booked, or
+        /// a forged one.
+        LedgerOnlyCredit => "ledger_only_credit", "账上有、银行无";
+        /// In the books, not yet on the statement, within T+1.
+        LedgerOnlyPending => "ledger_only_pending", "账上有、银行尚未入账";
+        /// Money out with no approved payment (坐支 or 挪用).
+        UnexplainedDebit => "unexplained_debit", "未经审批的支出";
+        /// The day's closing balance on the statement is not the books' balance.
+        BalanceMismatch => "balance_mismatch", "余额不符";
+        /// A line's balance does not follow from the line before it.
+        BrokenStatement => "broken_statement", "对账单余额不连续";
+    }
+}
+
+impl ReconOutcome {
+    /// What an inspector must look at first.
+    pub fn critical(self) -> bool {
+        matches!(self, ReconOutcome::LedgerOnlyCredit | ReconOutcome::UnexplainedDebit)
     }
 }

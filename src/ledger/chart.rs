@@ -92,6 +92,8 @@ pub struct ChartVersion {
 
 /// The sub-account that takes money nobody can place yet: never lost, always visible.
 pub const SUSPENSE_CODE: &str = "211.9999";
+/// Money that left a corporate account with no approved payment behind it, until explained.
+pub const UNEXPLAINED_DEBITS_CODE: &str = "211.9998";
 pub const CASH_CODE: &str = "101";
 
 /// Whether an account code is cash (101 or one of its sub-accounts).
@@ -102,7 +104,11 @@ pub const BANK_CODE: &str = "102";
 pub const OUTSIDER_RECEIVABLE_CODE: &str = "112";
 pub const HOUSEHOLD_CODE: &str = "113";
 
-const PAYABLE_SUBS: &[(&str, &str)] = &[("211.0001", "其他应付款"), (SUSPENSE_CODE, "待查明款项")];
+const PAYABLE_SUBS: &[(&str, &str)] = &[
+    ("211.0001", "其他应付款"),
+    (UNEXPLAINED_DEBITS_CODE, "待查明支出"),
+    (SUSPENSE_CODE, "待查明款项"),
+];
 
 macro_rules! acct {
     ($code:literal, $name:literal, $cat:ident, $side:ident) => {

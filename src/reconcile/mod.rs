@@ -4,8 +4,10 @@
 //!   file's header row.
 //! - [`statement`]: a statement file (GBK, GB18030, UTF-8, XLSX) into lines, or one error that
 //!   names the row and the column.
+//! - [`matcher`]: statement lines against the books' credits, rule by rule, deterministic.
 //!
 //! No I/O: `usecases::statements` stores what these return, in one transaction per file.
 
+pub mod matcher;
 pub mod profile;
 pub mod statement;

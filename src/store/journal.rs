@@ -448,3 +448,28 @@ pub fn cached_balances(
         ))
         .load(conn)?)
 }
+
+/// One account's postings summed per entry date, up to and including `to`, oldest first: the
+/// running balance at the end of each day follows (reconciliation's check against the bank).
+pub fn daily_sums_of_account(
+    conn: &mut DbConnection,
+    account_id: LedgerAccountId,
+    to: NaiveDate,
+) -> StoreResult<Vec<(NaiveDate, Sums)>> {
+    let rows: Vec<(NaiveDate, Money, Money)> = journal_postings::table
+        .inner_join(journal_entries::table)
+        .filter(journal_postings::account_id.eq(account_id))
+        .filter(journal_entries::entry_date.le(to))
+        .group_by(journal_entries::entry_date)
+        .select((
+            journal_entries::entry_date,
+            sql::<BigInt>("CAST(COALESCE(SUM(journal_postings.debit_fen), 0) AS BIGINT)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(journal_postings.credit_fen), 0) AS BIGINT)"),
+        ))
+        .order(journal_entries::entry_date)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(d, debit, credit)| (d, Sums { debit, credit }))
+        .collect())
+}

@@ -241,6 +241,22 @@ impl BankTransaction {
             .load(conn)?)
     }
 
+    /// The credits of a corporate account paid between two instants (UTC), oldest first.
+    pub fn of_account_between(
+        conn: &mut DbConnection,
+        account: CorporateAccountId,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> StoreResult<Vec<BankTransaction>> {
+        Ok(bank_transactions::table
+            .filter(bank_transactions::corporate_account_id.eq(account))
+            .filter(bank_transactions::paid_at.ge(from))
+            .filter(bank_transactions::paid_at.lt(to))
+            .order((bank_transactions::paid_at, bank_transactions::id))
+            .select(BankTransaction::as_select())
+            .load(conn)?)
+    }
+
     pub fn by_provider_txn(
         conn: &mut DbConnection,
         provider: Provider,

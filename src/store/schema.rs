@@ -278,6 +278,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     receipt_voids,
     statement_imports,
     statement_lines,
+    statement_matches,
 );
 
 diesel::table! {
@@ -460,6 +461,21 @@ diesel::table! {
         import_id -> BigInt,
         row_no -> BigInt,
         raw -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    statement_matches (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        corporate_account_id -> BigInt,
+        statement_line_id -> BigInt,
+        bank_transaction_id -> Nullable<BigInt>,
+        entry_id -> Nullable<BigInt>,
+        rule -> Text,
+        amount_differs -> Bool,
+        business_date -> Date,
         created_at -> Timestamp,
     }
 }

@@ -6,10 +6,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::HashSet;
 
-use super::schema::{statement_imports, statement_lines};
+use super::schema::{statement_imports, statement_lines, statement_matches};
 use super::{DbConnection, StoreResult};
-use crate::domain::ids::{CorporateAccountId, UserId, VillageId};
-use crate::domain::vocabulary::{Direction, StatementSource};
+use crate::domain::ids::{BankTransactionId, CorporateAccountId, EntryId, UserId, VillageId};
+use crate::domain::vocabulary::{Direction, MatchRule, StatementSource};
 use crate::domain::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -187,5 +187,73 @@ impl StatementLine {
             ))
             .select(StatementLine::as_select())
             .load(conn)?)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = statement_matches)]
+pub struct StatementMatch {
+    pub id: i64,
+    pub village_id: VillageId,
+    pub corporate_account_id: CorporateAccountId,
+    pub statement_line_id: i64,
+    pub bank_transaction_id: Option<BankTransactionId>,
+    pub entry_id: Option<EntryId>,
+    pub rule: MatchRule,
+    pub amount_differs: bool,
+    pub business_date: NaiveDate,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = statement_matches)]
+pub struct NewStatementMatch {
+    pub village_id: VillageId,
+    pub corporate_account_id: CorporateAccountId,
+    pub statement_line_id: i64,
+    pub bank_transaction_id: Option<BankTransactionId>,
+    pub entry_id: Option<EntryId>,
+    pub rule: MatchRule,
+    pub amount_differs: bool,
+    pub business_date: NaiveDate,
+    pub created_at: NaiveDateTime,
+}
+
+impl StatementMatch {
+    pub fn insert(conn: &mut DbConnection, new: &NewStatementMatch) -> StoreResult<()> {
+        diesel::insert_into(statement_matches::table)
+            .values(new)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// The matches of an account's lines of some days.
+    pub fn of_days(
+        conn: &mut DbConnection,
+        account: CorporateAccountId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<StatementMatch>> {
+        Ok(statement_matches::table
+            .filter(statement_matches::corporate_account_id.eq(account))
+            .filter(statement_matches::business_date.between(from, to))
+            .select(StatementMatch::as_select())
+            .load(conn)?)
+    }
+
+    /// Which of these bank transactions are matched to a line (of any day).
+    pub fn matched_transactions(
+        conn: &mut DbConnection,
+        ids: &[BankTransactionId],
+    ) -> StoreResult<HashSet<BankTransactionId>> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(BATCH) {
+            let got: Vec<Option<BankTransactionId>> = statement_matches::table
+                .filter(statement_matches::bank_transaction_id.eq_any(chunk.iter().map(|i| Some(*i))))
+                .select(statement_matches::bank_transaction_id)
+                .load(conn)?;
+            found.extend(got.into_iter().flatten());
+        }
+        Ok(found)
     }
 }

@@ -46,6 +46,8 @@ text_enum!(
     BillStatus,
     Direction,
     StatementSource,
+    MatchRule,
+    ReconOutcome,
     ReceiptStatus,
     Channel,
     InboxStatus,

@@ -27,7 +27,7 @@ use super::bindings::adapter_for;
 use super::bookkeeping::post;
 use super::receipts;
 use crate::budget::{Budget, Recent};
-use crate::domain::ids::BankTransactionId;
+use crate::domain::ids::{BankTransactionId, CorporateAccountId, VillageId};
 use crate::domain::{period, Channel, EntrySource, InboxSource, InboxStatus, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
@@ -347,7 +347,13 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_
         if let Some(existing) = BankTransaction::by_provider_txn(conn, provider, txn)? {
             return duplicate(conn, existing.id);
         }
-        let applied = post_credit(conn, binding, credit, server_key)?;
+        let applied = post_credit(
+            conn,
+            binding.village_id,
+            binding.corporate_account_id,
+            credit,
+            server_key,
+        )?;
         if let Applied::Posted {
             bank_transaction_id, ..
         } = applied
@@ -368,14 +374,19 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_
     }
 }
 
-fn post_credit(
+/// Posts a verified credit to a village's corporate account: the bill it names is paid (the
+/// excess to suspense), the entry posted, the receipt issued. The caller holds the village's
+/// lock and has checked that the transaction is new. Reconciliation takes a statement's credit
+/// the service never heard of through here too, so it is booked exactly as a callback would be.
+pub(crate) fn post_credit(
     conn: &mut DbConnection,
-    binding: &Binding,
+    village_id: VillageId,
+    account_id: CorporateAccountId,
     credit: &BankCredit,
     server_key: &[u8],
 ) -> AppResult<Applied> {
-    let village = Village::by_id(conn, binding.village_id)?;
-    let account = CorporateAccount::by_id(conn, binding.corporate_account_id)?;
+    let village = Village::by_id(conn, village_id)?;
+    let account = CorporateAccount::by_id(conn, account_id)?;
     // The bill the payment names, if it is this village's and still owed.
     let bill = match credit.reference.as_deref().and_then(find_reference) {
         Some(r) => {

@@ -20,6 +20,7 @@ pub mod orders;
 pub mod qr_codes;
 pub mod receipt_pdf;
 pub mod receipts;
+pub mod reconciliation;
 pub mod registry;
 pub mod statements;
 pub mod verify;

@@ -174,6 +174,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .app_data(web::PayloadConfig::new(crate::reconcile::statement::MAX_FILE_BYTES))
                         .route(web::post().to(s::import))
                         .route(web::get().to(s::list_lines)),
+                )
+                .route(
+                    "/villages/{village}/accounts/{account}/reconcile",
+                    web::post().to(s::reconcile),
+                )
+                .route(
+                    "/villages/{village}/accounts/{account}/reconciliation",
+                    web::get().to(s::report),
                 ),
         );
 }

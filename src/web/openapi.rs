@@ -27,7 +27,7 @@ use super::ops;
         api::cash::match_pay_in, api::cash::cash_on_hand, api::cash::get_receipt, api::cash::void_receipt,
         api::cash::export,
         api::qr::account_code, api::qr::bill_code,
-        api::statements::import, api::statements::list_lines,
+        api::statements::import, api::statements::list_lines, api::statements::reconcile, api::statements::report,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
     components(schemas(crate::usecases::qr_codes::Format, crate::usecases::qr_codes::Payload)),
@@ -39,7 +39,7 @@ use super::ops;
         (name = "ledger", description = "Accounts, journal entries, month close, trial balance, hash chain"),
         (name = "payments", description = "Provider bindings, bank transactions, receipts, the callback inbox"),
         (name = "cash", description = "Cash taken, pay-ins (代交) and their matching, receipts: view, void, reissue"),
-        (name = "reconciliation", description = "Bank statements: import, lines"),
+        (name = "reconciliation", description = "Bank statements: import, lines, reconciliation against the books"),
         (name = "ops", description = "Health and metrics"),
     )
 )]

@@ -1,2 +1,3 @@
+DROP TABLE statement_matches;
 DROP TABLE statement_lines;
 DROP TABLE statement_imports;

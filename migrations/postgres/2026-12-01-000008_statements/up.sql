@@ -53,3 +53,19 @@ CREATE TRIGGER statement_lines_immutable BEFORE UPDATE OR DELETE ON statement_li
     FOR EACH ROW EXECUTE FUNCTION qz_refuse_change();
 CREATE TRIGGER statement_imports_immutable BEFORE UPDATE OR DELETE ON statement_imports
     FOR EACH ROW EXECUTE FUNCTION qz_refuse_change();
+-- What reconciliation decided for each statement line: the credit it is (and by which rule),
+-- or the entry reconciliation posted for it (a credit taken in, a debit to 待查明支出). A line
+-- and a bank transaction are each matched at most once.
+CREATE TABLE statement_matches (
+    id BIGSERIAL PRIMARY KEY,
+    village_id BIGINT NOT NULL REFERENCES villages(id),
+    corporate_account_id BIGINT NOT NULL REFERENCES corporate_accounts(id),
+    statement_line_id BIGINT NOT NULL UNIQUE REFERENCES statement_lines(id),
+    bank_transaction_id BIGINT UNIQUE REFERENCES bank_transactions(id),
+    entry_id BIGINT REFERENCES journal_entries(id),
+    rule TEXT NOT NULL CHECK (rule IN ('serial', 'reference', 'amount_date_name', 'taken_in', 'unexplained_debit')),
+    amount_differs BOOLEAN NOT NULL,
+    business_date DATE NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX statement_matches_day ON statement_matches(corporate_account_id, business_date);

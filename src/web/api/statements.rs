@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 use crate::domain::ids::CorporateAccountId;
 use crate::error::AppError;
+use crate::usecases::reconciliation::{self, DaysQuery, ReconciliationReport, RunSummary};
 use crate::usecases::statements::{self, ImportReport, StatementLineView};
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;
@@ -76,6 +77,47 @@ pub async fn list_lines(
     let v = state
         .db
         .run(move |db| statements::lines(db, &who.actor, &code, CorporateAccountId(account), q.from, q.to))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Sets the statement's unmatched lines of the days against the books: pairs them, takes in
+/// credits the books never heard of, posts unexplained debits to 211.9998; returns the report.
+#[utoipa::path(post, path = "/api/v1/villages/{village}/accounts/{account}/reconcile", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), ("account" = i64, Path), DaysQuery),
+    responses((status = 200, body = RunSummary), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reconcile(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    q: web::Query<DaysQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (code, account) = path.into_inner();
+    let key = state.server_key.clone();
+    let q = q.into_inner();
+    let v = state
+        .db
+        .run(move |db| reconciliation::reconcile(db, &who.actor, &code, CorporateAccountId(account), q, key.expose()))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Every outcome of the days: matched (by rule), amount mismatch, statement-only credit,
+/// ledger-only credit, unexplained debit, broken statement, closing balance against the books.
+#[utoipa::path(get, path = "/api/v1/villages/{village}/accounts/{account}/reconciliation", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), ("account" = i64, Path), DaysQuery),
+    responses((status = 200, body = ReconciliationReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    q: web::Query<DaysQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (code, account) = path.into_inner();
+    let q = q.into_inner();
+    let v = state
+        .db
+        .run(move |db| reconciliation::report(db, &who.actor, &code, CorporateAccountId(account), q))
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

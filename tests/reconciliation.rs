@@ -1,0 +1,347 @@
+//! Reconciliation against the bank's statement over real HTTP, on SQLite and PostgreSQL: the
+//! bank pushes some credits and drops one, books a withdrawal nobody approved, and one push it
+//! sent was never booked (a forgery, or the bank's error). Reconciling the day pairs what is
+//! the same, takes in the dropped credit (its bill paid, its receipt numbered), posts the debit
+//! to 待查明支出, flags the ghost and the amount that differs, and leaves 102 equal to the
+//! statement's closing balance; the dropped push arriving late changes nothing.
+
+mod common;
+
+use bank_adapters::rural_bank::{sign_headers, Algorithm, BankKey};
+use bank_adapters::Secret;
+use chrono::{Duration, NaiveDate, Utc};
+use common::invariants::assert_books_agree;
+use common::*;
+use serde_json::{json, Value};
+
+const BANK_SECRET: &str = "a-shared-secret-0001";
+const ACCOUNT_A: &str = "9150010100001234567";
+const ACCOUNT_B: &str = "9150010100002345678";
+
+/// The bank pushes a credit booked at `hh:mm` Beijing time on `day`.
+async fn push(
+    app: &TestApp,
+    binding: i64,
+    account: &str,
+    txn: &str,
+    amount: &str,
+    remark: &str,
+    day: NaiveDate,
+    hh: u32,
+) -> u16 {
+    let at = qingzhang::domain::period::from_beijing(day.and_hms_opt(hh, 0, 0).unwrap());
+    let body =
+        json!({"event": "account.credit", "txn_id": txn, "account_no": account, "amount": amount, "currency": "CNY",
+                      "value_time": at.to_rfc3339(), "counterparty_name": "张*国", "remark": remark})
+        .to_string()
+        .into_bytes();
+    let key = BankKey {
+        key_id: "k1".into(),
+        algorithm: Algorithm::HmacSha256,
+        secret: Secret::new(BANK_SECRET.as_bytes().to_vec()),
+    };
+    let mut req = app
+        .client
+        .post(format!("{}/callbacks/rural_bank/{binding}", app.base))
+        .body(body.clone());
+    for (k, v) in sign_headers(&key, &body, Utc::now(), &format!("n{txn}")) {
+        req = req.header(k, v);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+async fn upload(app: &TestApp, token: &str, village: &str, account: i64, text: String) -> Value {
+    let r = app
+        .client
+        .post(format!(
+            "{}/api/v1/villages/{village}/accounts/{account}/statements?file_name=day.csv",
+            app.base
+        ))
+        .bearer_auth(token)
+        .body(text.into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    r.json().await.unwrap()
+}
+
+const HEADER: &str = "交易日期,交易时间,交易流水号,借方发生额,贷方发生额,余额,对方户名,对方账号,摘要,附言\n";
+
+fn outcomes(report: &Value, day: NaiveDate) -> Vec<(String, Option<String>, String)> {
+    let d = report["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == day.to_string())
+        .unwrap();
+    d["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["outcome"].as_str().unwrap().to_string(),
+                i["rule"].as_str().map(String::from),
+                i["serial"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn count(app: &TestApp, table: &str) -> i64 {
+    use diesel::prelude::*;
+    use qingzhang::store::schema::{bank_transactions, receipts};
+    app.db
+        .read(|conn| -> Result<i64, qingzhang::AppError> {
+            Ok(match table {
+                "bank_transactions" => bank_transactions::table.count().get_result(conn)?,
+                _ => receipts::table.count().get_result(conn)?,
+            })
+        })
+        .unwrap()
+}
+
+both!(
+    a_day_reconciled_takes_in_the_dropped_flags_the_ghost_and_the_withdrawal,
+    |app| {
+        let t = app.seed().await;
+        let bills = bills_in_village_a(&app, &t, &["100.00", "200.00", "50.50"]).await;
+        let mut bindings = Vec::new();
+        let mut accounts = Vec::new();
+        for code in [VILLAGE_A, VILLAGE_B] {
+            let account = app
+                .get(&t.admin, &format!("/api/v1/villages/{code}/accounts"))
+                .await
+                .body[0]["id"]
+                .as_i64()
+                .unwrap();
+            let r = app
+            .post(&t.admin, &format!("/api/v1/villages/{code}/accounts/{account}/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
+            .await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            bindings.push(r.body["id"].as_i64().unwrap());
+            accounts.push(account);
+        }
+        let day = beijing_today() - Duration::days(3);
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        // The account held 10,000.00 before the books began: the accountant's opening entry.
+        let ledger = app.get(&t.accountant, &format!("{a}/ledger/accounts")).await.body;
+        let bank_code = ledger
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"].as_str().unwrap().starts_with("102."))
+            .unwrap()["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let opening = app
+        .post(&t.accountant, &format!("{a}/entries"), json!({"entry_date": (day - Duration::days(5)).to_string(), "memo": "期初银行存款",
+              "lines": [{"account_code": bank_code, "debit": "10000.00"}, {"account_code": "211.0001", "credit": "10000.00"}]}))
+        .await;
+        assert_eq!(opening.status, 201, "{:?}", opening.body);
+
+        // Village A: the bank pushes one credit and drops the other; it books a withdrawal.
+        assert_eq!(
+            push(&app, bindings[0], ACCOUNT_A, "RCB-A", "100.00", &bills[0].0, day, 10).await,
+            200
+        );
+        let statement_a = format!(
+            "{HEADER}{day},10:00:00,RCB-A,,100.00,10100.00,张建国,6228480000000000001,转账,{}\n\
+         {day},12:00:00,RCB-DROP,,50.50,10150.50,张建国,6228480000000000001,转账,{}\n\
+         {day},15:30:00,RCB-OUT,300.00,,9850.50,某某建材店,6228480000000000009,网银转账,购材料\n",
+            bills[0].0, bills[2].0
+        );
+        let imported = upload(&app, &t.accountant, VILLAGE_A, accounts[0], statement_a).await;
+        assert_eq!(imported["lines_new"], 3, "{imported}");
+        let q = format!("from={day}&to={day}");
+        // Only the accountant reconciles.
+        let clerk = app
+            .post(
+                &t.clerk_a,
+                &format!("{a}/accounts/{}/reconcile?{q}", accounts[0]),
+                json!({}),
+            )
+            .await;
+        assert_eq!(clerk.status, 403, "{:?}", clerk.body);
+        let run = app
+            .post(
+                &t.accountant,
+                &format!("{a}/accounts/{}/reconcile?{q}", accounts[0]),
+                json!({}),
+            )
+            .await;
+        assert_eq!(run.status, 200, "{:?}", run.body);
+        assert_eq!(
+            (
+                run.body["matched"].as_i64(),
+                run.body["taken_in"].as_i64(),
+                run.body["unexplained_debits"].as_i64()
+            ),
+            (Some(1), Some(1), Some(1)),
+            "{}",
+            run.body
+        );
+        let report = &run.body["report"];
+        assert_eq!(
+            outcomes(report, day),
+            vec![
+                ("matched".into(), Some("serial".into()), "RCB-A".into()),
+                (
+                    "statement_only_credit".into(),
+                    Some("taken_in".into()),
+                    "RCB-DROP".into()
+                ),
+                (
+                    "unexplained_debit".into(),
+                    Some("unexplained_debit".into()),
+                    "RCB-OUT".into()
+                ),
+            ]
+        );
+        assert_eq!(report["critical"], 1, "the withdrawal nobody approved");
+        let d = &report["days"][0];
+        assert_eq!(
+            (d["statement_closing"].as_str(), d["books_closing"].as_str()),
+            (Some("9850.50"), Some("9850.50"))
+        );
+        assert!(d["difference"].is_null());
+        // The dropped credit paid its bill and numbered a receipt; the withdrawal waits in 211.9998.
+        let bill = app.get(&t.clerk_a, &format!("{a}/bills/{}", bills[2].0)).await.body;
+        assert_eq!(
+            (bill["paid"].as_str(), bill["status"].as_str()),
+            (Some("50.50"), Some("paid")),
+            "{bill}"
+        );
+        let ledger = app.get(&t.accountant, &format!("{a}/ledger/accounts")).await.body;
+        let balance = |code: &str| {
+            ledger
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["code"] == code)
+                .map(|x| x["balance"].as_str().unwrap().to_string())
+        };
+        assert_eq!(balance("211.9998").as_deref(), Some("300.00"));
+        assert_eq!(balance(&bank_code).as_deref(), Some("9850.50"));
+        let (txns, receipts) = (count(&app, "bank_transactions"), count(&app, "receipts"));
+        assert_eq!((txns, receipts), (2, 2));
+
+        // The dropped push arrives late: a duplicate, nothing posted twice. Reconciling again
+        // changes nothing either.
+        assert_eq!(
+            push(&app, bindings[0], ACCOUNT_A, "RCB-DROP", "50.50", &bills[2].0, day, 12).await,
+            200
+        );
+        assert_eq!(
+            (count(&app, "bank_transactions"), count(&app, "receipts")),
+            (txns, receipts)
+        );
+        let again = app
+            .post(
+                &t.accountant,
+                &format!("{a}/accounts/{}/reconcile?{q}", accounts[0]),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            (
+                again.body["matched"].as_i64(),
+                again.body["taken_in"].as_i64(),
+                again.body["unexplained_debits"].as_i64()
+            ),
+            (Some(0), Some(0), Some(0))
+        );
+        assert_eq!(outcomes(&again.body["report"], day), outcomes(report, day));
+
+        // Village B: a push whose amount the statement contradicts, and a push the bank never booked.
+        let b = format!("/api/v1/villages/{VILLAGE_B}");
+        assert_eq!(
+            push(&app, bindings[1], ACCOUNT_B, "RCB-B1", "88.00", "无账单号", day, 9).await,
+            200
+        );
+        assert_eq!(
+            push(&app, bindings[1], ACCOUNT_B, "RCB-GHOST", "200.00", "无账单号", day, 11).await,
+            200
+        );
+        upload(
+            &app,
+            &t.accountant,
+            VILLAGE_B,
+            accounts[1],
+            format!("{HEADER}{day},09:00:00,RCB-B1,,80.00,80.00,张建国,,转账,\n"),
+        )
+        .await;
+        let run = app
+            .post(
+                &t.accountant,
+                &format!("{b}/accounts/{}/reconcile?{q}", accounts[1]),
+                json!({}),
+            )
+            .await;
+        assert_eq!(run.status, 200, "{:?}", run.body);
+        // The inspector reads the same report.
+        let seen = app
+            .get(
+                &t.inspector,
+                &format!("{b}/accounts/{}/reconciliation?{q}", accounts[1]),
+            )
+            .await;
+        assert_eq!(seen.status, 200, "{:?}", seen.body);
+        assert_eq!(
+            outcomes(&seen.body, day),
+            vec![
+                ("amount_mismatch".into(), Some("serial".into()), "RCB-B1".into()),
+                ("ledger_only_credit".into(), None, "RCB-GHOST".into()),
+                ("balance_mismatch".into(), None, "".into()),
+            ]
+        );
+        let items = &seen.body["days"][0]["items"];
+        assert_eq!(items[0]["books_amount"], "88.00");
+        assert_eq!(items[1]["critical"], true, "a credit the bank never booked");
+        assert_eq!(seen.body["days"][0]["difference"], "-208.00");
+        assert_books_agree(&app.db);
+        assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+    }
+);
+
+both!(reconciliation_refuses_a_bad_range_and_another_villages_account, |app| {
+    let t = app.seed().await;
+    let account_b = app
+        .get(&t.admin, &format!("/api/v1/villages/{VILLAGE_B}/accounts"))
+        .await
+        .body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let r = app
+        .post(
+            &t.accountant,
+            &format!("{a}/accounts/{account_b}/reconcile?from=2026-11-01&to=2026-11-02"),
+            json!({}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "account_not_found"));
+    let account_a = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    for q in ["from=2026-11-05&to=2026-11-01", "from=2026-01-01&to=2026-11-01"] {
+        let r = app
+            .post(
+                &t.accountant,
+                &format!("{a}/accounts/{account_a}/reconcile?{q}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (422, "date_invalid"), "{q}");
+    }
+    let r = app
+        .post(
+            &t.accountant,
+            &format!("{a}/accounts/{account_a}/reconcile?from=2026-13-01&to=2026-11-01"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+});
