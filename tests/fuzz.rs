@@ -484,3 +484,99 @@ fn pay_tokens_from_strangers_are_refused() {
         },
     );
 }
+
+// ---------- bank statements: an accountant's file is a stranger's bytes too ----------
+
+/// A statement file in the rural bank's layout: rows that are mostly well formed (a date, one
+/// amount on one side, a balance, a serial) with some cells replaced by hostile text, in an
+/// encoding banks use.
+fn statement_file() -> impl Strategy<Value = Vec<u8>> {
+    let amount = "[1-9][0-9]{0,2}(,[0-9]{3}){0,2}\\.[0-9]{2}";
+    let row = (
+        "2026(0[1-9]|1[0-2])[0-2][1-9]",
+        "[01][0-9]:[0-5][0-9]:[0-5][0-9]",
+        prop::bool::ANY,
+        amount,
+        amount,
+        "RCB[0-9]{1,4}",
+        "(张建国|某某建材店|𠮷祥|王*英|)",
+        prop::option::weighted(0.2, (0usize..10, hostile_text())),
+    )
+        .prop_map(|(date, time, debit, amount, balance, serial, name, spoil)| {
+            let (d, c) = if debit {
+                (amount, String::new())
+            } else {
+                (String::new(), amount)
+            };
+            let mut cells = vec![
+                date,
+                time,
+                "转账".into(),
+                d,
+                c,
+                balance,
+                String::new(),
+                name.into(),
+                serial,
+                String::new(),
+            ];
+            if let Some((i, text)) = spoil {
+                cells[i] = text;
+            }
+            cells
+        });
+    (prop::collection::vec(row, 0..12), prop::bool::ANY, 0u8..4).prop_map(|(rows, total, encoding)| {
+        let mut text =
+            "账户明细查询\n交易日期,交易时间,摘要,支出金额,收入金额,账户余额,对方账号,对方户名,交易流水号,附言\n"
+                .to_string();
+        for row in rows {
+            let quoted: Vec<String> = row.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
+            text.push_str(&quoted.join(","));
+            text.push('\n');
+        }
+        if total {
+            text.push_str("合计,,,,,,,,,\n");
+        }
+        match encoding {
+            0 => text.into_bytes(),
+            1 => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+            2 => encoding_rs::GB18030.encode(&text).0.into_owned(),
+            _ => encoding_rs::GBK.encode(&text).0.into_owned(),
+        }
+    })
+}
+
+#[test]
+fn statement_files_read_or_refuse_and_what_they_read_is_money() {
+    use qingzhang::reconcile::profile::Profiles;
+    use qingzhang::reconcile::statement::{keys, parse};
+    let profiles = Profiles::built_in();
+    let account = "9150010100001234567";
+    let check = |bytes: Vec<u8>| match parse(&bytes, &profiles, account) {
+        Ok(p) => {
+            prop_assert!(!p.lines.is_empty());
+            for l in &p.lines {
+                prop_assert!(l.amount.fen() > 0 && l.amount.within_bound().is_ok(), "{l:?}");
+                prop_assert!(l.row >= 2, "{l:?}");
+            }
+            let k = keys(&p.lines);
+            let distinct: std::collections::HashSet<&String> = k.iter().collect();
+            prop_assert_eq!(distinct.len(), k.len(), "two lines of one file share a key");
+            Ok(true)
+        }
+        Err(e) => {
+            prop_assert!(!e.to_string().is_empty());
+            Ok(false)
+        }
+    };
+    fuzz(
+        "statement files (rural bank layout, CSV in UTF-8/BOM/GBK/GB18030)",
+        statement_file(),
+        check,
+    );
+    fuzz(
+        "statement files (any bytes)",
+        prop::collection::vec(any::<u8>(), 0..400),
+        check,
+    );
+}

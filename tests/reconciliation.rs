@@ -9,7 +9,7 @@ mod common;
 
 use bank_adapters::rural_bank::{sign_headers, Algorithm, BankKey};
 use bank_adapters::Secret;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use common::invariants::assert_books_agree;
 use common::*;
 use serde_json::{json, Value};
@@ -18,7 +18,7 @@ const BANK_SECRET: &str = "a-shared-secret-0001";
 const ACCOUNT_A: &str = "9150010100001234567";
 const ACCOUNT_B: &str = "9150010100002345678";
 
-/// The bank pushes a credit booked at `hh:mm` Beijing time on `day`.
+/// The bank pushes a credit booked at a Beijing time.
 async fn push(
     app: &TestApp,
     binding: i64,
@@ -26,10 +26,9 @@ async fn push(
     txn: &str,
     amount: &str,
     remark: &str,
-    day: NaiveDate,
-    hh: u32,
+    beijing: NaiveDateTime,
 ) -> u16 {
-    let at = qingzhang::domain::period::from_beijing(day.and_hms_opt(hh, 0, 0).unwrap());
+    let at = qingzhang::domain::period::from_beijing(beijing);
     let body =
         json!({"event": "account.credit", "txn_id": txn, "account_no": account, "amount": amount, "currency": "CNY",
                       "value_time": at.to_rfc3339(), "counterparty_name": "张*国", "remark": remark})
@@ -144,7 +143,16 @@ both!(
 
         // Village A: the bank pushes one credit and drops the other; it books a withdrawal.
         assert_eq!(
-            push(&app, bindings[0], ACCOUNT_A, "RCB-A", "100.00", &bills[0].0, day, 10).await,
+            push(
+                &app,
+                bindings[0],
+                ACCOUNT_A,
+                "RCB-A",
+                "100.00",
+                &bills[0].0,
+                day.and_hms_opt(10, 0, 0).unwrap()
+            )
+            .await,
             200
         );
         let statement_a = format!(
@@ -231,7 +239,16 @@ both!(
         // The dropped push arrives late: a duplicate, nothing posted twice. Reconciling again
         // changes nothing either.
         assert_eq!(
-            push(&app, bindings[0], ACCOUNT_A, "RCB-DROP", "50.50", &bills[2].0, day, 12).await,
+            push(
+                &app,
+                bindings[0],
+                ACCOUNT_A,
+                "RCB-DROP",
+                "50.50",
+                &bills[2].0,
+                day.and_hms_opt(12, 0, 0).unwrap()
+            )
+            .await,
             200
         );
         assert_eq!(
@@ -258,11 +275,29 @@ both!(
         // Village B: a push whose amount the statement contradicts, and a push the bank never booked.
         let b = format!("/api/v1/villages/{VILLAGE_B}");
         assert_eq!(
-            push(&app, bindings[1], ACCOUNT_B, "RCB-B1", "88.00", "无账单号", day, 9).await,
+            push(
+                &app,
+                bindings[1],
+                ACCOUNT_B,
+                "RCB-B1",
+                "88.00",
+                "无账单号",
+                day.and_hms_opt(9, 0, 0).unwrap()
+            )
+            .await,
             200
         );
         assert_eq!(
-            push(&app, bindings[1], ACCOUNT_B, "RCB-GHOST", "200.00", "无账单号", day, 11).await,
+            push(
+                &app,
+                bindings[1],
+                ACCOUNT_B,
+                "RCB-GHOST",
+                "200.00",
+                "无账单号",
+                day.and_hms_opt(11, 0, 0).unwrap()
+            )
+            .await,
             200
         );
         upload(

@@ -443,8 +443,21 @@ vocabulary! {
         AmountDateName => "amount_date_name", "金额、日期和户名一致";
         /// A credit the books never heard of, taken in from the statement.
         TakenIn => "taken_in", "按对账单补记入账";
+        /// Money out that an approved disbursement explains.
+        Disbursement => "disbursement", "已审批的支出";
         /// Money out with no approved payment: posted to 待查明支出.
         UnexplainedDebit => "unexplained_debit", "未经审批的支出，转待查明";
+    }
+}
+
+vocabulary! {
+    /// A request to pay money out of a corporate account.
+    DisbursementStatus {
+        Requested => "requested", "待审批";
+        Approved => "approved", "已批准";
+        Rejected => "rejected", "已驳回";
+        /// The bank's statement shows it paid, and it is posted.
+        Paid => "paid", "已支付";
     }
 }
 

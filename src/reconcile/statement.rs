@@ -135,6 +135,8 @@ pub enum StatementError {
     },
     #[error("文件中没有交易 / the file holds no transactions")]
     NoLines,
+    #[error("第 {row} 行的流水号 {serial} 与第 {first} 行重复 / row {row} repeats the serial {serial} of row {first}")]
+    SerialTwice { row: usize, first: usize, serial: String },
 }
 
 /// Text from the encodings Chinese banks export in, strictly: bytes that are not valid in any
@@ -289,6 +291,19 @@ pub fn parse(bytes: &[u8], profiles: &Profiles, account_no: &str) -> Result<Pars
     if lines.is_empty() {
         return Err(StatementError::NoLines);
     }
+    // A bank's serial names one booking: the same serial twice is a damaged file.
+    let mut serials = std::collections::HashMap::new();
+    for l in &lines {
+        if let Some(s) = &l.serial {
+            if let Some(first) = serials.insert(s.as_str(), l.row) {
+                return Err(StatementError::SerialTwice {
+                    row: l.row,
+                    first,
+                    serial: s.chars().take(40).collect(),
+                });
+            }
+        }
+    }
     // Some banks list the newest line first: the booking order is the one the balances follow.
     let forward = breaks(&lines);
     let mut reversed = lines.clone();
@@ -414,11 +429,11 @@ fn parse_row(
         (Some(d), None) => (Direction::Debit, d),
         (None, Some(c)) => (Direction::Credit, c),
     };
-    let balance = match layout.index(Field::Balance) {
-        Some(_) => money(Field::Balance)
-            .map(|b| b.or(Some(Money::ZERO)))
-            .map_err(|_| fail(Field::Balance, "不是有效的金额", "not a valid amount"))?,
-        None => None,
+    // A balance may be zero; an empty cell is no balance.
+    let balance_text: String = cell(Field::Balance).chars().filter(|c| !c.is_whitespace()).collect();
+    let balance = match balance_text.as_str() {
+        "" | "-" | "--" => None,
+        t => Some(Money::parse(t).map_err(|_| fail(Field::Balance, "不是有效的金额", "not a valid amount"))?),
     };
     if let Some(own) = text(Field::OwnAccount) {
         let own: String = own.chars().filter(char::is_ascii_digit).collect();
@@ -562,6 +577,8 @@ mod tests {
         assert_eq!(e, StatementError::BothSides { row: 5 });
         let e = err("20261102,09:15:02,转账,,,100.00,,张建国,RCB001,\n");
         assert_eq!(e, StatementError::NoAmount { row: 5 });
+        let e = err("20261102,09:15:02,转账,,1.00,101.00,,张建国,RCB001,\n20261102,09:16:02,转账,,1.00,102.00,,张建国,RCB001,\n");
+        assert!(matches!(e, StatementError::SerialTwice { row: 6, first: 5, .. }), "{e}");
         let e = parse(b"\xFF\xFF\xFF\x80", &Profiles::built_in(), ACCOUNT).unwrap_err();
         assert_eq!(e, StatementError::Encoding);
         let e = parse(

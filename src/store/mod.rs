@@ -11,6 +11,7 @@ pub mod billing;
 pub mod books;
 pub mod cash;
 pub mod db;
+pub mod disbursements;
 pub mod journal;
 pub mod lock;
 pub mod orders;

@@ -279,6 +279,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     statement_imports,
     statement_lines,
     statement_matches,
+    disbursements,
 );
 
 diesel::table! {
@@ -477,5 +478,27 @@ diesel::table! {
         amount_differs -> Bool,
         business_date -> Date,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disbursements (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        corporate_account_id -> BigInt,
+        payee_name -> Text,
+        payee_account -> Text,
+        amount_fen -> BigInt,
+        purpose -> Text,
+        account_code -> Text,
+        attachments -> Text,
+        status -> Text,
+        requested_by -> BigInt,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        statement_line_id -> Nullable<BigInt>,
+        entry_id -> Nullable<BigInt>,
     }
 }

@@ -48,6 +48,7 @@ text_enum!(
     StatementSource,
     MatchRule,
     ReconOutcome,
+    DisbursementStatus,
     ReceiptStatus,
     Channel,
     InboxStatus,

@@ -63,7 +63,7 @@ CREATE TABLE statement_matches (
     statement_line_id BIGINT NOT NULL UNIQUE REFERENCES statement_lines(id),
     bank_transaction_id BIGINT UNIQUE REFERENCES bank_transactions(id),
     entry_id BIGINT REFERENCES journal_entries(id),
-    rule TEXT NOT NULL CHECK (rule IN ('serial', 'reference', 'amount_date_name', 'taken_in', 'unexplained_debit')),
+    rule TEXT NOT NULL CHECK (rule IN ('serial', 'reference', 'amount_date_name', 'taken_in', 'disbursement', 'unexplained_debit')),
     amount_differs BOOLEAN NOT NULL,
     business_date DATE NOT NULL,
     created_at TIMESTAMP NOT NULL
