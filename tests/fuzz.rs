@@ -516,7 +516,7 @@ fn statement_file() -> impl Strategy<Value = Vec<u8>> {
                 c,
                 balance,
                 String::new(),
-                name.into(),
+                name,
                 serial,
                 String::new(),
             ];
