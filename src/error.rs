@@ -73,6 +73,7 @@ error_codes! {
     EntryNotFound => "entry_not_found", 404, "本村没有这张凭证。";
     ReceiptNotFound => "receipt_not_found", 404, "查无此收据：请核对收据号和校验码。";
     BankTransactionNotFound => "bank_transaction_not_found", 404, "本村没有这笔银行入账。";
+    DisbursementNotFound => "disbursement_not_found", 404, "本村没有这笔支出申请。";
     PayInNotFound => "pay_in_not_found", 404, "本村没有这笔代交。";
     BindingNotFound => "binding_not_found", 404, "本村没有这个支付渠道绑定。";
     OrderNotFound => "order_not_found", 404, "找不到这个订单。";
@@ -127,6 +128,7 @@ error_codes! {
     ScopeNotFound => "scope_not_found", 422, "找不到这个管辖范围。";
     ScopeNotAllowed => "scope_not_allowed", 422, "只能在自己的管辖范围内添加用户。";
     BindingInvalid => "binding_invalid", 422, "支付渠道的配置有误。";
+    DisbursementAccountInvalid => "disbursement_account_invalid", 422, "支出只能记入本村可用的费用、应付款或资产科目，不能记入现金、银行存款或待查明科目。";
     StatementInvalid => "statement_invalid", 422, "对账单文件有误，没有导入任何一行；请按提示修改后重新导入。";
     StatementOtherAccount => "statement_other_account", 422, "这份对账单不是所选对公账户的，没有导入。";
     BindingMismatch => "binding_mismatch", 422, "更换密钥时不能改变支付渠道和商户号、应用号或账号。";
@@ -146,6 +148,8 @@ error_codes! {
     ReceiptMoneyReceived => "receipt_money_received", 409, "款项已经到账，收据不能只作废；请作废并重开。";
     CashAlreadyPaidIn => "cash_already_paid_in", 409, "这笔现金已交存银行，不能直接作废；请作废并重开收据。";
     CashChanged => "cash_changed", 409, "现金记录刚被改动，请刷新后重试。";
+    DisbursementDecided => "disbursement_decided", 409, "这笔支出申请已经审批过，不能再次审批。";
+    SelfApproval => "self_approval", 409, "不能审批自己提出的支出申请，请由另一位有审批权的人员办理。";
     PayInAlreadyMatched => "pay_in_already_matched", 409, "这笔代交已经匹配到账。";
     BankTransactionNotAvailable => "bank_transaction_not_available", 409, "这笔银行入账已经匹配过，或不是待查明的入账。";
     EntryAlreadyReversed => "entry_already_reversed", 409, "这张凭证已经冲销过。";

@@ -380,3 +380,184 @@ both!(reconciliation_refuses_a_bad_range_and_another_villages_account, |app| {
         .await;
     assert_eq!(r.status, 400, "{:?}", r.body);
 });
+
+fn disbursements(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use qingzhang::store::schema::disbursements;
+    app.db
+        .read(|conn| -> Result<i64, qingzhang::AppError> { Ok(disbursements::table.count().get_result(conn)?) })
+        .unwrap()
+}
+
+both!(
+    money_out_is_requested_approved_by_another_and_posted_when_the_bank_shows_it,
+    |app| {
+        let t = app.seed().await;
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        let ask = |amount: &str, payee: &str, code: &str| {
+            json!({"account_id": account, "payee_name": payee, "payee_account": "6228 4800 0000 0000 09", "amount": amount,
+               "purpose": "购水泥修村道", "account_code": code, "attachments": "发票一张，村民代表会议纪要"})
+        };
+        // Bad requests change nothing.
+        for (body, code) in [
+            (ask("-1.00", "东岭建材经营部", "521"), "amount_invalid"),
+            (ask("300.00", "", "521"), "field_required"),
+            (ask("300.00", "东岭建材经营部", "101"), "disbursement_account_invalid"),
+            (
+                ask("300.00", "东岭建材经营部", "102.0001"),
+                "disbursement_account_invalid",
+            ),
+            (
+                ask("300.00", "东岭建材经营部", "211.9998"),
+                "disbursement_account_invalid",
+            ),
+            (ask("300.00", "东岭建材经营部", "999"), "disbursement_account_invalid"),
+        ] {
+            let r = app.post(&t.clerk_a, &format!("{a}/disbursements"), body).await;
+            assert_eq!((r.status, r.code()), (422, code), "{:?}", r.body);
+        }
+        let r = app
+            .post(
+                &t.inspector,
+                &format!("{a}/disbursements"),
+                ask("300.00", "东岭建材经营部", "521"),
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        assert_eq!(disbursements(&app), 0);
+
+        // The clerk asks; the clerk cannot approve; the accountant does, once.
+        let cement = app
+            .post(
+                &t.clerk_a,
+                &format!("{a}/disbursements"),
+                ask("300.00", "东岭建材经营部", "521"),
+            )
+            .await;
+        assert_eq!(cement.status, 201, "{:?}", cement.body);
+        assert_eq!(cement.body["status"], "requested");
+        let masked = cement.body["payee_account"].as_str().unwrap();
+        assert!(masked.ends_with("0009") && !masked.contains("622848000000"), "{masked}");
+        let id = cement.body["id"].as_i64().unwrap();
+        let r = app
+            .post(
+                &t.clerk_a,
+                &format!("{a}/disbursements/{id}/approve"),
+                json!({"note": "同意"}),
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        // Six decisions at once: exactly one lands.
+        let answers = futures::future::join_all((0..6).map(|i| {
+            let path = format!(
+                "{a}/disbursements/{id}/{}",
+                if i % 2 == 0 { "approve" } else { "reject" }
+            );
+            let (app, token) = (&app, t.accountant.clone());
+            async move { app.post(&token, &path, json!({"note": format!("第{i}次")})).await }
+        }))
+        .await;
+        let ok: Vec<&Value> = answers.iter().filter(|r| r.status == 200).map(|r| &r.body).collect();
+        assert_eq!(
+            ok.len(),
+            1,
+            "{:?}",
+            answers
+                .iter()
+                .map(|r| (r.status, r.code().to_string()))
+                .collect::<Vec<_>>()
+        );
+        assert!(answers
+            .iter()
+            .all(|r| r.status == 200 || (r.status, r.code()) == (409, "disbursement_decided")));
+        let approved = ok[0]["status"] == "approved";
+        if !approved {
+            // The reject won the race: ask again and approve, so the rest of the story runs.
+            let again = app
+                .post(
+                    &t.clerk_a,
+                    &format!("{a}/disbursements"),
+                    ask("300.00", "东岭建材经营部", "521"),
+                )
+                .await;
+            let id = again.body["id"].as_i64().unwrap();
+            let r = app
+                .post(&t.accountant, &format!("{a}/disbursements/{id}/approve"), json!({}))
+                .await;
+            assert_eq!(r.status, 200, "{:?}", r.body);
+        }
+        // The accountant's own request: nobody approves their own.
+        let own = app
+            .post(
+                &t.accountant,
+                &format!("{a}/disbursements"),
+                ask("99.00", "张建国", "521"),
+            )
+            .await;
+        assert_eq!(own.status, 201, "{:?}", own.body);
+        let own_id = own.body["id"].as_i64().unwrap();
+        let r = app
+            .post(&t.accountant, &format!("{a}/disbursements/{own_id}/approve"), json!({}))
+            .await;
+        assert_eq!((r.status, r.code()), (409, "self_approval"));
+
+        // The bank shows the cement paid (after its approval), and 99.00 to 张建国 that nobody
+        // approved.
+        let day = beijing_today();
+        let file = format!(
+            "{HEADER}{day},10:00:00,OUT-1,300.00,,-300.00,东岭建材经营部,6228480000000000009,网银转账,购水泥\n\
+         {day},11:00:00,OUT-2,99.00,,-399.00,张建国,6228480000000000001,网银转账,\n"
+        );
+        upload(&app, &t.accountant, VILLAGE_A, account, file).await;
+        let run = app
+            .post(
+                &t.accountant,
+                &format!("{a}/accounts/{account}/reconcile?from={day}&to={day}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(run.status, 200, "{:?}", run.body);
+        assert_eq!(
+            outcomes(&run.body["report"], day),
+            vec![
+                ("matched".into(), Some("disbursement".into()), "OUT-1".into()),
+                (
+                    "unexplained_debit".into(),
+                    Some("unexplained_debit".into()),
+                    "OUT-2".into()
+                ),
+            ]
+        );
+        let paid = app.get(&t.accountant, &format!("{a}/disbursements?status=paid")).await;
+        assert_eq!(paid.body.as_array().unwrap().len(), 1, "{:?}", paid.body);
+        let ledger = app.get(&t.accountant, &format!("{a}/ledger/accounts")).await.body;
+        let balance = |code: &str| {
+            ledger
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["code"] == code)
+                .map(|x| x["balance"].as_str().unwrap().to_string())
+        };
+        assert_eq!(
+            balance("521").as_deref(),
+            Some("300.00"),
+            "the cement booked where the request said"
+        );
+        assert_eq!(
+            balance("211.9998").as_deref(),
+            Some("99.00"),
+            "the unapproved 99.00 waits to be explained"
+        );
+        assert!(
+            run.body["report"]["days"][0]["difference"].is_null(),
+            "{}",
+            run.body["report"]["days"][0]
+        );
+        assert_books_agree(&app.db);
+        assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+    }
+);

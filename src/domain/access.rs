@@ -76,6 +76,10 @@ pub enum Action {
     ClosePeriods,
     /// Import bank statements and reconcile the books against them.
     Reconcile,
+    /// Ask for money to be paid out of a corporate account.
+    RequestDisbursement,
+    /// Approve or reject someone else's request to pay money out.
+    ApproveDisbursement,
     ReadAudit,
 }
 
@@ -90,6 +94,8 @@ impl Action {
             Action::PostEntries => "登记或冲销凭证",
             Action::ClosePeriods => "结账",
             Action::Reconcile => "导入银行对账单和对账",
+            Action::RequestDisbursement => "提出支出申请",
+            Action::ApproveDisbursement => "审批支出申请",
             Action::ReadAudit => "查看操作日志",
         }
     }
@@ -99,7 +105,8 @@ impl Action {
         match self {
             Action::Read => true,
             Action::ManageRegistry | Action::ManageUsers => role == Admin,
-            Action::ManageBilling => matches!(role, Clerk | Accountant),
+            Action::ManageBilling | Action::RequestDisbursement => matches!(role, Clerk | Accountant),
+            Action::ApproveDisbursement => role == Accountant,
             Action::PostEntries | Action::ClosePeriods | Action::Reconcile => role == Accountant,
             Action::ReadAudit => matches!(role, Admin | Inspector),
         }

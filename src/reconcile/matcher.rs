@@ -8,6 +8,10 @@
 //! 3. **amount, date and name**: the same amount within the date window, from a payer whose
 //!    name agrees with the counterparty's (a masked `张*国` agrees with `张建国`).
 //!
+//! A debit line is the approved disbursement of the same amount to the same payee (by account
+//! number, or by name), approved on or before the day the money left; paying first and asking
+//! later is not an approval.
+//!
 //! A credit line left over is money the service never heard of (a lost callback): it is taken
 //! in through the same intake as a callback. A debit line left over has no approved payment
 //! behind it. Pure and deterministic: lines are taken in booking order, candidates by nearest
@@ -28,6 +32,7 @@ pub struct Line {
     pub direction: Direction,
     pub amount: Money,
     pub counterparty: Option<String>,
+    pub counterparty_account: Option<String>,
     pub remark: Option<String>,
 }
 
@@ -43,6 +48,17 @@ pub struct Credit {
     pub reference: Option<String>,
 }
 
+/// An approved disbursement not yet paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payout {
+    pub id: i64,
+    pub amount: Money,
+    pub payee_name: String,
+    pub payee_account: String,
+    /// The Beijing date it was approved.
+    pub approved_on: NaiveDate,
+}
+
 /// What to do with a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -56,6 +72,8 @@ pub enum Decision {
     },
     /// Money the books never heard of: take it in as a credit.
     TakeIn { line: i64 },
+    /// Money out that this approved disbursement explains.
+    Paid { line: i64, payout: i64 },
     /// Money out with no approved payment behind it.
     UnexplainedDebit { line: i64 },
 }
@@ -68,9 +86,35 @@ pub fn names_agree(masked: &str, full: &str) -> bool {
 
 /// Decides every line, given the credits still unmatched; `window_days` bounds how far a
 /// line's date may be from its credit's under rules 2 and 3.
-pub fn decide(lines: &[Line], credits: &[Credit], window_days: i64) -> Vec<Decision> {
+pub fn decide(lines: &[Line], credits: &[Credit], payouts: &[Payout], window_days: i64) -> Vec<Decision> {
     let mut taken = vec![false; credits.len()];
     let mut decided: Vec<Option<Decision>> = vec![None; lines.len()];
+    // Debits: the oldest approved payout of the amount to this payee.
+    let mut paid = vec![false; payouts.len()];
+    for (li, l) in lines.iter().enumerate() {
+        if l.direction != Direction::Debit {
+            continue;
+        }
+        let digits = |s: &str| -> String { s.chars().filter(char::is_ascii_digit).collect() };
+        let found = (0..payouts.len()).find(|&pi| {
+            let p = &payouts[pi];
+            let same_payee = l
+                .counterparty_account
+                .as_deref()
+                .is_some_and(|a| !digits(a).is_empty() && digits(a) == p.payee_account)
+                || l.counterparty
+                    .as_deref()
+                    .is_some_and(|n| n.trim() == p.payee_name.trim() || names_agree(n, &p.payee_name));
+            !paid[pi] && p.amount == l.amount && p.approved_on <= l.date && same_payee
+        });
+        if let Some(pi) = found {
+            paid[pi] = true;
+            decided[li] = Some(Decision::Paid {
+                line: l.id,
+                payout: payouts[pi].id,
+            });
+        }
+    }
     let near = |l: &Line, c: &Credit| (l.date - c.date).num_days().abs();
 
     // 1. serial
@@ -172,6 +216,7 @@ mod tests {
             direction: dir,
             amount: Money::from_fen(fen),
             counterparty: name.map(Into::into),
+            counterparty_account: None,
             remark: remark.map(Into::into),
         }
     }
@@ -213,7 +258,7 @@ mod tests {
             credit(12, "ali-2026", 3, 7_700, Some("王*英"), None),
             credit(13, "RCB6", 4, 1_000, None, None),
         ];
-        let d = decide(&lines, &credits, 3);
+        let d = decide(&lines, &credits, &[], 3);
         assert_eq!(
             d,
             vec![
@@ -251,13 +296,14 @@ mod tests {
     fn outside_the_window_or_with_another_name_nothing_matches() {
         let lines = vec![line(1, 20, None, In, 7_700, Some("王秀英"), None)];
         assert_eq!(
-            decide(&lines, &[credit(12, "a", 3, 7_700, Some("王*英"), None)], 3),
+            decide(&lines, &[credit(12, "a", 3, 7_700, Some("王*英"), None)], &[], 3),
             vec![Decision::TakeIn { line: 1 }]
         );
         assert_eq!(
             decide(
                 &[line(1, 3, None, In, 7_700, Some("王秀英"), None)],
                 &[credit(12, "a", 3, 7_700, Some("张*国"), None)],
+                &[],
                 3
             ),
             vec![Decision::TakeIn { line: 1 }]
@@ -268,9 +314,9 @@ mod tests {
     fn two_nameless_candidates_of_one_amount_are_not_guessed_between() {
         let lines = vec![line(1, 3, None, In, 500, None, None)];
         let two = [credit(1, "a", 3, 500, None, None), credit(2, "b", 3, 500, None, None)];
-        assert_eq!(decide(&lines, &two, 3), vec![Decision::TakeIn { line: 1 }]);
+        assert_eq!(decide(&lines, &two, &[], 3), vec![Decision::TakeIn { line: 1 }]);
         assert_eq!(
-            decide(&lines, &two[..1], 3),
+            decide(&lines, &two[..1], &[], 3),
             vec![Decision::Pair {
                 line: 1,
                 credit: 1,
@@ -288,8 +334,8 @@ mod tests {
         let credits: Vec<Credit> = (0..4)
             .map(|i| credit(100 + i, &format!("t{i}"), 3, 1_000, Some("张*国"), None))
             .collect();
-        let a = decide(&lines, &credits, 3);
-        assert_eq!(a, decide(&lines, &credits, 3));
+        let a = decide(&lines, &credits, &[], 3);
+        assert_eq!(a, decide(&lines, &credits, &[], 3));
         let used: Vec<i64> = a
             .iter()
             .filter_map(|d| match d {
@@ -299,6 +345,42 @@ mod tests {
             .collect();
         assert_eq!(used, vec![100, 101, 102, 103]);
         assert_eq!(a.iter().filter(|d| matches!(d, Decision::TakeIn { .. })).count(), 2);
+    }
+
+    #[test]
+    fn a_debit_is_the_approved_payout_to_its_payee_approved_before_the_money_left() {
+        let payout = |id, fen, name: &str, account: &str, d| Payout {
+            id,
+            amount: Money::from_fen(fen),
+            payee_name: name.into(),
+            payee_account: account.into(),
+            approved_on: day(d),
+        };
+        let mut by_account = line(1, 5, Some("D1"), Out, 30_000, Some("东岭建材"), None);
+        by_account.counterparty_account = Some("6228 4800 0000 0009".into());
+        let lines = vec![
+            by_account,
+            line(2, 5, Some("D2"), Out, 12_000, Some("昌乐县供电公司"), None),
+            line(3, 5, Some("D3"), Out, 5_000, Some("王秀英"), None),
+            line(4, 5, Some("D4"), Out, 8_000, Some("赵六"), None),
+        ];
+        let payouts = vec![
+            payout(7, 30_000, "某某建材经营部", "6228480000000009", 4),
+            payout(8, 12_000, "昌乐县供电公司", "1111111111", 5),
+            payout(9, 5_000, "王秀英", "2222222222", 6),
+            payout(10, 8_000, "孙七", "3333333333", 1),
+        ];
+        assert_eq!(
+            decide(&lines, &[], &payouts, 3),
+            vec![
+                Decision::Paid { line: 1, payout: 7 },
+                Decision::Paid { line: 2, payout: 8 },
+                // Approved the day after the money left: not an approval.
+                Decision::UnexplainedDebit { line: 3 },
+                // Another payee.
+                Decision::UnexplainedDebit { line: 4 },
+            ]
+        );
     }
 
     #[test]

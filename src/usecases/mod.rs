@@ -14,6 +14,7 @@ pub mod callbacks;
 pub mod cash;
 pub mod collections;
 pub mod demo;
+pub mod disbursements;
 pub mod exports;
 pub mod input;
 pub mod orders;

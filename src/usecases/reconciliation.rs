@@ -8,8 +8,10 @@
 //!   own intake (`callbacks::post_credit`), the statement line as its evidence: the bill it
 //!   names is paid and a receipt numbered; the bank's late push of the same serial is then a
 //!   duplicate;
-//! - a debit (no disbursement is approved in the service yet) is posted Dr 211.9998 待查明支出 /
-//!   Cr 102, so the books follow the bank and the money out waits, visibly, to be explained.
+//! - a debit that an approved disbursement explains (`usecases::disbursements`) is posted to the
+//!   account the request named (Dr it / Cr 102) and the request marked paid;
+//! - any other debit is posted Dr 211.9998 待查明支出 / Cr 102, so the books follow the bank and
+//!   the money out waits, visibly, to be explained: it is exactly 坐支 or 挪用 until it is.
 //!
 //! [`report`] derives every outcome from what is kept, without writing: matched (by rule),
 //! amount mismatch, statement-only credit (taken in), ledger-only credit (critical after T+1),
@@ -33,6 +35,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
 use crate::reconcile::matcher::{self, Decision};
+use crate::store::disbursements::Disbursement;
 use crate::store::journal::{self, LedgerAccount, NewLedgerAccount};
 use crate::store::payments::BankTransaction;
 use crate::store::registry::{CorporateAccount, Village};
@@ -171,6 +174,7 @@ fn run(
         .collect();
     let open: Vec<&StatementLine> = lines.iter().filter(|l| !done.contains(&l.id)).collect();
     let credits = open_credits(conn, account, q)?;
+    let payouts = Disbursement::approved_unpaid(conn, account.id)?;
     let decisions = matcher::decide(
         &open
             .iter()
@@ -181,6 +185,7 @@ fn run(
                 direction: l.direction,
                 amount: l.amount,
                 counterparty: l.counterparty_name.clone(),
+                counterparty_account: l.counterparty_account.clone(),
                 remark: l.remark.clone(),
             })
             .collect::<Vec<_>>(),
@@ -195,8 +200,21 @@ fn run(
                 reference: c.reference.clone(),
             })
             .collect::<Vec<_>>(),
+        &payouts
+            .iter()
+            .filter_map(|d| {
+                Some(matcher::Payout {
+                    id: d.id,
+                    amount: d.amount,
+                    payee_name: d.payee_name.clone(),
+                    payee_account: d.payee_account.clone(),
+                    approved_on: period::business_date(d.decided_at?.and_utc()),
+                })
+            })
+            .collect::<Vec<_>>(),
         WINDOW_DAYS,
     );
+    let payouts: HashMap<i64, Disbursement> = payouts.into_iter().map(|d| (d.id, d)).collect();
     let by_id: HashMap<i64, &StatementLine> = open.iter().map(|l| (l.id, *l)).collect();
     let now = period::now().naive_utc();
     let (mut matched, mut taken_in, mut debits) = (0, 0, 0);
@@ -224,6 +242,16 @@ fn run(
                 };
                 taken_in += 1;
                 (l, Some(txn), Some(entry), MatchRule::TakenIn, false)
+            }
+            Decision::Paid { line, payout } => {
+                let l = by_id[&line];
+                let d = &payouts[&payout];
+                let entry = post_disbursement(conn, village, account, l, d)?;
+                if !Disbursement::mark_paid(conn, d.id, l.id, entry)? {
+                    return Err(AppError::Retry(format!("disbursement {} changed meanwhile", d.id)));
+                }
+                matched += 1;
+                (l, None, Some(entry), MatchRule::Disbursement, false)
             }
             Decision::UnexplainedDebit { line } => {
                 let l = by_id[&line];
@@ -287,6 +315,70 @@ fn take_in(
     }
 }
 
+/// Dr the account the approved request books to / Cr the account's 102 sub-account, dated the
+/// bank's business day (or today, with the date in the memo, when that month is closed).
+fn post_disbursement(
+    conn: &mut DbConnection,
+    village: &Village,
+    account: &CorporateAccount,
+    l: &StatementLine,
+    d: &Disbursement,
+) -> AppResult<crate::domain::ids::EntryId> {
+    let version = chart::version_for(l.business_date)
+        .ok_or_else(|| AppError::Internal(format!("no chart on {}", l.business_date)))?;
+    let booking = LedgerAccount::by_code(conn, village.id, version.id, &d.account_code)?
+        .ok_or_else(|| AppError::Internal(format!("village {} has no account {}", village.code, d.account_code)))?;
+    let bank = LedgerAccount::by_id(conn, account.ledger_account_id)?;
+    let memo = format!(
+        "支出：付给 {}，{}（支出申请 {}，流水 {}）",
+        d.payee_name,
+        d.purpose,
+        d.id,
+        l.serial.as_deref().unwrap_or("无")
+    );
+    let lines = vec![
+        Line {
+            account: booking.view(),
+            debit: l.amount,
+            credit: Money::ZERO,
+            memo: d.purpose.chars().take(100).collect(),
+        },
+        Line {
+            account: bank.view(),
+            debit: Money::ZERO,
+            credit: l.amount,
+            memo: String::new(),
+        },
+    ];
+    post_dated(conn, village, l.business_date, &memo, lines)
+}
+
+/// Posts a reconciliation entry on the bank's business day, or today (its date in the memo)
+/// when that month is closed.
+fn post_dated(
+    conn: &mut DbConnection,
+    village: &Village,
+    day: NaiveDate,
+    memo: &str,
+    lines: Vec<Line>,
+) -> AppResult<crate::domain::ids::EntryId> {
+    let mut proposed = ProposedEntry {
+        village_id: village.id,
+        entry_date: day,
+        memo: memo.chars().take(180).collect(),
+        lines,
+    };
+    let entry = match post(conn, village, &proposed, EntrySource::Statement, None, None) {
+        Err(e) if e.is(ErrorCode::PeriodClosed) => {
+            proposed.entry_date = period::business_date(period::now());
+            proposed.memo = format!("{}，原日期 {day}", proposed.memo);
+            post(conn, village, &proposed, EntrySource::Statement, None, None)?
+        }
+        other => other?,
+    };
+    Ok(entry.id)
+}
+
 /// Dr 211.9998 待查明支出 / Cr the account's 102 sub-account, dated the bank's business day (or
 /// today, with the date in the memo, when that month is closed).
 fn post_unexplained_debit(
@@ -303,34 +395,21 @@ fn post_unexplained_debit(
         l.remark.as_deref().or(l.summary.as_deref()).unwrap_or("无附言"),
         l.serial.as_deref().unwrap_or("无")
     );
-    let mut proposed = ProposedEntry {
-        village_id: village.id,
-        entry_date: l.business_date,
-        memo: memo.chars().take(180).collect(),
-        lines: vec![
-            Line {
-                account: suspense.view(),
-                debit: l.amount,
-                credit: Money::ZERO,
-                memo: "待查明支出".into(),
-            },
-            Line {
-                account: bank.view(),
-                debit: Money::ZERO,
-                credit: l.amount,
-                memo: String::new(),
-            },
-        ],
-    };
-    let entry = match post(conn, village, &proposed, EntrySource::Statement, None, None) {
-        Err(e) if e.is(ErrorCode::PeriodClosed) => {
-            proposed.entry_date = period::business_date(period::now());
-            proposed.memo = format!("{}，原日期 {}", proposed.memo, l.business_date);
-            post(conn, village, &proposed, EntrySource::Statement, None, None)?
-        }
-        other => other?,
-    };
-    Ok(entry.id)
+    let lines = vec![
+        Line {
+            account: suspense.view(),
+            debit: l.amount,
+            credit: Money::ZERO,
+            memo: "待查明支出".into(),
+        },
+        Line {
+            account: bank.view(),
+            debit: Money::ZERO,
+            credit: l.amount,
+            memo: String::new(),
+        },
+    ];
+    post_dated(conn, village, l.business_date, &memo, lines)
 }
 
 /// One thing reconciliation found.

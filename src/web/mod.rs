@@ -182,6 +182,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/villages/{village}/accounts/{account}/reconciliation",
                     web::get().to(s::report),
+                )
+                .route(
+                    "/villages/{village}/disbursements",
+                    web::post().to(s::request_disbursement),
+                )
+                .route(
+                    "/villages/{village}/disbursements",
+                    web::get().to(s::list_disbursements),
+                )
+                .route(
+                    "/villages/{village}/disbursements/{id}/approve",
+                    web::post().to(s::approve_disbursement),
+                )
+                .route(
+                    "/villages/{village}/disbursements/{id}/reject",
+                    web::post().to(s::reject_disbursement),
                 ),
         );
 }

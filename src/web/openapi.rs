@@ -28,6 +28,8 @@ use super::ops;
         api::cash::export,
         api::qr::account_code, api::qr::bill_code,
         api::statements::import, api::statements::list_lines, api::statements::reconcile, api::statements::report,
+        api::statements::request_disbursement, api::statements::list_disbursements,
+        api::statements::approve_disbursement, api::statements::reject_disbursement,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
     components(schemas(crate::usecases::qr_codes::Format, crate::usecases::qr_codes::Payload)),
@@ -39,7 +41,7 @@ use super::ops;
         (name = "ledger", description = "Accounts, journal entries, month close, trial balance, hash chain"),
         (name = "payments", description = "Provider bindings, bank transactions, receipts, the callback inbox"),
         (name = "cash", description = "Cash taken, pay-ins (代交) and their matching, receipts: view, void, reissue"),
-        (name = "reconciliation", description = "Bank statements: import, lines, reconciliation against the books"),
+        (name = "reconciliation", description = "Bank statements: import, lines, reconciliation against the books; money out (disbursements)"),
         (name = "ops", description = "Health and metrics"),
     )
 )]

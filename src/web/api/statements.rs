@@ -1,5 +1,5 @@
-//! Bank statements of a corporate account: import a file downloaded from online banking, and
-//! read the lines kept.
+//! Bank statements of a corporate account (import a file downloaded from online banking, read
+//! the lines kept, reconcile, report) and money out (disbursement requests and decisions).
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 use crate::domain::ids::CorporateAccountId;
 use crate::error::AppError;
+use crate::usecases::disbursements::{self, DecisionInput, DisbursementInput, DisbursementQuery, DisbursementView};
 use crate::usecases::reconciliation::{self, DaysQuery, ReconciliationReport, RunSummary};
 use crate::usecases::statements::{self, ImportReport, StatementLineView};
 use crate::web::auth::Authenticated;
@@ -118,6 +119,77 @@ pub async fn report(
     let v = state
         .db
         .run(move |db| reconciliation::report(db, &who.actor, &code, CorporateAccountId(account), q))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/disbursements", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path)), request_body = DisbursementInput,
+    responses((status = 201, body = DisbursementView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn request_disbursement(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<DisbursementInput>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| disbursements::request(db, &who.actor, &code, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/disbursements", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), DisbursementQuery),
+    responses((status = 200, body = Vec<DisbursementView>), (status = 404, body = ErrorBody)))]
+pub async fn list_disbursements(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+    q: web::Query<DisbursementQuery>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner();
+    let status = q.into_inner().status;
+    let v = state
+        .db
+        .run(move |db| disbursements::list(db, &who.actor, &code, status))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Another person than the requester, with the approving role, approves a request.
+#[utoipa::path(post, path = "/api/v1/villages/{village}/disbursements/{id}/approve", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), ("id" = i64, Path)), request_body = DecisionInput,
+    responses((status = 200, body = DisbursementView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "already decided, or the requester's own")))]
+pub async fn approve_disbursement(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    body: web::Json<DecisionInput>,
+) -> Result<HttpResponse, AppError> {
+    let (code, id) = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| disbursements::decide(db, &who.actor, &code, id, true, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/disbursements/{id}/reject", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), ("id" = i64, Path)), request_body = DecisionInput,
+    responses((status = 200, body = DisbursementView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn reject_disbursement(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    body: web::Json<DecisionInput>,
+) -> Result<HttpResponse, AppError> {
+    let (code, id) = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| disbursements::decide(db, &who.actor, &code, id, false, body.into_inner()))
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

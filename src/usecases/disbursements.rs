@@ -1,0 +1,230 @@
+//! Money out (支出): the smallest honest flow. A clerk or accountant requests a payment from a
+//! corporate account (payee, their account, amount, purpose, the ledger account it books to,
+//! what is attached); another person with the approving role (the township accountant)
+//! approves or rejects it, never the requester (the database refuses it too); both are
+//! audit-logged. Nothing is posted on approval: the payment is posted when the bank's statement
+//! shows the debit and reconciliation matches it (`usecases::reconciliation`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::statements::account_of;
+use super::{audit, input, village_for, village_to_change};
+use crate::domain::access::{Action, Actor};
+use crate::domain::ids::{CorporateAccountId, UserId};
+use crate::domain::vocabulary::DisbursementStatus;
+use crate::domain::{masking, period, Money};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ledger::chart;
+use crate::store::disbursements::{Disbursement, NewDisbursement};
+use crate::store::journal::LedgerAccount;
+use crate::store::registry::Village;
+use crate::store::{Db, DbConnection};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DisbursementInput {
+    /// The corporate account the money leaves.
+    pub account_id: CorporateAccountId,
+    pub payee_name: String,
+    /// The payee's bank account number.
+    pub payee_account: String,
+    #[schema(value_type = String, example = "300.00")]
+    pub amount: Money,
+    pub purpose: String,
+    /// The ledger account the payment books to, e.g. `521` (管理费用) or `211.0001`.
+    pub account_code: String,
+    /// What is attached (invoice, contract, minutes of the villagers' meeting), described.
+    #[serde(default)]
+    pub attachments: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DecisionInput {
+    /// Why, in a few words (kept with the decision).
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DisbursementQuery {
+    pub status: Option<DisbursementStatus>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisbursementView {
+    pub id: i64,
+    pub account_id: CorporateAccountId,
+    pub payee_name: String,
+    /// Masked, as pages show it.
+    pub payee_account: String,
+    #[schema(value_type = String)]
+    pub amount: Money,
+    pub purpose: String,
+    pub account_code: String,
+    pub attachments: String,
+    pub status: DisbursementStatus,
+    pub status_label: String,
+    pub requested_by: UserId,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+    /// The statement line that paid it.
+    pub statement_line_id: Option<i64>,
+}
+
+fn view(d: Disbursement) -> DisbursementView {
+    DisbursementView {
+        id: d.id,
+        account_id: d.corporate_account_id,
+        payee_name: d.payee_name,
+        payee_account: masking::account_no(&d.payee_account),
+        amount: d.amount,
+        purpose: d.purpose,
+        account_code: d.account_code,
+        attachments: d.attachments,
+        status: d.status,
+        status_label: d.status.label().to_string(),
+        requested_by: d.requested_by,
+        requested_at: d.requested_at.and_utc(),
+        decided_by: d.decided_by,
+        decided_at: d.decided_at.map(|t| t.and_utc()),
+        decision_note: d.decision_note,
+        statement_line_id: d.statement_line_id,
+    }
+}
+
+/// The account a payment may book to: one of the village's current chart that takes postings,
+/// and not cash, the bank or a suspense account (those only move with money the service sees).
+fn booking_account(conn: &mut DbConnection, village: &Village, code: &str) -> AppResult<LedgerAccount> {
+    let today = period::business_date(period::now());
+    let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
+    let code = code.trim();
+    let refused = || AppError::code(ErrorCode::DisbursementAccountInvalid).at("account_code");
+    if code == chart::CASH_CODE
+        || code == chart::BANK_CODE
+        || code.starts_with(&format!("{}.", chart::BANK_CODE))
+        || code == chart::SUSPENSE_CODE
+        || code == chart::UNEXPLAINED_DEBITS_CODE
+    {
+        return Err(refused());
+    }
+    match LedgerAccount::by_code(conn, village.id, version.id, code)? {
+        Some(a) if a.postable && a.active => Ok(a),
+        _ => Err(refused()),
+    }
+}
+
+pub fn request(db: &Db, actor: &Actor, village_code: &str, input: DisbursementInput) -> AppResult<DisbursementView> {
+    let payee_name = input::text("payee_name", &input.payee_name, 60)?;
+    let payee_account: String = input
+        .payee_account
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if !(6..=32).contains(&payee_account.len()) || !payee_account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::code(ErrorCode::AccountNoInvalid).at("payee_account"));
+    }
+    let amount = input
+        .amount
+        .ensure_positive()
+        .and_then(Money::within_bound)
+        .map_err(|e| AppError::new(ErrorCode::AmountInvalid, e.to_string()).at("amount"))?;
+    let purpose = input::text("purpose", &input.purpose, 200)?;
+    let attachments = input::optional_text("attachments", Some(&input.attachments), 500)?.unwrap_or_default();
+    db.write(|conn| {
+        let village = village_to_change(conn, actor, village_code, Action::RequestDisbursement)?;
+        let account = account_of(conn, &village, input.account_id)?;
+        let booking = booking_account(conn, &village, &input.account_code)?;
+        let d = Disbursement::insert(
+            conn,
+            &NewDisbursement {
+                village_id: village.id,
+                corporate_account_id: account.id,
+                payee_name: &payee_name,
+                payee_account: &payee_account,
+                amount,
+                purpose: &purpose,
+                account_code: &booking.code,
+                attachments: &attachments,
+                status: DisbursementStatus::Requested,
+                requested_by: actor.user_id,
+                requested_at: period::now().naive_utc(),
+            },
+        )?;
+        audit(
+            conn,
+            Some(actor),
+            "disbursement.request",
+            "disbursement",
+            d.id,
+            Some(village.id),
+            serde_json::json!({"amount": amount.to_string(), "payee": payee_name, "account_code": booking.code}),
+        )?;
+        Ok(view(d))
+    })
+}
+
+/// Approves (`approve`) or rejects a request another person made.
+pub fn decide(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    id: i64,
+    approve: bool,
+    decision: DecisionInput,
+) -> AppResult<DisbursementView> {
+    let note = input::optional_text("note", Some(&decision.note), 200)?.unwrap_or_default();
+    db.write(|conn| {
+        let village = village_to_change(conn, actor, village_code, Action::ApproveDisbursement)?;
+        let d = Disbursement::in_village(conn, village.id, id)?
+            .ok_or_else(|| AppError::code(ErrorCode::DisbursementNotFound))?;
+        if d.requested_by == actor.user_id {
+            return Err(AppError::code(ErrorCode::SelfApproval));
+        }
+        let to = if approve {
+            DisbursementStatus::Approved
+        } else {
+            DisbursementStatus::Rejected
+        };
+        if !Disbursement::decide(conn, d.id, to, actor.user_id, period::now().naive_utc(), &note)? {
+            return Err(AppError::new(
+                ErrorCode::DisbursementDecided,
+                format!("这笔支出申请已是“{}”，不能再次审批。", d.status.label()),
+            ));
+        }
+        audit(
+            conn,
+            Some(actor),
+            if approve {
+                "disbursement.approve"
+            } else {
+                "disbursement.reject"
+            },
+            "disbursement",
+            d.id,
+            Some(village.id),
+            serde_json::json!({"note": note}),
+        )?;
+        let d = Disbursement::in_village(conn, village.id, id)?
+            .ok_or_else(|| AppError::code(ErrorCode::DisbursementNotFound))?;
+        Ok(view(d))
+    })
+}
+
+pub fn list(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    status: Option<DisbursementStatus>,
+) -> AppResult<Vec<DisbursementView>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        Ok(Disbursement::of_village(conn, village.id, status, 500)?
+            .into_iter()
+            .map(view)
+            .collect())
+    })
+}
