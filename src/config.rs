@@ -46,6 +46,9 @@ pub struct Config {
     /// A directory of statement layouts (`*.toml` or `*.json`) an admin adds to the built-in
     /// ones; read and checked at start-up.
     pub statement_profiles_dir: Option<PathBuf>,
+    /// Beijing time (HH:MM) after which the service fetches yesterday's statement of every
+    /// account whose bank binding has a statement API, and reconciles it; empty: never.
+    pub statement_fetch_at: String,
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]
     pub server_key: Option<Secret<String>>,
@@ -74,6 +77,7 @@ impl Default for Config {
             inbox_digest_days: 30,
             body_deadline_secs: 15,
             statement_profiles_dir: None,
+            statement_fetch_at: "06:00".into(),
             server_key: None,
             secrets_key: None,
             secrets_key_previous: None,
@@ -126,6 +130,16 @@ impl Config {
             }
         }
         Profiles::with(extra).map_err(|e| e.to_string())
+    }
+
+    /// When the nightly statement fetch may run (Beijing time), or None when it is off.
+    pub fn statement_fetch_time(&self) -> Result<Option<chrono::NaiveTime>, String> {
+        match self.statement_fetch_at.trim() {
+            "" => Ok(None),
+            t => chrono::NaiveTime::parse_from_str(t, "%H:%M")
+                .map(Some)
+                .map_err(|_| format!("statement_fetch_at must be HH:MM (Beijing time), not '{t}'")),
+        }
     }
 
     /// The server's HMAC key: configured, or read from (and if need be created in) the data dir.

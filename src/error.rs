@@ -129,6 +129,7 @@ error_codes! {
     ScopeNotAllowed => "scope_not_allowed", 422, "只能在自己的管辖范围内添加用户。";
     BindingInvalid => "binding_invalid", 422, "支付渠道的配置有误。";
     DisbursementAccountInvalid => "disbursement_account_invalid", 422, "支出只能记入本村可用的费用、应付款或资产科目，不能记入现金、银行存款或待查明科目。";
+    StatementApiMissing => "statement_api_missing", 409, "这个账户的银行绑定没有配置对账接口，请导入网银下载的对账单文件。";
     StatementInvalid => "statement_invalid", 422, "对账单文件有误，没有导入任何一行；请按提示修改后重新导入。";
     StatementOtherAccount => "statement_other_account", 422, "这份对账单不是所选对公账户的，没有导入。";
     BindingMismatch => "binding_mismatch", 422, "更换密钥时不能改变支付渠道和商户号、应用号或账号。";
@@ -160,6 +161,7 @@ error_codes! {
     PeriodAlreadyClosed => "period_already_closed", 409, "这个月已经结过账。";
     ConcurrentChange => "concurrent_change", 409, "数据刚被其他人改动，操作没有执行，请重试。";
     // ---- our own trouble (500, 503) ----
+    BankStatementFailed => "bank_statement_failed", 502, "银行对账接口暂时没有给出可验证的应答，没有导入任何交易；稍后再试。";
     ServiceUnavailable => "service_unavailable", 503, "系统暂时无法使用，请稍后再试。";
     Internal => "internal_error", 500, "系统出错，请稍后再试。";
 }

@@ -280,6 +280,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let listener = TcpListener::bind(&bind)?;
             let addr = listener.local_addr()?;
             let profiles = Arc::new(config.statement_profiles().map_err(anyhow::Error::msg)?);
+            let fetch_at = config.statement_fetch_time().map_err(anyhow::Error::msg)?;
             let state = AppState {
                 profiles,
                 db,
@@ -317,6 +318,9 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
                 spawn_order_queries(&state);
                 spawn_inbox_retention(&state);
+                if let Some(at) = fetch_at {
+                    spawn_statement_fetches(&state, at);
+                }
                 web::start(listener, state)?.await?;
                 Ok::<_, anyhow::Error>(())
             })?;
@@ -379,6 +383,61 @@ fn spawn_inbox_retention(state: &AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(forgotten = n, "inbox: strangers' refused callbacks past retention"),
                 Err(e) => tracing::warn!(error = %e, "inbox retention failed"),
+            }
+        }
+    });
+}
+
+/// After `at` (Beijing time) each day, fetches yesterday's statement of every account whose bank
+/// binding has a statement API, then reconciles that day; a fetch that fails (unreachable,
+/// unverifiable) is tried again every 10 minutes until it succeeds.
+fn spawn_statement_fetches(state: &AppState, at: chrono::NaiveTime) {
+    let (db, sealing, http, key, profiles) = (
+        state.db.clone(),
+        state.sealing.clone(),
+        state.http.clone(),
+        state.server_key.clone(),
+        state.profiles.clone(),
+    );
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = qingzhang::domain::period::business_time(period_now());
+            if now.time() < at {
+                continue;
+            }
+            let day = now.date() - chrono::Duration::days(1);
+            let (db2, sealing2) = (db.clone(), sealing.clone());
+            let due = match db
+                .run(move |_| statements::accounts_to_fetch(&db2, &sealing2, day))
+                .await
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "statement fetch: listing accounts failed");
+                    continue;
+                }
+            };
+            for (village, account) in due {
+                let fetched =
+                    statements::fetch(&db, &sealing, &http, &profiles, None, village.clone(), account, day).await;
+                if let Err(e) = fetched {
+                    tracing::warn!(%village, %account, %day, error = %e, "statement fetch failed; will retry");
+                    continue;
+                }
+                let (db2, key2, v2) = (db.clone(), key.clone(), village.clone());
+                let done = db
+                    .run(move |_| {
+                        qingzhang::usecases::reconciliation::reconcile_as_system(&db2, &v2, account, day, key2.expose())
+                    })
+                    .await;
+                match done {
+                    Ok((m, t, d)) => {
+                        tracing::info!(%village, %account, %day, matched = m, taken_in = t, unexplained_debits = d, "reconciled")
+                    }
+                    Err(e) => tracing::warn!(%village, %account, %day, error = %e, "nightly reconciliation failed"),
+                }
             }
         }
     });

@@ -561,3 +561,315 @@ both!(
         assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
     }
 );
+
+/// Pays through the sandbox bank (which books the credit, then calls back with `faults`).
+async fn sandbox_pay(
+    app: &TestApp,
+    sandbox: &str,
+    binding: i64,
+    amount: &str,
+    reference: &str,
+    faults: Value,
+) -> String {
+    let r: Value = app
+        .client
+        .post(format!("{sandbox}/sandbox/pay"))
+        .json(&json!({"provider": "rural_bank", "callback_url": format!("{}/callbacks/rural_bank/{binding}", app.base),
+                      "account_ref": ACCOUNT_A, "amount": amount, "reference": reference, "payer": "张*国", "faults": faults}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["txn_id"].as_str().unwrap().to_string()
+}
+
+async fn sandbox_withdraw(app: &TestApp, sandbox: &str, amount: &str, payee: &str, account: &str) -> String {
+    let r: Value = app
+        .client
+        .post(format!("{sandbox}/sandbox/withdraw"))
+        .json(&json!({"account_ref": ACCOUNT_A, "amount": amount, "payee_name": payee, "payee_account": account, "remark": "网银转账"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["txn_id"].as_str().unwrap().to_string()
+}
+
+both!(the_sandbox_banks_statement_is_fetched_signed_and_reconciled, |app| {
+    let t = app.seed().await;
+    let bills = bills_in_village_a(&app, &t, &["100.00", "200.00", "50.50"]).await;
+    let (sandbox, k) = sandbox_bank(&app).await;
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let binding = app
+        .post(&t.admin, &format!("{a}/accounts/{account}/bindings"), json!({"provider": "rural_bank",
+              "keys": [{"key_id": k["bank_key_id"], "algorithm": "hmac-sha256", "secret": k["bank_secret"]}], "statement_api": sandbox}))
+        .await;
+    assert_eq!(binding.status, 201, "{:?}", binding.body);
+    let binding = binding.body["id"].as_i64().unwrap();
+    // An approved payment out, before the bank makes it.
+    let asked = app
+        .post(
+            &t.clerk_a,
+            &format!("{a}/disbursements"),
+            json!({"account_id": account, "payee_name": "东岭建材经营部",
+              "payee_account": "6228480000000000009", "amount": "20.00", "purpose": "买灯泡", "account_code": "521"}),
+        )
+        .await;
+    let asked = asked.body["id"].as_i64().unwrap();
+    assert_eq!(
+        app.post(&t.accountant, &format!("{a}/disbursements/{asked}/approve"), json!({}))
+            .await
+            .status,
+        200
+    );
+
+    // The bank: two credits delivered (one three times), one whose callbacks are all lost, a
+    // withdrawal nobody approved and the approved one.
+    sandbox_pay(&app, &sandbox, binding, "100.00", &bills[0].0, json!({})).await;
+    sandbox_pay(&app, &sandbox, binding, "200.00", &bills[1].0, json!({"duplicates": 2})).await;
+    let lost = sandbox_pay(
+        &app,
+        &sandbox,
+        binding,
+        "50.50",
+        &bills[2].0,
+        json!({"drop_first": 1000}),
+    )
+    .await;
+    sandbox_withdraw(&app, &sandbox, "30.00", "王*", "6228480000000000777").await;
+    sandbox_withdraw(&app, &sandbox, "20.00", "东岭建材经营部", "6228480000000000009").await;
+    for _ in 0..200 {
+        if count(&app, "bank_transactions") >= 2 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        count(&app, "bank_transactions"),
+        2,
+        "two credits delivered, the third lost"
+    );
+
+    let today = beijing_today();
+    let fetch = app
+        .post(
+            &t.accountant,
+            &format!("{a}/accounts/{account}/statements/fetch?date={today}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(fetch.status, 201, "{:?}", fetch.body);
+    assert_eq!(
+        (fetch.body["profile"].as_str(), fetch.body["lines_new"].as_i64()),
+        (Some("bank-api"), Some(5))
+    );
+    let again = app
+        .post(
+            &t.accountant,
+            &format!("{a}/accounts/{account}/statements/fetch?date={today}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (again.body["lines_new"].as_i64(), again.body["lines_known"].as_i64()),
+        (Some(0), Some(5))
+    );
+    let run = app
+        .post(
+            &t.accountant,
+            &format!("{a}/accounts/{account}/reconcile?from={today}&to={today}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(run.status, 200, "{:?}", run.body);
+    let mut got: Vec<(String, Option<String>)> = outcomes(&run.body["report"], today)
+        .into_iter()
+        .map(|(o, r, _)| (o, r))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("matched".into(), Some("disbursement".into())),
+            ("matched".into(), Some("serial".into())),
+            ("matched".into(), Some("serial".into())),
+            ("statement_only_credit".into(), Some("taken_in".into())),
+            ("unexplained_debit".into(), Some("unexplained_debit".into())),
+        ]
+    );
+    let day = &run.body["report"]["days"][0];
+    assert_eq!(
+        (day["statement_closing"].as_str(), day["books_closing"].as_str()),
+        (Some("300.50"), Some("300.50"))
+    );
+    assert_eq!(day["statement_imported"], true);
+    let bill = app.get(&t.clerk_a, &format!("{a}/bills/{}", bills[2].0)).await.body;
+    assert_eq!(
+        bill["status"], "paid",
+        "the lost payment's bill is paid from the statement"
+    );
+    // The lost callback finally gets through: a duplicate, nothing posted twice.
+    let before = (count(&app, "bank_transactions"), count(&app, "receipts"));
+    assert_eq!(before, (3, 3));
+    let sandbox_txns: Value = app
+        .client
+        .get(format!("{sandbox}/sandbox/transactions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lost_record = sandbox_txns
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["payment"]["txn_id"] == lost.as_str())
+        .unwrap();
+    assert_eq!(push_again(&app, &k, binding, lost_record).await, 200);
+    assert_eq!((count(&app, "bank_transactions"), count(&app, "receipts")), before);
+    assert_books_agree(&app.db);
+});
+
+/// The bank's push of a payment the sandbox booked, delivered once more, signed with the key the
+/// sandbox publishes (as its own retry would be).
+async fn push_again(app: &TestApp, k: &Value, binding: i64, record: &Value) -> u16 {
+    let body = json!({"event": "account.credit", "txn_id": record["payment"]["txn_id"], "account_no": ACCOUNT_A,
+                      "amount": record["payment"]["amount"], "currency": "CNY",
+                      "value_time": record["payment"]["paid_at"], "counterparty_name": "张*国",
+                      "remark": record["payment"]["reference"]})
+    .to_string()
+    .into_bytes();
+    let key = BankKey {
+        key_id: k["bank_key_id"].as_str().unwrap().into(),
+        algorithm: Algorithm::HmacSha256,
+        secret: Secret::new(k["bank_secret"].as_str().unwrap().as_bytes().to_vec()),
+    };
+    let mut req = app
+        .client
+        .post(format!("{}/callbacks/rural_bank/{binding}", app.base))
+        .body(body.clone());
+    for (h, v) in sign_headers(&key, &body, Utc::now(), "late-push") {
+        req = req.header(h, v);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// A "bank" that answers every statement request with a body it did not sign with the key the
+/// binding holds: a forgery, or a man in the middle.
+fn forging_bank() -> String {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = HttpServer::new(|| {
+        App::new().default_service(web::to(|| async {
+            let body = json!({"account_no": ACCOUNT_A, "lines": []}).to_string().into_bytes();
+            let key = BankKey {
+                key_id: "k1".into(),
+                algorithm: Algorithm::HmacSha256,
+                secret: Secret::new(b"not-the-banks-secret-0000".to_vec()),
+            };
+            let mut res = HttpResponse::Ok();
+            for (h, v) in sign_headers(&key, &body, Utc::now(), "forged") {
+                res.insert_header((h, v));
+            }
+            res.body(body)
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    base
+}
+
+both!(
+    a_statement_api_that_fails_or_forges_is_an_error_and_keeps_nothing,
+    |app| {
+        let t = app.seed().await;
+        let (sandbox, k) = sandbox_bank(&app).await;
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        let today = beijing_today();
+        let fetch_path = format!("{a}/accounts/{account}/statements/fetch?date={today}");
+        let fetch = || app.post(&t.accountant, &fetch_path, json!({}));
+        // No binding with a statement API: say so.
+        let r = fetch().await;
+        assert_eq!((r.status, r.code()), (409, "statement_api_missing"), "{:?}", r.body);
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", l.local_addr().unwrap())
+        };
+        let cases = [
+            (
+                "unreachable",
+                closed.clone(),
+                k["bank_secret"].as_str().unwrap().to_string(),
+            ),
+            (
+                "the bank refuses our signature",
+                sandbox.clone(),
+                "a-secret-the-bank-does-not-know".to_string(),
+            ),
+            (
+                "a forged answer",
+                forging_bank(),
+                k["bank_secret"].as_str().unwrap().to_string(),
+            ),
+        ];
+        let mut binding: Option<i64> = None;
+        for (what, api, secret) in cases {
+            let body = json!({"provider": "rural_bank", "keys": [{"key_id": k["bank_key_id"], "algorithm": "hmac-sha256", "secret": secret}], "statement_api": api});
+            let r = match binding {
+                None => {
+                    app.post(&t.admin, &format!("{a}/accounts/{account}/bindings"), body)
+                        .await
+                }
+                Some(id) => {
+                    let r = app
+                        .client
+                        .put(format!("{}{a}/bindings/{id}", app.base))
+                        .bearer_auth(&t.admin)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = r.status().as_u16();
+                    assert!(status < 300, "{what}: rebinding answered {status}");
+                    Response {
+                        status: 201,
+                        body: json!({"id": id}),
+                    }
+                }
+            };
+            assert_eq!(r.status, 201, "{what}: {:?}", r.body);
+            binding = r.body["id"].as_i64();
+            let r = fetch().await;
+            assert_eq!(
+                (r.status, r.code()),
+                (502, "bank_statement_failed"),
+                "{what}: {:?}",
+                r.body
+            );
+            let kept: i64 = app
+                .db
+                .read(|conn| -> Result<i64, qingzhang::AppError> {
+                    use diesel::prelude::*;
+                    use qingzhang::store::schema::statement_imports;
+                    Ok(statement_imports::table.count().get_result(conn)?)
+                })
+                .unwrap();
+            assert_eq!(kept, 0, "{what}: nothing kept, not even 'no transactions'");
+        }
+    }
+);

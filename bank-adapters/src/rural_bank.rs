@@ -187,6 +187,11 @@ pub struct StatementLine {
     pub counterparty_name: Option<String>,
     #[serde(default)]
     pub remark: Option<String>,
+    #[serde(default)]
+    pub counterparty_account: Option<String>,
+    /// The account's balance after this line (yuan), where the bank gives it.
+    #[serde(default)]
+    pub balance: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

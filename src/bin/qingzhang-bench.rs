@@ -332,8 +332,17 @@ fn seed(db: &Db, sealing: &SealingKeys, villages: usize) -> anyhow::Result<Vec<S
             algorithm: "hmac-sha256".into(),
             secret: Secret::new(SECRET.into()),
         }];
-        let binding =
-            bindings::create_binding(db, sealing, &admin, &code, account.id, BindingInput::RuralBank { keys })?;
+        let binding = bindings::create_binding(
+            db,
+            sealing,
+            &admin,
+            &code,
+            account.id,
+            BindingInput::RuralBank {
+                keys,
+                statement_api: None,
+            },
+        )?;
         let payer = billing::create_payer(
             db,
             &accountant,

@@ -80,6 +80,11 @@ pub fn business_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&Shanghai).date_naive()
 }
 
+/// The Beijing wall-clock time of an instant.
+pub fn business_time(at: DateTime<Utc>) -> chrono::NaiveDateTime {
+    at.with_timezone(&Shanghai).naive_local()
+}
+
 /// The instant of a Beijing wall-clock time (a bank statement's times are Beijing time; China
 /// keeps no daylight saving, so every wall-clock time is one instant).
 pub fn from_beijing(local: chrono::NaiveDateTime) -> DateTime<Utc> {

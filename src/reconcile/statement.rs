@@ -325,6 +325,103 @@ pub fn parse(bytes: &[u8], profiles: &Profiles, account_no: &str) -> Result<Pars
     })
 }
 
+/// The lines of one business day from the bank's statement API (already verified as the bank's
+/// by its signature). Every line must be of that day and that account, with a serial, a
+/// direction and an amount, or the whole answer is refused: a garbled answer is never "no
+/// transactions". A day without lines is a valid answer.
+pub fn from_api(
+    statement: &bank_adapters::rural_bank::Statement,
+    account_no: &str,
+    date: NaiveDate,
+) -> Result<ParsedStatement, StatementError> {
+    if statement.account_no != account_no {
+        return Err(StatementError::OtherAccount {
+            row: 0,
+            found: mask(&statement.account_no),
+            expected: mask(account_no),
+        });
+    }
+    let mut lines = Vec::with_capacity(statement.lines.len());
+    for (i, l) in statement.lines.iter().enumerate() {
+        let row = i + 1;
+        let fail = |column: &str, value: &str, why: &'static str, why_en: &'static str| StatementError::Cell {
+            row,
+            column: column.to_string(),
+            value: value.chars().take(40).collect(),
+            why,
+            why_en,
+        };
+        let at = chrono::DateTime::parse_from_rfc3339(&l.value_time)
+            .map(|t| crate::domain::period::business_time(t.with_timezone(&chrono::Utc)))
+            .map_err(|_| fail("value_time", &l.value_time, "不是有效的时间", "not an RFC 3339 time"))?;
+        if at.date() != date {
+            return Err(fail(
+                "value_time",
+                &l.value_time,
+                "不是所查询那一天的交易",
+                "not of the day asked for",
+            ));
+        }
+        let direction = Direction::parse(&l.direction).ok_or_else(|| {
+            fail(
+                "direction",
+                &l.direction,
+                "应为 credit 或 debit",
+                "must be credit or debit",
+            )
+        })?;
+        let amount = Money::parse_positive(&l.amount)
+            .ok()
+            .and_then(|m| m.within_bound().ok())
+            .ok_or_else(|| fail("amount", &l.amount, "不是有效的金额", "not a valid amount"))?;
+        let balance = match l.balance.as_deref() {
+            None => None,
+            Some(b) => Some(Money::parse(b).map_err(|_| fail("balance", b, "不是有效的金额", "not a valid amount"))?),
+        };
+        let serial = l.txn_id.trim();
+        if serial.is_empty() || serial.len() > 64 || serial.chars().any(char::is_control) {
+            return Err(fail("txn_id", serial, "流水号有误", "not a serial"));
+        }
+        let text = |t: &Option<String>| -> Option<String> {
+            t.as_deref()
+                .map(|t| t.chars().filter(|c| !c.is_control()).take(MAX_TEXT).collect::<String>())
+                .filter(|t| !t.trim().is_empty())
+        };
+        lines.push(StatementRow {
+            row,
+            business_date: date,
+            value_time: Some(at),
+            serial: Some(serial.to_string()),
+            direction,
+            amount,
+            balance,
+            counterparty_name: text(&l.counterparty_name),
+            counterparty_account: text(&l.counterparty_account),
+            summary: None,
+            remark: text(&l.remark),
+            raw: serde_json::to_string(l).unwrap_or_default(),
+        });
+    }
+    let mut serials = std::collections::HashSet::new();
+    if let Some(twice) = lines.iter().find(|l| !serials.insert(l.serial.clone())) {
+        return Err(StatementError::SerialTwice {
+            row: twice.row,
+            first: 0,
+            serial: twice.serial.clone().unwrap_or_default(),
+        });
+    }
+    let broken_at = breaks(&lines);
+    Ok(ParsedStatement {
+        profile: API_PROFILE.into(),
+        encoding: "JSON",
+        lines,
+        broken_at,
+    })
+}
+
+/// The profile name kept with lines from the bank's statement API.
+pub const API_PROFILE: &str = "bank-api";
+
 /// Rows whose balance does not follow from the line before it (both balances given).
 pub fn breaks(lines: &[StatementRow]) -> Vec<usize> {
     lines

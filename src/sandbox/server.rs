@@ -4,7 +4,11 @@
 //! - `POST /sandbox/pay`: make a payment and deliver its callback to `callback_url`, with faults
 //!   (`{"drop_first": 2, "duplicates": 3, "delay_ms": 100}`) if asked.
 //! - `GET  /sandbox/transactions`: every payment made and how its delivery went.
-//! - `GET  /statements/{account_no}?date=YYYY-MM-DD`: the account's credits that day (Beijing).
+//! - `POST /sandbox/withdraw`: book a debit on an account (approved or not: the bank cannot know).
+//! - `GET  /statements/{account_no}?date=YYYY-MM-DD`: the account's signed statement that day
+//!   (Beijing): every credit it booked, delivered or dropped, and every debit, with balances.
+//! - `GET  /statements/{account_no}/download?date=…&format=csv|csv-gbk|xlsx`: the same as online
+//!   banking's file download, in the `qz-sandbox` layout.
 //! - the gateways' order APIs and a scan page to pay an order: see [`super::gateway`].
 
 use actix_web::dev::Server;
@@ -120,23 +124,7 @@ async fn statement(
         Some(Err(_)) => return bad("date: YYYY-MM-DD"),
         None => None,
     };
-    let lines: Vec<rural_bank::StatementLine> = {
-        let ledger = state.ledger.lock().unwrap_or_else(|p| p.into_inner());
-        ledger
-            .iter()
-            .map(|r| &r.payment)
-            .filter(|p| p.provider == Provider::RuralBank && p.account_ref == account)
-            .filter(|p| date.is_none_or(|d| p.paid_at.with_timezone(&Shanghai).date_naive() == d))
-            .map(|p| rural_bank::StatementLine {
-                txn_id: p.txn_id.clone(),
-                value_time: p.paid_at.with_timezone(&Shanghai).to_rfc3339(),
-                amount: bank_adapters::amount::to_yuan(p.amount),
-                direction: "credit".into(),
-                counterparty_name: Some(p.payer.clone()),
-                remark: Some(p.reference.clone()),
-            })
-            .collect()
-    };
+    let lines = statement_lines(&state, &account, date);
     let body = serde_json::to_vec(&rural_bank::Statement {
         account_no: account,
         lines,
@@ -154,6 +142,210 @@ async fn statement(
     res.body(body)
 }
 
+/// An account's statement: the rural bank's credits to it (delivered or not: the bank booked
+/// them) and the withdrawals it made, in booking order, each with the running balance (the
+/// account opens at zero in the sandbox); only the day's lines when `date` is given.
+pub fn statement_lines(state: &SandboxState, account: &str, date: Option<NaiveDate>) -> Vec<rural_bank::StatementLine> {
+    let mut booked: Vec<(chrono::DateTime<Utc>, rural_bank::StatementLine, i64)> = Vec::new();
+    for p in state
+        .ledger
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|r| &r.payment)
+        .filter(|p| p.provider == Provider::RuralBank && p.account_ref == account)
+    {
+        booked.push((
+            p.paid_at,
+            rural_bank::StatementLine {
+                txn_id: p.txn_id.clone(),
+                value_time: p.paid_at.with_timezone(&Shanghai).to_rfc3339(),
+                amount: bank_adapters::amount::to_yuan(p.amount),
+                direction: "credit".into(),
+                counterparty_name: Some(p.payer.clone()),
+                remark: Some(p.reference.clone()),
+                counterparty_account: None,
+                balance: None,
+            },
+            p.amount.fen(),
+        ));
+    }
+    for w in state
+        .withdrawals
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|w| w.account_ref == account)
+    {
+        booked.push((
+            w.at,
+            rural_bank::StatementLine {
+                txn_id: w.txn_id.clone(),
+                value_time: w.at.with_timezone(&Shanghai).to_rfc3339(),
+                amount: bank_adapters::amount::to_yuan(w.amount),
+                direction: "debit".into(),
+                counterparty_name: Some(w.payee_name.clone()),
+                remark: Some(w.remark.clone()),
+                counterparty_account: Some(w.payee_account.clone()),
+                balance: None,
+            },
+            -w.amount.fen(),
+        ));
+    }
+    booked.sort_by(|a, b| (a.0, &a.1.txn_id).cmp(&(b.0, &b.1.txn_id)));
+    let mut balance = 0i64;
+    booked
+        .into_iter()
+        .filter_map(|(at, mut line, signed)| {
+            balance += signed;
+            line.balance = Some(bank_adapters::amount::to_yuan(bank_adapters::Money::from_fen(balance)));
+            date.is_none_or(|d| at.with_timezone(&Shanghai).date_naive() == d)
+                .then_some(line)
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WithdrawRequest {
+    pub account_ref: String,
+    /// Yuan.
+    pub amount: String,
+    pub payee_name: String,
+    pub payee_account: String,
+    #[serde(default)]
+    pub remark: String,
+}
+
+/// Books a debit on an account, as a withdrawal at the counter or an online transfer would:
+/// the bank does not ask whether the village approved it.
+async fn withdraw(state: web::Data<SandboxState>, body: web::Json<WithdrawRequest>) -> HttpResponse {
+    let r = body.into_inner();
+    let amount = match bank_adapters::amount::positive_yuan("amount", &r.amount) {
+        Ok(a) => a,
+        Err(e) => return bad(e.to_string()),
+    };
+    let txn_id = format!("RCBD{:016}", rand::random::<u64>() % 10_000_000_000_000_000);
+    state
+        .withdrawals
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(super::state::Withdrawal {
+            account_ref: r.account_ref,
+            txn_id: txn_id.clone(),
+            amount,
+            payee_name: r.payee_name,
+            payee_account: r.payee_account,
+            remark: r.remark,
+            at: Utc::now(),
+        });
+    HttpResponse::Created().json(serde_json::json!({ "txn_id": txn_id }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DownloadQuery {
+    pub date: Option<String>,
+    /// `csv` (UTF-8 with BOM), `csv-gbk` or `xlsx`.
+    pub format: Option<String>,
+}
+
+/// The statement as online banking offers it for download, in the sandbox's layout (the
+/// `qz-sandbox` profile): CSV in UTF-8 with BOM or in GBK, or XLSX. Unsigned, like a web
+/// download; qingzhang imports it as a file.
+async fn download(
+    state: web::Data<SandboxState>,
+    path: web::Path<String>,
+    q: web::Query<DownloadQuery>,
+) -> HttpResponse {
+    let account = path.into_inner();
+    let date = match q.date.as_deref().map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d")) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => return bad("date: YYYY-MM-DD"),
+        None => None,
+    };
+    let header = [
+        "交易日期",
+        "交易时间",
+        "交易流水号",
+        "借方发生额",
+        "贷方发生额",
+        "余额",
+        "对方户名",
+        "对方账号",
+        "摘要",
+        "附言",
+    ];
+    let rows: Vec<[String; 10]> = statement_lines(&state, &account, date)
+        .into_iter()
+        .map(|l| {
+            let at = chrono::DateTime::parse_from_rfc3339(&l.value_time).ok();
+            let (debit, credit) = if l.direction == "debit" {
+                (l.amount.clone(), String::new())
+            } else {
+                (String::new(), l.amount.clone())
+            };
+            [
+                at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+                at.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default(),
+                l.txn_id,
+                debit,
+                credit,
+                l.balance.unwrap_or_default(),
+                l.counterparty_name.unwrap_or_default(),
+                l.counterparty_account.unwrap_or_default(),
+                if l.direction == "debit" {
+                    "转账支出".into()
+                } else {
+                    "转账收入".into()
+                },
+                l.remark.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    match q.format.as_deref().unwrap_or("csv") {
+        "xlsx" => {
+            let write = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+                let mut book = rust_xlsxwriter::Workbook::new();
+                let sheet = book.add_worksheet();
+                sheet.write_string(0, 0, format!("账户明细 账号：{account}"))?;
+                for (c, h) in header.iter().enumerate() {
+                    sheet.write_string(1, c as u16, *h)?;
+                }
+                for (r, row) in rows.iter().enumerate() {
+                    for (c, v) in row.iter().enumerate() {
+                        let (r, c) = ((r + 2) as u32, c as u16);
+                        match (c, v.parse::<f64>()) {
+                            (3..=5, Ok(n)) => sheet.write_number(r, c, n)?,
+                            _ => sheet.write_string(r, c, v)?,
+                        };
+                    }
+                }
+                book.save_to_buffer()
+            };
+            match write() {
+                Ok(bytes) => HttpResponse::Ok()
+                    .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                    .body(bytes),
+                Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+            }
+        }
+        format @ ("csv" | "csv-gbk") => {
+            let mut text = format!("账户明细\r\n账号：{account}\r\n{}\r\n", header.join(","));
+            for row in &rows {
+                let cells: Vec<String> = row.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
+                text.push_str(&cells.join(","));
+                text.push_str("\r\n");
+            }
+            let bytes = if format == "csv-gbk" {
+                encoding_rs::GBK.encode(&text).0.into_owned()
+            } else {
+                [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()
+            };
+            HttpResponse::Ok().content_type("text/csv").body(bytes)
+        }
+        _ => bad("format: csv, csv-gbk or xlsx"),
+    }
+}
+
 /// Starts the sandbox bank on an already bound listener.
 /// Starts the sandbox on `listener`; `callbacks_to` limits whom it calls back (see
 /// [`SandboxState::callbacks_to`]).
@@ -168,6 +360,7 @@ pub fn start(
         client: reqwest::Client::new(),
         speedup,
         ledger: Mutex::new(Vec::new()),
+        withdrawals: Mutex::new(Vec::new()),
         orders: Mutex::new(HashMap::new()),
         callbacks_to,
     });
@@ -179,6 +372,8 @@ pub fn start(
             .route("/sandbox/pay", web::post().to(pay))
             .route("/sandbox/transactions", web::get().to(transactions))
             .route("/statements/{account}", web::get().to(statement))
+            .route("/statements/{account}/download", web::get().to(download))
+            .route("/sandbox/withdraw", web::post().to(withdraw))
             .route(
                 "/v3/pay/transactions/native",
                 web::post().to(gateway::wechat_native_order),

@@ -17,6 +17,9 @@ pub struct SandboxState {
     /// How many times faster than real time the retry schedule runs.
     pub speedup: u32,
     pub ledger: Mutex<Vec<Record>>,
+    /// Money the bank paid out of its accounts on demand (approved or not: the bank does not
+    /// know), in booking order.
+    pub withdrawals: Mutex<Vec<Withdrawal>>,
     /// Orders placed through the gateway APIs, by out_trade_no.
     pub orders: Mutex<HashMap<String, SandboxOrder>>,
     /// Where callbacks may go: the service that runs this sandbox in-process (the demo) lets it
@@ -40,6 +43,18 @@ pub struct Record {
     pub payment: Payment,
     pub callback_url: String,
     pub delivery: Option<Delivery>,
+}
+
+/// A debit the sandbox bank booked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Withdrawal {
+    pub account_ref: String,
+    pub txn_id: String,
+    pub amount: Money,
+    pub payee_name: String,
+    pub payee_account: String,
+    pub remark: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Records a payment in the sandbox's books and delivers its notification in the background.

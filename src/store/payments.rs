@@ -61,6 +61,15 @@ impl Binding {
             .first(conn)
             .optional()?)
     }
+    /// Every active binding of one provider, in id order.
+    pub fn active_of_provider(conn: &mut DbConnection, provider: Provider) -> StoreResult<Vec<Binding>> {
+        Ok(provider_bindings::table
+            .filter(provider_bindings::provider.eq(provider))
+            .filter(provider_bindings::active.eq(true))
+            .order(provider_bindings::id)
+            .select(Binding::as_select())
+            .load(conn)?)
+    }
     pub fn of_village(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<Binding>> {
         Ok(provider_bindings::table
             .filter(provider_bindings::village_id.eq(village_id))

@@ -97,6 +97,10 @@ pub enum BindingInput {
     },
     RuralBank {
         keys: Vec<BankKeyInput>,
+        /// The base URL of the bank's statement API (`GET {base}/statements/{account}?date=`),
+        /// signed with the first key; without it statements are imported as files.
+        #[serde(default)]
+        statement_api: Option<String>,
     },
 }
 
@@ -140,6 +144,8 @@ struct AlipayPublic {
 #[derive(Serialize, Deserialize)]
 struct BankPublic {
     keys: Vec<(String, String)>,
+    #[serde(default)]
+    statement_api: Option<String>,
 }
 
 /// What is stored: the provider, what it calls the account, the public part as JSON, the secrets
@@ -281,11 +287,26 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                 key_ids: vec![],
             })
         }
-        BindingInput::RuralBank { keys } => {
+        BindingInput::RuralBank { keys, statement_api } => {
             if keys.is_empty() {
                 return Err(invalid("keys", "请至少提供一个银行共享密钥。"));
             }
-            let mut public = BankPublic { keys: vec![] };
+            let statement_api = match statement_api.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(url) if (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 200 => {
+                    Some(url.trim_end_matches('/').to_string())
+                }
+                Some(_) => {
+                    return Err(invalid(
+                        "statement_api",
+                        "对账接口地址应以 https:// 开头，最长 200 个字符。",
+                    ))
+                }
+            };
+            let mut public = BankPublic {
+                keys: vec![],
+                statement_api,
+            };
             let mut secrets = BTreeMap::new();
             for (i, k) in keys.iter().enumerate() {
                 let id = k.key_id.trim().to_string();
@@ -586,6 +607,33 @@ pub fn gateway_for(b: &Binding, sealing: &SealingKeys) -> AppResult<Option<Gatew
         }
         _ => Ok(None),
     }
+}
+
+/// Where a bank binding's statement API is, and the key that signs requests to it (the first
+/// listed); None when the binding has no statement API.
+pub fn statement_api(b: &Binding, sealing: &SealingKeys) -> AppResult<Option<(String, BankKey)>> {
+    if b.provider != Provider::RuralBank {
+        return Ok(None);
+    }
+    let p: BankPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "configuration"))?;
+    let (Some(base), Some((id, alg))) = (p.statement_api, p.keys.first()) else {
+        return Ok(None);
+    };
+    let secrets = open_secrets(b, sealing)?;
+    let secret = secrets.get(id).ok_or_else(|| broken(b, "bank key"))?;
+    let algorithm = if alg == "hmac-sm3" {
+        Algorithm::HmacSm3
+    } else {
+        Algorithm::HmacSha256
+    };
+    Ok(Some((
+        base,
+        BankKey {
+            key_id: id.clone(),
+            algorithm,
+            secret: Secret::new(secret.as_bytes().to_vec()),
+        },
+    )))
 }
 
 /// The adapter a binding describes, with its secrets opened.

@@ -524,6 +524,7 @@ pub fn sandbox_binding(
                 algorithm: "hmac-sha256".into(),
                 secret: Secret::new(keys.bank_secret.clone()),
             }],
+            statement_api: Some(sandbox_base.into()),
         },
         Provider::Wechat => BindingInput::Wechat {
             mch_id: account_ref.into(),

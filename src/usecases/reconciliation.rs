@@ -159,6 +159,34 @@ pub fn reconcile(
     })
 }
 
+/// The nightly run: reconciles one account's day as the system (no person), after the job has
+/// fetched that day's statement; audit-logged without an actor.
+pub fn reconcile_as_system(
+    db: &Db,
+    village_code: &str,
+    account: CorporateAccountId,
+    day: NaiveDate,
+    server_key: &[u8],
+) -> AppResult<(usize, usize, usize)> {
+    let q = DaysQuery { from: day, to: day };
+    db.write(|conn| {
+        let village = Village::by_code(conn, village_code)?.ok_or_else(|| AppError::code(ErrorCode::VillageNotFound))?;
+        crate::store::lock::lock_village(conn, village.id)?;
+        let account = account_of(conn, &village, account)?;
+        let done = run(conn, &village, &account, q, server_key)?;
+        audit(
+            conn,
+            None,
+            "statement.reconcile",
+            "corporate_account",
+            account.id,
+            Some(village.id),
+            serde_json::json!({"from": day, "to": day, "matched": done.0, "taken_in": done.1, "unexplained_debits": done.2}),
+        )?;
+        Ok(done)
+    })
+}
+
 /// The matching and its actions, in the caller's transaction (which holds the village's lock).
 fn run(
     conn: &mut DbConnection,
@@ -439,6 +467,9 @@ pub struct ReconItem {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DayReport {
     pub date: NaiveDate,
+    /// Whether a statement (a file or the bank's API) covering the day has been taken in; a day
+    /// without one cannot be reconciled yet.
+    pub statement_imported: bool,
     pub statement_lines: usize,
     /// The balance on the day's last statement line.
     #[schema(value_type = Option<String>)]
@@ -514,13 +545,16 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         }
         m
     };
-    // Broken statements: rows of imports touching these days.
-    let broken: Vec<(NaiveDate, usize)> = StatementImport::of_account(conn, account.id, 10_000)?
+    // Which days a statement covers, and broken statements (rows of imports touching these days).
+    let imports: Vec<StatementImport> = StatementImport::of_account(conn, account.id, 10_000)?
         .into_iter()
         .filter(|i| i.last_date >= q.from && i.first_date <= q.to)
+        .collect();
+    let broken: Vec<(NaiveDate, i64, usize)> = imports
+        .iter()
         .flat_map(|i| {
             let rows: Vec<usize> = serde_json::from_str(&i.broken_rows).unwrap_or_default();
-            rows.into_iter().map(move |r| (i.first_date, r))
+            rows.into_iter().map(move |r| (i.first_date.max(q.from), i.id, r))
         })
         .collect();
     // The books' 102 balance at the end of each day.
@@ -594,10 +628,10 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
                 remark: t.reference.clone(),
             });
         }
-        for (_, row) in broken.iter().filter(|(d, _)| *d == day) {
+        for (_, import, row) in broken.iter().filter(|(d, _, _)| *d == day) {
             items.push(ReconItem {
                 outcome: ReconOutcome::BrokenStatement,
-                label: format!("对账单第 {row} 行的余额与上一笔不连续"),
+                label: format!("第 {import} 次导入的对账单第 {row} 行的余额与上一笔不连续"),
                 critical: false,
                 rule: None,
                 statement_line_id: None,
@@ -635,6 +669,7 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         }
         days.push(DayReport {
             date: day,
+            statement_imported: imports.iter().any(|i| i.first_date <= day && i.last_date >= day),
             statement_lines: of_day.len(),
             statement_closing,
             books_closing,

@@ -11,17 +11,21 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::bindings;
 use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::ids::CorporateAccountId;
 use crate::domain::vocabulary::{Direction, StatementSource};
 use crate::domain::Money;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::payments::sealing::SealingKeys;
 use crate::reconcile::profile::Profiles;
 use crate::reconcile::statement::{self, ParsedStatement, StatementError, StatementRow};
+use crate::store::payments::Binding;
 use crate::store::registry::{CorporateAccount, Village};
 use crate::store::statements::{NewStatementImport, NewStatementLine, StatementImport, StatementLine};
 use crate::store::{Db, DbConnection};
+use bank_adapters::{rural_bank, Provider};
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -98,6 +102,7 @@ pub fn import_file(
             &parsed,
             profiles,
             Some(actor),
+            None,
         )?;
         audit(
             conn,
@@ -139,6 +144,7 @@ pub(crate) fn keep(
     parsed: &ParsedStatement,
     profiles: &Profiles,
     actor: Option<&Actor>,
+    covers: Option<NaiveDate>,
 ) -> AppResult<ImportReport> {
     let keys = statement::keys(&parsed.lines);
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -150,8 +156,21 @@ pub(crate) fn keep(
         .filter(|(_, k)| !known.contains(**k))
         .map(|(l, k)| (l, *k))
         .collect();
-    let first_date = parsed.lines.iter().map(|l| l.business_date).min().unwrap_or_default();
-    let last_date = parsed.lines.iter().map(|l| l.business_date).max().unwrap_or_default();
+    // An answer of the bank's API covers its day even without lines.
+    let first_date = parsed
+        .lines
+        .iter()
+        .map(|l| l.business_date)
+        .min()
+        .or(covers)
+        .unwrap_or_default();
+    let last_date = parsed
+        .lines
+        .iter()
+        .map(|l| l.business_date)
+        .max()
+        .or(covers)
+        .unwrap_or_default();
     let now = Utc::now().naive_utc();
     let broken = serde_json::to_string(&parsed.broken_at).unwrap_or_else(|_| "[]".into());
     let sha = hex::encode(Sha256::digest(bytes));
@@ -204,11 +223,15 @@ pub(crate) fn keep(
         })
         .collect();
     StatementLine::insert_all(conn, &rows)?;
-    let label = profiles
-        .named(&parsed.profile)
-        .map_or(parsed.profile.clone(), |p| p.label.clone());
+    let label = match profiles.named(&parsed.profile) {
+        Some(p) => p.label.clone(),
+        None if parsed.profile == statement::API_PROFILE => "银行对账接口".to_string(),
+        None => parsed.profile.clone(),
+    };
     let lines_known = parsed.lines.len() - fresh.len();
-    let mut message = if fresh.is_empty() {
+    let mut message = if parsed.lines.is_empty() {
+        format!("银行对账单显示 {first_date} 这个账户没有交易。")
+    } else if fresh.is_empty() {
         format!("这份对账单的 {} 笔交易都已导入过，没有任何变化。", parsed.lines.len())
     } else {
         format!(
@@ -308,5 +331,132 @@ pub fn lines(
             .into_iter()
             .map(StatementLineView::from)
             .collect())
+    })
+}
+
+/// Fetches one business day's statement of an account from the bank's statement API (signed
+/// request, signed answer) and keeps its new lines, as the accountant (`actor`) or as the
+/// nightly job (None). An answer that does not verify, a timeout, a 5xx or a garbled body is an
+/// error (`bank_statement_failed`), never "no transactions": nothing is kept, and the nightly
+/// job tries again later.
+#[allow(clippy::too_many_arguments)]
+pub async fn fetch(
+    db: &Db,
+    sealing: &SealingKeys,
+    http: &reqwest::Client,
+    profiles: &Profiles,
+    actor: Option<Actor>,
+    village_code: String,
+    account: CorporateAccountId,
+    date: NaiveDate,
+) -> AppResult<ImportReport> {
+    let today = crate::domain::period::business_date(crate::domain::period::now());
+    // Today's statement is the day so far (fetching it again later adds what came since).
+    if date > today {
+        return Err(AppError::new(ErrorCode::DateInvalid, "不能获取未来日期的对账单。").at("date"));
+    }
+    let who = actor.clone();
+    let code = village_code.clone();
+    let (account_no, binding) = db
+        .run(move |db| {
+            db.read(|conn| {
+                let village = match &who {
+                    Some(a) => village_for(conn, a, &code, Action::Reconcile)?,
+                    None => Village::by_code(conn, &code)?.ok_or_else(|| AppError::code(ErrorCode::VillageNotFound))?,
+                };
+                let account = account_of(conn, &village, account)?;
+                let binding = Binding::of_village(conn, village.id)?
+                    .into_iter()
+                    .find(|b| b.active && b.provider == Provider::RuralBank && b.corporate_account_id == account.id);
+                Ok::<_, AppError>((account.account_no, binding))
+            })
+        })
+        .await?;
+    let api = match binding {
+        Some(b) => bindings::statement_api(&b, sealing)?,
+        None => None,
+    };
+    let Some((base, key)) = api else {
+        return Err(AppError::code(ErrorCode::StatementApiMissing));
+    };
+    let failed = |why: String| {
+        metrics::counter!("qz_statement_fetch_failures_total").increment(1);
+        tracing::warn!(account = %account, %date, why = %why, "statement fetch failed");
+        AppError::new(
+            ErrorCode::BankStatementFailed,
+            format!("银行对账接口没有给出可验证的应答（{why}），没有导入任何交易；稍后会再试。"),
+        )
+    };
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        rural_bank::fetch_statement(http, &base, &key, &account_no, date),
+    )
+    .await
+    .map_err(|_| failed("timeout".into()))?
+    .map_err(|e| failed(e.to_string().chars().take(200).collect()))?;
+    let parsed = statement::from_api(&answer, &account_no, date).map_err(|e| failed(e.to_string()))?;
+    let bytes = serde_json::to_vec(&answer).unwrap_or_default();
+    let profiles = profiles.clone();
+    db.run(move |db| {
+        db.write(|conn| {
+            let village = match &actor {
+                Some(a) => village_to_change(conn, a, &village_code, Action::Reconcile)?,
+                None => {
+                    let v = Village::by_code(conn, &village_code)?
+                        .ok_or_else(|| AppError::code(ErrorCode::VillageNotFound))?;
+                    crate::store::lock::lock_village(conn, v.id)?;
+                    v
+                }
+            };
+            let account = account_of(conn, &village, account)?;
+            let name = format!("bank-api {date}");
+            let report = keep(
+                conn,
+                &village,
+                &account,
+                StatementSource::Api,
+                &name,
+                &bytes,
+                &parsed,
+                &profiles,
+                actor.as_ref(),
+                Some(date),
+            )?;
+            audit(
+                conn,
+                actor.as_ref(),
+                "statement.fetch",
+                "statement_import",
+                report.import_id,
+                Some(village.id),
+                serde_json::json!({"account_id": account.id, "date": date, "lines": report.lines_total, "new": report.lines_new}),
+            )?;
+            Ok(report)
+        })
+    })
+    .await
+}
+
+/// Corporate accounts whose bank binding has a statement API, with their village's code and
+/// whether the bank's answer for `date` is already kept: what the nightly job fetches.
+pub fn accounts_to_fetch(
+    db: &Db,
+    sealing: &SealingKeys,
+    date: NaiveDate,
+) -> AppResult<Vec<(String, CorporateAccountId)>> {
+    db.read(|conn| {
+        let mut out = Vec::new();
+        for b in Binding::active_of_provider(conn, Provider::RuralBank)? {
+            if bindings::statement_api(&b, sealing)?.is_none() {
+                continue;
+            }
+            let fetched = StatementImport::of_account(conn, b.corporate_account_id, 50)?
+                .iter()
+                .any(|i| i.source == StatementSource::Api && i.first_date <= date && i.last_date >= date);
+            if !fetched {
+                out.push((Village::by_id(conn, b.village_id)?.code, b.corporate_account_id));
+            }
+        }
+        Ok(out)
     })
 }

@@ -176,6 +176,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(s::list_lines)),
                 )
                 .route(
+                    "/villages/{village}/accounts/{account}/statements/fetch",
+                    web::post().to(s::fetch),
+                )
+                .route(
                     "/villages/{village}/accounts/{account}/reconcile",
                     web::post().to(s::reconcile),
                 )

@@ -193,3 +193,39 @@ pub async fn reject_disbursement(
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FetchQuery {
+    /// The business day (YYYY-MM-DD); today's is the day so far.
+    pub date: NaiveDate,
+}
+
+/// Fetches a day's statement from the bank's statement API (the account's bank binding must
+/// name one) and keeps its new lines; fetching a day again adds only what is new.
+#[utoipa::path(post, path = "/api/v1/villages/{village}/accounts/{account}/statements/fetch", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), ("account" = i64, Path), FetchQuery),
+    responses((status = 201, body = ImportReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the binding has no statement API"),
+              (status = 422, body = ErrorBody),
+              (status = 502, body = ErrorBody, description = "the bank's answer did not verify or did not come; nothing kept")))]
+pub async fn fetch(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    q: web::Query<FetchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (code, account) = path.into_inner();
+    let v = statements::fetch(
+        &state.db,
+        &state.sealing,
+        &state.http,
+        &state.profiles,
+        Some(who.actor),
+        code,
+        CorporateAccountId(account),
+        q.into_inner().date,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
