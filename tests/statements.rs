@@ -440,3 +440,55 @@ both!(
         assert_eq!(kept(&app).1, 5);
     }
 );
+
+// An admin's own layout, added as a JSON file in statement_profiles_dir: read at start-up, no
+// rebuild, and files in that layout import.
+#[actix_web::test]
+async fn an_admins_layout_from_the_profiles_directory_imports_its_banks_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ccb.json"),
+        r#"{"name": "ccb-corp", "label": "建设银行企业网银", "columns": {"date": ["记账日期"], "serial": ["账户明细编号-交易流水号"],
+            "debit": ["借方发生额（支取）"], "credit": ["贷方发生额（收入）"], "balance": ["余额"], "counterparty_name": ["对方户名"],
+            "remark": ["摘要"]}, "formats": {"date": ["%Y%m%d"]}}"#,
+    )
+    .unwrap();
+    let path = dir.path().to_path_buf();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let path = path.clone();
+        let Some(app) = TestApp::spawn_configured(backend, move |c| qingzhang::config::Config {
+            statement_profiles_dir: Some(path),
+            ..c
+        })
+        .await
+        else {
+            continue;
+        };
+        let t = app.seed().await;
+        let account = account_id(&app, &t, VILLAGE_A).await;
+        let file = "记账日期,账户明细编号-交易流水号,借方发生额（支取）,贷方发生额（收入）,余额,对方户名,摘要\n\
+                    20261110,CCB-0001,,88.00,88.00,张建国,转账\n";
+        let r = upload(
+            &app,
+            &t.accountant,
+            VILLAGE_A,
+            account,
+            "ccb.csv",
+            encoding_rs::GBK.encode(file).0.into_owned(),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(
+            (r.body["profile"].as_str(), r.body["profile_label"].as_str()),
+            (Some("ccb-corp"), Some("建设银行企业网银"))
+        );
+    }
+    // A profile that does not read stops the start, naming the file.
+    std::fs::write(dir.path().join("broken.toml"), "name = \"x\"\n").unwrap();
+    let config = qingzhang::config::Config {
+        statement_profiles_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let e = config.statement_profiles().unwrap_err();
+    assert!(e.contains("broken.toml"), "{e}");
+}

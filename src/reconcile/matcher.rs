@@ -18,6 +18,7 @@
 //! date then id, so the same inputs always give the same matches.
 
 use chrono::NaiveDate;
+use std::collections::HashMap;
 
 use crate::domain::vocabulary::{Direction, MatchRule};
 use crate::domain::Money;
@@ -116,13 +117,27 @@ pub fn decide(lines: &[Line], credits: &[Credit], payouts: &[Payout], window_day
         }
     }
     let near = |l: &Line, c: &Credit| (l.date - c.date).num_days().abs();
+    // Indexes, so a year of an account's lines is matched in one pass: credits by transaction
+    // id, and by amount in (date, id) order.
+    let mut by_txn: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_amount: HashMap<Money, Vec<usize>> = HashMap::new();
+    for (ci, c) in credits.iter().enumerate() {
+        by_txn.entry(c.txn_id.as_str()).or_default().push(ci);
+        by_amount.entry(c.amount).or_default().push(ci);
+    }
+    for bucket in by_amount.values_mut() {
+        bucket.sort_by_key(|&ci| (credits[ci].date, credits[ci].id));
+    }
 
     // 1. serial
     for (li, l) in lines.iter().enumerate() {
         let Some(serial) = l.serial.as_deref().filter(|_| l.direction == Direction::Credit) else {
             continue;
         };
-        if let Some(ci) = (0..credits.len()).find(|&ci| !taken[ci] && credits[ci].txn_id == serial) {
+        let found = by_txn
+            .get(serial)
+            .and_then(|cs| cs.iter().copied().find(|&ci| !taken[ci]));
+        if let Some(ci) = found {
             taken[ci] = true;
             decided[li] = Some(Decision::Pair {
                 line: l.id,
@@ -155,11 +170,14 @@ pub fn decide(lines: &[Line], credits: &[Credit], payouts: &[Payout], window_day
             if decided[li].is_some() || l.direction != Direction::Credit {
                 continue;
             }
-            let mut candidates: Vec<usize> = (0..credits.len())
-                .filter(|&ci| {
-                    let c = &credits[ci];
-                    !taken[ci] && c.amount == l.amount && near(l, c) <= window_days && test(l, c)
-                })
+            let bucket = by_amount.get(&l.amount).map_or(&[][..], Vec::as_slice);
+            // The bucket's credits within the window: a binary search to its first day.
+            let start = bucket.partition_point(|&ci| credits[ci].date < l.date - chrono::Duration::days(window_days));
+            let mut candidates: Vec<usize> = bucket[start..]
+                .iter()
+                .copied()
+                .take_while(|&ci| credits[ci].date <= l.date + chrono::Duration::days(window_days))
+                .filter(|&ci| !taken[ci] && test(l, &credits[ci]))
                 .collect();
             candidates.sort_by_key(|&ci| (near(l, &credits[ci]), credits[ci].id));
             let nameless = |ci: usize| credits[ci].payer.is_none() || l.counterparty.is_none();

@@ -473,3 +473,16 @@ pub fn daily_sums_of_account(
         .map(|(d, debit, credit)| (d, Sums { debit, credit }))
         .collect())
 }
+
+/// The journal numbers (seq) of some entries, looked up in chunks.
+pub fn seqs_of(conn: &mut DbConnection, ids: &[EntryId]) -> StoreResult<std::collections::HashMap<EntryId, i64>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<(EntryId, i64)> = journal_entries::table
+            .filter(journal_entries::id.eq_any(chunk))
+            .select((journal_entries::id, journal_entries::seq))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}

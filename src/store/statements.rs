@@ -207,6 +207,7 @@ pub struct StatementMatch {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = statement_matches)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewStatementMatch {
     pub village_id: VillageId,
     pub corporate_account_id: CorporateAccountId,
@@ -220,10 +221,15 @@ pub struct NewStatementMatch {
 }
 
 impl StatementMatch {
-    pub fn insert(conn: &mut DbConnection, new: &NewStatementMatch) -> StoreResult<()> {
-        diesel::insert_into(statement_matches::table)
-            .values(new)
-            .execute(conn)?;
+    /// Inserts matches in multi-row statements (a month of an account in a few round trips).
+    pub fn insert_all(conn: &mut DbConnection, new: &[NewStatementMatch]) -> StoreResult<()> {
+        for chunk in new.chunks(BATCH) {
+            let insert = diesel::insert_into(statement_matches::table).values(chunk);
+            match conn {
+                DbConnection::Pg(c) => insert.execute(c)?,
+                DbConnection::Sqlite(c) => insert.execute(c)?,
+            };
+        }
         Ok(())
     }
 

@@ -246,6 +246,7 @@ fn run(
     let by_id: HashMap<i64, &StatementLine> = open.iter().map(|l| (l.id, *l)).collect();
     let now = period::now().naive_utc();
     let (mut matched, mut taken_in, mut debits) = (0, 0, 0);
+    let mut rows = Vec::new();
     for d in decisions {
         let (line, txn, entry, rule, amount_differs) = match d {
             Decision::Pair {
@@ -288,21 +289,19 @@ fn run(
                 (l, None, Some(entry), MatchRule::UnexplainedDebit, false)
             }
         };
-        StatementMatch::insert(
-            conn,
-            &NewStatementMatch {
-                village_id: village.id,
-                corporate_account_id: account.id,
-                statement_line_id: line.id,
-                bank_transaction_id: txn,
-                entry_id: entry,
-                rule,
-                amount_differs,
-                business_date: line.business_date,
-                created_at: now,
-            },
-        )?;
+        rows.push(NewStatementMatch {
+            village_id: village.id,
+            corporate_account_id: account.id,
+            statement_line_id: line.id,
+            bank_transaction_id: txn,
+            entry_id: entry,
+            rule,
+            amount_differs,
+            business_date: line.business_date,
+            created_at: now,
+        });
     }
+    StatementMatch::insert_all(conn, &rows)?;
     Ok((matched, taken_in, debits))
 }
 
@@ -518,32 +517,29 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         .into_iter()
         .map(|m| (m.statement_line_id, m))
         .collect();
-    // The books' credits of these days, and which are matched (to lines of any day).
-    let txns =
-        BankTransaction::of_account_between(conn, account.id, utc_start(q.from), utc_start(q.to + Duration::days(1)))?;
-    let ids: Vec<BankTransactionId> = txns.iter().map(|t| t.id).collect();
+    // The books' credits a line of these days may be matched to (the matcher's window), in a
+    // few set queries: which are matched, and the entries behind them.
+    let window = BankTransaction::of_account_between(
+        conn,
+        account.id,
+        utc_start(q.from - Duration::days(WINDOW_DAYS)),
+        utc_start(q.to + Duration::days(WINDOW_DAYS + 1)),
+    )?;
+    let (day_start, day_end) = (utc_start(q.from), utc_start(q.to + Duration::days(1)));
+    let ids: Vec<BankTransactionId> = window
+        .iter()
+        .filter(|t| t.paid_at >= day_start && t.paid_at < day_end)
+        .map(|t| t.id)
+        .collect();
     let matched_txns = StatementMatch::matched_transactions(conn, &ids)?;
-    let all_txns: HashMap<BankTransactionId, BankTransaction> = {
-        let mut wanted: Vec<BankTransactionId> = matches.values().filter_map(|m| m.bank_transaction_id).collect();
-        wanted.extend(ids.iter().copied());
-        let mut map = HashMap::new();
-        for id in wanted {
-            if let std::collections::hash_map::Entry::Vacant(v) = map.entry(id) {
-                if let Some(t) = BankTransaction::by_id(conn, id)? {
-                    v.insert(t);
-                }
-            }
-        }
-        map
-    };
+    let all_txns: HashMap<BankTransactionId, BankTransaction> = window.into_iter().map(|t| (t.id, t)).collect();
+    let txns: Vec<&BankTransaction> = ids.iter().filter_map(|id| all_txns.get(id)).collect();
     let seqs: HashMap<crate::domain::ids::EntryId, i64> = {
         let mut entry_ids: Vec<_> = matches.values().filter_map(|m| m.entry_id).collect();
         entry_ids.extend(all_txns.values().map(|t| t.entry_id));
-        let mut m = HashMap::new();
-        for id in entry_ids {
-            m.entry(id).or_insert(journal::Entry::by_id(conn, id)?.seq);
-        }
-        m
+        entry_ids.sort_unstable();
+        entry_ids.dedup();
+        journal::seqs_of(conn, &entry_ids)?
     };
     // Which days a statement covers, and broken statements (rows of imports touching these days).
     let imports: Vec<StatementImport> = StatementImport::of_account(conn, account.id, 10_000)?
@@ -604,6 +600,7 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         // Credits of this day the statement does not show: pending until T+1 has passed.
         for t in txns
             .iter()
+            .copied()
             .filter(|t| !matched_txns.contains(&t.id))
             .filter(|t| period::business_date(Utc.from_utc_datetime(&t.paid_at)) == day)
         {
