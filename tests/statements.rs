@@ -492,3 +492,144 @@ async fn an_admins_layout_from_the_profiles_directory_imports_its_banks_files() 
     let e = config.statement_profiles().unwrap_err();
     assert!(e.contains("broken.toml"), "{e}");
 }
+
+// ---------- the accountant's page ----------
+
+async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
+    let r = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header("cookie", format!("qz_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a form with its CSRF token") + r#"name="csrf" value=""#.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// A multipart/form-data body as a browser sends it.
+fn multipart(fields: &[(&str, &str)], file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----qzboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    body.extend(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"明细.csv\"\r\nContent-Type: text/csv\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+both!(the_accountant_imports_reconciles_and_downloads_from_the_page, |app| {
+    let t = app.seed().await;
+    let account = account_id(&app, &t, VILLAGE_A).await;
+    let base = format!("/staff/v/{VILLAGE_A}/reconciliation");
+    let (status, html) = page(&app, &t.accountant, &base).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("导入对账单") && html.contains("银行对账"), "{html}");
+    let csrf = csrf_of(&html);
+    let range = [
+        ("account", account.to_string()),
+        ("from", "2026-11-01".to_string()),
+        ("to", "2026-11-07".to_string()),
+    ];
+    let fields = |csrf: &str| -> Vec<(String, String)> {
+        let mut f = vec![("csrf".to_string(), csrf.to_string())];
+        f.extend(range.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        f
+    };
+    let send_upload = |csrf: String| {
+        let f = fields(&csrf);
+        let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (kind, body) = multipart(&refs, &fixture("rural-netbank-gbk.csv"));
+        app.client
+            .post(format!("{}{base}/upload", app.base))
+            .header("cookie", format!("qz_session={}", t.accountant))
+            .header("content-type", kind)
+            .body(body)
+            .send()
+    };
+    // A forged form (no valid token) changes nothing.
+    let forged = send_upload("0".repeat(32)).await.unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(kept(&app), (0, 0));
+    let uploaded = send_upload(csrf.clone()).await.unwrap();
+    assert_eq!(uploaded.status().as_u16(), 200, "followed to the page");
+    let html = uploaded.text().await.unwrap();
+    assert!(html.contains("已导入 4 笔交易"), "{html}");
+    assert_eq!(kept(&app), (1, 4));
+    // Reconcile the week from the page.
+    let run = app
+        .client
+        .post(format!("{}{base}/run", app.base))
+        .header("cookie", format!("qz_session={}", t.accountant))
+        .form(&fields(&csrf))
+        .send()
+        .await
+        .unwrap();
+    let html = run.text().await.unwrap();
+    assert!(
+        html.contains("对账完成：新核对 0 笔，补记银行有、账上无的收入 3 笔，未经审批的支出 1 笔。"),
+        "{html}"
+    );
+    assert!(html.contains(r#"<strong id="critical">1</strong>"#), "{html}");
+    assert!(
+        html.contains("未经审批的支出") && html.contains("东岭建材经营部"),
+        "{html}"
+    );
+    // The report as a spreadsheet: amounts are numbers, serials are text.
+    let xlsx = app
+        .client
+        .get(format!(
+            "{}{base}.xlsx?account={account}&from=2026-11-01&to=2026-11-07",
+            app.base
+        ))
+        .header("cookie", format!("qz_session={}", t.accountant))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status().as_u16(), 200);
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("对账").unwrap();
+    let debit = sheet
+        .rows()
+        .find(|r| r.get(7) == Some(&Data::String("RCB20261102002".into())))
+        .expect("the debit's row, its serial as text");
+    assert_eq!(debit[5], Data::Float(1000.0));
+    assert_eq!(debit[3], Data::String("重点".into()));
+    // The inspector reads the page, without the forms; a clerk cannot reconcile.
+    let (status, html) = page(
+        &app,
+        &t.inspector,
+        &format!("{base}?account={account}&from=2026-11-01&to=2026-11-07"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("导入对账单") && html.contains("未经审批的支出"),
+        "{html}"
+    );
+    let (_, clerk_html) = page(&app, &t.clerk_a, &base).await;
+    let clerk_run = app
+        .client
+        .post(format!("{}{base}/run", app.base))
+        .header("cookie", format!("qz_session={}", t.clerk_a))
+        .form(&fields(&csrf_of(&clerk_html)))
+        .send()
+        .await
+        .unwrap();
+    let html = clerk_run.text().await.unwrap();
+    assert!(
+        html.contains("您的岗位不能") || html.contains("不能导入银行对账单和对账"),
+        "{html}"
+    );
+});

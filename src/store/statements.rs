@@ -81,6 +81,53 @@ pub struct StatementLine {
     pub created_at: NaiveDateTime,
 }
 
+/// A line without the raw row it was read from: what matching and reports read (the raw row is
+/// evidence, opened one line at a time).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = statement_lines)]
+pub struct StatementLineBrief {
+    pub id: i64,
+    pub line_key: String,
+    pub business_date: NaiveDate,
+    pub booked_at: NaiveDateTime,
+    pub value_time: Option<NaiveDateTime>,
+    pub serial: Option<String>,
+    pub direction: Direction,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
+    #[diesel(column_name = balance_fen)]
+    pub balance: Option<Money>,
+    pub counterparty_name: Option<String>,
+    pub counterparty_account: Option<String>,
+    pub summary: Option<String>,
+    pub remark: Option<String>,
+    pub source: StatementSource,
+    pub import_id: i64,
+    pub row_no: i64,
+}
+
+impl StatementLineBrief {
+    /// An account's lines of some days, in booking order (without their raw rows).
+    pub fn of_days(
+        conn: &mut DbConnection,
+        account: CorporateAccountId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<StatementLineBrief>> {
+        Ok(statement_lines::table
+            .filter(statement_lines::corporate_account_id.eq(account))
+            .filter(statement_lines::business_date.between(from, to))
+            .order((
+                statement_lines::business_date,
+                statement_lines::booked_at,
+                statement_lines::import_id,
+                statement_lines::position,
+            ))
+            .select(StatementLineBrief::as_select())
+            .load(conn)?)
+    }
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = statement_lines)]
 // NULL, not DEFAULT, for a missing value: SQLite's multi-row VALUES has no DEFAULT keyword.
@@ -137,56 +184,43 @@ impl StatementImport {
 }
 
 impl StatementLine {
-    /// The keys already kept for an account among `keys` (looked up in chunks).
+    /// The keys already kept for an account's lines of some days: one range scan of the day
+    /// index (a line's key includes its date, and a bank's serial names a line of one day), so a
+    /// file costs one query, not one per thousand lines.
     pub fn known_keys(
-        conn: &mut DbConnection,
-        account: CorporateAccountId,
-        keys: &[&str],
-    ) -> StoreResult<HashSet<String>> {
-        let mut known = HashSet::new();
-        for chunk in keys.chunks(BATCH) {
-            let found: Vec<String> = statement_lines::table
-                .filter(statement_lines::corporate_account_id.eq(account))
-                .filter(statement_lines::line_key.eq_any(chunk))
-                .select(statement_lines::line_key)
-                .load(conn)?;
-            known.extend(found);
-        }
-        Ok(known)
-    }
-
-    /// Inserts new lines in multi-row statements (a statement of a year is one round trip per
-    /// thousand lines). diesel's MultiConnection has no batch insert, so each backend runs it.
-    pub fn insert_all(conn: &mut DbConnection, lines: &[NewStatementLine]) -> StoreResult<usize> {
-        let mut n = 0;
-        for chunk in lines.chunks(BATCH) {
-            let insert = diesel::insert_into(statement_lines::table).values(chunk);
-            n += match conn {
-                DbConnection::Pg(c) => insert.execute(c)?,
-                DbConnection::Sqlite(c) => insert.execute(c)?,
-            };
-        }
-        Ok(n)
-    }
-
-    /// An account's lines of some days, in booking order.
-    pub fn of_days(
         conn: &mut DbConnection,
         account: CorporateAccountId,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> StoreResult<Vec<StatementLine>> {
+    ) -> StoreResult<HashSet<String>> {
         Ok(statement_lines::table
             .filter(statement_lines::corporate_account_id.eq(account))
             .filter(statement_lines::business_date.between(from, to))
-            .order((
-                statement_lines::business_date,
-                statement_lines::booked_at,
-                statement_lines::import_id,
-                statement_lines::position,
-            ))
-            .select(StatementLine::as_select())
-            .load(conn)?)
+            .select(statement_lines::line_key)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect())
+    }
+
+    /// Inserts new lines: by COPY on PostgreSQL (a multi-row INSERT there spends its time on
+    /// 21,000 bind parameters per statement), in multi-row INSERTs on SQLite. diesel's
+    /// MultiConnection has neither, so each backend runs its own.
+    pub fn insert_all(conn: &mut DbConnection, lines: &[NewStatementLine]) -> StoreResult<usize> {
+        if lines.is_empty() {
+            return Ok(0);
+        }
+        match conn {
+            DbConnection::Pg(c) => Ok(diesel::copy_from(statement_lines::table)
+                .from_insertable(lines)
+                .execute(c)?),
+            DbConnection::Sqlite(c) => {
+                let mut n = 0;
+                for chunk in lines.chunks(BATCH) {
+                    n += diesel::insert_into(statement_lines::table).values(chunk).execute(c)?;
+                }
+                Ok(n)
+            }
+        }
     }
 }
 
@@ -220,15 +254,37 @@ pub struct NewStatementMatch {
     pub created_at: NaiveDateTime,
 }
 
+/// After a write that added many rows to the statement tables, PostgreSQL's planner gets fresh
+/// statistics at once instead of waiting for autovacuum: the lookups above are index scans only
+/// while the planner knows the tables are large (a first import of a year's statement would
+/// otherwise be read by sequential scans until autovacuum comes by). SQLite needs nothing.
+pub fn refresh_statistics(conn: &mut DbConnection, rows_added: usize) -> StoreResult<()> {
+    if rows_added >= 10_000 {
+        if let DbConnection::Pg(c) = conn {
+            use diesel::connection::SimpleConnection;
+            c.batch_execute("ANALYZE statement_lines, statement_matches, bank_transactions")?;
+        }
+    }
+    Ok(())
+}
+
 impl StatementMatch {
     /// Inserts matches in multi-row statements (a month of an account in a few round trips).
     pub fn insert_all(conn: &mut DbConnection, new: &[NewStatementMatch]) -> StoreResult<()> {
-        for chunk in new.chunks(BATCH) {
-            let insert = diesel::insert_into(statement_matches::table).values(chunk);
-            match conn {
-                DbConnection::Pg(c) => insert.execute(c)?,
-                DbConnection::Sqlite(c) => insert.execute(c)?,
-            };
+        if new.is_empty() {
+            return Ok(());
+        }
+        match conn {
+            DbConnection::Pg(c) => {
+                diesel::copy_from(statement_matches::table)
+                    .from_insertable(new)
+                    .execute(c)?;
+            }
+            DbConnection::Sqlite(c) => {
+                for chunk in new.chunks(BATCH) {
+                    diesel::insert_into(statement_matches::table).values(chunk).execute(c)?;
+                }
+            }
         }
         Ok(())
     }
@@ -247,7 +303,7 @@ impl StatementMatch {
             .load(conn)?)
     }
 
-    /// Which of these bank transactions are matched to a line (of any day).
+    /// Which of these bank transactions are matched to a line (of any day), by the unique index.
     pub fn matched_transactions(
         conn: &mut DbConnection,
         ids: &[BankTransactionId],

@@ -39,7 +39,9 @@ use crate::store::disbursements::Disbursement;
 use crate::store::journal::{self, LedgerAccount, NewLedgerAccount};
 use crate::store::payments::BankTransaction;
 use crate::store::registry::{CorporateAccount, Village};
-use crate::store::statements::{NewStatementMatch, StatementImport, StatementLine, StatementMatch};
+use crate::store::statements::{
+    NewStatementMatch, StatementImport, StatementLineBrief as StatementLine, StatementMatch,
+};
 use crate::store::{Db, DbConnection};
 use bank_adapters::{BankCredit, Provider};
 
@@ -201,6 +203,15 @@ fn run(
         .map(|m| m.statement_line_id)
         .collect();
     let open: Vec<&StatementLine> = lines.iter().filter(|l| !done.contains(&l.id)).collect();
+    // A line the books could not take (dated before any chart of accounts) is refused up front,
+    // naming its day, before anything is decided.
+    if let Some(l) = open.iter().find(|l| chart::version_for(l.business_date).is_none()) {
+        return Err(AppError::new(
+            ErrorCode::EntryNoChart,
+            format!("{} 的对账单早于本系统的会计科目表，不能在本系统中对账。", l.business_date),
+        )
+        .at("from"));
+    }
     let credits = open_credits(conn, account, q)?;
     let payouts = Disbursement::approved_unpaid(conn, account.id)?;
     let decisions = matcher::decide(
@@ -302,6 +313,7 @@ fn run(
         });
     }
     StatementMatch::insert_all(conn, &rows)?;
+    crate::store::statements::refresh_statistics(conn, rows.len())?;
     Ok((matched, taken_in, debits))
 }
 
@@ -563,9 +575,21 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
     };
     let today = period::business_date(period::now());
     let mut days = Vec::new();
+    // Lines and the books' unmatched credits grouped by business day, once.
+    let mut lines_by_day: BTreeMap<NaiveDate, Vec<&StatementLine>> = BTreeMap::new();
+    for l in &lines {
+        lines_by_day.entry(l.business_date).or_default().push(l);
+    }
+    let mut open_by_day: BTreeMap<NaiveDate, Vec<&BankTransaction>> = BTreeMap::new();
+    for t in txns.iter().copied().filter(|t| !matched_txns.contains(&t.id)) {
+        open_by_day
+            .entry(period::business_date(Utc.from_utc_datetime(&t.paid_at)))
+            .or_default()
+            .push(t);
+    }
     let mut day = q.from;
     while day <= q.to {
-        let of_day: Vec<&StatementLine> = lines.iter().filter(|l| l.business_date == day).collect();
+        let of_day: Vec<&StatementLine> = lines_by_day.remove(&day).unwrap_or_default();
         let mut items = Vec::new();
         for l in &of_day {
             let m = matches.get(&l.id);
@@ -598,12 +622,7 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
             });
         }
         // Credits of this day the statement does not show: pending until T+1 has passed.
-        for t in txns
-            .iter()
-            .copied()
-            .filter(|t| !matched_txns.contains(&t.id))
-            .filter(|t| period::business_date(Utc.from_utc_datetime(&t.paid_at)) == day)
-        {
+        for t in open_by_day.remove(&day).unwrap_or_default() {
             let outcome = if today > day + Duration::days(1) {
                 ReconOutcome::LedgerOnlyCredit
             } else {
@@ -690,4 +709,67 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         critical,
         days,
     })
+}
+
+/// The report as a table for XLSX or CSV: one row per outcome, amounts as numbers, serials and
+/// entry numbers as text.
+pub fn report_table(report: &ReconciliationReport) -> crate::usecases::exports::Table {
+    use crate::usecases::exports::{Cell, Table};
+    let text = |s: Option<&str>| Cell::Text(s.unwrap_or("").to_string());
+    let mut rows = Vec::new();
+    for day in &report.days {
+        for i in &day.items {
+            rows.push(vec![
+                Cell::Text(day.date.to_string()),
+                Cell::Text(i.label.clone()),
+                text(i.rule.map(|r| r.label())),
+                Cell::Text(if i.critical { "重点" } else { "" }.into()),
+                Cell::Text(i.direction.label().into()),
+                Cell::Money(i.amount),
+                i.books_amount.map_or(Cell::Text(String::new()), Cell::Money),
+                text(i.serial.as_deref()),
+                text(i.counterparty.as_deref()),
+                text(i.remark.as_deref()),
+                text(i.entry_seq.map(|s| s.to_string()).as_deref()),
+            ]);
+        }
+        rows.push(vec![
+            Cell::Text(day.date.to_string()),
+            Cell::Text("当日余额".into()),
+            Cell::Text(String::new()),
+            Cell::Text(String::new()),
+            Cell::Text(String::new()),
+            day.statement_closing
+                .map_or(Cell::Text("（无对账单余额）".into()), Cell::Money),
+            Cell::Money(day.books_closing),
+            Cell::Text(String::new()),
+            Cell::Text(String::new()),
+            Cell::Text(
+                if day.statement_imported {
+                    ""
+                } else {
+                    "未导入对账单"
+                }
+                .into(),
+            ),
+            Cell::Text(String::new()),
+        ]);
+    }
+    Table {
+        name: "对账",
+        header: vec![
+            "日期",
+            "结果",
+            "规则",
+            "重点",
+            "收支",
+            "金额",
+            "账面金额",
+            "流水号",
+            "对方户名",
+            "附言",
+            "凭证号",
+        ],
+        rows,
+    }
 }

@@ -23,7 +23,9 @@ use crate::reconcile::profile::Profiles;
 use crate::reconcile::statement::{self, ParsedStatement, StatementError, StatementRow};
 use crate::store::payments::Binding;
 use crate::store::registry::{CorporateAccount, Village};
-use crate::store::statements::{NewStatementImport, NewStatementLine, StatementImport, StatementLine};
+use crate::store::statements::{
+    NewStatementImport, NewStatementLine, StatementImport, StatementLine, StatementLineBrief,
+};
 use crate::store::{Db, DbConnection};
 use bank_adapters::{rural_bank, Provider};
 
@@ -148,7 +150,13 @@ pub(crate) fn keep(
 ) -> AppResult<ImportReport> {
     let keys = statement::keys(&parsed.lines);
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let known = StatementLine::known_keys(conn, account.id, &key_refs)?;
+    let known = match (
+        parsed.lines.iter().map(|l| l.business_date).min(),
+        parsed.lines.iter().map(|l| l.business_date).max(),
+    ) {
+        (Some(from), Some(to)) => StatementLine::known_keys(conn, account.id, from, to)?,
+        _ => Default::default(),
+    };
     let fresh: Vec<(&StatementRow, &str)> = parsed
         .lines
         .iter()
@@ -223,6 +231,7 @@ pub(crate) fn keep(
         })
         .collect();
     StatementLine::insert_all(conn, &rows)?;
+    crate::store::statements::refresh_statistics(conn, rows.len())?;
     let label = match profiles.named(&parsed.profile) {
         Some(p) => p.label.clone(),
         None if parsed.profile == statement::API_PROFILE => "银行对账接口".to_string(),
@@ -287,8 +296,8 @@ pub struct StatementLineView {
     pub row_no: i64,
 }
 
-impl From<StatementLine> for StatementLineView {
-    fn from(l: StatementLine) -> Self {
+impl From<StatementLineBrief> for StatementLineView {
+    fn from(l: StatementLineBrief) -> Self {
         StatementLineView {
             id: l.id,
             business_date: l.business_date,
@@ -327,7 +336,7 @@ pub fn lines(
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let account = account_of(conn, &village, account)?;
-        Ok(StatementLine::of_days(conn, account.id, from, to)?
+        Ok(StatementLineBrief::of_days(conn, account.id, from, to)?
             .into_iter()
             .map(StatementLineView::from)
             .collect())

@@ -188,6 +188,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(s::report),
                 )
                 .route(
+                    "/villages/{village}/accounts/{account}/reconciliation/export",
+                    web::get().to(s::report_file),
+                )
+                .route(
                     "/villages/{village}/disbursements",
                     web::post().to(s::request_disbursement),
                 )

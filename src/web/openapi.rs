@@ -27,7 +27,7 @@ use super::ops;
         api::cash::match_pay_in, api::cash::cash_on_hand, api::cash::get_receipt, api::cash::void_receipt,
         api::cash::export,
         api::qr::account_code, api::qr::bill_code,
-        api::statements::import, api::statements::list_lines, api::statements::fetch, api::statements::reconcile, api::statements::report,
+        api::statements::import, api::statements::list_lines, api::statements::fetch, api::statements::reconcile, api::statements::report, api::statements::report_file,
         api::statements::request_disbursement, api::statements::list_disbursements,
         api::statements::approve_disbursement, api::statements::reject_disbursement,
         ops::healthz, ops::readyz, ops::metrics_text,

@@ -73,3 +73,5 @@ CREATE TABLE statement_matches (
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX statement_matches_day ON statement_matches(corporate_account_id, business_date);
+-- Reconciliation reads an account's credits by the time they were paid.
+CREATE INDEX bank_transactions_account_paid ON bank_transactions(corporate_account_id, paid_at);

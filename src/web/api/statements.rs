@@ -229,3 +229,55 @@ pub async fn fetch(
     .await?;
     Ok(HttpResponse::Created().json(v))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportFileQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// `xlsx` (default) or `csv` (UTF-8 with BOM).
+    pub format: Option<crate::usecases::exports::ExportFormat>,
+}
+
+/// The reconciliation report as XLSX (numbers as numbers, serials as text) or CSV.
+#[utoipa::path(get, path = "/api/v1/villages/{village}/accounts/{account}/reconciliation/export", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), ("account" = i64, Path), ReportFileQuery),
+    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report_file(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    q: web::Query<ReportFileQuery>,
+) -> Result<HttpResponse, AppError> {
+    use crate::usecases::exports::{self, ExportFormat};
+    let (code, account) = path.into_inner();
+    let q = q.into_inner();
+    let format = q.format.unwrap_or(ExportFormat::Xlsx);
+    let name = format!("{code}-account{account}-{}-{}", q.from, q.to);
+    let (bytes, kind) = state
+        .db
+        .run(move |db| -> Result<(Vec<u8>, &'static str), AppError> {
+            let report = reconciliation::report(
+                db,
+                &who.actor,
+                &code,
+                CorporateAccountId(account),
+                DaysQuery { from: q.from, to: q.to },
+            )?;
+            let table = reconciliation::report_table(&report);
+            Ok(match format {
+                ExportFormat::Xlsx => (
+                    exports::to_xlsx(&table)?,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+                ExportFormat::Csv => (exports::to_csv(&table)?, "text/csv; charset=utf-8"),
+            })
+        })
+        .await?;
+    let ext = if format == ExportFormat::Xlsx { "xlsx" } else { "csv" };
+    Ok(HttpResponse::Ok()
+        .content_type(kind)
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.{ext}\"")))
+        .body(bytes))
+}

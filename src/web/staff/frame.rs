@@ -37,7 +37,7 @@ const STYLE: &str = r#"
 pub fn page(title: &str, village: Option<&str>, csrf_field: &str, body: &str) -> String {
     let nav = match village {
         Some(v) => format!(
-            r#"<a href="/staff/v/{v}">今日收款</a><a href="/staff/v/{v}/bills">账单</a><a href="/staff/v/{v}/cash">现金收款</a><a href="/staff/v/{v}/cash-on-hand">库存现金与代交</a><a href="/staff/v/{v}/receipts">收据</a>"#,
+            r#"<a href="/staff/v/{v}">今日收款</a><a href="/staff/v/{v}/bills">账单</a><a href="/staff/v/{v}/cash">现金收款</a><a href="/staff/v/{v}/cash-on-hand">库存现金与代交</a><a href="/staff/v/{v}/receipts">收据</a><a href="/staff/v/{v}/reconciliation">银行对账</a>"#,
             v = esc(v)
         ),
         None => String::new(),

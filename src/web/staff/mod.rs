@@ -7,6 +7,7 @@ pub mod frame;
 pub mod login;
 pub mod print;
 pub mod receipts;
+pub mod reconciliation;
 pub mod session;
 pub mod today;
 
@@ -44,5 +45,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/staff/v/{village}/receipts/{number}/receipt.pdf",
             web::get().to(receipts::receipt_pdf),
+        )
+        .route("/staff/v/{village}/reconciliation", web::get().to(reconciliation::show))
+        .route(
+            "/staff/v/{village}/reconciliation/run",
+            web::post().to(reconciliation::run),
+        )
+        .route(
+            "/staff/v/{village}/reconciliation/fetch",
+            web::post().to(reconciliation::fetch),
+        )
+        .service(
+            web::resource("/staff/v/{village}/reconciliation/upload")
+                .app_data(web::PayloadConfig::new(
+                    crate::reconcile::statement::MAX_FILE_BYTES + 64 * 1024,
+                ))
+                .route(web::post().to(reconciliation::upload)),
+        )
+        .route(
+            "/staff/v/{village}/reconciliation.{ext}",
+            web::get().to(reconciliation::download),
         );
 }

@@ -9,6 +9,11 @@
 //! analysed before timing (see DESIGN.md §10 on fresh tables and PostgreSQL's plans).
 //!
 //!     cargo run --release --bin qingzhang-bench -- --callbacks 20000 --concurrency 64
+//!
+//! With `--statements N` it times the statement import and reconciliation instead
+//! (`statements.rs`): `cargo run --release --bin qingzhang-bench -- --statements 1000000`.
+
+mod statements;
 
 use qingzhang::domain::{BillId, CorporateAccountId, FeeItemId, PayerId, ReceiptId, UserId, VillageId};
 use std::net::TcpListener;
@@ -63,6 +68,10 @@ struct Args {
     /// Logins with random usernames sent during the hostile run.
     #[arg(long, default_value_t = 2_000)]
     logins: usize,
+    /// Time the statement figures instead: a 100,000-line GBK import and a year of N statement
+    /// lines reconciled against N credits (0: the callback figures).
+    #[arg(long, default_value_t = 0)]
+    statements: usize,
 }
 
 const SECRET: &str = "bench-shared-secret-000000000001";
@@ -80,6 +89,9 @@ type SeededVillage = (i64, String, Vec<String>);
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.statements > 0 {
+        return statement_figures(&args);
+    }
     let mut results = qr_figures(&args)?;
     results.extend(pdf_figure()?);
     if args.backend == "sqlite" || args.backend == "both" {
@@ -118,6 +130,44 @@ fn main() -> anyhow::Result<()> {
         "peak resident set of this process (server and load generator): {} MB",
         peak_rss_mb()
     );
+    Ok(())
+}
+
+/// The statement figures on each backend (see `statements.rs`).
+fn statement_figures(args: &Args) -> anyhow::Result<()> {
+    let mut results = Vec::new();
+    if args.backend == "sqlite" || args.backend == "both" {
+        let dir = std::env::temp_dir().join(format!("qz-bench-stmt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let url = dir.join("bench.db").to_string_lossy().into_owned();
+        results.extend(statements::run("SQLite", &url, args.statements)?);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if args.backend == "postgres" || args.backend == "both" {
+        let mut admin = PgConnection::establish(&args.pg_admin)?;
+        admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
+        admin.batch_execute("CREATE DATABASE qz_bench")?;
+        let url = args
+            .pg_admin
+            .rsplit_once('/')
+            .map(|(base, _)| format!("{base}/qz_bench"))
+            .unwrap_or_default();
+        results.extend(
+            statements::run("PostgreSQL", &url, args.statements)?
+                .into_iter()
+                .map(|mut m| {
+                    m.name = format!("{} (PostgreSQL)", m.name);
+                    m
+                }),
+        );
+        admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
+    }
+    println!();
+    println!("{:<52} {:>11} {:>10}  note", "what", "per second", "ms");
+    for r in &results {
+        println!("{:<52} {:>11.0} {:>10.0}  {}", r.name, r.per_second, r.p50_ms, r.note);
+    }
+    println!("peak resident set of this process: {} MB", peak_rss_mb());
     Ok(())
 }
 
