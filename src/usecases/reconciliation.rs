@@ -208,7 +208,10 @@ fn run(
     if let Some(l) = open.iter().find(|l| chart::version_for(l.business_date).is_none()) {
         return Err(AppError::new(
             ErrorCode::EntryNoChart,
-            format!("{} 的对账单早于本系统的会计科目表，不能在本系统中对账。", l.business_date),
+            format!(
+                "{} 的对账单早于本系统的会计科目表，不能在本系统中对账。",
+                l.business_date
+            ),
         )
         .at("from"));
     }

@@ -32,7 +32,7 @@ use super::ops;
         api::statements::approve_disbursement, api::statements::reject_disbursement,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
-    components(schemas(crate::usecases::qr_codes::Format, crate::usecases::qr_codes::Payload)),
+    components(schemas(crate::usecases::qr_codes::Format, crate::usecases::qr_codes::Payload, crate::usecases::exports::ExportFormat)),
     modifiers(&BearerAuth),
     tags(
         (name = "access", description = "Login, users, audit log"),

@@ -95,24 +95,17 @@ fn main() -> anyhow::Result<()> {
     let mut results = qr_figures(&args)?;
     results.extend(pdf_figure()?);
     if args.backend == "sqlite" || args.backend == "both" {
-        let dir = std::env::temp_dir().join(format!("qz-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let url = dir.join("bench.db").to_string_lossy().into_owned();
-        results.extend(run_intake("qingzhang, SQLite (synchronous=FULL)", &url, &args)?);
-        let _ = std::fs::remove_dir_all(dir);
+        with_scratch_sqlite("qz-bench", |url| {
+            results.extend(run_intake("qingzhang, SQLite (synchronous=FULL)", url, &args)?);
+            Ok(())
+        })?;
     }
     if args.backend == "postgres" || args.backend == "both" {
-        let mut admin = PgConnection::establish(&args.pg_admin)?;
-        admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
-        admin.batch_execute("CREATE DATABASE qz_bench")?;
-        let url = args
-            .pg_admin
-            .rsplit_once('/')
-            .map(|(base, _)| format!("{base}/qz_bench"))
-            .unwrap_or_default();
-        results.extend(run_intake("qingzhang, PostgreSQL", &url, &args)?);
-        results.push(run_pgbench(&url, &args)?);
-        admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
+        with_scratch_pg(&args, |url| {
+            results.extend(run_intake("qingzhang, PostgreSQL", url, &args)?);
+            results.push(run_pgbench(url, &args)?);
+            Ok(())
+        })?;
     }
     println!();
     println!(
@@ -133,34 +126,52 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs `f` on a scratch SQLite file, removed afterwards.
+fn with_scratch_sqlite(name: &str, f: impl FnOnce(&str) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = f(&dir.join("bench.db").to_string_lossy());
+    let _ = std::fs::remove_dir_all(dir);
+    result
+}
+
+/// Runs `f` on a scratch PostgreSQL database `qz_bench`, created from `--pg-admin` and dropped
+/// afterwards.
+fn with_scratch_pg(args: &Args, f: impl FnOnce(&str) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let mut admin = PgConnection::establish(&args.pg_admin)?;
+    admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
+    admin.batch_execute("CREATE DATABASE qz_bench")?;
+    let url = args
+        .pg_admin
+        .rsplit_once('/')
+        .map(|(base, _)| format!("{base}/qz_bench"))
+        .unwrap_or_default();
+    let result = f(&url);
+    admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
+    result
+}
+
 /// The statement figures on each backend (see `statements.rs`).
 fn statement_figures(args: &Args) -> anyhow::Result<()> {
     let mut results = Vec::new();
     if args.backend == "sqlite" || args.backend == "both" {
-        let dir = std::env::temp_dir().join(format!("qz-bench-stmt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let url = dir.join("bench.db").to_string_lossy().into_owned();
-        results.extend(statements::run("SQLite", &url, args.statements)?);
-        let _ = std::fs::remove_dir_all(dir);
+        with_scratch_sqlite("qz-bench-stmt", |url| {
+            results.extend(statements::run("SQLite", url, args.statements)?);
+            Ok(())
+        })?;
     }
     if args.backend == "postgres" || args.backend == "both" {
-        let mut admin = PgConnection::establish(&args.pg_admin)?;
-        admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
-        admin.batch_execute("CREATE DATABASE qz_bench")?;
-        let url = args
-            .pg_admin
-            .rsplit_once('/')
-            .map(|(base, _)| format!("{base}/qz_bench"))
-            .unwrap_or_default();
-        results.extend(
-            statements::run("PostgreSQL", &url, args.statements)?
-                .into_iter()
-                .map(|mut m| {
-                    m.name = format!("{} (PostgreSQL)", m.name);
-                    m
-                }),
-        );
-        admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
+        with_scratch_pg(args, |url| {
+            results.extend(
+                statements::run("PostgreSQL", url, args.statements)?
+                    .into_iter()
+                    .map(|mut m| {
+                        m.name = format!("{} (PostgreSQL)", m.name);
+                        m
+                    }),
+            );
+            Ok(())
+        })?;
     }
     println!();
     println!("{:<52} {:>11} {:>10}  note", "what", "per second", "ms");
