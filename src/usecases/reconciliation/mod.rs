@@ -1,0 +1,299 @@
+//! Reconciling a corporate account against the bank's statement, per business day.
+//!
+//! [`reconcile`] (the accountant, or the nightly job) sets the statement's unmatched lines of
+//! some days against the books' unmatched credits (`reconcile::matcher`) and acts on what it
+//! decides, in one transaction under the village's lock:
+//! - a pair is recorded with the rule that made it;
+//! - a credit the books never heard of (a lost callback) is taken in through the callback's
+//!   own intake (`callbacks::post_credit`), the statement line as its evidence: the bill it
+//!   names is paid and a receipt numbered; the bank's late push of the same serial is then a
+//!   duplicate;
+//! - a debit that an approved disbursement explains (`usecases::disbursements`) is posted to the
+//!   account the request named (Dr it / Cr 102) and the request marked paid;
+//! - any other debit is posted Dr 211.9998 待查明支出 / Cr 102, so the books follow the bank and
+//!   the money out waits, visibly, to be explained: it is exactly 坐支 or 挪用 until it is.
+//!
+//! What it posts is in `postings`. [`report`] (`report.rs`) derives every outcome from what is
+//! kept, without writing: matched (by rule),
+//! amount mismatch, statement-only credit (taken in), ledger-only credit (critical after T+1),
+//! unexplained debit (critical), a broken statement, and each day's closing balance on the
+//! statement against the books' 102 sub-account.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use utoipa::ToSchema;
+
+use super::bookkeeping::post;
+use super::callbacks::{post_credit, Applied};
+use super::statements::account_of;
+use super::{audit, village_for, village_to_change};
+use crate::domain::access::{Action, Actor};
+use crate::domain::ids::{BankTransactionId, CorporateAccountId};
+use crate::domain::vocabulary::{Direction, EntrySource, MatchRule, ReconOutcome};
+use crate::domain::{masking, period, Money};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ledger::chart;
+use crate::ledger::entry::{Line, ProposedEntry};
+use crate::reconcile::matcher::{self, Decision};
+use crate::store::disbursements::Disbursement;
+use crate::store::journal::{self, LedgerAccount, NewLedgerAccount};
+use crate::store::payments::BankTransaction;
+use crate::store::registry::{CorporateAccount, Village};
+use crate::store::statements::{
+    NewStatementMatch, StatementImport, StatementLineBrief as StatementLine, StatementMatch,
+};
+use crate::store::{Db, DbConnection};
+use bank_adapters::{BankCredit, Provider};
+
+/// Days a line's date may be from its credit's under the reference and amount rules.
+pub const WINDOW_DAYS: i64 = 3;
+/// The longest range one request reconciles or reports.
+pub const MAX_DAYS: i64 = 62;
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DaysQuery {
+    /// First business day (YYYY-MM-DD).
+    pub from: NaiveDate,
+    /// Last business day (YYYY-MM-DD), at most 62 days after `from`.
+    pub to: NaiveDate,
+}
+
+impl DaysQuery {
+    fn check(self) -> AppResult<DaysQuery> {
+        if self.to < self.from || (self.to - self.from).num_days() >= MAX_DAYS {
+            return Err(AppError::new(
+                ErrorCode::DateInvalid,
+                format!("日期范围有误：结束日期不能早于开始日期，一次最多 {MAX_DAYS} 天。"),
+            )
+            .at("to"));
+        }
+        Ok(self)
+    }
+}
+
+/// What one run decided.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunSummary {
+    pub matched: usize,
+    pub taken_in: usize,
+    pub unexplained_debits: usize,
+    pub report: ReconciliationReport,
+}
+
+/// Beijing midnight of a day, as the UTC instant the books store.
+fn utc_start(day: NaiveDate) -> NaiveDateTime {
+    period::from_beijing(day.and_time(chrono::NaiveTime::MIN)).naive_utc()
+}
+
+/// The books' credits to the account that a line of these days could be, not yet matched.
+fn open_credits(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuery) -> AppResult<Vec<BankTransaction>> {
+    let txns = BankTransaction::of_account_between(
+        conn,
+        account.id,
+        utc_start(q.from - Duration::days(WINDOW_DAYS)),
+        utc_start(q.to + Duration::days(WINDOW_DAYS + 1)),
+    )?;
+    let ids: Vec<BankTransactionId> = txns.iter().map(|t| t.id).collect();
+    let matched = StatementMatch::matched_transactions(conn, &ids)?;
+    Ok(txns.into_iter().filter(|t| !matched.contains(&t.id)).collect())
+}
+
+mod postings;
+mod report;
+
+use postings::{post_disbursement, post_unexplained_debit, take_in};
+pub use report::{report, report_table, DayReport, ReconItem, ReconciliationReport};
+
+/// Reconciles an account's statement lines of some days; returns what it did and the report.
+pub fn reconcile(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    account: CorporateAccountId,
+    q: DaysQuery,
+    server_key: &[u8],
+) -> AppResult<RunSummary> {
+    let q = q.check()?;
+    let (matched, taken_in, debits) = db.write(|conn| {
+        let village = village_to_change(conn, actor, village_code, Action::Reconcile)?;
+        let account = account_of(conn, &village, account)?;
+        let done = run(conn, &village, &account, q, server_key)?;
+        audit(
+            conn,
+            Some(actor),
+            "statement.reconcile",
+            "corporate_account",
+            account.id,
+            Some(village.id),
+            serde_json::json!({"from": q.from, "to": q.to, "matched": done.0, "taken_in": done.1, "unexplained_debits": done.2}),
+        )?;
+        Ok::<_, AppError>(done)
+    })?;
+    Ok(RunSummary {
+        matched,
+        taken_in,
+        unexplained_debits: debits,
+        report: report(db, actor, village_code, account, q)?,
+    })
+}
+
+/// The nightly run: reconciles one account's day as the system (no person), after the job has
+/// fetched that day's statement; audit-logged without an actor.
+pub fn reconcile_as_system(
+    db: &Db,
+    village_code: &str,
+    account: CorporateAccountId,
+    day: NaiveDate,
+    server_key: &[u8],
+) -> AppResult<(usize, usize, usize)> {
+    let q = DaysQuery { from: day, to: day };
+    db.write(|conn| {
+        let village = Village::by_code(conn, village_code)?.ok_or_else(|| AppError::code(ErrorCode::VillageNotFound))?;
+        crate::store::lock::lock_village(conn, village.id)?;
+        let account = account_of(conn, &village, account)?;
+        let done = run(conn, &village, &account, q, server_key)?;
+        audit(
+            conn,
+            None,
+            "statement.reconcile",
+            "corporate_account",
+            account.id,
+            Some(village.id),
+            serde_json::json!({"from": day, "to": day, "matched": done.0, "taken_in": done.1, "unexplained_debits": done.2}),
+        )?;
+        Ok(done)
+    })
+}
+
+/// The matching and its actions, in the caller's transaction (which holds the village's lock).
+fn run(
+    conn: &mut DbConnection,
+    village: &Village,
+    account: &CorporateAccount,
+    q: DaysQuery,
+    server_key: &[u8],
+) -> AppResult<(usize, usize, usize)> {
+    let lines = StatementLine::of_days(conn, account.id, q.from, q.to)?;
+    let done: std::collections::HashSet<i64> = StatementMatch::of_days(conn, account.id, q.from, q.to)?
+        .into_iter()
+        .map(|m| m.statement_line_id)
+        .collect();
+    let open: Vec<&StatementLine> = lines.iter().filter(|l| !done.contains(&l.id)).collect();
+    // A line the books could not take (dated before any chart of accounts) is refused up front,
+    // naming its day, before anything is decided.
+    if let Some(l) = open.iter().find(|l| chart::version_for(l.business_date).is_none()) {
+        return Err(AppError::new(
+            ErrorCode::EntryNoChart,
+            format!(
+                "{} 的对账单早于本系统的会计科目表，不能在本系统中对账。",
+                l.business_date
+            ),
+        )
+        .at("from"));
+    }
+    let credits = open_credits(conn, account, q)?;
+    let payouts = Disbursement::approved_unpaid(conn, account.id)?;
+    let decisions = matcher::decide(
+        &open
+            .iter()
+            .map(|l| matcher::Line {
+                id: l.id,
+                date: l.business_date,
+                serial: l.serial.clone(),
+                direction: l.direction,
+                amount: l.amount,
+                counterparty: l.counterparty_name.clone(),
+                counterparty_account: l.counterparty_account.clone(),
+                remark: l.remark.clone(),
+            })
+            .collect::<Vec<_>>(),
+        &credits
+            .iter()
+            .map(|c| matcher::Credit {
+                id: c.id.0,
+                txn_id: c.provider_txn_id.clone(),
+                date: period::business_date(Utc.from_utc_datetime(&c.paid_at)),
+                amount: c.amount,
+                payer: c.payer_masked.clone(),
+                reference: c.reference.clone(),
+            })
+            .collect::<Vec<_>>(),
+        &payouts
+            .iter()
+            .filter_map(|d| {
+                Some(matcher::Payout {
+                    id: d.id,
+                    amount: d.amount,
+                    payee_name: d.payee_name.clone(),
+                    payee_account: d.payee_account.clone(),
+                    approved_on: period::business_date(d.decided_at?.and_utc()),
+                })
+            })
+            .collect::<Vec<_>>(),
+        WINDOW_DAYS,
+    );
+    let payouts: HashMap<i64, Disbursement> = payouts.into_iter().map(|d| (d.id, d)).collect();
+    let by_id: HashMap<i64, &StatementLine> = open.iter().map(|l| (l.id, *l)).collect();
+    let now = period::now().naive_utc();
+    let (mut matched, mut taken_in, mut debits) = (0, 0, 0);
+    let mut rows = Vec::new();
+    for d in decisions {
+        let (line, txn, entry, rule, amount_differs) = match d {
+            Decision::Pair {
+                line,
+                credit,
+                rule,
+                amount_differs,
+            } => {
+                matched += 1;
+                (
+                    by_id[&line],
+                    Some(BankTransactionId(credit)),
+                    None,
+                    rule,
+                    amount_differs,
+                )
+            }
+            Decision::TakeIn { line } => {
+                let l = by_id[&line];
+                let Some((txn, entry)) = take_in(conn, village, account, l, server_key)? else {
+                    continue;
+                };
+                taken_in += 1;
+                (l, Some(txn), Some(entry), MatchRule::TakenIn, false)
+            }
+            Decision::Paid { line, payout } => {
+                let l = by_id[&line];
+                let d = &payouts[&payout];
+                let entry = post_disbursement(conn, village, account, l, d)?;
+                if !Disbursement::mark_paid(conn, d.id, l.id, entry)? {
+                    return Err(AppError::Retry(format!("disbursement {} changed meanwhile", d.id)));
+                }
+                matched += 1;
+                (l, None, Some(entry), MatchRule::Disbursement, false)
+            }
+            Decision::UnexplainedDebit { line } => {
+                let l = by_id[&line];
+                let entry = post_unexplained_debit(conn, village, account, l)?;
+                debits += 1;
+                (l, None, Some(entry), MatchRule::UnexplainedDebit, false)
+            }
+        };
+        rows.push(NewStatementMatch {
+            village_id: village.id,
+            corporate_account_id: account.id,
+            statement_line_id: line.id,
+            bank_transaction_id: txn,
+            entry_id: entry,
+            rule,
+            amount_differs,
+            business_date: line.business_date,
+            created_at: now,
+        });
+    }
+    StatementMatch::insert_all(conn, &rows)?;
+    crate::store::statements::refresh_statistics(conn, rows.len())?;
+    Ok((matched, taken_in, debits))
+}
