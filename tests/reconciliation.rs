@@ -873,3 +873,55 @@ both!(
         }
     }
 );
+
+// Six accountants reconcile the same day at once: each line is decided once (the village lock
+// orders the runs), so the dropped credit is taken in once and the withdrawal posted once.
+both!(concurrent_reconciliations_of_one_day_decide_each_line_once, |app| {
+    let t = app.seed().await;
+    let bills = bills_in_village_a(&app, &t, &["100.00", "50.50"]).await;
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let binding = app
+        .post(&t.admin, &format!("{a}/accounts/{account}/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let day = beijing_today() - Duration::days(2);
+    assert_eq!(
+        push(
+            &app,
+            binding,
+            ACCOUNT_A,
+            "RCB-C1",
+            "100.00",
+            &bills[0].0,
+            day.and_hms_opt(9, 0, 0).unwrap()
+        )
+        .await,
+        200
+    );
+    let file = format!(
+        "{HEADER}{day},09:00:00,RCB-C1,,100.00,100.00,张建国,,转账,{}\n\
+         {day},10:00:00,RCB-C2,,50.50,150.50,张建国,,转账,{}\n\
+         {day},11:00:00,RCB-C3,30.00,,120.50,某店,,网银转账,\n",
+        bills[0].0, bills[1].0
+    );
+    upload(&app, &t.accountant, VILLAGE_A, account, file).await;
+    let path = format!("{a}/accounts/{account}/reconcile?from={day}&to={day}");
+    let runs = futures::future::join_all((0..6).map(|_| app.post(&t.accountant, &path, json!({})))).await;
+    assert!(
+        runs.iter().all(|r| r.status == 200),
+        "{:?}",
+        runs.iter()
+            .map(|r| (r.status, r.code().to_string()))
+            .collect::<Vec<_>>()
+    );
+    let sum = |k: &str| runs.iter().map(|r| r.body[k].as_i64().unwrap()).sum::<i64>();
+    assert_eq!((sum("matched"), sum("taken_in"), sum("unexplained_debits")), (1, 1, 1));
+    assert_eq!((count(&app, "bank_transactions"), count(&app, "receipts")), (2, 2));
+    assert_books_agree(&app.db);
+    assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+});

@@ -179,6 +179,26 @@ fn resolve_lines(
     Ok(out)
 }
 
+/// Posts an entry of money the bank moved on its own date, or, when that month is closed, in
+/// the open month with its own date in the memo (DESIGN.md §5 rule 4): a late credit from a
+/// callback, a line of the bank's statement. The check is pure, so a refusal wrote nothing.
+pub(crate) fn post_in_open_month(
+    conn: &mut DbConnection,
+    village: &Village,
+    mut proposed: ProposedEntry,
+    source: EntrySource,
+) -> AppResult<Entry> {
+    match post(conn, village, &proposed, source, None, None) {
+        Err(e) if e.is(ErrorCode::PeriodClosed) => {
+            let day = proposed.entry_date;
+            proposed.entry_date = period::business_date(period::now());
+            proposed.memo = format!("{}，原日期 {day}", proposed.memo);
+            post(conn, village, &proposed, source, None, None)
+        }
+        other => other,
+    }
+}
+
 /// Checks and appends one entry; the single path every posting takes (manual entries,
 /// reversals, and later payments and cash).
 pub(crate) fn post(

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::bindings::adapter_for;
-use super::bookkeeping::post;
+use super::bookkeeping::post_in_open_month;
 use super::receipts;
 use crate::budget::{Budget, Recent};
 use crate::domain::ids::{BankTransactionId, CorporateAccountId, VillageId};
@@ -447,22 +447,14 @@ pub(crate) fn post_credit(
         ),
     };
     let source = EntrySource::callback(credit.provider);
-    let mut proposed = ProposedEntry {
+    let proposed = ProposedEntry {
         village_id: village.id,
         entry_date: paid_on,
         memo: memo.chars().take(180).collect(),
         lines,
     };
-    // A late credit for a closed month posts in the open month, its own date in the memo
-    // (DESIGN.md §5 rule 4). The check is pure, so a refusal has written nothing.
-    let entry = match post(conn, &village, &proposed, source, None, None) {
-        Err(e) if e.is(ErrorCode::PeriodClosed) => {
-            proposed.entry_date = period::business_date(period::now());
-            proposed.memo = format!("{}，原日期 {paid_on}", proposed.memo);
-            post(conn, &village, &proposed, source, None, None)?
-        }
-        other => other?,
-    };
+    // A late credit for a closed month posts in the open month, its own date in the memo.
+    let entry = post_in_open_month(conn, &village, proposed, source)?;
     let note = match allocation.outcome {
         Outcome::Paid | Outcome::PartPaid => String::new(),
         Outcome::Overpaid => format!("超付 {} 元转待查明", allocation.to_suspense),

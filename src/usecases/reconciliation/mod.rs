@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
-use super::bookkeeping::post;
+use super::bookkeeping::post_in_open_month;
 use super::callbacks::{post_credit, Applied};
 use super::statements::account_of;
 use super::{audit, village_for, village_to_change};

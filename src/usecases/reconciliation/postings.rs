@@ -86,21 +86,13 @@ fn post_dated(
     memo: &str,
     lines: Vec<Line>,
 ) -> AppResult<crate::domain::ids::EntryId> {
-    let mut proposed = ProposedEntry {
+    let proposed = ProposedEntry {
         village_id: village.id,
         entry_date: day,
         memo: memo.chars().take(180).collect(),
         lines,
     };
-    let entry = match post(conn, village, &proposed, EntrySource::Statement, None, None) {
-        Err(e) if e.is(ErrorCode::PeriodClosed) => {
-            proposed.entry_date = period::business_date(period::now());
-            proposed.memo = format!("{}，原日期 {day}", proposed.memo);
-            post(conn, village, &proposed, EntrySource::Statement, None, None)?
-        }
-        other => other?,
-    };
-    Ok(entry.id)
+    Ok(post_in_open_month(conn, village, proposed, EntrySource::Statement)?.id)
 }
 
 /// Dr 211.9998 待查明支出 / Cr the account's 102 sub-account, dated the bank's business day (or
