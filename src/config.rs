@@ -49,6 +49,13 @@ pub struct Config {
     /// Beijing time (HH:MM) after which the service fetches yesterday's statement of every
     /// account whose bank binding has a statement API, and reconciles it; empty: never.
     pub statement_fetch_at: String,
+    /// The inspection rules' thresholds (`[inspection.thresholds]`), rules switched off
+    /// (`rules_off`) and per-village overrides (`[inspection.villages."<code>"]`); checked at
+    /// start-up.
+    pub inspection: crate::inspect::thresholds::InspectionConfig,
+    /// Beijing time (HH:MM) after which the service runs every rule over each county, from
+    /// January to the current month; empty: never.
+    pub inspect_at: String,
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]
     pub server_key: Option<Secret<String>>,
@@ -78,6 +85,8 @@ impl Default for Config {
             body_deadline_secs: 15,
             statement_profiles_dir: None,
             statement_fetch_at: "06:00".into(),
+            inspection: Default::default(),
+            inspect_at: "02:00".into(),
             server_key: None,
             secrets_key: None,
             secrets_key_previous: None,
@@ -134,12 +143,12 @@ impl Config {
 
     /// When the nightly statement fetch may run (Beijing time), or None when it is off.
     pub fn statement_fetch_time(&self) -> Result<Option<chrono::NaiveTime>, String> {
-        match self.statement_fetch_at.trim() {
-            "" => Ok(None),
-            t => chrono::NaiveTime::parse_from_str(t, "%H:%M")
-                .map(Some)
-                .map_err(|_| format!("statement_fetch_at must be HH:MM (Beijing time), not '{t}'")),
-        }
+        daily_time("statement_fetch_at", &self.statement_fetch_at)
+    }
+
+    /// When the nightly inspection may run (Beijing time), or None when it is off.
+    pub fn inspect_time(&self) -> Result<Option<chrono::NaiveTime>, String> {
+        daily_time("inspect_at", &self.inspect_at)
     }
 
     /// The server's HMAC key: configured, or read from (and if need be created in) the data dir.
@@ -191,6 +200,16 @@ fn invalid(message: String) -> std::io::Error {
 }
 
 /// A sealing key and its id (the first eight hex digits of its SHA-256, so ids need no naming).
+/// A time of day in Beijing time (HH:MM), or None when the setting is empty.
+fn daily_time(key: &str, value: &str) -> Result<Option<chrono::NaiveTime>, String> {
+    match value.trim() {
+        "" => Ok(None),
+        t => chrono::NaiveTime::parse_from_str(t, "%H:%M")
+            .map(Some)
+            .map_err(|_| format!("{key} must be HH:MM (Beijing time), not '{t}'")),
+    }
+}
+
 fn sealing_entry(key: &[u8]) -> std::io::Result<(String, [u8; 32])> {
     use sha2::Digest;
     let k: [u8; 32] = key

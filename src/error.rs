@@ -68,6 +68,8 @@ error_codes! {
     CountyNotFound => "county_not_found", 404, "找不到这个县。";
     TownshipNotFound => "township_not_found", 404, "找不到这个乡镇，或它不在您的管辖范围内。";
     VillageNotFound => "village_not_found", 404, "找不到这个村，或它不在您的管辖范围内。";
+    InspectionScopeNotFound => "inspection_scope_not_found", 404, "找不到这个县、乡镇或村，或它不在您的管辖范围内。";
+    FindingNotFound => "finding_not_found", 404, "找不到这条发现，或它不在您的管辖范围内。";
     AccountNotFound => "account_not_found", 404, "本村没有这个对公账户。";
     BillNotFound => "bill_not_found", 404, "本村没有这张账单，请核对账单号。";
     EntryNotFound => "entry_not_found", 404, "本村没有这张凭证。";
@@ -86,6 +88,8 @@ error_codes! {
     FieldInvalid => "field_invalid", 422, "填写的内容有误。";
     DateInvalid => "date_invalid", 422, "日期有误，请按 2026-03-05 的格式填写。";
     PeriodInvalid => "period_invalid", 422, "月份有误，请按 2026-03 的格式填写。";
+    RulesInvalid => "rules_invalid", 422, "规则代码有误，请从检查规则目录中选择（如 CASH_LATE）。";
+    FindingNoteMissing => "finding_note_missing", 422, "请写明处理意见（说明、认定或排除的理由）。";
     YearInvalid => "year_invalid", 422, "年度有误，请填写四位数字。";
     AmountInvalid => "amount_invalid", 422, "金额有误：请填写大于零的金额，最多两位小数。";
     AmountExceedsBill => "amount_exceeds_bill", 422, "金额超过账单尚欠的金额。";
@@ -151,6 +155,7 @@ error_codes! {
     CashChanged => "cash_changed", 409, "现金记录刚被改动，请刷新后重试。";
     DisbursementDecided => "disbursement_decided", 409, "这笔支出申请已经审批过，不能再次审批。";
     SelfApproval => "self_approval", 409, "不能审批自己提出的支出申请，请由另一位有审批权的人员办理。";
+    FindingStep => "finding_step", 409, "这条发现当前的状态不能这样处理：待处理的先受理，受理后再说明、认定或排除。";
     PayInAlreadyMatched => "pay_in_already_matched", 409, "这笔代交已经匹配到账。";
     BankTransactionNotAvailable => "bank_transaction_not_available", 409, "这笔银行入账已经匹配过，或不是待查明的入账。";
     EntryAlreadyReversed => "entry_already_reversed", 409, "这张凭证已经冲销过。";

@@ -1,4 +1,4 @@
-//! The `qingzhang` command: serve, migrate, verify, user add, demo.
+//! The `qingzhang` command: serve, migrate, verify, import-statement, inspect, user add, demo.
 
 use clap::{Parser, Subcommand};
 use std::io::BufRead;
@@ -57,6 +57,27 @@ enum Command {
         user: String,
         file: PathBuf,
     },
+    /// Run the inspection rules over a county, township or village and print or write the
+    /// report of its findings. Exit 1 if a village could not be checked.
+    Inspect {
+        /// The 12-digit code of the county, township or village.
+        #[arg(long)]
+        scope: String,
+        /// First month, e.g. 2026-01.
+        #[arg(long)]
+        from: String,
+        /// Last month, e.g. 2026-12.
+        #[arg(long)]
+        to: String,
+        /// Rule codes separated by commas (default: every rule switched on).
+        #[arg(long)]
+        rules: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: InspectFormat,
+        /// Write the report here instead of standard output (required for xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Manage staff users.
     User {
         #[command(subcommand)]
@@ -72,6 +93,14 @@ enum Command {
         #[arg(long, default_value_t = 600)]
         speedup: u32,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum InspectFormat {
+    Text,
+    Json,
+    Xlsx,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -218,6 +247,14 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Inspect {
+            scope,
+            from,
+            to,
+            rules,
+            format,
+            out,
+        } => inspect_command(&config, scope, from, to, rules, format, out),
         Command::User {
             command:
                 UserCommand::Add {
@@ -281,6 +318,8 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let addr = listener.local_addr()?;
             let profiles = Arc::new(config.statement_profiles().map_err(anyhow::Error::msg)?);
             let fetch_at = config.statement_fetch_time().map_err(anyhow::Error::msg)?;
+            let inspect_at = config.inspect_time().map_err(anyhow::Error::msg)?;
+            qingzhang::usecases::inspection::check_config(&db, &config.inspection).map_err(anyhow::Error::msg)?;
             let state = AppState {
                 profiles,
                 db,
@@ -320,6 +359,9 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 spawn_inbox_retention(&state);
                 if let Some(at) = fetch_at {
                     spawn_statement_fetches(&state, at);
+                }
+                if let Some(at) = inspect_at {
+                    spawn_inspections(&state, at);
                 }
                 web::start(listener, state)?.await?;
                 Ok::<_, anyhow::Error>(())
@@ -487,4 +529,114 @@ fn read_password() -> anyhow::Result<Secret<String>> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
+}
+
+/// `qingzhang inspect`: runs the rules as the system (audit-logged without a user), then
+/// writes the report of the scope and period.
+fn inspect_command(
+    config: &Config,
+    scope: String,
+    from: String,
+    to: String,
+    rules: Option<String>,
+    format: InspectFormat,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use qingzhang::usecases::exports;
+    use qingzhang::usecases::inspection::{self, findings::FindingQuery, report, RunInput};
+    let db = open_db(config)?;
+    inspection::check_config(&db, &config.inspection).map_err(anyhow::Error::msg)?;
+    let input = RunInput {
+        scope: scope.clone(),
+        from: from.clone(),
+        to: to.clone(),
+        rules: rules.clone(),
+    };
+    let summary = match inspection::run(&db, None, &input, &config.inspection, qingzhang::domain::period::now()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("refused: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    eprintln!("{}", summary.message);
+    for f in &summary.villages_failed {
+        eprintln!("NOT CHECKED {}: {}", f.village, f.error);
+    }
+    let query = FindingQuery {
+        scope,
+        from,
+        to,
+        rules,
+        ..Default::default()
+    };
+    let r = report::report(&db, None, &query)?;
+    let bytes = match format {
+        InspectFormat::Text => report::text(&r).into_bytes(),
+        InspectFormat::Json => serde_json::to_vec_pretty(&r)?,
+        InspectFormat::Xlsx => exports::to_xlsx_book(&report::tables(&r))?,
+        InspectFormat::Csv => exports::to_csv(&report::flat_table(&r))?,
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(&path, bytes)?;
+            eprintln!("report written to {}", path.display());
+        }
+        None if matches!(format, InspectFormat::Xlsx) => anyhow::bail!("--format xlsx needs --out FILE"),
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(if summary.villages_failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Runs every rule over each county once a day after `at` (Beijing time), January to the
+/// current month: findings stay current without anyone asking.
+fn spawn_inspections(state: &AppState, at: chrono::NaiveTime) {
+    use qingzhang::usecases::inspection::{self, RunInput};
+    let (db, config) = (state.db.clone(), state.config.clone());
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
+        let mut done_on: Option<chrono::NaiveDate> = None;
+        loop {
+            tick.tick().await;
+            let now = period_now();
+            let local = qingzhang::domain::period::business_time(now);
+            if local.time() < at || done_on == Some(local.date()) {
+                continue;
+            }
+            let (db2, config2) = (db.clone(), config.clone());
+            let done = db
+                .run(move |_| {
+                    let (from, to) = inspection::year_to_date(now);
+                    let mut runs = Vec::new();
+                    for county in inspection::counties(&db2)? {
+                        let input = RunInput {
+                            scope: county,
+                            from: from.clone(),
+                            to: to.clone(),
+                            rules: None,
+                        };
+                        runs.push(inspection::run(&db2, None, &input, &config2.inspection, now)?);
+                    }
+                    Ok::<_, qingzhang::AppError>(runs)
+                })
+                .await;
+            match done {
+                Ok(runs) => {
+                    done_on = Some(local.date());
+                    for r in runs {
+                        tracing::info!(scope = %r.scope, findings = r.findings, new = r.findings_new, gone = r.findings_gone,
+                            not_checked = r.villages_failed.len(), "nightly inspection");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "nightly inspection failed; will retry"),
+            }
+        }
+    });
 }

@@ -81,6 +81,8 @@ pub enum Action {
     /// Approve or reject someone else's request to pay money out.
     ApproveDisbursement,
     ReadAudit,
+    /// Run the inspection rules, read their findings and move them through the workflow.
+    Inspect,
 }
 
 impl Action {
@@ -97,6 +99,7 @@ impl Action {
             Action::RequestDisbursement => "提出支出申请",
             Action::ApproveDisbursement => "审批支出申请",
             Action::ReadAudit => "查看操作日志",
+            Action::Inspect => "运行检查规则和处理发现",
         }
     }
 
@@ -109,6 +112,7 @@ impl Action {
             Action::ApproveDisbursement => role == Accountant,
             Action::PostEntries | Action::ClosePeriods | Action::Reconcile => role == Accountant,
             Action::ReadAudit => matches!(role, Admin | Inspector),
+            Action::Inspect => role == Inspector,
         }
     }
 }

@@ -489,3 +489,93 @@ impl ReconOutcome {
         matches!(self, ReconOutcome::LedgerOnlyCredit | ReconOutcome::UnexplainedDebit)
     }
 }
+
+vocabulary! {
+    /// The inspection catalogue (DESIGN.md §6): one rule each, named as inspectors name them.
+    RuleId {
+        CashLate => "CASH_LATE", "现金未及时交存";
+        CashOverLimit => "CASH_OVER_LIMIT", "库存现金超限额";
+        CashShort => "CASH_SHORT", "代交款未到账或短少";
+        ReceiptWithoutMoney => "RECEIPT_WITHOUT_MONEY", "有收据、无到账";
+        MoneyWithoutReceipt => "MONEY_WITHOUT_RECEIPT", "有到账、无收据";
+        ReceiptGap => "RECEIPT_GAP", "收据号不连续";
+        ReceiptVoids => "RECEIPT_VOIDS", "收据作废过多或反复重开";
+        DuplicateUse => "DUPLICATE_USE", "一笔到账用于多张收据";
+        FeeOverdue => "FEE_OVERDUE", "应收款长期未收";
+        UnapprovedDebit => "UNAPPROVED_DEBIT", "未经审批的支出";
+        SplitPayments => "SPLIT_PAYMENTS", "拆分支付规避审批";
+        RoundAmounts => "ROUND_AMOUNTS", "整数金额支出过多";
+        OffHours => "OFF_HOURS", "深夜操作";
+        Benford => "BENFORD", "金额首位数字分布异常";
+        Backdated => "BACKDATED", "凭证倒签日期";
+        ChainBroken => "CHAIN_BROKEN", "账簿校验不通过";
+        SelfApproval => "SELF_APPROVAL", "自批自办";
+    }
+}
+
+vocabulary! {
+    /// How much a finding matters to an inspector.
+    Severity {
+        Low => "low", "提示";
+        Medium => "medium", "关注";
+        High => "high", "重点";
+        Critical => "critical", "严重";
+    }
+}
+
+vocabulary! {
+    /// What a finding's evidence points at.
+    EvidenceKind {
+        Entry => "entry", "凭证";
+        Receipt => "receipt", "收据";
+        BankTransaction => "bank_transaction", "银行到账";
+        StatementLine => "statement_line", "对账单流水";
+        CashRecord => "cash_record", "现金收款";
+        PayIn => "pay_in", "代交";
+        Disbursement => "disbursement", "支出申请";
+        Bill => "bill", "账单";
+        AuditEvent => "audit_event", "操作日志";
+    }
+}
+
+vocabulary! {
+    /// Where an inspector stands with a finding: open → acknowledged → explained, confirmed or
+    /// dismissed.
+    FindingStatus {
+        Open => "open", "待处理";
+        Acknowledged => "acknowledged", "已受理";
+        /// The village explained it and the inspector accepts the explanation.
+        Explained => "explained", "已说明";
+        /// A real irregularity.
+        Confirmed => "confirmed", "已认定";
+        /// Not an irregularity (a false alarm).
+        Dismissed => "dismissed", "已排除";
+    }
+}
+
+impl FindingStatus {
+    /// The statuses an inspector may move a finding to from this one.
+    pub fn next(self) -> &'static [FindingStatus] {
+        use FindingStatus::*;
+        match self {
+            Open => &[Acknowledged],
+            Acknowledged => &[Explained, Confirmed, Dismissed],
+            Explained => &[Confirmed, Dismissed],
+            Confirmed | Dismissed => &[],
+        }
+    }
+}
+
+vocabulary! {
+    /// One line of a finding's history.
+    FindingEventKind {
+        /// A run found it first.
+        Found => "found", "首次发现";
+        /// An inspector moved it.
+        Status => "status", "处理";
+        /// A run no longer finds its cause (the data changed): kept, marked resolved by data.
+        CauseGone => "cause_gone", "数据已消除";
+        /// A run finds its cause again.
+        CauseBack => "cause_back", "再次发现";
+    }
+}

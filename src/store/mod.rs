@@ -12,6 +12,7 @@ pub mod books;
 pub mod cash;
 pub mod db;
 pub mod disbursements;
+pub mod inspection;
 pub mod journal;
 pub mod lock;
 pub mod orders;

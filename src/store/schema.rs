@@ -280,6 +280,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     statement_lines,
     statement_matches,
     disbursements,
+    inspection_runs,
+    findings,
+    finding_events,
 );
 
 diesel::table! {
@@ -502,3 +505,60 @@ diesel::table! {
         entry_id -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    inspection_runs (id) {
+        id -> BigInt,
+        scope_kind -> Text,
+        scope_code -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        rules -> Text,
+        as_of -> Timestamp,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        villages_checked -> BigInt,
+        villages_failed -> Text,
+        flags -> BigInt,
+        findings_new -> BigInt,
+        findings_gone -> BigInt,
+        run_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    findings (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        rule -> Text,
+        subject -> Text,
+        severity -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        amount_fen -> BigInt,
+        summary -> Text,
+        evidence -> Text,
+        status -> Text,
+        first_seen -> Timestamp,
+        last_seen -> Timestamp,
+        cause_gone_at -> Nullable<Timestamp>,
+        last_run_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    finding_events (id) {
+        id -> BigInt,
+        finding_id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        note -> Text,
+        run_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(findings -> villages (village_id));
+diesel::joinable!(finding_events -> findings (finding_id));

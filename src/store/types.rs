@@ -43,6 +43,11 @@ use crate::domain::schedule::Schedule;
 use crate::domain::vocabulary::*;
 
 text_enum!(
+    RuleId,
+    Severity,
+    EvidenceKind,
+    FindingStatus,
+    FindingEventKind,
     BillStatus,
     Direction,
     StatementSource,

@@ -146,27 +146,34 @@ pub fn to_csv(table: &Table) -> AppResult<Vec<u8>> {
 /// XLSX: money as numbers formatted `#,##0.00` (exact: fen / 100 is exact to the cent in a
 /// double up to far beyond any village's amounts), everything else as text.
 pub fn to_xlsx(table: &Table) -> AppResult<Vec<u8>> {
+    to_xlsx_book(std::slice::from_ref(table))
+}
+
+/// Several tables as the sheets of one workbook, in order.
+pub fn to_xlsx_book(tables: &[Table]) -> AppResult<Vec<u8>> {
     let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.to_string());
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let money = Format::new().set_num_format("#,##0.00");
-    let sheet = book.add_worksheet();
-    sheet.set_name(table.name).map_err(err)?;
-    for (c, h) in table.header.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
-    }
-    for (r, row) in table.rows.iter().enumerate() {
-        let r = r as u32 + 1;
-        for (c, cell) in row.iter().enumerate() {
-            match cell {
-                Cell::Text(s) => sheet.write_string(r, c as u16, s).map_err(err)?,
-                Cell::Money(m) => sheet
-                    .write_number_with_format(r, c as u16, m.fen() as f64 / 100.0, &money)
-                    .map_err(err)?,
-            };
+    for table in tables {
+        let sheet = book.add_worksheet();
+        sheet.set_name(table.name).map_err(err)?;
+        for (c, h) in table.header.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
         }
+        for (r, row) in table.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                match cell {
+                    Cell::Text(s) => sheet.write_string(r, c as u16, s).map_err(err)?,
+                    Cell::Money(m) => sheet
+                        .write_number_with_format(r, c as u16, m.fen() as f64 / 100.0, &money)
+                        .map_err(err)?,
+                };
+            }
+        }
+        sheet.set_freeze_panes(1, 0).map_err(err)?;
     }
-    sheet.set_freeze_panes(1, 0).map_err(err)?;
     book.save_to_buffer().map_err(err)
 }
 

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod disbursements;
 pub mod exports;
 pub mod input;
+pub mod inspection;
 pub mod orders;
 pub mod qr_codes;
 pub mod receipt_pdf;

@@ -206,7 +206,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/villages/{village}/disbursements/{id}/reject",
                     web::post().to(s::reject_disbursement),
-                ),
+                )
+                .route("/inspection/runs", web::post().to(api::inspection::run))
+                .route("/inspection/report", web::get().to(api::inspection::report_file))
+                .route("/findings", web::get().to(api::inspection::list))
+                .route("/findings/{id}", web::get().to(api::inspection::get))
+                .route("/findings/{id}/status", web::post().to(api::inspection::move_to)),
         );
 }
 

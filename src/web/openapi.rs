@@ -30,9 +30,10 @@ use super::ops;
         api::statements::import, api::statements::list_lines, api::statements::fetch, api::statements::reconcile, api::statements::report, api::statements::report_file,
         api::statements::request_disbursement, api::statements::list_disbursements,
         api::statements::approve_disbursement, api::statements::reject_disbursement,
+        api::inspection::run, api::inspection::list, api::inspection::get, api::inspection::move_to, api::inspection::report_file,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
-    components(schemas(crate::usecases::qr_codes::Format, crate::usecases::qr_codes::Payload, crate::usecases::exports::ExportFormat)),
+    components(schemas(crate::usecases::qr_codes::Format, crate::usecases::qr_codes::Payload, crate::usecases::exports::ExportFormat, crate::web::api::inspection::ReportFormat)),
     modifiers(&BearerAuth),
     tags(
         (name = "access", description = "Login, users, audit log"),
@@ -42,6 +43,7 @@ use super::ops;
         (name = "payments", description = "Provider bindings, bank transactions, receipts, the callback inbox"),
         (name = "cash", description = "Cash taken, pay-ins (代交) and their matching, receipts: view, void, reissue"),
         (name = "reconciliation", description = "Bank statements: import, lines, reconciliation against the books; money out (disbursements)"),
+        (name = "inspection", description = "Inspection rules, findings and their workflow, reports (discipline inspectors)"),
         (name = "ops", description = "Health and metrics"),
     )
 )]

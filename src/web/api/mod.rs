@@ -4,6 +4,7 @@ pub mod auth;
 pub mod billing;
 pub mod books;
 pub mod cash;
+pub mod inspection;
 pub mod payments;
 pub mod qr;
 pub mod registry;

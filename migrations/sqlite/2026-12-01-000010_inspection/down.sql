@@ -1,0 +1,3 @@
+DROP TABLE finding_events;
+DROP TABLE findings;
+DROP TABLE inspection_runs;

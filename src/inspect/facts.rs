@@ -1,0 +1,164 @@
+//! What the rules read about one village and period. The store hands these over in a few
+//! set-oriented queries (`store::inspection`); every time here is Beijing time, as people and
+//! working days count it.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::domain::ids::{
+    BankTransactionId, BillId, CashRecordId, EntryId, PayInId, PayerId, ReceiptId, UserId, VillageId,
+};
+use crate::domain::vocabulary::{
+    BillStatus, Channel, DisbursementStatus, EntrySource, MatchRule, Outcome, ReceiptStatus,
+};
+use crate::domain::Money;
+
+/// One village's period and everything the catalogue reads about it.
+#[derive(Debug, Clone, Default)]
+pub struct VillageFacts {
+    pub village: VillageId,
+    pub village_code: String,
+    /// The period checked, first and last day.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// When the check runs: what is late is late by now.
+    pub as_of: NaiveDateTime,
+    /// The most cash the village may hold (its own setting).
+    pub cash_limit: Money,
+    /// Cash the clerks took in the period.
+    pub cash: Vec<CashFact>,
+    /// Pay-ins (代交) declared in the period or covering its cash.
+    pub pay_ins: Vec<PayInFact>,
+    /// Receipts issued in the period's years (gaps need the whole year).
+    pub receipts: Vec<ReceiptFact>,
+    /// Bank credits (bank transactions) of the period.
+    pub credits: Vec<CreditFact>,
+    /// Debits on the statements of the period.
+    pub debits: Vec<DebitFact>,
+    /// Disbursement requests of the period.
+    pub disbursements: Vec<DisbursementFact>,
+    /// Journal entries dated or made in the period.
+    pub entries: Vec<EntryFact>,
+    /// Cash on hand (101) at the end of each day of the period with postings, and before it.
+    pub cash_opening: Money,
+    pub cash_days: Vec<(NaiveDate, Money)>,
+    /// Bills due in the period or before it and still owing.
+    pub bills: Vec<BillFact>,
+    /// The village's chain as `verify` found it.
+    pub chain: ChainFact,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CashFact {
+    pub id: CashRecordId,
+    pub clerk: UserId,
+    pub bill: BillId,
+    pub amount: Money,
+    pub received: NaiveDateTime,
+    pub voided: bool,
+    pub pay_in: Option<PayInId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayInFact {
+    pub id: PayInId,
+    pub clerk: UserId,
+    pub amount: Money,
+    pub declared: NaiveDateTime,
+    /// The bank credit it was matched to, its amount and time, and who matched it.
+    pub credit: Option<(BankTransactionId, Money, NaiveDateTime)>,
+    pub matched_by: Option<UserId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptFact {
+    pub id: ReceiptId,
+    pub year: i32,
+    pub number: i64,
+    pub bill: Option<BillId>,
+    pub payer: Option<PayerId>,
+    pub amount: Money,
+    pub channel: Channel,
+    pub status: ReceiptStatus,
+    pub issued: NaiveDateTime,
+    pub issued_by: Option<UserId>,
+    pub bank_txn: Option<BankTransactionId>,
+    pub cash_record: Option<CashRecordId>,
+    pub replaces: Option<ReceiptId>,
+    /// When and by whom it was voided.
+    pub voided: Option<(NaiveDateTime, UserId)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditFact {
+    pub id: BankTransactionId,
+    pub amount: Money,
+    pub paid: NaiveDateTime,
+    pub outcome: Outcome,
+    pub bill: Option<BillId>,
+    /// Whether a pay-in (cash deposited) explains it.
+    pub pay_in: Option<PayInId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebitFact {
+    /// The statement line.
+    pub line: i64,
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub counterparty: String,
+    /// How reconciliation explained it; None while it waits for reconciliation.
+    pub rule: Option<MatchRule>,
+    pub disbursement: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisbursementFact {
+    pub id: i64,
+    pub payee_name: String,
+    pub payee_account: String,
+    pub amount: Money,
+    pub requested_by: UserId,
+    pub requested: NaiveDateTime,
+    pub decided_by: Option<UserId>,
+    pub decided: Option<NaiveDateTime>,
+    pub status: DisbursementStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryFact {
+    pub id: EntryId,
+    pub seq: i64,
+    pub date: NaiveDate,
+    pub created: NaiveDateTime,
+    pub source: EntrySource,
+    pub created_by: Option<UserId>,
+    /// The entry's total (sum of its debits).
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillFact {
+    pub id: BillId,
+    pub reference: String,
+    pub amount: Money,
+    pub paid: Money,
+    pub status: BillStatus,
+    pub due: NaiveDate,
+}
+
+/// The village's hash chain and consistency checks, as `verify` found them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainFact {
+    pub ok: bool,
+    pub entries: i64,
+    pub first_bad_seq: Option<i64>,
+    pub first_bad_entry: Option<EntryId>,
+    pub problems: Vec<String>,
+}
+
+impl VillageFacts {
+    /// Whether a day lies in the period checked.
+    pub fn covers(&self, d: NaiveDate) -> bool {
+        self.from <= d && d <= self.to
+    }
+}

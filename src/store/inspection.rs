@@ -1,0 +1,571 @@
+//! Inspection's reads and writes. The reads take one village's period in a few set-oriented
+//! queries (one per kind of row, none per row); the writes keep the findings of each run (one
+//! row per village, rule and subject) and their append-only history.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::billing::Bill;
+use super::cash::{CashRecord, PayIn};
+use super::disbursements::Disbursement;
+use super::payments::{BankTransaction, Receipt};
+use super::schema::{
+    bank_transactions, bills, cash_records, disbursements, finding_events, findings, inspection_runs, journal_entries,
+    journal_postings, pay_ins, receipt_voids, receipts, statement_lines, statement_matches,
+};
+use super::{DbConnection, StoreResult};
+use crate::domain::ids::{BankTransactionId, EntryId, ReceiptId, UserId, VillageId};
+use crate::domain::vocabulary::{
+    BillStatus, Direction, EntrySource, FindingEventKind, FindingStatus, MatchRule, RuleId, ScopeKind, Severity,
+};
+use crate::domain::Money;
+
+/// How many ids one `IN (…)` list carries (SQLite's bound on parameters is far above).
+const CHUNK: usize = 5000;
+
+pub fn cash_between(
+    conn: &mut DbConnection,
+    v: VillageId,
+    lo: NaiveDateTime,
+    hi: NaiveDateTime,
+) -> StoreResult<Vec<CashRecord>> {
+    Ok(cash_records::table
+        .filter(cash_records::village_id.eq(v))
+        .filter(cash_records::received_at.between(lo, hi))
+        .select(CashRecord::as_select())
+        .order(cash_records::id)
+        .load(conn)?)
+}
+
+/// Pay-ins declared from `lo` on (a deposit may come after the period its cash was taken in).
+pub fn pay_ins_since(conn: &mut DbConnection, v: VillageId, lo: NaiveDateTime) -> StoreResult<Vec<PayIn>> {
+    Ok(pay_ins::table
+        .filter(pay_ins::village_id.eq(v))
+        .filter(pay_ins::declared_at.ge(lo))
+        .select(PayIn::as_select())
+        .order(pay_ins::id)
+        .load(conn)?)
+}
+
+/// When a receipt was voided, and by whom.
+pub type Void = (NaiveDateTime, UserId);
+
+/// Every receipt of the years given, with its void if voided.
+pub fn receipts_of_years(
+    conn: &mut DbConnection,
+    v: VillageId,
+    first: i32,
+    last: i32,
+) -> StoreResult<Vec<(Receipt, Option<Void>)>> {
+    let rows: Vec<Receipt> = receipts::table
+        .filter(receipts::village_id.eq(v))
+        .filter(receipts::year.between(first, last))
+        .select(Receipt::as_select())
+        .order((receipts::year, receipts::number))
+        .load(conn)?;
+    let voids: Vec<(ReceiptId, NaiveDateTime, UserId)> = receipt_voids::table
+        .inner_join(receipts::table.on(receipts::id.eq(receipt_voids::receipt_id)))
+        .filter(receipts::village_id.eq(v))
+        .filter(receipts::year.between(first, last))
+        .select((
+            receipt_voids::receipt_id,
+            receipt_voids::voided_at,
+            receipt_voids::voided_by,
+        ))
+        .load(conn)?;
+    let voids: std::collections::HashMap<_, _> = voids.into_iter().map(|(r, at, by)| (r, (at, by))).collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let v = voids.get(&r.id).copied();
+            (r, v)
+        })
+        .collect())
+}
+
+pub fn credits_between(
+    conn: &mut DbConnection,
+    v: VillageId,
+    lo: NaiveDateTime,
+    hi: NaiveDateTime,
+) -> StoreResult<Vec<BankTransaction>> {
+    Ok(bank_transactions::table
+        .filter(bank_transactions::village_id.eq(v))
+        .filter(bank_transactions::paid_at.between(lo, hi))
+        .select(BankTransaction::as_select())
+        .order(bank_transactions::id)
+        .load(conn)?)
+}
+
+pub fn transactions_by_ids(conn: &mut DbConnection, ids: &[BankTransactionId]) -> StoreResult<Vec<BankTransaction>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            bank_transactions::table
+                .filter(bank_transactions::id.eq_any(chunk.to_vec()))
+                .select(BankTransaction::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// One debit line of a statement, with how reconciliation explained it and the disbursement
+/// that paid it.
+#[derive(Debug, Clone)]
+pub struct DebitLine {
+    pub id: i64,
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub counterparty: Option<String>,
+    pub rule: Option<MatchRule>,
+    pub disbursement: Option<i64>,
+}
+
+pub fn debits_between(
+    conn: &mut DbConnection,
+    v: VillageId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<DebitLine>> {
+    let lines: Vec<(i64, Money, NaiveDate, Option<String>)> = statement_lines::table
+        .filter(statement_lines::village_id.eq(v))
+        .filter(statement_lines::direction.eq(Direction::Debit))
+        .filter(statement_lines::business_date.between(from, to))
+        .select((
+            statement_lines::id,
+            statement_lines::amount_fen,
+            statement_lines::business_date,
+            statement_lines::counterparty_name,
+        ))
+        .order(statement_lines::id)
+        .load(conn)?;
+    let ids: Vec<i64> = lines.iter().map(|l| l.0).collect();
+    let mut rules = std::collections::HashMap::new();
+    let mut paid = std::collections::HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let m: Vec<(i64, MatchRule)> = statement_matches::table
+            .filter(statement_matches::statement_line_id.eq_any(chunk.to_vec()))
+            .select((statement_matches::statement_line_id, statement_matches::rule))
+            .load(conn)?;
+        rules.extend(m);
+        let d: Vec<(Option<i64>, i64)> = disbursements::table
+            .filter(disbursements::statement_line_id.eq_any(chunk.to_vec()))
+            .select((disbursements::statement_line_id, disbursements::id))
+            .load(conn)?;
+        paid.extend(d.into_iter().filter_map(|(l, d)| l.map(|l| (l, d))));
+    }
+    Ok(lines
+        .into_iter()
+        .map(|(id, amount, date, counterparty)| DebitLine {
+            id,
+            amount,
+            date,
+            counterparty,
+            rule: rules.get(&id).copied(),
+            disbursement: paid.get(&id).copied(),
+        })
+        .collect())
+}
+
+pub fn disbursements_between(
+    conn: &mut DbConnection,
+    v: VillageId,
+    lo: NaiveDateTime,
+    hi: NaiveDateTime,
+) -> StoreResult<Vec<Disbursement>> {
+    Ok(disbursements::table
+        .filter(disbursements::village_id.eq(v))
+        .filter(disbursements::requested_at.between(lo, hi))
+        .select(Disbursement::as_select())
+        .order(disbursements::id)
+        .load(conn)?)
+}
+
+/// An entry a person made (manual or reversal), with its total.
+#[derive(Debug, Clone)]
+pub struct StaffEntry {
+    pub id: EntryId,
+    pub seq: i64,
+    pub date: NaiveDate,
+    pub created_at: NaiveDateTime,
+    pub source: EntrySource,
+    pub created_by: Option<UserId>,
+    pub amount: Money,
+}
+
+/// Manual and reversal entries dated in the period or made in it.
+pub fn staff_entries(
+    conn: &mut DbConnection,
+    v: VillageId,
+    (from, to): (NaiveDate, NaiveDate),
+    (lo, hi): (NaiveDateTime, NaiveDateTime),
+) -> StoreResult<Vec<StaffEntry>> {
+    type Row = (
+        EntryId,
+        i64,
+        NaiveDate,
+        NaiveDateTime,
+        EntrySource,
+        Option<UserId>,
+        Money,
+    );
+    let rows: Vec<Row> = journal_entries::table
+        .inner_join(journal_postings::table)
+        .filter(journal_entries::village_id.eq(v))
+        .filter(journal_entries::source.eq_any([EntrySource::Manual, EntrySource::Reversal]))
+        .filter(
+            journal_entries::entry_date
+                .between(from, to)
+                .or(journal_entries::created_at.between(lo, hi)),
+        )
+        .group_by((
+            journal_entries::id,
+            journal_entries::seq,
+            journal_entries::entry_date,
+            journal_entries::created_at,
+            journal_entries::source,
+            journal_entries::created_by,
+        ))
+        .select((
+            journal_entries::id,
+            journal_entries::seq,
+            journal_entries::entry_date,
+            journal_entries::created_at,
+            journal_entries::source,
+            journal_entries::created_by,
+            sql::<BigInt>("CAST(COALESCE(SUM(journal_postings.debit_fen), 0) AS BIGINT)"),
+        ))
+        .order(journal_entries::id)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, seq, date, created_at, source, created_by, amount)| StaffEntry {
+            id,
+            seq,
+            date,
+            created_at,
+            source,
+            created_by,
+            amount,
+        })
+        .collect())
+}
+
+/// The id of a village's entry by its journal number.
+pub fn entry_by_seq(conn: &mut DbConnection, v: VillageId, seq: i64) -> StoreResult<Option<EntryId>> {
+    Ok(journal_entries::table
+        .filter(journal_entries::village_id.eq(v))
+        .filter(journal_entries::seq.eq(seq))
+        .select(journal_entries::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Bills due in the period that still owe something.
+pub fn bills_owing_due(
+    conn: &mut DbConnection,
+    v: VillageId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<Bill>> {
+    Ok(bills::table
+        .filter(bills::village_id.eq(v))
+        .filter(bills::due_date.between(from, to))
+        .filter(bills::status.eq_any([BillStatus::Open, BillStatus::PartPaid]))
+        .select(Bill::as_select())
+        .order(bills::id)
+        .load(conn)?)
+}
+
+// ---- Findings ----
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = findings)]
+pub struct Finding {
+    pub id: i64,
+    pub village_id: VillageId,
+    pub rule: RuleId,
+    pub subject: String,
+    pub severity: Severity,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
+    pub summary: String,
+    /// JSON list of `inspect::Evidence`.
+    pub evidence: String,
+    pub status: FindingStatus,
+    pub first_seen: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+    pub cause_gone_at: Option<NaiveDateTime>,
+    pub last_run_id: i64,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = findings)]
+pub struct NewFinding<'a> {
+    pub village_id: VillageId,
+    pub rule: RuleId,
+    pub subject: &'a str,
+    pub severity: Severity,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
+    pub summary: &'a str,
+    pub evidence: &'a str,
+    pub status: FindingStatus,
+    pub first_seen: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+    pub last_run_id: i64,
+}
+
+/// Which findings a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    pub villages: Vec<VillageId>,
+    /// Findings whose days overlap these.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub rules: Vec<RuleId>,
+    pub statuses: Vec<FindingStatus>,
+    pub severities: Vec<Severity>,
+    pub min_amount: Option<Money>,
+    /// Include findings whose cause is gone.
+    pub include_gone: bool,
+    pub after: i64,
+    pub limit: i64,
+}
+
+impl Finding {
+    pub fn insert(conn: &mut DbConnection, new: &NewFinding) -> StoreResult<Finding> {
+        Ok(diesel::insert_into(findings::table)
+            .values(new)
+            .returning(findings::all_columns)
+            .get_result(conn)?)
+    }
+
+    pub fn by_id(conn: &mut DbConnection, id: i64) -> StoreResult<Option<Finding>> {
+        Ok(findings::table
+            .find(id)
+            .select(Finding::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// A village's findings of some rules whose days overlap the period.
+    pub fn of_village(
+        conn: &mut DbConnection,
+        v: VillageId,
+        rules: &[RuleId],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Finding>> {
+        Ok(findings::table
+            .filter(findings::village_id.eq(v))
+            .filter(findings::rule.eq_any(rules.to_vec()))
+            .filter(findings::period_start.le(to))
+            .filter(findings::period_end.ge(from))
+            .select(Finding::as_select())
+            .load(conn)?)
+    }
+
+    /// A village's finding of a rule and subject, whatever its days.
+    pub fn by_subject(
+        conn: &mut DbConnection,
+        v: VillageId,
+        rule: RuleId,
+        subject: &str,
+    ) -> StoreResult<Option<Finding>> {
+        Ok(findings::table
+            .filter(findings::village_id.eq(v))
+            .filter(findings::rule.eq(rule))
+            .filter(findings::subject.eq(subject))
+            .select(Finding::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// What a new run found for an existing finding: its figures and evidence, seen again now.
+    /// The inspector's status is left as it is.
+    pub fn seen_again(conn: &mut DbConnection, id: i64, f: &NewFinding) -> StoreResult<()> {
+        diesel::update(findings::table.find(id))
+            .set((
+                findings::severity.eq(f.severity),
+                findings::period_start.eq(f.period_start),
+                findings::period_end.eq(f.period_end),
+                findings::amount_fen.eq(f.amount),
+                findings::summary.eq(f.summary),
+                findings::evidence.eq(f.evidence),
+                findings::last_seen.eq(f.last_seen),
+                findings::last_run_id.eq(f.last_run_id),
+                findings::cause_gone_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn cause_gone(conn: &mut DbConnection, id: i64, at: NaiveDateTime, run: i64) -> StoreResult<()> {
+        diesel::update(findings::table.find(id))
+            .set((findings::cause_gone_at.eq(Some(at)), findings::last_run_id.eq(run)))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Moves the status if it is still `from`; false if someone moved it first.
+    pub fn move_status(conn: &mut DbConnection, id: i64, from: FindingStatus, to: FindingStatus) -> StoreResult<bool> {
+        let n = diesel::update(findings::table.find(id).filter(findings::status.eq(from)))
+            .set(findings::status.eq(to))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    pub fn list(conn: &mut DbConnection, f: &FindingFilter) -> StoreResult<Vec<Finding>> {
+        let mut q = findings::table
+            .select(Finding::as_select())
+            .filter(findings::id.gt(f.after))
+            .order(findings::id)
+            .limit(f.limit)
+            .into_boxed();
+        q = q.filter(findings::village_id.eq_any(f.villages.clone()));
+        if let Some(from) = f.from {
+            q = q.filter(findings::period_end.ge(from));
+        }
+        if let Some(to) = f.to {
+            q = q.filter(findings::period_start.le(to));
+        }
+        if !f.rules.is_empty() {
+            q = q.filter(findings::rule.eq_any(f.rules.clone()));
+        }
+        if !f.statuses.is_empty() {
+            q = q.filter(findings::status.eq_any(f.statuses.clone()));
+        }
+        if !f.severities.is_empty() {
+            q = q.filter(findings::severity.eq_any(f.severities.clone()));
+        }
+        if let Some(m) = f.min_amount {
+            q = q.filter(findings::amount_fen.ge(m));
+        }
+        if !f.include_gone {
+            q = q.filter(findings::cause_gone_at.is_null());
+        }
+        Ok(q.load(conn)?)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = finding_events)]
+pub struct FindingEvent {
+    pub id: i64,
+    pub finding_id: i64,
+    pub at: NaiveDateTime,
+    pub kind: FindingEventKind,
+    pub actor_id: Option<UserId>,
+    pub from_status: Option<FindingStatus>,
+    pub to_status: Option<FindingStatus>,
+    pub note: String,
+    pub run_id: Option<i64>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = finding_events)]
+pub struct NewFindingEvent<'a> {
+    pub finding_id: i64,
+    pub at: NaiveDateTime,
+    pub kind: FindingEventKind,
+    pub actor_id: Option<UserId>,
+    pub from_status: Option<FindingStatus>,
+    pub to_status: Option<FindingStatus>,
+    pub note: &'a str,
+    pub run_id: Option<i64>,
+}
+
+impl FindingEvent {
+    pub fn insert(conn: &mut DbConnection, e: &NewFindingEvent) -> StoreResult<()> {
+        diesel::insert_into(finding_events::table).values(e).execute(conn)?;
+        Ok(())
+    }
+    pub fn of_finding(conn: &mut DbConnection, finding: i64) -> StoreResult<Vec<FindingEvent>> {
+        Ok(finding_events::table
+            .filter(finding_events::finding_id.eq(finding))
+            .select(FindingEvent::as_select())
+            .order(finding_events::id)
+            .load(conn)?)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = inspection_runs)]
+pub struct InspectionRun {
+    pub id: i64,
+    pub scope_kind: ScopeKind,
+    pub scope_code: String,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub rules: String,
+    pub as_of: NaiveDateTime,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub villages_checked: i64,
+    pub villages_failed: String,
+    pub flags: i64,
+    pub findings_new: i64,
+    pub findings_gone: i64,
+    pub run_by: Option<UserId>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = inspection_runs)]
+pub struct NewInspectionRun<'a> {
+    pub scope_kind: ScopeKind,
+    pub scope_code: &'a str,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub rules: &'a str,
+    pub as_of: NaiveDateTime,
+    pub started_at: NaiveDateTime,
+    pub villages_checked: i64,
+    pub villages_failed: &'a str,
+    pub flags: i64,
+    pub findings_new: i64,
+    pub findings_gone: i64,
+    pub run_by: Option<UserId>,
+}
+
+impl InspectionRun {
+    pub fn insert(conn: &mut DbConnection, new: &NewInspectionRun) -> StoreResult<InspectionRun> {
+        Ok(diesel::insert_into(inspection_runs::table)
+            .values(new)
+            .returning(inspection_runs::all_columns)
+            .get_result(conn)?)
+    }
+
+    /// Records how the run ended.
+    pub fn finish(conn: &mut DbConnection, id: i64, end: &RunEnd) -> StoreResult<()> {
+        diesel::update(inspection_runs::table.find(id))
+            .set((
+                inspection_runs::finished_at.eq(Some(end.finished_at)),
+                inspection_runs::villages_checked.eq(end.villages_checked),
+                inspection_runs::villages_failed.eq(&end.villages_failed),
+                inspection_runs::flags.eq(end.flags),
+                inspection_runs::findings_new.eq(end.findings_new),
+                inspection_runs::findings_gone.eq(end.findings_gone),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct RunEnd {
+    pub finished_at: NaiveDateTime,
+    pub villages_checked: i64,
+    pub villages_failed: String,
+    pub flags: i64,
+    pub findings_new: i64,
+    pub findings_gone: i64,
+}

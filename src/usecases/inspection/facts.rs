@@ -1,0 +1,215 @@
+//! One village's period, read for the rules: a handful of set-oriented queries, every time
+//! turned into Beijing time.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+
+use crate::domain::period::{business_time, from_beijing};
+use crate::domain::vocabulary::{CashStatus, PayInStatus};
+use crate::domain::Money;
+use crate::error::AppResult;
+use crate::inspect::facts::*;
+use crate::store::inspection as q;
+use crate::store::journal;
+use crate::store::registry::Village;
+use crate::store::DbConnection;
+use crate::usecases::cash::cash_account_ids;
+use crate::usecases::verify::verify_village;
+
+fn local(t: NaiveDateTime) -> NaiveDateTime {
+    business_time(t.and_utc())
+}
+
+/// The instants (UTC, as stored) of a period of Beijing days.
+pub(super) fn instants(from: NaiveDate, to: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
+    let lo = from_beijing(from.and_hms_opt(0, 0, 0).expect("midnight")).naive_utc();
+    let hi = from_beijing((to + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight")).naive_utc()
+        - Duration::microseconds(1);
+    (lo, hi)
+}
+
+/// Reads everything the catalogue needs about `village` from `from` to `to`, judged at `as_of`
+/// (Beijing time).
+pub fn load(
+    conn: &mut DbConnection,
+    village: &Village,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDateTime,
+) -> AppResult<VillageFacts> {
+    let (lo, hi) = instants(from, to);
+    let cash: Vec<CashFact> = q::cash_between(conn, village.id, lo, hi)?
+        .into_iter()
+        .map(|c| CashFact {
+            id: c.id,
+            clerk: c.clerk_id,
+            bill: c.bill_id,
+            amount: c.amount,
+            received: local(c.received_at),
+            voided: c.status == CashStatus::Voided,
+            pay_in: c.pay_in_id,
+        })
+        .collect();
+
+    let pay_ins = q::pay_ins_since(conn, village.id, lo)?;
+    let matched: Vec<_> = pay_ins.iter().filter_map(|p| p.bank_transaction_id).collect();
+    let matched: HashMap<_, _> = q::transactions_by_ids(conn, &matched)?
+        .into_iter()
+        .map(|t| (t.id, (t.amount, local(t.paid_at))))
+        .collect();
+    let deposit_of: HashMap<_, _> = pay_ins
+        .iter()
+        .filter_map(|p| p.bank_transaction_id.map(|b| (b, p.id)))
+        .collect();
+    let pay_ins: Vec<PayInFact> = pay_ins
+        .into_iter()
+        .map(|p| PayInFact {
+            id: p.id,
+            clerk: p.clerk_id,
+            amount: p.amount,
+            declared: local(p.declared_at),
+            credit: match (p.status, p.bank_transaction_id) {
+                (PayInStatus::Matched, Some(b)) => matched.get(&b).map(|(m, t)| (b, *m, *t)),
+                _ => None,
+            },
+            matched_by: p.matched_by,
+        })
+        .collect();
+
+    let receipts: Vec<ReceiptFact> = q::receipts_of_years(conn, village.id, from.year(), to.year())?
+        .into_iter()
+        .map(|(r, voided)| ReceiptFact {
+            id: r.id,
+            year: r.year,
+            number: r.number,
+            bill: r.bill_id,
+            payer: r.payer_id,
+            amount: r.amount,
+            channel: r.channel,
+            status: r.status,
+            issued: local(r.issued_at),
+            issued_by: r.issued_by,
+            bank_txn: r.bank_transaction_id,
+            cash_record: r.cash_record_id,
+            replaces: r.replaces_id,
+            voided: voided.map(|(at, by)| (local(at), by)),
+        })
+        .collect();
+
+    let credits: Vec<CreditFact> = q::credits_between(conn, village.id, lo, hi)?
+        .into_iter()
+        .map(|t| CreditFact {
+            id: t.id,
+            amount: t.amount,
+            paid: local(t.paid_at),
+            outcome: t.outcome,
+            bill: t.bill_id,
+            pay_in: deposit_of.get(&t.id).copied(),
+        })
+        .collect();
+
+    let debits: Vec<DebitFact> = q::debits_between(conn, village.id, from, to)?
+        .into_iter()
+        .map(|d| DebitFact {
+            line: d.id,
+            amount: d.amount,
+            date: d.date,
+            counterparty: d.counterparty.unwrap_or_default(),
+            rule: d.rule,
+            disbursement: d.disbursement,
+        })
+        .collect();
+
+    let disbursements: Vec<DisbursementFact> = q::disbursements_between(conn, village.id, lo, hi)?
+        .into_iter()
+        .map(|d| DisbursementFact {
+            id: d.id,
+            payee_name: d.payee_name,
+            payee_account: d.payee_account,
+            amount: d.amount,
+            requested_by: d.requested_by,
+            requested: local(d.requested_at),
+            decided_by: d.decided_by,
+            decided: d.decided_at.map(local),
+            status: d.status,
+        })
+        .collect();
+
+    let entries: Vec<EntryFact> = q::staff_entries(conn, village.id, (from, to), (lo, hi))?
+        .into_iter()
+        .map(|e| EntryFact {
+            id: e.id,
+            seq: e.seq,
+            date: e.date,
+            created: local(e.created_at),
+            source: e.source,
+            created_by: e.created_by,
+            amount: e.amount,
+        })
+        .collect();
+
+    // Cash on hand (101): the closing balance of each day with postings, and before the period.
+    let mut by_day: std::collections::BTreeMap<NaiveDate, Money> = std::collections::BTreeMap::new();
+    for account in cash_account_ids(conn, village.id)? {
+        for (day, sums) in journal::daily_sums_of_account(conn, account, to)? {
+            *by_day.entry(day).or_default() += sums.debit - sums.credit;
+        }
+    }
+    let mut cash_opening = Money::ZERO;
+    let mut cash_days = Vec::new();
+    let mut running = Money::ZERO;
+    for (day, change) in by_day {
+        running += change;
+        if day < from {
+            cash_opening = running;
+        } else {
+            cash_days.push((day, running));
+        }
+    }
+
+    let bills: Vec<BillFact> = q::bills_owing_due(conn, village.id, from, to)?
+        .into_iter()
+        .map(|b| BillFact {
+            id: b.id,
+            reference: b.reference,
+            amount: b.amount,
+            paid: b.paid,
+            status: b.status,
+            due: b.due_date,
+        })
+        .collect();
+
+    let report = verify_village(conn, village)?;
+    let first_bad_entry = match report.first_bad_seq {
+        Some(seq) => q::entry_by_seq(conn, village.id, seq)?,
+        None => None,
+    };
+    let chain = ChainFact {
+        ok: report.problems.is_empty() && report.first_bad_seq.is_none() && report.first_bad_bill.is_none(),
+        entries: report.entries,
+        first_bad_seq: report.first_bad_seq,
+        first_bad_entry,
+        problems: report.problems.into_iter().map(|p| p.what).collect(),
+    };
+
+    Ok(VillageFacts {
+        village: village.id,
+        village_code: village.code.clone(),
+        from,
+        to,
+        as_of,
+        cash_limit: village.cash_limit,
+        cash,
+        pay_ins,
+        receipts,
+        credits,
+        debits,
+        disbursements,
+        entries,
+        cash_opening,
+        cash_days,
+        bills,
+        chain,
+    })
+}
