@@ -264,6 +264,82 @@ fn verify_names_a_tampered_entry(backend: Backend) {
     let text = String::from_utf8_lossy(&bad.stdout);
     assert_eq!(bad.status.code(), Some(1), "{text}");
     assert!(text.contains("370725102201: first bad entry is 1"), "{text}");
+    // The inspector's run finds it too, as a critical finding with the entry as evidence; the
+    // report opens in a spreadsheet reader.
+    let month = common::beijing_period();
+    let inspect = |format: &str, out: Option<&std::path::Path>| {
+        let mut c = qingzhang(dir.path(), Some(&t));
+        c.args([
+            "inspect",
+            "--scope",
+            "370725102201",
+            "--from",
+            &month,
+            "--to",
+            &month,
+            "--rules",
+            "CHAIN_BROKEN",
+        ])
+        .args(["--format", format]);
+        if let Some(o) = out {
+            c.arg("--out").arg(o);
+        }
+        c.output().unwrap()
+    };
+    let json = inspect("json", None);
+    assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["findings"][0]["rule"], "CHAIN_BROKEN", "{report}");
+    assert_eq!(report["findings"][0]["severity"], "critical");
+    assert_eq!(report["findings"][0]["evidence"][0]["kind"], "entry");
+    let file = dir.path().join("report.xlsx");
+    let xlsx = inspect("xlsx", Some(&file));
+    assert!(xlsx.status.success(), "{}", String::from_utf8_lossy(&xlsx.stderr));
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    assert_eq!(book.sheet_names(), ["汇总", "CHAIN_BROKEN"]);
+    let summary = book.worksheet_range("汇总").unwrap();
+    assert_eq!(
+        summary.get_value((1, 0)),
+        Some(&calamine::Data::String("CHAIN_BROKEN".into()))
+    );
+}
+
+#[test]
+fn inspect_refuses_a_bad_threshold_or_an_unknown_village_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (toml, key) in [
+        (
+            "[inspection.thresholds]\nvoid_rate = 1.5\n",
+            "inspection.thresholds.void_rate",
+        ),
+        (
+            "[inspection.villages.\"370725999999\"]\nvoid_rate = 0.1\n",
+            "inspection.villages.\"370725999999\"",
+        ),
+        ("[inspection]\nrules_off = [\"NO_SUCH_RULE\"]\n", "inspection.rules_off"),
+        ("[inspection.thresholds]\nvoid_ratio = 0.1\n", "void_ratio"),
+    ] {
+        let config = dir.path().join("qingzhang.toml");
+        std::fs::write(&config, toml).unwrap();
+        let out = qingzhang(dir.path(), None)
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "inspect",
+                "--scope",
+                "370725000000",
+                "--from",
+                "2026-01",
+                "--to",
+                "2026-03",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{toml}: {err}");
+        assert!(err.contains(key), "{toml}: {err}");
+    }
 }
 
 #[test]

@@ -17,12 +17,16 @@ const HEADER: &str = "交易日期,交易时间,交易流水号,借方发生额,
 
 /// Runs every rule over `scope` for this month, as if it were `days` days from now.
 async fn run_later(app: &TestApp, scope: &str, days: i64) -> RunSummary {
+    run_rules_later(app, scope, days, None).await
+}
+
+async fn run_rules_later(app: &TestApp, scope: &str, days: i64, rules: Option<&str>) -> RunSummary {
     let db = app.db.clone();
     let input = RunInput {
         scope: scope.into(),
         from: beijing_period(),
         to: beijing_period(),
-        rules: None,
+        rules: rules.map(str::to_string),
     };
     actix_web::rt::task::spawn_blocking(move || {
         inspection::run(
@@ -462,3 +466,65 @@ both!(concurrent_runs_and_moves_keep_one_finding_and_one_step, |app| {
         1
     );
 });
+
+both!(
+    contract_income_never_billed_and_a_bill_written_off_after_it_was_due,
+    |app| {
+        let t = app.seed().await;
+        let v = format!("/api/v1/villages/{VILLAGE_A}");
+        bills_in_village_a(&app, &t, &["80.00"]).await;
+        let payer = app.get(&t.clerk_a, &format!("{v}/payers")).await.body[0]["id"].clone();
+        let item = app.get(&t.clerk_a, &format!("{v}/fee-items")).await.body[0]["id"].clone();
+        // A lease of ¥1,200 a year, paid monthly, that nobody ever billed.
+        let year = beijing_today().format("%Y").to_string();
+        let c = app
+        .post(&t.clerk_a, &format!("{v}/contracts"), json!({"contract_no": "ZL-007", "kind": "lease", "payer_id": payer, "fee_item_id": item,
+            "fixed_amount": "1200", "schedule": "monthly", "start_date": format!("{year}-01-01"), "end_date": format!("{year}-12-31")}))
+        .await;
+        assert_eq!(c.status, 201, "{:?}", c.body);
+        // A bill cancelled five days after it was due, and one cancelled before it was due.
+        let mut refs = Vec::new();
+        for due in [
+            beijing_today() - Duration::days(5),
+            beijing_today() + Duration::days(20),
+        ] {
+            let b = app
+            .post(&t.clerk_a, &format!("{v}/bills"), json!({"payer_id": payer, "fee_item_id": item, "amount": "900.00", "period_label": year, "due_date": due.to_string()}))
+            .await;
+            assert_eq!(b.status, 201, "{:?}", b.body);
+            let reference = b.body["reference"].as_str().unwrap().to_string();
+            let r = app
+                .post(
+                    &t.clerk_a,
+                    &format!("{v}/bills/{reference}/cancel"),
+                    json!({"reason": "村民困难"}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            refs.push(reference);
+        }
+        let run = run_rules_later(&app, VILLAGE_A, 40, Some("UNDERREPORTED,WRITTEN_OFF_LATE")).await;
+        assert_eq!(run.rules.len(), 2);
+        let list = findings(&app, &t.inspector, "").await;
+        assert_eq!(rules_of(&list), ["UNDERREPORTED", "WRITTEN_OFF_LATE"], "{list:#?}");
+        let under = &list[list.iter().position(|f| f["rule"] == "UNDERREPORTED").unwrap()];
+        assert_eq!(under["amount"], "100.00", "this month's installment: {under}");
+        let late = &list[list.iter().position(|f| f["rule"] == "WRITTEN_OFF_LATE").unwrap()];
+        assert!(
+            late["summary"].as_str().unwrap().contains(&refs[0])
+                && late["summary"].as_str().unwrap().contains("村民困难"),
+            "{late}"
+        );
+        // Billing the month removes the cause.
+        let g = app
+            .post(
+                &t.clerk_a,
+                &format!("{v}/bills/generate"),
+                json!({"year": year.parse::<i32>().unwrap()}),
+            )
+            .await;
+        assert_eq!(g.status, 200, "{:?}", g.body);
+        let again = run_rules_later(&app, VILLAGE_A, 40, Some("UNDERREPORTED,WRITTEN_OFF_LATE")).await;
+        assert_eq!(again.findings_gone, 1, "{again:?}");
+    }
+);

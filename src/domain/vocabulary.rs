@@ -510,6 +510,11 @@ vocabulary! {
         Backdated => "BACKDATED", "凭证倒签日期";
         ChainBroken => "CHAIN_BROKEN", "账簿校验不通过";
         SelfApproval => "SELF_APPROVAL", "自批自办";
+        CashShare => "CASH_SHARE", "现金收款占比异常";
+        ProxyPayin => "PROXY_PAYIN", "一人代缴多户";
+        Underreported => "UNDERREPORTED", "合同收入少计";
+        DoubleCollection => "DOUBLE_COLLECTION", "同一账单重复收款";
+        WrittenOffLate => "WRITTEN_OFF_LATE", "到期后作废账单";
     }
 }
 

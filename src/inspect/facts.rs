@@ -45,6 +45,75 @@ pub struct VillageFacts {
     pub bills: Vec<BillFact>,
     /// The village's chain as `verify` found it.
     pub chain: ChainFact,
+    /// How the village collected in the period, the same months a year before, and how its
+    /// township's other villages collected.
+    pub mix: CollectionMix,
+    /// Bank credits the statement names a payer's account for, with the payer of the bill paid.
+    pub payer_accounts: Vec<PayerAccountFact>,
+    /// Contracts in force in the period, with what was billed for each installment.
+    pub contracts: Vec<ContractFact>,
+    /// Bills cancelled in the period.
+    pub cancellations: Vec<CancellationFact>,
+}
+
+/// Money collected by receipts: cash and all of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Collected {
+    pub cash: Money,
+    pub total: Money,
+    pub receipts: i64,
+}
+
+impl Collected {
+    /// The share of cash, when anything was collected.
+    pub fn cash_share(&self) -> Option<f64> {
+        (self.total > Money::ZERO).then(|| self.cash.fen() as f64 / self.total.fen() as f64)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CollectionMix {
+    pub now: Collected,
+    /// The same months a year earlier.
+    pub year_before: Collected,
+    /// The township's other villages in the period.
+    pub peers: Vec<Collected>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayerAccountFact {
+    pub account: String,
+    pub name: String,
+    pub line: i64,
+    pub bank_txn: BankTransactionId,
+    pub payer: PayerId,
+    pub amount: Money,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractFact {
+    pub id: i64,
+    pub contract_no: String,
+    pub annual: Money,
+    pub schedule: crate::domain::schedule::Schedule,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// Bills issued for it (not cancelled): the installment label, its id and amount.
+    pub billed: Vec<(String, BillId, Money)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancellationFact {
+    pub bill: BillId,
+    pub reference: String,
+    pub amount: Money,
+    pub due: NaiveDate,
+    pub cancelled: NaiveDateTime,
+    pub by: Option<UserId>,
+    pub reason: String,
+    /// The audit record of the cancellation.
+    pub audit: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -74,7 +74,7 @@ fn check_value(key: &str, v: f64, kind: Kind) -> Result<(), String> {
             Kind::Rate => "between 0 and 1",
             Kind::Hour => "an hour from 0 to 23",
         };
-        Err(format!("inspection.{key} = {v}: must be {want}"))
+        Err(format!("inspection.thresholds.{key} = {v}: must be {want}"))
     }
 }
 
@@ -122,6 +122,16 @@ thresholds! {
     benford_mad_first: f64 = 0.015, Rate;
     /// BENFORD: the same for the first two digits.
     benford_mad_two: f64 = 0.0022, Rate;
+    /// CASH_SHARE: collections (yuan) from which a village's cash share is judged…
+    cash_share_min_total_yuan: i64 = 10000, Count;
+    /// …and how far (as a share) above its own year before or its township's median it may be.
+    cash_share_rise: f64 = 0.3, Rate;
+    /// CASH_SHARE: other villages of the township needed for a median.
+    cash_share_min_peers: i64 = 3, Count;
+    /// PROXY_PAYIN: distinct payers one account may pay for before it is flagged.
+    proxy_min_payers: i64 = 5, Count;
+    /// UNDERREPORTED: days after an installment is due by which its bill must exist.
+    underreported_grace_days: i64 = 30, Count;
     /// SPLIT_PAYMENTS: the amount (yuan) from which a payment out needs more approval…
     split_threshold_yuan: i64 = 5000, Count;
     /// …the days within which payments to one payee count together…
@@ -156,7 +166,7 @@ impl InspectionConfig {
             self.thresholds
                 .with(o)
                 .validate()
-                .map_err(|e| e.replacen("inspection.", &format!("inspection.villages.\"{code}\"."), 1))?;
+                .map_err(|e| e.replacen("inspection.thresholds.", &format!("inspection.villages.\"{code}\"."), 1))?;
         }
         Ok(())
     }
@@ -205,7 +215,10 @@ mod tests {
     #[test]
     fn bad_settings_are_refused_naming_the_key() {
         let neg: InspectionConfig = toml::from_str("[thresholds]\nbackdated_days = -1").unwrap();
-        assert!(neg.validate().unwrap_err().contains("inspection.backdated_days"));
+        assert!(neg
+            .validate()
+            .unwrap_err()
+            .contains("inspection.thresholds.backdated_days"));
         let rate: InspectionConfig = toml::from_str("[villages.\"370725102201\"]\nvoid_rate = 1.5").unwrap();
         let e = rate.validate().unwrap_err();
         assert!(e.contains("villages.\"370725102201\".void_rate"), "{e}");

@@ -12,13 +12,14 @@ use super::cash::{CashRecord, PayIn};
 use super::disbursements::Disbursement;
 use super::payments::{BankTransaction, Receipt};
 use super::schema::{
-    bank_transactions, bills, cash_records, disbursements, finding_events, findings, inspection_runs, journal_entries,
-    journal_postings, pay_ins, receipt_voids, receipts, statement_lines, statement_matches,
+    audit_log, bank_transactions, bills, cash_records, disbursements, finding_events, findings, inspection_runs,
+    journal_entries, journal_postings, pay_ins, receipt_voids, receipts, statement_lines, statement_matches,
 };
 use super::{DbConnection, StoreResult};
-use crate::domain::ids::{BankTransactionId, EntryId, ReceiptId, UserId, VillageId};
+use crate::domain::ids::{BankTransactionId, BillId, EntryId, PayerId, ReceiptId, UserId, VillageId};
 use crate::domain::vocabulary::{
-    BillStatus, Direction, EntrySource, FindingEventKind, FindingStatus, MatchRule, RuleId, ScopeKind, Severity,
+    BillStatus, Channel, Direction, EntrySource, FindingEventKind, FindingStatus, MatchRule, ReceiptStatus, RuleId,
+    ScopeKind, Severity,
 };
 use crate::domain::Money;
 
@@ -278,6 +279,168 @@ pub fn bills_owing_due(
         .select(Bill::as_select())
         .order(bills::id)
         .load(conn)?)
+}
+
+/// Money receipts took in per village and channel in a span: (village, channel, sum, count),
+/// valid receipts only.
+pub fn collections(
+    conn: &mut DbConnection,
+    villages: &[VillageId],
+    lo: NaiveDateTime,
+    hi: NaiveDateTime,
+) -> StoreResult<Vec<(VillageId, Channel, Money, i64)>> {
+    let mut out = Vec::new();
+    for chunk in villages.chunks(CHUNK) {
+        out.extend(
+            receipts::table
+                .filter(receipts::village_id.eq_any(chunk.to_vec()))
+                .filter(receipts::status.eq(ReceiptStatus::Issued))
+                .filter(receipts::issued_at.between(lo, hi))
+                .group_by((receipts::village_id, receipts::channel))
+                .select((
+                    receipts::village_id,
+                    receipts::channel,
+                    sql::<BigInt>("CAST(COALESCE(SUM(receipts.amount_fen), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COUNT(*) AS BIGINT)"),
+                ))
+                .load::<(VillageId, Channel, Money, i64)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// A statement credit that paid a bill, with the account it came from.
+#[derive(Debug, Clone)]
+pub struct PaidFromAccount {
+    pub line: i64,
+    pub account: String,
+    pub name: Option<String>,
+    pub date: NaiveDate,
+    pub bank_txn: BankTransactionId,
+    pub payer: PayerId,
+    pub amount: Money,
+}
+
+/// Statement credits of the days that reconciliation matched to bank transactions paying
+/// bills, with the paying account and the bill's payer.
+pub fn paid_from_accounts(
+    conn: &mut DbConnection,
+    v: VillageId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<PaidFromAccount>> {
+    type Row = (
+        i64,
+        Option<String>,
+        Option<String>,
+        NaiveDate,
+        BankTransactionId,
+        PayerId,
+        Money,
+    );
+    let rows: Vec<Row> = statement_lines::table
+        .inner_join(statement_matches::table.on(statement_matches::statement_line_id.eq(statement_lines::id)))
+        .inner_join(
+            bank_transactions::table.on(statement_matches::bank_transaction_id.eq(bank_transactions::id.nullable())),
+        )
+        .inner_join(bills::table.on(bank_transactions::bill_id.eq(bills::id.nullable())))
+        .filter(statement_lines::village_id.eq(v))
+        .filter(statement_lines::direction.eq(Direction::Credit))
+        .filter(statement_lines::business_date.between(from, to))
+        .filter(statement_lines::counterparty_account.is_not_null())
+        .select((
+            statement_lines::id,
+            statement_lines::counterparty_account,
+            statement_lines::counterparty_name,
+            statement_lines::business_date,
+            bank_transactions::id,
+            bills::payer_id,
+            statement_lines::amount_fen,
+        ))
+        .order(statement_lines::id)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(line, account, name, date, bank_txn, payer, amount)| {
+            Some(PaidFromAccount {
+                line,
+                account: account?,
+                name,
+                date,
+                bank_txn,
+                payer,
+                amount,
+            })
+        })
+        .collect())
+}
+
+/// The bills issued for some contracts and not cancelled: (contract, installment label, bill, amount).
+pub fn contract_bills(conn: &mut DbConnection, contract_ids: &[i64]) -> StoreResult<Vec<(i64, String, BillId, Money)>> {
+    let mut out = Vec::new();
+    for chunk in contract_ids.chunks(CHUNK) {
+        let rows: Vec<(Option<i64>, String, BillId, Money)> = bills::table
+            .filter(bills::contract_id.eq_any(chunk.to_vec()))
+            .filter(bills::status.ne(BillStatus::Cancelled))
+            .select((bills::contract_id, bills::period_label, bills::id, bills::amount_fen))
+            .load(conn)?;
+        out.extend(rows.into_iter().filter_map(|(c, l, b, m)| c.map(|c| (c, l, b, m))));
+    }
+    Ok(out)
+}
+
+/// A bill's cancellation, from the audit log.
+#[derive(Debug, Clone)]
+pub struct Cancellation {
+    pub audit_id: i64,
+    pub at: NaiveDateTime,
+    pub actor: Option<UserId>,
+    pub details: String,
+    pub bill: Bill,
+}
+
+pub fn cancellations_between(
+    conn: &mut DbConnection,
+    v: VillageId,
+    lo: NaiveDateTime,
+    hi: NaiveDateTime,
+) -> StoreResult<Vec<Cancellation>> {
+    let events: Vec<(i64, NaiveDateTime, Option<UserId>, String, String)> = audit_log::table
+        .filter(audit_log::village_id.eq(v))
+        .filter(audit_log::action.eq("bill.cancel"))
+        .filter(audit_log::at.between(lo, hi))
+        .select((
+            audit_log::id,
+            audit_log::at,
+            audit_log::actor_id,
+            audit_log::object_id,
+            audit_log::details,
+        ))
+        .order(audit_log::id)
+        .load(conn)?;
+    let refs: Vec<String> = events.iter().map(|e| e.3.clone()).collect();
+    let mut by_ref = std::collections::HashMap::new();
+    for chunk in refs.chunks(CHUNK) {
+        let found: Vec<Bill> = bills::table
+            .filter(bills::village_id.eq(v))
+            .filter(bills::reference.eq_any(chunk.to_vec()))
+            .select(Bill::as_select())
+            .load(conn)?;
+        by_ref.extend(found.into_iter().map(|b| (b.reference.clone(), b)));
+    }
+    Ok(events
+        .into_iter()
+        .filter_map(|(audit_id, at, actor, reference, details)| {
+            let bill = by_ref.get(&reference)?.clone();
+            Some(Cancellation {
+                audit_id,
+                at,
+                actor,
+                details,
+                bill,
+            })
+        })
+        .collect())
 }
 
 // ---- Findings ----

@@ -240,7 +240,7 @@ pub struct ContractView {
     pub end_date: NaiveDate,
 }
 
-fn annual_amount(c: &Contract) -> AppResult<Money> {
+pub(crate) fn annual_amount(c: &Contract) -> AppResult<Money> {
     match (&c.area, c.unit_price, c.fixed_amount) {
         (Some(area), Some(price), None) => {
             let area = Decimal::from_str(area).map_err(|e| AppError::Internal(format!("stored area '{area}': {e}")))?;

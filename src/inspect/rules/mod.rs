@@ -6,12 +6,15 @@ pub mod backdated;
 pub mod benford;
 pub mod cash_late;
 pub mod cash_over_limit;
+pub mod cash_share;
 pub mod cash_short;
 pub mod chain_broken;
+pub mod double_collection;
 pub mod duplicate_use;
 pub mod fee_overdue;
 pub mod money_without_receipt;
 pub mod off_hours;
+pub mod proxy_payin;
 pub mod receipt_gap;
 pub mod receipt_voids;
 pub mod receipt_without_money;
@@ -19,6 +22,8 @@ pub mod round_amounts;
 pub mod self_approval;
 pub mod split_payments;
 pub mod unapproved_debit;
+pub mod underreported;
+pub mod written_off_late;
 
 use super::{Flag, Thresholds, VillageFacts};
 use crate::domain::vocabulary::RuleId;
@@ -45,6 +50,11 @@ pub fn run(rule: RuleId, f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
         Backdated => backdated::check(f, t),
         ChainBroken => chain_broken::check(f, t),
         SelfApproval => self_approval::check(f, t),
+        CashShare => cash_share::check(f, t),
+        ProxyPayin => proxy_payin::check(f, t),
+        Underreported => underreported::check(f, t),
+        DoubleCollection => double_collection::check(f, t),
+        WrittenOffLate => written_off_late::check(f, t),
     }
 }
 
@@ -69,6 +79,11 @@ pub fn explanation(rule: RuleId) -> &'static str {
         Backdated => backdated::EXPLANATION,
         ChainBroken => chain_broken::EXPLANATION,
         SelfApproval => self_approval::EXPLANATION,
+        CashShare => cash_share::EXPLANATION,
+        ProxyPayin => proxy_payin::EXPLANATION,
+        Underreported => underreported::EXPLANATION,
+        DoubleCollection => double_collection::EXPLANATION,
+        WrittenOffLate => written_off_late::EXPLANATION,
     }
 }
 

@@ -5,17 +5,25 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 
+use crate::domain::ids::{BillId, VillageId};
 use crate::domain::period::{business_time, from_beijing};
-use crate::domain::vocabulary::{CashStatus, PayInStatus};
+use crate::domain::vocabulary::{CashStatus, Channel, PayInStatus};
 use crate::domain::Money;
 use crate::error::AppResult;
 use crate::inspect::facts::*;
+use crate::store::billing::Contract;
 use crate::store::inspection as q;
 use crate::store::journal;
 use crate::store::registry::Village;
 use crate::store::DbConnection;
+use crate::usecases::billing::annual_amount;
 use crate::usecases::cash::cash_account_ids;
 use crate::usecases::verify::verify_village;
+
+/// A bill number as printed everywhere (`000001-000004-8`).
+fn printed(reference: &str) -> String {
+    crate::domain::BillReference::parse(reference).map_or_else(|_| reference.to_string(), |r| r.to_string())
+}
 
 fn local(t: NaiveDateTime) -> NaiveDateTime {
     business_time(t.and_utc())
@@ -29,14 +37,34 @@ pub(super) fn instants(from: NaiveDate, to: NaiveDate) -> (NaiveDateTime, NaiveD
     (lo, hi)
 }
 
+/// What each village of a list collected by receipts between two Beijing days.
+pub fn collections(
+    conn: &mut DbConnection,
+    villages: &[VillageId],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<HashMap<VillageId, Collected>> {
+    let (lo, hi) = instants(from, to);
+    let mut out: HashMap<VillageId, Collected> = villages.iter().map(|v| (*v, Collected::default())).collect();
+    for (v, channel, sum, n) in q::collections(conn, villages, lo, hi)? {
+        let c = out.entry(v).or_default();
+        c.total += sum;
+        c.receipts += n;
+        if channel == Channel::Cash {
+            c.cash += sum;
+        }
+    }
+    Ok(out)
+}
+
 /// Reads everything the catalogue needs about `village` from `from` to `to`, judged at `as_of`
-/// (Beijing time).
+/// (Beijing time); `mix` is how it and its neighbours collected (see [`collections`]).
 pub fn load(
     conn: &mut DbConnection,
     village: &Village,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     as_of: NaiveDateTime,
+    mix: CollectionMix,
 ) -> AppResult<VillageFacts> {
     let (lo, hi) = instants(from, to);
     let cash: Vec<CashFact> = q::cash_between(conn, village.id, lo, hi)?
@@ -172,7 +200,7 @@ pub fn load(
         .into_iter()
         .map(|b| BillFact {
             id: b.id,
-            reference: b.reference,
+            reference: printed(&b.reference),
             amount: b.amount,
             paid: b.paid,
             status: b.status,
@@ -193,7 +221,60 @@ pub fn load(
         problems: report.problems.into_iter().map(|p| p.what).collect(),
     };
 
+    let payer_accounts = q::paid_from_accounts(conn, village.id, from, to)?
+        .into_iter()
+        .map(|p| PayerAccountFact {
+            account: p.account,
+            name: p.name.unwrap_or_default(),
+            line: p.line,
+            bank_txn: p.bank_txn,
+            payer: p.payer,
+            amount: p.amount,
+            date: p.date,
+        })
+        .collect();
+
+    let in_force = Contract::in_force(conn, village.id, from, to)?;
+    let ids: Vec<i64> = in_force.iter().map(|c| c.id).collect();
+    let mut billed: HashMap<i64, Vec<(String, BillId, Money)>> = HashMap::new();
+    for (contract, label, bill, amount) in q::contract_bills(conn, &ids)? {
+        billed.entry(contract).or_default().push((label, bill, amount));
+    }
+    let mut contracts = Vec::with_capacity(in_force.len());
+    for c in in_force {
+        contracts.push(ContractFact {
+            id: c.id,
+            annual: annual_amount(&c)?,
+            contract_no: c.contract_no.clone(),
+            schedule: c.schedule,
+            start: c.start_date,
+            end: c.end_date,
+            billed: billed.remove(&c.id).unwrap_or_default(),
+        });
+    }
+
+    let cancellations = q::cancellations_between(conn, village.id, lo, hi)?
+        .into_iter()
+        .map(|c| CancellationFact {
+            bill: c.bill.id,
+            reference: printed(&c.bill.reference),
+            amount: c.bill.amount,
+            due: c.bill.due_date,
+            cancelled: local(c.at),
+            by: c.actor,
+            reason: serde_json::from_str::<serde_json::Value>(&c.details)
+                .ok()
+                .and_then(|d| d["reason"].as_str().map(str::to_string))
+                .unwrap_or_default(),
+            audit: c.audit_id,
+        })
+        .collect();
+
     Ok(VillageFacts {
+        mix,
+        payer_accounts,
+        contracts,
+        cancellations,
         village: village.id,
         village_code: village.code.clone(),
         from,

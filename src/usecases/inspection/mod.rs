@@ -20,10 +20,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::access::{Action, Actor, Place, Scope};
+use crate::domain::ids::VillageId;
 use crate::domain::period::{self, business_time, Period};
 use crate::domain::vocabulary::{FindingEventKind, FindingStatus, RuleId, ScopeKind};
 use crate::domain::Money;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::inspect::facts::{Collected, CollectionMix};
 use crate::inspect::thresholds::InspectionConfig;
 use crate::inspect::{self, Flag};
 use crate::store::inspection::{
@@ -225,6 +227,38 @@ pub struct RunSummary {
     pub message: String,
 }
 
+/// How each township's villages collected, now and a year before, read once per township.
+#[derive(Default)]
+struct Mixes {
+    townships: HashMap<i64, (HashMap<VillageId, Collected>, HashMap<VillageId, Collected>)>,
+}
+
+impl Mixes {
+    fn of(
+        &mut self,
+        conn: &mut DbConnection,
+        village: &Village,
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> AppResult<CollectionMix> {
+        if !self.townships.contains_key(&village.township_id) {
+            let ids: Vec<VillageId> = villages_of(conn, Scope::Township(village.township_id))?
+                .iter()
+                .map(|v| v.id)
+                .collect();
+            let year_ago = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(12)).unwrap_or(d);
+            let now = facts::collections(conn, &ids, from, to)?;
+            let before = facts::collections(conn, &ids, year_ago(from), year_ago(to))?;
+            self.townships.insert(village.township_id, (now, before));
+        }
+        let (now, before) = &self.townships[&village.township_id];
+        Ok(CollectionMix {
+            now: now.get(&village.id).copied().unwrap_or_default(),
+            year_before: before.get(&village.id).copied().unwrap_or_default(),
+            peers: now.iter().filter(|(v, _)| **v != village.id).map(|(_, c)| *c).collect(),
+        })
+    }
+}
+
 /// What one village's findings came to.
 #[derive(Default)]
 struct Kept {
@@ -272,6 +306,7 @@ pub fn run(
         )?)
     })?;
 
+    let mut mixes = Mixes::default();
     let mut failed = Vec::new();
     let mut kept = Kept::default();
     let mut by_rule: BTreeMap<RuleId, (i64, Money)> = BTreeMap::new();
@@ -279,7 +314,10 @@ pub fn run(
     for village in &villages {
         let thresholds = config.for_village(&village.code);
         let checked = db
-            .read(|conn| facts::load(conn, village, from, to, as_of))
+            .read(|conn| {
+                let mix = mixes.of(conn, village, (from, to))?;
+                facts::load(conn, village, (from, to), as_of, mix)
+            })
             .and_then(|f| {
                 std::panic::catch_unwind(|| inspect::check(&f, &thresholds, &rules))
                     .map_err(|_| AppError::Internal(format!("a rule failed on village {}", village.code)))
