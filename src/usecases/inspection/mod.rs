@@ -227,10 +227,13 @@ pub struct RunSummary {
     pub message: String,
 }
 
+/// What each village of a township collected.
+type TownshipMix = HashMap<VillageId, Collected>;
+
 /// How each township's villages collected, now and a year before, read once per township.
 #[derive(Default)]
 struct Mixes {
-    townships: HashMap<i64, (HashMap<VillageId, Collected>, HashMap<VillageId, Collected>)>,
+    townships: HashMap<i64, (TownshipMix, TownshipMix)>,
 }
 
 impl Mixes {
@@ -240,17 +243,19 @@ impl Mixes {
         village: &Village,
         (from, to): (NaiveDate, NaiveDate),
     ) -> AppResult<CollectionMix> {
-        if !self.townships.contains_key(&village.township_id) {
-            let ids: Vec<VillageId> = villages_of(conn, Scope::Township(village.township_id))?
-                .iter()
-                .map(|v| v.id)
-                .collect();
-            let year_ago = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(12)).unwrap_or(d);
-            let now = facts::collections(conn, &ids, from, to)?;
-            let before = facts::collections(conn, &ids, year_ago(from), year_ago(to))?;
-            self.townships.insert(village.township_id, (now, before));
-        }
-        let (now, before) = &self.townships[&village.township_id];
+        let (now, before) = match self.townships.entry(village.township_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let ids: Vec<VillageId> = villages_of(conn, Scope::Township(village.township_id))?
+                    .iter()
+                    .map(|v| v.id)
+                    .collect();
+                let year_ago = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(12)).unwrap_or(d);
+                let now = facts::collections(conn, &ids, from, to)?;
+                let before = facts::collections(conn, &ids, year_ago(from), year_ago(to))?;
+                slot.insert((now, before))
+            }
+        };
         Ok(CollectionMix {
             now: now.get(&village.id).copied().unwrap_or_default(),
             year_before: before.get(&village.id).copied().unwrap_or_default(),
