@@ -213,6 +213,22 @@ mod tests {
     }
 
     #[test]
+    fn the_inspectors_guide_names_every_rule_and_every_threshold() {
+        let guide = include_str!("../../docs/inspection.md");
+        for r in RuleId::ALL {
+            assert!(guide.contains(&format!("| `{}` |", r.as_str())), "docs/inspection.md lacks {r}");
+        }
+        let keys = toml::to_string(&Thresholds::default()).unwrap();
+        for line in keys.lines() {
+            let key = line.split(" = ").next().unwrap();
+            assert!(guide.contains(&format!("`{key} = ")), "docs/inspection.md lacks {key}");
+        }
+        let readme = include_str!("../../README.md");
+        assert_eq!(RuleId::ALL.len(), 22);
+        assert!(readme.contains("twenty-two rules"));
+    }
+
+    #[test]
     fn bad_settings_are_refused_naming_the_key() {
         let neg: InspectionConfig = toml::from_str("[thresholds]\nbackdated_days = -1").unwrap();
         assert!(neg
