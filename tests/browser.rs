@@ -1,4 +1,4 @@
-//! The villager's and the clerk's pages in a real browser: Debian's headless Chromium, driven by
+//! The villager's, the clerk's and the inspector's pages in a real browser: Debian's headless Chromium, driven by
 //! playwright-core (tests/browser/run.mjs), against the real server and the sandbox bank.
 //!
 //! Needs `node`, `/usr/bin/chromium` (or `CHROMIUM`) and `tests/browser/node_modules` (`.ci/run`
@@ -74,6 +74,18 @@ async fn a_villager_pays_and_a_clerk_takes_cash_pays_in_and_voids_in_chromium() 
         .await
         .unwrap();
     let pay_url = code.headers()["x-qz-code-text"].to_str().unwrap().to_string();
+    // Money out nobody approved, on the bank's statement: the inspector's story finds it.
+    let day = beijing_today();
+    let file = format!("交易日期,交易时间,交易流水号,借方发生额,贷方发生额,余额,对方户名,对方账号,摘要,附言\n{day},15:30:00,OUT-1,3000.00,,-3000.00,某某建材店,6228480000000000009,网银转账,购材料\n");
+    let upload = app
+        .client
+        .post(format!("{}{v}/accounts/1/statements?file_name=day.csv", app.base))
+        .bearer_auth(&t.accountant)
+        .body(file.into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status().as_u16(), 201);
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-artifacts");
     let envs: Vec<(&str, String)> = vec![
         ("QZ_BASE", app.base.clone()),

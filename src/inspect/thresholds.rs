@@ -216,7 +216,10 @@ mod tests {
     fn the_inspectors_guide_names_every_rule_and_every_threshold() {
         let guide = include_str!("../../docs/inspection.md");
         for r in RuleId::ALL {
-            assert!(guide.contains(&format!("| `{}` |", r.as_str())), "docs/inspection.md lacks {r}");
+            assert!(
+                guide.contains(&format!("| `{}` |", r.as_str())),
+                "docs/inspection.md lacks {r}"
+            );
         }
         let keys = toml::to_string(&Thresholds::default()).unwrap();
         for line in keys.lines() {

@@ -175,6 +175,47 @@ try {
   expect((await pub.textContent('h1')).includes('真实有效'), 'the public page confirms the receipt');
   await shot(pub, '15-public-check');
   await ctx.close();
+
+  // 6. The inspector runs the rules, finds the debit nobody approved, and works it through.
+  for (const width of [1280, 390]) {
+    const ictx = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
+    const ip = await ictx.newPage();
+    await ip.goto(`${BASE}/staff/login`);
+    await ip.fill('#username', 'inspector');
+    await ip.fill('#password', env('QZ_PASSWORD'));
+    await ip.click('#login');
+    await ip.waitForURL(/\/staff\/inspect/);
+    if (width === 1280) {
+      expect((await ip.textContent('main')).includes('暂无发现'), 'before a run the inspector is told what will appear');
+      await shot(ip, '16-inspector-empty');
+      await ip.click('#run');
+      await ip.waitForSelector('#message');
+      expect((await ip.textContent('#message')).includes('条发现'), 'the run says what it found');
+    }
+    expect((await ip.textContent('#by-rule')).includes('未经审批的支出'), 'findings are counted by rule');
+    const tableWidth = await ip.evaluate(() => document.querySelector('#findings').closest('.scroll').scrollWidth);
+    const pageWidth = await ip.evaluate(() => document.documentElement.scrollWidth);
+    expect(pageWidth <= width, `the page itself fits ${width} px (tables scroll): ${pageWidth}`);
+    await shot(ip, `17-inspector-findings-${width}`);
+    expect(tableWidth > 0, 'the findings table is there');
+    await ip.goto(`${BASE}/staff/inspect?rule=UNAPPROVED_DEBIT`);
+    await ip.click('#findings tr:nth-child(2) a');
+    await ip.waitForSelector('#finding-summary');
+    expect((await ip.textContent('#evidence')).includes('对账单流水'), 'the evidence names the statement line');
+    if (width === 1280) {
+      // Confirming needs a note; acknowledging first.
+      await ip.click('form.step button');
+      await ip.waitForSelector('#message');
+      expect((await ip.textContent('#status')).includes('已受理'), 'acknowledged');
+      await ip.fill('form.step:has(input[value="confirmed"]) textarea', '村会计承认未经审批转出，已责令追回');
+      await ip.click('form.step:has(input[value="confirmed"]) button');
+      await ip.waitForSelector('#message');
+      expect((await ip.textContent('#status')).includes('已认定'), 'confirmed with a note');
+      expect((await ip.textContent('#history')).includes('已责令追回'), 'the note is in the history');
+    }
+    await shot(ip, `18-inspector-finding-${width}`);
+    await ictx.close();
+  }
 } finally {
   await browser.close();
 }

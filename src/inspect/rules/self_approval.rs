@@ -3,9 +3,10 @@
 use crate::domain::vocabulary::{DisbursementStatus, EvidenceKind, RuleId, Severity};
 use crate::inspect::{Evidence, Flag, Thresholds, VillageFacts};
 
-pub const EXPLANATION: &str = "不相容岗位必须分离：申请支出的人不能自己批准，交存现金的报账员不能自己确认到账。\
-同一个人既办又批，内部牵制就失效了。本系统在支出审批上拒绝自批，本规则仍检查全部记录\
-（包括从旧账导入的历史），并检查代交是否由报账员本人确认到账。";
+pub const EXPLANATION: &str = "不相容岗位必须分离：申请支出的人不能自己批准。同一个人既办又批，内部牵制就失效了。\
+本系统在支出审批上拒绝自批，本规则仍检查全部记录（包括从旧账导入的历史）。报账员确认自己代交的到账是允许的，\
+但如果他确认的那笔银行到账早于这些现金的收取，或比代交登记早三天以上，那笔到账多半是别人的付款，\
+被拿来冲抵自己手中的现金，本规则也会列出。";
 
 pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
     let mut out: Vec<Flag> = f
@@ -34,6 +35,16 @@ pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
         f.pay_ins
             .iter()
             .filter(|p| f.covers(p.declared.date()) && p.matched_by == Some(p.clerk))
+            .filter(|p| {
+                let Some((_, _, credited)) = p.credit else { return false };
+                let first_cash = f
+                    .cash
+                    .iter()
+                    .filter(|c| c.pay_in == Some(p.id))
+                    .map(|c| c.received)
+                    .min();
+                first_cash.is_some_and(|c| credited < c) || p.declared - credited > chrono::Duration::days(3)
+            })
             .map(|p| Flag {
                 rule: RuleId::SelfApproval,
                 subject: format!("pay_in:{}", p.id.get()),
@@ -41,7 +52,14 @@ pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
                 start: p.declared.date(),
                 end: p.declared.date(),
                 amount: p.amount,
-                summary: format!("用户 {} 登记的代交 ¥{} 由其本人确认到账。", p.clerk.get(), p.amount),
+                summary: format!(
+                    "用户 {} 登记的代交 ¥{} 由其本人确认到账，而所认的银行到账（{}）早于这些现金的收取或代交登记。",
+                    p.clerk.get(),
+                    p.amount,
+                    p.credit
+                        .map(|(_, _, t)| t.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default()
+                ),
                 evidence: vec![Evidence::new(EvidenceKind::PayIn, p.id.get())],
             }),
     );
@@ -74,6 +92,41 @@ mod tests {
         let mut f = march();
         f.disbursements = vec![disbursement(7, 7)];
         assert_eq!(check(&f, &Thresholds::default()).len(), 1);
+    }
+
+    #[test]
+    fn a_clerk_confirming_their_deposit_with_an_older_credit_is_flagged_and_a_fresh_one_is_not() {
+        use crate::domain::ids::{BankTransactionId, BillId, CashRecordId, PayInId};
+        use crate::inspect::facts::{CashFact, PayInFact};
+        let mut f = march();
+        f.cash = vec![CashFact {
+            id: CashRecordId(1),
+            clerk: UserId(7),
+            bill: BillId(1),
+            amount: yuan(500),
+            received: at("2026-03-10 09:00"),
+            voided: false,
+            pay_in: Some(PayInId(2)),
+        }];
+        let pay_in = |credited: &str| PayInFact {
+            id: PayInId(2),
+            clerk: UserId(7),
+            amount: yuan(500),
+            declared: at("2026-03-10 11:00"),
+            credit: Some((BankTransactionId(3), yuan(500), at(credited))),
+            matched_by: Some(UserId(7)),
+        };
+        f.pay_ins = vec![pay_in("2026-03-10 10:30")];
+        assert!(
+            check(&f, &Thresholds::default()).is_empty(),
+            "deposited, then declared and confirmed"
+        );
+        f.pay_ins = vec![pay_in("2026-03-05 10:30")];
+        assert_eq!(
+            check(&f, &Thresholds::default()).len(),
+            1,
+            "a credit from before the cash was taken"
+        );
     }
 
     #[test]

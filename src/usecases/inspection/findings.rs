@@ -60,6 +60,11 @@ pub struct EvidenceView {
     pub kind: EvidenceKind,
     pub kind_label: String,
     pub id: i64,
+    /// What it is, as a person finds it (a receipt's number, a bill's, an entry's), in the
+    /// detail of a finding; the kind and id in lists.
+    pub label: String,
+    /// The staff page that shows it, where there is one.
+    pub href: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -152,6 +157,8 @@ pub(crate) fn view(f: Finding, village: &(String, String)) -> FindingView {
                 kind: e.kind,
                 kind_label: e.kind.label().into(),
                 id: e.id,
+                label: format!("{} #{}", e.kind.label(), e.id),
+                href: None,
             })
             .collect(),
     }
@@ -275,12 +282,95 @@ fn detail(conn: &mut DbConnection, f: Finding, village: &Village) -> AppResult<F
     }
     let next = f.status.next().to_vec();
     let explanation = rules::explanation(f.rule).to_string();
+    let mut finding = view(f, &(village.code.clone(), village.name.clone()));
+    for e in &mut finding.evidence {
+        describe(conn, village, e);
+    }
     Ok(FindingDetail {
-        finding: view(f, &(village.code.clone(), village.name.clone())),
+        finding,
         explanation,
         history,
         next,
     })
+}
+
+/// Names a piece of evidence as a person finds it, and links the page that shows it. A row
+/// that cannot be read leaves the kind and id.
+fn describe(conn: &mut DbConnection, village: &Village, e: &mut EvidenceView) {
+    use crate::domain::ids::*;
+    use crate::store::{billing::Bill, cash, disbursements::Disbursement, journal::Entry, payments};
+    let v = &village.code;
+    let described: Option<(String, Option<String>)> = match e.kind {
+        EvidenceKind::Receipt => payments::Receipt::by_id(conn, ReceiptId(e.id)).ok().map(|r| {
+            let n = crate::payments::receipt_code::receipt_number(v, r.year, r.number);
+            (
+                format!("收据 {n}（¥{}，{}）", r.amount, r.status.label()),
+                Some(format!("/staff/v/{v}/receipts/{n}")),
+            )
+        }),
+        EvidenceKind::Bill => Bill::by_id(conn, BillId(e.id)).ok().map(|b| {
+            let r = crate::domain::BillReference::parse(&b.reference).map_or(b.reference.clone(), |r| r.to_string());
+            (
+                format!("账单 {r}（¥{}，{} 到期，{}）", b.amount, b.due_date, b.status.label()),
+                None,
+            )
+        }),
+        EvidenceKind::Entry => Entry::by_id(conn, EntryId(e.id))
+            .ok()
+            .map(|x| (format!("第 {} 号凭证（{}，{}）", x.seq, x.entry_date, x.memo), None)),
+        EvidenceKind::BankTransaction => payments::BankTransaction::by_id(conn, BankTransactionId(e.id))
+            .ok()
+            .flatten()
+            .map(|t| {
+                (
+                    format!("银行到账 ¥{}（{}，{}）", t.amount, minute(t.paid_at), t.outcome.label()),
+                    None,
+                )
+            }),
+        EvidenceKind::CashRecord => cash::CashRecord::by_id(conn, CashRecordId(e.id))
+            .ok()
+            .flatten()
+            .map(|c| {
+                (
+                    format!(
+                        "现金收款 ¥{}（{}，{}）",
+                        c.amount,
+                        minute(c.received_at),
+                        c.status.label()
+                    ),
+                    None,
+                )
+            }),
+        EvidenceKind::PayIn => cash::PayIn::by_id(conn, PayInId(e.id)).ok().flatten().map(|p| {
+            (
+                format!(
+                    "代交 ¥{}（{} 登记，{}）",
+                    p.amount,
+                    minute(p.declared_at),
+                    p.status.label()
+                ),
+                None,
+            )
+        }),
+        EvidenceKind::Disbursement => Disbursement::in_village(conn, village.id, e.id)
+            .ok()
+            .flatten()
+            .map(|d| {
+                (
+                    format!("支出申请：{} ¥{}（{}）", d.payee_name, d.amount, d.status.label()),
+                    None,
+                )
+            }),
+        EvidenceKind::StatementLine => Some((
+            format!("对账单流水 #{}", e.id),
+            Some(format!("/staff/v/{v}/reconciliation")),
+        )),
+        EvidenceKind::AuditEvent => None,
+    };
+    if let Some((label, href)) = described {
+        e.label = label;
+        e.href = href;
+    }
 }
 
 pub fn get(db: &Db, actor: &Actor, id: i64) -> AppResult<FindingDetail> {

@@ -549,3 +549,41 @@ pub fn year_to_date(now: DateTime<Utc>) -> (String, String) {
 pub fn counties(db: &Db) -> AppResult<Vec<String>> {
     db.read(|conn| Ok(County::list(conn, None)?.into_iter().map(|c| c.code).collect()))
 }
+
+/// The scopes an inspector may choose, their own first: (code, label). A township's villages
+/// follow it, indented.
+pub fn scope_choices(db: &Db, actor: &Actor) -> AppResult<Vec<(String, String)>> {
+    db.read(|conn| {
+        let own = match actor.scope {
+            Scope::County(c) => {
+                let c = County::by_id(conn, c)?;
+                (c.code, c.name)
+            }
+            Scope::Township(t) => {
+                let t = Township::by_id(conn, t)?;
+                (t.code, t.name)
+            }
+            Scope::Village(v) => {
+                let v = Village::by_id(conn, v)?;
+                (v.code, v.name)
+            }
+        };
+        scope_for(conn, Some(actor), &own.0)?;
+        let mut out = vec![(own.0.clone(), format!("{}（全部）", own.1))];
+        if let Scope::Village(_) = actor.scope {
+            return Ok(out);
+        }
+        let villages = villages_of(conn, actor.scope)?;
+        let mut township_ids: Vec<i64> = villages.iter().map(|v| v.township_id).collect();
+        township_ids.dedup();
+        for t in Township::list(conn, None, Some(&township_ids))? {
+            if matches!(actor.scope, Scope::County(_)) {
+                out.push((t.code.clone(), t.name.clone()));
+            }
+            for v in villages.iter().filter(|v| v.township_id == t.id) {
+                out.push((v.code.clone(), format!("　{}", v.name)));
+            }
+        }
+        Ok(out)
+    })
+}

@@ -31,6 +31,13 @@ const STYLE: &str = r#"
   dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1.2rem; }
   dt { color: #444; } dd { margin: 0; font-weight: 600; }
   .empty { color: #555; }
+  .scroll { overflow-x: auto; }
+  .scroll table { min-width: 40rem; }
+  .scroll td, .scroll th { white-space: nowrap; }
+  .scroll td.text { white-space: normal; min-width: 16rem; }
+  select, input { max-width: 100%; }
+  form.step { border-top: 1px solid #ccc; padding-top: 0.5rem; margin-top: 0.5rem; }
+  textarea { font-size: 1rem; font-family: inherit; max-width: 100%; }
 "#;
 
 /// A staff page: the village's navigation when there is one, then the body.
@@ -42,6 +49,11 @@ pub fn page(title: &str, village: Option<&str>, csrf_field: &str, body: &str) ->
         ),
         None => String::new(),
     };
+    page_nav(title, &nav, csrf_field, body)
+}
+
+/// A staff page with its own navigation (trusted HTML: links the pages make).
+pub fn page_nav(title: &str, nav: &str, csrf_field: &str, body: &str) -> String {
     format!(
         r#"<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -69,8 +69,14 @@ pub async fn logout(state: web::Data<AppState>, staff: Staff, form: web::Form<Cs
         .finish()
 }
 
-/// A clerk goes straight to their village; others choose one in their scope.
+/// A clerk goes straight to their village, an inspector to the findings; others choose a village
+/// in their scope.
 pub async fn home(state: web::Data<AppState>, staff: Staff) -> HttpResponse {
+    if staff.actor.role == crate::domain::access::Role::Inspector {
+        return HttpResponse::SeeOther()
+            .insert_header(("Location", "/staff/inspect"))
+            .finish();
+    }
     let actor = staff.actor.clone();
     let villages = state
         .db

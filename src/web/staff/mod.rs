@@ -4,6 +4,7 @@
 pub mod bills;
 pub mod cash;
 pub mod frame;
+pub mod inspection;
 pub mod login;
 pub mod print;
 pub mod receipts;
@@ -18,6 +19,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/login", web::post().to(login::login))
         .route("/staff/logout", web::post().to(login::logout))
         .route("/staff", web::get().to(login::home))
+        .route("/staff/inspect", web::get().to(inspection::dashboard))
+        .route("/staff/inspect/run", web::post().to(inspection::run))
+        .route("/staff/inspect/report.{ext}", web::get().to(inspection::download))
+        .route("/staff/findings/{id}", web::get().to(inspection::finding))
+        .route("/staff/findings/{id}/status", web::post().to(inspection::step))
         .route("/staff/v/{village}", web::get().to(today::today))
         .route("/staff/v/{village}/bills", web::get().to(bills::bills))
         .route("/staff/v/{village}/bills/generate", web::post().to(bills::generate))
