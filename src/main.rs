@@ -1,4 +1,4 @@
-//! The `qingzhang` command: serve, migrate, verify, import-statement, inspect, user add, demo.
+//! The `qingzhang` command: serve, migrate, verify, import-statement, inspect, export, user add, demo.
 
 use clap::{Parser, Subcommand};
 use std::io::BufRead;
@@ -78,6 +78,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Export a village's books for outside auditors.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
     /// Manage staff users.
     User {
         #[command(subcommand)]
@@ -92,6 +97,22 @@ enum Command {
         /// How many times faster than real time the providers' retry schedules run.
         #[arg(long, default_value_t = 600)]
         speedup: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The journal of one year as a Beancount file (check it with `bean-check`); its closing
+    /// balance assertions are the books' own trial balance.
+    Beancount {
+        /// The village's 12-digit code.
+        #[arg(long)]
+        village: String,
+        #[arg(long)]
+        year: i32,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -255,6 +276,24 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             format,
             out,
         } => inspect_command(&config, scope, from, to, rules, format, out),
+        Command::Export {
+            what: ExportCommand::Beancount { village, year, out },
+        } => {
+            let db = open_db(&config)?;
+            match qingzhang::usecases::exports::beancount(&db, None, &village, year) {
+                Ok(text) => {
+                    match out {
+                        Some(path) => std::fs::write(&path, text)?,
+                        None => print!("{text}"),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("refused: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Command::User {
             command:
                 UserCommand::Add {

@@ -389,3 +389,93 @@ fn user_add_bootstraps_the_first_admin_and_refuses_a_weak_password() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("已被使用"));
 }
+
+/// `bean-check` from beancount (`.ci/run` installs it into target/beancount-venv), or why not.
+fn bean_check() -> Result<std::path::PathBuf, String> {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/beancount-venv/bin/bean-check");
+    let candidates = [
+        std::env::var("BEAN_CHECK").ok().map(Into::into),
+        Some(venv),
+        Some("bean-check".into()),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if Command::new(&c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Ok(c);
+        }
+    }
+    Err("bean-check is not installed (pip install beancount, or run .ci/run)".into())
+}
+
+fn export_beancount_passes_bean_check(backend: Backend) {
+    let bean_check = match bean_check() {
+        Ok(b) => b,
+        Err(why) if std::env::var_os("CI").is_some() => panic!("bean-check is required in CI: {why}"),
+        Err(why) => {
+            eprintln!("SKIPPED beancount export check: {why}");
+            return;
+        }
+    };
+    let Some(t) = TestDb::new(backend) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = qingzhang(dir.path(), Some(&t)).arg("demo").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let year: i32 = common::beijing_today().format("%Y").to_string().parse().unwrap();
+    let check = |path: &std::path::Path| Command::new(&bean_check).arg(path).output().unwrap();
+    for y in [year, year - 1] {
+        let file = dir.path().join(format!("{y}.beancount"));
+        let export = qingzhang(dir.path(), Some(&t))
+            .args([
+                "export",
+                "beancount",
+                "--village",
+                "370725102201",
+                "--year",
+                &y.to_string(),
+                "--out",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+        let checked = check(&file);
+        assert!(
+            checked.status.success(),
+            "bean-check {y}: {}{}",
+            String::from_utf8_lossy(&checked.stdout),
+            String::from_utf8_lossy(&checked.stderr)
+        );
+    }
+    // The demo's year has transactions and balances to assert.
+    let file = dir.path().join(format!("{year}.beancount"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.matches(" * ").count() > 3, "{text}");
+    assert!(text.contains("  seq: 1\n"), "{text}");
+    // A balance one fen off is what bean-check catches: the assertions are real.
+    let line = text
+        .lines()
+        .find(|l| l.contains(" balance ") && !l.contains(" 0.00 ~"))
+        .expect("a non-zero closing balance")
+        .to_string();
+    let mut parts: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+    let amount = qingzhang::domain::Money::parse(&parts[3]).unwrap();
+    parts[3] = (amount + qingzhang::domain::Money::from_fen(1)).to_string();
+    let tampered = dir.path().join("tampered.beancount");
+    std::fs::write(&tampered, text.replacen(&line, &parts.join(" "), 1)).unwrap();
+    let refused = check(&tampered);
+    assert!(!refused.status.success(), "a wrong balance must fail bean-check");
+}
+
+#[test]
+fn export_beancount_passes_bean_check_sqlite() {
+    export_beancount_passes_bean_check(Backend::Sqlite);
+}
+#[test]
+fn export_beancount_passes_bean_check_postgres() {
+    export_beancount_passes_bean_check(Backend::Postgres);
+}

@@ -4,6 +4,7 @@
 //! decide; use cases put the two together inside one transaction. Must not import from `store`
 //! or `web`.
 
+pub mod beancount;
 pub mod chain;
 pub mod chart;
 pub mod entry;

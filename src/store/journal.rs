@@ -434,6 +434,26 @@ pub fn entries_after(
         .load(conn)?)
 }
 
+/// Entries of a village dated from `from` up to (not including) `to`, in sequence order after
+/// `after_seq`, at most `limit` (exports read a year page by page).
+pub fn entries_dated(
+    conn: &mut DbConnection,
+    village_id: VillageId,
+    (from, to): (NaiveDate, NaiveDate),
+    after_seq: i64,
+    limit: i64,
+) -> StoreResult<Vec<Entry>> {
+    Ok(journal_entries::table
+        .filter(journal_entries::village_id.eq(village_id))
+        .filter(journal_entries::entry_date.ge(from))
+        .filter(journal_entries::entry_date.lt(to))
+        .filter(journal_entries::seq.gt(after_seq))
+        .order(journal_entries::seq)
+        .limit(limit)
+        .select(Entry::as_select())
+        .load(conn)?)
+}
+
 /// Cached balances of a village's accounts: (account id, debit, credit).
 pub fn cached_balances(
     conn: &mut DbConnection,

@@ -223,3 +223,82 @@ pub fn parse_file(name: &str) -> AppResult<(String, ExportFormat)> {
     };
     Ok((what.to_string(), format))
 }
+
+/// The village's journal of a year as a Beancount file, for outside auditors (see
+/// `ledger::beancount`): read in one snapshot; the closing assertions come from the books' own
+/// sums per account. `actor` is None on the command line.
+pub fn beancount(db: &Db, actor: Option<&Actor>, village_code: &str, year: i32) -> AppResult<String> {
+    use crate::ledger::beancount::{self, Account, Posting, Transaction, Year};
+    use crate::store::journal::{self, LedgerAccount};
+    use std::collections::BTreeMap;
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::new(ErrorCode::YearInvalid, format!("年度 {year} 不在 2000 到 2100 之间。")).at("year"));
+    }
+    db.read(|conn| {
+        let village = match actor {
+            Some(a) => village_for(conn, a, village_code, Action::Read)?,
+            None => crate::store::registry::Village::by_code(conn, village_code.trim())?
+                .ok_or_else(|| AppError::code(ErrorCode::VillageNotFound))?,
+        };
+        let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("valid year");
+        let next = chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("valid year");
+        let accounts: Vec<Account> = LedgerAccount::of_village(conn, village.id)?
+            .into_iter()
+            .filter(|a| a.postable)
+            .map(|a| Account {
+                id: a.id.get(),
+                code: a.code,
+                name: a.name,
+                chart_version: a.chart_version,
+                category: a.category,
+                normal_side: a.normal_side,
+            })
+            .collect();
+        let balances = |conn: &mut crate::store::DbConnection, to| -> AppResult<BTreeMap<i64, Money>> {
+            Ok(journal::sums_by_account(conn, village.id, None, Some(to))?
+                .into_iter()
+                .map(|(id, s)| (id.get(), s.debit - s.credit))
+                .collect())
+        };
+        let opening = balances(conn, first)?;
+        let closing = balances(conn, next)?;
+        let mut transactions = Vec::new();
+        let mut after = 0;
+        loop {
+            let entries = journal::entries_dated(conn, village.id, (first, next), after, 1000)?;
+            let Some(last) = entries.last() else { break };
+            after = last.seq;
+            let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
+            let mut postings: BTreeMap<EntryId, Vec<Posting>> = BTreeMap::new();
+            for (p, _, _) in Entry::postings_of(conn, &ids)? {
+                postings.entry(p.entry_id).or_default().push(Posting {
+                    account: p.account_id.get(),
+                    debit: p.debit,
+                    credit: p.credit,
+                    memo: p.memo,
+                });
+            }
+            for e in entries {
+                transactions.push(Transaction {
+                    seq: e.seq,
+                    date: e.entry_date,
+                    source: e.source.label().to_string(),
+                    memo: e.memo,
+                    hash: e.hash,
+                    postings: postings.remove(&e.id).unwrap_or_default(),
+                });
+            }
+        }
+        Ok(beancount::render(
+            &Year {
+                village_code: &village.code,
+                village_name: &village.name,
+                year,
+                accounts: &accounts,
+                opening: &opening,
+                closing: &closing,
+            },
+            transactions,
+        ))
+    })
+}

@@ -207,6 +207,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/villages/{village}/disbursements/{id}/reject",
                     web::post().to(s::reject_disbursement),
                 )
+                .route("/villages/{village}/journal.beancount", web::get().to(k::beancount))
                 .route("/inspection/runs", web::post().to(api::inspection::run))
                 .route("/inspection/report", web::get().to(api::inspection::report_file))
                 .route("/findings", web::get().to(api::inspection::list))

@@ -19,7 +19,7 @@ use super::ops;
         api::billing::list_bills, api::billing::get_bill, api::billing::cancel_bill,
         api::books::list_ledger_accounts, api::books::post_entry, api::books::list_entries, api::books::get_entry,
         api::books::reverse_entry, api::books::close_period, api::books::closed_periods, api::books::trial_balance,
-        api::books::chain_head, api::books::verify_village,
+        api::books::chain_head, api::books::verify_village, api::books::beancount,
         api::payments::create_binding, api::payments::replace_binding, api::payments::list_bindings,
         api::payments::list_bank_transactions, api::payments::list_receipts, api::payments::list_inbox,
         api::payments::query_orders,

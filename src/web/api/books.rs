@@ -177,3 +177,38 @@ pub async fn verify_village(
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    pub year: i32,
+}
+
+/// The village's journal of a year as a Beancount file for outside auditors: every entry with
+/// its journal number and hash, the year's opening balances, and closing balance assertions
+/// from the books' own trial balance (`bean-check` verifies the file against them).
+#[utoipa::path(get, path = "/api/v1/villages/{village}/journal.beancount", tag = "ledger",
+    security(("bearer" = [])), params(("village" = String, Path), YearQuery),
+    responses((status = 200, description = "the Beancount file", content_type = "text/plain"),
+              (status = 404, body = crate::web::error::ErrorBody), (status = 422, body = crate::web::error::ErrorBody)))]
+pub async fn beancount(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+    q: web::Query<YearQuery>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner();
+    let year = q.year;
+    let name: String = code.chars().filter(|c| c.is_ascii_digit()).collect();
+    let text = state
+        .db
+        .run(move |db| crate::usecases::exports::beancount(db, Some(&who.actor), &code, year))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}-{year}.beancount\""),
+        ))
+        .body(text))
+}
