@@ -89,6 +89,7 @@ error_codes! {
     DateInvalid => "date_invalid", 422, "日期有误，请按 2026-03-05 的格式填写。";
     PeriodInvalid => "period_invalid", 422, "月份有误，请按 2026-03 的格式填写。";
     RulesInvalid => "rules_invalid", 422, "规则代码有误，请从检查规则目录中选择（如 CASH_LATE）。";
+    HistoryInvalid => "history_invalid", 422, "历史文件有误，整份文件没有导入；请按提示改正那一行后重新导入。";
     FindingNoteMissing => "finding_note_missing", 422, "请写明处理意见（说明、认定或排除的理由）。";
     YearInvalid => "year_invalid", 422, "年度有误，请填写四位数字。";
     AmountInvalid => "amount_invalid", 422, "金额有误：请填写大于零的金额，最多两位小数。";

@@ -83,6 +83,10 @@ enum Command {
         #[command(subcommand)]
         what: ExportCommand,
     },
+    /// Replay a file of dated events (bills, credits, cash, pay-ins, voids, disbursements,
+    /// statements…) through the use cases, each at its own time; all or nothing (docs/history.md).
+    /// Exit 1 naming the line if one event is refused.
+    ImportHistory { file: PathBuf },
     /// Manage staff users.
     User {
         #[command(subcommand)]
@@ -290,6 +294,30 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => {
                     eprintln!("refused: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::ImportHistory { file } => {
+            let db = open_db(&config)?;
+            let key = config.server_key()?;
+            let profiles = config.statement_profiles().map_err(anyhow::Error::msg)?;
+            let text = std::fs::read_to_string(&file)?;
+            match qingzhang::usecases::history::import(&db, key.expose(), &profiles, &text) {
+                Ok(r) => {
+                    let kinds: Vec<String> = r.by_event.iter().map(|(e, n)| format!("{e} {n}")).collect();
+                    println!(
+                        "{}: {} events replayed ({}), {} to {}",
+                        file.display(),
+                        r.events,
+                        kinds.join(", "),
+                        r.first_at.unwrap_or_default(),
+                        r.last_at.unwrap_or_default()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("refused, nothing imported: {e}");
                     Ok(ExitCode::from(1))
                 }
             }

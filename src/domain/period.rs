@@ -96,10 +96,28 @@ pub fn from_beijing(local: chrono::NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// Now, truncated to microseconds: both databases keep microseconds, and the hash chain must
-/// hash exactly what is stored.
+/// hash exactly what is stored. Every use case takes its time from here; [`at`] sets it for
+/// the current thread (a history replayed event by event, each at its own time).
 pub fn now() -> DateTime<Utc> {
     use chrono::SubsecRound;
-    Utc::now().trunc_subsecs(6)
+    CLOCK.with(|c| c.get()).unwrap_or_else(Utc::now).trunc_subsecs(6)
+}
+
+thread_local! {
+    static CLOCK: std::cell::Cell<Option<DateTime<Utc>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with [`now`] answering `t` on this thread (the use cases run on the caller's
+/// thread), then restores the real clock, also if `f` panics.
+pub fn at<T>(t: DateTime<Utc>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<DateTime<Utc>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CLOCK.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CLOCK.with(|c| c.replace(Some(t))));
+    f()
 }
 
 #[cfg(test)]
@@ -116,6 +134,17 @@ mod tests {
         for bad in ["2026-3", "2026-13", "26-03", "2026/03", "abcd-ef", ""] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_clock_can_be_set_for_a_thread_and_comes_back() {
+        let t = Utc.with_ymd_and_hms(2025, 5, 6, 7, 8, 9).unwrap();
+        assert_eq!(at(t, now), t);
+        assert_eq!(
+            at(t, || at(t + chrono::Duration::days(1), now)),
+            t + chrono::Duration::days(1)
+        );
+        assert!(now() > t + chrono::Duration::days(300));
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub struct Db {
     pool: Pool<ConnectionManager<DbConnection>>,
     writer: Pool<ConnectionManager<DbConnection>>,
     backend: Backend,
+    /// Inside [`Db::all_or_nothing`]: the one connection, in its open transaction, that every
+    /// use case's transaction nests in (as a savepoint).
+    pinned: Option<std::sync::Arc<std::sync::Mutex<PooledConn>>>,
 }
 
 impl Db {
@@ -95,7 +98,12 @@ impl Db {
             Backend::Sqlite => build(1)?,
             Backend::Postgres => pool.clone(),
         };
-        Ok(Db { pool, writer, backend })
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+            pinned: None,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -124,6 +132,11 @@ impl Db {
     where
         E: From<StoreError> + From<diesel::result::Error> + Retryable,
     {
+        if let Some(pinned) = &self.pinned {
+            let mut conn = pinned.lock().unwrap_or_else(|e| e.into_inner());
+            let conn: &mut DbConnection = &mut conn;
+            return conn.transaction(f);
+        }
         let mut conn = self.writer.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut attempt = 1;
         loop {
@@ -144,8 +157,48 @@ impl Db {
     where
         E: From<StoreError>,
     {
+        if let Some(pinned) = &self.pinned {
+            return f(&mut pinned.lock().unwrap_or_else(|e| e.into_inner()));
+        }
         let mut pooled = self.conn()?;
         f(&mut pooled)
+    }
+
+    /// Runs `f` with a `Db` whose every transaction nests, as a savepoint, in one transaction on
+    /// one connection: when `f` fails, nothing it did through the use cases is kept (a history
+    /// file is refused whole). On SQLite that transaction holds the write lock from the start.
+    pub fn all_or_nothing<T, E>(&self, f: impl FnOnce(&Db) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let conn = self.writer.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(conn));
+        {
+            let mut c = shared.lock().unwrap_or_else(|e| e.into_inner());
+            match &mut **c {
+                DbConnection::Sqlite(inner) => {
+                    diesel::connection::AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+                }
+                other => <DbConnection as Connection>::TransactionManager::begin_transaction(other)?,
+            }
+        }
+        let pinned = Db {
+            pinned: Some(shared.clone()),
+            ..self.clone()
+        };
+        let result = f(&pinned);
+        drop(pinned);
+        let mut c = shared.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(v) => {
+                <DbConnection as Connection>::TransactionManager::commit_transaction(&mut c)?;
+                Ok(v)
+            }
+            Err(e) => {
+                <DbConnection as Connection>::TransactionManager::rollback_transaction(&mut c)?;
+                Err(e)
+            }
+        }
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot on PostgreSQL).
@@ -153,6 +206,11 @@ impl Db {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        if let Some(pinned) = &self.pinned {
+            let mut conn = pinned.lock().unwrap_or_else(|e| e.into_inner());
+            let conn: &mut DbConnection = &mut conn;
+            return conn.transaction(f);
+        }
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
         conn.transaction(f)

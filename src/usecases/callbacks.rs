@@ -374,6 +374,29 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_
     }
 }
 
+/// Applies a credit a village's old books record (`usecases::history`): posted exactly as a
+/// verified callback would be, under the village's lock; a transaction already booked is a
+/// duplicate.
+pub fn apply_imported(
+    db: &Db,
+    village_code: &str,
+    account: CorporateAccountId,
+    credit: &BankCredit,
+    server_key: &[u8],
+) -> AppResult<Applied> {
+    db.write(|conn| {
+        let village =
+            Village::by_code(conn, village_code.trim())?.ok_or_else(|| AppError::code(ErrorCode::VillageNotFound))?;
+        lock_village(conn, village.id)?;
+        if let Some(existing) = BankTransaction::by_provider_txn(conn, credit.provider, &credit.provider_txn_id)? {
+            return Ok(Applied::Duplicate {
+                bank_transaction_id: existing.id,
+            });
+        }
+        post_credit(conn, village.id, account, credit, server_key)
+    })
+}
+
 /// Posts a verified credit to a village's corporate account: the bill it names is paid (the
 /// excess to suspense), the entry posted, the receipt issued. The caller holds the village's
 /// lock and has checked that the transaction is new. Reconciliation takes a statement's credit

@@ -16,6 +16,7 @@ pub mod collections;
 pub mod demo;
 pub mod disbursements;
 pub mod exports;
+pub mod history;
 pub mod input;
 pub mod inspection;
 pub mod orders;

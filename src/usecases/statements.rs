@@ -6,7 +6,7 @@
 //! says so. The import takes the village's lock (`store::lock`) so two imports of one account
 //! cannot both decide a line is new.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -179,7 +179,7 @@ pub(crate) fn keep(
         .max()
         .or(covers)
         .unwrap_or_default();
-    let now = Utc::now().naive_utc();
+    let now = crate::domain::period::now().naive_utc();
     let broken = serde_json::to_string(&parsed.broken_at).unwrap_or_else(|_| "[]".into());
     let sha = hex::encode(Sha256::digest(bytes));
     let import = StatementImport::insert(
