@@ -53,8 +53,8 @@ pub struct Config {
     /// (`rules_off`) and per-village overrides (`[inspection.villages."<code>"]`); checked at
     /// start-up.
     pub inspection: crate::inspect::thresholds::InspectionConfig,
-    /// Beijing time (HH:MM) after which the service runs every rule over each county, from
-    /// January to the current month; empty: never.
+    /// Beijing time (HH:MM) after which the service runs every rule over each county, over
+    /// the last twelve months; empty: never.
     pub inspect_at: String,
     /// Hex HMAC key; generated into the data directory when absent.
     #[serde(skip_serializing, default)]

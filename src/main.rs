@@ -662,8 +662,8 @@ fn inspect_command(
     })
 }
 
-/// Runs every rule over each county once a day after `at` (Beijing time), January to the
-/// current month: findings stay current without anyone asking.
+/// Runs every rule over each county once a day after `at` (Beijing time), over the last twelve
+/// months: findings stay current without anyone asking.
 fn spawn_inspections(state: &AppState, at: chrono::NaiveTime) {
     use qingzhang::usecases::inspection::{self, RunInput};
     let (db, config) = (state.db.clone(), state.config.clone());
@@ -680,7 +680,7 @@ fn spawn_inspections(state: &AppState, at: chrono::NaiveTime) {
             let (db2, config2) = (db.clone(), config.clone());
             let done = db
                 .run(move |_| {
-                    let (from, to) = inspection::year_to_date(now);
+                    let (from, to) = inspection::last_twelve_months(now);
                     let mut runs = Vec::new();
                     for county in inspection::counties(&db2)? {
                         let input = RunInput {

@@ -117,7 +117,9 @@ both!(
         ("{not json".to_string(), "不是有效的事件"),
     ];
         for (bad, why) in cases {
-            let e = import(&app, history(account, std::slice::from_ref(&bad))).await.expect_err(&bad);
+            let e = import(&app, history(account, std::slice::from_ref(&bad)))
+                .await
+                .expect_err(&bad);
             let text = e.to_string();
             assert!(e.is(qingzhang::error::ErrorCode::HistoryInvalid), "{text}");
             assert!(text.contains("第 17 行"), "{bad}: {text}");

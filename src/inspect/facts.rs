@@ -62,12 +62,18 @@ pub struct Collected {
     pub cash: Money,
     pub total: Money,
     pub receipts: i64,
+    pub cash_receipts: i64,
 }
 
 impl Collected {
-    /// The share of cash, when anything was collected.
+    /// The share of cash in the money, when anything was collected.
     pub fn cash_share(&self) -> Option<f64> {
         (self.total > Money::ZERO).then(|| self.cash.fen() as f64 / self.total.fen() as f64)
+    }
+
+    /// The share of cash among the receipts, when any were issued.
+    pub fn cash_receipt_share(&self) -> Option<f64> {
+        (self.receipts > 0).then(|| self.cash_receipts as f64 / self.receipts as f64)
     }
 }
 
@@ -164,6 +170,9 @@ pub struct CreditFact {
     pub paid: NaiveDateTime,
     pub outcome: Outcome,
     pub bill: Option<BillId>,
+    /// The village's bill the payment named, also when it was no longer open (then the money
+    /// waits in suspense and `bill` is empty).
+    pub named_bill: Option<BillId>,
     /// Whether a pay-in (cash deposited) explains it.
     pub pay_in: Option<PayInId>,
 }

@@ -126,8 +126,11 @@ thresholds! {
     cash_share_min_total_yuan: i64 = 10000, Count;
     /// …and how far (as a share) above its own year before or its township's median it may be.
     cash_share_rise: f64 = 0.3, Rate;
-    /// CASH_SHARE: other villages of the township needed for a median.
+    /// CASH_SHARE: other villages of the township needed for a comparison.
     cash_share_min_peers: i64 = 3, Count;
+    /// CASH_SHARE: how sure the rise must be (two-proportion z-score over the receipts), so that
+    /// a small village's chance swings are not flagged.
+    cash_share_z: f64 = 3.5, Count;
     /// PROXY_PAYIN: distinct payers one account may pay for before it is flagged.
     proxy_min_payers: i64 = 5, Count;
     /// UNDERREPORTED: days after an installment is due by which its bill must exist.

@@ -8,12 +8,10 @@ pub fn is_working_day(d: NaiveDate) -> bool {
     !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
-/// The `n`th working day after `d` (n = 0: `d` itself, or the next working day if `d` is not one).
+/// The `n`th working day after `d` (n = 0: `d` itself): cash taken on a Saturday is due, with
+/// one working day, on Monday, as cash taken on Friday is.
 pub fn add_working_days(d: NaiveDate, n: u32) -> NaiveDate {
     let mut day = d;
-    while !is_working_day(day) {
-        day += Duration::days(1);
-    }
     let mut left = n;
     while left > 0 {
         day += Duration::days(1);
@@ -45,7 +43,8 @@ mod tests {
     #[test]
     fn friday_plus_one_working_day_is_monday() {
         assert_eq!(add_working_days(d("2026-03-06"), 1), d("2026-03-09"));
-        assert_eq!(add_working_days(d("2026-03-07"), 1), d("2026-03-10"));
+        assert_eq!(add_working_days(d("2026-03-07"), 1), d("2026-03-09"));
+        assert_eq!(add_working_days(d("2026-03-08"), 1), d("2026-03-09"));
         assert_eq!(add_working_days(d("2026-03-04"), 0), d("2026-03-04"));
         assert_eq!(month_end(d("2026-02-10")), d("2026-02-28"));
         assert_eq!(month_end(d("2026-12-31")), d("2026-12-31"));

@@ -389,6 +389,25 @@ pub fn contract_bills(conn: &mut DbConnection, contract_ids: &[i64]) -> StoreRes
     Ok(out)
 }
 
+/// The village's bills of some references (as stored, digits only): (reference, id).
+pub fn bills_by_references(
+    conn: &mut DbConnection,
+    v: VillageId,
+    refs: &[String],
+) -> StoreResult<Vec<(String, BillId)>> {
+    let mut out = Vec::new();
+    for chunk in refs.chunks(CHUNK) {
+        out.extend(
+            bills::table
+                .filter(bills::village_id.eq(v))
+                .filter(bills::reference.eq_any(chunk.to_vec()))
+                .select((bills::reference, bills::id))
+                .load::<(String, BillId)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// A bill's cancellation, from the audit log.
 #[derive(Debug, Clone)]
 pub struct Cancellation {

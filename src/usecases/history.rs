@@ -141,15 +141,37 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(period::from_beijing)
 }
 
-/// Replaces every `"@name"` in the event's data by what the named event made (`"@@…"` is a
-/// literal `@…`).
+/// What `@name`, or `@name/key/…` inside what an event made (a key may itself be `@name`),
+/// stands for.
+fn lookup(path: &str, names: &HashMap<String, Value>) -> Result<Value, String> {
+    let mut parts = path.split('/');
+    let first = parts.next().unwrap_or_default();
+    let mut value = names
+        .get(first)
+        .cloned()
+        .ok_or_else(|| format!("no earlier event is named @{first}"))?;
+    for key in parts {
+        let key = match key.strip_prefix('@') {
+            Some(name) => match lookup(name, names)? {
+                Value::String(s) => s,
+                other => other.to_string(),
+            },
+            None => key.to_string(),
+        };
+        value = value
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| format!("@{path}: nothing under “{key}”"))?;
+    }
+    Ok(value)
+}
+
+/// Replaces every `"@name"` (or `"@name/key"`) in the event's data by what the named event made
+/// (`"@@…"` is a literal `@…`).
 fn resolve(value: Value, names: &HashMap<String, Value>) -> Result<Value, String> {
     Ok(match value {
         Value::String(s) if s.starts_with("@@") => Value::String(s[1..].to_string()),
-        Value::String(s) if s.starts_with('@') => names
-            .get(&s[1..])
-            .cloned()
-            .ok_or_else(|| format!("no earlier event is named {s}"))?,
+        Value::String(s) if s.starts_with('@') => lookup(&s[1..], names)?,
         Value::Array(items) => Value::Array(items.into_iter().map(|v| resolve(v, names)).collect::<Result<_, _>>()?),
         Value::Object(map) => Value::Object(
             map.into_iter()
@@ -189,7 +211,19 @@ fn replay(db: &Db, key: &[u8], profiles: &Profiles, actor: Option<&Actor>, line:
         "fee_item" => serde_json::json!(billing::create_fee_item(db, need()?, v, data(d)?)?.id),
         "contract" => serde_json::json!(billing::create_contract(db, need()?, v, data(d)?)?.id),
         "bill" => serde_json::json!(billing::create_bill(db, need()?, v, data(d)?)?.reference),
-        "generate_bills" => serde_json::json!(billing::generate_bills(db, need()?, v, data(d)?)?.created.len()),
+        "generate_bills" => {
+            // {contract id: {installment: bill reference}}
+            let mut made = serde_json::Map::new();
+            for b in billing::generate_bills(db, need()?, v, data(d)?)?.created {
+                let by_contract = made
+                    .entry(b.contract_id.unwrap_or_default().to_string())
+                    .or_insert_with(|| Value::Object(Default::default()));
+                if let Value::Object(m) = by_contract {
+                    m.insert(b.period_label, Value::String(b.reference));
+                }
+            }
+            Value::Object(made)
+        }
         "cancel_bill" => {
             let e: CancelEvent = data(d)?;
             let input = billing::CancelBillInput { reason: e.reason };

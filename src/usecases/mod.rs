@@ -13,6 +13,7 @@ pub mod bookkeeping;
 pub mod callbacks;
 pub mod cash;
 pub mod collections;
+pub mod county;
 pub mod demo;
 pub mod disbursements;
 pub mod exports;

@@ -21,8 +21,10 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
     let mut balance = f.cash_opening;
     let mut changes = f.cash_days.iter().peekable();
     let mut open: Option<(NaiveDate, Money)> = None;
+    // Only days that have ended: today's closing balance is not known yet.
+    let last = f.to.min(f.as_of.date() - Duration::days(1));
     let mut day = f.from;
-    while day <= f.to {
+    while day <= last {
         while let Some((d, b)) = changes.peek() {
             if *d > day {
                 break;
@@ -39,7 +41,7 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
         day += Duration::days(1);
     }
     if let Some((start, peak)) = open {
-        stretches.push((start, f.to, peak));
+        stretches.push((start, last, peak));
     }
     stretches
         .into_iter()
@@ -113,6 +115,15 @@ mod tests {
             check(&f, &Thresholds::default()).is_empty(),
             "at the limit is within it"
         );
+    }
+
+    #[test]
+    fn days_not_yet_ended_are_not_counted() {
+        let mut f = march();
+        f.as_of = at("2026-03-12 10:00");
+        f.cash_days = vec![(day("2026-03-10"), yuan(7000))];
+        let flags = check(&f, &Thresholds::default());
+        assert_eq!((flags[0].start, flags[0].end), (day("2026-03-10"), day("2026-03-11")));
     }
 
     #[test]

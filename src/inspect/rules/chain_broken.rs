@@ -25,7 +25,8 @@ pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
     let shown: Vec<&str> = f.chain.problems.iter().take(3).map(String::as_str).collect();
     vec![Flag {
         rule: RuleId::ChainBroken,
-        subject: "chain".into(),
+        // The first bad entry names the break: a new break elsewhere is a new finding.
+        subject: format!("chain:{}", f.chain.first_bad_seq.unwrap_or(0)),
         severity: Severity::Critical,
         start: f.from,
         end: f.to,

@@ -8,7 +8,7 @@ use crate::inspect::{Evidence, Flag, Thresholds, VillageFacts};
 
 pub const EXPLANATION: &str = "一张账单只应收一次钱。村民已经扫码或转账交清，报账员又收了一次现金（或者反过来），\
 多出来的钱挂在“待查明款项”里，往往不会主动退给村民；现金那一份也最容易被留在手中。\
-本规则找出同时有现金收款和超付银行到账的账单，金额为超付的部分。";
+本规则找出收了现金、又有银行到账点名付它而超付或转入待查明的账单，金额为重复的部分。";
 
 pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
     let mut cash: BTreeMap<i64, Vec<&crate::inspect::facts::CashFact>> = BTreeMap::new();
@@ -17,9 +17,9 @@ pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
     }
     f.credits
         .iter()
-        .filter(|c| c.outcome == Outcome::Overpaid && f.covers(c.paid.date()))
+        .filter(|c| matches!(c.outcome, Outcome::Overpaid | Outcome::Suspense) && f.covers(c.paid.date()))
         .filter_map(|credit| {
-            let bill = credit.bill?;
+            let bill = credit.bill.or(credit.named_bill)?;
             let taken = cash.get(&bill.get())?;
             let cash_total: Money = taken.iter().map(|c| c.amount).sum();
             let mut evidence = vec![
@@ -39,7 +39,7 @@ pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
                 end: taken.iter().map(|c| c.received.date()).max()?.max(credit.paid.date()),
                 amount: credit.amount.min(cash_total),
                 summary: format!(
-                    "同一张账单收了现金 ¥{cash_total}，又于 {} 从银行到账 ¥{}（超付转待查明）。",
+                    "同一张账单收了现金 ¥{cash_total}，又于 {} 从银行到账 ¥{}（转待查明）。",
                     credit.paid.format("%Y-%m-%d %H:%M"),
                     credit.amount
                 ),
@@ -73,6 +73,7 @@ mod tests {
             paid: at("2026-03-02 20:00"),
             outcome,
             bill: Some(BillId(5)),
+            named_bill: Some(BillId(5)),
             pay_in: None,
         }];
         f
@@ -83,6 +84,13 @@ mod tests {
         let flags = check(&setup(Outcome::Overpaid, false), &Thresholds::default());
         assert_eq!(flags.len(), 1);
         assert_eq!(flags[0].amount, yuan(600));
+    }
+
+    #[test]
+    fn a_credit_naming_a_bill_already_paid_in_cash_is_flagged() {
+        let mut f = setup(Outcome::Suspense, false);
+        f.credits[0].bill = None;
+        assert_eq!(check(&f, &Thresholds::default()).len(), 1);
     }
 
     #[test]

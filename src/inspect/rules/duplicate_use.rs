@@ -88,6 +88,7 @@ mod tests {
             paid: at("2026-03-10 09:00"),
             outcome: Outcome::Paid,
             bill: None,
+            named_bill: None,
             pay_in: None,
         }
     }

@@ -59,6 +59,7 @@ mod tests {
             paid: at(paid),
             outcome: Outcome::Suspense,
             bill: None,
+            named_bill: None,
             pay_in: None,
         }
     }

@@ -11,6 +11,7 @@ use crate::domain::vocabulary::{CashStatus, Channel, PayInStatus};
 use crate::domain::Money;
 use crate::error::AppResult;
 use crate::inspect::facts::*;
+use crate::payments::allocation::find_reference;
 use crate::store::billing::Contract;
 use crate::store::inspection as q;
 use crate::store::journal;
@@ -52,6 +53,7 @@ pub fn collections(
         c.receipts += n;
         if channel == Channel::Cash {
             c.cash += sum;
+            c.cash_receipts += n;
         }
     }
     Ok(out)
@@ -105,7 +107,9 @@ pub fn load(
         })
         .collect();
 
-    let receipts: Vec<ReceiptFact> = q::receipts_of_years(conn, village.id, from.year(), to.year())?
+    // A year either side: a credit's receipt may be issued after New Year, a claim confirmed by a
+    // credit of the next year.
+    let receipts: Vec<ReceiptFact> = q::receipts_of_years(conn, village.id, from.year() - 1, to.year() + 1)?
         .into_iter()
         .map(|(r, voided)| ReceiptFact {
             id: r.id,
@@ -125,7 +129,16 @@ pub fn load(
         })
         .collect();
 
-    let credits: Vec<CreditFact> = q::credits_between(conn, village.id, lo, hi)?
+    let transactions = q::credits_between(conn, village.id, lo, hi)?;
+    // The bills the payments named (a bill no longer open is not linked to the transaction).
+    let named: Vec<String> = transactions
+        .iter()
+        .filter(|t| t.bill_id.is_none())
+        .filter_map(|t| t.reference.as_deref().and_then(find_reference))
+        .map(|r| r.as_str().to_string())
+        .collect();
+    let named: HashMap<String, BillId> = q::bills_by_references(conn, village.id, &named)?.into_iter().collect();
+    let credits: Vec<CreditFact> = transactions
         .into_iter()
         .map(|t| CreditFact {
             id: t.id,
@@ -133,6 +146,12 @@ pub fn load(
             paid: local(t.paid_at),
             outcome: t.outcome,
             bill: t.bill_id,
+            named_bill: t.bill_id.or_else(|| {
+                t.reference
+                    .as_deref()
+                    .and_then(find_reference)
+                    .and_then(|r| named.get(r.as_str()).copied())
+            }),
             pay_in: deposit_of.get(&t.id).copied(),
         })
         .collect();

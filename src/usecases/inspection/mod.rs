@@ -15,7 +15,7 @@ pub mod report;
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -142,7 +142,8 @@ pub fn months(from: &str, to: &str) -> AppResult<(NaiveDate, NaiveDate)> {
     if start > end {
         return Err(AppError::new(ErrorCode::PeriodInvalid, "起始月份晚于结束月份。").at("from"));
     }
-    if (end - start).num_days() > MAX_MONTHS * 31 {
+    let months = (t.year() - f.year()) as i64 * 12 + t.first_day().month() as i64 - f.first_day().month() as i64 + 1;
+    if months > MAX_MONTHS {
         return Err(AppError::new(
             ErrorCode::PeriodInvalid,
             format!("一次最多检查 {MAX_MONTHS} 个月，请缩短期间。"),
@@ -263,6 +264,9 @@ impl Mixes {
         })
     }
 }
+
+/// Rules that judge a whole period (a share, a distribution) rather than single records.
+const PATTERN_RULES: [RuleId; 3] = [RuleId::CashShare, RuleId::RoundAmounts, RuleId::Benford];
 
 /// What one village's findings came to.
 #[derive(Default)]
@@ -461,6 +465,10 @@ fn keep(
                 Finding::seen_again(conn, f.id, &row)?;
                 if f.cause_gone_at.is_some() {
                     event(conn, f.id, FindingEventKind::CauseBack, run, now, "数据中再次出现")?;
+                } else if f.status != FindingStatus::Open && (f.evidence != evidence || f.amount != row.amount) {
+                    // The inspector's decision was about the evidence then; say that it changed.
+                    let note = format!("证据或金额有变化，请重新查看：{}", flag.summary);
+                    event(conn, f.id, FindingEventKind::CauseBack, run, now, &note)?;
                 }
             }
             None => {
@@ -471,8 +479,14 @@ fn keep(
         }
     }
     for ((rule, subject), f) in existing {
-        let inside = f.period_start >= from && f.period_end <= to;
-        if inside && f.cause_gone_at.is_none() && !seen.contains(&(rule, subject)) {
+        // A pattern over a whole period is judged again only over the same period; a finding
+        // another run has just seen (after this one read its facts) is that run's to keep.
+        let inside = if PATTERN_RULES.contains(&rule) {
+            f.period_start == from && f.period_end == to
+        } else {
+            f.period_start >= from && f.period_end <= to
+        };
+        if inside && f.last_seen <= now && f.cause_gone_at.is_none() && !seen.contains(&(rule, subject)) {
             Finding::cause_gone(conn, f.id, now, run)?;
             event(
                 conn,
@@ -535,14 +549,12 @@ pub fn check_config(db: &Db, config: &InspectionConfig) -> Result<(), String> {
     }
 }
 
-/// The nightly run's period: January of the current year (Beijing time) to the current month.
-pub fn year_to_date(now: DateTime<Utc>) -> (String, String) {
-    use chrono::Datelike;
+/// The nightly run's period: the last twelve months, this one included (Beijing time), so a
+/// cause whose grace runs past New Year is still seen.
+pub fn last_twelve_months(now: DateTime<Utc>) -> (String, String) {
     let today = period::business_date(now);
-    (
-        format!("{}-01", today.year()),
-        format!("{}-{:02}", today.year(), today.month()),
-    )
+    let first = today.checked_sub_months(chrono::Months::new(11)).unwrap_or(today);
+    (first.format("%Y-%m").to_string(), today.format("%Y-%m").to_string())
 }
 
 /// Every county, for the nightly run.

@@ -54,9 +54,9 @@ fn none_if_empty(s: &Option<String>) -> Option<String> {
 }
 
 impl Filters {
-    /// The query, with the defaults: the inspector's own scope, January to this month.
+    /// The query, with the defaults: the inspector's own scope, the last twelve months.
     fn query(&self, own_scope: &str) -> FindingQuery {
-        let (from, to) = inspection::year_to_date(period::now());
+        let (from, to) = inspection::last_twelve_months(period::now());
         FindingQuery {
             scope: none_if_empty(&self.scope).unwrap_or_else(|| own_scope.to_string()),
             from: none_if_empty(&self.from).unwrap_or(from),
@@ -186,8 +186,8 @@ fn render(r: &InspectionReport, q: &FindingQuery) -> String {
         r#"<section><h2>{}：{} 至 {}</h2><p id="summary">{}</p>
 <p><a href="/staff/inspect/report.xlsx?{qs}">下载 Excel</a> · <a href="/staff/inspect/report.csv?{qs}">下载 CSV</a></p></section>"#,
         esc(&r.scope_name),
-        month_words(&q.from),
-        month_words(&q.to),
+        esc(&month_words(&q.from)),
+        esc(&month_words(&q.to)),
         esc(&r.message)
     );
     if r.findings.is_empty() {
