@@ -92,8 +92,28 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Load the demo county (two townships, villages, accounts, payers, contracts, bills, users).
-    Demo,
+    /// Load the demo county (two townships, villages, accounts, payers, contracts, bills, users);
+    /// with --county-size, generate a synthetic county (清源县, 370786000000) of that many
+    /// villages and years of their life, replayed through the use cases from a history file.
+    Demo {
+        /// Villages of the synthetic county (ten per township).
+        #[arg(long)]
+        county_size: Option<usize>,
+        /// Years of history, up to yesterday.
+        #[arg(long, default_value_t = 2)]
+        years: u32,
+        /// Households with a contract per village.
+        #[arg(long, default_value_t = 30)]
+        households: usize,
+        /// Plant one case of every inspection rule, village k carrying rule k.
+        #[arg(long)]
+        plant_anomalies: bool,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write history.jsonl and planted.json here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run the sandbox bank: plays the rural bank, WeChat Pay and Alipay with real signatures.
     SandboxBank {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -197,7 +217,62 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("{} migration(s) applied on {:?}", applied.len(), db.backend());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
+        Command::Demo {
+            county_size: Some(villages),
+            years,
+            households,
+            plant_anomalies,
+            seed,
+            out,
+        } => {
+            use qingzhang::usecases::county::{self, CountySpec};
+            let db = open_db(&config)?;
+            let key = config.server_key()?;
+            let profiles = config.statement_profiles().map_err(anyhow::Error::msg)?;
+            let spec = CountySpec {
+                villages,
+                years,
+                seed,
+                plant: plant_anomalies,
+                payers: households,
+            };
+            let started = std::time::Instant::now();
+            match county::build(&db, key.expose(), &profiles, &spec) {
+                Ok((c, history)) => {
+                    println!(
+                        "county {} loaded: {} villages, {} events replayed in {:.1} s; inspect {} to {}",
+                        c.county,
+                        c.villages.len(),
+                        c.events,
+                        started.elapsed().as_secs_f64(),
+                        c.from,
+                        c.to
+                    );
+                    for p in c.planted.iter().filter(|p| p.tamper) {
+                        println!(
+                            "  {} in {} is planted by editing the database: {}",
+                            p.rule, p.village, p.how
+                        );
+                    }
+                    if let Some(dir) = out {
+                        std::fs::create_dir_all(&dir)?;
+                        std::fs::write(dir.join("history.jsonl"), history)?;
+                        std::fs::write(dir.join("planted.json"), serde_json::to_vec_pretty(&c)?)?;
+                        println!("  history and planted cases written to {}", dir.display());
+                    }
+                    println!(
+                        "  users: county-admin, county-inspector, acct-100…, clerk-<village code>; password {}",
+                        county::PASSWORD
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("refused: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Demo { county_size: None, .. } => {
             let db = open_db(&config)?;
             let (sealing, key) = (config.sealing_keys()?, config.server_key()?);
             let sandbox = DemoSandbox::open(&config)?;

@@ -54,6 +54,8 @@ pub struct VillageFacts {
     pub contracts: Vec<ContractFact>,
     /// Bills cancelled in the period.
     pub cancellations: Vec<CancellationFact>,
+    /// The display names of the staff the facts name.
+    pub staff: std::collections::BTreeMap<UserId, String>,
 }
 
 /// Money collected by receipts: cash and all of it.
@@ -238,5 +240,38 @@ impl VillageFacts {
     /// Whether a day lies in the period checked.
     pub fn covers(&self, d: NaiveDate) -> bool {
         self.from <= d && d <= self.to
+    }
+
+    /// A member of staff as findings name them: their name and user number.
+    pub fn who(&self, id: UserId) -> String {
+        match self.staff.get(&id) {
+            Some(name) => format!("{name}（用户 {}）", id.get()),
+            None => format!("用户 {}", id.get()),
+        }
+    }
+
+    /// Every member of staff the facts name.
+    pub fn staff_ids(&self) -> std::collections::BTreeSet<UserId> {
+        let mut ids: std::collections::BTreeSet<UserId> = self.cash.iter().map(|c| c.clerk).collect();
+        ids.extend(
+            self.pay_ins
+                .iter()
+                .flat_map(|p| [Some(p.clerk), p.matched_by])
+                .flatten(),
+        );
+        ids.extend(
+            self.receipts
+                .iter()
+                .flat_map(|r| [r.issued_by, r.voided.map(|v| v.1)])
+                .flatten(),
+        );
+        ids.extend(
+            self.disbursements
+                .iter()
+                .flat_map(|d| [Some(d.requested_by), d.decided_by])
+                .flatten(),
+        );
+        ids.extend(self.entries.iter().filter_map(|e| e.created_by));
+        ids
     }
 }

@@ -408,6 +408,21 @@ pub fn bills_by_references(
     Ok(out)
 }
 
+/// Display names of some users.
+pub fn staff_names(conn: &mut DbConnection, ids: &[UserId]) -> StoreResult<Vec<(UserId, String)>> {
+    use super::schema::users;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            users::table
+                .filter(users::id.eq_any(chunk.to_vec()))
+                .select((users::id, users::display_name))
+                .load::<(UserId, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// A bill's cancellation, from the audit log.
 #[derive(Debug, Clone)]
 pub struct Cancellation {

@@ -56,8 +56,8 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                 end,
                 amount,
                 summary: format!(
-                    "经手人（用户 {}）{} 有 {} 笔现金收款共 ¥{} 未按时交存，最长超期 {} 天{}。",
-                    clerk.get(),
+                    "经手人 {} {} 有 {} 笔现金收款共 ¥{} 未按时交存，最长超期 {} 天{}。",
+                    f.who(clerk),
                     month_label(start),
                     records.len(),
                     amount,

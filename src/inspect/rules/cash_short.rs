@@ -63,7 +63,8 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                 end,
                 amount,
                 summary: format!(
-                    "经手人（用户 {clerk}）{} 登记的 {} 笔代交中，{} 笔银行未见入账，共短少 ¥{}。",
+                    "经手人 {} {} 登记的 {} 笔代交中，{} 笔银行未见入账，共短少 ¥{}。",
+                    f.who(crate::domain::ids::UserId(clerk)),
                     month_label(start),
                     items.len(),
                     never,

@@ -90,7 +90,8 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                 end: v.iter().map(|(w, _, _)| w.date()).max().unwrap_or(f.to),
                 amount: crate::domain::Money::ZERO,
                 summary: format!(
-                    "用户 {who} {} 在 {}:00–{}:00 之间操作账务 {} 次（{}）。",
+                    "{} {} 在 {}:00–{}:00 之间操作账务 {} 次（{}）。",
+                    f.who(crate::domain::ids::UserId(who)),
                     month_label(start),
                     t.off_hours_from,
                     t.off_hours_to,

@@ -42,7 +42,8 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                 end: voided.iter().map(|r| r.issued.date()).max().unwrap_or(f.to),
                 amount,
                 summary: format!(
-                    "开具人（用户 {clerk}）{} 开具收据 {issued} 张，作废 {} 张（{:.1}%），作废金额 ¥{amount}。",
+                    "开具人 {} {} 开具收据 {issued} 张，作废 {} 张（{:.1}%），作废金额 ¥{amount}。",
+                    f.who(crate::domain::ids::UserId(clerk)),
                     month_label(start),
                     voided.len(),
                     rate * 100.0

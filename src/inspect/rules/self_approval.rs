@@ -23,10 +23,10 @@ pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
             end: d.decided.map_or(d.requested.date(), |t| t.date()),
             amount: d.amount,
             summary: format!(
-                "支付给 {} 的 ¥{} 由用户 {} 申请并由其本人批准。",
+                "支付给 {} 的 ¥{} 由 {} 申请并由其本人批准。",
                 d.payee_name,
                 d.amount,
-                d.requested_by.get()
+                f.who(d.requested_by)
             ),
             evidence: vec![Evidence::new(EvidenceKind::Disbursement, d.id)],
         })
@@ -53,8 +53,8 @@ pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
                 end: p.declared.date(),
                 amount: p.amount,
                 summary: format!(
-                    "用户 {} 登记的代交 ¥{} 由其本人确认到账，而所认的银行到账（{}）早于这些现金的收取或代交登记。",
-                    p.clerk.get(),
+                    "{} 登记的代交 ¥{} 由其本人确认到账，而所认的银行到账（{}）早于这些现金的收取或代交登记。",
+                    f.who(p.clerk),
                     p.amount,
                     p.credit
                         .map(|(_, _, t)| t.format("%Y-%m-%d %H:%M").to_string())

@@ -289,7 +289,7 @@ pub fn load(
         })
         .collect();
 
-    Ok(VillageFacts {
+    let mut facts = VillageFacts {
         mix,
         payer_accounts,
         contracts,
@@ -311,5 +311,9 @@ pub fn load(
         cash_days,
         bills,
         chain,
-    })
+        staff: Default::default(),
+    };
+    let ids: Vec<crate::domain::ids::UserId> = facts.staff_ids().into_iter().collect();
+    facts.staff = q::staff_names(conn, &ids)?.into_iter().collect();
+    Ok(facts)
 }
