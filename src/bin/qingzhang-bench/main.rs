@@ -12,7 +12,12 @@
 //!
 //! With `--statements N` it times the statement import and reconciliation instead
 //! (`statements.rs`): `cargo run --release --bin qingzhang-bench -- --statements 1000000`.
+//!
+//! With `--inspect-villages N` it loads a generated county of N villages and times the
+//! inspection catalogue over it (`inspection.rs`):
+//! `cargo run --release --bin qingzhang-bench -- --inspect-villages 60 --years 5`.
 
+mod inspection;
 mod statements;
 
 use qingzhang::domain::{BillId, CorporateAccountId, FeeItemId, PayerId, ReceiptId, UserId, VillageId};
@@ -72,6 +77,16 @@ struct Args {
     /// lines reconciled against N credits (0: the callback figures).
     #[arg(long, default_value_t = 0)]
     statements: usize,
+    /// Time the inspection figures instead: a generated county of this many villages (0: the
+    /// callback figures).
+    #[arg(long, default_value_t = 0)]
+    inspect_villages: usize,
+    /// Years of the generated county's history.
+    #[arg(long, default_value_t = 5)]
+    years: u32,
+    /// Households with a contract per village of the generated county.
+    #[arg(long, default_value_t = 30)]
+    households: usize,
 }
 
 const SECRET: &str = "bench-shared-secret-000000000001";
@@ -91,6 +106,9 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.statements > 0 {
         return statement_figures(&args);
+    }
+    if args.inspect_villages > 0 {
+        return inspection_figures(&args);
     }
     let mut results = qr_figures(&args)?;
     results.extend(pdf_figure()?);
@@ -149,6 +167,37 @@ fn with_scratch_pg(args: &Args, f: impl FnOnce(&str) -> anyhow::Result<()>) -> a
     let result = f(&url);
     admin.batch_execute("DROP DATABASE IF EXISTS qz_bench WITH (FORCE)")?;
     result
+}
+
+/// The inspection figures on each backend (see `inspection.rs`).
+fn inspection_figures(args: &Args) -> anyhow::Result<()> {
+    let spec = qingzhang::usecases::county::CountySpec {
+        villages: args.inspect_villages,
+        years: args.years,
+        seed: 1,
+        plant: true,
+        payers: args.households,
+    };
+    let mut results = Vec::new();
+    if args.backend == "sqlite" || args.backend == "both" {
+        with_scratch_sqlite("qz-bench-inspect", |url| {
+            results.extend(inspection::run("SQLite", url, &spec)?);
+            Ok(())
+        })?;
+    }
+    if args.backend == "postgres" || args.backend == "both" {
+        with_scratch_pg(args, |url| {
+            results.extend(inspection::run("PostgreSQL", url, &spec)?);
+            Ok(())
+        })?;
+    }
+    println!();
+    println!("{:<58} {:>9} {:>10}  note", "what", "per s", "ms");
+    for r in &results {
+        println!("{:<58} {:>9.1} {:>10.0}  {}", r.name, r.per_second, r.p50_ms, r.note);
+    }
+    println!("peak resident set of this process: {} MB", peak_rss_mb());
+    Ok(())
 }
 
 /// The statement figures on each backend (see `statements.rs`).
