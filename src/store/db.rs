@@ -110,7 +110,13 @@ impl Db {
         self.backend
     }
 
+    /// A connection of its own, outside any transaction; never inside [`Db::all_or_nothing`],
+    /// whose work must all go through the pinned connection.
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
+        debug_assert!(
+            self.pinned.is_none(),
+            "Db::conn inside all_or_nothing escapes its transaction"
+        );
         self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
@@ -171,6 +177,10 @@ impl Db {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        if self.pinned.is_some() {
+            // Already inside one: the outer transaction decides.
+            return f(self);
+        }
         let conn = self.writer.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let shared = std::sync::Arc::new(std::sync::Mutex::new(conn));
         {

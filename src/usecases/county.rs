@@ -698,7 +698,12 @@ impl Life<'_> {
 /// planted cases.
 pub fn plan(spec: &CountySpec, villages: &[GenVillage], today: NaiveDate) -> (String, Vec<Planted>, NaiveDate) {
     let end = today - Duration::days(1);
-    let start = NaiveDate::from_ymd_opt(end.year() - spec.years as i32, end.month(), 1).expect("a date");
+    // Villages are set up today with today's chart of accounts (2023's, in force from 2024); a
+    // history before it would need the 2004 chart's accounts, which a village made now lacks.
+    let chart_2023 = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a date");
+    let start = NaiveDate::from_ymd_opt(end.year() - spec.years as i32, end.month(), 1)
+        .expect("a date")
+        .max(chart_2023);
     let two_back = NaiveDate::from_ymd_opt(end.year(), end.month(), 1)
         .expect("a date")
         .checked_sub_months(chrono::Months::new(2))

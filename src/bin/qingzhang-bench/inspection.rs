@@ -32,7 +32,9 @@ pub fn run(name: &str, url: &str, spec: &CountySpec) -> anyhow::Result<Vec<Measu
     conn.batch_execute("ANALYZE")?;
     let postings: i64 = {
         use diesel::prelude::*;
-        qingzhang::store::schema::journal_postings::table.count().get_result(&mut *conn)?
+        qingzhang::store::schema::journal_postings::table
+            .count()
+            .get_result(&mut *conn)?
     };
     drop(conn);
     let mut out = vec![Measured {
@@ -46,14 +48,26 @@ pub fn run(name: &str, url: &str, spec: &CountySpec) -> anyhow::Result<Vec<Measu
     let now = qingzhang::domain::period::now();
     let first_month = {
         let to = chrono::NaiveDate::parse_from_str(&format!("{}-01", c.to), "%Y-%m-%d")?;
-        to.checked_sub_months(chrono::Months::new(12 * spec.years - 1)).unwrap_or(to).format("%Y-%m").to_string()
+        to.checked_sub_months(chrono::Months::new(12 * spec.years - 1))
+            .unwrap_or(to)
+            .format("%Y-%m")
+            .to_string()
     };
     for (what, scope, from) in [
         ("catalogue, county, last 12 months", c.county.clone(), c.from.clone()),
         ("catalogue, county, whole history", c.county.clone(), first_month),
-        ("catalogue, one village, 12 months", c.villages[c.villages.len() - 1].clone(), c.from.clone()),
+        (
+            "catalogue, one village, 12 months",
+            c.villages[c.villages.len() - 1].clone(),
+            c.from.clone(),
+        ),
     ] {
-        let input = RunInput { scope, from, to: c.to.clone(), rules: None };
+        let input = RunInput {
+            scope,
+            from,
+            to: c.to.clone(),
+            rules: None,
+        };
         let started = Instant::now();
         let run = inspection::run(&db, None, &input, &config, now)?;
         let secs = started.elapsed().as_secs_f64();
