@@ -58,27 +58,17 @@ pub fn check(f: &VillageFacts, _t: &Thresholds) -> Vec<Flag> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::{BankTransactionId, ReceiptId};
+    use crate::domain::ids::BankTransactionId;
     use crate::domain::vocabulary::{Channel, Outcome};
     use crate::inspect::facts::{CreditFact, ReceiptFact};
     use crate::inspect::rules::fixture::*;
 
-    fn receipt(id: i64, txn: i64, status: ReceiptStatus) -> ReceiptFact {
+    fn paid_by(id: i64, txn: i64, status: ReceiptStatus) -> ReceiptFact {
         ReceiptFact {
-            id: ReceiptId(id),
-            year: 2026,
-            number: id,
-            bill: None,
-            payer: None,
-            amount: yuan(100),
             channel: Channel::Wechat,
             status,
-            issued: at("2026-03-10 10:00"),
-            issued_by: None,
             bank_txn: Some(BankTransactionId(txn)),
-            cash_record: None,
-            replaces: None,
-            voided: None,
+            ..receipt(id)
         }
     }
     fn credit(id: i64) -> CreditFact {
@@ -98,8 +88,8 @@ mod tests {
         let mut f = march();
         f.credits.push(credit(9));
         f.receipts = vec![
-            receipt(1, 9, ReceiptStatus::Issued),
-            receipt(2, 9, ReceiptStatus::Issued),
+            paid_by(1, 9, ReceiptStatus::Issued),
+            paid_by(2, 9, ReceiptStatus::Issued),
         ];
         let flags = check(&f, &Thresholds::default());
         assert_eq!(flags.len(), 1);
@@ -111,8 +101,8 @@ mod tests {
         let mut f = march();
         f.credits.push(credit(9));
         f.receipts = vec![
-            receipt(1, 9, ReceiptStatus::Voided),
-            receipt(2, 9, ReceiptStatus::Issued),
+            paid_by(1, 9, ReceiptStatus::Voided),
+            paid_by(2, 9, ReceiptStatus::Issued),
         ];
         assert!(check(&f, &Thresholds::default()).is_empty());
     }

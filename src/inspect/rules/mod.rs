@@ -97,8 +97,9 @@ pub(crate) mod fixture {
     //! A village's March 2026, checked on 10 April, for the rules' tests.
     use chrono::{NaiveDate, NaiveDateTime};
 
-    use crate::domain::ids::VillageId;
-    use crate::inspect::facts::{ChainFact, VillageFacts};
+    use crate::domain::ids::{ReceiptId, VillageId};
+    use crate::domain::vocabulary::{Channel, ReceiptStatus};
+    use crate::inspect::facts::{ChainFact, ReceiptFact, VillageFacts};
 
     pub fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -107,6 +108,26 @@ pub(crate) mod fixture {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
     }
     pub(crate) use super::yuan;
+    /// A valid cash receipt numbered `id`, issued on 10 March; tests change what they plant.
+    pub fn receipt(id: i64) -> ReceiptFact {
+        ReceiptFact {
+            id: ReceiptId(id),
+            year: 2026,
+            number: id,
+            bill: None,
+            payer: None,
+            amount: yuan(100),
+            channel: Channel::Cash,
+            status: ReceiptStatus::Issued,
+            issued: at("2026-03-10 10:00"),
+            issued_by: None,
+            bank_txn: None,
+            cash_record: None,
+            replaces: None,
+            voided: None,
+        }
+    }
+
     pub fn march() -> VillageFacts {
         VillageFacts {
             village: VillageId(1),

@@ -84,20 +84,9 @@ mod tests {
         f.credits.push(credit(3, "2026-03-31 10:00"));
         f.as_of = at("2026-04-05 10:00");
         f.receipts.push(ReceiptFact {
-            id: crate::domain::ids::ReceiptId(1),
-            year: 2026,
-            number: 1,
-            bill: None,
-            payer: None,
-            amount: yuan(80),
             channel: Channel::Wechat,
-            status: ReceiptStatus::Issued,
-            issued: at("2026-03-20 10:00"),
-            issued_by: None,
             bank_txn: Some(BankTransactionId(1)),
-            cash_record: None,
-            replaces: None,
-            voided: None,
+            ..receipt(1)
         });
         assert!(check(&f, &Thresholds::default()).is_empty());
     }

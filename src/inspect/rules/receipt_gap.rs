@@ -62,26 +62,14 @@ fn overlaps(a: NaiveDate, b: NaiveDate, from: NaiveDate, to: NaiveDate) -> bool 
 mod tests {
     use super::*;
     use crate::domain::ids::ReceiptId;
-    use crate::domain::vocabulary::{Channel, ReceiptStatus};
     use crate::inspect::facts::ReceiptFact;
     use crate::inspect::rules::fixture::*;
 
-    fn receipt(number: i64, issued: &str) -> ReceiptFact {
+    fn numbered(number: i64, issued: &str) -> ReceiptFact {
         ReceiptFact {
             id: ReceiptId(number + 100),
-            year: 2026,
-            number,
-            bill: None,
-            payer: None,
-            amount: yuan(10),
-            channel: Channel::Cash,
-            status: ReceiptStatus::Issued,
             issued: at(issued),
-            issued_by: None,
-            bank_txn: None,
-            cash_record: None,
-            replaces: None,
-            voided: None,
+            ..receipt(number)
         }
     }
 
@@ -94,7 +82,7 @@ mod tests {
             (5, "2026-03-09"),
             (6, "2026-03-10"),
         ] {
-            f.receipts.push(receipt(n, &format!("{d} 10:00")));
+            f.receipts.push(numbered(n, &format!("{d} 10:00")));
         }
         let flags = check(&f, &Thresholds::default());
         assert_eq!(flags.len(), 1);
@@ -111,7 +99,7 @@ mod tests {
             (4, "2026-03-02"),
             (5, "2026-03-09"),
         ] {
-            f.receipts.push(receipt(n, &format!("{d} 10:00")));
+            f.receipts.push(numbered(n, &format!("{d} 10:00")));
         }
         assert!(check(&f, &Thresholds::default()).is_empty(), "the gap lies in January");
     }

@@ -100,36 +100,27 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
 mod tests {
     use super::*;
     use crate::domain::ids::UserId;
-    use crate::domain::vocabulary::{Channel, ReceiptStatus};
+    use crate::domain::vocabulary::ReceiptStatus;
     use crate::inspect::rules::fixture::*;
 
-    fn receipt(id: i64, voided: bool, replaces: Option<i64>) -> ReceiptFact {
+    fn issued(id: i64, voided: bool, replaces: Option<i64>) -> ReceiptFact {
         ReceiptFact {
-            id: ReceiptId(id),
-            year: 2026,
-            number: id,
-            bill: None,
-            payer: None,
-            amount: yuan(100),
-            channel: Channel::Cash,
             status: if voided {
                 ReceiptStatus::Voided
             } else {
                 ReceiptStatus::Issued
             },
-            issued: at("2026-03-10 10:00"),
             issued_by: Some(UserId(7)),
-            bank_txn: None,
-            cash_record: None,
             replaces: replaces.map(ReceiptId),
             voided: voided.then(|| (at("2026-03-11 10:00"), UserId(7))),
+            ..receipt(id)
         }
     }
 
     #[test]
     fn four_voids_in_twenty_receipts_are_too_many() {
         let mut f = march();
-        f.receipts = (1..=20).map(|i| receipt(i, i <= 4, None)).collect();
+        f.receipts = (1..=20).map(|i| issued(i, i <= 4, None)).collect();
         let flags = check(&f, &Thresholds::default());
         assert_eq!(flags.len(), 1, "{flags:?}");
         assert!(flags[0].summary.contains("作废 4 张"));
@@ -138,19 +129,19 @@ mod tests {
     #[test]
     fn near_miss_three_voids_in_a_hundred() {
         let mut f = march();
-        f.receipts = (1..=100).map(|i| receipt(i, i <= 3, None)).collect();
+        f.receipts = (1..=100).map(|i| issued(i, i <= 3, None)).collect();
         assert!(check(&f, &Thresholds::default()).is_empty());
     }
 
     #[test]
     fn a_payment_reissued_twice_is_a_loop_and_once_is_not() {
         let mut f = march();
-        f.receipts = (1..=60).map(|i| receipt(i, false, None)).collect();
-        f.receipts[0] = receipt(1, true, None);
-        f.receipts[1] = receipt(2, true, Some(1));
-        f.receipts[2] = receipt(3, false, Some(2));
-        f.receipts[10] = receipt(11, true, None);
-        f.receipts[11] = receipt(12, false, Some(11));
+        f.receipts = (1..=60).map(|i| issued(i, false, None)).collect();
+        f.receipts[0] = issued(1, true, None);
+        f.receipts[1] = issued(2, true, Some(1));
+        f.receipts[2] = issued(3, false, Some(2));
+        f.receipts[10] = issued(11, true, None);
+        f.receipts[11] = issued(12, false, Some(11));
         let flags = check(&f, &Thresholds::default());
         assert_eq!(flags.len(), 1, "{flags:?}");
         assert_eq!(flags[0].subject, "reissue:1");

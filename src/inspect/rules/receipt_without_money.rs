@@ -52,26 +52,17 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::{BankTransactionId, ReceiptId};
+    use crate::domain::ids::BankTransactionId;
     use crate::inspect::facts::ReceiptFact;
     use crate::inspect::rules::fixture::*;
 
-    pub fn receipt(id: i64, issued: &str, status: ReceiptStatus, txn: Option<i64>) -> ReceiptFact {
+    fn wechat(id: i64, issued: &str, status: ReceiptStatus, txn: Option<i64>) -> ReceiptFact {
         ReceiptFact {
-            id: ReceiptId(id),
-            year: 2026,
-            number: id,
-            bill: None,
-            payer: None,
-            amount: yuan(50),
             channel: Channel::Wechat,
             status,
             issued: at(issued),
-            issued_by: None,
             bank_txn: txn.map(BankTransactionId),
-            cash_record: None,
-            replaces: None,
-            voided: None,
+            ..receipt(id)
         }
     }
 
@@ -79,9 +70,9 @@ mod tests {
     fn a_claim_still_pending_after_t_plus_one_is_flagged() {
         let mut f = march();
         f.receipts
-            .push(receipt(1, "2026-03-05 10:00", ReceiptStatus::Pending, None));
+            .push(wechat(1, "2026-03-05 10:00", ReceiptStatus::Pending, None));
         f.receipts
-            .push(receipt(2, "2026-03-06 10:00", ReceiptStatus::Issued, None));
+            .push(wechat(2, "2026-03-06 10:00", ReceiptStatus::Issued, None));
         assert_eq!(check(&f, &Thresholds::default()).len(), 2);
     }
 
@@ -90,9 +81,9 @@ mod tests {
         let mut f = march();
         f.as_of = at("2026-03-06 18:00");
         f.receipts
-            .push(receipt(1, "2026-03-05 10:00", ReceiptStatus::Pending, None));
+            .push(wechat(1, "2026-03-05 10:00", ReceiptStatus::Pending, None));
         f.receipts
-            .push(receipt(2, "2026-03-05 10:00", ReceiptStatus::Issued, Some(9)));
+            .push(wechat(2, "2026-03-05 10:00", ReceiptStatus::Issued, Some(9)));
         assert!(check(&f, &Thresholds::default()).is_empty());
     }
 }
