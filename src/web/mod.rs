@@ -208,11 +208,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(s::reject_disbursement),
                 )
                 .route("/villages/{village}/journal.beancount", web::get().to(k::beancount))
-                .route("/inspection/runs", web::post().to(api::inspection::run))
-                .route("/inspection/report", web::get().to(api::inspection::report_file))
-                .route("/findings", web::get().to(api::inspection::list))
-                .route("/findings/{id}", web::get().to(api::inspection::get))
-                .route("/findings/{id}/status", web::post().to(api::inspection::move_to)),
+                .route("/inspection/runs", web::post().to(api::inspection::run_inspection))
+                .route("/inspection/report", web::get().to(api::inspection::inspection_report))
+                .route("/findings", web::get().to(api::inspection::list_findings))
+                .route("/findings/{id}", web::get().to(api::inspection::get_finding))
+                .route("/findings/{id}/status", web::post().to(api::inspection::move_finding)),
         );
 }
 

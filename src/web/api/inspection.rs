@@ -19,7 +19,7 @@ use crate::web::AppState;
 #[utoipa::path(post, path = "/api/v1/inspection/runs", tag = "inspection",
     security(("bearer" = [])), request_body = RunInput,
     responses((status = 200, body = RunSummary), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn run(
+pub async fn run_inspection(
     state: web::Data<AppState>,
     who: Authenticated,
     body: web::Json<RunInput>,
@@ -36,7 +36,7 @@ pub async fn run(
 #[utoipa::path(get, path = "/api/v1/findings", tag = "inspection",
     security(("bearer" = [])), params(FindingQuery),
     responses((status = 200, body = FindingPage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list(
+pub async fn list_findings(
     state: web::Data<AppState>,
     who: Authenticated,
     q: web::Query<FindingQuery>,
@@ -49,7 +49,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/findings/{id}", tag = "inspection",
     security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = FindingDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get(
+pub async fn get_finding(
     state: web::Data<AppState>,
     who: Authenticated,
     path: web::Path<i64>,
@@ -64,7 +64,7 @@ pub async fn get(
     security(("bearer" = [])), params(("id" = i64, Path)), request_body = MoveInput,
     responses((status = 200, body = FindingDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn move_to(
+pub async fn move_finding(
     state: web::Data<AppState>,
     who: Authenticated,
     path: web::Path<i64>,
@@ -97,7 +97,7 @@ pub struct ReportFormatQuery {
 #[utoipa::path(get, path = "/api/v1/inspection/report", tag = "inspection",
     security(("bearer" = [])), params(FindingQuery, ReportFormatQuery),
     responses((status = 200, body = InspectionReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn report_file(
+pub async fn inspection_report(
     state: web::Data<AppState>,
     who: Authenticated,
     q: web::Query<FindingQuery>,
