@@ -167,12 +167,12 @@ pub(crate) fn view(f: Finding, village: &(String, String)) -> FindingView {
 /// Each village's code and name, by id.
 pub(crate) type VillageNames = HashMap<VillageId, (String, String)>;
 
-/// The filter a query asks for, over the villages the actor may inspect.
+/// The scope a query names, and the filter it asks for over the villages the actor may inspect.
 pub(crate) fn filter_of(
     conn: &mut DbConnection,
     actor: Option<&Actor>,
     q: &FindingQuery,
-) -> AppResult<(FindingFilter, VillageNames)> {
+) -> AppResult<(FindingFilter, VillageNames, super::ScopeRef)> {
     let (from, to) = months(&q.from, &q.to)?;
     let scope = scope_for(conn, actor, &q.scope)?;
     let mut villages = villages_of(conn, scope.scope)?;
@@ -214,13 +214,14 @@ pub(crate) fn filter_of(
             limit: PAGE,
         },
         names,
+        scope,
     ))
 }
 
 /// One page of the findings of a scope and period, oldest first.
 pub fn list(db: &Db, actor: &Actor, q: &FindingQuery) -> AppResult<FindingPage> {
     db.read(|conn| {
-        let (filter, names) = filter_of(conn, Some(actor), q)?;
+        let (filter, names, _) = filter_of(conn, Some(actor), q)?;
         let rows = Finding::list(conn, &filter)?;
         let next_after = (rows.len() as i64 == filter.limit)
             .then(|| rows.last().map(|f| f.id))

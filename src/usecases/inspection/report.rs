@@ -9,7 +9,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::findings::{filter_of, view, FindingQuery, FindingView};
-use super::{months, scope_for};
 use crate::domain::access::Actor;
 use crate::domain::vocabulary::{FindingStatus, RuleId};
 use crate::domain::Money;
@@ -17,7 +16,7 @@ use crate::error::AppResult;
 use crate::inspect::rules;
 use crate::store::inspection::Finding;
 use crate::store::Db;
-use crate::usecases::exports::{Cell, Table};
+use crate::usecases::exports::{self, Cell, ExportFormat, Table};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RuleSummary {
@@ -46,9 +45,8 @@ pub struct InspectionReport {
 /// Every finding the query selects, in pages, with the summary by rule.
 pub fn report(db: &Db, actor: Option<&Actor>, q: &FindingQuery) -> AppResult<InspectionReport> {
     db.read(|conn| {
-        let (from, to) = months(&q.from, &q.to)?;
-        let scope = scope_for(conn, actor, &q.scope)?;
-        let (mut filter, names) = filter_of(conn, actor, q)?;
+        let (mut filter, names, scope) = filter_of(conn, actor, q)?;
+        let (from, to) = (filter.from.unwrap_or_default(), filter.to.unwrap_or_default());
         let mut findings = Vec::new();
         loop {
             let rows = Finding::list(conn, &filter)?;
@@ -180,6 +178,29 @@ pub fn flat_table(r: &InspectionReport) -> Table {
         header: FINDING_HEADER.to_vec(),
         rows: r.findings.iter().map(finding_row).collect(),
     }
+}
+
+/// The report as a file: XLSX (a summary sheet, one per rule) or CSV; its bytes, content type
+/// and name.
+pub fn file(r: &InspectionReport, format: ExportFormat) -> AppResult<(Vec<u8>, &'static str, String)> {
+    let name = format!(
+        "inspection-{}-{}-{}",
+        r.scope,
+        r.from.format("%Y-%m"),
+        r.to.format("%Y-%m")
+    );
+    Ok(match format {
+        ExportFormat::Xlsx => (
+            exports::to_xlsx_book(&tables(r))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("{name}.xlsx"),
+        ),
+        ExportFormat::Csv => (
+            exports::to_csv(&flat_table(r))?,
+            "text/csv; charset=utf-8",
+            format!("{name}.csv"),
+        ),
+    })
 }
 
 /// For a terminal.

@@ -103,29 +103,17 @@ pub async fn inspection_report(
     q: web::Query<FindingQuery>,
     f: web::Query<ReportFormatQuery>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::usecases::exports;
+    use crate::usecases::exports::ExportFormat;
     let format = f.format.unwrap_or(ReportFormat::Json);
-    let name = format!("inspection-{}-{}-{}", q.scope.trim(), q.from.trim(), q.to.trim());
     let r = state.db.run(move |db| report::report(db, Some(&who.actor), &q)).await?;
-    let (bytes, kind, ext) = match format {
+    let format = match format {
         ReportFormat::Json => return Ok(HttpResponse::Ok().json(r)),
-        ReportFormat::Xlsx => (
-            exports::to_xlsx_book(&report::tables(&r))?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        ReportFormat::Csv => (
-            exports::to_csv(&report::flat_table(&r))?,
-            "text/csv; charset=utf-8",
-            "csv",
-        ),
+        ReportFormat::Xlsx => ExportFormat::Xlsx,
+        ReportFormat::Csv => ExportFormat::Csv,
     };
-    let name: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect();
+    let (bytes, kind, name) = report::file(&r, format)?;
     Ok(HttpResponse::Ok()
         .content_type(kind)
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.{ext}\"")))
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
         .body(bytes))
 }

@@ -14,7 +14,7 @@ use super::session::Staff;
 use crate::domain::period;
 use crate::domain::vocabulary::{FindingStatus, RuleId, Severity};
 use crate::domain::Money;
-use crate::usecases::exports;
+use crate::usecases::exports::ExportFormat;
 use crate::usecases::inspection::findings::{self, FindingQuery, MoveInput};
 use crate::usecases::inspection::report::{self, InspectionReport};
 use crate::usecases::inspection::{self, RunInput};
@@ -470,32 +470,19 @@ pub async fn download(
             let own = inspection::scope_choices(db, &actor)?.remove(0).0;
             let query = filters.query(&own);
             let r = report::report(db, Some(&actor), &query)?;
-            let name = format!("inspection-{}-{}-{}", r.scope, query.from, query.to);
-            Ok(match ext.as_str() {
-                "xlsx" => (
-                    exports::to_xlsx_book(&report::tables(&r))?,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    format!("{name}.xlsx"),
-                ),
-                _ => (
-                    exports::to_csv(&report::flat_table(&r))?,
-                    "text/csv; charset=utf-8",
-                    format!("{name}.csv"),
-                ),
-            })
+            let format = if ext == "xlsx" {
+                ExportFormat::Xlsx
+            } else {
+                ExportFormat::Csv
+            };
+            report::file(&r, format)
         })
         .await;
     match made {
-        Ok((bytes, kind, name)) => {
-            let name: String = name
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
-                .collect();
-            HttpResponse::Ok()
-                .content_type(kind)
-                .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
-                .body(bytes)
-        }
+        Ok((bytes, kind, name)) => HttpResponse::Ok()
+            .content_type(kind)
+            .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
+            .body(bytes),
         Err(e) => failed(e),
     }
 }
