@@ -925,3 +925,293 @@ both!(concurrent_reconciliations_of_one_day_decide_each_line_once, |app| {
     assert_books_agree(&app.db);
     assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
 });
+
+/// A WeChat Pay merchant bound to village A's account, settled by the provider once a day.
+async fn daily_wechat(app: &TestApp, t: &Tokens, k: &Value, account: i64, fee_percent: &str) -> i64 {
+    let b = app
+        .post(
+            &t.admin,
+            &format!("/api/v1/villages/{VILLAGE_A}/accounts/{account}/bindings"),
+            json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": k["wechat_api_v3_key"],
+                   "platform_public_keys": [{"key_id": k["wechat_public_key_id"], "pem": k["wechat_public_key_pem"]}],
+                   "settlement": {"mode": "daily", "fee_percent": fee_percent}}),
+        )
+        .await;
+    assert_eq!(b.status, 201, "{:?}", b.body);
+    assert_eq!(
+        (b.body["settlement"].as_str(), b.body["fee_percent"].as_str()),
+        (Some("daily"), Some(fee_percent))
+    );
+    b.body["id"].as_i64().unwrap()
+}
+
+/// Pays bills through the sandbox's WeChat Pay and waits until the books hold every payment.
+async fn wechat_pays(app: &TestApp, sandbox: &str, binding: i64, bills: &[(&str, &str)]) {
+    let before = count(app, "bank_transactions");
+    for (amount, reference) in bills {
+        let r = app
+            .client
+            .post(format!("{sandbox}/sandbox/pay"))
+            .json(&json!({"provider": "wechat", "callback_url": format!("{}/callbacks/wechat/{binding}", app.base),
+                          "account_ref": "1900000109", "amount": amount, "reference": reference.replace('-', "")}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+    for _ in 0..200 {
+        if count(app, "bank_transactions") >= before + bills.len() as i64 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(count(app, "bank_transactions"), before + bills.len() as i64);
+}
+
+async fn sandbox_settle(app: &TestApp, sandbox: &str, day: NaiveDate, fee_percent: &str, short_by: &str) -> Value {
+    let r = app
+        .client
+        .post(format!("{sandbox}/sandbox/settle"))
+        .json(&json!({"provider": "wechat", "merchant": "1900000109", "account_ref": ACCOUNT_A, "date": day,
+                      "fee_percent": fee_percent, "short_by": short_by}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    r.json().await.unwrap()
+}
+
+/// The village's ledger balances by account code.
+async fn balances(app: &TestApp, token: &str) -> std::collections::BTreeMap<String, String> {
+    app.get(token, &format!("/api/v1/villages/{VILLAGE_A}/ledger/accounts"))
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["code"].as_str().unwrap().to_string(),
+                x["balance"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A rural-bank binding to the sandbox's statement API, so the account's statement can be fetched.
+async fn statement_binding(app: &TestApp, t: &Tokens, k: &Value, sandbox: &str, account: i64) {
+    let b = app
+        .post(&t.admin, &format!("/api/v1/villages/{VILLAGE_A}/accounts/{account}/bindings"), json!({"provider": "rural_bank",
+              "keys": [{"key_id": k["bank_key_id"], "algorithm": "hmac-sha256", "secret": k["bank_secret"]}], "statement_api": sandbox}))
+        .await;
+    assert_eq!(b.status, 201, "{:?}", b.body);
+}
+
+both!(
+    a_gateways_daily_settlement_clears_its_payments_with_the_fee_once,
+    |app| {
+        let t = app.seed().await;
+        let bills = bills_in_village_a(&app, &t, &["100.00", "200.00", "50.50"]).await;
+        let (sandbox, k) = sandbox_bank(&app).await;
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        statement_binding(&app, &t, &k, &sandbox, account).await;
+        let wechat = daily_wechat(&app, &t, &k, account, "0.6").await;
+        wechat_pays(
+            &app,
+            &sandbox,
+            wechat,
+            &[("100.00", &bills[0].0), ("200.00", &bills[1].0)],
+        )
+        .await;
+
+        // Paid: the bills and receipts, but the money is with 财付通 until it settles.
+        let b = balances(&app, &t.accountant).await;
+        assert_eq!(b.get("112.9901").map(String::as_str), Some("300.00"), "{b:?}");
+        assert_eq!(b.get("102.0001").map(String::as_str), Some("0.00"), "{b:?}");
+        let bill = app.get(&t.clerk_a, &format!("{a}/bills/{}", bills[1].0)).await.body;
+        assert_eq!(bill["status"], "paid");
+        let today = beijing_today();
+        let report = app
+            .get(
+                &t.accountant,
+                &format!("{a}/accounts/{account}/reconciliation?from={today}&to={today}"),
+            )
+            .await;
+        assert_eq!(report.status, 200, "{:?}", report.body);
+        let items = &report.body["days"][0]["items"];
+        assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+        assert_eq!(
+            (
+                items[0]["outcome"].as_str(),
+                items[0]["amount"].as_str(),
+                items[0]["books_amount"].as_str()
+            ),
+            (Some("settlement_pending"), Some("298.20"), Some("300.00")),
+            "awaiting settlement, never a ledger-only credit"
+        );
+        assert_eq!(report.body["critical"], 0);
+
+        // 财付通 pays the day out: 300.00 less 0.60 and 1.20.
+        let settled = sandbox_settle(&app, &sandbox, today, "0.6", "0").await;
+        assert_eq!(
+            (settled["amount"].as_str(), settled["fee"].as_str()),
+            (Some("298.20"), Some("1.80"))
+        );
+        let fetch = app
+            .post(
+                &t.accountant,
+                &format!("{a}/accounts/{account}/statements/fetch?date={today}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            (fetch.status, fetch.body["lines_new"].as_i64()),
+            (201, Some(1)),
+            "{:?}",
+            fetch.body
+        );
+        // Two accountants reconcile at the same moment: the settlement is posted once.
+        let path = format!("{a}/accounts/{account}/reconcile?from={today}&to={today}");
+        let (r1, r2) = futures::join!(
+            app.post(&t.accountant, &path, json!({})),
+            app.post(&t.accountant, &path, json!({}))
+        );
+        assert_eq!((r1.status, r2.status), (200, 200), "{:?} {:?}", r1.body, r2.body);
+        assert_eq!(
+            r1.body["matched"].as_i64().unwrap() + r2.body["matched"].as_i64().unwrap(),
+            1
+        );
+        let again = app.post(&t.accountant, &path, json!({})).await;
+        assert_eq!(again.body["matched"], 0, "running it again changes nothing");
+        let got: Vec<(String, Option<String>)> = outcomes(&again.body["report"], today)
+            .into_iter()
+            .map(|(o, r, _)| (o, r))
+            .collect();
+        assert_eq!(got, vec![("matched".into(), Some("settlement".into()))]);
+        let day = &again.body["report"]["days"][0];
+        assert_eq!(
+            (day["statement_closing"].as_str(), day["books_closing"].as_str()),
+            (Some("298.20"), Some("298.20"))
+        );
+        let b = balances(&app, &t.accountant).await;
+        assert_eq!(
+            (
+                b.get("102.0001").map(String::as_str),
+                b.get("521").map(String::as_str),
+                b.get("112.9901").map(String::as_str)
+            ),
+            (Some("298.20"), Some("1.80"), Some("0.00")),
+            "{b:?}"
+        );
+        // A payment after the settlement waits for the next one.
+        wechat_pays(&app, &sandbox, wechat, &[("50.50", &bills[2].0)]).await;
+        let report = app
+            .get(
+                &t.accountant,
+                &format!("{a}/accounts/{account}/reconciliation?from={today}&to={today}"),
+            )
+            .await;
+        let mut got: Vec<String> = report.body["days"][0]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{} {}", i["outcome"].as_str().unwrap(), i["amount"].as_str().unwrap()))
+            .collect();
+        got.sort();
+        assert_eq!(got, vec!["matched 298.20", "settlement_pending 50.20"]);
+        assert_books_agree(&app.db);
+        assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+    }
+);
+
+both!(
+    a_short_settlement_is_posted_and_its_difference_stays_in_clearing,
+    |app| {
+        let t = app.seed().await;
+        let bills = bills_in_village_a(&app, &t, &["100.00"]).await;
+        let (sandbox, k) = sandbox_bank(&app).await;
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        statement_binding(&app, &t, &k, &sandbox, account).await;
+        let wechat = daily_wechat(&app, &t, &k, account, "0.38").await;
+        wechat_pays(&app, &sandbox, wechat, &[("100.00", &bills[0].0)]).await;
+        let today = beijing_today();
+        // 100.00 less 0.38 is 99.62; the provider pays 5.00 less.
+        let settled = sandbox_settle(&app, &sandbox, today, "0.38", "5.00").await;
+        assert_eq!(settled["amount"], "94.62");
+        app.post(
+            &t.accountant,
+            &format!("{a}/accounts/{account}/statements/fetch?date={today}"),
+            json!({}),
+        )
+        .await;
+        let run = app
+            .post(
+                &t.accountant,
+                &format!("{a}/accounts/{account}/reconcile?from={today}&to={today}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(run.status, 200, "{:?}", run.body);
+        let item = &run.body["report"]["days"][0]["items"][0];
+        assert_eq!(
+            (
+                item["outcome"].as_str(),
+                item["amount"].as_str(),
+                item["books_amount"].as_str()
+            ),
+            (Some("settlement_mismatch"), Some("94.62"), Some("99.62")),
+            "{item}"
+        );
+        assert!(item["label"].as_str().unwrap().contains("差 -5.00"), "{item}");
+        let day = &run.body["report"]["days"][0];
+        assert_eq!(
+            (day["statement_closing"].as_str(), day["books_closing"].as_str()),
+            (Some("94.62"), Some("94.62")),
+            "the books follow the bank"
+        );
+        let b = balances(&app, &t.accountant).await;
+        assert_eq!(
+            (b.get("521").map(String::as_str), b.get("112.9901").map(String::as_str)),
+            (Some("0.38"), Some("5.00")),
+            "the 5.00 the provider still owes stays in clearing: {b:?}"
+        );
+        assert_books_agree(&app.db);
+    }
+);
+
+both!(settlement_terms_that_make_no_sense_are_refused, |app| {
+    let t = app.seed().await;
+    let (_sandbox, k) = sandbox_bank(&app).await;
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    for settlement in [
+        json!({"mode": "daily", "fee_percent": "-0.6"}),
+        json!({"mode": "daily", "fee_percent": "六"}),
+        json!({"mode": "daily", "fee_percent": "10"}),
+        json!({"mode": "daily", "fee_percent": "0.12345"}),
+        json!({"mode": "per_payment", "fee_percent": "0.6"}),
+    ] {
+        let r = app
+            .post(&t.admin, &format!("{a}/accounts/{account}/bindings"),
+                json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": k["wechat_api_v3_key"],
+                       "platform_public_keys": [{"key_id": k["wechat_public_key_id"], "pem": k["wechat_public_key_pem"]}],
+                       "settlement": settlement}))
+            .await;
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (422, Some("settlement.fee_percent")),
+            "{settlement}: {:?}",
+            r.body
+        );
+    }
+    let listed = app.get(&t.admin, &format!("{a}/bindings")).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(0), "nothing stored: {:?}", listed.body);
+});

@@ -447,6 +447,20 @@ vocabulary! {
         Disbursement => "disbursement", "已审批的支出";
         /// Money out with no approved payment: posted to 待查明支出.
         UnexplainedDebit => "unexplained_debit", "未经审批的支出，转待查明";
+        /// A payment institution's settlement credit, set against the days of payments it
+        /// settles (N:1) and their fee.
+        Settlement => "settlement", "支付机构结算批次";
+    }
+}
+
+vocabulary! {
+    /// How a provider's payments reach the corporate account (a binding's setting).
+    Settlement {
+        /// Each payment is its own credit on the account (the rural bank's aggregated code).
+        PerPayment => "per_payment", "逐笔入账";
+        /// The provider pays the day's payments less its fee in one credit, the next day
+        /// (WeChat Pay and Alipay merchants, T+1); until then they wait in a clearing account.
+        Daily => "daily", "按日结算（T+1，扣手续费）";
     }
 }
 
@@ -480,13 +494,24 @@ vocabulary! {
         BalanceMismatch => "balance_mismatch", "余额不符";
         /// A line's balance does not follow from the line before it.
         BrokenStatement => "broken_statement", "对账单余额不连续";
+        /// A settlement credit that is not the days' payments less the configured fee.
+        SettlementMismatch => "settlement_mismatch", "结算金额与应结金额不符";
+        /// A day's payments through a daily-settling provider, not yet settled, within the
+        /// settlement window.
+        SettlementPending => "settlement_pending", "待支付机构结算";
+        /// A day's payments the provider still has not settled after the window: money the
+        /// provider holds, or callbacks it never paid (forged ones among them).
+        SettlementMissing => "settlement_missing", "支付机构逾期未结算";
     }
 }
 
 impl ReconOutcome {
     /// What an inspector must look at first.
     pub fn critical(self) -> bool {
-        matches!(self, ReconOutcome::LedgerOnlyCredit | ReconOutcome::UnexplainedDebit)
+        matches!(
+            self,
+            ReconOutcome::LedgerOnlyCredit | ReconOutcome::UnexplainedDebit | ReconOutcome::SettlementMissing
+        )
     }
 }
 

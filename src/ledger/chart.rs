@@ -95,6 +95,20 @@ pub const SUSPENSE_CODE: &str = "211.9999";
 /// Money that left a corporate account with no approved payment behind it, until explained.
 pub const UNEXPLAINED_DEBITS_CODE: &str = "211.9998";
 pub const CASH_CODE: &str = "101";
+/// Where WeChat Pay payments wait for the provider's daily settlement (在途): a receivable from
+/// 财付通, numbered past any outside tenant's sub-account of 112.
+pub const CLEARING_WECHAT_CODE: &str = "112.9901";
+/// Where Alipay payments wait for the provider's daily settlement (在途).
+pub const CLEARING_ALIPAY_CODE: &str = "112.9902";
+
+/// The expense a payment provider's fee books to: 管理费用 (521 in the 2023 chart, 541 in 2004).
+pub fn fees_code(version: &ChartVersion) -> &'static str {
+    if version.id == "2004" {
+        "541"
+    } else {
+        "521"
+    }
+}
 
 /// Whether an account code is cash (101 or one of its sub-accounts).
 pub fn is_cash(code: &str) -> bool {

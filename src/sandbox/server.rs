@@ -5,6 +5,8 @@
 //!   (`{"drop_first": 2, "duplicates": 3, "delay_ms": 100}`) if asked.
 //! - `GET  /sandbox/transactions`: every payment made and how its delivery went.
 //! - `POST /sandbox/withdraw`: book a debit on an account (approved or not: the bank cannot know).
+//! - `POST /sandbox/settle`: a gateway pays a merchant's day out to its corporate account (the
+//!   day's payments less the fee, per payment rounded half up; `short_by` holds some back).
 //! - `GET  /statements/{account_no}?date=YYYY-MM-DD`: the account's signed statement that day
 //!   (Beijing): every credit it booked, delivered or dropped, and every debit, with balances.
 //! - `GET  /statements/{account_no}/download?date=…&format=csv|csv-gbk|xlsx`: the same as online
@@ -192,6 +194,28 @@ pub fn statement_lines(state: &SandboxState, account: &str, date: Option<NaiveDa
             -w.amount.fen(),
         ));
     }
+    for c in state
+        .settlements
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|c| c.account_ref == account)
+    {
+        booked.push((
+            c.at,
+            rural_bank::StatementLine {
+                txn_id: c.txn_id.clone(),
+                value_time: c.at.with_timezone(&Shanghai).to_rfc3339(),
+                amount: bank_adapters::amount::to_yuan(c.amount),
+                direction: "credit".into(),
+                counterparty_name: Some(c.payer_name.clone()),
+                remark: Some(c.remark.clone()),
+                counterparty_account: None,
+                balance: None,
+            },
+            c.amount.fen(),
+        ));
+    }
     booked.sort_by(|a, b| (a.0, &a.1.txn_id).cmp(&(b.0, &b.1.txn_id)));
     let mut balance = 0i64;
     booked
@@ -239,6 +263,96 @@ async fn withdraw(state: web::Data<SandboxState>, body: web::Json<WithdrawReques
             at: Utc::now(),
         });
     HttpResponse::Created().json(serde_json::json!({ "txn_id": txn_id }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SettleRequest {
+    /// `wechat` or `alipay`.
+    pub provider: Provider,
+    /// The merchant (mch_id, app id) whose payments are paid out.
+    pub merchant: String,
+    /// The corporate account they are paid into.
+    pub account_ref: String,
+    /// The Beijing day of the payments (YYYY-MM-DD).
+    pub date: NaiveDate,
+    /// The provider's fee in percent of each payment ("0.6").
+    pub fee_percent: String,
+    /// Yuan the provider holds back beyond its fee (a short settlement), default none.
+    #[serde(default)]
+    pub short_by: Option<String>,
+}
+
+/// A gateway pays a merchant's day out: the day's payments less the fee on each (rounded half
+/// up to the fen, as the providers charge it), as one credit from the provider's payout
+/// company, booked now. A day is settled once; a day without payments has nothing to settle.
+async fn settle(state: web::Data<SandboxState>, body: web::Json<SettleRequest>) -> HttpResponse {
+    use rust_decimal::{Decimal, RoundingStrategy};
+    let r = body.into_inner();
+    let (payer, name) = match r.provider {
+        Provider::Wechat => ("财付通支付科技有限公司", "微信支付"),
+        Provider::Alipay => ("支付宝（中国）网络技术有限公司", "支付宝"),
+        _ => return bad("only wechat and alipay settle daily"),
+    };
+    let Ok(percent) = r.fee_percent.trim().parse::<Decimal>() else {
+        return bad("fee_percent: a percent such as 0.6");
+    };
+    let short = match r.short_by.as_deref().map(|t| bank_adapters::Money::parse(t)) {
+        None => bank_adapters::Money::ZERO,
+        Some(Ok(m)) => m,
+        Some(Err(e)) => return bad(format!("short_by: {e}")),
+    };
+    let day_payments: Vec<bank_adapters::Money> = state
+        .ledger
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|rec| &rec.payment)
+        .filter(|p| {
+            p.provider == r.provider
+                && p.account_ref == r.merchant
+                && p.paid_at.with_timezone(&Shanghai).date_naive() == r.date
+        })
+        .map(|p| p.amount)
+        .collect();
+    if day_payments.is_empty() {
+        return HttpResponse::Conflict().json(serde_json::json!({"error": "no payments that day"}));
+    }
+    let fee_fen: i64 = day_payments
+        .iter()
+        .map(|a| {
+            let fee = (a.as_decimal() * percent / Decimal::from(100))
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            (fee * Decimal::from(100)).trunc().try_into().unwrap_or(0i64)
+        })
+        .sum();
+    let gross: i64 = day_payments.iter().map(|a| a.fen()).sum();
+    let amount = bank_adapters::Money::from_fen(gross - fee_fen) - short;
+    let mut settlements = state.settlements.lock().unwrap_or_else(|p| p.into_inner());
+    if settlements
+        .iter()
+        .any(|c| c.provider == r.provider && c.merchant == r.merchant && c.day == r.date)
+    {
+        return HttpResponse::Conflict().json(serde_json::json!({"error": "that day is settled"}));
+    }
+    let txn_id = format!("STL{:016}", rand::random::<u64>() % 10_000_000_000_000_000);
+    settlements.push(super::state::SettlementCredit {
+        provider: r.provider,
+        merchant: r.merchant.clone(),
+        day: r.date,
+        account_ref: r.account_ref,
+        txn_id: txn_id.clone(),
+        amount,
+        payer_name: payer.into(),
+        remark: format!("{name}结算 {} {}", r.merchant, r.date.format("%Y%m%d")),
+        at: Utc::now(),
+    });
+    HttpResponse::Created().json(serde_json::json!({
+        "txn_id": txn_id,
+        "payments": day_payments.len(),
+        "gross": bank_adapters::amount::to_yuan(bank_adapters::Money::from_fen(gross)),
+        "fee": bank_adapters::amount::to_yuan(bank_adapters::Money::from_fen(fee_fen)),
+        "amount": bank_adapters::amount::to_yuan(amount),
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -361,6 +475,7 @@ pub fn start(
         speedup,
         ledger: Mutex::new(Vec::new()),
         withdrawals: Mutex::new(Vec::new()),
+        settlements: Mutex::new(Vec::new()),
         orders: Mutex::new(HashMap::new()),
         callbacks_to,
     });
@@ -374,6 +489,7 @@ pub fn start(
             .route("/statements/{account}", web::get().to(statement))
             .route("/statements/{account}/download", web::get().to(download))
             .route("/sandbox/withdraw", web::post().to(withdraw))
+            .route("/sandbox/settle", web::post().to(settle))
             .route(
                 "/v3/pay/transactions/native",
                 web::post().to(gateway::wechat_native_order),

@@ -20,6 +20,9 @@ pub struct SandboxState {
     /// Money the bank paid out of its accounts on demand (approved or not: the bank does not
     /// know), in booking order.
     pub withdrawals: Mutex<Vec<Withdrawal>>,
+    /// Gateway settlements the bank booked: a provider paying a merchant's day out to the
+    /// merchant's corporate account, in booking order.
+    pub settlements: Mutex<Vec<SettlementCredit>>,
     /// Orders placed through the gateway APIs, by out_trade_no.
     pub orders: Mutex<HashMap<String, SandboxOrder>>,
     /// Where callbacks may go: the service that runs this sandbox in-process (the demo) lets it
@@ -53,6 +56,24 @@ pub struct Withdrawal {
     pub amount: Money,
     pub payee_name: String,
     pub payee_account: String,
+    pub remark: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A gateway's settlement credit on a corporate account: one day's payments of a merchant,
+/// less the provider's fee.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettlementCredit {
+    pub provider: Provider,
+    /// The merchant (WeChat mch_id, Alipay app id) whose day it pays out.
+    pub merchant: String,
+    /// The Beijing day of the payments.
+    pub day: chrono::NaiveDate,
+    /// The corporate account it is paid into.
+    pub account_ref: String,
+    pub txn_id: String,
+    pub amount: Money,
+    pub payer_name: String,
     pub remark: String,
     pub at: DateTime<Utc>,
 }

@@ -19,6 +19,7 @@ pub mod orders;
 pub mod payments;
 pub mod registry;
 pub mod schema;
+pub mod settlements;
 pub mod statements;
 pub mod types;
 

@@ -15,6 +15,7 @@ use crate::domain::ids::{
     VillageId,
 };
 use crate::domain::Money;
+use crate::domain::vocabulary::Settlement;
 use crate::domain::{BillStatus, Channel, InboxSource, InboxStatus, Outcome, ReceiptStatus};
 use bank_adapters::Provider;
 
@@ -31,6 +32,10 @@ pub struct Binding {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Each payment its own credit, or the day's payments in one credit (T+1, less the fee).
+    pub settlement: Settlement,
+    /// The provider's fee per payment, parts per million (daily settlement only).
+    pub fee_rate_ppm: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -45,6 +50,10 @@ pub struct NewBinding<'a> {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Each payment its own credit, or the day's payments in one credit (T+1, less the fee).
+    pub settlement: Settlement,
+    /// The provider's fee per payment, parts per million (daily settlement only).
+    pub fee_rate_ppm: i64,
 }
 
 impl Binding {
@@ -77,18 +86,55 @@ impl Binding {
             .select(Binding::as_select())
             .load(conn)?)
     }
-    /// Replaces the keys (rotation): the new configuration must list every key still accepted.
+    /// The binding a provider's credit to an account came through (its merchant or app id).
+    pub fn for_credit(
+        conn: &mut DbConnection,
+        account: CorporateAccountId,
+        provider: Provider,
+        account_ref: &str,
+    ) -> StoreResult<Option<Binding>> {
+        Ok(provider_bindings::table
+            .filter(provider_bindings::corporate_account_id.eq(account))
+            .filter(provider_bindings::provider.eq(provider))
+            .filter(provider_bindings::account_ref.eq(account_ref))
+            .order(provider_bindings::id)
+            .select(Binding::as_select())
+            .first(conn)
+            .optional()?)
+    }
+    /// Every binding of an account, in id order.
+    pub fn of_account(conn: &mut DbConnection, account: CorporateAccountId) -> StoreResult<Vec<Binding>> {
+        Ok(provider_bindings::table
+            .filter(provider_bindings::corporate_account_id.eq(account))
+            .order(provider_bindings::id)
+            .select(Binding::as_select())
+            .load(conn)?)
+    }
+    /// The bindings of an account that settle once a day.
+    pub fn daily_of_account(conn: &mut DbConnection, account: CorporateAccountId) -> StoreResult<Vec<Binding>> {
+        Ok(provider_bindings::table
+            .filter(provider_bindings::corporate_account_id.eq(account))
+            .filter(provider_bindings::settlement.eq(Settlement::Daily))
+            .order(provider_bindings::id)
+            .select(Binding::as_select())
+            .load(conn)?)
+    }
+    /// Replaces the keys (rotation) and the settlement terms: the new configuration must list
+    /// every key still accepted.
     pub fn replace_config(
         conn: &mut DbConnection,
         id: i64,
         public_config: &str,
         sealed: &str,
+        settlement: (Settlement, i64),
         now: NaiveDateTime,
     ) -> StoreResult<()> {
         diesel::update(provider_bindings::table.find(id))
             .set((
                 provider_bindings::public_config.eq(public_config),
                 provider_bindings::sealed_secrets.eq(sealed),
+                provider_bindings::settlement.eq(settlement.0),
+                provider_bindings::fee_rate_ppm.eq(settlement.1),
                 provider_bindings::updated_at.eq(now),
             ))
             .execute(conn)?;

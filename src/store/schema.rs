@@ -283,6 +283,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     inspection_runs,
     findings,
     finding_events,
+    settlements,
+    clearing_items,
 );
 
 diesel::table! {
@@ -297,6 +299,41 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        settlement -> Text,
+        fee_rate_ppm -> BigInt,
+    }
+}
+
+diesel::table! {
+    settlements (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        corporate_account_id -> BigInt,
+        binding_id -> BigInt,
+        statement_line_id -> BigInt,
+        first_day -> Nullable<Date>,
+        last_day -> Nullable<Date>,
+        payments -> BigInt,
+        gross_fen -> BigInt,
+        fee_fen -> BigInt,
+        expected_fen -> BigInt,
+        amount_fen -> BigInt,
+        entry_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clearing_items (bank_transaction_id) {
+        bank_transaction_id -> BigInt,
+        village_id -> BigInt,
+        corporate_account_id -> BigInt,
+        binding_id -> BigInt,
+        business_date -> Date,
+        amount_fen -> BigInt,
+        fee_fen -> BigInt,
+        settlement_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
     }
 }
 

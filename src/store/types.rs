@@ -52,6 +52,7 @@ text_enum!(
     Direction,
     StatementSource,
     MatchRule,
+    Settlement,
     ReconOutcome,
     DisbursementStatus,
     ReceiptStatus,

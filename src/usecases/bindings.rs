@@ -17,7 +17,9 @@ use utoipa::ToSchema;
 use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::ids::{CorporateAccountId, VillageId};
+use crate::domain::vocabulary::Settlement;
 use crate::domain::{masking, period};
+use crate::reconcile::settlement::MAX_FEE_RATE_PPM;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::payments::sealing::SealingKeys;
 use crate::store::lock::lock_village;
@@ -68,6 +70,19 @@ pub struct AlipayOrderingInput {
     pub gateway_url: Option<String>,
 }
 
+/// How a gateway pays its merchant out to the corporate account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SettlementInput {
+    /// `per_payment`: each payment is its own credit on the account; `daily`: the day's
+    /// payments less the fee come as one credit the next day (T+1), and wait in a clearing
+    /// account until then.
+    pub mode: Settlement,
+    /// The provider's fee in percent of each payment (daily settlement), e.g. `"0.6"`; at most
+    /// four decimals, below 10.
+    #[serde(default)]
+    pub fee_percent: Option<String>,
+}
+
 /// The credentials of one provider for one corporate account.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "provider", rename_all = "snake_case")]
@@ -86,6 +101,9 @@ pub enum BindingInput {
         /// To place Native orders (optional): the merchant API credentials.
         #[serde(default)]
         ordering: Option<WechatOrderingInput>,
+        /// How WeChat Pay pays the merchant out (default: each payment its own credit).
+        #[serde(default)]
+        settlement: Option<SettlementInput>,
     },
     Alipay {
         app_id: String,
@@ -94,6 +112,9 @@ pub enum BindingInput {
         /// To place precreate orders (optional): the app's private key.
         #[serde(default)]
         ordering: Option<AlipayOrderingInput>,
+        /// How Alipay pays the merchant out (default: each payment its own credit).
+        #[serde(default)]
+        settlement: Option<SettlementInput>,
     },
     RuralBank {
         keys: Vec<BankKeyInput>,
@@ -118,6 +139,9 @@ pub struct BindingView {
     pub key_ids: Vec<String>,
     /// Whether the binding can place QR orders with the gateway (and query them).
     pub ordering: bool,
+    pub settlement: Settlement,
+    /// The provider's fee in percent of each payment (daily settlement), e.g. `"0.6"`.
+    pub fee_percent: String,
     pub active: bool,
     pub updated_at: DateTime<Utc>,
 }
@@ -156,10 +180,47 @@ struct Prepared {
     public: String,
     secrets: BTreeMap<String, String>,
     key_ids: Vec<String>,
+    /// The settlement mode and the fee rate in parts per million.
+    settlement: (Settlement, i64),
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::new(ErrorCode::BindingInvalid, message).at(field)
+}
+
+/// The settlement terms a gateway binding was given: the mode, and the fee in parts per million
+/// (only daily settlement deducts a fee here).
+fn settlement_terms(input: Option<&SettlementInput>) -> AppResult<(Settlement, i64)> {
+    let Some(input) = input else {
+        return Ok((Settlement::PerPayment, 0));
+    };
+    let text = input.fee_percent.as_deref().map(str::trim).unwrap_or("0");
+    let bad = || {
+        invalid(
+            "settlement.fee_percent",
+            "手续费率按百分比填写，如 0.6 表示 0.6%：不小于 0、小于 10，最多四位小数。",
+        )
+    };
+    let percent: rust_decimal::Decimal = text.parse().map_err(|_| bad())?;
+    let ppm = percent * rust_decimal::Decimal::from(10_000);
+    if percent.is_sign_negative() || percent.scale() > 4 || ppm >= rust_decimal::Decimal::from(MAX_FEE_RATE_PPM) {
+        return Err(bad());
+    }
+    let ppm = i64::try_from(ppm.trunc()).map_err(|_| bad())?;
+    if input.mode == Settlement::PerPayment && ppm != 0 {
+        return Err(invalid(
+            "settlement.fee_percent",
+            "逐笔入账的渠道不在本系统中扣手续费；按日结算（daily）时才填手续费率。",
+        ));
+    }
+    Ok((input.mode, ppm))
+}
+
+/// A rate in parts per million as the percent people write ("0.6", "0.38", "0").
+fn percent_of_ppm(ppm: i64) -> String {
+    (rust_decimal::Decimal::from(ppm) / rust_decimal::Decimal::from(10_000))
+        .normalize()
+        .to_string()
 }
 
 fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepared> {
@@ -170,6 +231,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
             platform_certificates,
             platform_public_keys,
             ordering,
+            settlement,
         } => {
             let mch_id = mch_id.trim().to_string();
             if mch_id.is_empty() || !mch_id.bytes().all(|b| b.is_ascii_digit()) {
@@ -247,12 +309,14 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                 public: json(&public)?,
                 secrets,
                 key_ids,
+                settlement: settlement_terms(settlement.as_ref())?,
             })
         }
         BindingInput::Alipay {
             app_id,
             alipay_public_key,
             ordering,
+            settlement,
         } => {
             let app_id = app_id.trim().to_string();
             if app_id.is_empty() || !app_id.bytes().all(|b| b.is_ascii_digit()) {
@@ -285,6 +349,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                 public: json(&public)?,
                 secrets,
                 key_ids: vec![],
+                settlement: settlement_terms(settlement.as_ref())?,
             })
         }
         BindingInput::RuralBank { keys, statement_api } => {
@@ -335,6 +400,8 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                 public: json(&public)?,
                 secrets,
                 key_ids,
+                // The bank's own credits: each payment is a line of its statement.
+                settlement: (Settlement::PerPayment, 0),
             })
         }
     }
@@ -403,6 +470,8 @@ fn view(b: &Binding, key_ids: Vec<String>) -> BindingView {
         callback_path: format!("/callbacks/{}/{}", b.provider, b.id),
         key_ids,
         ordering: can_order(b),
+        settlement: b.settlement,
+        fee_percent: percent_of_ppm(b.fee_rate_ppm),
         active: b.active,
         updated_at: b.updated_at.and_utc(),
     }
@@ -473,6 +542,8 @@ pub fn create_binding(
                 active: true,
                 created_at: now,
                 updated_at: now,
+                settlement: p.settlement.0,
+                fee_rate_ppm: p.settlement.1,
             },
         )
         .map_err(AppError::from)
@@ -488,7 +559,8 @@ pub fn create_binding(
             "binding",
             b.id,
             Some(village.id),
-            serde_json::json!({ "provider": b.provider, "key_ids": p.key_ids }),
+            serde_json::json!({ "provider": b.provider, "key_ids": p.key_ids,
+                                "settlement": p.settlement.0, "fee_rate_ppm": p.settlement.1 }),
         )?;
         Ok(view(&b, p.key_ids))
     })
@@ -522,7 +594,7 @@ pub fn replace_binding(
             .seal(json(&p.secrets)?.as_bytes())
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let now = period::now().naive_utc();
-        Binding::replace_config(conn, b.id, &p.public, &sealed, now)?;
+        Binding::replace_config(conn, b.id, &p.public, &sealed, p.settlement, now)?;
         audit(
             conn,
             Some(actor),
@@ -530,7 +602,7 @@ pub fn replace_binding(
             "binding",
             b.id,
             Some(village.id),
-            serde_json::json!({ "key_ids": p.key_ids }),
+            serde_json::json!({ "key_ids": p.key_ids, "settlement": p.settlement.0, "fee_rate_ppm": p.settlement.1 }),
         )?;
         let updated = Binding::by_id(conn, b.id)?.ok_or_else(|| AppError::Internal("binding vanished".into()))?;
         Ok(view(&updated, p.key_ids))
@@ -707,7 +779,9 @@ pub fn replace_if_unchanged(
         let sealed = sealing
             .seal(json(&p.secrets)?.as_bytes())
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        Binding::replace_config(conn, b.id, &p.public, &sealed, period::now().naive_utc())?;
+        // The sandbox's new keys; the settlement terms stay as the admin set them.
+        let terms = (b.settlement, b.fee_rate_ppm);
+        Binding::replace_config(conn, b.id, &p.public, &sealed, terms, period::now().naive_utc())?;
         audit(
             conn,
             None,

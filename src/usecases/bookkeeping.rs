@@ -179,6 +179,42 @@ fn resolve_lines(
     Ok(out)
 }
 
+/// A fixed sub-account of the chart in force on `day` (211.9998 待查明支出, 112.9901 微信支付待结算,
+/// …), opened in the village's books the first time it is needed, under its parent's category
+/// and side.
+pub(crate) fn fixed_account(
+    conn: &mut DbConnection,
+    village: &Village,
+    day: NaiveDate,
+    code: &'static str,
+    name: &'static str,
+) -> AppResult<LedgerAccount> {
+    let version = chart::version_for(day).ok_or_else(|| AppError::Internal(format!("no chart on {day}")))?;
+    if let Some(a) = LedgerAccount::by_code(conn, village.id, version.id, code)? {
+        return Ok(a);
+    }
+    let parent = version
+        .accounts
+        .iter()
+        .find(|a| code.starts_with(&format!("{}.", a.code)))
+        .ok_or_else(|| AppError::Internal(format!("chart {} has no parent of {code}", version.id)))?;
+    Ok(LedgerAccount::insert(
+        conn,
+        &journal::NewLedgerAccount {
+            village_id: village.id,
+            chart_version: version.id,
+            code,
+            name,
+            category: parent.category.as_str(),
+            normal_side: parent.normal_side.as_str(),
+            parent_code: Some(parent.code),
+            postable: true,
+            active: true,
+            created_at: period::now().naive_utc(),
+        },
+    )?)
+}
+
 /// Posts an entry of money the bank moved on its own date, or, when that month is closed, in
 /// the open month with its own date in the memo (DESIGN.md §5 rule 4): a late credit from a
 /// callback, a line of the bank's statement. The check is pure, so a refusal wrote nothing.

@@ -10,10 +10,11 @@
 //!    or is not a payment is kept whole, with the reason.
 //! 3. A credit is applied in one transaction together with its raw request: unique (provider,
 //!    provider_txn_id) makes a repeat a duplicate that changes nothing; otherwise find the bill
-//!    by the reference the payment carried, post Dr 102 (the account's sub-account) / Cr income
-//!    and/or Cr 211.9999 suspense, update the bill and number a receipt. The raw request and
-//!    its effects become durable in the same commit, so an acknowledged callback is never lost
-//!    and one that was not committed was not acknowledged.
+//!    by the reference the payment carried, post Dr 102 (the account's sub-account; the
+//!    provider's clearing account where it settles daily) / Cr income and/or Cr 211.9999
+//!    suspense, update the bill and number a receipt. The raw request and its effects become
+//!    durable in the same commit, so an acknowledged callback is never lost and one that was
+//!    not committed was not acknowledged.
 //! 4. Acknowledge in the provider's format (a duplicate gets the same acknowledgement).
 
 use bank_adapters::{acknowledgement, refusal, Acknowledgement, BankCredit, Notice, Provider, ProviderError};
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use super::bindings::adapter_for;
 use super::bookkeeping::post_in_open_month;
-use super::receipts;
+use super::{clearing, receipts};
 use crate::budget::{Budget, Recent};
 use crate::domain::ids::{BankTransactionId, CorporateAccountId, VillageId};
 use crate::domain::{period, Channel, EntrySource, InboxSource, InboxStatus, Money};
@@ -351,6 +352,7 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_
             conn,
             binding.village_id,
             binding.corporate_account_id,
+            Some(binding),
             credit,
             server_key,
         )?;
@@ -393,7 +395,9 @@ pub fn apply_imported(
                 bank_transaction_id: existing.id,
             });
         }
-        post_credit(conn, village.id, account, credit, server_key)
+        // Booked as its binding books it (to clearing where it settles daily).
+        let via = Binding::for_credit(conn, account, credit.provider, &credit.account_ref)?;
+        post_credit(conn, village.id, account, via.as_ref(), credit, server_key)
     })
 }
 
@@ -401,10 +405,15 @@ pub fn apply_imported(
 /// excess to suspense), the entry posted, the receipt issued. The caller holds the village's
 /// lock and has checked that the transaction is new. Reconciliation takes a statement's credit
 /// the service never heard of through here too, so it is booked exactly as a callback would be.
+///
+/// `via` is the binding the credit came through (None for a credit the bank's statement
+/// shows): when it settles daily, the payment is posted to the provider's clearing account and
+/// waits there for the settlement (`usecases::clearing`).
 pub(crate) fn post_credit(
     conn: &mut DbConnection,
     village_id: VillageId,
     account_id: CorporateAccountId,
+    via: Option<&Binding>,
     credit: &BankCredit,
     server_key: &[u8],
 ) -> AppResult<Applied> {
@@ -424,7 +433,12 @@ pub(crate) fn post_credit(
         LedgerAccount::by_code(conn, village.id, version.id, code)?
             .ok_or_else(|| AppError::Internal(format!("village {} has no account {code}", village.code)))
     };
-    let bank = LedgerAccount::by_id(conn, account.ledger_account_id)?;
+    // The money is in the bank, or (daily settlement) with the provider until it settles.
+    let clearing = clearing::daily(via);
+    let bank = match clearing {
+        Some(b) => clearing::clearing_account(conn, &village, b.provider, paid_on)?,
+        None => LedgerAccount::by_id(conn, account.ledger_account_id)?,
+    };
     let channel = Channel::of(credit.provider);
     let channel_name = channel.label();
     let fee_item = match &bill {
@@ -509,6 +523,9 @@ pub(crate) fn post_credit(
         StoreError::Unique(_) => AppError::code(ErrorCode::AlreadyExists),
         other => other.into(),
     })?;
+    if let Some(b) = clearing {
+        clearing::hold(conn, b, txn.id, paid_on, credit.amount)?;
+    }
     // A gateway order paid by its notification needs no more queries.
     if let (Provider::Wechat | Provider::Alipay, Some(no)) = (credit.provider, credit.reference.as_deref()) {
         if no.starts_with("QZ") {

@@ -540,6 +540,7 @@ pub fn sandbox_binding(
                 merchant_private_key: Secret::new(keys.wechat_merchant_private_key_pem.clone()),
                 api_base: Some(sandbox_base.into()),
             }),
+            settlement: None,
         },
         Provider::Alipay => BindingInput::Alipay {
             app_id: account_ref.into(),
@@ -548,6 +549,7 @@ pub fn sandbox_binding(
                 app_private_key: Secret::new(keys.alipay_app_private_key_pem.clone()),
                 gateway_url: Some(format!("{}/gateway.do", sandbox_base.trim_end_matches('/'))),
             }),
+            settlement: None,
         },
     }
 }

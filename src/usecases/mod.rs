@@ -12,6 +12,7 @@ pub mod bindings;
 pub mod bookkeeping;
 pub mod callbacks;
 pub mod cash;
+pub mod clearing;
 pub mod collections;
 pub mod county;
 pub mod demo;

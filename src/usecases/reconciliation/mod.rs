@@ -11,7 +11,11 @@
 //! - a debit that an approved disbursement explains (`usecases::disbursements`) is posted to the
 //!   account the request named (Dr it / Cr 102) and the request marked paid;
 //! - any other debit is posted Dr 211.9998 待查明支出 / Cr 102, so the books follow the bank and
-//!   the money out waits, visibly, to be explained: it is exactly 坐支 or 挪用 until it is.
+//!   the money out waits, visibly, to be explained: it is exactly 坐支 or 挪用 until it is;
+//! - a credit from a daily-settling provider (财付通, 支付宝, or naming the merchant) is first set
+//!   against the days of that binding's payments waiting in clearing (N:1, `usecases::clearing`)
+//!   and posted Dr 102 / Dr 手续费 / Cr the clearing account; those payments were never going to
+//!   show singly on the statement, so they are not "ledger-only" credits.
 //!
 //! What it posts is in `postings`. [`report`] (`report.rs`) derives every outcome from what is
 //! kept, without writing: matched (by rule),
@@ -26,6 +30,7 @@ use utoipa::ToSchema;
 
 use super::bookkeeping::post_in_open_month;
 use super::callbacks::{post_credit, Applied};
+use super::clearing;
 use super::statements::account_of;
 use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
@@ -36,9 +41,11 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
 use crate::reconcile::matcher::{self, Decision};
+use crate::reconcile::settlement;
 use crate::store::disbursements::Disbursement;
-use crate::store::journal::{self, LedgerAccount, NewLedgerAccount};
-use crate::store::payments::BankTransaction;
+use crate::store::journal::{self, LedgerAccount};
+use crate::store::payments::{BankTransaction, Binding};
+use crate::store::settlements::{ClearingItem, SettlementBatch};
 use crate::store::registry::{CorporateAccount, Village};
 use crate::store::statements::{
     NewStatementMatch, StatementImport, StatementLineBrief as StatementLine, StatementMatch,
@@ -50,6 +57,9 @@ use bank_adapters::{BankCredit, Provider};
 pub const WINDOW_DAYS: i64 = 3;
 /// The longest range one request reconciles or reports.
 pub const MAX_DAYS: i64 = 62;
+/// Days after a payment day within which its daily settlement may still come (T+1, and a
+/// weekend or holiday the provider pays together); later it is missing.
+pub const SETTLEMENT_DAYS: i64 = 3;
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -97,11 +107,70 @@ fn open_credits(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
     )?;
     let ids: Vec<BankTransactionId> = txns.iter().map(|t| t.id).collect();
     let matched = StatementMatch::matched_transactions(conn, &ids)?;
-    Ok(txns.into_iter().filter(|t| !matched.contains(&t.id)).collect())
+    let held = held_in_clearing(conn, account, &ids)?;
+    Ok(txns
+        .into_iter()
+        .filter(|t| !matched.contains(&t.id) && !held.contains(&t.id))
+        .collect())
+}
+
+/// Which of an account's credits went to a provider's clearing account: they come on the
+/// statement only inside a settlement, never singly.
+fn held_in_clearing(
+    conn: &mut DbConnection,
+    account: &CorporateAccount,
+    ids: &[BankTransactionId],
+) -> AppResult<std::collections::HashSet<BankTransactionId>> {
+    if !ClearingItem::any_of_account(conn, account.id)? {
+        return Ok(Default::default());
+    }
+    Ok(ClearingItem::among(conn, ids)?)
 }
 
 mod postings;
 mod report;
+
+/// Sets the open credit lines that are a daily-settling provider's settlements against the days
+/// they pay for, and posts them; returns each such line with its entry and whether it adds up.
+fn settle_lines<'l>(
+    conn: &mut DbConnection,
+    village: &Village,
+    account: &CorporateAccount,
+    open: &[&'l StatementLine],
+) -> AppResult<Vec<(&'l StatementLine, crate::domain::ids::EntryId, bool)>> {
+    let daily = Binding::daily_of_account(conn, account.id)?;
+    if daily.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut days = clearing::OpenDays::load(conn, account)?;
+    let mut done = Vec::new();
+    for l in open.iter().filter(|l| l.direction == Direction::Credit) {
+        let candidates: Vec<&Binding> = daily
+            .iter()
+            .filter(|b| {
+                settlement::is_settlement(
+                    b.provider,
+                    &b.account_ref,
+                    l.counterparty_name.as_deref(),
+                    l.remark.as_deref(),
+                )
+            })
+            .collect();
+        let credit = clearing::SettlementCredit {
+            line_id: l.id,
+            date: l.business_date,
+            amount: l.amount,
+            serial: l.serial.as_deref(),
+            remark: l.remark.as_deref(),
+        };
+        let Some((binding, batch)) = clearing::choose(&candidates, &days, &credit) else {
+            continue;
+        };
+        let (kept, adds_up) = clearing::settle(conn, village, account, binding, &mut days, &batch, &credit)?;
+        done.push((*l, kept.entry_id, adds_up));
+    }
+    Ok(done)
+}
 
 use postings::{post_disbursement, post_unexplained_debit, take_in};
 pub use report::{report, report_table, DayReport, ReconItem, ReconciliationReport};
@@ -180,7 +249,7 @@ fn run(
         .into_iter()
         .map(|m| m.statement_line_id)
         .collect();
-    let open: Vec<&StatementLine> = lines.iter().filter(|l| !done.contains(&l.id)).collect();
+    let mut open: Vec<&StatementLine> = lines.iter().filter(|l| !done.contains(&l.id)).collect();
     // A line the books could not take (dated before any chart of accounts) is refused up front,
     // naming its day, before anything is decided.
     if let Some(l) = open.iter().find(|l| chart::version_for(l.business_date).is_none()) {
@@ -193,6 +262,26 @@ fn run(
         )
         .at("from"));
     }
+    let now = period::now().naive_utc();
+    let mut rows = Vec::new();
+    // Settlements first: a provider's credit pays for days of payments held in clearing.
+    let settled = settle_lines(conn, village, account, &open)?;
+    let mut matched = 0;
+    for (line, entry, adds_up) in &settled {
+        matched += 1;
+        rows.push(NewStatementMatch {
+            village_id: village.id,
+            corporate_account_id: account.id,
+            statement_line_id: line.id,
+            bank_transaction_id: None,
+            entry_id: Some(*entry),
+            rule: MatchRule::Settlement,
+            amount_differs: !adds_up,
+            business_date: line.business_date,
+            created_at: now,
+        });
+    }
+    open.retain(|l| !settled.iter().any(|(s, _, _)| s.id == l.id));
     let credits = open_credits(conn, account, q)?;
     let payouts = Disbursement::approved_unpaid(conn, account.id)?;
     let decisions = matcher::decide(
@@ -236,9 +325,7 @@ fn run(
     );
     let payouts: HashMap<i64, Disbursement> = payouts.into_iter().map(|d| (d.id, d)).collect();
     let by_id: HashMap<i64, &StatementLine> = open.iter().map(|l| (l.id, *l)).collect();
-    let now = period::now().naive_utc();
-    let (mut matched, mut taken_in, mut debits) = (0, 0, 0);
-    let mut rows = Vec::new();
+    let (mut taken_in, mut debits) = (0, 0);
     for d in decisions {
         let (line, txn, entry, rule, amount_differs) = match d {
             Decision::Pair {

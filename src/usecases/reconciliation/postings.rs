@@ -1,6 +1,7 @@
 //! What reconciliation posts: a credit taken in, a paid disbursement, an unexplained debit.
 
 use super::*;
+use crate::usecases::bookkeeping::fixed_account;
 
 /// A statement credit the books never heard of, booked as the bank's push of it would have
 /// been. Its serial is its transaction id, so the push arriving late is a duplicate; a line
@@ -27,7 +28,7 @@ pub(super) fn take_in(
         payer_masked: l.counterparty_name.as_deref().map(masking::person_name),
         reference: l.remark.clone(),
     };
-    match post_credit(conn, village.id, account.id, &credit, server_key)? {
+    match post_credit(conn, village.id, account.id, None, &credit, server_key)? {
         Applied::Posted {
             bank_transaction_id, ..
         } => {
@@ -104,7 +105,13 @@ pub(super) fn post_unexplained_debit(
     l: &StatementLine,
 ) -> AppResult<crate::domain::ids::EntryId> {
     let bank = LedgerAccount::by_id(conn, account.ledger_account_id)?;
-    let suspense = unexplained_debits_account(conn, village, l.business_date)?;
+    let suspense = fixed_account(
+        conn,
+        village,
+        l.business_date,
+        chart::UNEXPLAINED_DEBITS_CODE,
+        "待查明支出",
+    )?;
     let who = l.counterparty_name.as_deref().unwrap_or("未列明");
     let memo = format!(
         "银行支出未见审批：付给 {who}，{}（流水 {}）",
@@ -126,33 +133,4 @@ pub(super) fn post_unexplained_debit(
         },
     ];
     post_dated(conn, village, l.business_date, &memo, lines)
-}
-
-/// The village's 211.9998 (待查明支出) in the chart of `day`, opened where a village's books
-/// predate it.
-fn unexplained_debits_account(conn: &mut DbConnection, village: &Village, day: NaiveDate) -> AppResult<LedgerAccount> {
-    let version = chart::version_for(day).ok_or_else(|| AppError::Internal(format!("no chart on {day}")))?;
-    if let Some(a) = LedgerAccount::by_code(conn, village.id, version.id, chart::UNEXPLAINED_DEBITS_CODE)? {
-        return Ok(a);
-    }
-    let parent = version
-        .accounts
-        .iter()
-        .find(|a| chart::UNEXPLAINED_DEBITS_CODE.starts_with(&format!("{}.", a.code)))
-        .ok_or_else(|| AppError::Internal("the chart has no parent of 211.9998".into()))?;
-    Ok(LedgerAccount::insert(
-        conn,
-        &NewLedgerAccount {
-            village_id: village.id,
-            chart_version: version.id,
-            code: chart::UNEXPLAINED_DEBITS_CODE,
-            name: "待查明支出",
-            category: parent.category.as_str(),
-            normal_side: parent.normal_side.as_str(),
-            parent_code: Some(parent.code),
-            postable: true,
-            active: true,
-            created_at: period::now().naive_utc(),
-        },
-    )?)
 }

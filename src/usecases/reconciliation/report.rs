@@ -96,6 +96,20 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         .map(|t| t.id)
         .collect();
     let matched_txns = StatementMatch::matched_transactions(conn, &ids)?;
+    // Payments held for a provider's daily settlement are not expected singly on the statement.
+    let held = held_in_clearing(conn, account, &ids)?;
+    let settlements: HashMap<i64, SettlementBatch> = {
+        let settled: Vec<i64> = matches
+            .values()
+            .filter(|m| m.rule == MatchRule::Settlement)
+            .map(|m| m.statement_line_id)
+            .collect();
+        SettlementBatch::of_lines(conn, &settled)?
+            .into_iter()
+            .map(|s| (s.statement_line_id, s))
+            .collect()
+    };
+    let unsettled = unsettled_days(conn, account, q)?;
     let all_txns: HashMap<BankTransactionId, BankTransaction> = window.into_iter().map(|t| (t.id, t)).collect();
     let txns: Vec<&BankTransaction> = ids.iter().filter_map(|id| all_txns.get(id)).collect();
     let seqs: HashMap<crate::domain::ids::EntryId, i64> = {
@@ -133,7 +147,11 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         lines_by_day.entry(l.business_date).or_default().push(l);
     }
     let mut open_by_day: BTreeMap<NaiveDate, Vec<&BankTransaction>> = BTreeMap::new();
-    for t in txns.iter().copied().filter(|t| !matched_txns.contains(&t.id)) {
+    for t in txns
+        .iter()
+        .copied()
+        .filter(|t| !matched_txns.contains(&t.id) && !held.contains(&t.id))
+    {
         open_by_day
             .entry(period::business_date(Utc.from_utc_datetime(&t.paid_at)))
             .or_default()
@@ -146,17 +164,33 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         for l in &of_day {
             let m = matches.get(&l.id);
             let txn = m.and_then(|m| m.bank_transaction_id).and_then(|id| all_txns.get(&id));
+            let settled = settlements.get(&l.id);
             let outcome = match m.map(|m| (m.rule, m.amount_differs)) {
                 None if l.direction == Direction::Debit => ReconOutcome::UnexplainedDebit,
                 None => ReconOutcome::StatementOnlyCredit,
+                Some((MatchRule::Settlement, true)) => ReconOutcome::SettlementMismatch,
                 Some((_, true)) => ReconOutcome::AmountMismatch,
                 Some((MatchRule::TakenIn, _)) => ReconOutcome::StatementOnlyCredit,
                 Some((MatchRule::UnexplainedDebit, _)) => ReconOutcome::UnexplainedDebit,
                 Some(_) => ReconOutcome::Matched,
             };
+            let label = match settled {
+                Some(s) if outcome == ReconOutcome::SettlementMismatch => format!(
+                    "{}：应结 {} 元（{} 笔 {} 元，手续费 {} 元），实结 {} 元，差 {} 元",
+                    outcome.label(),
+                    s.expected,
+                    s.payments,
+                    s.gross,
+                    s.fee,
+                    s.amount,
+                    s.amount - s.expected
+                ),
+                Some(s) => format!("{}（{} 笔 {} 元，手续费 {} 元）", outcome.label(), s.payments, s.gross, s.fee),
+                None => outcome.label().to_string(),
+            };
             items.push(ReconItem {
                 outcome,
-                label: outcome.label().to_string(),
+                label,
                 critical: outcome.critical(),
                 rule: m.map(|m| m.rule),
                 statement_line_id: Some(l.id),
@@ -167,7 +201,10 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
                     .and_then(|e| seqs.get(&e).copied()),
                 direction: l.direction,
                 amount: l.amount,
-                books_amount: txn.filter(|t| t.amount != l.amount).map(|t| t.amount),
+                books_amount: txn
+                    .filter(|t| t.amount != l.amount)
+                    .map(|t| t.amount)
+                    .or(settled.filter(|s| s.expected != s.amount).map(|s| s.expected)),
                 serial: l.serial.clone(),
                 counterparty: l.counterparty_name.clone(),
                 remark: l.remark.clone(),
@@ -194,6 +231,37 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
                 serial: Some(t.provider_txn_id.clone()),
                 counterparty: t.payer_masked.clone(),
                 remark: t.reference.clone(),
+            });
+        }
+        // A day's payments still waiting for their provider's settlement.
+        for u in unsettled.iter().filter(|u| u.day == day) {
+            let outcome = if today > day + Duration::days(SETTLEMENT_DAYS) {
+                ReconOutcome::SettlementMissing
+            } else {
+                ReconOutcome::SettlementPending
+            };
+            items.push(ReconItem {
+                outcome,
+                label: format!(
+                    "{}：{} {} 笔 {} 元，扣手续费 {} 元后应结 {} 元",
+                    outcome.label(),
+                    u.provider.label(),
+                    u.payments,
+                    u.gross,
+                    u.fee,
+                    u.gross - u.fee
+                ),
+                critical: outcome.critical(),
+                rule: None,
+                statement_line_id: None,
+                bank_transaction_id: None,
+                entry_seq: None,
+                direction: Direction::Credit,
+                amount: u.gross - u.fee,
+                books_amount: Some(u.gross),
+                serial: None,
+                counterparty: Some(u.provider.label().to_string()),
+                remark: None,
             });
         }
         for (_, import, row) in broken.iter().filter(|(d, _, _)| *d == day) {
@@ -261,6 +329,47 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         critical,
         days,
     })
+}
+
+/// One binding's payments of one day still in clearing.
+struct Unsettled {
+    day: NaiveDate,
+    provider: bank_adapters::Provider,
+    payments: usize,
+    gross: Money,
+    fee: Money,
+}
+
+/// The account's payment days of the range with payments not yet settled, per binding.
+fn unsettled_days(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuery) -> AppResult<Vec<Unsettled>> {
+    if !ClearingItem::any_of_account(conn, account.id)? {
+        return Ok(Vec::new());
+    }
+    let providers: HashMap<i64, bank_adapters::Provider> = Binding::of_account(conn, account.id)?
+        .into_iter()
+        .map(|b| (b.id, b.provider))
+        .collect();
+    let mut days: BTreeMap<(NaiveDate, i64), Unsettled> = BTreeMap::new();
+    for item in ClearingItem::of_account_days(conn, account.id, q.from, q.to)?
+        .into_iter()
+        .filter(|i| i.settlement_id.is_none())
+    {
+        let provider = providers
+            .get(&item.binding_id)
+            .copied()
+            .ok_or_else(|| AppError::Internal(format!("binding {} is missing", item.binding_id)))?;
+        let u = days.entry((item.business_date, item.binding_id)).or_insert(Unsettled {
+            day: item.business_date,
+            provider,
+            payments: 0,
+            gross: Money::ZERO,
+            fee: Money::ZERO,
+        });
+        u.payments += 1;
+        u.gross += item.amount;
+        u.fee += item.fee;
+    }
+    Ok(days.into_values().collect())
 }
 
 /// The report as a table for XLSX or CSV: one row per outcome, amounts as numbers, serials and
