@@ -952,8 +952,10 @@ async fn wechat_pays(app: &TestApp, sandbox: &str, binding: i64, bills: &[(&str,
         let r = app
             .client
             .post(format!("{sandbox}/sandbox/pay"))
-            .json(&json!({"provider": "wechat", "callback_url": format!("{}/callbacks/wechat/{binding}", app.base),
-                          "account_ref": "1900000109", "amount": amount, "reference": reference.replace('-', "")}))
+            .json(
+                &json!({"provider": "wechat", "callback_url": format!("{}/callbacks/wechat/{binding}", app.base),
+                          "account_ref": "1900000109", "amount": amount, "reference": reference.replace('-', "")}),
+            )
             .send()
             .await
             .unwrap();
@@ -972,8 +974,10 @@ async fn sandbox_settle(app: &TestApp, sandbox: &str, day: NaiveDate, fee_percen
     let r = app
         .client
         .post(format!("{sandbox}/sandbox/settle"))
-        .json(&json!({"provider": "wechat", "merchant": "1900000109", "account_ref": ACCOUNT_A, "date": day,
-                      "fee_percent": fee_percent, "short_by": short_by}))
+        .json(
+            &json!({"provider": "wechat", "merchant": "1900000109", "account_ref": ACCOUNT_A, "date": day,
+                      "fee_percent": fee_percent, "short_by": short_by}),
+        )
         .send()
         .await
         .unwrap();
@@ -1213,5 +1217,180 @@ both!(settlement_terms_that_make_no_sense_are_refused, |app| {
         );
     }
     let listed = app.get(&t.admin, &format!("{a}/bindings")).await;
-    assert_eq!(listed.body.as_array().map(Vec::len), Some(0), "nothing stored: {:?}", listed.body);
+    assert_eq!(
+        listed.body.as_array().map(Vec::len),
+        Some(0),
+        "nothing stored: {:?}",
+        listed.body
+    );
 });
+
+/// A WeChat Pay notification of a payment at a Beijing time, signed with our own platform key.
+async fn wechat_paid_at(
+    app: &TestApp,
+    platform: &rsa::RsaPrivateKey,
+    binding: i64,
+    txn: &str,
+    bill: &str,
+    fen: i64,
+    beijing: NaiveDateTime,
+) {
+    let t = bank_adapters::wechat::Transaction {
+        mchid: "1900000109".into(),
+        appid: "wx0000000000000001".into(),
+        out_trade_no: bill.replace('-', ""),
+        transaction_id: txn.into(),
+        trade_state: "SUCCESS".into(),
+        success_time: qingzhang::domain::period::from_beijing(beijing).to_rfc3339(),
+        attach: None,
+        amount: bank_adapters::wechat::TransactionAmount {
+            total: fen,
+            payer_total: Some(fen),
+            currency: "CNY".into(),
+            payer_currency: None,
+        },
+    };
+    let req = bank_adapters::wechat::payment_notification(
+        platform,
+        "PUB_KEY_ID_0001",
+        b"0123456789abcdef0123456789abcdef",
+        &t,
+        Utc::now(),
+    )
+    .unwrap();
+    let mut r = app
+        .client
+        .post(format!("{}/callbacks/wechat/{binding}", app.base))
+        .body(req.body);
+    for (k, v) in &req.headers {
+        r = r.header(k, v);
+    }
+    assert_eq!(r.send().await.unwrap().status().as_u16(), 204);
+}
+
+both!(
+    settlements_over_days_a_weekend_run_and_a_wallet_transfer_that_is_none,
+    |app| {
+        let t = app.seed().await;
+        let bills = bills_in_village_a(&app, &t, &["100.00", "200.00", "50.00", "80.00", "30.00"]).await;
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        let platform = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let keys = json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": "0123456789abcdef0123456789abcdef",
+            "platform_public_keys": [{"key_id": "PUB_KEY_ID_0001", "pem": bank_adapters::wechat::public_key_pem(&platform)}]});
+        let mut daily = keys.clone();
+        daily["settlement"] = json!({"mode": "daily", "fee_percent": "0.6"});
+        let b = app
+            .post(&t.admin, &format!("{a}/accounts/{account}/bindings"), daily)
+            .await;
+        assert_eq!(b.status, 201, "{:?}", b.body);
+        let binding = b.body["id"].as_i64().unwrap();
+        let today = beijing_today();
+        let d = |n: i64| today - Duration::days(n);
+        let at = |n: i64, h: u32| d(n).and_hms_opt(h, 0, 0).unwrap();
+        // Four days of payments: 100.00, 200.00, 50.00, 80.00.
+        for (i, (n, fen)) in [(8, 10000), (7, 20000), (6, 5000), (5, 8000)].into_iter().enumerate() {
+            wechat_paid_at(
+                &app,
+                &platform,
+                binding,
+                &format!("42000{i}"),
+                &bills[i].0,
+                fen,
+                at(n, 10),
+            )
+            .await;
+        }
+        // The statement: day 8 settled alone (its remark names it); a villager's transfer from
+        // their WeChat wallet (payer 财付通, paying the fifth bill, adding up to nothing); days 7
+        // and 6 settled together with no date in the remark; day 5 never settled.
+        let statement = format!(
+            "{HEADER}{},09:00:00,STL-1,,99.40,99.40,财付通支付科技有限公司,,结算,微信支付结算 1900000109 {}\n\
+             {},11:00:00,WLT-1,,30.00,129.40,财付通支付科技有限公司,,转账,{}\n\
+             {},09:00:00,STL-2,,248.50,377.90,财付通支付科技有限公司,,结算,微信支付结算\n",
+            d(7),
+            d(8).format("%Y%m%d"),
+            d(7),
+            bills[4].0,
+            d(4),
+        );
+        let imported = upload(&app, &t.accountant, VILLAGE_A, account, statement).await;
+        assert_eq!(imported["lines_new"], 3, "{imported}");
+        let run = app
+            .post(
+                &t.accountant,
+                &format!("{a}/accounts/{account}/reconcile?from={}&to={today}", d(8)),
+                json!({}),
+            )
+            .await;
+        assert_eq!(run.status, 200, "{:?}", run.body);
+        let report = &run.body["report"];
+        assert_eq!(
+            outcomes(report, d(7)),
+            vec![
+                ("matched".into(), Some("settlement".into()), "STL-1".into()),
+                ("statement_only_credit".into(), Some("taken_in".into()), "WLT-1".into()),
+            ],
+            "the wallet transfer is the villager's payment, not a settlement"
+        );
+        assert_eq!(
+            outcomes(report, d(4)),
+            vec![("matched".into(), Some("settlement".into()), "STL-2".into())],
+            "days 7 and 6 paid together"
+        );
+        assert_eq!(
+            outcomes(report, d(5)),
+            vec![("settlement_missing".into(), None, "".into())],
+            "day 5 was never paid out"
+        );
+        assert_eq!(report["critical"], 1, "{report}");
+        let bill = app.get(&t.clerk_a, &format!("{a}/bills/{}", bills[4].0)).await.body;
+        assert_eq!(bill["status"], "paid", "the transfer paid its bill");
+        let b = balances(&app, &t.accountant).await;
+        assert_eq!(
+            (
+                b.get("102.0001").map(String::as_str),
+                b.get("521").map(String::as_str),
+                b.get("112.9901").map(String::as_str)
+            ),
+            (Some("377.90"), Some("2.10"), Some("80.00")),
+            "{b:?}"
+        );
+        // Looking only at the last two days, the missing settlement is still there.
+        let recent = app
+            .get(
+                &t.accountant,
+                &format!("{a}/accounts/{account}/reconciliation?from={}&to={today}", d(1)),
+            )
+            .await;
+        let first = &recent.body["days"][0]["items"];
+        assert_eq!(first[0]["outcome"], "settlement_missing", "{first}");
+        assert!(first[0]["label"].as_str().unwrap().contains(&d(5).to_string()));
+
+        // Rotating the keys keeps the settlement terms; switching to per-payment while day 5
+        // waits is refused.
+        let put = |body: Value| {
+            app.client
+                .put(format!("{}{a}/bindings/{binding}", app.base))
+                .bearer_auth(&t.admin)
+                .json(&body)
+                .send()
+        };
+        let rotated: Value = put(keys.clone()).await.unwrap().json().await.unwrap();
+        assert_eq!(
+            (rotated["settlement"].as_str(), rotated["fee_percent"].as_str()),
+            (Some("daily"), Some("0.6")),
+            "{rotated}"
+        );
+        let mut per_payment = keys.clone();
+        per_payment["settlement"] = json!({"mode": "per_payment"});
+        let refused = put(per_payment).await.unwrap();
+        assert_eq!(refused.status().as_u16(), 422);
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["field"], "settlement.mode", "{body}");
+        assert_books_agree(&app.db);
+        assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+    }
+);

@@ -494,7 +494,8 @@ vocabulary! {
         BalanceMismatch => "balance_mismatch", "余额不符";
         /// A line's balance does not follow from the line before it.
         BrokenStatement => "broken_statement", "对账单余额不连续";
-        /// A settlement credit that is not the days' payments less the configured fee.
+        /// A settlement credit that is not the days' payments less the configured fee: money the
+        /// provider held back, or payments it paid that the books never heard of.
         SettlementMismatch => "settlement_mismatch", "结算金额与应结金额不符";
         /// A day's payments through a daily-settling provider, not yet settled, within the
         /// settlement window.
@@ -510,7 +511,10 @@ impl ReconOutcome {
     pub fn critical(self) -> bool {
         matches!(
             self,
-            ReconOutcome::LedgerOnlyCredit | ReconOutcome::UnexplainedDebit | ReconOutcome::SettlementMissing
+            ReconOutcome::LedgerOnlyCredit
+                | ReconOutcome::UnexplainedDebit
+                | ReconOutcome::SettlementMissing
+                | ReconOutcome::SettlementMismatch
         )
     }
 }

@@ -7,6 +7,12 @@
 //! a clearing account. The fee is the binding's rate of each payment, rounded half up to the fen
 //! per payment, as the providers charge it; a settlement that is not the days' payments less
 //! that fee is an outcome for the accountant, never silently equal.
+//!
+//! A credit from 财付通 or 支付宝 is not always a settlement: a villager paying from their WeChat
+//! balance by bank transfer, or a refund, has the same payer. So a credit is taken as a
+//! settlement only when it adds up exactly to open days of payments ([`exact_batch`]), or when its
+//! remark names the merchant ([`names_merchant`]): only then may a settlement that does not add
+//! up be recorded as one ([`claimed_batch`]).
 
 use chrono::NaiveDate;
 
@@ -34,13 +40,21 @@ pub fn settlement_payer(provider: Provider) -> Option<&'static str> {
     }
 }
 
-/// Whether a statement credit is a settlement of this provider's merchant (or app): its payer is
-/// the provider's payout company, or its remark names the merchant.
-pub fn is_settlement(provider: Provider, merchant: &str, counterparty: Option<&str>, remark: Option<&str>) -> bool {
-    let by_payer = settlement_payer(provider)
-        .is_some_and(|name| counterparty.is_some_and(|c| c.contains(name)));
-    let by_remark = !merchant.is_empty() && remark.is_some_and(|r| r.contains(merchant));
-    by_payer || by_remark
+/// Whether a statement credit comes from the provider's payout company.
+pub fn from_provider(provider: Provider, counterparty: Option<&str>) -> bool {
+    settlement_payer(provider).is_some_and(|name| counterparty.is_some_and(|c| c.contains(name)))
+}
+
+/// Whether a remark names the merchant (or app) id as a whole number, not inside a longer one.
+pub fn names_merchant(remark: Option<&str>, merchant: &str) -> bool {
+    let (Some(r), false) = (remark, merchant.is_empty()) else {
+        return false;
+    };
+    r.match_indices(merchant).any(|(at, m)| {
+        let before = r[..at].chars().next_back();
+        let after = r[at + m.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
 }
 
 /// One day of a binding's payments still waiting in clearing.
@@ -112,47 +126,58 @@ fn named_day(remark: Option<&str>) -> Option<NaiveDate> {
     None
 }
 
-/// The days a settlement credit of `amount` on `line_date` pays for, among a binding's open
-/// days (any order). Only days up to the credit's own can be settled by it (T+1 as a rule; a
-/// merchant on same-day settlement, D+0, is paid the same day). In order:
-///
-/// 1. the day its remark names, if that day owes exactly the amount;
-/// 2. one day that owes exactly the amount, the latest before the credit's day, else its day;
-/// 3. a run of consecutive open days that owes exactly the amount, the oldest such run (a
-///    weekend paid on Monday);
-/// 4. otherwise it does not add up: the day the remark names if open, else the latest open day
-///    before the credit's, else its own day, else none; the caller records the difference as a
-///    settlement mismatch.
-///
-/// Deterministic: the same open days and line give the same batch.
-pub fn batch_for(line_date: NaiveDate, amount: Money, remark: Option<&str>, open: &[ClearingDay]) -> Batch {
+/// The open days up to a credit's own (T+1 as a rule; a merchant on same-day settlement, D+0,
+/// is paid the same day), oldest first.
+fn payable(line_date: NaiveDate, open: &[ClearingDay]) -> Vec<ClearingDay> {
     let mut days: Vec<ClearingDay> = open.iter().filter(|d| d.day <= line_date).cloned().collect();
     days.sort_by_key(|d| d.day);
+    days
+}
+
+/// The days a settlement credit of `amount` on `line_date` pays for exactly, among a binding's
+/// open days (any order), in order of preference:
+///
+/// 1. the day its remark names;
+/// 2. one day, the latest before the credit's day, else its own day;
+/// 3. a run of consecutive open days, the oldest such run (a weekend paid on Monday).
+///
+/// None when nothing adds up. Deterministic: the same open days and line give the same batch.
+pub fn exact_batch(line_date: NaiveDate, amount: Money, remark: Option<&str>, open: &[ClearingDay]) -> Option<Batch> {
+    let days = payable(line_date, open);
     let named = named_day(remark).and_then(|n| days.iter().position(|d| d.day == n));
     if let Some(i) = named.filter(|&i| days[i].net() == amount) {
-        return Batch::of(&days[i..=i]);
+        return Some(Batch::of(&days[i..=i]));
     }
     let before = days.iter().filter(|d| d.day < line_date).count();
     let exact = |range: std::ops::Range<usize>| range.rev().find(|&i| days[i].net() == amount);
     if let Some(i) = exact(0..before).or_else(|| exact(before..days.len())) {
-        return Batch::of(&days[i..=i]);
+        return Some(Batch::of(&days[i..=i]));
     }
     for start in 0..days.len() {
         let mut owed = Money::ZERO;
         for end in start..days.len() {
             owed += days[end].net();
             if owed == amount && end > start {
-                return Batch::of(&days[start..=end]);
+                return Some(Batch::of(&days[start..=end]));
             }
         }
     }
-    match named
-        .or_else(|| before.checked_sub(1))
-        .or_else(|| days.len().checked_sub(1))
-    {
-        Some(i) => Batch::of(&days[i..=i]),
-        None => Batch::of(&[]),
+    None
+}
+
+/// What a settlement that names its merchant but does not add up pays for: the day its remark
+/// names if that day is open, else every open day before the credit's (T+1: what the provider
+/// owed by then), else its own day. Empty when no day is open: then it is no settlement of ours.
+pub fn claimed_batch(line_date: NaiveDate, remark: Option<&str>, open: &[ClearingDay]) -> Batch {
+    let days = payable(line_date, open);
+    if let Some(i) = named_day(remark).and_then(|n| days.iter().position(|d| d.day == n)) {
+        return Batch::of(&days[i..=i]);
     }
+    let before = days.iter().filter(|d| d.day < line_date).count();
+    if before > 0 {
+        return Batch::of(&days[..before]);
+    }
+    Batch::of(&days)
 }
 
 #[cfg(test)]
@@ -188,65 +213,73 @@ mod tests {
 
     #[test]
     fn a_settlement_is_known_by_its_payer_or_the_merchant_in_its_remark() {
-        assert!(is_settlement(Provider::Wechat, "1900000109", Some("财付通支付科技有限公司"), None));
-        assert!(is_settlement(Provider::Alipay, "2088", Some("支付宝（中国）网络技术有限公司"), None));
-        assert!(is_settlement(Provider::Wechat, "1900000109", Some("某清算户"), Some("结算 1900000109")));
-        assert!(!is_settlement(Provider::Wechat, "1900000109", Some("张建国"), Some("承包费")));
-        assert!(!is_settlement(Provider::Alipay, "2088", Some("财付通支付科技有限公司"), None));
+        assert!(from_provider(Provider::Wechat, Some("财付通支付科技有限公司")));
+        assert!(from_provider(Provider::Alipay, Some("支付宝（中国）网络技术有限公司")));
+        assert!(!from_provider(Provider::Alipay, Some("财付通支付科技有限公司")));
+        assert!(!from_provider(Provider::Wechat, Some("张建国")));
+        assert!(names_merchant(Some("结算 1900000109"), "1900000109"));
+        assert!(names_merchant(Some("微信支付结算/1900000109/20261127"), "1900000109"));
+        assert!(!names_merchant(Some("单号 219000001090"), "1900000109"));
+        assert!(!names_merchant(Some("承包费"), "1900000109"));
+        assert!(!names_merchant(Some("结算 1900000109"), ""));
     }
 
     #[test]
     fn one_day_t_plus_one() {
         let days = [open(28, "300.00", "1.80"), open(29, "100.00", "0.60")];
-        let b = batch_for(day(30), yuan("99.40"), None, &days);
+        let b = exact_batch(day(30), yuan("99.40"), None, &days).unwrap();
         assert_eq!(b.days, vec![day(29)]);
-        assert_eq!((b.gross, b.fee, b.expected()), (yuan("100.00"), yuan("0.60"), yuan("99.40")));
+        assert_eq!(
+            (b.gross, b.fee, b.expected()),
+            (yuan("100.00"), yuan("0.60"), yuan("99.40"))
+        );
     }
 
     #[test]
     fn the_day_the_remark_names_wins_when_two_days_owe_the_same() {
         let days = [open(27, "100.00", "0.60"), open(28, "100.00", "0.60")];
-        assert_eq!(batch_for(day(30), yuan("99.40"), None, &days).days, vec![day(28)]);
-        assert_eq!(
-            batch_for(day(30), yuan("99.40"), Some("微信支付结算 1900000109 20261127"), &days).days,
-            vec![day(27)]
-        );
-        assert_eq!(
-            batch_for(day(30), yuan("99.40"), Some("结算日期2026-11-27"), &days).days,
-            vec![day(27)]
-        );
+        let on = |remark| exact_batch(day(30), yuan("99.40"), remark, &days).unwrap().days;
+        assert_eq!(on(None), vec![day(28)]);
+        assert_eq!(on(Some("微信支付结算 1900000109 20261127")), vec![day(27)]);
+        assert_eq!(on(Some("结算日期2026-11-27")), vec![day(27)]);
     }
 
     #[test]
     fn a_weekend_paid_on_monday_settles_three_days() {
         let days = [
-            open(20, "10.00", "0.06"),
             open(21, "100.00", "0.60"),
             open(22, "200.00", "1.20"),
             open(23, "50.00", "0.30"),
         ];
-        // Fri 20 was paid alone; 21-23 (Sat-Mon) come together on Tuesday 24.
-        let b = batch_for(day(24), yuan("347.90"), None, &days[1..]);
+        // Sat 21 to Mon 23 come together on Tuesday 24.
+        let b = exact_batch(day(24), yuan("347.90"), None, &days).unwrap();
         assert_eq!(b.days, vec![day(21), day(22), day(23)]);
         assert_eq!((b.payments, b.expected()), (3, yuan("347.90")));
     }
 
     #[test]
-    fn a_short_settlement_is_the_named_or_latest_day_and_shows_its_difference() {
+    fn what_does_not_add_up_is_no_exact_batch() {
         let days = [open(28, "300.00", "1.80"), open(29, "100.00", "0.60")];
-        let b = batch_for(day(30), yuan("90.00"), None, &days);
-        assert_eq!((b.expected(), b.days), (yuan("99.40"), vec![day(29)]));
-        let b = batch_for(day(30), yuan("90.00"), Some("20261128"), &days);
-        assert_eq!((b.expected(), b.days), (yuan("298.20"), vec![day(28)]));
+        assert_eq!(exact_batch(day(30), yuan("90.00"), None, &days), None);
         // Days after the credit's own day are not what it pays for.
-        let b = batch_for(day(27), yuan("298.20"), None, &days);
-        assert!(b.days.is_empty());
-        assert_eq!(b.expected(), Money::ZERO);
-        // Its own day only where no earlier day is open (same-day settlement).
-        let b = batch_for(day(29), yuan("1.00"), None, &days);
+        assert_eq!(exact_batch(day(27), yuan("298.20"), None, &days), None);
+        // Its own day only where no earlier day owes the amount (same-day settlement).
+        assert_eq!(
+            exact_batch(day(28), yuan("298.20"), None, &days).unwrap().days,
+            vec![day(28)]
+        );
+    }
+
+    #[test]
+    fn a_claimed_settlement_takes_the_named_day_or_everything_owed_before_it() {
+        let days = [open(28, "300.00", "1.80"), open(29, "100.00", "0.60")];
+        let b = claimed_batch(day(30), Some("20261128"), &days);
+        assert_eq!((b.expected(), b.days), (yuan("298.20"), vec![day(28)]));
+        let b = claimed_batch(day(30), None, &days);
+        assert_eq!((b.expected(), b.days), (yuan("397.60"), vec![day(28), day(29)]));
+        let b = claimed_batch(day(28), None, &days);
         assert_eq!(b.days, vec![day(28)]);
-        let b = batch_for(day(28), yuan("298.20"), None, &days);
-        assert_eq!(b.days, vec![day(28)]);
+        assert!(claimed_batch(day(27), None, &days).days.is_empty());
     }
 
     #[test]

@@ -296,7 +296,7 @@ async fn settle(state: web::Data<SandboxState>, body: web::Json<SettleRequest>) 
     let Ok(percent) = r.fee_percent.trim().parse::<Decimal>() else {
         return bad("fee_percent: a percent such as 0.6");
     };
-    let short = match r.short_by.as_deref().map(|t| bank_adapters::Money::parse(t)) {
+    let short = match r.short_by.as_deref().map(bank_adapters::Money::parse) {
         None => bank_adapters::Money::ZERO,
         Some(Ok(m)) => m,
         Some(Err(e)) => return bad(format!("short_by: {e}")),

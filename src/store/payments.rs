@@ -14,8 +14,8 @@ use crate::domain::ids::{
     BankTransactionId, BillId, CashRecordId, CorporateAccountId, EntryId, FeeItemId, PayerId, ReceiptId, UserId,
     VillageId,
 };
-use crate::domain::Money;
 use crate::domain::vocabulary::Settlement;
+use crate::domain::Money;
 use crate::domain::{BillStatus, Channel, InboxSource, InboxStatus, Outcome, ReceiptStatus};
 use bank_adapters::Provider;
 
@@ -86,21 +86,28 @@ impl Binding {
             .select(Binding::as_select())
             .load(conn)?)
     }
-    /// The binding a provider's credit to an account came through (its merchant or app id).
+    /// The binding a provider's credit to an account came through: the one of its merchant or
+    /// app id, else the account's only binding of that provider (old books name the account,
+    /// not the merchant).
     pub fn for_credit(
         conn: &mut DbConnection,
         account: CorporateAccountId,
         provider: Provider,
         account_ref: &str,
     ) -> StoreResult<Option<Binding>> {
-        Ok(provider_bindings::table
+        let of_provider: Vec<Binding> = provider_bindings::table
             .filter(provider_bindings::corporate_account_id.eq(account))
             .filter(provider_bindings::provider.eq(provider))
-            .filter(provider_bindings::account_ref.eq(account_ref))
             .order(provider_bindings::id)
             .select(Binding::as_select())
-            .first(conn)
-            .optional()?)
+            .load(conn)?;
+        if let Some(b) = of_provider.iter().find(|b| b.account_ref == account_ref) {
+            return Ok(Some(b.clone()));
+        }
+        Ok(match of_provider.len() {
+            1 => of_provider.into_iter().next(),
+            _ => None,
+        })
     }
     /// Every binding of an account, in id order.
     pub fn of_account(conn: &mut DbConnection, account: CorporateAccountId) -> StoreResult<Vec<Binding>> {

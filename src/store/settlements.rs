@@ -61,30 +61,20 @@ impl ClearingItem {
         .get_result(conn)?)
     }
 
+    /// How many of a binding's payments wait for their settlement.
+    pub fn open_of_binding(conn: &mut DbConnection, binding: i64) -> StoreResult<i64> {
+        Ok(clearing_items::table
+            .filter(clearing_items::binding_id.eq(binding))
+            .filter(clearing_items::settlement_id.is_null())
+            .count()
+            .get_result(conn)?)
+    }
+
     /// An account's payments not yet settled, by binding, day and transaction.
     pub fn open_of_account(conn: &mut DbConnection, account: CorporateAccountId) -> StoreResult<Vec<ClearingItem>> {
         Ok(clearing_items::table
             .filter(clearing_items::corporate_account_id.eq(account))
             .filter(clearing_items::settlement_id.is_null())
-            .order((
-                clearing_items::binding_id,
-                clearing_items::business_date,
-                clearing_items::bank_transaction_id,
-            ))
-            .select(ClearingItem::as_select())
-            .load(conn)?)
-    }
-
-    /// An account's clearing items of some payment days, settled or not.
-    pub fn of_account_days(
-        conn: &mut DbConnection,
-        account: CorporateAccountId,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> StoreResult<Vec<ClearingItem>> {
-        Ok(clearing_items::table
-            .filter(clearing_items::corporate_account_id.eq(account))
-            .filter(clearing_items::business_date.between(from, to))
             .order((
                 clearing_items::binding_id,
                 clearing_items::business_date,

@@ -258,14 +258,26 @@ pub struct NewStatementMatch {
 /// statistics at once instead of waiting for autovacuum: the lookups above are index scans only
 /// while the planner knows the tables are large (a first import of a year's statement would
 /// otherwise be read by sequential scans until autovacuum comes by). SQLite needs nothing.
-pub fn refresh_statistics(conn: &mut DbConnection, rows_added: usize) -> StoreResult<()> {
+pub fn refresh_statistics(conn: &mut DbConnection, grown: Grown, rows_added: usize) -> StoreResult<()> {
     if rows_added >= 10_000 {
         if let DbConnection::Pg(c) = conn {
             use diesel::connection::SimpleConnection;
-            c.batch_execute("ANALYZE statement_lines, statement_matches, bank_transactions")?;
+            c.batch_execute(match grown {
+                Grown::Lines => "ANALYZE statement_lines",
+                Grown::Matches => "ANALYZE statement_matches",
+            })?;
         }
     }
     Ok(())
+}
+
+/// Which statement table a write grew.
+#[derive(Debug, Clone, Copy)]
+pub enum Grown {
+    /// An import added lines.
+    Lines,
+    /// A reconciliation added matches.
+    Matches,
 }
 
 impl StatementMatch {
@@ -318,4 +330,56 @@ impl StatementMatch {
         }
         Ok(found)
     }
+}
+
+/// One of the books' credits to an account, with what reconciliation already knows of it.
+#[derive(Debug, Clone)]
+pub struct WindowCredit {
+    pub txn: crate::store::payments::BankTransaction,
+    /// The journal number of its entry.
+    pub entry_seq: i64,
+    /// A statement line is already matched to it.
+    pub matched: bool,
+    /// It went to a provider's clearing account: it comes on the statement only inside a
+    /// settlement, never singly.
+    pub held: bool,
+}
+
+/// The books' credits to an account paid in `[from, to)`, each with its entry's number, whether
+/// a line is matched to it and whether it waits in clearing: one query, by the account's time
+/// index and the unique keys, however many credits the window holds.
+pub fn credits_in_window(
+    conn: &mut DbConnection,
+    account: CorporateAccountId,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> StoreResult<Vec<WindowCredit>> {
+    use super::payments::BankTransaction;
+    use super::schema::{bank_transactions, clearing_items, journal_entries};
+    let rows: Vec<(BankTransaction, i64, Option<i64>, Option<BankTransactionId>)> = bank_transactions::table
+        .inner_join(journal_entries::table.on(journal_entries::id.eq(bank_transactions::entry_id)))
+        .left_join(
+            statement_matches::table.on(statement_matches::bank_transaction_id.eq(bank_transactions::id.nullable())),
+        )
+        .left_join(clearing_items::table.on(clearing_items::bank_transaction_id.eq(bank_transactions::id)))
+        .filter(bank_transactions::corporate_account_id.eq(account))
+        .filter(bank_transactions::paid_at.ge(from))
+        .filter(bank_transactions::paid_at.lt(to))
+        .order((bank_transactions::paid_at, bank_transactions::id))
+        .select((
+            BankTransaction::as_select(),
+            journal_entries::seq,
+            statement_matches::id.nullable(),
+            clearing_items::bank_transaction_id.nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(txn, entry_seq, m, h)| WindowCredit {
+            txn,
+            entry_seq,
+            matched: m.is_some(),
+            held: h.is_some(),
+        })
+        .collect())
 }

@@ -19,12 +19,13 @@ use crate::domain::access::{Action, Actor};
 use crate::domain::ids::{CorporateAccountId, VillageId};
 use crate::domain::vocabulary::Settlement;
 use crate::domain::{masking, period};
-use crate::reconcile::settlement::MAX_FEE_RATE_PPM;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::payments::sealing::SealingKeys;
+use crate::reconcile::settlement::MAX_FEE_RATE_PPM;
 use crate::store::lock::lock_village;
 use crate::store::payments::{Binding, NewBinding};
 use crate::store::registry::CorporateAccount;
+use crate::store::settlements::ClearingItem;
 use crate::store::{Db, DbConnection};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -180,8 +181,9 @@ struct Prepared {
     public: String,
     secrets: BTreeMap<String, String>,
     key_ids: Vec<String>,
-    /// The settlement mode and the fee rate in parts per million.
-    settlement: (Settlement, i64),
+    /// The settlement mode and the fee rate in parts per million, when given (a replacement
+    /// that leaves them out keeps the binding's).
+    settlement: Option<(Settlement, i64)>,
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -190,9 +192,9 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
 
 /// The settlement terms a gateway binding was given: the mode, and the fee in parts per million
 /// (only daily settlement deducts a fee here).
-fn settlement_terms(input: Option<&SettlementInput>) -> AppResult<(Settlement, i64)> {
+fn settlement_terms(input: Option<&SettlementInput>) -> AppResult<Option<(Settlement, i64)>> {
     let Some(input) = input else {
-        return Ok((Settlement::PerPayment, 0));
+        return Ok(None);
     };
     let text = input.fee_percent.as_deref().map(str::trim).unwrap_or("0");
     let bad = || {
@@ -213,7 +215,7 @@ fn settlement_terms(input: Option<&SettlementInput>) -> AppResult<(Settlement, i
             "逐笔入账的渠道不在本系统中扣手续费；按日结算（daily）时才填手续费率。",
         ));
     }
-    Ok((input.mode, ppm))
+    Ok(Some((input.mode, ppm)))
 }
 
 /// A rate in parts per million as the percent people write ("0.6", "0.38", "0").
@@ -401,7 +403,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                 secrets,
                 key_ids,
                 // The bank's own credits: each payment is a line of its statement.
-                settlement: (Settlement::PerPayment, 0),
+                settlement: Some((Settlement::PerPayment, 0)),
             })
         }
     }
@@ -526,6 +528,7 @@ pub fn create_binding(
         let village = village_to_change(conn, actor, village_code, Action::ManageRegistry)?;
         let account = account_in(conn, village.id, account_id)?;
         let p = prepare(&input, &account)?;
+        let terms = p.settlement.unwrap_or((Settlement::PerPayment, 0));
         let sealed = sealing
             .seal(json(&p.secrets)?.as_bytes())
             .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -542,8 +545,8 @@ pub fn create_binding(
                 active: true,
                 created_at: now,
                 updated_at: now,
-                settlement: p.settlement.0,
-                fee_rate_ppm: p.settlement.1,
+                settlement: terms.0,
+                fee_rate_ppm: terms.1,
             },
         )
         .map_err(AppError::from)
@@ -560,7 +563,7 @@ pub fn create_binding(
             b.id,
             Some(village.id),
             serde_json::json!({ "provider": b.provider, "key_ids": p.key_ids,
-                                "settlement": p.settlement.0, "fee_rate_ppm": p.settlement.1 }),
+                                "settlement": terms.0, "fee_rate_ppm": terms.1 }),
         )?;
         Ok(view(&b, p.key_ids))
     })
@@ -590,11 +593,23 @@ pub fn replace_binding(
         if p.provider != b.provider || p.account_ref != b.account_ref {
             return Err(AppError::code(ErrorCode::BindingMismatch).at("provider"));
         }
+        let terms = p.settlement.unwrap_or((b.settlement, b.fee_rate_ppm));
+        // Payments waiting for a daily settlement must be settled by it before the provider's
+        // money comes another way.
+        if b.settlement == Settlement::Daily && terms.0 != Settlement::Daily {
+            let waiting = ClearingItem::open_of_binding(conn, b.id)?;
+            if waiting > 0 {
+                return Err(invalid(
+                    "settlement.mode",
+                    format!("该渠道尚有 {waiting} 笔收款等待支付机构结算，结清后才能改为逐笔入账。"),
+                ));
+            }
+        }
         let sealed = sealing
             .seal(json(&p.secrets)?.as_bytes())
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let now = period::now().naive_utc();
-        Binding::replace_config(conn, b.id, &p.public, &sealed, p.settlement, now)?;
+        Binding::replace_config(conn, b.id, &p.public, &sealed, terms, now)?;
         audit(
             conn,
             Some(actor),
@@ -602,7 +617,7 @@ pub fn replace_binding(
             "binding",
             b.id,
             Some(village.id),
-            serde_json::json!({ "key_ids": p.key_ids, "settlement": p.settlement.0, "fee_rate_ppm": p.settlement.1 }),
+            serde_json::json!({ "key_ids": p.key_ids, "settlement": terms.0, "fee_rate_ppm": terms.1 }),
         )?;
         let updated = Binding::by_id(conn, b.id)?.ok_or_else(|| AppError::Internal("binding vanished".into()))?;
         Ok(view(&updated, p.key_ids))

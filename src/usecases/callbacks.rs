@@ -348,11 +348,14 @@ pub fn apply(db: &Db, binding: &Binding, credit: &BankCredit, raw: &Raw, server_
         if let Some(existing) = BankTransaction::by_provider_txn(conn, provider, txn)? {
             return duplicate(conn, existing.id);
         }
+        // Its settlement terms as they are now, under the lock (an admin may have changed them
+        // since the keys were read).
+        let current = Binding::by_id(conn, binding.id)?.ok_or_else(|| AppError::code(ErrorCode::BindingNotFound))?;
         let applied = post_credit(
             conn,
             binding.village_id,
             binding.corporate_account_id,
-            Some(binding),
+            Some(&current),
             credit,
             server_key,
         )?;

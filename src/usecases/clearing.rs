@@ -5,9 +5,13 @@
 //! clearing account) instead of Dr 102, and keeps it as a clearing item with the fee its rate
 //! gives ([`hold`]). The provider's settlement credit on the statement then clears the days it
 //! pays for ([`settle`]): Dr 102 the amount, Dr 521 管理费用 the fee, Cr the clearing account.
-//! A settlement that does not equal the days' payments less their fee is still posted (the
-//! books follow the bank) and the difference stays in the clearing account, where the
-//! reconciliation report shows it as a settlement mismatch.
+//!
+//! A credit is a settlement when it adds up exactly to open days of a binding whose provider
+//! pays it ([`exact_claim`]); one that does not add up is a settlement only when its remark
+//! names the merchant ([`named_claim`]). Such a one is still posted (the books follow the bank),
+//! the difference stays in the clearing account, and the reconciliation report shows it as a
+//! settlement mismatch (critical). Any other credit from 财付通 or 支付宝 (a villager's transfer
+//! from their wallet, a refund) goes on to the ordinary matcher.
 
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -19,7 +23,7 @@ use crate::domain::{period, Money};
 use crate::error::{AppError, AppResult};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
-use crate::reconcile::settlement::{batch_for, fee_of, Batch, ClearingDay};
+use crate::reconcile::settlement::{self, claimed_batch, exact_batch, fee_of, Batch, ClearingDay};
 use crate::store::journal::LedgerAccount;
 use crate::store::payments::Binding;
 use crate::store::registry::{CorporateAccount, Village};
@@ -42,12 +46,7 @@ pub fn clearing_account(
     let (code, name) = match provider {
         Provider::Wechat => (chart::CLEARING_WECHAT_CODE, "微信支付待结算"),
         Provider::Alipay => (chart::CLEARING_ALIPAY_CODE, "支付宝待结算"),
-        other => {
-            return Err(AppError::Internal(format!(
-                "{} does not settle daily",
-                other.as_str()
-            )))
-        }
+        other => return Err(AppError::Internal(format!("{} does not settle daily", other.as_str()))),
     };
     fixed_account(conn, village, day, code, name)
 }
@@ -95,6 +94,11 @@ impl OpenDays {
         Ok(OpenDays { by_binding })
     }
 
+    /// Whether a binding has payments waiting.
+    pub fn has(&self, binding: i64) -> bool {
+        self.by_binding.get(&binding).is_some_and(|d| !d.is_empty())
+    }
+
     fn days(&self, binding: i64) -> Vec<ClearingDay> {
         self.by_binding
             .get(&binding)
@@ -116,7 +120,11 @@ impl OpenDays {
         let Some(days) = self.by_binding.get_mut(&binding) else {
             return Vec::new();
         };
-        batch.days.iter().flat_map(|d| days.remove(d).unwrap_or_default()).collect()
+        batch
+            .days
+            .iter()
+            .flat_map(|d| days.remove(d).unwrap_or_default())
+            .collect()
     }
 }
 
@@ -129,20 +137,43 @@ pub struct SettlementCredit<'a> {
     pub remark: Option<&'a str>,
 }
 
-/// Which of an account's daily bindings a settlement credit is, and what it pays for: the
-/// binding whose open days owe exactly its amount, else the first that the line names
-/// (`is_settlement` decided it is one of them).
-pub fn choose<'b>(bindings: &[&'b Binding], open: &OpenDays, credit: &SettlementCredit) -> Option<(&'b Binding, Batch)> {
-    let batches: Vec<(&Binding, Batch)> = bindings
+/// The bindings a statement credit may be a settlement of: those of its provider's payout
+/// company, or the one its remark names.
+pub fn candidates<'b>(bindings: &'b [Binding], counterparty: Option<&str>, remark: Option<&str>) -> Vec<&'b Binding> {
+    bindings
         .iter()
-        .map(|b| (*b, batch_for(credit.date, credit.amount, credit.remark, &open.days(b.id))))
-        .collect();
-    let exact = batches.iter().position(|(_, batch)| batch.expected() == credit.amount);
-    let named = batches
+        .filter(|b| {
+            settlement::from_provider(b.provider, counterparty) || settlement::names_merchant(remark, &b.account_ref)
+        })
+        .collect()
+}
+
+/// The first binding whose open days owe exactly the credit's amount (a binding the remark
+/// names first, then in id order), with those days.
+pub fn exact_claim<'b>(
+    bindings: &[&'b Binding],
+    open: &OpenDays,
+    credit: &SettlementCredit,
+) -> Option<(&'b Binding, Batch)> {
+    let mut ordered: Vec<&'b Binding> = bindings.to_vec();
+    ordered.sort_by_key(|b| (!settlement::names_merchant(credit.remark, &b.account_ref), b.id));
+    ordered
+        .into_iter()
+        .find_map(|b| exact_batch(credit.date, credit.amount, credit.remark, &open.days(b.id)).map(|batch| (b, batch)))
+}
+
+/// A settlement that does not add up but names its merchant: the days it claims to pay for
+/// (`settlement::claimed_batch`); None when the binding has no open day it could pay for.
+pub fn named_claim<'b>(
+    bindings: &[&'b Binding],
+    open: &OpenDays,
+    credit: &SettlementCredit,
+) -> Option<(&'b Binding, Batch)> {
+    bindings
         .iter()
-        .position(|(b, _)| credit.remark.is_some_and(|r| r.contains(&b.account_ref)));
-    let i = exact.or(named).or(if batches.is_empty() { None } else { Some(0) })?;
-    batches.into_iter().nth(i)
+        .filter(|b| settlement::names_merchant(credit.remark, &b.account_ref))
+        .map(|b| (*b, claimed_batch(credit.date, credit.remark, &open.days(b.id))))
+        .find(|(_, batch)| !batch.days.is_empty())
 }
 
 /// Posts a settlement and marks its payments settled: Dr 102 the amount, Dr the fee expense,
@@ -160,14 +191,14 @@ pub fn settle(
     let items = open.take(binding.id, batch);
     let clearing = clearing_account(conn, village, binding.provider, credit.date)?;
     let bank = LedgerAccount::by_id(conn, account.ledger_account_id)?;
-    let version = chart::version_for(credit.date)
-        .ok_or_else(|| AppError::Internal(format!("no chart on {}", credit.date)))?;
+    let version =
+        chart::version_for(credit.date).ok_or_else(|| AppError::Internal(format!("no chart on {}", credit.date)))?;
     let fees = LedgerAccount::by_code(conn, village.id, version.id, chart::fees_code(version))?
         .ok_or_else(|| AppError::Internal(format!("village {} has no fee expense account", village.code)))?;
     let days = match (batch.days.first(), batch.days.last()) {
         (Some(a), Some(b)) if a == b => a.to_string(),
         (Some(a), Some(b)) => format!("{a} 至 {b}"),
-        _ => "（无待结算收款）".into(),
+        _ => return Err(AppError::Internal("a settlement of no day".into())),
     };
     let mut lines = vec![Line {
         account: bank.view(),

@@ -288,7 +288,7 @@ fn replay(db: &Db, key: &[u8], profiles: &Profiles, actor: Option<&Actor>, line:
             let e: ReconcileEvent = data(d)?;
             let account = account(db, v, &e.account_no)?;
             let q = reconciliation::DaysQuery { from: e.from, to: e.to };
-            serde_json::json!(reconciliation::reconcile(db, need()?, v, account, q, key)?.matched)
+            serde_json::json!(reconciliation::match_days(db, need()?, v, account, q, key)?.matched)
         }
         other => {
             return Err(AppError::new(

@@ -231,7 +231,7 @@ pub(crate) fn keep(
         })
         .collect();
     StatementLine::insert_all(conn, &rows)?;
-    crate::store::statements::refresh_statistics(conn, rows.len())?;
+    crate::store::statements::refresh_statistics(conn, crate::store::statements::Grown::Lines, rows.len())?;
     let label = match profiles.named(&parsed.profile) {
         Some(p) => p.label.clone(),
         None if parsed.profile == statement::API_PROFILE => "银行对账接口".to_string(),

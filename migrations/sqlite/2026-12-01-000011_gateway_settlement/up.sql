@@ -56,15 +56,20 @@ CREATE TRIGGER clearing_items_settle_once BEFORE UPDATE ON clearing_items
 WHEN OLD.settlement_id IS NOT NULL OR NEW.bank_transaction_id <> OLD.bank_transaction_id
     OR NEW.binding_id <> OLD.binding_id OR NEW.business_date <> OLD.business_date
     OR NEW.amount_fen <> OLD.amount_fen OR NEW.fee_fen <> OLD.fee_fen
+    OR NEW.village_id <> OLD.village_id OR NEW.corporate_account_id <> OLD.corporate_account_id
+    OR NEW.created_at <> OLD.created_at
 BEGIN SELECT RAISE(ABORT, 'qz_immutable: a clearing item is only ever settled, once'); END;
 CREATE TRIGGER clearing_items_no_delete BEFORE DELETE ON clearing_items
 BEGIN SELECT RAISE(ABORT, 'qz_immutable: DELETE on clearing_items is refused'); END;
 
--- SQLite cannot change a CHECK: the matches table is rebuilt with 'settlement' allowed.
+-- SQLite cannot change a CHECK: the matches table is rebuilt with 'settlement' allowed. A
+-- match's village and account are its statement line's, copied from it by the code that writes
+-- the match: they are no longer checked row by row against villages and corporate_accounts (for
+-- a year of lines that cost more than the matching); the line and the bank transaction are.
 CREATE TABLE statement_matches_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    village_id BIGINT NOT NULL REFERENCES villages(id),
-    corporate_account_id BIGINT NOT NULL REFERENCES corporate_accounts(id),
+    village_id BIGINT NOT NULL,
+    corporate_account_id BIGINT NOT NULL,
     statement_line_id BIGINT NOT NULL UNIQUE REFERENCES statement_lines(id),
     bank_transaction_id BIGINT UNIQUE REFERENCES bank_transactions(id),
     entry_id BIGINT REFERENCES journal_entries(id),

@@ -323,7 +323,7 @@ pub fn run(
     for village in &villages {
         let thresholds = config.for_village(&village.code);
         let checked = db
-            .read(|conn| {
+            .snapshot(|conn| {
                 let mix = mixes.of(conn, village, (from, to))?;
                 facts::load(conn, village, (from, to), as_of, mix)
             })

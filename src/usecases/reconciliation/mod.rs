@@ -12,10 +12,11 @@
 //!   account the request named (Dr it / Cr 102) and the request marked paid;
 //! - any other debit is posted Dr 211.9998 待查明支出 / Cr 102, so the books follow the bank and
 //!   the money out waits, visibly, to be explained: it is exactly 坐支 or 挪用 until it is;
-//! - a credit from a daily-settling provider (财付通, 支付宝, or naming the merchant) is first set
-//!   against the days of that binding's payments waiting in clearing (N:1, `usecases::clearing`)
-//!   and posted Dr 102 / Dr 手续费 / Cr the clearing account; those payments were never going to
-//!   show singly on the statement, so they are not "ledger-only" credits.
+//! - a provider's settlement (a credit from 财付通 or 支付宝 that adds up to days of a binding's
+//!   payments waiting in clearing, or one naming the merchant) is first set against those days
+//!   (N:1, `usecases::clearing`) and posted Dr 102 / Dr 手续费 / Cr the clearing account; those
+//!   payments were never going to show singly on the statement, so they are not "ledger-only"
+//!   credits.
 //!
 //! What it posts is in `postings`. [`report`] (`report.rs`) derives every outcome from what is
 //! kept, without writing: matched (by rule),
@@ -35,20 +36,19 @@ use super::statements::account_of;
 use super::{audit, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::ids::{BankTransactionId, CorporateAccountId};
-use crate::domain::vocabulary::{Direction, EntrySource, MatchRule, ReconOutcome};
+use crate::domain::vocabulary::{Direction, EntrySource, MatchRule, ReconOutcome, Settlement};
 use crate::domain::{masking, period, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
 use crate::reconcile::matcher::{self, Decision};
-use crate::reconcile::settlement;
 use crate::store::disbursements::Disbursement;
 use crate::store::journal::{self, LedgerAccount};
 use crate::store::payments::{BankTransaction, Binding};
-use crate::store::settlements::{ClearingItem, SettlementBatch};
 use crate::store::registry::{CorporateAccount, Village};
+use crate::store::settlements::{ClearingItem, SettlementBatch};
 use crate::store::statements::{
-    NewStatementMatch, StatementImport, StatementLineBrief as StatementLine, StatementMatch,
+    credits_in_window, NewStatementMatch, StatementImport, StatementLineBrief as StatementLine, StatementMatch,
 };
 use crate::store::{Db, DbConnection};
 use bank_adapters::{BankCredit, Provider};
@@ -84,6 +84,17 @@ impl DaysQuery {
 }
 
 /// What one run decided.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct RunCounts {
+    /// Lines matched (to a credit, an approved disbursement, or a settlement).
+    pub matched: usize,
+    /// Credits the books never heard of, taken in.
+    pub taken_in: usize,
+    /// Debits with no approved payment, posted to 待查明支出.
+    pub unexplained_debits: usize,
+}
+
+/// What one run decided, with the report of its days as it now stands.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RunSummary {
     pub matched: usize,
@@ -97,77 +108,79 @@ fn utc_start(day: NaiveDate) -> NaiveDateTime {
     period::from_beijing(day.and_time(chrono::NaiveTime::MIN)).naive_utc()
 }
 
-/// The books' credits to the account that a line of these days could be, not yet matched.
+/// The books' credits to the account that a line of these days could be, not yet matched and
+/// not waiting in a provider's clearing account.
 fn open_credits(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuery) -> AppResult<Vec<BankTransaction>> {
-    let txns = BankTransaction::of_account_between(
+    Ok(credits_in_window(
         conn,
         account.id,
         utc_start(q.from - Duration::days(WINDOW_DAYS)),
         utc_start(q.to + Duration::days(WINDOW_DAYS + 1)),
-    )?;
-    let ids: Vec<BankTransactionId> = txns.iter().map(|t| t.id).collect();
-    let matched = StatementMatch::matched_transactions(conn, &ids)?;
-    let held = held_in_clearing(conn, account, &ids)?;
-    Ok(txns
-        .into_iter()
-        .filter(|t| !matched.contains(&t.id) && !held.contains(&t.id))
-        .collect())
-}
-
-/// Which of an account's credits went to a provider's clearing account: they come on the
-/// statement only inside a settlement, never singly.
-fn held_in_clearing(
-    conn: &mut DbConnection,
-    account: &CorporateAccount,
-    ids: &[BankTransactionId],
-) -> AppResult<std::collections::HashSet<BankTransactionId>> {
-    if !ClearingItem::any_of_account(conn, account.id)? {
-        return Ok(Default::default());
-    }
-    Ok(ClearingItem::among(conn, ids)?)
+    )?
+    .into_iter()
+    .filter(|c| !c.matched && !c.held)
+    .map(|c| c.txn)
+    .collect())
 }
 
 mod postings;
 mod report;
 
-/// Sets the open credit lines that are a daily-settling provider's settlements against the days
+/// Sets the open credit lines that are a provider's settlements against the days of payments
 /// they pay for, and posts them; returns each such line with its entry and whether it adds up.
+/// Two passes, so that a settlement that does not add up never takes the days of one that does:
+/// first every line that adds up exactly, then the lines that name a merchant. A line whose
+/// serial is a credit the books hold is that credit, never a settlement.
 fn settle_lines<'l>(
     conn: &mut DbConnection,
     village: &Village,
     account: &CorporateAccount,
     open: &[&'l StatementLine],
+    credits: &[BankTransaction],
 ) -> AppResult<Vec<(&'l StatementLine, crate::domain::ids::EntryId, bool)>> {
-    let daily = Binding::daily_of_account(conn, account.id)?;
-    if daily.is_empty() {
+    let bindings = Binding::of_account(conn, account.id)?;
+    let daily = bindings.iter().any(|b| b.settlement == Settlement::Daily);
+    if !daily && !ClearingItem::any_of_account(conn, account.id)? {
         return Ok(Vec::new());
     }
     let mut days = clearing::OpenDays::load(conn, account)?;
-    let mut done = Vec::new();
-    for l in open.iter().filter(|l| l.direction == Direction::Credit) {
-        let candidates: Vec<&Binding> = daily
-            .iter()
-            .filter(|b| {
-                settlement::is_settlement(
-                    b.provider,
-                    &b.account_ref,
-                    l.counterparty_name.as_deref(),
-                    l.remark.as_deref(),
-                )
-            })
-            .collect();
-        let credit = clearing::SettlementCredit {
-            line_id: l.id,
-            date: l.business_date,
-            amount: l.amount,
-            serial: l.serial.as_deref(),
-            remark: l.remark.as_deref(),
-        };
-        let Some((binding, batch)) = clearing::choose(&candidates, &days, &credit) else {
-            continue;
-        };
-        let (kept, adds_up) = clearing::settle(conn, village, account, binding, &mut days, &batch, &credit)?;
-        done.push((*l, kept.entry_id, adds_up));
+    // A binding switched away from daily settlement still has its waiting payments settled.
+    let settling: Vec<Binding> = bindings
+        .into_iter()
+        .filter(|b| b.settlement == Settlement::Daily || days.has(b.id))
+        .collect();
+    let known: std::collections::HashSet<&str> = credits.iter().map(|c| c.provider_txn_id.as_str()).collect();
+    let lines: Vec<&StatementLine> = open
+        .iter()
+        .copied()
+        .filter(|l| l.direction == Direction::Credit && !l.serial.as_deref().is_some_and(|s| known.contains(s)))
+        .collect();
+    let mut done: Vec<(&'l StatementLine, crate::domain::ids::EntryId, bool)> = Vec::new();
+    for exact in [true, false] {
+        for l in &lines {
+            if done.iter().any(|(d, _, _)| d.id == l.id) {
+                continue;
+            }
+            let candidates = clearing::candidates(&settling, l.counterparty_name.as_deref(), l.remark.as_deref());
+            let credit = clearing::SettlementCredit {
+                line_id: l.id,
+                date: l.business_date,
+                amount: l.amount,
+                serial: l.serial.as_deref(),
+                remark: l.remark.as_deref(),
+            };
+            let claim = if exact {
+                clearing::exact_claim(&candidates, &days, &credit)
+            } else {
+                clearing::named_claim(&candidates, &days, &credit)
+            };
+            let Some((binding, batch)) = claim else {
+                continue;
+            };
+            let (kept, adds_up) = clearing::settle(conn, village, account, binding, &mut days, &batch, &credit)?;
+            let line: &'l StatementLine = l;
+            done.push((line, kept.entry_id, adds_up));
+        }
     }
     Ok(done)
 }
@@ -175,7 +188,8 @@ fn settle_lines<'l>(
 use postings::{post_disbursement, post_unexplained_debit, take_in};
 pub use report::{report, report_table, DayReport, ReconItem, ReconciliationReport};
 
-/// Reconciles an account's statement lines of some days; returns what it did and the report.
+/// Reconciles an account's statement lines of some days; returns what it did and the report
+/// (the accountant's request and page).
 pub fn reconcile(
     db: &Db,
     actor: &Actor,
@@ -184,6 +198,25 @@ pub fn reconcile(
     q: DaysQuery,
     server_key: &[u8],
 ) -> AppResult<RunSummary> {
+    let done = match_days(db, actor, village_code, account, q, server_key)?;
+    Ok(RunSummary {
+        matched: done.matched,
+        taken_in: done.taken_in,
+        unexplained_debits: done.unexplained_debits,
+        report: report(db, actor, village_code, account, q)?,
+    })
+}
+
+/// The matching and its postings for some days of an account, in one transaction under the
+/// village's lock; what it decided, without the report.
+pub fn match_days(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    account: CorporateAccountId,
+    q: DaysQuery,
+    server_key: &[u8],
+) -> AppResult<RunCounts> {
     let q = q.check()?;
     let (matched, taken_in, debits) = db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::Reconcile)?;
@@ -200,11 +233,10 @@ pub fn reconcile(
         )?;
         Ok::<_, AppError>(done)
     })?;
-    Ok(RunSummary {
+    Ok(RunCounts {
         matched,
         taken_in,
         unexplained_debits: debits,
-        report: report(db, actor, village_code, account, q)?,
     })
 }
 
@@ -265,7 +297,8 @@ fn run(
     let now = period::now().naive_utc();
     let mut rows = Vec::new();
     // Settlements first: a provider's credit pays for days of payments held in clearing.
-    let settled = settle_lines(conn, village, account, &open)?;
+    let credits = open_credits(conn, account, q)?;
+    let settled = settle_lines(conn, village, account, &open, &credits)?;
     let mut matched = 0;
     for (line, entry, adds_up) in &settled {
         matched += 1;
@@ -282,7 +315,6 @@ fn run(
         });
     }
     open.retain(|l| !settled.iter().any(|(s, _, _)| s.id == l.id));
-    let credits = open_credits(conn, account, q)?;
     let payouts = Disbursement::approved_unpaid(conn, account.id)?;
     let decisions = matcher::decide(
         &open
@@ -381,6 +413,6 @@ fn run(
         });
     }
     StatementMatch::insert_all(conn, &rows)?;
-    crate::store::statements::refresh_statistics(conn, rows.len())?;
+    crate::store::statements::refresh_statistics(conn, crate::store::statements::Grown::Matches, rows.len())?;
     Ok((matched, taken_in, debits))
 }

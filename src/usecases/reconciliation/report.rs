@@ -68,7 +68,8 @@ pub fn report(
     q: DaysQuery,
 ) -> AppResult<ReconciliationReport> {
     let q = q.check()?;
-    db.read(|conn| {
+    // One snapshot: a reconciliation committing meanwhile is seen whole or not at all.
+    db.snapshot(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let account = account_of(conn, &village, account)?;
         build_report(conn, &account, q)
@@ -81,23 +82,23 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         .into_iter()
         .map(|m| (m.statement_line_id, m))
         .collect();
-    // The books' credits a line of these days may be matched to (the matcher's window), in a
-    // few set queries: which are matched, and the entries behind them.
-    let window = BankTransaction::of_account_between(
+    // The books' credits a line of these days may be matched to (the matcher's window), in one
+    // query: their entries' numbers, which are matched, and which wait in clearing (those are
+    // never expected singly on the statement).
+    let window = credits_in_window(
         conn,
         account.id,
         utc_start(q.from - Duration::days(WINDOW_DAYS)),
         utc_start(q.to + Duration::days(WINDOW_DAYS + 1)),
     )?;
     let (day_start, day_end) = (utc_start(q.from), utc_start(q.to + Duration::days(1)));
-    let ids: Vec<BankTransactionId> = window
+    let mut seqs: HashMap<crate::domain::ids::EntryId, i64> =
+        window.iter().map(|c| (c.txn.entry_id, c.entry_seq)).collect();
+    let open_of_days: Vec<BankTransactionId> = window
         .iter()
-        .filter(|t| t.paid_at >= day_start && t.paid_at < day_end)
-        .map(|t| t.id)
+        .filter(|c| c.txn.paid_at >= day_start && c.txn.paid_at < day_end && !c.matched && !c.held)
+        .map(|c| c.txn.id)
         .collect();
-    let matched_txns = StatementMatch::matched_transactions(conn, &ids)?;
-    // Payments held for a provider's daily settlement are not expected singly on the statement.
-    let held = held_in_clearing(conn, account, &ids)?;
     let settlements: HashMap<i64, SettlementBatch> = {
         let settled: Vec<i64> = matches
             .values()
@@ -110,15 +111,19 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
             .collect()
     };
     let unsettled = unsettled_days(conn, account, q)?;
-    let all_txns: HashMap<BankTransactionId, BankTransaction> = window.into_iter().map(|t| (t.id, t)).collect();
-    let txns: Vec<&BankTransaction> = ids.iter().filter_map(|id| all_txns.get(id)).collect();
-    let seqs: HashMap<crate::domain::ids::EntryId, i64> = {
-        let mut entry_ids: Vec<_> = matches.values().filter_map(|m| m.entry_id).collect();
-        entry_ids.extend(all_txns.values().map(|t| t.entry_id));
-        entry_ids.sort_unstable();
-        entry_ids.dedup();
-        journal::seqs_of(conn, &entry_ids)?
+    let all_txns: HashMap<BankTransactionId, BankTransaction> = window.into_iter().map(|c| (c.txn.id, c.txn)).collect();
+    // The entries reconciliation posted itself (taken in, money out, settlements).
+    let posted: Vec<_> = {
+        let mut ids: Vec<_> = matches
+            .values()
+            .filter_map(|m| m.entry_id)
+            .filter(|e| !seqs.contains_key(e))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     };
+    seqs.extend(journal::seqs_of(conn, &posted)?);
     // Which days a statement covers, and broken statements (rows of imports touching these days).
     let imports: Vec<StatementImport> = StatementImport::of_account(conn, account.id, 10_000)?
         .into_iter()
@@ -147,11 +152,7 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
         lines_by_day.entry(l.business_date).or_default().push(l);
     }
     let mut open_by_day: BTreeMap<NaiveDate, Vec<&BankTransaction>> = BTreeMap::new();
-    for t in txns
-        .iter()
-        .copied()
-        .filter(|t| !matched_txns.contains(&t.id) && !held.contains(&t.id))
-    {
+    for t in open_of_days.iter().filter_map(|id| all_txns.get(id)) {
         open_by_day
             .entry(period::business_date(Utc.from_utc_datetime(&t.paid_at)))
             .or_default()
@@ -185,7 +186,13 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
                     s.amount,
                     s.amount - s.expected
                 ),
-                Some(s) => format!("{}（{} 笔 {} 元，手续费 {} 元）", outcome.label(), s.payments, s.gross, s.fee),
+                Some(s) => format!(
+                    "{}（{} 笔 {} 元，手续费 {} 元）",
+                    outcome.label(),
+                    s.payments,
+                    s.gross,
+                    s.fee
+                ),
                 None => outcome.label().to_string(),
             };
             items.push(ReconItem {
@@ -233,9 +240,10 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
                 remark: t.reference.clone(),
             });
         }
-        // A day's payments still waiting for their provider's settlement.
-        for u in unsettled.iter().filter(|u| u.day == day) {
-            let outcome = if today > day + Duration::days(SETTLEMENT_DAYS) {
+        // Payments still waiting for their provider's settlement: a day's own, and on the first
+        // day of the range those of earlier days (a missing settlement never drops out of view).
+        for u in unsettled.iter().filter(|u| u.day.max(q.from) == day) {
+            let outcome = if today > u.day + Duration::days(SETTLEMENT_DAYS) {
                 ReconOutcome::SettlementMissing
             } else {
                 ReconOutcome::SettlementPending
@@ -243,9 +251,10 @@ fn build_report(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuer
             items.push(ReconItem {
                 outcome,
                 label: format!(
-                    "{}：{} {} 笔 {} 元，扣手续费 {} 元后应结 {} 元",
+                    "{}：{} {} 的收款 {} 笔 {} 元，扣手续费 {} 元后应结 {} 元",
                     outcome.label(),
                     u.provider.label(),
+                    u.day,
                     u.payments,
                     u.gross,
                     u.fee,
@@ -340,7 +349,8 @@ struct Unsettled {
     fee: Money,
 }
 
-/// The account's payment days of the range with payments not yet settled, per binding.
+/// The account's payment days up to the end of the range with payments not yet settled, per
+/// binding.
 fn unsettled_days(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuery) -> AppResult<Vec<Unsettled>> {
     if !ClearingItem::any_of_account(conn, account.id)? {
         return Ok(Vec::new());
@@ -350,9 +360,9 @@ fn unsettled_days(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQu
         .map(|b| (b.id, b.provider))
         .collect();
     let mut days: BTreeMap<(NaiveDate, i64), Unsettled> = BTreeMap::new();
-    for item in ClearingItem::of_account_days(conn, account.id, q.from, q.to)?
+    for item in ClearingItem::open_of_account(conn, account.id)?
         .into_iter()
-        .filter(|i| i.settlement_id.is_none())
+        .filter(|i| i.business_date <= q.to)
     {
         let provider = providers
             .get(&item.binding_id)
