@@ -1173,6 +1173,11 @@ both!(
             "{item}"
         );
         assert!(item["label"].as_str().unwrap().contains("差 -5.00"), "{item}");
+        assert_eq!(
+            (item["critical"].as_bool(), run.body["report"]["critical"].as_i64()),
+            (Some(true), Some(1)),
+            "money the provider held back is for an inspector to see"
+        );
         let day = &run.body["report"]["days"][0];
         assert_eq!(
             (day["statement_closing"].as_str(), day["books_closing"].as_str()),
@@ -1272,7 +1277,7 @@ both!(
     settlements_over_days_a_weekend_run_and_a_wallet_transfer_that_is_none,
     |app| {
         let t = app.seed().await;
-        let bills = bills_in_village_a(&app, &t, &["100.00", "200.00", "50.00", "80.00", "30.00"]).await;
+        let bills = bills_in_village_a(&app, &t, &["100.00", "200.00", "50.00", "80.00", "198.80"]).await;
         let a = format!("/api/v1/villages/{VILLAGE_A}");
         let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
             .as_i64()
@@ -1304,15 +1309,15 @@ both!(
             .await;
         }
         // The statement: day 8 settled alone (its remark names it); a villager's transfer from
-        // their WeChat wallet (payer 财付通, paying the fifth bill, adding up to nothing); days 7
-        // and 6 settled together with no date in the remark; day 5 never settled.
+        // their WeChat wallet (payer 财付通, paying the fifth bill) of just what day 7 owes; days
+        // 7 and 6 settled together with no date in the remark; day 5 never settled.
         let statement = format!(
             "{HEADER}{},09:00:00,STL-1,,99.40,99.40,财付通支付科技有限公司,,结算,微信支付结算 1900000109 {}\n\
-             {},11:00:00,WLT-1,,30.00,129.40,财付通支付科技有限公司,,转账,{}\n\
-             {},09:00:00,STL-2,,248.50,377.90,财付通支付科技有限公司,,结算,微信支付结算\n",
+             {},11:00:00,WLT-1,,198.80,298.20,财付通支付科技有限公司,,转账,{}\n\
+             {},09:00:00,STL-2,,248.50,546.70,财付通支付科技有限公司,,结算,微信支付结算\n",
             d(7),
             d(8).format("%Y%m%d"),
-            d(7),
+            d(6),
             bills[4].0,
             d(4),
         );
@@ -1329,11 +1334,12 @@ both!(
         let report = &run.body["report"];
         assert_eq!(
             outcomes(report, d(7)),
-            vec![
-                ("matched".into(), Some("settlement".into()), "STL-1".into()),
-                ("statement_only_credit".into(), Some("taken_in".into()), "WLT-1".into()),
-            ],
-            "the wallet transfer is the villager's payment, not a settlement"
+            vec![("matched".into(), Some("settlement".into()), "STL-1".into())]
+        );
+        assert_eq!(
+            outcomes(report, d(6)),
+            vec![("statement_only_credit".into(), Some("taken_in".into()), "WLT-1".into())],
+            "the wallet transfer is the villager's payment, not a settlement of day 7"
         );
         assert_eq!(
             outcomes(report, d(4)),
@@ -1355,7 +1361,7 @@ both!(
                 b.get("521").map(String::as_str),
                 b.get("112.9901").map(String::as_str)
             ),
-            (Some("377.90"), Some("2.10"), Some("80.00")),
+            (Some("546.70"), Some("2.10"), Some("80.00")),
             "{b:?}"
         );
         // Looking only at the last two days, the missing settlement is still there.

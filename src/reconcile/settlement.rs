@@ -138,12 +138,22 @@ fn payable(line_date: NaiveDate, open: &[ClearingDay]) -> Vec<ClearingDay> {
 /// open days (any order), in order of preference:
 ///
 /// 1. the day its remark names;
-/// 2. one day, the latest before the credit's day, else its own day;
+/// 2. one day, the latest before the credit's day, else (only with `same_day`: a credit that
+///    names the merchant) its own day;
 /// 3. a run of consecutive open days, the oldest such run (a weekend paid on Monday).
 ///
 /// None when nothing adds up. Deterministic: the same open days and line give the same batch.
-pub fn exact_batch(line_date: NaiveDate, amount: Money, remark: Option<&str>, open: &[ClearingDay]) -> Option<Batch> {
-    let days = payable(line_date, open);
+pub fn exact_batch(
+    line_date: NaiveDate,
+    amount: Money,
+    remark: Option<&str>,
+    open: &[ClearingDay],
+    same_day: bool,
+) -> Option<Batch> {
+    let mut days = payable(line_date, open);
+    if !same_day {
+        days.retain(|d| d.day < line_date);
+    }
     let named = named_day(remark).and_then(|n| days.iter().position(|d| d.day == n));
     if let Some(i) = named.filter(|&i| days[i].net() == amount) {
         return Some(Batch::of(&days[i..=i]));
@@ -166,18 +176,22 @@ pub fn exact_batch(line_date: NaiveDate, amount: Money, remark: Option<&str>, op
 }
 
 /// What a settlement that names its merchant but does not add up pays for: the day its remark
-/// names if that day is open, else every open day before the credit's (T+1: what the provider
-/// owed by then), else its own day. Empty when no day is open: then it is no settlement of ours.
+/// names, if that day is still open; with no day named, the latest open day before the credit's,
+/// else its own. Empty (no settlement of ours: the ordinary matcher decides the line) when the
+/// day it names is not open (a refund, a correction of a day already paid) or no day is.
 pub fn claimed_batch(line_date: NaiveDate, remark: Option<&str>, open: &[ClearingDay]) -> Batch {
     let days = payable(line_date, open);
-    if let Some(i) = named_day(remark).and_then(|n| days.iter().position(|d| d.day == n)) {
-        return Batch::of(&days[i..=i]);
+    if let Some(named) = named_day(remark) {
+        return match days.iter().position(|d| d.day == named) {
+            Some(i) => Batch::of(&days[i..=i]),
+            None => Batch::of(&[]),
+        };
     }
     let before = days.iter().filter(|d| d.day < line_date).count();
-    if before > 0 {
-        return Batch::of(&days[..before]);
+    match before.checked_sub(1).or_else(|| days.len().checked_sub(1)) {
+        Some(i) => Batch::of(&days[i..=i]),
+        None => Batch::of(&[]),
     }
-    Batch::of(&days)
 }
 
 #[cfg(test)]
@@ -227,7 +241,7 @@ mod tests {
     #[test]
     fn one_day_t_plus_one() {
         let days = [open(28, "300.00", "1.80"), open(29, "100.00", "0.60")];
-        let b = exact_batch(day(30), yuan("99.40"), None, &days).unwrap();
+        let b = exact_batch(day(30), yuan("99.40"), None, &days, true).unwrap();
         assert_eq!(b.days, vec![day(29)]);
         assert_eq!(
             (b.gross, b.fee, b.expected()),
@@ -238,7 +252,7 @@ mod tests {
     #[test]
     fn the_day_the_remark_names_wins_when_two_days_owe_the_same() {
         let days = [open(27, "100.00", "0.60"), open(28, "100.00", "0.60")];
-        let on = |remark| exact_batch(day(30), yuan("99.40"), remark, &days).unwrap().days;
+        let on = |remark| exact_batch(day(30), yuan("99.40"), remark, &days, true).unwrap().days;
         assert_eq!(on(None), vec![day(28)]);
         assert_eq!(on(Some("微信支付结算 1900000109 20261127")), vec![day(27)]);
         assert_eq!(on(Some("结算日期2026-11-27")), vec![day(27)]);
@@ -252,7 +266,7 @@ mod tests {
             open(23, "50.00", "0.30"),
         ];
         // Sat 21 to Mon 23 come together on Tuesday 24.
-        let b = exact_batch(day(24), yuan("347.90"), None, &days).unwrap();
+        let b = exact_batch(day(24), yuan("347.90"), None, &days, false).unwrap();
         assert_eq!(b.days, vec![day(21), day(22), day(23)]);
         assert_eq!((b.payments, b.expected()), (3, yuan("347.90")));
     }
@@ -260,26 +274,30 @@ mod tests {
     #[test]
     fn what_does_not_add_up_is_no_exact_batch() {
         let days = [open(28, "300.00", "1.80"), open(29, "100.00", "0.60")];
-        assert_eq!(exact_batch(day(30), yuan("90.00"), None, &days), None);
+        assert_eq!(exact_batch(day(30), yuan("90.00"), None, &days, true), None);
         // Days after the credit's own day are not what it pays for.
-        assert_eq!(exact_batch(day(27), yuan("298.20"), None, &days), None);
-        // Its own day only where no earlier day owes the amount (same-day settlement).
+        assert_eq!(exact_batch(day(27), yuan("298.20"), None, &days, true), None);
+        // Its own day only where no earlier day owes the amount (same-day settlement), and only
+        // for a credit that names the merchant: a wallet transfer that day is no settlement.
         assert_eq!(
-            exact_batch(day(28), yuan("298.20"), None, &days).unwrap().days,
+            exact_batch(day(28), yuan("298.20"), None, &days, true).unwrap().days,
             vec![day(28)]
         );
+        assert_eq!(exact_batch(day(28), yuan("298.20"), None, &days, false), None);
     }
 
     #[test]
-    fn a_claimed_settlement_takes_the_named_day_or_everything_owed_before_it() {
+    fn a_claimed_settlement_takes_the_named_day_or_the_latest_before_it() {
         let days = [open(28, "300.00", "1.80"), open(29, "100.00", "0.60")];
         let b = claimed_batch(day(30), Some("20261128"), &days);
         assert_eq!((b.expected(), b.days), (yuan("298.20"), vec![day(28)]));
         let b = claimed_batch(day(30), None, &days);
-        assert_eq!((b.expected(), b.days), (yuan("397.60"), vec![day(28), day(29)]));
+        assert_eq!((b.expected(), b.days), (yuan("99.40"), vec![day(29)]));
         let b = claimed_batch(day(28), None, &days);
         assert_eq!(b.days, vec![day(28)]);
         assert!(claimed_batch(day(27), None, &days).days.is_empty());
+        // A day named that is not open (already paid): no claim, whatever else is open.
+        assert!(claimed_batch(day(30), Some("20261127"), &days).days.is_empty());
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod settlements;
 pub mod statements;
 pub mod types;
 
-pub use db::{Backend, Db, DbConnection};
+pub use db::{with_large_cache, Backend, Db, DbConnection};
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 

@@ -87,27 +87,21 @@ impl Binding {
             .load(conn)?)
     }
     /// The binding a provider's credit to an account came through: the one of its merchant or
-    /// app id, else the account's only binding of that provider (old books name the account,
-    /// not the merchant).
+    /// app id (a credit naming only the account, as old books do, has none).
     pub fn for_credit(
         conn: &mut DbConnection,
         account: CorporateAccountId,
         provider: Provider,
         account_ref: &str,
     ) -> StoreResult<Option<Binding>> {
-        let of_provider: Vec<Binding> = provider_bindings::table
+        Ok(provider_bindings::table
             .filter(provider_bindings::corporate_account_id.eq(account))
             .filter(provider_bindings::provider.eq(provider))
+            .filter(provider_bindings::account_ref.eq(account_ref))
             .order(provider_bindings::id)
             .select(Binding::as_select())
-            .load(conn)?;
-        if let Some(b) = of_provider.iter().find(|b| b.account_ref == account_ref) {
-            return Ok(Some(b.clone()));
-        }
-        Ok(match of_provider.len() {
-            1 => of_provider.into_iter().next(),
-            _ => None,
-        })
+            .first(conn)
+            .optional()?)
     }
     /// Every binding of an account, in id order.
     pub fn of_account(conn: &mut DbConnection, account: CorporateAccountId) -> StoreResult<Vec<Binding>> {

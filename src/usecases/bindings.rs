@@ -102,7 +102,8 @@ pub enum BindingInput {
         /// To place Native orders (optional): the merchant API credentials.
         #[serde(default)]
         ordering: Option<WechatOrderingInput>,
-        /// How WeChat Pay pays the merchant out (default: each payment its own credit).
+        /// How WeChat Pay pays the merchant out (when creating, left out: each payment its own
+        /// credit; when replacing, left out: as it was).
         #[serde(default)]
         settlement: Option<SettlementInput>,
     },
@@ -113,7 +114,8 @@ pub enum BindingInput {
         /// To place precreate orders (optional): the app's private key.
         #[serde(default)]
         ordering: Option<AlipayOrderingInput>,
-        /// How Alipay pays the merchant out (default: each payment its own credit).
+        /// How Alipay pays the merchant out (when creating, left out: each payment its own
+        /// credit; when replacing, left out: as it was).
         #[serde(default)]
         settlement: Option<SettlementInput>,
     },

@@ -398,7 +398,8 @@ pub fn apply_imported(
                 bank_transaction_id: existing.id,
             });
         }
-        // Booked as its binding books it (to clearing where it settles daily).
+        // Booked as the binding of the merchant it names books it (to clearing where that one
+        // settles daily); a credit naming only the account goes to 102.
         let via = Binding::for_credit(conn, account, credit.provider, &credit.account_ref)?;
         post_credit(conn, village.id, account, via.as_ref(), credit, server_key)
     })

@@ -157,9 +157,10 @@ pub fn exact_claim<'b>(
 ) -> Option<(&'b Binding, Batch)> {
     let mut ordered: Vec<&'b Binding> = bindings.to_vec();
     ordered.sort_by_key(|b| (!settlement::names_merchant(credit.remark, &b.account_ref), b.id));
-    ordered
-        .into_iter()
-        .find_map(|b| exact_batch(credit.date, credit.amount, credit.remark, &open.days(b.id)).map(|batch| (b, batch)))
+    ordered.into_iter().find_map(|b| {
+        let named = settlement::names_merchant(credit.remark, &b.account_ref);
+        exact_batch(credit.date, credit.amount, credit.remark, &open.days(b.id), named).map(|batch| (b, batch))
+    })
 }
 
 /// A settlement that does not add up but names its merchant: the days it claims to pay for

@@ -94,18 +94,20 @@ pub fn import_file(
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::Reconcile)?;
         let account = account_of(conn, &village, account)?;
-        let report = keep(
-            conn,
-            &village,
-            &account,
-            StatementSource::File,
-            &file_name,
-            bytes,
-            &parsed,
-            profiles,
-            Some(actor),
-            None,
-        )?;
+        let report = crate::store::with_large_cache(conn, |conn| {
+            keep(
+                conn,
+                &village,
+                &account,
+                StatementSource::File,
+                &file_name,
+                bytes,
+                &parsed,
+                profiles,
+                Some(actor),
+                None,
+            )
+        })?;
         audit(
             conn,
             Some(actor),

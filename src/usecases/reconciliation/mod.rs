@@ -41,6 +41,7 @@ use crate::domain::{masking, period, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
+use crate::payments::allocation::find_reference;
 use crate::reconcile::matcher::{self, Decision};
 use crate::store::disbursements::Disbursement;
 use crate::store::journal::{self, LedgerAccount};
@@ -150,10 +151,16 @@ fn settle_lines<'l>(
         .filter(|b| b.settlement == Settlement::Daily || days.has(b.id))
         .collect();
     let known: std::collections::HashSet<&str> = credits.iter().map(|c| c.provider_txn_id.as_str()).collect();
+    // A line that carries a bill reference is a payment of that bill (a villager's transfer
+    // from their wallet), never a provider's payout.
     let lines: Vec<&StatementLine> = open
         .iter()
         .copied()
-        .filter(|l| l.direction == Direction::Credit && !l.serial.as_deref().is_some_and(|s| known.contains(s)))
+        .filter(|l| {
+            l.direction == Direction::Credit
+                && !l.serial.as_deref().is_some_and(|s| known.contains(s))
+                && l.remark.as_deref().is_none_or(|r| find_reference(r).is_none())
+        })
         .collect();
     let mut done: Vec<(&'l StatementLine, crate::domain::ids::EntryId, bool)> = Vec::new();
     for exact in [true, false] {
@@ -221,7 +228,7 @@ pub fn match_days(
     let (matched, taken_in, debits) = db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::Reconcile)?;
         let account = account_of(conn, &village, account)?;
-        let done = run(conn, &village, &account, q, server_key)?;
+        let done = crate::store::with_large_cache(conn, |conn| run(conn, &village, &account, q, server_key))?;
         audit(
             conn,
             Some(actor),

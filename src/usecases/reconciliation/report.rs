@@ -72,7 +72,7 @@ pub fn report(
     db.snapshot(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let account = account_of(conn, &village, account)?;
-        build_report(conn, &account, q)
+        crate::store::with_large_cache(conn, |conn| build_report(conn, &account, q))
     })
 }
 
