@@ -265,6 +265,7 @@ pub fn refresh_statistics(conn: &mut DbConnection, grown: Grown, rows_added: usi
             c.batch_execute(match grown {
                 Grown::Lines => "ANALYZE statement_lines",
                 Grown::Matches => "ANALYZE statement_matches",
+                Grown::Credits => "ANALYZE bank_transactions",
             })?;
         }
     }
@@ -278,6 +279,8 @@ pub enum Grown {
     Lines,
     /// A reconciliation added matches.
     Matches,
+    /// A reconciliation took in credits the books never heard of.
+    Credits,
 }
 
 impl StatementMatch {

@@ -421,5 +421,6 @@ fn run(
     }
     StatementMatch::insert_all(conn, &rows)?;
     crate::store::statements::refresh_statistics(conn, crate::store::statements::Grown::Matches, rows.len())?;
+    crate::store::statements::refresh_statistics(conn, crate::store::statements::Grown::Credits, taken_in)?;
     Ok((matched, taken_in, debits))
 }
