@@ -1400,3 +1400,72 @@ both!(
         assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
     }
 );
+
+both!(
+    payments_racing_a_switch_to_daily_settlement_each_go_where_their_binding_said,
+    |app| {
+        let t = app.seed().await;
+        let amounts: Vec<String> = (0..16).map(|i| format!("{}.00", 10 + i)).collect();
+        let refs: Vec<&str> = amounts.iter().map(String::as_str).collect();
+        let bills = bills_in_village_a(&app, &t, &refs).await;
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        let platform = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let keys = json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": "0123456789abcdef0123456789abcdef",
+            "platform_public_keys": [{"key_id": "PUB_KEY_ID_0001", "pem": bank_adapters::wechat::public_key_pem(&platform)}]});
+        let b = app
+            .post(&t.admin, &format!("{a}/accounts/{account}/bindings"), keys.clone())
+            .await;
+        assert_eq!(b.status, 201, "{:?}", b.body);
+        let binding = b.body["id"].as_i64().unwrap();
+        let now = qingzhang::domain::period::now()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .naive_local();
+        let mut daily = keys.clone();
+        daily["settlement"] = json!({"mode": "daily", "fee_percent": "0.6"});
+        let switch = async {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(8)).await;
+            let r = app
+                .client
+                .put(format!("{}{a}/bindings/{binding}", app.base))
+                .bearer_auth(&t.admin)
+                .json(&daily)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+        };
+        let txns: Vec<String> = (0..bills.len()).map(|i| format!("4201{i:04}")).collect();
+        let payments = futures::future::join_all(bills.iter().zip(&txns).enumerate().map(|(i, ((bill, _), txn))| {
+            wechat_paid_at(&app, &platform, binding, txn, bill, (10 + i as i64) * 100, now)
+        }));
+        futures::join!(switch, payments);
+        // Every payment went either to 102 (before the switch) or to clearing with a clearing
+        // item (after it), never one without the other.
+        let (held, items): (i64, i64) = app
+            .db
+            .read(|conn| -> Result<(i64, i64), qingzhang::AppError> {
+                use diesel::prelude::*;
+                use qingzhang::store::schema::clearing_items;
+                let fen: Vec<i64> = clearing_items::table.select(clearing_items::amount_fen).load(conn)?;
+                Ok((fen.iter().sum(), fen.len() as i64))
+            })
+            .unwrap();
+        let b = balances(&app, &t.accountant).await;
+        eprintln!("{items} of 16 payments came after the switch to daily settlement");
+        let yuan = |fen: i64| format!("{}.{:02}", fen / 100, fen % 100);
+        let total: i64 = (0..16).map(|i| (10 + i) * 100).sum();
+        assert_eq!(
+            (
+                b.get("112.9901").cloned().unwrap_or_else(|| "0.00".into()),
+                b.get("102.0001").cloned()
+            ),
+            (yuan(held), Some(yuan(total - held))),
+            "{items} payments held: {b:?}"
+        );
+        assert_eq!(count(&app, "bank_transactions"), 16);
+        assert_books_agree(&app.db);
+    }
+);
