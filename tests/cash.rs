@@ -174,6 +174,28 @@ both!(a_clerks_day_of_cash_pay_ins_voids_and_claims, |app| {
         (cash["on_hand"].as_str(), cash["ledger_101"].as_str()),
         (Some("250.00"), Some("250.00"))
     );
+    // Bill numbers read as everywhere else (000001-000004-8), on the cash page and in the books.
+    let shown: Vec<String> = cash["clerks"][0]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["bill_reference"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !shown.is_empty() && shown.iter().all(|r| r.len() == 15 && r.matches('-').count() == 2),
+        "{shown:?}"
+    );
+    let book = app
+        .client
+        .get(format!("{}{v}/exports/cash-book.csv", app.base))
+        .bearer_auth(acct)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(book.contains(&format!("（账单 {}）", shown[0])), "{book}");
 
     // The name was misspelt: void and reissue. The number stays, voided, with its reason.
     let voided = app

@@ -85,6 +85,19 @@ pub fn business_time(at: DateTime<Utc>) -> chrono::NaiveDateTime {
     at.with_timezone(&Shanghai).naive_local()
 }
 
+/// An instant as a person reads it: Beijing time, to the minute (`2026-11-30 19:12`).
+pub fn shown(at: DateTime<Utc>) -> String {
+    business_time(at).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// An RFC 3339 instant (as the JSON API carries it) as a person reads it; text that is not one
+/// is shown as it is.
+pub fn shown_text(rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| shown(t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
 /// The instant of a Beijing wall-clock time (a bank statement's times are Beijing time; China
 /// keeps no daylight saving, so every wall-clock time is one instant).
 pub fn from_beijing(local: chrono::NaiveDateTime) -> DateTime<Utc> {
@@ -124,6 +137,14 @@ pub fn at<T>(t: DateTime<Utc>, f: impl FnOnce() -> T) -> T {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn times_people_read_are_beijing_time_to_the_minute() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 19, 12, 19).unwrap();
+        assert_eq!(shown(at), "2026-12-01 03:12");
+        assert_eq!(shown_text("2026-11-30T19:12:19.172140+00:00"), "2026-12-01 03:12");
+        assert_eq!(shown_text("not a time"), "not a time");
+    }
 
     #[test]
     fn periods_parse_and_print() {

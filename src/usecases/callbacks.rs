@@ -479,7 +479,11 @@ pub(crate) fn post_credit(
     let memo = match (&bill, &fee_item) {
         (Some(b), Some(item)) => format!(
             "{channel_name}收款 {} {}（账单 {}）",
-            item.name, b.period_label, b.reference
+            item.name,
+            b.period_label,
+            crate::domain::BillReference::parse(&b.reference)
+                .map(|r| r.grouped())
+                .unwrap_or_else(|_| b.reference.clone())
         ),
         _ => format!(
             "{channel_name}收款 待查明（{} {}）",

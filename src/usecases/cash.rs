@@ -107,7 +107,9 @@ pub fn record_cash(
             entry_date: period::business_date(now),
             memo: format!(
                 "现金收款 {} {}（账单 {}）",
-                item.name, bill.period_label, bill.reference
+                item.name,
+                bill.period_label,
+                grouped(&bill.reference)
             )
             .chars()
             .take(180)
@@ -534,7 +536,7 @@ pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Cas
             for c in records.iter().filter(|c| c.clerk_id == id) {
                 views.push(CashRecordView {
                     id: c.id,
-                    bill_reference: Bill::by_id(conn, c.bill_id)?.reference,
+                    bill_reference: grouped(&Bill::by_id(conn, c.bill_id)?.reference),
                     amount: c.amount,
                     received_at: c.received_at.and_utc().to_rfc3339(),
                 });
@@ -565,4 +567,11 @@ pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Cas
             pay_ins,
         })
     })
+}
+
+/// A stored bill reference as people read it everywhere (`000001-000004-8`).
+fn grouped(stored: &str) -> String {
+    BillReference::parse(stored)
+        .map(|r| r.grouped())
+        .unwrap_or_else(|_| stored.to_string())
 }

@@ -176,7 +176,7 @@ pub async fn cash_on_hand(
                 pid = p.pay_in_id,
                 tid = p.bank_transaction_id,
                 amt = p.amount,
-                at = esc(&p.paid_at),
+                at = esc(&crate::domain::period::shown_text(&p.paid_at)),
                 v = esc(&v),
                 csrf = staff.field(),
             )
@@ -191,7 +191,7 @@ pub async fn cash_on_hand(
                 r#"<tr><td>{}</td><td class="num">¥{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
                 t.id,
                 t.amount,
-                esc(&t.paid_at.to_rfc3339()),
+                esc(&crate::domain::period::shown(t.paid_at)),
                 esc(t.payer.as_deref().unwrap_or("")),
                 esc(&t.note)
             )
