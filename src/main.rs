@@ -617,8 +617,9 @@ fn spawn_statement_fetches(state: &AppState, at: chrono::NaiveTime) {
                     })
                     .await;
                 match done {
-                    Ok((m, t, d)) => {
-                        tracing::info!(%village, %account, %day, matched = m, taken_in = t, unexplained_debits = d, "reconciled")
+                    Ok(c) => {
+                        tracing::info!(%village, %account, %day, matched = c.matched, taken_in = c.taken_in,
+                                       unexplained_debits = c.unexplained_debits, "reconciled")
                     }
                     Err(e) => tracing::warn!(%village, %account, %day, error = %e, "nightly reconciliation failed"),
                 }

@@ -74,6 +74,14 @@ impl BillReference {
     pub fn grouped(&self) -> String {
         format!("{}-{}-{}", &self.0[..6], &self.0[6..12], &self.0[12..])
     }
+
+    /// A stored reference as every page, export and memo shows it (grouped); text that is not a
+    /// reference, as it is.
+    pub fn shown(stored: &str) -> String {
+        BillReference::parse(stored)
+            .map(|r| r.grouped())
+            .unwrap_or_else(|_| stored.to_string())
+    }
 }
 
 impl fmt::Display for BillReference {

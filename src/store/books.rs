@@ -19,11 +19,7 @@ use crate::payments::receipt_code::receipt_number;
 
 /// Everything `payments::consistency::check` needs of one village.
 pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_code: &str) -> StoreResult<VillageBooks> {
-    let printed = |r: &str| {
-        BillReference::parse(r)
-            .map(|x| x.grouped())
-            .unwrap_or_else(|_| r.to_string())
-    };
+    let printed = BillReference::shown;
     let bill_rows: Vec<(crate::domain::BillId, String, Money, Money, crate::domain::BillStatus)> = bills::table
         .filter(bills::village_id.eq(village_id))
         .order(bills::id)

@@ -47,12 +47,10 @@ pub fn with_large_cache<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    if !matches!(conn, DbConnection::Sqlite(_)) {
+    let DbConnection::Sqlite(c) = conn else {
         return f(conn);
-    }
-    if let DbConnection::Sqlite(c) = conn {
-        c.batch_execute("PRAGMA cache_size = -32768")?;
-    }
+    };
+    c.batch_execute("PRAGMA cache_size = -32768")?;
     let result = f(conn);
     if let DbConnection::Sqlite(c) = conn {
         // Shrinking the cache frees the pages above the new size.

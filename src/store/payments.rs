@@ -111,15 +111,6 @@ impl Binding {
             .select(Binding::as_select())
             .load(conn)?)
     }
-    /// The bindings of an account that settle once a day.
-    pub fn daily_of_account(conn: &mut DbConnection, account: CorporateAccountId) -> StoreResult<Vec<Binding>> {
-        Ok(provider_bindings::table
-            .filter(provider_bindings::corporate_account_id.eq(account))
-            .filter(provider_bindings::settlement.eq(Settlement::Daily))
-            .order(provider_bindings::id)
-            .select(Binding::as_select())
-            .load(conn)?)
-    }
     /// Replaces the keys (rotation) and the settlement terms: the new configuration must list
     /// every key still accepted.
     pub fn replace_config(
@@ -293,22 +284,6 @@ impl BankTransaction {
             .filter(bank_transactions::village_id.eq(village_id))
             .filter(bank_transactions::outcome.eq(Outcome::Suspense))
             .order(bank_transactions::id)
-            .select(BankTransaction::as_select())
-            .load(conn)?)
-    }
-
-    /// The credits of a corporate account paid between two instants (UTC), oldest first.
-    pub fn of_account_between(
-        conn: &mut DbConnection,
-        account: CorporateAccountId,
-        from: NaiveDateTime,
-        to: NaiveDateTime,
-    ) -> StoreResult<Vec<BankTransaction>> {
-        Ok(bank_transactions::table
-            .filter(bank_transactions::corporate_account_id.eq(account))
-            .filter(bank_transactions::paid_at.ge(from))
-            .filter(bank_transactions::paid_at.lt(to))
-            .order((bank_transactions::paid_at, bank_transactions::id))
             .select(BankTransaction::as_select())
             .load(conn)?)
     }

@@ -317,22 +317,6 @@ impl StatementMatch {
             .select(StatementMatch::as_select())
             .load(conn)?)
     }
-
-    /// Which of these bank transactions are matched to a line (of any day), by the unique index.
-    pub fn matched_transactions(
-        conn: &mut DbConnection,
-        ids: &[BankTransactionId],
-    ) -> StoreResult<HashSet<BankTransactionId>> {
-        let mut found = HashSet::new();
-        for chunk in ids.chunks(BATCH) {
-            let got: Vec<Option<BankTransactionId>> = statement_matches::table
-                .filter(statement_matches::bank_transaction_id.eq_any(chunk.iter().map(|i| Some(*i))))
-                .select(statement_matches::bank_transaction_id)
-                .load(conn)?;
-            found.extend(got.into_iter().flatten());
-        }
-        Ok(found)
-    }
 }
 
 /// One of the books' credits to an account, with what reconciliation already knows of it.

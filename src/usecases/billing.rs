@@ -421,9 +421,7 @@ fn bill_view(b: &Bill) -> BillView {
     let (amount, paid) = (b.amount, b.paid);
     BillView {
         id: b.id,
-        reference: BillReference::parse(&b.reference)
-            .map(|r| r.grouped())
-            .unwrap_or_else(|_| b.reference.clone()),
+        reference: BillReference::shown(&b.reference),
         payer_id: b.payer_id,
         fee_item_id: b.fee_item_id,
         contract_id: b.contract_id,

@@ -481,9 +481,7 @@ pub(crate) fn post_credit(
             "{channel_name}收款 {} {}（账单 {}）",
             item.name,
             b.period_label,
-            crate::domain::BillReference::parse(&b.reference)
-                .map(|r| r.grouped())
-                .unwrap_or_else(|_| b.reference.clone())
+            crate::domain::BillReference::shown(&b.reference)
         ),
         _ => format!(
             "{channel_name}收款 待查明（{} {}）",

@@ -109,7 +109,7 @@ pub fn record_cash(
                 "现金收款 {} {}（账单 {}）",
                 item.name,
                 bill.period_label,
-                grouped(&bill.reference)
+                BillReference::shown(&bill.reference)
             )
             .chars()
             .take(180)
@@ -536,7 +536,7 @@ pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Cas
             for c in records.iter().filter(|c| c.clerk_id == id) {
                 views.push(CashRecordView {
                     id: c.id,
-                    bill_reference: grouped(&Bill::by_id(conn, c.bill_id)?.reference),
+                    bill_reference: BillReference::shown(&Bill::by_id(conn, c.bill_id)?.reference),
                     amount: c.amount,
                     received_at: c.received_at.and_utc().to_rfc3339(),
                 });
@@ -567,11 +567,4 @@ pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Cas
             pay_ins,
         })
     })
-}
-
-/// A stored bill reference as people read it everywhere (`000001-000004-8`).
-fn grouped(stored: &str) -> String {
-    BillReference::parse(stored)
-        .map(|r| r.grouped())
-        .unwrap_or_else(|_| stored.to_string())
 }

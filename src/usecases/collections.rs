@@ -125,11 +125,7 @@ pub fn list_receipts(
                 amount_in_words: r.amount.to_chinese_capital(),
                 channel: r.channel,
                 status: r.status,
-                bill_reference: bill.as_ref().map(|b| {
-                    BillReference::parse(&b.reference)
-                        .map(|x| x.grouped())
-                        .unwrap_or(b.reference.clone())
-                }),
+                bill_reference: bill.as_ref().map(|b| BillReference::shown(&b.reference)),
                 payer_name: payer,
                 fee_item,
                 period_label: bill.map(|b| b.period_label),

@@ -312,9 +312,7 @@ pub fn bill_sheet(db: &Db, actor: &Actor, key: &[u8], public_url: &str, village_
                 fee_item: item,
                 period_label: b.period_label,
                 amount: outstanding,
-                reference: BillReference::parse(&b.reference)
-                    .map(|r| r.grouped())
-                    .unwrap_or(b.reference),
+                reference: BillReference::shown(&b.reference),
                 svg,
             })
         })

@@ -257,11 +257,7 @@ pub(crate) fn view_of(conn: &mut DbConnection, village: &Village, r: &Receipt) -
             .unwrap_or_default(),
         fee_item: item.unwrap_or_default(),
         period_label: bill.as_ref().map(|b| b.period_label.clone()).unwrap_or_default(),
-        bill_reference: bill.as_ref().map(|b| {
-            crate::domain::BillReference::parse(&b.reference)
-                .map(|r| r.grouped())
-                .unwrap_or_else(|_| b.reference.clone())
-        }),
+        bill_reference: bill.as_ref().map(|b| crate::domain::BillReference::shown(&b.reference)),
         amount,
         amount_in_words: amount.to_chinese_capital(),
         channel: r.channel,

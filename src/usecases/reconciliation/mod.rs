@@ -185,8 +185,7 @@ fn settle_lines<'l>(
                 continue;
             };
             let (kept, adds_up) = clearing::settle(conn, village, account, binding, &mut days, &batch, &credit)?;
-            let line: &'l StatementLine = l;
-            done.push((line, kept.entry_id, adds_up));
+            done.push((*l, kept.entry_id, adds_up));
         }
     }
     Ok(done)
@@ -225,26 +224,35 @@ pub fn match_days(
     server_key: &[u8],
 ) -> AppResult<RunCounts> {
     let q = q.check()?;
-    let (matched, taken_in, debits) = db.write(|conn| {
+    db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::Reconcile)?;
         let account = account_of(conn, &village, account)?;
-        let done = crate::store::with_large_cache(conn, |conn| run(conn, &village, &account, q, server_key))?;
-        audit(
-            conn,
-            Some(actor),
-            "statement.reconcile",
-            "corporate_account",
-            account.id,
-            Some(village.id),
-            serde_json::json!({"from": q.from, "to": q.to, "matched": done.0, "taken_in": done.1, "unexplained_debits": done.2}),
-        )?;
-        Ok::<_, AppError>(done)
-    })?;
-    Ok(RunCounts {
-        matched,
-        taken_in,
-        unexplained_debits: debits,
+        run_and_audit(conn, Some(actor), &village, &account, q, server_key)
     })
+}
+
+/// A run with the page cache bulk work gets, and its audit record (by a person, or the nightly
+/// job), in the caller's transaction under the village's lock.
+fn run_and_audit(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    village: &Village,
+    account: &CorporateAccount,
+    q: DaysQuery,
+    server_key: &[u8],
+) -> AppResult<RunCounts> {
+    let done = crate::store::with_large_cache(conn, |conn| run(conn, village, account, q, server_key))?;
+    audit(
+        conn,
+        actor,
+        "statement.reconcile",
+        "corporate_account",
+        account.id,
+        Some(village.id),
+        serde_json::json!({"from": q.from, "to": q.to, "matched": done.matched, "taken_in": done.taken_in,
+                           "unexplained_debits": done.unexplained_debits}),
+    )?;
+    Ok(done)
 }
 
 /// The nightly run: reconciles one account's day as the system (no person), after the job has
@@ -255,23 +263,14 @@ pub fn reconcile_as_system(
     account: CorporateAccountId,
     day: NaiveDate,
     server_key: &[u8],
-) -> AppResult<(usize, usize, usize)> {
+) -> AppResult<RunCounts> {
     let q = DaysQuery { from: day, to: day };
     db.write(|conn| {
-        let village = Village::by_code(conn, village_code)?.ok_or_else(|| AppError::code(ErrorCode::VillageNotFound))?;
+        let village =
+            Village::by_code(conn, village_code)?.ok_or_else(|| AppError::code(ErrorCode::VillageNotFound))?;
         crate::store::lock::lock_village(conn, village.id)?;
         let account = account_of(conn, &village, account)?;
-        let done = run(conn, &village, &account, q, server_key)?;
-        audit(
-            conn,
-            None,
-            "statement.reconcile",
-            "corporate_account",
-            account.id,
-            Some(village.id),
-            serde_json::json!({"from": day, "to": day, "matched": done.0, "taken_in": done.1, "unexplained_debits": done.2}),
-        )?;
-        Ok(done)
+        run_and_audit(conn, None, &village, &account, q, server_key)
     })
 }
 
@@ -282,7 +281,7 @@ fn run(
     account: &CorporateAccount,
     q: DaysQuery,
     server_key: &[u8],
-) -> AppResult<(usize, usize, usize)> {
+) -> AppResult<RunCounts> {
     let lines = StatementLine::of_days(conn, account.id, q.from, q.to)?;
     let done: std::collections::HashSet<i64> = StatementMatch::of_days(conn, account.id, q.from, q.to)?
         .into_iter()
@@ -422,5 +421,9 @@ fn run(
     StatementMatch::insert_all(conn, &rows)?;
     crate::store::statements::refresh_statistics(conn, crate::store::statements::Grown::Matches, rows.len())?;
     crate::store::statements::refresh_statistics(conn, crate::store::statements::Grown::Credits, taken_in)?;
-    Ok((matched, taken_in, debits))
+    Ok(RunCounts {
+        matched,
+        taken_in,
+        unexplained_debits: debits,
+    })
 }
