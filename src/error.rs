@@ -297,7 +297,12 @@ impl From<Denied> for AppError {
             Denied::OutOfScope => AppError::code(ErrorCode::NotFound),
             Denied::Role { role, action } => AppError::new(
                 ErrorCode::Forbidden,
-                format!("{}不能{}；请联系有权限的人员办理。", role.label(), action.label()),
+                format!(
+                    "{}不能{}；这项操作由{}办理，请与他们联系。",
+                    role.label(),
+                    action.label(),
+                    action.done_by()
+                ),
             ),
         }
     }

@@ -764,3 +764,45 @@ both!(
         assert_eq!(invariants(&app, &s).await, 2);
     }
 );
+
+async fn staff_page(app: &TestApp, token: &str, path: &str) -> String {
+    let r = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header("cookie", format!("qz_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{path}");
+    r.text().await.unwrap()
+}
+
+// The cash page says in red when the books' 101 and the cash records disagree, and says what
+// will appear in a table that is empty (the trial saw bare headers).
+both!(the_cash_page_says_when_the_books_and_the_cash_records_disagree, |app| {
+    let s = setup(&app).await;
+    let page = format!("/staff/v/{VILLAGE_A}/cash-on-hand");
+    let before = staff_page(&app, &s.t.clerk_a, &page).await;
+    assert!(!before.contains("books-differ"), "the books agree: no warning");
+    assert!(
+        before.contains("暂无：还没有代交") && before.contains("暂无：没有未匹配的银行入账"),
+        "empty tables say what will appear: {before}"
+    );
+    // ¥100 cash taken: the books and the records agree.
+    let r = app
+        .post(&s.t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}/cash"), json!({"bill_reference": s.bills[0], "amount": "100.00"}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert!(!staff_page(&app, &s.t.clerk_a, &page).await.contains("books-differ"));
+    // 101 cannot be posted by hand, so only an edit behind the service's back parts them: the
+    // record now says ¥50, the books still hold ¥100.
+    tamper(&app, "UPDATE cash_records SET amount_fen = 5000");
+    let after = staff_page(&app, &s.t.clerk_a, &page).await;
+    let warning = after
+        .split(r#"id="books-differ""#)
+        .nth(1)
+        .expect("the page warns that the books and the cash disagree");
+    let warning = warning.split("</p>").next().unwrap();
+    assert!(warning.contains("账实不符") && warning.contains("多") && warning.contains("¥50.00"), "{warning}");
+    assert!(after.contains(r#"class="notice error" id="books-differ""#), "in red");
+});

@@ -83,6 +83,24 @@ async fn serve_demo_answers_with_a_living_county() {
         .await
         .unwrap();
     assert_eq!(entries[0]["lines"][0]["debit"], "158320.45");
+    // The QR sheet has open bills to try, and each code has a link for a desktop user (whose
+    // phone cannot reach the demo's 127.0.0.1).
+    let sheet = client
+        .get(format!("http://{addr}/api/v1/villages/370725102201/qr-sheet"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let codes = sheet.matches("<figure>").count();
+    assert!(codes >= 5, "the demo has open bills to pay: {codes}");
+    assert_eq!(sheet.matches(r#"class="open" href="/pay/"#).count(), codes, "one link per code, on this address");
+    let link = sheet.split(r#"class="open" href=""#).nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let pay = client.get(format!("http://{addr}{link}")).send().await.unwrap();
+    assert_eq!(pay.status().as_u16(), 200, "{link}");
+    assert!(pay.text().await.unwrap().contains("村集体收款"), "the link opens the pay page");
 }
 
 /// Starts `serve --demo` on `dir`; returns the running child, its address and the lines it

@@ -103,6 +103,16 @@ impl Action {
         }
     }
 
+    /// Who does it instead, as a refusal tells the person refused ("乡镇会计").
+    pub fn done_by(self) -> String {
+        let roles: Vec<&str> = Role::ALL
+            .iter()
+            .filter(|r| self.allowed(**r))
+            .map(|r| r.label())
+            .collect();
+        roles.join("或")
+    }
+
     fn allowed(self, role: Role) -> bool {
         use Role::*;
         match self {
@@ -184,6 +194,28 @@ mod tests {
         assert_eq!(clerk.may(Action::ManageBilling, A), Ok(()));
         assert_eq!(clerk.may(Action::Read, B), Err(Denied::OutOfScope));
         assert!(matches!(clerk.may(Action::PostEntries, A), Err(Denied::Role { .. })));
+    }
+
+    #[test]
+    fn every_action_names_who_does_it_instead() {
+        use Action::*;
+        for a in [
+            Read,
+            ManageRegistry,
+            ManageUsers,
+            ManageBilling,
+            PostEntries,
+            ClosePeriods,
+            Reconcile,
+            RequestDisbursement,
+            ApproveDisbursement,
+            ReadAudit,
+            Inspect,
+        ] {
+            assert!(!a.done_by().is_empty(), "{a:?} is done by somebody");
+        }
+        assert_eq!(PostEntries.done_by(), "乡镇会计");
+        assert_eq!(ManageBilling.done_by(), "乡镇会计或村报账员");
     }
 
     #[test]

@@ -74,10 +74,60 @@ pub fn installments(schedule: Schedule, year: i32, annual: Money) -> Vec<Install
         .collect()
 }
 
+/// A bill's period as a person reads it: the stored label (`2026`, `2026-H1`, `2026-Q2`,
+/// `2026-03`, the machine form the API and the files keep) in Chinese: 2026年, 2026年上半年,
+/// 2026年第二季度, 2026年3月. A label written by hand (`补充`) is shown as it is.
+pub fn shown_period(label: &str) -> String {
+    const QUARTERS: [&str; 4] = ["第一季度", "第二季度", "第三季度", "第四季度"];
+    let year = |y: &str| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit());
+    match label.split_once('-') {
+        None if year(label) => format!("{label}年"),
+        Some((y, "H1")) if year(y) => format!("{y}年上半年"),
+        Some((y, "H2")) if year(y) => format!("{y}年下半年"),
+        Some((y, q)) if year(y) && q.len() == 2 && q.starts_with('Q') => match q[1..].parse::<usize>() {
+            Ok(k @ 1..=4) => format!("{y}年{}", QUARTERS[k - 1]),
+            _ => label.to_string(),
+        },
+        Some((y, m)) if year(y) && m.len() == 2 => match m.parse::<u32>() {
+            Ok(k @ 1..=12) => format!("{y}年{k}月"),
+            _ => label.to_string(),
+        },
+        _ => label.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn periods_read_in_chinese_and_hand_written_labels_stay() {
+        for (stored, shown) in [
+            ("2026", "2026年"),
+            ("2026-H1", "2026年上半年"),
+            ("2026-H2", "2026年下半年"),
+            ("2026-Q1", "2026年第一季度"),
+            ("2026-Q2", "2026年第二季度"),
+            ("2026-Q4", "2026年第四季度"),
+            ("2026-03", "2026年3月"),
+            ("2026-12", "2026年12月"),
+            ("2026-Q5", "2026-Q5"),
+            ("2026-13", "2026-13"),
+            ("补充", "补充"),
+            ("2025年秋", "2025年秋"),
+            ("", ""),
+        ] {
+            assert_eq!(shown_period(stored), shown, "{stored}");
+        }
+        // Every label the schedules make reads as Chinese.
+        for s in [Schedule::Annual, Schedule::Semiannual, Schedule::Quarterly, Schedule::Monthly] {
+            for i in installments(s, 2026, Money::parse("1200.00").unwrap()) {
+                assert!(shown_period(&i.label).starts_with("2026年"), "{}", i.label);
+                assert!(!shown_period(&i.label).contains('-'), "{}", i.label);
+            }
+        }
+    }
 
     #[test]
     fn a_year_splits_into_labelled_installments() {

@@ -480,7 +480,7 @@ pub(crate) fn post_credit(
         (Some(b), Some(item)) => format!(
             "{channel_name}收款 {} {}（账单 {}）",
             item.name,
-            b.period_label,
+            crate::domain::schedule::shown_period(&b.period_label),
             crate::domain::BillReference::shown(&b.reference)
         ),
         _ => format!(

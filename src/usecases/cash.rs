@@ -108,7 +108,7 @@ pub fn record_cash(
             memo: format!(
                 "现金收款 {} {}（账单 {}）",
                 item.name,
-                bill.period_label,
+                crate::domain::schedule::shown_period(&bill.period_label),
                 BillReference::shown(&bill.reference)
             )
             .chars()
@@ -516,6 +516,15 @@ pub struct CashOnHand {
     #[schema(value_type = String)]
     pub ledger_101: Money,
     pub pay_ins: Vec<PayInView>,
+}
+
+impl CashOnHand {
+    /// What the books' 101 holds beyond the cash the records account for (on hand plus on its
+    /// way to the bank); zero when they agree. Not zero means an entry touched cash without a
+    /// cash record (or the other way round), and a person must look.
+    pub fn books_differ_by(&self) -> Money {
+        self.ledger_101 - (self.on_hand + self.in_transit)
+    }
 }
 
 pub fn cash_on_hand(db: &Db, actor: &Actor, village_code: &str) -> AppResult<CashOnHand> {

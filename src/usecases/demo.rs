@@ -347,6 +347,8 @@ pub fn load(
             )?;
         }
         billing::generate_bills(db, &biller, v.code, GenerateBillsInput { year })?;
+        // Next year's bills too, all open: enough codes on the QR sheet for anyone to try paying.
+        billing::generate_bills(db, &biller, v.code, GenerateBillsInput { year: year + 1 })?;
     }
     // An opening balance for the first village, so its books are not empty.
     let opening_date = format!("{year}-01-01");

@@ -140,7 +140,7 @@ pub async fn order_for_pay_code(
                 let item = FeeItem::in_village(conn, village.id, bill.fee_item_id)?
                     .map(|f| f.name)
                     .unwrap_or_default();
-                let description = format!("{} {} {}", village.name, item, bill.period_label);
+                let description = format!("{} {} {}", village.name, item, crate::domain::schedule::shown_period(&bill.period_label));
                 let no = order_number(&bill.reference);
                 let o = GatewayOrder::insert(
                     conn,
@@ -238,14 +238,15 @@ async fn view(db: &Db, order: GatewayOrder) -> AppResult<OrderView> {
                 None => None,
             };
             let village = Village::by_id(conn, order.village_id)?;
-            let receipt_path = receipt.as_ref().map(|r| {
-                format!(
-                    "/r/{}?c={}",
-                    crate::payments::receipt_code::receipt_number(&village.code, r.year, r.number),
-                    r.verification_code
-                )
-            });
-            let receipt = receipt.map(|r| format!("{}-{:06}", r.year, r.number));
+            // One receipt, one number: the full form the receipt, its print and its check page use.
+            let number = receipt
+                .as_ref()
+                .map(|r| crate::payments::receipt_code::receipt_number(&village.code, r.year, r.number));
+            let receipt_path = receipt
+                .as_ref()
+                .zip(number.as_ref())
+                .map(|(r, n)| format!("/r/{n}?c={}", r.verification_code));
+            let receipt = number;
             Ok(OrderView {
                 out_trade_no: order.out_trade_no,
                 provider: order.provider,

@@ -261,6 +261,10 @@ pub struct SheetItem {
     pub amount: Money,
     pub reference: String,
     pub svg: String,
+    /// The pay page the code leads to, as a path on this service (`/pay/…`): a link for
+    /// someone at a desktop, which works on whatever address they opened the sheet, where the
+    /// code's own address (the public URL) may only be reachable from the server itself.
+    pub path: String,
 }
 
 /// A printable sheet: every open bill of a village with its code, for the clerk to hand out.
@@ -306,7 +310,8 @@ pub fn bill_sheet(db: &Db, actor: &Actor, key: &[u8], public_url: &str, village_
         .map(|(b, payer, item)| {
             let outstanding = b.amount - b.paid;
             let token = bill_token(village.id, account.id, &b, today);
-            let svg = qr::svg(&pay_url(public_url, &token, key), 160).map_err(AppError::Internal)?;
+            let path = pay_url("", &token, key);
+            let svg = qr::svg(&format!("{}{path}", public_url.trim_end_matches('/')), 160).map_err(AppError::Internal)?;
             Ok(SheetItem {
                 payer: masking::person_name(&payer),
                 fee_item: item,
@@ -314,6 +319,7 @@ pub fn bill_sheet(db: &Db, actor: &Actor, key: &[u8], public_url: &str, village_
                 amount: outstanding,
                 reference: BillReference::shown(&b.reference),
                 svg,
+                path,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;

@@ -59,12 +59,13 @@ try {
     await page.goto(orderUrl);
     await page.waitForSelector('#receipt', { timeout: 20000 });
     const receipt = await page.textContent('#receipt');
-    expect(/^\d{4}-\d{6}$/.test(receipt.trim()), `the payer sees receipt ${receipt}`);
+    expect(/^\d{12}-\d{4}-\d{6}$/.test(receipt.trim()), `the payer sees receipt ${receipt} in its one full form`);
     await shot(page, '04-order-paid');
     // The e-receipt: the public check page of this receipt, no personal data beyond a masked name.
     await page.click('#e-receipt');
     await page.waitForSelector('#result');
     expect((await page.textContent('h1')).includes('真实有效'), 'the e-receipt confirms the payment');
+    expect((await page.textContent('body')).includes(receipt.trim()), 'the check page gives the receipt the number the order page gave');
     expect(!(await page.textContent('body')).includes('张建国'), 'the e-receipt masks the payer');
     await shot(page, '04b-e-receipt');
     await ctx.close();
@@ -99,8 +100,41 @@ try {
   await page.goto(`${BASE}/staff/v/${village}/receipts/${cashReceipt}/print?layout=a4`);
   await shot(page, '09-print-a4');
   expect((await page.textContent('body')).includes('贰佰元整'), 'the print shows the amount in 大写');
+  // The bill number and the time each stay on one line (the trial saw their last digits wrap).
+  for (const id of ['#bill', '#issued']) {
+    const lines = await page.$eval(id, (e) => {
+      const range = document.createRange();
+      range.selectNodeContents(e);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    });
+    expect(lines === 1, `${id} prints on one line (${lines})`);
+  }
+  expect(/^\d{6}-\d{6}-\d$/.test((await page.textContent('#bill')).trim()), 'the bill number keeps its dashes');
+  // One font for Chinese and Latin: the fonts the renderer really used for a Chinese header and
+  // for the digits of the bill number are one family (the trial saw serif digits).
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('DOM.enable');
+  await cdp.send('CSS.enable');
+  const fontsOf = async (selector) => {
+    const { root } = await cdp.send('DOM.getDocument');
+    const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+    const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+    return fonts.map((f) => f.familyName);
+  };
+  const used = new Set([...(await fontsOf('#bill')), ...(await fontsOf('th')), ...(await fontsOf('.code'))]);
+  expect(used.size === 1, `one font family prints Chinese and digits alike (${[...used].join(', ')})`);
   await page.goto(`${BASE}/staff/v/${village}/receipts/${cashReceipt}/print?layout=241`);
   expect((await page.$$('.receipt')).length === 3, 'three-part paper prints three parts');
+  // Each copy's label reads 第一联/第二联/第三联 top to bottom, one upright character under the
+  // other (not vertical writing, which printed 一 as a gap and 二/三 as bars).
+  const labels = await page.$$eval('.part', (parts) => parts.map((p) => {
+    const spans = [...p.querySelectorAll('span')].filter((s) => s.textContent);
+    const boxes = spans.map((s) => s.getBoundingClientRect());
+    const stacked = boxes.every((b, i) => i === 0 || (b.top >= boxes[i - 1].bottom - 0.5 && Math.abs(b.left - boxes[0].left) < 2));
+    return { text: spans.map((s) => s.textContent).join(''), stacked, mode: getComputedStyle(p).writingMode };
+  }));
+  expect(labels.map((l) => l.text.slice(0, 3)).join() === '第一联,第二联,第三联', `the copies are labelled ${labels.map((l) => l.text).join(' / ')}`);
+  expect(labels.every((l) => l.stacked && l.mode === 'horizontal-tb'), 'each label is a column of upright characters');
   await shot(page, '10-print-241mm');
   // Pay in, the bank credits the deposit, the clerk confirms the proposed match.
   await page.goto(`${BASE}/staff/v/${village}/cash-on-hand`);
@@ -174,6 +208,28 @@ try {
   await pub.waitForSelector('#result');
   expect((await pub.textContent('h1')).includes('真实有效'), 'the public page confirms the receipt');
   await shot(pub, '15-public-check');
+
+  // 5b. The clerk's pages on a phone (390 px): the page never scrolls sideways (tables scroll in
+  //     their own box) and no table cell is squeezed to one character per line.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', storageState: await ctx.storageState() });
+  const pp = await phone.newPage();
+  for (const [name, path] of [['today', ''], ['bills', '/bills'], ['cash', '/cash'], ['cash-on-hand', '/cash-on-hand'],
+    ['receipts', '/receipts'], ['receipt', `/receipts/${reissued}`], ['reconciliation', '/reconciliation']]) {
+    await pp.goto(`${BASE}/staff/v/${village}${path}`);
+    await shot(pp, `19-phone-${name}`);
+    const pageWidth = await pp.evaluate(() => document.documentElement.scrollWidth);
+    expect(pageWidth <= 390, `${name} at 390 px does not scroll sideways (${pageWidth})`);
+    const squeezed = await pp.$$eval('td, th', (cells) => cells.filter((c) => {
+      const text = c.textContent.trim();
+      if ([...text].length < 2) return false;
+      const range = document.createRange();
+      range.selectNodeContents(c);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      return lines >= [...text].length;
+    }).map((c) => c.textContent.trim()));
+    expect(squeezed.length === 0, `${name} at 390 px has no cell at one character per line (${squeezed.slice(0, 3).join(' | ')})`);
+  }
+  await phone.close();
   await ctx.close();
 
   // 6. The inspector runs the rules, finds the debit nobody approved, and works it through.

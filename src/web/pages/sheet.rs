@@ -13,11 +13,12 @@ pub fn render(sheet: &Sheet) -> String {
     let mut cells = String::new();
     for i in &sheet.items {
         cells.push_str(&format!(
-            r#"<figure>{svg}<figcaption><b>{payer}</b> {item} {period}<br><b>¥{amount}</b><br>账单号 {reference}</figcaption></figure>"#,
+            r#"<figure>{svg}<figcaption><b>{payer}</b> {item} {period}<br><b>¥{amount}</b><br>账单号 {reference}<br><a class="open" href="{url}">在本机打开付款页</a></figcaption></figure>"#,
+            url = esc(&i.path),
             svg = i.svg.trim_start_matches(|c| c != '<').split_once("?>").map(|(_, rest)| rest).unwrap_or(&i.svg),
             payer = esc(&i.payer),
             item = esc(&i.fee_item),
-            period = esc(&i.period_label),
+            period = esc(&crate::domain::schedule::shown_period(&i.period_label)),
             amount = esc(&i.amount.to_string()),
             reference = esc(&i.reference),
         ));
@@ -33,6 +34,8 @@ pub fn render(sheet: &Sheet) -> String {
   figure {{ margin: 0; padding: 2mm; border: 0.3mm solid #888; break-inside: avoid; text-align: center; }}
   figure svg {{ width: 45mm; height: 45mm; }}
   figcaption {{ font-size: 10pt; line-height: 1.4; }}
+  a.open {{ font-size: 9pt; }}
+  @media print {{ a.open {{ display: none; }} }}
 </style></head>
 <body><h1>{name} 村集体收款码（共 {n} 张）</h1><main>{cells}</main></body></html>"#,
         name = esc(&sheet.village_name),

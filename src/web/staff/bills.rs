@@ -69,7 +69,7 @@ pub async fn bills(
                 r = esc(&b.reference),
                 p = esc(&name(b.payer_id)),
                 i = esc(&item(b.fee_item_id)),
-                per = esc(&b.period_label),
+                per = esc(&crate::domain::schedule::shown_period(&b.period_label)),
                 a = b.amount,
                 o = b.outstanding,
                 s = b.status.label(),
@@ -85,7 +85,13 @@ pub async fn bills(
     let body = format!(
         r#"{notes}<section><form method="post" action="/staff/v/{v}/bills/generate">{csrf}<label for="year">按合同生成账单（年度）</label><input id="year" name="year" value="{year}" size="6"> <button class="primary" id="generate">生成账单</button></form>
 <p><a href="/staff/v/{v}/qr-sheet" id="qr-sheet">打印本村未缴账单的收款码</a></p></section>
-<table id="bills"><tr><th>账单号</th><th>缴款人</th><th>项目</th><th class="num">应缴</th><th class="num">尚欠</th><th>状态</th><th></th></tr>{rows}</table>"#,
+{table}"#,
+        table = frame::table(
+            "bills",
+            r#"<th>账单号</th><th>缴款人</th><th>项目</th><th class="num">应缴</th><th class="num">尚欠</th><th>状态</th><th></th>"#,
+            &rows,
+            "本村还没有账单。登记合同后按年度生成，或在接口中逐笔开具；开出的账单和尚欠金额会列在这里。",
+        ),
         v = esc(&v),
         csrf = staff.field(),
         notes = notes(&m),

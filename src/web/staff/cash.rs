@@ -133,10 +133,16 @@ pub async fn cash_on_hand(
             })
             .collect();
         clerks.push_str(&format!(
-            r#"<h3>{} ：库存 <span class="on-hand">¥{}</span>，代交在途 ¥{}</h3><table><tr><th></th><th>现金记录</th><th>账单号</th><th class="num">金额</th></tr>{records}</table>"#,
+            r#"<h3>{} ：库存 <span class="on-hand">¥{}</span>，代交在途 ¥{}</h3>{}"#,
             esc(&k.clerk),
             k.on_hand,
-            k.in_transit
+            k.in_transit,
+            frame::table(
+                "",
+                r#"<th></th><th>现金记录</th><th>账单号</th><th class="num">金额</th>"#,
+                &records,
+                "手上没有未交存的现金。收了现金而未代交的记录会列在这里。",
+            )
         ));
     }
     let options: String = accounts
@@ -198,22 +204,47 @@ pub async fn cash_on_hand(
         })
         .collect();
     let body = format!(
-        r#"{notes}<p class="notice">本村库存现金 <strong id="on-hand">¥{on_hand}</strong>，代交在途 <strong id="in-transit">¥{transit}</strong>；账上库存现金（101）<strong id="ledger-101">¥{ledger}</strong>。</p>
+        r#"{notes}<p class="notice">本村库存现金 <strong id="on-hand">¥{on_hand}</strong>，代交在途 <strong id="in-transit">¥{transit}</strong>；账上库存现金（101）<strong id="ledger-101">¥{ledger}</strong>。</p>{differ}
 <section><h2>各报账员库存现金</h2>{clerks}</section>
 <section><h2>代交（存入对公账户）</h2><form id="pay-in-form" method="post" action="/staff/v/{v}/pay-ins">{csrf}
 <label for="account_id">存入账户</label><select id="account_id" name="account_id">{options}</select>
 <label for="amount">代交金额（元）</label><input id="amount" name="amount" inputmode="decimal" required>
 <p>勾选上表中本次交存的现金记录；不勾选则按收款先后自动选取。</p>
 <button class="primary" id="pay-in">登记代交</button></form>
-<table id="pay-ins"><tr><th>代交</th><th>报账员</th><th class="num">金额</th><th>状态</th><th>现金记录</th></tr>{pay_ins}</table></section>
+{pay_ins_table}</section>
 <section><h2>待确认的匹配</h2>{proposals_html}</section>
-<section><h2>未匹配的银行入账</h2><table id="credits"><tr><th>编号</th><th class="num">金额</th><th>时间</th><th>付款人</th><th>说明</th></tr>{credit_rows}</table></section>"#,
+<section><h2>未匹配的银行入账</h2>{credits_table}</section>"#,
+        pay_ins_table = frame::table(
+            "pay-ins",
+            r#"<th>代交</th><th>报账员</th><th class="num">金额</th><th>状态</th><th>现金记录</th>"#,
+            &pay_ins,
+            "还没有代交。把现金存入对公账户后在上面登记，代交和它的到账情况会列在这里。",
+        ),
+        credits_table = frame::table(
+            "credits",
+            r#"<th>编号</th><th class="num">金额</th><th>时间</th><th>付款人</th><th>说明</th>"#,
+            &credit_rows,
+            "没有未匹配的银行入账。银行到账而尚未对应到代交或账单的款项会列在这里。",
+        ),
         proposals_html = if proposal_rows.is_empty() {
             r#"<p class="empty">暂无：银行到账后，与代交金额相符的入账会出现在这里。</p>"#.to_string()
         } else {
-            format!(r#"<table id="proposals">{proposal_rows}</table>"#)
+            frame::table(
+                "proposals",
+                r#"<th>代交</th><th>银行入账</th><th class="num">金额</th><th>到账时间</th><th></th>"#,
+                &proposal_rows,
+                "",
+            )
         },
         notes = notes(&m),
+        differ = match c.books_differ_by() {
+            d if d.is_zero() => String::new(),
+            d => format!(
+                r#"<p class="notice error" id="books-differ"><strong>账实不符：</strong>账上库存现金比现金记录（库存加代交在途）{} <strong>¥{}</strong>。请核对本村的现金收款记录和涉及库存现金的凭证，并告知乡镇会计。</p>"#,
+                if d.is_negative() { "少" } else { "多" },
+                if d.is_negative() { -d } else { d },
+            ),
+        },
         on_hand = c.on_hand,
         transit = c.in_transit,
         ledger = c.ledger_101,

@@ -35,6 +35,7 @@ const STYLE: &str = r#"
   .scroll table { min-width: 40rem; }
   .scroll td, .scroll th { white-space: nowrap; }
   .scroll td.text { white-space: normal; min-width: 16rem; }
+  .scroll td.empty { white-space: normal; }
   select, input { max-width: 100%; }
   form.step { border-top: 1px solid #ccc; padding-top: 0.5rem; margin-top: 0.5rem; }
   textarea { font-size: 1rem; font-family: inherit; max-width: 100%; }
@@ -62,6 +63,28 @@ pub fn page_nav(title: &str, nav: &str, csrf_field: &str, body: &str) -> String 
 <main><h1>{title}</h1>{body}</main></body></html>"#,
         title = esc(title),
     )
+}
+
+/// A table as every staff page shows one: in a box that scrolls sideways on a phone (cells keep
+/// their words on one line instead of one character per line), and, with no rows, one row that
+/// says 暂无 and what will appear there. `head` is the header cells (trusted HTML), `rows` the
+/// rows; `empty` is plain text.
+pub fn table(id: &str, head: &str, rows: &str, empty: &str) -> String {
+    let body = if rows.is_empty() {
+        format!(
+            r#"<tr><td class="empty" colspan="{}">暂无：{}</td></tr>"#,
+            head.matches("<th").count().max(1),
+            esc(empty)
+        )
+    } else {
+        rows.to_string()
+    };
+    let id = if id.is_empty() {
+        String::new()
+    } else {
+        format!(r#" id="{}""#, esc(id))
+    };
+    format!(r#"<div class="scroll"><table{id}><tr>{head}</tr>{body}</table></div>"#)
 }
 
 pub fn html(status: StatusCode, body: String) -> HttpResponse {

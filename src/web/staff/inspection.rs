@@ -39,13 +39,6 @@ pub struct Filters {
 }
 
 /// "2026-03" → "2026年3月".
-fn month_words(m: &str) -> String {
-    match m.split_once('-') {
-        Some((y, mo)) => format!("{y}年{}月", mo.trim_start_matches('0')),
-        None => m.to_string(),
-    }
-}
-
 fn none_if_empty(s: &Option<String>) -> Option<String> {
     s.as_deref()
         .map(str::trim)
@@ -186,8 +179,8 @@ fn render(r: &InspectionReport, q: &FindingQuery) -> String {
         r#"<section><h2>{}：{} 至 {}</h2><p id="summary">{}</p>
 <p><a href="/staff/inspect/report.xlsx?{qs}">下载 Excel</a> · <a href="/staff/inspect/report.csv?{qs}">下载 CSV</a></p></section>"#,
         esc(&r.scope_name),
-        esc(&month_words(&q.from)),
-        esc(&month_words(&q.to)),
+        esc(&crate::domain::schedule::shown_period(&q.from)),
+        esc(&crate::domain::schedule::shown_period(&q.to)),
         esc(&r.message)
     );
     if r.findings.is_empty() {

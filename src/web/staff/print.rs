@@ -50,17 +50,17 @@ fn body(r: &ReceiptDetail, qr_svg: &str) -> String {
 <table>
 <tr><th>缴款人</th><td>{payer}</td><th>收款方式</th><td>{channel}</td></tr>
 <tr><th>收费项目</th><td colspan=3>{item} {period}</td></tr>
-<tr><th>金额（小写）</th><td class="amount">¥{amount}</td><th>账单号</th><td>{bill}</td></tr>
+<tr><th>金额（小写）</th><td class="amount one-line">¥{amount}</td><th>账单号</th><td class="one-line" id="bill">{bill}</td></tr>
 <tr><th>金额（大写）</th><td colspan=3 class="words">{words}</td></tr>
 <tr><th>款项依据</th><td colspan=3>{evidence}</td></tr>
 {replaces}{void}
-<tr><th>经办人</th><td>{clerk}</td><th>开具时间</th><td>{issued}</td></tr>
+<tr><th>经办人</th><td>{clerk}</td><th>开具时间</th><td class="one-line" id="issued">{issued}</td></tr>
 <tr><th>校验码</th><td colspan=3 class="code">{code}</td></tr>
 </table>"#,
         payer = esc(&r.payer_name),
         channel = esc(&r.channel_name),
         item = esc(&r.fee_item),
-        period = esc(&r.period_label),
+        period = esc(&crate::domain::schedule::shown_period(&r.period_label)),
         amount = r.amount,
         bill = esc(r.bill_reference.as_deref().unwrap_or("")),
         words = esc(&r.amount_in_words),
@@ -73,6 +73,24 @@ fn body(r: &ReceiptDetail, qr_svg: &str) -> String {
         issued = esc(&r.issued_at),
         code = esc(&r.verification_code),
     )
+}
+
+/// One font stack for Chinese and Latin alike: each of these holds both, so digits and letters
+/// never fall back to a serif face beside sans-serif Chinese (the trial's A4 print did).
+const FONTS: &str =
+    r#""WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif"#;
+
+/// A copy's label (第一联 存根联) set one character under the other, each upright. Vertical
+/// writing mode printed 一 as a gap and 二/三 as bars on the trial's printer driver (the numerals
+/// turned on their side); a column of upright characters reads the same on any printer.
+fn stacked(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| match c {
+            ' ' => r#"<span class="gap"></span>"#.to_string(),
+            c => format!("<span>{}</span>", esc(&c.to_string())),
+        })
+        .collect()
 }
 
 pub fn render(r: &ReceiptDetail, public_url: &str, layout: Layout) -> String {
@@ -94,7 +112,7 @@ pub fn render(r: &ReceiptDetail, public_url: &str, layout: Layout) -> String {
         ),
         Layout::ThreePart => (
             "@page { size: 241mm 93mm; margin: 4mm 6mm; } .receipt { width: 229mm; height: 85mm; page-break-after: always; } .receipt table { font-size: 10pt; } .receipt h1 { font-size: 13pt; margin: 0 0 1mm; }",
-            ["第一联 存根联", "第二联 收据联（交缴款人）", "第三联 记账联"]
+            ["第一联 存根联", "第二联 收据联 交缴款人", "第三联 记账联"]
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
@@ -106,7 +124,7 @@ pub fn render(r: &ReceiptDetail, public_url: &str, layout: Layout) -> String {
             let label = if part.is_empty() {
                 String::new()
             } else {
-                format!(r#"<div class="part">{}</div>"#, esc(part))
+                format!(r#"<div class="part">{}</div>"#, stacked(part))
             };
             format!(r#"<div class="receipt">{stamp}{label}{head}{}</div>"#, body(r, &qr_svg))
         })
@@ -114,7 +132,7 @@ pub fn render(r: &ReceiptDetail, public_url: &str, layout: Layout) -> String {
     format!(
         r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title><style>
 {page_css}
-body {{ margin: 0; font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", "SimSun", serif; color: #000; }}
+body {{ margin: 0; font-family: {FONTS}; color: #000; }}
 .receipt {{ position: relative; box-sizing: border-box; border: 0.3mm solid #000; padding: 4mm 6mm; margin: 0 auto 6mm; overflow: hidden; }}
 h1 {{ text-align: center; font-size: 16pt; letter-spacing: 0.2em; margin: 0 0 2mm; }}
 .number {{ font-size: 10pt; margin-bottom: 1mm; }}
@@ -122,10 +140,13 @@ table {{ width: 78%; border-collapse: collapse; font-size: 11pt; }}
 th, td {{ border: 0.2mm solid #000; padding: 1mm 2mm; text-align: left; }}
 th {{ width: 18%; font-weight: normal; white-space: nowrap; }}
 .amount {{ font-weight: bold; }}
-.code {{ font-family: monospace; letter-spacing: 0.1em; }}
+.code {{ font-variant-numeric: tabular-nums; letter-spacing: 0.1em; }}
+.one-line {{ white-space: nowrap; }}
 .qr {{ position: absolute; right: 6mm; top: 16mm; width: 22mm; text-align: center; font-size: 8pt; }}
 .qr svg {{ width: 22mm; height: 22mm; }}
-.part {{ position: absolute; right: 1mm; bottom: 3mm; writing-mode: vertical-rl; font-size: 9pt; }}
+.part {{ position: absolute; right: 1.5mm; bottom: 3mm; font-size: 9pt; line-height: 1.15; text-align: center; }}
+.part span {{ display: block; }}
+.part span.gap {{ height: 0.6em; }}
 .stamp {{ position: absolute; left: 35%; top: 30%; font-size: 40pt; color: #a61b1b; border: 1mm solid #a61b1b; padding: 0 4mm; transform: rotate(-15deg); opacity: 0.7; }}
 .actions {{ text-align: center; margin: 4mm; }}
 @media print {{ .actions {{ display: none; }} }}

@@ -33,7 +33,7 @@ pub async fn receipts_list(
             let body = format!(
                 r#"{}<p><a href="/staff/v/{v}/receipts.pdf" id="all-pdf">下载全部收据（PDF）</a> · 导出：<a href="/staff/v/{v}/exports/receipts.xlsx">收据 Excel</a> · <a href="/staff/v/{v}/exports/receipts.csv">收据 CSV</a> · <a href="/staff/v/{v}/exports/cash-book.xlsx">现金日记账 Excel</a> · <a href="/staff/v/{v}/exports/cash-book.csv">现金日记账 CSV</a></p>{}"#,
                 notes(&m),
-                receipts_table(&rows),
+                receipts_table(&rows, "本村还没有收据。每笔到账和现金收款都会开出一张编号连续的收据，列在这里。"),
                 v = esc(&v),
             );
             html(StatusCode::OK, frame::page("收据", Some(&v), &staff.field(), &body))
@@ -96,7 +96,7 @@ pub async fn receipt(
         stn = r.status.label(),
         payer = esc(&r.payer_name),
         item = esc(&r.fee_item),
-        period = esc(&r.period_label),
+        period = esc(&crate::domain::schedule::shown_period(&r.period_label)),
         amount = r.amount,
         words = esc(&r.amount_in_words),
         channel = esc(&r.channel_name),
@@ -260,12 +260,13 @@ pub async fn export(state: web::Data<AppState>, staff: Staff, path: web::Path<(S
     }
 }
 
-pub(super) fn receipts_table(rows: &str) -> String {
-    if rows.is_empty() {
-        return "<p>暂无。</p>".into();
-    }
-    format!(
-        r#"<table id="receipts"><tr><th>收据号</th><th>缴款人</th><th>项目</th><th class="num">金额</th><th>方式</th><th>状态</th><th></th></tr>{rows}</table>"#
+/// The receipts list (today's page and the receipts page); `empty` says what will appear.
+pub(super) fn receipts_table(rows: &str, empty: &str) -> String {
+    frame::table(
+        "receipts",
+        r#"<th>收据号</th><th>缴款人</th><th>项目</th><th class="num">金额</th><th>方式</th><th>状态</th><th></th>"#,
+        rows,
+        empty,
     )
 }
 
@@ -276,7 +277,7 @@ pub(super) fn receipt_row(village: &str, r: &collections::ReceiptView) -> String
         n = esc(&r.number),
         payer = esc(r.payer_name.as_deref().unwrap_or("")),
         item = esc(r.fee_item.as_deref().unwrap_or("")),
-        period = esc(r.period_label.as_deref().unwrap_or("")),
+        period = esc(&crate::domain::schedule::shown_period(r.period_label.as_deref().unwrap_or(""))),
         amount = r.amount,
         st = r.status.as_str(),
         stn = r.status.label(),

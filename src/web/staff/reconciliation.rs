@@ -180,8 +180,14 @@ fn render(r: &ReconciliationReport, village: &str, account: i64, from: NaiveDate
             continue;
         }
         out.push_str(&format!(
-            r#"<section><h3>{}</h3><p>{balance}</p><table><tr><th>结果</th><th>规则</th><th>收支</th><th class="num">金额</th><th class="num">账面金额</th><th>流水号</th><th>对方户名</th><th>附言</th><th>凭证号</th></tr>{rows}</table></section>"#,
-            d.date
+            r#"<section><h3>{}</h3><p>{balance}</p>{}</section>"#,
+            d.date,
+            super::frame::table(
+                "",
+                r#"<th>结果</th><th>规则</th><th>收支</th><th class="num">金额</th><th class="num">账面金额</th><th>流水号</th><th>对方户名</th><th>附言</th><th>凭证号</th>"#,
+                &rows,
+                "这一天的对账单没有流水，账上也没有待对的收付。",
+            )
         ));
     }
     out

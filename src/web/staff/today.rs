@@ -50,7 +50,7 @@ pub async fn today(
         crate::domain::Money::from_fen(total),
         cash.on_hand,
         cash.in_transit,
-        receipts_table(&rows),
+        receipts_table(&rows, "今天还没有开具收据。扫码到账、现金收款后开出的收据会列在这里。"),
         notes = notes(&m),
     );
     html(
