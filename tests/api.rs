@@ -512,6 +512,11 @@ both!(scopes_and_roles_are_checked_on_every_handler, |app| {
         )
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
+    // In Chinese, naming who does it instead (the trial saw "may not ManageBilling").
+    assert_eq!(
+        r.body["message"],
+        "村报账员不能登记或冲销凭证；这项操作由乡镇会计办理，请与他们联系。"
+    );
     // Cash moves only with cash records: a manual entry on 101 is refused, naming the line.
     let r = app
         .post(

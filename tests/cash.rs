@@ -806,3 +806,26 @@ both!(the_cash_page_says_when_the_books_and_the_cash_records_disagree, |app| {
     assert!(warning.contains("账实不符") && warning.contains("多") && warning.contains("¥50.00"), "{warning}");
     assert!(after.contains(r#"class="notice error" id="books-differ""#), "in red");
 });
+
+// A quarter's bill reads 2026年第二季度 on the clerk's bills page, on its receipt and in its
+// print (the trial saw 2026-Q2); the API keeps the machine label.
+both!(periods_read_in_chinese_on_the_pages, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let bill = app
+        .post(&s.t.clerk_a, &format!("{v}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "300.00", "period_label": "2026-Q2", "due_date": "2026-06-30"}))
+        .await;
+    assert_eq!(bill.status, 201, "{:?}", bill.body);
+    assert_eq!(bill.body["period_label"], "2026-Q2");
+    let bills = staff_page(&app, &s.t.clerk_a, &format!("/staff/v/{VILLAGE_A}/bills")).await;
+    assert!(bills.contains("2026年第二季度") && !bills.contains("2026-Q2"), "{bills}");
+    let r = app
+        .post(&s.t.clerk_a, &format!("{v}/cash"), json!({"bill_reference": bill.body["reference"], "amount": "300.00"}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let number = r.body["number"].as_str().unwrap();
+    for path in [format!("/staff/v/{VILLAGE_A}/receipts/{number}"), format!("/staff/v/{VILLAGE_A}/receipts/{number}/print?layout=a4")] {
+        let html = staff_page(&app, &s.t.clerk_a, &path).await;
+        assert!(html.contains("2026年第二季度") && !html.contains("2026-Q2"), "{path}: {html}");
+    }
+});
