@@ -1469,3 +1469,84 @@ both!(
         assert_books_agree(&app.db);
     }
 );
+
+// The reverse race: payments through a daily binding race the admin switching it back to
+// per-payment settlement. Under the village's lock the switch either comes first (nothing waits:
+// it is taken, and every payment goes to 102) or after a payment (it is refused, the binding
+// stays daily and every payment is held in clearing). Never a per-payment binding with payments
+// still waiting for a daily settlement.
+both!(
+    payments_racing_a_switch_back_to_per_payment_never_leave_payments_waiting_on_it,
+    |app| {
+        let t = app.seed().await;
+        let amounts: Vec<String> = (0..16).map(|i| format!("{}.00", 10 + i)).collect();
+        let refs: Vec<&str> = amounts.iter().map(String::as_str).collect();
+        let bills = bills_in_village_a(&app, &t, &refs).await;
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        let platform = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let keys = json!({"provider": "wechat", "mch_id": "1900000109", "api_v3_key": "0123456789abcdef0123456789abcdef",
+            "platform_public_keys": [{"key_id": "PUB_KEY_ID_0001", "pem": bank_adapters::wechat::public_key_pem(&platform)}]});
+        let mut daily = keys.clone();
+        daily["settlement"] = json!({"mode": "daily", "fee_percent": "0.6"});
+        let b = app
+            .post(&t.admin, &format!("{a}/accounts/{account}/bindings"), daily)
+            .await;
+        assert_eq!(b.status, 201, "{:?}", b.body);
+        let binding = b.body["id"].as_i64().unwrap();
+        let now = qingzhang::domain::period::now()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .naive_local();
+        let mut per_payment = keys.clone();
+        per_payment["settlement"] = json!({"mode": "per_payment"});
+        let switch = async {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(2)).await;
+            let r = app
+                .client
+                .put(format!("{}{a}/bindings/{binding}", app.base))
+                .bearer_auth(&t.admin)
+                .json(&per_payment)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        };
+        let txns: Vec<String> = (0..bills.len()).map(|i| format!("4301{i:04}")).collect();
+        let payments = futures::future::join_all(bills.iter().zip(&txns).enumerate().map(|(i, ((bill, _), txn))| {
+            wechat_paid_at(&app, &platform, binding, txn, bill, (10 + i as i64) * 100, now)
+        }));
+        let ((status, answer), _) = futures::join!(switch, payments);
+        let items: i64 = app
+            .db
+            .read(|conn| -> Result<i64, qingzhang::AppError> {
+                use diesel::prelude::*;
+                use qingzhang::store::schema::clearing_items;
+                Ok(clearing_items::table.count().get_result(conn)?)
+            })
+            .unwrap();
+        let b = balances(&app, &t.accountant).await;
+        let at = |code: &str| b.get(code).map(String::as_str).unwrap_or("0.00");
+        let total = "280.00"; // 10.00 + 11.00 + … + 25.00
+        let mode = app.get(&t.admin, &format!("{a}/bindings")).await.body[0]["settlement"].clone();
+        eprintln!("the switch answered {status}; {items} of 16 payments held in clearing");
+        match status {
+            200 => {
+                assert_eq!(items, 0, "a switch that was taken had nothing waiting, and nothing came after it");
+                assert_eq!((at("102.0001"), at("112.9901")), (total, "0.00"), "{b:?}");
+                assert_eq!(mode, "per_payment");
+            }
+            422 => {
+                assert_eq!(answer["field"], "settlement.mode", "{answer}");
+                assert_eq!(items, 16, "the binding stayed daily: every payment waits for its settlement");
+                assert_eq!((at("112.9901"), at("102.0001")), (total, "0.00"), "{b:?}");
+                assert_eq!(mode, "daily");
+            }
+            other => panic!("the switch answered {other}: {answer}"),
+        }
+        assert_eq!(count(&app, "bank_transactions"), 16);
+        assert_books_agree(&app.db);
+    }
+);
