@@ -5,11 +5,13 @@
 //! - [`thresholds`]: each rule's limits, configured per county with per-village overrides.
 //! - [`rules`]: one module per rule of the catalogue (DESIGN.md §6), each with its explanation.
 //! - [`workdays`]: the working-day arithmetic the cash rules share.
+//! - [`overview`]: the dashboard's arithmetic (findings by month, how long cash took to the bank).
 //!
 //! No I/O: `usecases::inspection` loads the facts in a few set-oriented queries per village,
 //! runs [`check`] and keeps the findings.
 
 pub mod facts;
+pub mod overview;
 pub mod rules;
 pub mod thresholds;
 pub mod workdays;

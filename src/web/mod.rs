@@ -2,6 +2,7 @@
 //! blocking pool, render JSON. Errors become HTTP only in `error`.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod callbacks;
 pub mod error;
@@ -61,6 +62,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics_text))
         .configure(staff::routes)
+        .route(assets::ECHARTS_PATH, web::get().to(assets::echarts))
+        .route("/assets/echarts-license.txt", web::get().to(assets::echarts_license))
         .route("/r", web::get().to(pages::receipt::blank))
         .route("/r/check", web::get().to(pages::receipt::from_form))
         .route("/r/{number}", web::get().to(pages::receipt::check))

@@ -236,6 +236,8 @@ try {
   for (const width of [1280, 390]) {
     const ictx = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
     const ip = await ictx.newPage();
+    const chartErrors = [];
+    ip.on('pageerror', (e) => chartErrors.push(String(e)));
     await ip.goto(`${BASE}/staff/login`);
     await ip.fill('#username', 'inspector');
     await ip.fill('#password', env('QZ_PASSWORD'));
@@ -243,12 +245,23 @@ try {
     await ip.waitForURL(/\/staff\/inspect/);
     if (width === 1280) {
       expect((await ip.textContent('main')).includes('暂无发现'), 'before a run the inspector is told what will appear');
+      expect((await ip.textContent('#chart-months')).includes('暂无数据'), 'a chart with no data says so');
       await shot(ip, '16-inspector-empty');
       await ip.click('#run');
       await ip.waitForSelector('#message');
       expect((await ip.textContent('#message')).includes('条发现'), 'the run says what it found');
     }
     expect((await ip.textContent('#by-rule')).includes('未经审批的支出'), 'findings are counted by rule');
+    // The charts are drawn by the service's own ECharts, each over a table of its numbers.
+    await ip.waitForSelector('#chart-months svg');
+    expect(await ip.$('#chart-rules svg') && await ip.$('#chart-severity svg') && await ip.$('#chart-cash svg'), 'the dashboard draws its charts');
+    expect(chartErrors.length === 0, `no script errors (${chartErrors.join('; ')})`);
+    const monthly = await ip.$$eval('#by-month tr td:nth-child(2)', (cells) => cells.reduce((n, c) => n + Number(c.textContent), 0));
+    const listed = (await ip.$$('#findings tr')).length - 1;
+    expect(monthly === listed && listed > 0, `the months' counts add up to the findings listed (${monthly} = ${listed})`);
+    const cashRow = await ip.textContent('#cash-by-village');
+    expect(cashRow.includes('¥1878.38') && cashRow.includes('¥200.00') && cashRow.includes('10.6%'),
+      'the village took ¥200.00 of ¥1878.38 as cash: 10.6%');
     const tableWidth = await ip.evaluate(() => document.querySelector('#findings').closest('.scroll').scrollWidth);
     const pageWidth = await ip.evaluate(() => document.documentElement.scrollWidth);
     expect(pageWidth <= width, `the page itself fits ${width} px (tables scroll): ${pageWidth}`);

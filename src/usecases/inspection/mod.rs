@@ -7,8 +7,11 @@
 //!   the ones whose cause is gone. A village whose data a rule cannot read is reported and the
 //!   run goes on with the others.
 //! - [`findings`]: the list, one finding with its evidence and history, and the workflow.
+//! - [`dashboard`]: the findings by rule, severity, township, village and month, with each
+//!   village's cash share and deposit lag.
 //! - [`report`]: the same findings as text, JSON, XLSX (a summary sheet, a sheet per rule) or CSV.
 
+pub mod dashboard;
 pub mod facts;
 pub mod findings;
 pub mod report;

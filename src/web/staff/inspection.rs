@@ -3,8 +3,6 @@
 //! buttons; running the rules and downloading the report. Thin handlers over
 //! `usecases::inspection`.
 
-use std::collections::BTreeMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -16,7 +14,12 @@ use crate::domain::vocabulary::{FindingStatus, RuleId, Severity};
 use crate::domain::Money;
 use crate::usecases::exports::ExportFormat;
 use crate::usecases::inspection::findings::{self, FindingQuery, MoveInput};
-use crate::usecases::inspection::report::{self, InspectionReport};
+use super::charts::{self, Chart, Kind};
+use super::frame::table;
+use crate::domain::schedule::shown_period;
+use crate::inspect::overview::days_text;
+use crate::usecases::inspection::dashboard::{dashboard as dashboard_of, Dashboard};
+use crate::usecases::inspection::report;
 use crate::usecases::inspection::{self, RunInput};
 use crate::web::pages::esc;
 use crate::web::AppState;
@@ -38,7 +41,6 @@ pub struct Filters {
     pub msg: Msg,
 }
 
-/// "2026-03" → "2026年3月".
 fn none_if_empty(s: &Option<String>) -> Option<String> {
     s.as_deref()
         .map(str::trim)
@@ -112,7 +114,7 @@ pub async fn dashboard(state: web::Data<AppState>, staff: Staff, q: web::Query<F
         .run(move |db| {
             let choices = inspection::scope_choices(db, &actor)?;
             let query = filters.query(&choices[0].0);
-            let r = report::report(db, Some(&actor), &query);
+            let r = dashboard_of(db, &actor, &query);
             Ok::<_, crate::error::AppError>((choices, query, r, filters.msg))
         })
         .await;
@@ -173,20 +175,96 @@ pub async fn dashboard(state: web::Data<AppState>, staff: Staff, q: web::Query<F
     )
 }
 
-fn render(r: &InspectionReport, q: &FindingQuery) -> String {
+fn yuan(m: Money) -> f64 {
+    m.fen() as f64 / 100.0
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".to_string(), |s| format!("{:.1}%", s * 100.0))
+}
+
+/// The dashboard: charts with their tables (by month, severity, rule, township, village; each
+/// village's cash share and deposit lag), then the findings list.
+fn render(d: &Dashboard, q: &FindingQuery) -> String {
+    let r = &d.report;
     let qs = esc(&query_string(q));
     let mut out = format!(
         r#"<section><h2>{}：{} 至 {}</h2><p id="summary">{}</p>
 <p><a href="/staff/inspect/report.xlsx?{qs}">下载 Excel</a> · <a href="/staff/inspect/report.csv?{qs}">下载 CSV</a></p></section>"#,
         esc(&r.scope_name),
-        esc(&crate::domain::schedule::shown_period(&q.from)),
-        esc(&crate::domain::schedule::shown_period(&q.to)),
+        esc(&shown_period(&q.from)),
+        esc(&shown_period(&q.to)),
         esc(&r.message)
     );
     if r.findings.is_empty() {
         out.push_str(r#"<p class="empty">暂无发现。运行检查后，规则发现的问题会按规则和村列在这里；没有问题的期间就是空的。</p>"#);
-        return out;
     }
+    let mut charts = Vec::new();
+
+    // Trend by month.
+    let months: Vec<String> = d.by_month.iter().map(|m| shown_period(&m.month)).collect();
+    let trend = Chart::new("chart-months", Kind::Bars, months.clone())
+        .series("发现（条）", d.by_month.iter().map(|m| m.findings as f64).collect(), false)
+        .series("涉及金额（元）", d.by_month.iter().map(|m| yuan(m.amount)).collect(), true);
+    let rows: String = d
+        .by_month
+        .iter()
+        .zip(&months)
+        .map(|(m, label)| {
+            format!(
+                r#"<tr><td>{}</td><td class="num">{}</td><td class="num">¥{}</td></tr>"#,
+                esc(label),
+                m.findings,
+                m.amount
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        r#"<section><h2>按月趋势（按问题发生的月份）</h2>{}{}</section>"#,
+        trend.place("每月发现条数和涉及金额", "所选期间没有发现，趋势图无从画起。"),
+        table(
+            "by-month",
+            r#"<th>月份</th><th class="num">发现</th><th class="num">涉及金额</th>"#,
+            &rows,
+            "所选期间没有月份。"
+        )
+    ));
+    charts.push(trend);
+
+    // Severity.
+    let severity = Chart::new(
+        "chart-severity",
+        Kind::Pie,
+        d.by_severity.iter().map(|s| s.label.clone()).collect(),
+    )
+    .series("发现（条）", d.by_severity.iter().map(|s| s.findings as f64).collect(), false);
+    let rows: String = d
+        .by_severity
+        .iter()
+        .map(|s| {
+            format!(
+                r#"<tr><td>{}</td><td class="num">{}</td><td class="num">¥{}</td></tr>"#,
+                esc(&s.label),
+                s.findings,
+                s.amount
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        r#"<section><h2>按严重程度</h2>{}{}</section>"#,
+        severity.place("各严重程度的发现条数", "没有发现。"),
+        table(
+            "by-severity",
+            r#"<th>严重程度</th><th class="num">发现</th><th class="num">涉及金额</th>"#,
+            &rows,
+            ""
+        )
+    ));
+    charts.push(severity);
+
+    // Rules.
+    let rules = Chart::new("chart-rules", Kind::Rows, r.summary.iter().map(|s| s.label.clone()).collect())
+        .series("发现（条）", r.summary.iter().map(|s| s.findings as f64).collect(), false);
     let rows: String = r
         .summary
         .iter()
@@ -205,56 +283,153 @@ fn render(r: &InspectionReport, q: &FindingQuery) -> String {
         })
         .collect();
     out.push_str(&format!(
-        r#"<section><h2>按规则</h2><div class="scroll"><table id="by-rule"><tr><th>规则</th><th>代码</th><th class="num">发现</th><th class="num">待处理</th><th class="num">涉及金额</th></tr>{rows}</table></div></section>"#
+        r#"<section><h2>按规则</h2>{}{}</section>"#,
+        rules.place("各规则的发现条数", "没有规则发现问题。"),
+        table(
+            "by-rule",
+            r#"<th>规则</th><th>代码</th><th class="num">发现</th><th class="num">待处理</th><th class="num">涉及金额</th>"#,
+            &rows,
+            "运行检查后，每条发现问题的规则会列在这里。"
+        )
     ));
-    let mut villages: BTreeMap<(String, String), (i64, Money)> = BTreeMap::new();
-    for f in &r.findings {
-        let slot = villages.entry((f.village.clone(), f.village_name.clone())).or_default();
-        slot.0 += 1;
-        slot.1 += f.amount;
-    }
-    let mut ranking: Vec<_> = villages.into_iter().collect();
-    ranking.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(b.1 .0.cmp(&a.1 .0)));
-    let rows: String = ranking
+    charts.push(rules);
+
+    // Townships (a county's view; a township or village scope has one row).
+    let towns = Chart::new("chart-townships", Kind::Bars, d.by_township.iter().map(|t| t.name.clone()).collect())
+        .series("发现（条）", d.by_township.iter().map(|t| t.findings as f64).collect(), false)
+        .series("涉及金额（元）", d.by_township.iter().map(|t| yuan(t.amount)).collect(), true);
+    let rows: String = d
+        .by_township
         .iter()
-        .take(20)
-        .map(|((code, name), (n, amount))| {
+        .map(|t| {
+            format!(
+                r#"<tr><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">¥{}</td></tr>"#,
+                esc(&t.name),
+                esc(&t.code),
+                t.findings,
+                t.amount
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        r#"<section><h2>按乡镇</h2>{}{}</section>"#,
+        towns.place("各乡镇的发现条数和涉及金额", "没有发现。"),
+        table(
+            "by-township",
+            r#"<th>乡镇</th><th>代码</th><th class="num">发现</th><th class="num">涉及金额</th>"#,
+            &rows,
+            "范围内没有乡镇。"
+        )
+    ));
+    charts.push(towns);
+
+    // Villages ranked by money at stake (the chart shows the first twenty).
+    let ranked: Vec<_> = d.villages.iter().filter(|v| v.findings > 0).collect();
+    let top: Vec<_> = ranked.iter().take(20).collect();
+    let ranking = Chart::new("chart-villages", Kind::Rows, top.iter().map(|v| v.name.clone()).collect())
+        .series("涉及金额（元）", top.iter().map(|v| yuan(v.amount)).collect(), false);
+    let rows: String = ranked
+        .iter()
+        .map(|v| {
             let mut f = q.clone();
-            f.village = Some(code.clone());
+            f.village = Some(v.code.clone());
             format!(
-                r#"<tr><td><a href="/staff/inspect?{}">{}</a></td><td>{}</td><td class="num">{n}</td><td class="num">¥{amount}</td></tr>"#,
+                r#"<tr><td><a href="/staff/inspect?{}">{}</a></td><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">¥{}</td></tr>"#,
                 esc(&query_string(&f)),
-                esc(name),
-                esc(code)
+                esc(&v.name),
+                esc(&v.code),
+                esc(&v.township),
+                v.findings,
+                v.amount
             )
         })
         .collect();
     out.push_str(&format!(
-        r#"<section><h2>按村（涉及金额从高到低）</h2><div class="scroll"><table id="by-village"><tr><th>村</th><th>代码</th><th class="num">发现</th><th class="num">涉及金额</th></tr>{rows}</table></div></section>"#
+        r#"<section><h2>按村（涉及金额从高到低）</h2>{}{}</section>"#,
+        ranking.place("涉及金额最多的村", "没有村有发现。"),
+        table(
+            "by-village",
+            r#"<th>村</th><th>代码</th><th>乡镇</th><th class="num">发现</th><th class="num">涉及金额</th>"#,
+            &rows,
+            "运行检查后，有发现的村按涉及金额从高到低列在这里。"
+        )
     ));
-    let rows: String = r
-        .findings
+    charts.push(ranking);
+
+    // Cash share and deposit lag, every village of the scope.
+    let cash = Chart::new("chart-cash", Kind::Bars, d.villages.iter().map(|v| v.name.clone()).collect())
+        .series(
+            "现金收款占比（%）",
+            d.villages.iter().map(|v| v.cash_share.unwrap_or(0.0) * 100.0).collect(),
+            false,
+        )
+        .series(
+            "现金平均交存天数",
+            d.villages.iter().map(|v| v.deposit.average_days.unwrap_or(0.0)).collect(),
+            true,
+        );
+    let rows: String = d
+        .villages
         .iter()
-        .map(|f| {
+        .map(|v| {
             format!(
-                r#"<tr><td><a href="/staff/findings/{id}">#{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{} 至 {}</td><td class="num">¥{}</td><td>{}{}</td><td class="text">{}</td></tr>"#,
-                esc(&f.village_name),
-                esc(&f.rule_label),
-                esc(&f.severity_label),
-                f.period_start,
-                f.period_end,
-                f.amount,
-                esc(&f.status_label),
-                if f.cause_gone.is_some() { "（数据已消除）" } else { "" },
-                esc(&f.summary),
-                id = f.id,
+                r#"<tr><td>{}</td><td>{}</td><td class="num">¥{}</td><td class="num">¥{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">¥{}</td></tr>"#,
+                esc(&v.name),
+                esc(&v.township),
+                v.collected,
+                v.cash,
+                percent(v.cash_share),
+                days_text(v.deposit.average_days),
+                days_text(v.deposit.longest_days),
+                v.deposit.waiting
             )
         })
         .collect();
     out.push_str(&format!(
-        r#"<section><h2>发现（{}）</h2><div class="scroll"><table id="findings"><tr><th>编号</th><th>村</th><th>规则</th><th>严重程度</th><th>期间</th><th class="num">涉及金额</th><th>状态</th><th>发现</th></tr>{rows}</table></div></section>"#,
-        r.findings.len()
+        r#"<section><h2>各村现金收款与交存</h2><p>现金占比高、交存慢的村，是坐收坐支和截留挪用最先露头的地方。平均交存天数从收到现金算到银行入账；最长一笔把尚未交存的也算到今天。</p>{}{}</section>"#,
+        cash.place("各村现金收款占比和平均交存天数", "所选期间各村都没有收款。"),
+        table(
+            "cash-by-village",
+            r#"<th>村</th><th>乡镇</th><th class="num">收款合计</th><th class="num">其中现金</th><th class="num">现金占比</th><th class="num">平均交存</th><th class="num">最长一笔</th><th class="num">尚未交存</th>"#,
+            &rows,
+            "范围内没有村。"
+        )
     ));
+    charts.push(cash);
+
+    if !r.findings.is_empty() {
+        let rows: String = r
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    r#"<tr><td><a href="/staff/findings/{id}">#{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{} 至 {}</td><td class="num">¥{}</td><td>{}{}</td><td class="text">{}</td></tr>"#,
+                    esc(&f.village_name),
+                    esc(&f.rule_label),
+                    esc(&f.severity_label),
+                    f.period_start,
+                    f.period_end,
+                    f.amount,
+                    esc(&f.status_label),
+                    if f.cause_gone.is_some() { "（数据已消除）" } else { "" },
+                    esc(&f.summary),
+                    id = f.id,
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            r#"<section><h2>发现（{}）</h2>{}</section>"#,
+            r.findings.len(),
+            table(
+                "findings",
+                r#"<th>编号</th><th>村</th><th>规则</th><th>严重程度</th><th>期间</th><th class="num">涉及金额</th><th>状态</th><th>发现</th>"#,
+                &rows,
+                ""
+            )
+        ));
+    }
+    out.push_str(charts::STYLE);
+    out.push_str(&charts::script(&charts));
     out
 }
 

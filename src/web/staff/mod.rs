@@ -2,6 +2,7 @@
 //! protection. Thin handlers over the same use cases as the API.
 
 pub mod bills;
+pub mod charts;
 pub mod cash;
 pub mod frame;
 pub mod inspection;
