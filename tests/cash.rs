@@ -790,7 +790,11 @@ both!(the_cash_page_says_when_the_books_and_the_cash_records_disagree, |app| {
     );
     // ¥100 cash taken: the books and the records agree.
     let r = app
-        .post(&s.t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}/cash"), json!({"bill_reference": s.bills[0], "amount": "100.00"}))
+        .post(
+            &s.t.clerk_a,
+            &format!("/api/v1/villages/{VILLAGE_A}/cash"),
+            json!({"bill_reference": s.bills[0], "amount": "100.00"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert!(!staff_page(&app, &s.t.clerk_a, &page).await.contains("books-differ"));
@@ -803,7 +807,10 @@ both!(the_cash_page_says_when_the_books_and_the_cash_records_disagree, |app| {
         .nth(1)
         .expect("the page warns that the books and the cash disagree");
     let warning = warning.split("</p>").next().unwrap();
-    assert!(warning.contains("账实不符") && warning.contains("多") && warning.contains("¥50.00"), "{warning}");
+    assert!(
+        warning.contains("账实不符") && warning.contains("多") && warning.contains("¥50.00"),
+        "{warning}"
+    );
     assert!(after.contains(r#"class="notice error" id="books-differ""#), "in red");
 });
 
@@ -818,14 +825,27 @@ both!(periods_read_in_chinese_on_the_pages, |app| {
     assert_eq!(bill.status, 201, "{:?}", bill.body);
     assert_eq!(bill.body["period_label"], "2026-Q2");
     let bills = staff_page(&app, &s.t.clerk_a, &format!("/staff/v/{VILLAGE_A}/bills")).await;
-    assert!(bills.contains("2026年第二季度") && !bills.contains("2026-Q2"), "{bills}");
+    assert!(
+        bills.contains("2026年第二季度") && !bills.contains("2026-Q2"),
+        "{bills}"
+    );
     let r = app
-        .post(&s.t.clerk_a, &format!("{v}/cash"), json!({"bill_reference": bill.body["reference"], "amount": "300.00"}))
+        .post(
+            &s.t.clerk_a,
+            &format!("{v}/cash"),
+            json!({"bill_reference": bill.body["reference"], "amount": "300.00"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let number = r.body["number"].as_str().unwrap();
-    for path in [format!("/staff/v/{VILLAGE_A}/receipts/{number}"), format!("/staff/v/{VILLAGE_A}/receipts/{number}/print?layout=a4")] {
+    for path in [
+        format!("/staff/v/{VILLAGE_A}/receipts/{number}"),
+        format!("/staff/v/{VILLAGE_A}/receipts/{number}/print?layout=a4"),
+    ] {
         let html = staff_page(&app, &s.t.clerk_a, &path).await;
-        assert!(html.contains("2026年第二季度") && !html.contains("2026-Q2"), "{path}: {html}");
+        assert!(
+            html.contains("2026年第二季度") && !html.contains("2026-Q2"),
+            "{path}: {html}"
+        );
     }
 });

@@ -96,11 +96,25 @@ async fn serve_demo_answers_with_a_living_county() {
         .unwrap();
     let codes = sheet.matches("<figure>").count();
     assert!(codes >= 5, "the demo has open bills to pay: {codes}");
-    assert_eq!(sheet.matches(r#"class="open" href="/pay/"#).count(), codes, "one link per code, on this address");
-    let link = sheet.split(r#"class="open" href=""#).nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    assert_eq!(
+        sheet.matches(r#"class="open" href="/pay/"#).count(),
+        codes,
+        "one link per code, on this address"
+    );
+    let link = sheet
+        .split(r#"class="open" href=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
     let pay = client.get(format!("http://{addr}{link}")).send().await.unwrap();
     assert_eq!(pay.status().as_u16(), 200, "{link}");
-    assert!(pay.text().await.unwrap().contains("村集体收款"), "the link opens the pay page");
+    assert!(
+        pay.text().await.unwrap().contains("村集体收款"),
+        "the link opens the pay page"
+    );
 }
 
 /// Starts `serve --demo` on `dir`; returns the running child, its address and the lines it

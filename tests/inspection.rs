@@ -528,3 +528,71 @@ both!(
         assert_eq!(again.findings_gone, 1, "{again:?}");
     }
 );
+
+async fn staff_page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
+    let r = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header("cookie", format!("qz_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+// The inspector's page of one village: its chain, what it collected and how much cash still
+// waits for the bank, cash on hand at the month's end, its books in brief; a bill paid twice
+// behind the service's back turns the chain section red. Nobody but an inspector sees it, and
+// a village outside the inspector's scope does not exist for them.
+both!(the_inspectors_village_page_shows_chain_cash_books_and_findings, |app| {
+    let t = app.seed().await;
+    let bills = bills_in_village_a(&app, &t, &["100.00", "200.00"]).await;
+    let r = app
+        .post(&t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}/cash"), json!({"bill_reference": bills[0].0, "amount": "100.00"}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let page = format!("/staff/inspect/v/{VILLAGE_A}");
+    let (status, html) = staff_page(&app, &t.inspector, &page).await;
+    assert_eq!(status, 200, "{html}");
+    let section = |id: &str| -> String {
+        html.split(&format!(r#"id="{id}""#))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no #{id}: {html}"))
+            .split("</section>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(section("chain").contains("账链完整"), "{}", section("chain"));
+    let money = section("collections");
+    assert!(
+        money.contains("1 张（其中现金 1 张）") && money.contains("¥100.00（100.0%）") && money.contains("<dt>尚未交存</dt><dd>¥100.00</dd>"),
+        "{money}"
+    );
+    let month_ends = section("cash-month-ends");
+    let last = month_ends.rsplit("<tr>").next().unwrap();
+    assert!(last.contains("¥100.00"), "cash on hand at this month's end: {last}");
+    let books = section("books");
+    assert!(books.contains("<td>101</td>") && books.contains("¥100.00"), "{books}");
+    assert!(section("village-findings").contains("暂无"), "no run yet: the findings table says so");
+
+    // Someone doubles the bill's payment in the database: the page says the chain fails.
+    {
+        use diesel::RunQueryDsl;
+        app.db
+            .once(|conn| -> Result<usize, qingzhang::AppError> {
+                Ok(diesel::sql_query("UPDATE bills SET paid_fen = paid_fen * 2 WHERE paid_fen > 0").execute(conn)?)
+            })
+            .unwrap();
+    }
+    let (_, html) = staff_page(&app, &t.inspector, &page).await;
+    assert!(html.contains(r#"class="notice error" id="chain""#) && html.contains("账链校验未通过"), "{html}");
+
+    // Only inspectors; another county's village, or none, is not found.
+    for token in [&t.clerk_a, &t.accountant] {
+        assert_eq!(staff_page(&app, token, &page).await.0, 403);
+    }
+    assert_eq!(staff_page(&app, &t.inspector, "/staff/inspect/v/370726102201").await.0, 404);
+    let (status, html) = staff_page(&app, &t.inspector, &format!("{page}?from=2026-13&to=2026-12")).await;
+    assert_eq!(status, 422, "a bad month is refused in words: {html}");
+});

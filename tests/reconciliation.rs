@@ -1534,13 +1534,19 @@ both!(
         eprintln!("the switch answered {status}; {items} of 16 payments held in clearing");
         match status {
             200 => {
-                assert_eq!(items, 0, "a switch that was taken had nothing waiting, and nothing came after it");
+                assert_eq!(
+                    items, 0,
+                    "a switch that was taken had nothing waiting, and nothing came after it"
+                );
                 assert_eq!((at("102.0001"), at("112.9901")), (total, "0.00"), "{b:?}");
                 assert_eq!(mode, "per_payment");
             }
             422 => {
                 assert_eq!(answer["field"], "settlement.mode", "{answer}");
-                assert_eq!(items, 16, "the binding stayed daily: every payment waits for its settlement");
+                assert_eq!(
+                    items, 16,
+                    "the binding stayed daily: every payment waits for its settlement"
+                );
                 assert_eq!((at("112.9901"), at("102.0001")), (total, "0.00"), "{b:?}");
                 assert_eq!(mode, "daily");
             }

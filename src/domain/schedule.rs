@@ -121,7 +121,12 @@ mod tests {
             assert_eq!(shown_period(stored), shown, "{stored}");
         }
         // Every label the schedules make reads as Chinese.
-        for s in [Schedule::Annual, Schedule::Semiannual, Schedule::Quarterly, Schedule::Monthly] {
+        for s in [
+            Schedule::Annual,
+            Schedule::Semiannual,
+            Schedule::Quarterly,
+            Schedule::Monthly,
+        ] {
             for i in installments(s, 2026, Money::parse("1200.00").unwrap()) {
                 assert!(shown_period(&i.label).starts_with("2026年"), "{}", i.label);
                 assert!(!shown_period(&i.label).contains('-'), "{}", i.label);

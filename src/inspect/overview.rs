@@ -45,6 +45,37 @@ pub fn by_month(findings: &[(NaiveDate, Money)], from: NaiveDate, to: NaiveDate)
     out
 }
 
+/// A balance at the end of one month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MonthEnd {
+    /// `2026-03`.
+    pub month: String,
+    #[schema(value_type = String)]
+    pub balance: Money,
+}
+
+/// The balance at the end of every month from `from` to `to`, from an account's movement per
+/// day (debit minus credit, oldest first, from the first day the books hold).
+pub fn month_ends(daily: &[(NaiveDate, Money)], from: NaiveDate, to: NaiveDate) -> Vec<MonthEnd> {
+    let mut out = Vec::new();
+    let (mut y, mut m) = (from.year(), from.month());
+    while (y, m) <= (to.year(), to.month()) {
+        let next = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        let first_of_next = NaiveDate::from_ymd_opt(next.0, next.1, 1).expect("a month's first day");
+        let balance = daily
+            .iter()
+            .take_while(|(d, _)| *d < first_of_next)
+            .map(|(_, x)| *x)
+            .sum();
+        out.push(MonthEnd {
+            month: format!("{y}-{m:02}"),
+            balance,
+        });
+        (y, m) = next;
+    }
+    out
+}
+
 /// How long one village's cash took from the clerk's hand to the bank.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct DepositLag {
@@ -66,10 +97,7 @@ impl DepositLag {
     /// clock, Beijing time or UTC alike).
     pub fn of(records: &[(NaiveDateTime, Money, Option<NaiveDateTime>)], as_of: NaiveDateTime) -> DepositLag {
         let days = |from: NaiveDateTime, to: NaiveDateTime| ((to - from).num_seconds().max(0)) as f64 / 86_400.0;
-        let done: Vec<f64> = records
-            .iter()
-            .filter_map(|(r, _, c)| c.map(|c| days(*r, c)))
-            .collect();
+        let done: Vec<f64> = records.iter().filter_map(|(r, _, c)| c.map(|c| days(*r, c))).collect();
         let longest = records
             .iter()
             .map(|(r, _, c)| days(*r, c.unwrap_or(as_of)))
@@ -112,7 +140,10 @@ mod tests {
             (d("2025-11-20"), yuan("7.00")),
         ];
         let m = by_month(&f, d("2026-01-01"), d("2026-04-30"));
-        let got: Vec<(&str, i64, String)> = m.iter().map(|c| (c.month.as_str(), c.findings, c.amount.to_string())).collect();
+        let got: Vec<(&str, i64, String)> = m
+            .iter()
+            .map(|c| (c.month.as_str(), c.findings, c.amount.to_string()))
+            .collect();
         assert_eq!(
             got,
             [
@@ -124,7 +155,23 @@ mod tests {
         );
         // Across New Year.
         let m = by_month(&[], d("2025-11-01"), d("2026-02-28"));
-        assert_eq!(m.iter().map(|c| c.month.as_str()).collect::<Vec<_>>(), ["2025-11", "2025-12", "2026-01", "2026-02"]);
+        assert_eq!(
+            m.iter().map(|c| c.month.as_str()).collect::<Vec<_>>(),
+            ["2025-11", "2025-12", "2026-01", "2026-02"]
+        );
+    }
+
+    #[test]
+    fn month_end_balances_carry_what_came_before_the_period() {
+        let daily = [
+            (d("2025-12-30"), yuan("100.00")),
+            (d("2026-01-05"), yuan("50.00")),
+            (d("2026-01-31"), yuan("-30.00")),
+            (d("2026-03-01"), yuan("-120.00")),
+        ];
+        let m = month_ends(&daily, d("2026-01-01"), d("2026-03-31"));
+        let got: Vec<(&str, String)> = m.iter().map(|e| (e.month.as_str(), e.balance.to_string())).collect();
+        assert_eq!(got, [("2026-01", "120.00".into()), ("2026-02", "120.00".into()), ("2026-03", "0.00".into())]);
     }
 
     #[test]
@@ -144,7 +191,10 @@ mod tests {
         assert_eq!(lag.waiting, yuan("30.00"));
         assert_eq!(days_text(lag.average_days), "1.4 天");
         let none = DepositLag::of(&[], as_of);
-        assert_eq!((none.average_days, none.longest_days, none.waiting), (None, None, Money::ZERO));
+        assert_eq!(
+            (none.average_days, none.longest_days, none.waiting),
+            (None, None, Money::ZERO)
+        );
         assert_eq!(days_text(None), "—");
     }
 }

@@ -519,40 +519,51 @@ pub fn trial_balance(db: &Db, actor: &Actor, village_code: &str, period_text: &s
         Period::parse(period_text).map_err(|e| AppError::new(ErrorCode::PeriodInvalid, e.to_string()).at("period"))?;
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
-        let before = journal::sums_by_account(conn, village.id, None, Some(p.first_day()))?;
-        let during = journal::sums_by_account(conn, village.id, Some(p.first_day()), Some(p.next().first_day()))?;
-        let accounts = LedgerAccount::of_village(conn, village.id)?;
-        let version = chart::version_for(p.first_day()).map(|v| v.id);
-        let leaves: Vec<AccountSums> = accounts
-            .iter()
-            .filter(|a| a.postable)
-            .filter_map(|a| {
-                let b = before
-                    .iter()
-                    .find(|(id, _)| *id == a.id)
-                    .map(|(_, s)| *s)
-                    .unwrap_or_default();
-                let d = during
-                    .iter()
-                    .find(|(id, _)| *id == a.id)
-                    .map(|(_, s)| *s)
-                    .unwrap_or_default();
-                let in_chart = Some(a.chart_version.as_str()) == version;
-                (in_chart || b != Default::default() || d != Default::default()).then(|| AccountSums {
-                    code: a.code.clone(),
-                    name: a.name.clone(),
-                    before: b,
-                    during: d,
-                })
-            })
-            .collect();
-        let parents: Vec<(String, String)> = accounts
-            .iter()
-            .filter(|a| !a.postable)
-            .map(|a| (a.code.clone(), a.name.clone()))
-            .collect();
-        Ok(trial_balance::build(leaves, &parents))
+        trial_balance_between(conn, village.id, p.first_day(), p.next().first_day())
     })
+}
+
+/// The trial balance of the days from `from` up to (not including) `until`, in the caller's
+/// transaction: every account of the chart in force at `from`, and any other with a balance.
+pub fn trial_balance_between(
+    conn: &mut DbConnection,
+    village: crate::domain::ids::VillageId,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> AppResult<TrialBalance> {
+    let before = journal::sums_by_account(conn, village, None, Some(from))?;
+    let during = journal::sums_by_account(conn, village, Some(from), Some(until))?;
+    let accounts = LedgerAccount::of_village(conn, village)?;
+    let version = chart::version_for(from).map(|v| v.id);
+    let leaves: Vec<AccountSums> = accounts
+        .iter()
+        .filter(|a| a.postable)
+        .filter_map(|a| {
+            let b = before
+                .iter()
+                .find(|(id, _)| *id == a.id)
+                .map(|(_, s)| *s)
+                .unwrap_or_default();
+            let d = during
+                .iter()
+                .find(|(id, _)| *id == a.id)
+                .map(|(_, s)| *s)
+                .unwrap_or_default();
+            let in_chart = Some(a.chart_version.as_str()) == version;
+            (in_chart || b != Default::default() || d != Default::default()).then(|| AccountSums {
+                code: a.code.clone(),
+                name: a.name.clone(),
+                before: b,
+                during: d,
+            })
+        })
+        .collect();
+    let parents: Vec<(String, String)> = accounts
+        .iter()
+        .filter(|a| !a.postable)
+        .map(|a| (a.code.clone(), a.name.clone()))
+        .collect();
+    Ok(trial_balance::build(leaves, &parents))
 }
 
 /// The village's chain head, signed with the server key, to publish.

@@ -48,7 +48,11 @@ pub fn receipts_table(db: &Db, actor: &Actor, village_code: &str) -> AppResult<T
                 t(&v.number),
                 t(&v.issued_at),
                 t(&v.payer_name),
-                t(format!("{} {}", v.fee_item, crate::domain::schedule::shown_period(&v.period_label))),
+                t(format!(
+                    "{} {}",
+                    v.fee_item,
+                    crate::domain::schedule::shown_period(&v.period_label)
+                )),
                 t(v.bill_reference.clone().unwrap_or_default()),
                 Cell::Money(r.amount),
                 t(&v.amount_in_words),

@@ -140,7 +140,12 @@ pub async fn order_for_pay_code(
                 let item = FeeItem::in_village(conn, village.id, bill.fee_item_id)?
                     .map(|f| f.name)
                     .unwrap_or_default();
-                let description = format!("{} {} {}", village.name, item, crate::domain::schedule::shown_period(&bill.period_label));
+                let description = format!(
+                    "{} {} {}",
+                    village.name,
+                    item,
+                    crate::domain::schedule::shown_period(&bill.period_label)
+                );
                 let no = order_number(&bill.reference);
                 let o = GatewayOrder::insert(
                     conn,

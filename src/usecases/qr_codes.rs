@@ -311,7 +311,8 @@ pub fn bill_sheet(db: &Db, actor: &Actor, key: &[u8], public_url: &str, village_
             let outstanding = b.amount - b.paid;
             let token = bill_token(village.id, account.id, &b, today);
             let path = pay_url("", &token, key);
-            let svg = qr::svg(&format!("{}{path}", public_url.trim_end_matches('/')), 160).map_err(AppError::Internal)?;
+            let svg =
+                qr::svg(&format!("{}{path}", public_url.trim_end_matches('/')), 160).map_err(AppError::Internal)?;
             Ok(SheetItem {
                 payer: masking::person_name(&payer),
                 fee_item: item,

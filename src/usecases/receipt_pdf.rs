@@ -68,7 +68,14 @@ fn draw(
     }
     let rows: Vec<(&str, String)> = vec![
         ("缴款人", r.payer_name.clone()),
-        ("收费项目", format!("{} {}", r.fee_item, crate::domain::schedule::shown_period(&r.period_label))),
+        (
+            "收费项目",
+            format!(
+                "{} {}",
+                r.fee_item,
+                crate::domain::schedule::shown_period(&r.period_label)
+            ),
+        ),
         ("账单号", r.bill_reference.clone().unwrap_or_default()),
         ("金额（小写）", format!("¥{}", r.amount)),
         ("金额（大写）", r.amount_in_words.clone()),

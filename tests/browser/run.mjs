@@ -267,6 +267,15 @@ try {
     expect(pageWidth <= width, `the page itself fits ${width} px (tables scroll): ${pageWidth}`);
     await shot(ip, `17-inspector-findings-${width}`);
     expect(tableWidth > 0, 'the findings table is there');
+    if (width === 1280) {
+      // From the ranking to the village's own page: its chain, collections and books.
+      await ip.click('#by-village tr:nth-child(2) td:first-child a');
+      await ip.waitForSelector('#chain');
+      expect((await ip.textContent('#chain')).includes('账链完整'), 'the village page says its chain verifies');
+      expect((await ip.textContent('#collections')).includes('¥1878.38'), 'the village page shows what it collected');
+      expect((await ip.textContent('#books')).includes('银行存款'), 'the village page shows its books in brief');
+      await shot(ip, '17b-inspector-village');
+    }
     await ip.goto(`${BASE}/staff/inspect?rule=UNAPPROVED_DEBIT`);
     await ip.click('#findings tr:nth-child(2) a');
     await ip.waitForSelector('#finding-summary');

@@ -9,12 +9,14 @@
 //! - [`findings`]: the list, one finding with its evidence and history, and the workflow.
 //! - [`dashboard`]: the findings by rule, severity, township, village and month, with each
 //!   village's cash share and deposit lag.
+//! - [`village`]: one village in brief (books, cash at month ends, deposits, chain, findings).
 //! - [`report`]: the same findings as text, JSON, XLSX (a summary sheet, a sheet per rule) or CSV.
 
 pub mod dashboard;
 pub mod facts;
 pub mod findings;
 pub mod report;
+pub mod village;
 
 use std::collections::{BTreeMap, HashMap};
 

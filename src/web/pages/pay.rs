@@ -68,7 +68,11 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
         esc(&v.bank_name)
     );
     if let (Some(item), Some(period)) = (&v.fee_item, &v.period_label) {
-        rows.push_str(&format!("<dt>收费项目</dt><dd>{} （{}）</dd>", esc(item), esc(&crate::domain::schedule::shown_period(period))));
+        rows.push_str(&format!(
+            "<dt>收费项目</dt><dd>{} （{}）</dd>",
+            esc(item),
+            esc(&crate::domain::schedule::shown_period(period))
+        ));
     }
     if let Some(p) = &v.payer_masked {
         rows.push_str(&format!("<dt>缴费人</dt><dd>{}</dd>", esc(p)));

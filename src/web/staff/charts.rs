@@ -26,6 +26,8 @@ pub struct Series {
     pub values: Vec<f64>,
     /// Drawn as a line against a second value axis (an amount beside a count).
     pub second_axis: bool,
+    /// Drawn as a line on the first axis (a limit beside the values it limits).
+    pub line: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,13 +53,28 @@ impl Chart {
             name: name.into(),
             values,
             second_axis,
+            line: false,
         });
         self
     }
 
-    /// Whether there is anything to draw (some value not zero).
+    /// A line on the first axis, beside the bars (a limit); it alone is not data to draw.
+    pub fn line(mut self, name: &str, values: Vec<f64>) -> Chart {
+        self.series.push(Series {
+            name: name.into(),
+            values,
+            second_axis: false,
+            line: true,
+        });
+        self
+    }
+
+    /// Whether there is anything to draw (some value not zero, reference lines aside).
     pub fn has_data(&self) -> bool {
-        self.series.iter().any(|s| s.values.iter().any(|v| *v != 0.0))
+        self.series
+            .iter()
+            .filter(|s| !s.line)
+            .any(|s| s.values.iter().any(|v| *v != 0.0))
     }
 
     /// The chart's place on the page; with nothing to draw, `empty` in words instead.
@@ -136,7 +153,7 @@ const DRAW: &str = r#"
         xAxis: rows ? values : category,
         yAxis: rows ? Object.assign({ inverse: true }, category) : values,
         series: c.series.map(function (s) {
-          var line = s.second_axis && !rows;
+          var line = s.line || (s.second_axis && !rows);
           var axis = s.second_axis ? 1 : 0;
           var item = { name: s.name, type: line ? 'line' : 'bar', data: s.values, barMaxWidth: 48 };
           if (rows) item.xAxisIndex = Math.min(axis, values.length - 1); else item.yAxisIndex = axis;
@@ -159,6 +176,10 @@ mod tests {
         let empty = Chart::new("c1", Kind::Bars, vec!["2026-01".into()]).series("发现", vec![0.0], false);
         assert!(empty.place("趋势", "本期没有发现").contains("暂无数据：本期没有发现"));
         assert_eq!(script(&[empty]), "");
+        let limit_only = Chart::new("c3", Kind::Bars, vec!["2026-01".into()])
+            .series("库存", vec![0.0], false)
+            .line("限额", vec![5000.0]);
+        assert!(!limit_only.has_data(), "a limit alone is nothing to draw");
         let full = Chart::new("c2", Kind::Pie, vec!["严重".into()]).series("发现", vec![3.0], false);
         assert!(full.place("按严重程度", "x").contains(r#"class="chart" id="c2""#));
         let s = script(&[full]);
@@ -167,9 +188,19 @@ mod tests {
 
     #[test]
     fn chart_data_cannot_close_its_script_element() {
-        let c = Chart::new("c", Kind::Rows, vec!["</script><script>alert(1)</script>".into()]).series("x", vec![1.0], false);
+        let c = Chart::new("c", Kind::Rows, vec!["</script><script>alert(1)</script>".into()]).series(
+            "x",
+            vec![1.0],
+            false,
+        );
         let s = script(&[c]);
-        let data = s.split(r#"id="chart-data">"#).nth(1).unwrap().split("</script>").next().unwrap();
+        let data = s
+            .split(r#"id="chart-data">"#)
+            .nth(1)
+            .unwrap()
+            .split("</script>")
+            .next()
+            .unwrap();
         assert!(data.contains(r#"<\/script><script>alert(1)<\/script>"#), "{data}");
     }
 }

@@ -7,18 +7,18 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
+use super::charts::{self, Chart, Kind};
+use super::frame::table;
 use super::frame::{failed, html, notes, page_nav, refused, see_other, Msg};
 use super::session::Staff;
 use crate::domain::period;
+use crate::domain::schedule::shown_period;
 use crate::domain::vocabulary::{FindingStatus, RuleId, Severity};
 use crate::domain::Money;
-use crate::usecases::exports::ExportFormat;
-use crate::usecases::inspection::findings::{self, FindingQuery, MoveInput};
-use super::charts::{self, Chart, Kind};
-use super::frame::table;
-use crate::domain::schedule::shown_period;
 use crate::inspect::overview::days_text;
+use crate::usecases::exports::ExportFormat;
 use crate::usecases::inspection::dashboard::{dashboard as dashboard_of, Dashboard};
+use crate::usecases::inspection::findings::{self, FindingQuery, MoveInput};
 use crate::usecases::inspection::report;
 use crate::usecases::inspection::{self, RunInput};
 use crate::web::pages::esc;
@@ -204,8 +204,16 @@ fn render(d: &Dashboard, q: &FindingQuery) -> String {
     // Trend by month.
     let months: Vec<String> = d.by_month.iter().map(|m| shown_period(&m.month)).collect();
     let trend = Chart::new("chart-months", Kind::Bars, months.clone())
-        .series("发现（条）", d.by_month.iter().map(|m| m.findings as f64).collect(), false)
-        .series("涉及金额（元）", d.by_month.iter().map(|m| yuan(m.amount)).collect(), true);
+        .series(
+            "发现（条）",
+            d.by_month.iter().map(|m| m.findings as f64).collect(),
+            false,
+        )
+        .series(
+            "涉及金额（元）",
+            d.by_month.iter().map(|m| yuan(m.amount)).collect(),
+            true,
+        );
     let rows: String = d
         .by_month
         .iter()
@@ -237,7 +245,11 @@ fn render(d: &Dashboard, q: &FindingQuery) -> String {
         Kind::Pie,
         d.by_severity.iter().map(|s| s.label.clone()).collect(),
     )
-    .series("发现（条）", d.by_severity.iter().map(|s| s.findings as f64).collect(), false);
+    .series(
+        "发现（条）",
+        d.by_severity.iter().map(|s| s.findings as f64).collect(),
+        false,
+    );
     let rows: String = d
         .by_severity
         .iter()
@@ -263,8 +275,16 @@ fn render(d: &Dashboard, q: &FindingQuery) -> String {
     charts.push(severity);
 
     // Rules.
-    let rules = Chart::new("chart-rules", Kind::Rows, r.summary.iter().map(|s| s.label.clone()).collect())
-        .series("发现（条）", r.summary.iter().map(|s| s.findings as f64).collect(), false);
+    let rules = Chart::new(
+        "chart-rules",
+        Kind::Rows,
+        r.summary.iter().map(|s| s.label.clone()).collect(),
+    )
+    .series(
+        "发现（条）",
+        r.summary.iter().map(|s| s.findings as f64).collect(),
+        false,
+    );
     let rows: String = r
         .summary
         .iter()
@@ -295,9 +315,21 @@ fn render(d: &Dashboard, q: &FindingQuery) -> String {
     charts.push(rules);
 
     // Townships (a county's view; a township or village scope has one row).
-    let towns = Chart::new("chart-townships", Kind::Bars, d.by_township.iter().map(|t| t.name.clone()).collect())
-        .series("发现（条）", d.by_township.iter().map(|t| t.findings as f64).collect(), false)
-        .series("涉及金额（元）", d.by_township.iter().map(|t| yuan(t.amount)).collect(), true);
+    let towns = Chart::new(
+        "chart-townships",
+        Kind::Bars,
+        d.by_township.iter().map(|t| t.name.clone()).collect(),
+    )
+    .series(
+        "发现（条）",
+        d.by_township.iter().map(|t| t.findings as f64).collect(),
+        false,
+    )
+    .series(
+        "涉及金额（元）",
+        d.by_township.iter().map(|t| yuan(t.amount)).collect(),
+        true,
+    );
     let rows: String = d
         .by_township
         .iter()
@@ -326,21 +358,27 @@ fn render(d: &Dashboard, q: &FindingQuery) -> String {
     // Villages ranked by money at stake (the chart shows the first twenty).
     let ranked: Vec<_> = d.villages.iter().filter(|v| v.findings > 0).collect();
     let top: Vec<_> = ranked.iter().take(20).collect();
-    let ranking = Chart::new("chart-villages", Kind::Rows, top.iter().map(|v| v.name.clone()).collect())
-        .series("涉及金额（元）", top.iter().map(|v| yuan(v.amount)).collect(), false);
+    let ranking = Chart::new(
+        "chart-villages",
+        Kind::Rows,
+        top.iter().map(|v| v.name.clone()).collect(),
+    )
+    .series("涉及金额（元）", top.iter().map(|v| yuan(v.amount)).collect(), false);
     let rows: String = ranked
         .iter()
         .map(|v| {
             let mut f = q.clone();
             f.village = Some(v.code.clone());
             format!(
-                r#"<tr><td><a href="/staff/inspect?{}">{}</a></td><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">¥{}</td></tr>"#,
-                esc(&query_string(&f)),
+                r#"<tr><td><a href="/staff/inspect/v/{code}?from={from}&amp;to={to}">{}</a></td><td><a href="/staff/inspect?{}">{code}（只看本村的发现）</a></td><td>{}</td><td class="num">{}</td><td class="num">¥{}</td></tr>"#,
                 esc(&v.name),
-                esc(&v.code),
+                esc(&query_string(&f)),
                 esc(&v.township),
                 v.findings,
-                v.amount
+                v.amount,
+                code = esc(&v.code),
+                from = esc(&q.from),
+                to = esc(&q.to),
             )
         })
         .collect();
@@ -357,17 +395,24 @@ fn render(d: &Dashboard, q: &FindingQuery) -> String {
     charts.push(ranking);
 
     // Cash share and deposit lag, every village of the scope.
-    let cash = Chart::new("chart-cash", Kind::Bars, d.villages.iter().map(|v| v.name.clone()).collect())
-        .series(
-            "现金收款占比（%）",
-            d.villages.iter().map(|v| v.cash_share.unwrap_or(0.0) * 100.0).collect(),
-            false,
-        )
-        .series(
-            "现金平均交存天数",
-            d.villages.iter().map(|v| v.deposit.average_days.unwrap_or(0.0)).collect(),
-            true,
-        );
+    let cash = Chart::new(
+        "chart-cash",
+        Kind::Bars,
+        d.villages.iter().map(|v| v.name.clone()).collect(),
+    )
+    .series(
+        "现金收款占比（%）",
+        d.villages.iter().map(|v| v.cash_share.unwrap_or(0.0) * 100.0).collect(),
+        false,
+    )
+    .series(
+        "现金平均交存天数",
+        d.villages
+            .iter()
+            .map(|v| v.deposit.average_days.unwrap_or(0.0))
+            .collect(),
+        true,
+    );
     let rows: String = d
         .villages
         .iter()

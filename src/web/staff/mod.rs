@@ -2,9 +2,10 @@
 //! protection. Thin handlers over the same use cases as the API.
 
 pub mod bills;
-pub mod charts;
 pub mod cash;
+pub mod charts;
 pub mod frame;
+pub mod inspect_village;
 pub mod inspection;
 pub mod login;
 pub mod print;
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/inspect", web::get().to(inspection::dashboard))
         .route("/staff/inspect/run", web::post().to(inspection::run))
         .route("/staff/inspect/report.{ext}", web::get().to(inspection::download))
+        .route("/staff/inspect/v/{village}", web::get().to(inspect_village::village))
         .route("/staff/findings/{id}", web::get().to(inspection::finding))
         .route("/staff/findings/{id}/status", web::post().to(inspection::step))
         .route("/staff/v/{village}", web::get().to(today::today))

@@ -33,7 +33,10 @@ pub async fn receipts_list(
             let body = format!(
                 r#"{}<p><a href="/staff/v/{v}/receipts.pdf" id="all-pdf">下载全部收据（PDF）</a> · 导出：<a href="/staff/v/{v}/exports/receipts.xlsx">收据 Excel</a> · <a href="/staff/v/{v}/exports/receipts.csv">收据 CSV</a> · <a href="/staff/v/{v}/exports/cash-book.xlsx">现金日记账 Excel</a> · <a href="/staff/v/{v}/exports/cash-book.csv">现金日记账 CSV</a></p>{}"#,
                 notes(&m),
-                receipts_table(&rows, "本村还没有收据。每笔到账和现金收款都会开出一张编号连续的收据，列在这里。"),
+                receipts_table(
+                    &rows,
+                    "本村还没有收据。每笔到账和现金收款都会开出一张编号连续的收据，列在这里。"
+                ),
                 v = esc(&v),
             );
             html(StatusCode::OK, frame::page("收据", Some(&v), &staff.field(), &body))
@@ -277,7 +280,9 @@ pub(super) fn receipt_row(village: &str, r: &collections::ReceiptView) -> String
         n = esc(&r.number),
         payer = esc(r.payer_name.as_deref().unwrap_or("")),
         item = esc(r.fee_item.as_deref().unwrap_or("")),
-        period = esc(&crate::domain::schedule::shown_period(r.period_label.as_deref().unwrap_or(""))),
+        period = esc(&crate::domain::schedule::shown_period(
+            r.period_label.as_deref().unwrap_or("")
+        )),
         amount = r.amount,
         st = r.status.as_str(),
         stn = r.status.label(),

@@ -1,0 +1,121 @@
+//! One village as an inspector looks at it over a span of months: its books in brief (the
+//! trial balance's top-level accounts), cash on hand at each month's end, what it collected and
+//! how fast its cash reached the bank, whether its chain verifies, and its findings.
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::facts::{collections, instants};
+use super::findings::FindingQuery;
+use super::report::{report, InspectionReport};
+use super::scope_for;
+use crate::domain::access::{Actor, Scope};
+use crate::domain::period;
+use crate::domain::Money;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::inspect::facts::Collected;
+use crate::inspect::overview::{month_ends, DepositLag, MonthEnd};
+use crate::ledger::trial_balance::TrialBalanceRow;
+use crate::store::inspection as q;
+use crate::store::journal;
+use crate::store::registry::{Township, Village};
+use crate::store::Db;
+use crate::usecases::bookkeeping::trial_balance_between;
+use crate::usecases::cash::cash_account_ids;
+use crate::usecases::verify::{verify_village, VillageReport};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VillageBrief {
+    pub code: String,
+    pub name: String,
+    pub township: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The trial balance's top-level accounts that moved or hold a balance in the span.
+    pub books: Vec<TrialBalanceRow>,
+    pub books_balanced: bool,
+    /// Cash on hand (101) at the end of each month, and the limit the village may keep.
+    pub cash_month_ends: Vec<MonthEnd>,
+    #[schema(value_type = String)]
+    pub cash_limit: Money,
+    #[schema(value_type = String)]
+    pub collected: Money,
+    #[schema(value_type = String)]
+    pub cash: Money,
+    pub receipts: i64,
+    pub cash_receipts: i64,
+    pub deposit: DepositLag,
+    /// The hash chain and the bills' agreement with receipts and postings.
+    pub chain: VillageReport,
+    pub findings: InspectionReport,
+}
+
+/// The village `code` from the month `from` to the month `to` (`2026-01`), for an inspector
+/// whose scope holds it.
+pub fn village_brief(db: &Db, actor: &Actor, code: &str, from: &str, to: &str) -> AppResult<VillageBrief> {
+    let query = FindingQuery {
+        scope: code.to_string(),
+        from: from.to_string(),
+        to: to.to_string(),
+        include_gone: Some(true),
+        ..Default::default()
+    };
+    let findings = report(db, Some(actor), &query)?;
+    let (from, to) = (findings.from, findings.to);
+    let as_of = period::business_time(period::now());
+    db.snapshot(|conn| {
+        let scope = scope_for(conn, Some(actor), code)?;
+        let Scope::Village(id) = scope.scope else {
+            return Err(AppError::new(
+                ErrorCode::VillageNotFound,
+                format!("{code} 是县或乡镇的代码；这一页只看一个村。"),
+            ));
+        };
+        let village = Village::by_id(conn, id)?;
+        let township = Township::by_id(conn, village.township_id)?.name;
+        let tb = trial_balance_between(conn, id, from, to + Duration::days(1))?;
+        let books = tb
+            .rows
+            .into_iter()
+            .filter(|r| !r.code.contains('.'))
+            .filter(|r| !(r.opening.is_zero() && r.debit.is_zero() && r.credit.is_zero()))
+            .collect();
+        let mut daily: Vec<(NaiveDate, Money)> = Vec::new();
+        for account in cash_account_ids(conn, id)? {
+            daily.extend(
+                journal::daily_sums_of_account(conn, account, to)?
+                    .into_iter()
+                    .map(|(d, s)| (d, s.debit - s.credit)),
+            );
+        }
+        daily.sort_by_key(|(d, _)| *d);
+        let got: Collected = collections(conn, &[id], from, to)?
+            .remove(&id)
+            .unwrap_or_default();
+        let (lo, hi) = instants(from, to);
+        let local = |t: chrono::NaiveDateTime| period::business_time(t.and_utc());
+        let cash: Vec<_> = q::cash_deposits(conn, &[id], lo, hi)?
+            .into_iter()
+            .map(|(_, received, amount, credited)| (local(received), amount, credited.map(local)))
+            .collect();
+        Ok(VillageBrief {
+            code: village.code.clone(),
+            name: village.name.clone(),
+            township,
+            from,
+            to,
+            books,
+            books_balanced: tb.balanced,
+            cash_month_ends: month_ends(&daily, from, to),
+            cash_limit: village.cash_limit,
+            collected: got.total,
+            cash: got.cash,
+            receipts: got.receipts,
+            cash_receipts: got.cash_receipts,
+            deposit: DepositLag::of(&cash, as_of),
+            chain: verify_village(conn, &village)?,
+            findings: findings.clone(),
+        })
+    })
+}
