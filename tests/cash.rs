@@ -849,3 +849,70 @@ both!(periods_read_in_chinese_on_the_pages, |app| {
         );
     }
 });
+
+async fn public_page(app: &TestApp, path: &str) -> (u16, String) {
+    let r = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+// 村务公开: anyone, without a login, sees what the village took in this year by month, item
+// and channel, and its signed chain head; a head noted down checks as intact later, a wrong one
+// does not; nobody is named; unknown villages are not found; a stranger cannot make us sum a
+// village's year without end. The poster carries the page's code.
+both!(the_public_village_page_sums_the_year_names_nobody_and_checks_a_noted_head, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let r = app
+        .post(&s.t.clerk_a, &format!("{v}/cash"), json!({"bill_reference": s.bills[0], "amount": "100.00"}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-PUB-1", "200.00", &s.bills[1]).await;
+    let page = format!("/v/{VILLAGE_A}");
+    let (status, html) = public_page(&app, &page).await;
+    assert_eq!(status, 200, "{html}");
+    let totals = html.split(r#"id="totals""#).nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(totals.contains("¥300.00") && totals.contains("¥100.00") && totals.contains("33.3%"), "{totals}");
+    let month = qingzhang::domain::schedule::shown_period(&beijing_today().format("%Y-%m").to_string());
+    let by_channel = html.split(r#"id="by-channel""#).nth(1).unwrap().split("</table>").next().unwrap();
+    let this_month = by_channel.split(&format!("<td>{month}</td>")).nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(this_month.contains("¥100.00") && this_month.contains("¥200.00"), "cash and bank this month: {this_month}");
+    assert!(!html.contains("张建国") && !html.contains("张*") && !html.contains("李*"), "nobody is named");
+
+    // The head published today checks as intact; a wrong hash or entry does not; bad input is
+    // refused in words.
+    let hash = html.split(r#"id="head-hash">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
+    let head = app.get(&s.t.accountant, &format!("{v}/chain-head")).await;
+    assert_eq!(head.body["hash"], hash.as_str(), "{:?}", head.body);
+    let seq = head.body["seq"].as_i64().unwrap();
+    let result = |html: &str| html.split(r#"id="head-result">"#).nth(1).map(|r| r.split('<').next().unwrap().to_string());
+    let (status, html) = public_page(&app, &format!("{page}?seq={seq}&hash={hash}")).await;
+    assert_eq!(status, 200);
+    assert!(result(&html).unwrap().starts_with("相符"), "{html}");
+    let wrong = if hash.starts_with('0') { "1".repeat(64) } else { "0".repeat(64) };
+    let (_, html) = public_page(&app, &format!("{page}?seq={seq}&hash={wrong}")).await;
+    assert!(result(&html).unwrap().starts_with("不符"), "{html}");
+    let (_, html) = public_page(&app, &format!("{page}?seq=999&hash={hash}")).await;
+    assert!(result(&html).unwrap().contains("没有第 999 号凭证"), "{html}");
+    let (status, html) = public_page(&app, &format!("{page}?seq={seq}&hash=abc")).await;
+    assert_eq!(status, 422);
+    assert!(result(&html).unwrap().contains("64 位"), "{html}");
+    assert_eq!(public_page(&app, "/v/370799999999").await.0, 404);
+    assert_eq!(public_page(&app, &format!("{page}?year=二〇二六")).await.0, 422);
+
+    // The poster: the page's own code, and the village's pay code.
+    let (status, poster) = public_page(&app, &format!("{page}/poster")).await;
+    assert_eq!(status, 200);
+    let url = format!("{}/v/{VILLAGE_A}", app.base);
+    assert!(poster.contains(&url), "{poster}");
+    let drawn = qingzhang::payments::qr::svg(&url, 240).unwrap();
+    let drawn = drawn.split_once("?>").map(|(_, r)| r).unwrap_or(&drawn);
+    assert!(poster.contains(drawn), "the poster carries the code of the page's address");
+    assert!(poster.contains(r#"id="pay-code""#), "and the village's pay code");
+
+    // A stranger asking again and again is told to wait.
+    let mut last = 0;
+    for _ in 0..qingzhang::web::limits::VILLAGE_PAGES {
+        last = public_page(&app, &page).await.0;
+    }
+    assert_eq!(last, 429, "the public page has a request budget");
+});

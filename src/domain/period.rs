@@ -108,6 +108,15 @@ pub fn from_beijing(local: chrono::NaiveDateTime) -> DateTime<Utc> {
         .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
 }
 
+/// The stored instants (UTC) a span of Beijing days covers: from the first day's midnight to
+/// the last microsecond of the last day, for `BETWEEN` on a timestamp column.
+pub fn stored_span(from: NaiveDate, to: NaiveDate) -> (chrono::NaiveDateTime, chrono::NaiveDateTime) {
+    let lo = from_beijing(from.and_hms_opt(0, 0, 0).expect("midnight")).naive_utc();
+    let hi = from_beijing((to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight")).naive_utc()
+        - chrono::Duration::microseconds(1);
+    (lo, hi)
+}
+
 /// Now, truncated to microseconds: both databases keep microseconds, and the hash chain must
 /// hash exactly what is stored. Every use case takes its time from here; [`at`] sets it for
 /// the current thread (a history replayed event by event, each at its own time).

@@ -16,6 +16,7 @@ pub mod inspection;
 pub mod journal;
 pub mod lock;
 pub mod orders;
+pub mod public;
 pub mod payments;
 pub mod registry;
 pub mod schema;

@@ -98,7 +98,7 @@ pub struct ClosedPeriodView {
     pub period: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ChainHeadView {
     pub village_code: String,
     /// Number of entries in the chain.
@@ -570,15 +570,21 @@ pub fn trial_balance_between(
 pub fn chain_head(db: &Db, actor: &Actor, village_code: &str, key: &[u8]) -> AppResult<ChainHeadView> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
-        let (seq, hash) = journal::head(conn, village.id)?;
-        let signed_on = period::business_date(period::now());
-        let signature = chain::sign_head(key, &village.code, seq, &hash, signed_on);
-        Ok(ChainHeadView {
-            village_code: village.code,
-            seq,
-            hash,
-            signed_on,
-            signature,
-        })
+        signed_head(conn, &village, key)
+    })
+}
+
+/// A village's chain head signed today, in the caller's transaction (the accountant's request,
+/// and the public village page, which anyone may read).
+pub fn signed_head(conn: &mut DbConnection, village: &Village, key: &[u8]) -> AppResult<ChainHeadView> {
+    let (seq, hash) = journal::head(conn, village.id)?;
+    let signed_on = period::business_date(period::now());
+    let signature = chain::sign_head(key, &village.code, seq, &hash, signed_on);
+    Ok(ChainHeadView {
+        village_code: village.code.clone(),
+        seq,
+        hash,
+        signed_on,
+        signature,
     })
 }

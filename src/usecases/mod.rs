@@ -28,6 +28,7 @@ pub mod receipts;
 pub mod reconciliation;
 pub mod registry;
 pub mod statements;
+pub mod transparency;
 pub mod verify;
 
 use crate::domain::access::{Action, Actor, Place};

@@ -149,6 +149,44 @@ pub fn account_code(
     render(text, format)
 }
 
+/// What the village's public poster carries: the address of its public page, and the static
+/// code of its account in use (none while it has no account). Both are meant to hang on the
+/// noticeboard, so anyone may have them.
+#[derive(Debug, Clone)]
+pub struct Poster {
+    pub village_name: String,
+    pub township: String,
+    pub page_url: String,
+    pub pay_url: Option<String>,
+}
+
+pub fn poster(db: &Db, key: &[u8], public_url: &str, village_code: &str) -> AppResult<Poster> {
+    db.read(|conn| {
+        let village = crate::store::registry::Village::by_code(conn, village_code.trim())?
+            .ok_or_else(|| AppError::code(ErrorCode::VillageNotFound))?;
+        let township = crate::store::registry::Township::by_id(conn, village.township_id)?.name;
+        let account = CorporateAccount::of_village(conn, village.id)?
+            .into_iter()
+            .find(|a| a.active);
+        let pay_url = account.map(|a| {
+            let token = PayToken {
+                village_id: village.id,
+                account_id: a.id,
+                bill_id: None,
+                amount: None,
+                expires_day: None,
+            };
+            pay_url(public_url, &token, key)
+        });
+        Ok(Poster {
+            page_url: format!("{}/v/{}", public_url.trim_end_matches('/'), village.code),
+            village_name: village.name,
+            township,
+            pay_url,
+        })
+    })
+}
+
 /// The dynamic code of an open bill, for its outstanding amount.
 pub fn bill_code(
     db: &Db,

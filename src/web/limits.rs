@@ -1,6 +1,7 @@
 //! Request budgets of the public pages, which need no login: receipt checks (`/r/…`, where
-//! guessing codes must stay slow) and gateway orders from the pay page (each one costs a call to
-//! the gateway), per client address and minute; and who the client is.
+//! guessing codes must stay slow), gateway orders from the pay page (each one costs a call to
+//! the gateway) and the public village pages (each sums a village's year), per client address
+//! and minute; and who the client is.
 
 use std::time::Duration;
 
@@ -10,12 +11,16 @@ use crate::budget::Budget;
 pub const RECEIPT_CHECKS: usize = 60;
 /// Gateway orders per client per minute.
 pub const ORDERS: usize = 20;
+/// Public village pages (村务公开) and chain checks per client per minute: each sums a
+/// village's year, so a stranger may not make us do it without end.
+pub const VILLAGE_PAGES: usize = 30;
 
 /// What a public request may cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     ReceiptCheck,
     Order,
+    VillagePage,
 }
 
 impl Purpose {
@@ -23,6 +28,7 @@ impl Purpose {
         match self {
             Purpose::ReceiptCheck => RECEIPT_CHECKS,
             Purpose::Order => ORDERS,
+            Purpose::VillagePage => VILLAGE_PAGES,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod callbacks;
+pub mod charts;
 pub mod error;
 pub mod guard;
 pub mod limits;
@@ -65,6 +66,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(assets::ECHARTS_PATH, web::get().to(assets::echarts))
         .route("/assets/echarts-license.txt", web::get().to(assets::echarts_license))
         .route("/r", web::get().to(pages::receipt::blank))
+        .route("/v/{village}", web::get().to(pages::village::show))
+        .route("/v/{village}/poster", web::get().to(pages::village::poster))
         .route("/r/check", web::get().to(pages::receipt::from_form))
         .route("/r/{number}", web::get().to(pages::receipt::check))
         .route("/pay/{token}", web::get().to(pages::pay::show))

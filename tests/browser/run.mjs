@@ -68,6 +68,28 @@ try {
     expect((await page.textContent('body')).includes(receipt.trim()), 'the check page gives the receipt the number the order page gave');
     expect(!(await page.textContent('body')).includes('张建国'), 'the e-receipt masks the payer');
     await shot(page, '04b-e-receipt');
+    // 村务公开 on the villager's phone: the year's money, readable at 390 px, and the chain
+    // head checked with the form.
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${BASE}/v/${env('QZ_VILLAGE')}`);
+    await page.waitForSelector('#chart-collections svg');
+    expect((await page.textContent('#totals')).includes('¥1678.38'), 'the public page shows what the village collected');
+    expect(!(await page.textContent('body')).includes('张建国'), 'the public page names nobody');
+    const fontSize = await page.$eval('body', (e) => parseFloat(getComputedStyle(e).fontSize));
+    expect(fontSize >= 18, `public page text at least 18px (${fontSize})`);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(wide <= 390, `the public page does not scroll sideways at 390 px (${wide})`);
+    const seq = (await page.textContent('#head-hash')) && (await page.$eval('section:has(#head-hash) strong', (e) => e.textContent));
+    await page.fill('#seq', seq);
+    await page.fill('#hash', (await page.textContent('#head-hash')).trim());
+    const tall = await page.$eval('#check-head', (e) => e.getBoundingClientRect().height);
+    expect(tall >= 48, `the check button is a big tap target (${tall})`);
+    await page.click('#check-head');
+    await page.waitForSelector('#head-result');
+    expect((await page.textContent('#head-result')).startsWith('相符'), 'a head noted down checks as intact');
+    expect(errors.length === 0, `no script errors on the public page (${errors.join('; ')})`);
+    await shot(page, '04c-public-village');
     await ctx.close();
   }
 

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::facts::{collections, instants};
+use super::facts::collections;
 use super::findings::FindingQuery;
 use super::report::{report, InspectionReport};
 use super::{scope_for, villages_of};
@@ -92,7 +92,7 @@ pub fn dashboard(db: &Db, actor: &Actor, query: &FindingQuery) -> AppResult<Dash
             .map(|t| (t.id, (t.code, t.name)))
             .collect();
         let money = collections(conn, &ids, from, to)?;
-        let (lo, hi) = instants(from, to);
+        let (lo, hi) = period::stored_span(from, to);
         let deposits = q::cash_deposits(conn, &ids, lo, hi)?;
         Ok((villages, townships, money, deposits))
     })?;

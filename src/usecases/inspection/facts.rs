@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
 use crate::domain::ids::{BillId, VillageId};
-use crate::domain::period::{business_time, from_beijing};
+use crate::domain::period::{business_time, stored_span};
 use crate::domain::vocabulary::{CashStatus, Channel, PayInStatus};
 use crate::domain::Money;
 use crate::error::AppResult;
@@ -30,13 +30,6 @@ fn local(t: NaiveDateTime) -> NaiveDateTime {
     business_time(t.and_utc())
 }
 
-/// The instants (UTC, as stored) of a period of Beijing days.
-pub(super) fn instants(from: NaiveDate, to: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
-    let lo = from_beijing(from.and_hms_opt(0, 0, 0).expect("midnight")).naive_utc();
-    let hi = from_beijing((to + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight")).naive_utc()
-        - Duration::microseconds(1);
-    (lo, hi)
-}
 
 /// What each village of a list collected by receipts between two Beijing days.
 pub fn collections(
@@ -45,7 +38,7 @@ pub fn collections(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<HashMap<VillageId, Collected>> {
-    let (lo, hi) = instants(from, to);
+    let (lo, hi) = stored_span(from, to);
     let mut out: HashMap<VillageId, Collected> = villages.iter().map(|v| (*v, Collected::default())).collect();
     for (v, channel, sum, n) in q::collections(conn, villages, lo, hi)? {
         let c = out.entry(v).or_default();
@@ -68,7 +61,7 @@ pub fn load(
     as_of: NaiveDateTime,
     mix: CollectionMix,
 ) -> AppResult<VillageFacts> {
-    let (lo, hi) = instants(from, to);
+    let (lo, hi) = stored_span(from, to);
     let cash: Vec<CashFact> = q::cash_between(conn, village.id, lo, hi)?
         .into_iter()
         .map(|c| CashFact {

@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::facts::{collections, instants};
+use super::facts::collections;
 use super::findings::FindingQuery;
 use super::report::{report, InspectionReport};
 use super::scope_for;
@@ -93,7 +93,7 @@ pub fn village_brief(db: &Db, actor: &Actor, code: &str, from: &str, to: &str) -
         let got: Collected = collections(conn, &[id], from, to)?
             .remove(&id)
             .unwrap_or_default();
-        let (lo, hi) = instants(from, to);
+        let (lo, hi) = period::stored_span(from, to);
         let local = |t: chrono::NaiveDateTime| period::business_time(t.and_utc());
         let cash: Vec<_> = q::cash_deposits(conn, &[id], lo, hi)?
             .into_iter()

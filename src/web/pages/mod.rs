@@ -5,6 +5,7 @@
 pub mod pay;
 pub mod receipt;
 pub mod sheet;
+pub mod village;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {

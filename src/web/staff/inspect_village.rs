@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::charts::{self, Chart, Kind};
+use crate::web::charts::{self, Chart, Kind};
 use super::frame::{failed, html, page_nav, table};
 use super::inspection::NAV;
 use super::session::Staff;

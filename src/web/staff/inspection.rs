@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::charts::{self, Chart, Kind};
+use crate::web::charts::{self, Chart, Kind};
 use super::frame::table;
 use super::frame::{failed, html, notes, page_nav, refused, see_other, Msg};
 use super::session::Staff;

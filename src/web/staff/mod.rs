@@ -3,7 +3,6 @@
 
 pub mod bills;
 pub mod cash;
-pub mod charts;
 pub mod frame;
 pub mod inspect_village;
 pub mod inspection;

@@ -1,4 +1,4 @@
-//! Charts on the staff pages, drawn in the browser by the vendored Apache ECharts
+//! Charts on the staff and public pages, drawn in the browser by the vendored Apache ECharts
 //! (`web::assets`). A page describes each chart as data ([`Chart`]); one small script draws
 //! them all. Every chart stands above a table of the same numbers (the table is what prints,
 //! what a screen reader reads, and what is there when scripts are off), and a chart with
