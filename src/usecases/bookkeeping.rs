@@ -467,6 +467,14 @@ pub fn list_accounts(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Ve
 }
 
 /// Closes a month that has ended: no entry may be dated in it afterwards.
+fn already_closed(p: Period) -> AppError {
+    AppError::new(
+        ErrorCode::PeriodAlreadyClosed,
+        format!("{} 已经结过账。", crate::domain::schedule::shown_period(&p.to_string())),
+    )
+    .at("period")
+}
+
 pub fn close_period(db: &Db, actor: &Actor, village_code: &str, period_text: &str) -> AppResult<ClosedPeriodView> {
     let p =
         Period::parse(period_text).map_err(|e| AppError::new(ErrorCode::PeriodInvalid, e.to_string()).at("period"))?;
@@ -474,22 +482,22 @@ pub fn close_period(db: &Db, actor: &Actor, village_code: &str, period_text: &st
     if p.next().first_day() > today {
         return Err(AppError::new(
             ErrorCode::PeriodNotEnded,
-            format!("{p} 还没有结束，月末最后一天起才能结账。"),
+            format!(
+                "{} 还没有结束，{} 起才能结账。",
+                crate::domain::schedule::shown_period(&p.to_string()),
+                p.next().first_day()
+            ),
         )
         .at("period"));
     }
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ClosePeriods)?;
         if journal::is_closed(conn, village.id, p)? {
-            return Err(AppError::new(ErrorCode::PeriodAlreadyClosed, format!("{p} 已经结过账。")).at("period"));
+            return Err(already_closed(p));
         }
         journal::close_period(conn, village.id, p, Some(actor.user_id), period::now())
             .map_err(AppError::from)
-            .map_err(super::on_unique(
-                ErrorCode::PeriodAlreadyClosed,
-                format!("{p} is already closed"),
-                "period",
-            ))?;
+            .map_err(|e| if e.is(ErrorCode::AlreadyExists) { already_closed(p) } else { e })?;
         audit(
             conn,
             Some(actor),

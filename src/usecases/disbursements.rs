@@ -17,6 +17,7 @@ use crate::domain::vocabulary::DisbursementStatus;
 use crate::domain::{masking, period, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
+use crate::store::access::User;
 use crate::store::disbursements::{Disbursement, NewDisbursement};
 use crate::store::journal::LedgerAccount;
 use crate::store::registry::Village;
@@ -67,6 +68,9 @@ pub struct DisbursementView {
     pub status: DisbursementStatus,
     pub status_label: String,
     pub requested_by: UserId,
+    /// The requester's and the decider's names, as pages show them.
+    pub requested_by_name: String,
+    pub decided_by_name: Option<String>,
     pub requested_at: DateTime<Utc>,
     pub decided_by: Option<UserId>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -75,8 +79,15 @@ pub struct DisbursementView {
     pub statement_line_id: Option<i64>,
 }
 
-fn view(d: Disbursement) -> DisbursementView {
-    DisbursementView {
+fn view(conn: &mut DbConnection, d: Disbursement) -> AppResult<DisbursementView> {
+    let mut name = |id: UserId| -> AppResult<String> {
+        Ok(User::by_id(conn, id)?.map(|u| u.display_name).unwrap_or_default())
+    };
+    let requested_by_name = name(d.requested_by)?;
+    let decided_by_name = d.decided_by.map(&mut name).transpose()?;
+    Ok(DisbursementView {
+        requested_by_name,
+        decided_by_name,
         id: d.id,
         account_id: d.corporate_account_id,
         payee_name: d.payee_name,
@@ -93,7 +104,30 @@ fn view(d: Disbursement) -> DisbursementView {
         decided_at: d.decided_at.map(|t| t.and_utc()),
         decision_note: d.decision_note,
         statement_line_id: d.statement_line_id,
-    }
+    })
+}
+
+/// Not cash, the bank or a suspense account: those move only with money the service sees.
+fn bookable(code: &str) -> bool {
+    !(code == chart::CASH_CODE
+        || code == chart::BANK_CODE
+        || code.starts_with(&format!("{}.", chart::BANK_CODE))
+        || code == chart::SUSPENSE_CODE
+        || code == chart::UNEXPLAINED_DEBITS_CODE)
+}
+
+/// The accounts a payment of the village may book to, (code, name), for the request form.
+pub fn booking_accounts(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<(String, String)>> {
+    let today = period::business_date(period::now());
+    let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        Ok(LedgerAccount::of_village(conn, village.id)?
+            .into_iter()
+            .filter(|a| a.chart_version == version.id && a.postable && a.active && bookable(&a.code))
+            .map(|a| (a.code, a.name))
+            .collect())
+    })
 }
 
 /// The account a payment may book to: one of the village's current chart that takes postings,
@@ -103,12 +137,7 @@ fn booking_account(conn: &mut DbConnection, village: &Village, code: &str) -> Ap
     let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
     let code = code.trim();
     let refused = || AppError::code(ErrorCode::DisbursementAccountInvalid).at("account_code");
-    if code == chart::CASH_CODE
-        || code == chart::BANK_CODE
-        || code.starts_with(&format!("{}.", chart::BANK_CODE))
-        || code == chart::SUSPENSE_CODE
-        || code == chart::UNEXPLAINED_DEBITS_CODE
-    {
+    if !bookable(code) {
         return Err(refused());
     }
     match LedgerAccount::by_code(conn, village.id, version.id, code)? {
@@ -163,7 +192,7 @@ pub fn request(db: &Db, actor: &Actor, village_code: &str, input: DisbursementIn
             Some(village.id),
             serde_json::json!({"amount": amount.to_string(), "payee": payee_name, "account_code": booking.code}),
         )?;
-        Ok(view(d))
+        view(conn, d)
     })
 }
 
@@ -210,7 +239,7 @@ pub fn decide(
         )?;
         let d = Disbursement::in_village(conn, village.id, id)?
             .ok_or_else(|| AppError::code(ErrorCode::DisbursementNotFound))?;
-        Ok(view(d))
+        view(conn, d)
     })
 }
 
@@ -222,9 +251,9 @@ pub fn list(
 ) -> AppResult<Vec<DisbursementView>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
-        Ok(Disbursement::of_village(conn, village.id, status, 500)?
+        Disbursement::of_village(conn, village.id, status, 500)?
             .into_iter()
-            .map(view)
-            .collect())
+            .map(|d| view(conn, d))
+            .collect()
     })
 }

@@ -96,7 +96,7 @@ pub async fn bills(
         csrf = staff.field(),
         notes = notes(&m),
     );
-    html(StatusCode::OK, frame::page("账单", Some(&v), &staff.field(), &body))
+    html(StatusCode::OK, frame::page("账单", Some(&v), &staff, &body))
 }
 
 #[derive(Deserialize)]

@@ -37,7 +37,7 @@ pub async fn cash_form(staff: Staff, path: web::Path<String>, q: web::Query<Cash
         bill = esc(q.bill.as_deref().unwrap_or("")),
         notes = notes(&m),
     );
-    html(StatusCode::OK, frame::page("现金收款", Some(&v), &staff.field(), &body))
+    html(StatusCode::OK, frame::page("现金收款", Some(&v), &staff, &body))
 }
 
 #[derive(Deserialize)]
@@ -253,7 +253,7 @@ pub async fn cash_on_hand(
     );
     html(
         StatusCode::OK,
-        frame::page("库存现金与代交", Some(&v), &staff.field(), &body),
+        frame::page("库存现金与代交", Some(&v), &staff, &body),
     )
 }
 

@@ -4,6 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
+use super::session::Staff;
+use crate::domain::access::Role;
 use crate::error::AppError;
 use crate::web::pages::esc;
 use crate::web::{error, AppState};
@@ -41,16 +43,42 @@ const STYLE: &str = r#"
   textarea { font-size: 1rem; font-family: inherit; max-width: 100%; }
 "#;
 
-/// A staff page: the village's navigation when there is one, then the body.
-pub fn page(title: &str, village: Option<&str>, csrf_field: &str, body: &str) -> String {
-    let nav = match village {
-        Some(v) => format!(
-            r#"<a href="/staff/v/{v}">今日收款</a><a href="/staff/v/{v}/bills">账单</a><a href="/staff/v/{v}/cash">现金收款</a><a href="/staff/v/{v}/cash-on-hand">库存现金与代交</a><a href="/staff/v/{v}/receipts">收据</a><a href="/staff/v/{v}/reconciliation">银行对账</a>"#,
-            v = esc(v)
-        ),
-        None => String::new(),
+/// A village's menu for a role: the clerk's day (collections, cash, receipts, payment requests),
+/// the township accountant's books (journal, trial balance and close, approvals,
+/// reconciliation), and what each may read of the other's.
+pub fn village_nav(village: &str, role: Role) -> String {
+    let v = esc(village);
+    let link = |path: &str, label: &str| format!(r#"<a href="/staff/v/{v}{path}">{label}</a>"#);
+    let items: &[(&str, &str)] = match role {
+        Role::Accountant => &[
+            ("/journal", "凭证"),
+            ("/trial-balance", "科目余额表与月结"),
+            ("/disbursements", "支出审批"),
+            ("/reconciliation", "银行对账"),
+            ("", "今日收款"),
+            ("/bills", "账单"),
+            ("/cash-on-hand", "库存现金与代交"),
+            ("/receipts", "收据"),
+        ],
+        _ => &[
+            ("", "今日收款"),
+            ("/bills", "账单"),
+            ("/cash", "现金收款"),
+            ("/cash-on-hand", "库存现金与代交"),
+            ("/receipts", "收据"),
+            ("/disbursements", "支出申请"),
+            ("/reconciliation", "银行对账"),
+        ],
     };
-    page_nav(title, &nav, csrf_field, body)
+    items.iter().map(|(p, l)| link(p, l)).collect()
+}
+
+/// A staff page: the village's menu for the user's role when there is a village, then the body.
+pub fn page(title: &str, village: Option<&str>, staff: &Staff, body: &str) -> String {
+    let nav = village
+        .map(|v| village_nav(v, staff.actor.role))
+        .unwrap_or_default();
+    page_nav(title, &nav, &staff.field(), body)
 }
 
 /// A staff page with its own navigation (trusted HTML: links the pages make).

@@ -103,6 +103,6 @@ pub async fn home(state: web::Data<AppState>, staff: Staff) -> HttpResponse {
         .collect();
     html(
         StatusCode::OK,
-        frame::page("选择村", None, &staff.field(), &format!("<ul>{rows}</ul>")),
+        frame::page("选择村", None, &staff, &format!("<ul>{rows}</ul>")),
     )
 }

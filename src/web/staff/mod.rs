@@ -2,7 +2,9 @@
 //! protection. Thin handlers over the same use cases as the API.
 
 pub mod bills;
+pub mod books;
 pub mod cash;
+pub mod disbursements;
 pub mod frame;
 pub mod inspect_village;
 pub mod inspection;
@@ -28,6 +30,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/findings/{id}/status", web::post().to(inspection::step))
         .route("/staff/v/{village}", web::get().to(today::today))
         .route("/staff/v/{village}/bills", web::get().to(bills::bills))
+        .route("/staff/v/{village}/disbursements", web::get().to(disbursements::list))
+        .route("/staff/v/{village}/disbursements", web::post().to(disbursements::request))
+        .route("/staff/v/{village}/disbursements/{id}/decide", web::post().to(disbursements::decide))
+        .route("/staff/v/{village}/journal", web::get().to(books::journal))
+        .route("/staff/v/{village}/journal/{seq}/reverse", web::post().to(books::reverse))
+        .route("/staff/v/{village}/trial-balance", web::get().to(books::trial_balance))
+        .route("/staff/v/{village}/periods/{period}/close", web::post().to(books::close))
         .route("/staff/v/{village}/bills/generate", web::post().to(bills::generate))
         .route("/staff/v/{village}/qr-sheet", web::get().to(bills::qr_sheet))
         .route("/staff/v/{village}/cash", web::get().to(cash::cash_form))

@@ -39,7 +39,7 @@ pub async fn receipts_list(
                 ),
                 v = esc(&v),
             );
-            html(StatusCode::OK, frame::page("收据", Some(&v), &staff.field(), &body))
+            html(StatusCode::OK, frame::page("收据", Some(&v), &staff, &body))
         }
         Err(e) => failed(e),
     }
@@ -118,7 +118,7 @@ pub async fn receipt(
             .unwrap_or_default(),
         v = esc(&v),
     );
-    html(StatusCode::OK, frame::page("收据", Some(&v), &staff.field(), &body))
+    html(StatusCode::OK, frame::page("收据", Some(&v), &staff, &body))
 }
 
 #[derive(Deserialize)]

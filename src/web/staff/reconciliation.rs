@@ -122,7 +122,7 @@ pub async fn show(
         page(
             "银行对账",
             Some(&village),
-            &csrf,
+            &staff,
             &format!("{msg}{chooser}{actions}{body}"),
         ),
     )

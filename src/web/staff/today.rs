@@ -55,6 +55,6 @@ pub async fn today(
     );
     html(
         StatusCode::OK,
-        frame::page(&format!("{} 今日收款", village.name), Some(&v), &staff.field(), &body),
+        frame::page(&format!("{} 今日收款", village.name), Some(&v), &staff, &body),
     )
 }
