@@ -115,7 +115,7 @@ error_codes! {
     PayinExceedsCashOnHand => "payin_exceeds_cash_on_hand", 422, "代交金额超过您的库存现金。";
     PayinDoesNotMatchReceipts => "payin_does_not_match_receipts", 422, "代交金额与所选现金收据的合计不符，请逐笔选择收据。";
     MatchAmountDiffers => "match_amount_differs", 422, "这笔银行入账的金额或账户与代交不符。";
-    PeriodNotEnded => "period_not_ended", 422, "这个月还没有结束，月末最后一天起才能结账。";
+    PeriodNotEnded => "period_not_ended", 422, "这个月还没有结束，下月1日起才能结账。";
     EntryAccountUnknown => "entry_account_unknown", 422, "本村没有这个会计科目。";
     EntryTooFewLines => "entry_too_few_lines", 422, "一张凭证至少要有两行。";
     EntryLineAmountInvalid => "entry_line_amount_invalid", 422, "每一行只能在借方或贷方其中一边填写正数金额。";
