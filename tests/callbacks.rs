@@ -1111,7 +1111,8 @@ both!(
             actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         let year = beijing_today().format("%Y");
-        assert!(shown.contains(&format!("id=\"receipt\">{year}-000001<")), "{shown}");
+        // The receipt's one full number, as on the receipt and its check page.
+        assert!(shown.contains(&format!("id=\"receipt\">{VILLAGE_A}-{year}-000001<")), "{shown}");
         assert_eq!(
             app.get(&v.t.clerk_a, &format!("{base}/bills/{}", v.bill_ref))
                 .await

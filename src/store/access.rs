@@ -61,6 +61,19 @@ impl User {
             .select(User::as_select())
             .load(conn)?)
     }
+    /// Enables or disables a user; false when nothing changed (it already was so).
+    pub fn set_active(conn: &mut DbConnection, id: UserId, active: bool) -> StoreResult<bool> {
+        let n = diesel::update(users::table.filter(users::id.eq(id)).filter(users::active.ne(active)))
+            .set(users::active.eq(active))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+    pub fn set_password_hash(conn: &mut DbConnection, id: UserId, hash: &str) -> StoreResult<()> {
+        diesel::update(users::table.filter(users::id.eq(id)))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)?;
+        Ok(())
+    }
     pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
         Ok(users::table.count().get_result(conn)?)
     }
@@ -97,6 +110,17 @@ pub fn user_by_token(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTi
         .select(User::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Ends every live session of a user (disabled, or their password reset); how many.
+pub fn revoke_all_tokens(conn: &mut DbConnection, user_id: UserId, now: NaiveDateTime) -> StoreResult<usize> {
+    Ok(diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?)
 }
 
 pub fn revoke_token(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> StoreResult<bool> {

@@ -268,6 +268,86 @@ pub fn list_users(db: &Db, actor: &Actor, page: Page) -> AppResult<Vec<UserView>
     })
 }
 
+/// A user the admin may manage: inside the admin's scope, and not the admin themself (an admin
+/// who locks themself out needs another admin anyway).
+fn user_to_manage(conn: &mut DbConnection, actor: &Actor, id: UserId) -> AppResult<User> {
+    let not_found = || AppError::new(ErrorCode::NotFound, format!("没有编号为 {} 的用户。", id.0));
+    let user = User::by_id(conn, id)?.ok_or_else(not_found)?;
+    let view = user_view(conn, &user)?;
+    let (_, place) = resolve_scope(conn, &view.scope)?;
+    actor.may(Action::ManageUsers, place).map_err(|d| match d {
+        crate::domain::access::Denied::OutOfScope => not_found(),
+        other => other.into(),
+    })?;
+    if user.id == actor.user_id {
+        return Err(AppError::new(
+            ErrorCode::FieldInvalid,
+            "不能停用自己或在这里重设自己的密码；请由另一位县管理员办理。",
+        ));
+    }
+    Ok(user)
+}
+
+/// Disables a user (their sessions end at once; nothing they did is removed) or enables them
+/// again.
+pub fn set_user_active(db: &Db, actor: &Actor, id: UserId, active: bool) -> AppResult<UserView> {
+    db.write(|conn| {
+        let user = user_to_manage(conn, actor, id)?;
+        if !User::set_active(conn, user.id, active)? {
+            return Err(AppError::new(
+                ErrorCode::FieldInvalid,
+                format!("用户 {} 已经{}。", user.username, if active { "启用" } else { "停用" }),
+            ));
+        }
+        let ended = if active {
+            0
+        } else {
+            store::revoke_all_tokens(conn, user.id, period::now().naive_utc())?
+        };
+        audit(
+            conn,
+            Some(actor),
+            if active { "user.enable" } else { "user.disable" },
+            "user",
+            &user.username,
+            None,
+            serde_json::json!({ "sessions_ended": ended }),
+        )?;
+        let user = User::by_id(conn, user.id)?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+        user_view(conn, &user)
+    })
+}
+
+/// Sets a new password for a user who forgot theirs; their sessions end. The hash is computed
+/// before the transaction (it is the slow part) and only an admin may ask for it.
+pub fn reset_password(db: &Db, actor: &Actor, id: UserId, password: &Secret<String>) -> AppResult<UserView> {
+    if password.expose().chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::new(
+            ErrorCode::PasswordTooShort,
+            format!("密码至少 {MIN_PASSWORD_CHARS} 位。"),
+        )
+        .at("password"));
+    }
+    // Checked once before hashing, so nobody outside the admin's scope costs us a hash.
+    db.read(|conn| user_to_manage(conn, actor, id).map(|_| ()))?;
+    let hash = hash_password(password)?;
+    db.write(|conn| {
+        let user = user_to_manage(conn, actor, id)?;
+        User::set_password_hash(conn, user.id, &hash)?;
+        let ended = store::revoke_all_tokens(conn, user.id, period::now().naive_utc())?;
+        audit(
+            conn,
+            Some(actor),
+            "user.reset_password",
+            "user",
+            &user.username,
+            None,
+            serde_json::json!({ "sessions_ended": ended }),
+        )?;
+        user_view(conn, &user)
+    })
+}
+
 /// Whether a name could be a username at all (the rule `check_new_user` enforces): anything
 /// else is refused without a database lookup or a password hash.
 fn plausible_username(name: &str) -> bool {

@@ -69,13 +69,16 @@ pub async fn logout(state: web::Data<AppState>, staff: Staff, form: web::Form<Cs
         .finish()
 }
 
-/// A clerk goes straight to their village, an inspector to the findings; others choose a village
-/// in their scope.
+/// A clerk goes straight to their village, an inspector to the findings, an admin to the users;
+/// an accountant chooses a village of their township and lands on its journal.
 pub async fn home(state: web::Data<AppState>, staff: Staff) -> HttpResponse {
-    if staff.actor.role == crate::domain::access::Role::Inspector {
-        return HttpResponse::SeeOther()
-            .insert_header(("Location", "/staff/inspect"))
-            .finish();
+    let landing = match staff.actor.role {
+        crate::domain::access::Role::Inspector => Some("/staff/inspect"),
+        crate::domain::access::Role::Admin => Some("/staff/admin/users"),
+        _ => None,
+    };
+    if let Some(to) = landing {
+        return HttpResponse::SeeOther().insert_header(("Location", to)).finish();
     }
     let actor = staff.actor.clone();
     let villages = state
@@ -95,9 +98,14 @@ pub async fn home(state: web::Data<AppState>, staff: Staff) -> HttpResponse {
         .iter()
         .map(|v| {
             format!(
-                r#"<li><a href="/staff/v/{c}">{n}（{c}）</a></li>"#,
+                r#"<li><a href="/staff/v/{c}{start}">{n}（{c}）</a></li>"#,
                 c = esc(&v.code),
-                n = esc(&v.name)
+                n = esc(&v.name),
+                start = if staff.actor.role == crate::domain::access::Role::Accountant {
+                    "/journal"
+                } else {
+                    ""
+                }
             )
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Staff pages (`/staff/…`): the clerk's day in the browser, with a session cookie and CSRF
 //! protection. Thin handlers over the same use cases as the API.
 
+pub mod admin;
 pub mod bills;
 pub mod books;
 pub mod cash;
@@ -22,6 +23,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/login", web::post().to(login::login))
         .route("/staff/logout", web::post().to(login::logout))
         .route("/staff", web::get().to(login::home))
+        .route("/staff/admin/users", web::get().to(admin::users))
+        .route("/staff/admin/users", web::post().to(admin::create_user))
+        .route("/staff/admin/users/{id}/active", web::post().to(admin::set_active))
+        .route("/staff/admin/users/{id}/password", web::post().to(admin::reset_password))
+        .route("/staff/admin/villages", web::get().to(admin::villages))
+        .route("/staff/admin/villages", web::post().to(admin::create_village))
+        .route("/staff/admin/v/{village}", web::get().to(admin::village))
+        .route("/staff/admin/v/{village}/accounts", web::post().to(admin::create_account))
+        .route("/staff/admin/v/{village}/bindings", web::post().to(admin::create_binding))
+        .route("/staff/admin/v/{village}/bindings/{id}/rotate", web::get().to(admin::rotate_form))
+        .route("/staff/admin/v/{village}/bindings/{id}", web::post().to(admin::rotate))
         .route("/staff/inspect", web::get().to(inspection::dashboard))
         .route("/staff/inspect/run", web::post().to(inspection::run))
         .route("/staff/inspect/report.{ext}", web::get().to(inspection::download))
