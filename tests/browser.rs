@@ -86,17 +86,25 @@ async fn a_villager_pays_and_a_clerk_takes_cash_pays_in_and_voids_in_chromium() 
         .await
         .unwrap();
     assert_eq!(upload.status().as_u16(), 201);
+    // A clerk's request to pay for materials, for the accountant to approve.
+    let request = app
+        .post(&t.clerk_a, &format!("{v}/disbursements"), json!({"account_id": 1, "payee_name": "东岭建材经营部", "payee_account": "6228480000000000009", "amount": "500.00", "purpose": "修水渠材料", "account_code": "521"}))
+        .await;
+    assert_eq!(request.status, 201, "{:?}", request.body);
+    let statement = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/statements/rural-netbank-gbk.csv");
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-artifacts");
     let envs: Vec<(&str, String)> = vec![
         ("QZ_BASE", app.base.clone()),
         ("QZ_SANDBOX", sandbox.clone()),
         ("QZ_PAY_URL", pay_url),
         ("QZ_VILLAGE", VILLAGE_A.into()),
+        ("QZ_VILLAGE_B", VILLAGE_B.into()),
         ("QZ_PASSWORD", PASSWORD.into()),
         ("QZ_CASH_BILL", refs[1].clone()),
         ("QZ_ACCOUNT_NO", ACCOUNT_NO.into()),
         ("QZ_BANK_BINDING", bank.body["id"].to_string()),
         ("QZ_ARTIFACTS", artifacts.display().to_string()),
+        ("QZ_STATEMENT_FILE", statement.display().to_string()),
         ("CHROMIUM", chromium.display().to_string()),
     ];
     // Node runs on a blocking thread; the server keeps answering on this one.

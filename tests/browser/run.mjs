@@ -316,6 +316,81 @@ try {
     await shot(ip, `18-inspector-finding-${width}`);
     await ictx.close();
   }
+
+  // 7. The township accountant: from the village's journal to a statement upload, the
+  //    reconciliation report, a payment request approved, and the trial balance.
+  for (const width of [1280, 390]) {
+    const actx = await browser.newContext({ viewport: { width, height: 900 }, locale: 'zh-CN' });
+    const ap = await actx.newPage();
+    await ap.goto(`${BASE}/staff/login`);
+    await ap.fill('#username', 'accountant');
+    await ap.fill('#password', env('QZ_PASSWORD'));
+    await ap.click('#login');
+    await ap.click(`a[href="/staff/v/${village}/journal"]`);
+    await ap.waitForSelector('#journal');
+    expect((await ap.textContent('header')).includes('支出审批'), 'the accountant has their own menu');
+    await shot(ap, `20-accountant-journal-${width}`);
+    const wide = await ap.evaluate(() => document.documentElement.scrollWidth);
+    expect(wide <= width, `the journal fits ${width} px (${wide})`);
+    if (width === 1280) {
+      await ap.goto(`${BASE}/staff/v/${village}/reconciliation?from=2026-11-01&to=2026-11-07`);
+      await ap.setInputFiles('input[type=file]', env('QZ_STATEMENT_FILE'));
+      await ap.click('form[action$="/upload"] button');
+      await ap.waitForSelector('#message');
+      expect((await ap.textContent('#message')).includes('已导入 4 笔交易'), 'the GBK netbank export is imported');
+      await ap.click('form[action$="/run"] button');
+      await ap.waitForSelector('#message');
+      expect((await ap.textContent('#message')).includes('对账完成'), 'the week is reconciled');
+      expect((await ap.textContent('main')).includes('东岭建材经营部'), 'the report names the debit nobody approved');
+      await shot(ap, '21-accountant-reconciliation');
+      await ap.goto(`${BASE}/staff/v/${village}/disbursements`);
+      await ap.fill('#disbursements input[name=note]', '经村民代表会议同意');
+      await ap.click('#disbursements button[id^=approve-]');
+      await ap.waitForSelector('#message');
+      expect((await ap.textContent('#message')).includes('已批准'), 'the clerk\'s request is approved by the accountant');
+      expect((await ap.textContent('#disbursements')).includes('accountant：经村民代表会议同意'), 'with who approved and why');
+      await shot(ap, '22-accountant-approved');
+      await ap.goto(`${BASE}/staff/v/${village}/trial-balance`);
+      expect((await ap.textContent('#balanced')).includes('借贷平衡'), 'the trial balance balances');
+      await shot(ap, '23-accountant-trial-balance');
+    }
+    await actx.close();
+  }
+
+  // 8. The county admin adds a clerk and binds a bank account's keys.
+  {
+    const dctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+    const dp = await dctx.newPage();
+    await dp.goto(`${BASE}/staff/login`);
+    await dp.fill('#username', 'admin');
+    await dp.fill('#password', env('QZ_PASSWORD'));
+    await dp.click('#login');
+    await dp.waitForURL(/\/staff\/admin\/users/);
+    await dp.fill('#username', 'clerk_new');
+    await dp.fill('#display_name', '赵新');
+    await dp.fill('#password', 'a-long-enough-password');
+    await dp.selectOption('#role', 'clerk');
+    await dp.selectOption('#scope_kind', 'village');
+    await dp.fill('#scope_code', village);
+    await dp.click('#create-user');
+    await dp.waitForSelector('#message');
+    expect((await dp.textContent('#message')).includes('已添加用户 clerk_new'), 'the admin adds a clerk');
+    expect((await dp.textContent('#users')).includes('赵新'), 'and sees them listed');
+    await shot(dp, '24-admin-users');
+    // Village B's account has no bank binding yet (village A's was bound by the setup).
+    await dp.goto(`${BASE}/staff/admin/v/${env('QZ_VILLAGE_B')}`);
+    await dp.click('details:has(#binding-rural_bank) summary');
+    await dp.fill('#binding-rural_bank input[name=key_id]', 'k-admin-2026');
+    await dp.fill('#binding-rural_bank input[name=secret]', 'a-secret-typed-by-the-admin');
+    await dp.click('#binding-rural_bank button');
+    await dp.waitForSelector('#message');
+    const bound = await dp.textContent('#message');
+    expect(bound.includes('已绑定'), `the admin binds the bank (${bound})`);
+    expect((await dp.textContent('#bindings')).includes('k-admin-2026'), 'the binding lists its key id');
+    expect(!(await dp.content()).includes('a-secret-typed-by-the-admin'), 'the secret is never shown back');
+    await shot(dp, '25-admin-binding');
+    await dctx.close();
+  }
 } finally {
   await browser.close();
 }

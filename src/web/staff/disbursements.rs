@@ -133,7 +133,7 @@ async fn render_page(
 <label for="payee_account">收款人账号</label><input id="payee_account" name="payee_account" inputmode="numeric" required value="{payee_account}">
 <label for="amount">金额（元）</label><input id="amount" name="amount" inputmode="decimal" required value="{amount}">
 <label for="purpose">用途</label><input id="purpose" name="purpose" maxlength="100" required value="{purpose}">
-<label for="account_code">记入科目</label><select id="account_code" name="account_code">{booking_options}</select>
+<label for="account_code">记入科目</label><select id="account_code" name="account_code" required><option value="">请选择（如 521 管理费用）</option>{booking_options}</select>
 <label for="attachments">附件（发票、合同、村民代表会议记录等）</label><input id="attachments" name="attachments" maxlength="200" value="{attachments}">
 <button class="primary" id="request">提交申请</button></form>
 <p>申请须由另一位有审批权的人（乡镇会计）批准；银行付款后，对账时与批准的申请相符的付款才记账。</p></section>"#,
@@ -144,8 +144,8 @@ async fn render_page(
         purpose = esc(&typed.purpose),
         attachments = esc(&typed.attachments),
     );
-    let body = format!(
-        r#"{top}{form}<section><h2>申请与审批</h2>{}</section>"#,
+    let list = format!(
+        r#"<section><h2>申请与审批</h2>{}</section>"#,
         table(
             "disbursements",
             r#"<th>编号</th><th>申请时间</th><th>申请人</th><th>收款人</th><th class="num">金额</th><th>用途</th><th>科目</th><th>状态</th><th>审批</th>"#,
@@ -153,6 +153,12 @@ async fn render_page(
             "还没有支出申请。提交的申请和它们的审批结果会列在这里。"
         )
     );
+    // The approver comes for the list; the requester for the form.
+    let body = if approver {
+        format!("{top}{list}{form}")
+    } else {
+        format!("{top}{form}{list}")
+    };
     let title = if approver { "支出审批" } else { "支出申请" };
     html(status, frame::page(title, Some(v), staff, &body))
 }
