@@ -290,6 +290,13 @@ try {
     await shot(ip, `17-inspector-findings-${width}`);
     expect(tableWidth > 0, 'the findings table is there');
     if (width === 1280) {
+      // The amount filter: the ¥3000 debit is at stake above ¥2999.99, not above ¥3000.01.
+      await ip.goto(`${BASE}/staff/inspect?amount=2999.99`);
+      expect((await ip.textContent('#by-rule')).includes('未经审批的支出'), 'a finding above the amount is listed');
+      await ip.goto(`${BASE}/staff/inspect?amount=3000.01`);
+      expect((await ip.textContent('main')).includes('暂无发现'), 'a finding below the amount is not');
+      expect((await ip.inputValue('input[name=amount]')) === '3000.01', 'the filter keeps what was typed');
+      await ip.goto(`${BASE}/staff/inspect`);
       // From the ranking to the village's own page: its chain, collections and books.
       await ip.click('#by-village tr:nth-child(2) td:first-child a');
       await ip.waitForSelector('#chain');

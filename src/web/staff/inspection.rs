@@ -36,6 +36,8 @@ pub struct Filters {
     pub status: Option<String>,
     pub severity: Option<String>,
     pub village: Option<String>,
+    /// Only findings with at least this much at stake (yuan).
+    pub amount: Option<String>,
     pub gone: Option<String>,
     #[serde(flatten)]
     pub msg: Msg,
@@ -60,7 +62,7 @@ impl Filters {
             status: none_if_empty(&self.status).and_then(|s| FindingStatus::parse(&s)),
             severity: none_if_empty(&self.severity).and_then(|s| Severity::parse(&s)),
             village: none_if_empty(&self.village),
-            min_amount: None,
+            min_amount: none_if_empty(&self.amount),
             include_gone: Some(self.gone.is_some()),
             after: None,
         }
@@ -82,6 +84,9 @@ fn query_string(q: &FindingQuery) -> String {
     }
     if let Some(s) = q.severity {
         pairs.append_pair("severity", s.as_str());
+    }
+    if let Some(m) = &q.min_amount {
+        pairs.append_pair("amount", m);
     }
     if let Some(v) = &q.village {
         pairs.append_pair("village", v);
@@ -150,6 +155,8 @@ pub async fn dashboard(state: web::Data<AppState>, staff: Staff, q: web::Query<F
 <label>规则 <select name="rule">{rule_options}</select></label>
 <label>状态 <select name="status">{status_options}</select></label>
 <label>严重程度 <select name="severity">{severity_options}</select></label>
+<label>村代码（可不填） <input name="village" inputmode="numeric" value="{village}"></label>
+<label>涉及金额至少（元，可不填） <input name="amount" inputmode="decimal" value="{amount}"></label>
 <label><input type="checkbox" name="gone" value="1"{gone}> 包括数据已消除的发现</label>
 <button class="primary">查看</button></form>
 <form method="post" action="/staff/inspect/run">{csrf}<input type="hidden" name="scope" value="{scope}">
@@ -161,6 +168,8 @@ pub async fn dashboard(state: web::Data<AppState>, staff: Staff, q: web::Query<F
             ""
         },
         scope = esc(&query.scope),
+        village = esc(query.village.as_deref().unwrap_or("")),
+        amount = esc(query.min_amount.as_deref().unwrap_or("")),
     );
     let body = match result {
         Ok(r) => render(&r, &query),
