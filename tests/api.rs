@@ -822,4 +822,10 @@ both!(the_admin_manages_users_villages_accounts_and_bindings_from_the_pages, |ap
     let (_, html) = staff_post(&app, &t.admin, &format!("/staff/admin/v/370725102299/bindings/{binding}"), &[("csrf", &csrf), ("provider", "rural_bank"), ("key_id", "k-2027"), ("algorithm", "hmac-sha256"), ("secret", "the-next-bank-secret-2027"), ("statement_api", "")]).await;
     assert!(html.contains("已更换银行转账的密钥，现用 k-2027"), "{html}");
     assert_eq!(staff_page(&app, &t.accountant, "/staff/admin/v/370725102299").await.0, 403);
+    // The statement layouts in use, with the columns each recognises.
+    let (status, html) = staff_page(&app, &t.admin, "/staff/admin/profiles").await;
+    assert_eq!(status, 200);
+    let listed = html.split(r#"id="profiles""#).nth(1).unwrap();
+    assert!(listed.matches("<tr><td>").count() >= 3 && listed.contains("贷方（收入）"), "{listed}");
+    assert_eq!(staff_page(&app, &t.clerk_a, "/staff/admin/profiles").await.0, 403);
 });

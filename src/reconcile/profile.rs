@@ -90,6 +90,24 @@ pub enum Field {
 }
 
 impl Field {
+    /// What a person calls the field (the admin's list of layouts).
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Date => "交易日期",
+            Field::Time => "交易时间",
+            Field::DateTime => "交易日期时间",
+            Field::Serial => "流水号",
+            Field::Debit => "借方（支出）",
+            Field::Credit => "贷方（收入）",
+            Field::Balance => "余额",
+            Field::CounterpartyName => "对方户名",
+            Field::CounterpartyAccount => "对方账号",
+            Field::Summary => "摘要",
+            Field::Remark => "附言/用途",
+            Field::OwnAccount => "本方账号",
+        }
+    }
+
     pub const ALL: [Field; 12] = [
         Field::Date,
         Field::Time,

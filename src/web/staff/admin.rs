@@ -25,7 +25,7 @@ use crate::web::pages::esc;
 use crate::web::AppState;
 
 /// The admin's menu.
-pub const NAV: &str = r#"<a href="/staff/admin/users">用户</a><a href="/staff/admin/villages">村与对公账户</a>"#;
+pub const NAV: &str = r#"<a href="/staff/admin/users">用户</a><a href="/staff/admin/villages">村与对公账户</a><a href="/staff/admin/profiles">对账单格式</a>"#;
 
 fn page(staff: &Staff, title: &str, body: &str) -> String {
     page_nav(title, NAV, &staff.field(), body)
@@ -745,4 +745,46 @@ pub async fn rotate(
         ),
         Err(e) => super::frame::refused(&back, &e),
     }
+}
+
+// ---------- statement layouts ----------
+
+/// The statement layouts in use: the built-in ones and those the admin added as files in
+/// `statement_profiles_dir` (read at start-up, checked then; a broken file stops the start with
+/// its name). Each layout with the column names it recognises.
+pub async fn profiles(state: web::Data<AppState>, staff: Staff) -> HttpResponse {
+    if let Some(r) = admin_only(&staff) {
+        return r;
+    }
+    use crate::reconcile::profile::Field;
+    let rows: String = state
+        .profiles
+        .all()
+        .iter()
+        .map(|p| {
+            let columns: String = Field::ALL
+                .iter()
+                .filter(|f| !p.columns.names(**f).is_empty())
+                .map(|f| format!("{}：{}", f.label(), p.columns.names(*f).join(" / ")))
+                .collect::<Vec<_>>()
+                .join("；");
+            format!(
+                r#"<tr><td>{}</td><td>{}</td><td class="text">{}</td></tr>"#,
+                esc(&p.name),
+                esc(&p.label),
+                esc(&columns)
+            )
+        })
+        .collect();
+    let dir = state
+        .config
+        .statement_profiles_dir
+        .as_ref()
+        .map(|d| format!("本服务读取的目录是 <code>{}</code>。", esc(&d.display().to_string())))
+        .unwrap_or_else(|| "本服务还没有设置 <code>statement_profiles_dir</code>。".to_string());
+    let body = format!(
+        r#"<p>导入对账单时，按表头自动识别下面的格式。银行换了导出格式、或要接入另一家银行时，把新格式写成一个 TOML 或 JSON 文件（字段同内置格式，见运维文档）放进配置项 <code>statement_profiles_dir</code> 所指的目录，重启服务即可，不需要重新编译；文件有误时服务不会启动，并指出是哪个文件。{dir}</p>{}"#,
+        table("profiles", "<th>代码</th><th>名称</th><th>识别的列</th>", &rows, "没有对账单格式。")
+    );
+    html(StatusCode::OK, page(&staff, "对账单格式", &body))
 }

@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/admin/users", web::post().to(admin::create_user))
         .route("/staff/admin/users/{id}/active", web::post().to(admin::set_active))
         .route("/staff/admin/users/{id}/password", web::post().to(admin::reset_password))
+        .route("/staff/admin/profiles", web::get().to(admin::profiles))
         .route("/staff/admin/villages", web::get().to(admin::villages))
         .route("/staff/admin/villages", web::post().to(admin::create_village))
         .route("/staff/admin/v/{village}", web::get().to(admin::village))
