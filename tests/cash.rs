@@ -7,6 +7,7 @@ mod common;
 use bank_adapters::rural_bank::{sign_headers, Algorithm, BankKey};
 use bank_adapters::Secret;
 use chrono::Utc;
+use common::invariants::assert_books_agree;
 use common::*;
 use serde_json::{json, Value};
 
@@ -915,4 +916,132 @@ both!(the_public_village_page_sums_the_year_names_nobody_and_checks_a_noted_head
         last = public_page(&app, &page).await.0;
     }
     assert_eq!(last, 429, "the public page has a request budget");
+});
+
+fn suspense_balance(accounts: &Value) -> String {
+    accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "211.9999")
+        .map(|a| a["balance"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+// 待查明款项: a transfer that named no bill waits in suspense until the accountant places it on
+// the bill it paid: the bill is paid, the receipt rests on that credit (a screenshot's 待核实
+// receipt is confirmed instead), suspense is cleared; bad input, a bill owing less, a second
+// placement, a clerk, are refused in words and change nothing.
+both!(a_credit_in_suspense_is_placed_once_onto_the_bill_it_paid, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let acct = &s.t.accountant;
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-SUS-1", "100.00", "村民交款").await;
+    let waiting = get(&app, acct, &format!("{v}/suspense")).await;
+    assert_eq!(waiting.as_array().unwrap().len(), 1, "{waiting}");
+    let txn = waiting[0]["bank_transaction_id"].as_i64().unwrap();
+    assert_eq!(suspense_balance(&get(&app, acct, &format!("{v}/ledger/accounts")).await), "-100.00");
+    let place = |token: String, bill: String, note: &'static str| {
+        let app = &app;
+        let path = format!("{v}/suspense/{txn}/place");
+        async move { app.post(&token, &path, json!({"bill_reference": bill, "note": note})).await }
+    };
+    let refusals = [
+        (s.t.clerk_a.clone(), s.bills[0].clone(), "村民来电", 403, "forbidden"),
+        (acct.clone(), "123".to_string(), "村民来电", 422, "bill_reference_invalid"),
+        (acct.clone(), s.bills[2].clone(), "村民来电", 422, "amount_exceeds_bill"),
+        (acct.clone(), s.bills[0].clone(), " ", 422, "field_required"),
+    ];
+    for (token, bill, note, status, code) in refusals {
+        let r = place(token, bill.clone(), note).await;
+        assert_eq!((r.status, r.code()), (status, code), "{bill} {note:?}: {:?}", r.body);
+    }
+    assert_eq!(get(&app, acct, &format!("{v}/suspense")).await.as_array().unwrap().len(), 1, "nothing changed");
+    assert_books_agree(&app.db);
+
+    let r = place(acct.clone(), s.bills[0].clone(), "村民张建国来电确认").await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!((r.body["status"].as_str(), r.body["amount"].as_str()), (Some("issued"), Some("100.00")));
+    assert_eq!(get(&app, acct, &format!("{v}/bills/{}", s.bills[0])).await["status"], "paid");
+    assert_eq!(suspense_balance(&get(&app, acct, &format!("{v}/ledger/accounts")).await), "0.00");
+    assert_eq!(get(&app, acct, &format!("{v}/suspense")).await, json!([]));
+    let again = place(acct.clone(), s.bills[1].clone(), "再认领一次").await;
+    assert_eq!(again.status, 422, "placed once: {:?}", again.body);
+
+    // A screenshot's 待核实 receipt is confirmed by the placement, keeping its number.
+    let claim = app
+        .post(&s.t.clerk_a, &format!("{v}/claims"), json!({"bill_reference": s.bills[1], "amount": "200.00", "channel": "bank"}))
+        .await;
+    assert_eq!(claim.status, 201, "{:?}", claim.body);
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-SUS-2", "200.00", "转账").await;
+    let txn2 = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"].as_i64().unwrap();
+    let r = app
+        .post(acct, &format!("{v}/suspense/{txn2}/place"), json!({"bill_reference": s.bills[1], "note": "报账员核对截图"}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!((r.body["number"].clone(), r.body["status"].as_str()), (claim.body["number"].clone(), Some("issued")));
+    assert_eq!(get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"], json!([]));
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
+
+    // The accountant's page: a refused placement comes back with what was typed.
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-SUS-3", "10.00", "").await;
+    let txn3 = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"].as_i64().unwrap();
+    let html = staff_page(&app, acct, &format!("/staff/v/{VILLAGE_A}/suspense")).await;
+    assert!(html.contains(&format!(r#"id="place-{txn3}""#)), "{html}");
+    let csrf = {
+        let at = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
+        html[at..].split('"').next().unwrap().to_string()
+    };
+    let r = app
+        .client
+        .post(format!("{}/staff/v/{VILLAGE_A}/suspense/{txn3}/place", app.base))
+        .header("cookie", format!("qz_session={acct}"))
+        .form(&[("csrf", csrf.as_str()), ("bill_reference", "000001-999999-1"), ("note", "村民来电")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422, "a mistyped bill number (its check digit fails)");
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"class="notice error" id="message""#) && html.contains(r#"value="000001-999999-1""#) && html.contains(r#"value="村民来电""#), "{html}");
+});
+
+// One credit placed by eight accountants' clicks at once onto eight bills (PostgreSQL shows the
+// race): exactly one placement, one receipt, one bill paid; the books agree.
+both!(one_credit_placed_many_times_at_once_is_placed_once, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let mut bills = Vec::new();
+    for i in 0..8 {
+        let b = app
+            .post(&s.t.clerk_a, &format!("{v}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "30.00", "period_label": format!("2026-{:02}", i + 1), "due_date": "2026-12-31"}))
+            .await;
+        assert_eq!(b.status, 201, "{:?}", b.body);
+        bills.push(b.body["reference"].as_str().unwrap().to_string());
+    }
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-RACE-1", "30.00", "无附言").await;
+    let txn = get(&app, &s.t.accountant, &format!("{v}/suspense")).await[0]["bank_transaction_id"].as_i64().unwrap();
+    let path = format!("{v}/suspense/{txn}/place");
+    let answers = futures::future::join_all(
+        bills
+            .iter()
+            .map(|b| app.post(&s.t.accountant, &path, json!({"bill_reference": b, "note": "并发认领"}))),
+    )
+    .await;
+    let won: Vec<_> = answers.iter().filter(|a| a.status == 201).collect();
+    assert_eq!(won.len(), 1, "{:?}", answers.iter().map(|a| (a.status, a.body.clone())).collect::<Vec<_>>());
+    for a in answers.iter().filter(|a| a.status != 201) {
+        assert!(a.status == 422 && a.body["message"].as_str().unwrap().contains("已经认领过"), "{:?}", a.body);
+    }
+    let paid = {
+        let mut n = 0;
+        for b in &bills {
+            n += usize::from(get(&app, &s.t.accountant, &format!("{v}/bills/{b}")).await["status"] == "paid");
+        }
+        n
+    };
+    assert_eq!(paid, 1);
+    assert_eq!(get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"], json!([]));
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
 });

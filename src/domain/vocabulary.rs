@@ -231,6 +231,8 @@ vocabulary! {
         CallbackBank => "callback:rural_bank", "银行到账";
         /// Posted by reconciliation from the bank's statement (a debit with no approved payment).
         Statement => "statement", "对账补记";
+        /// A credit waiting in suspense placed onto the bill it paid, by the accountant.
+        Placement => "placement", "待查明款项认领";
     }
 }
 

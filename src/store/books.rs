@@ -135,20 +135,30 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
         .load::<(BankTransactionId, i64)>(conn)?
         .into_iter()
         .collect();
+    // A credit placed from suspense onto a bill counts as having paid that bill, its placement's
+    // entry being the one that put it to income.
+    let placed: HashMap<BankTransactionId, (crate::domain::ids::BillId, Money)> =
+        super::suspense::Placement::of_village(conn, village_id)?
+            .into_iter()
+            .map(|p| (p.bank_transaction_id, (p.bill_id, p.amount)))
+            .collect();
     let credits = bank_transactions::table
         .filter(bank_transactions::village_id.eq(village_id))
         .order(bank_transactions::id)
         .select(super::payments::BankTransaction::as_select())
         .load::<super::payments::BankTransaction>(conn)?
         .into_iter()
-        .map(|t| CreditFact {
-            to_bill: to_bill.get(&t.id).copied().unwrap_or_default(),
-            applied_rows: applied.get(&t.id).copied().unwrap_or(0),
-            id: t.id,
-            provider_txn_id: t.provider_txn_id,
-            bill_id: t.bill_id,
-            amount: t.amount,
-            entry_id: t.entry_id,
+        .map(|t| {
+            let placement = placed.get(&t.id).copied();
+            CreditFact {
+                to_bill: to_bill.get(&t.id).copied().unwrap_or_default() + placement.map_or(Money::ZERO, |p| p.1),
+                applied_rows: applied.get(&t.id).copied().unwrap_or(0),
+                id: t.id,
+                provider_txn_id: t.provider_txn_id,
+                bill_id: t.bill_id.or(placement.map(|p| p.0)),
+                amount: t.amount,
+                entry_id: t.entry_id,
+            }
         })
         .collect();
     let reversed = journal_entries::table

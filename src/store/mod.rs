@@ -22,6 +22,7 @@ pub mod registry;
 pub mod schema;
 pub mod settlements;
 pub mod statements;
+pub mod suspense;
 pub mod types;
 
 pub use db::{with_large_cache, Backend, Db, DbConnection};

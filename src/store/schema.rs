@@ -285,6 +285,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     finding_events,
     settlements,
     clearing_items,
+    suspense_placements,
 );
 
 diesel::table! {
@@ -301,6 +302,20 @@ diesel::table! {
         updated_at -> Timestamp,
         settlement -> Text,
         fee_rate_ppm -> BigInt,
+    }
+}
+
+diesel::table! {
+    suspense_placements (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        bank_transaction_id -> BigInt,
+        bill_id -> BigInt,
+        amount_fen -> BigInt,
+        entry_id -> BigInt,
+        note -> Text,
+        placed_by -> BigInt,
+        placed_at -> Timestamp,
     }
 }
 

@@ -171,7 +171,7 @@ pub fn create_fee_item(db: &Db, actor: &Actor, village_code: &str, input: NewFee
             &NewFeeItem { village_id: village.id, code: &code, name: &name, income_account_code: &account_code, created_at: period::now().naive_utc() },
         )
         .map_err(AppError::from)
-        .map_err(on_unique(ErrorCode::FeeItemCodeTaken, format!("fee item '{code}' already exists in this village"), "code"))?;
+        .map_err(on_unique(ErrorCode::FeeItemCodeTaken, format!("本村已有代码为 {code} 的收费项目。"), "code"))?;
         audit(conn, Some(actor), "fee_item.create", "fee_item", item.id, Some(village.id), serde_json::json!({ "code": code, "account": account_code }))?;
         Ok(fee_item_view(item))
     })
@@ -337,7 +337,7 @@ pub fn create_contract(db: &Db, actor: &Actor, village_code: &str, input: NewCon
         .map_err(AppError::from)
         .map_err(on_unique(
             ErrorCode::ContractNoTaken,
-            format!("contract '{contract_no}' already exists in this village"),
+            format!("本村已有合同编号 {contract_no}。"),
             "contract_no",
         ))?;
         audit(

@@ -400,7 +400,7 @@ pub(crate) fn reverse(
     )
     .map_err(super::on_unique(
         ErrorCode::EntryAlreadyReversed,
-        format!("entry {seq} was already reversed"),
+        format!("第 {seq} 号凭证已经冲销过。"),
         "seq",
     ))
 }

@@ -28,6 +28,7 @@ pub mod receipts;
 pub mod reconciliation;
 pub mod registry;
 pub mod statements;
+pub mod suspense;
 pub mod transparency;
 pub mod verify;
 

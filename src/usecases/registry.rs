@@ -183,7 +183,7 @@ pub fn create_township(db: &Db, actor: &Actor, input: NewTownshipInput) -> AppRe
         .map_err(AppError::from)
         .map_err(on_unique(
             ErrorCode::TownshipCodeTaken,
-            format!("a township with code {code} already exists"),
+            format!("乡镇代码 {code} 已经登记过。"),
             "code",
         ))?;
         audit(
@@ -264,7 +264,7 @@ pub fn create_village(db: &Db, actor: &Actor, input: NewVillageInput) -> AppResu
         .map_err(AppError::from)
         .map_err(on_unique(
             ErrorCode::VillageCodeTaken,
-            format!("a village with code {code} already exists"),
+            format!("村代码 {code} 已经登记过。"),
             "code",
         ))?;
         open_books(conn, &village)?;
@@ -450,7 +450,7 @@ pub fn add_corporate_account(
         .map_err(AppError::from)
         .map_err(on_unique(
             ErrorCode::AccountNoTaken,
-            "this account number is already registered".into(),
+            "这个账号已经登记过。".into(),
             "account_no",
         ))?;
         audit(

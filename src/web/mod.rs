@@ -151,6 +151,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/villages/{village}/receipts/{number}/void",
                     web::post().to(c::void_receipt),
                 )
+                .route("/villages/{village}/suspense", web::get().to(c::list_suspense))
+                .route(
+                    "/villages/{village}/suspense/{bank_transaction}/place",
+                    web::post().to(c::place_suspense),
+                )
                 .route("/villages/{village}/cash", web::post().to(c::record_cash))
                 .route("/villages/{village}/claims", web::post().to(c::claim_payment))
                 .route("/villages/{village}/pay-ins", web::post().to(c::declare_pay_in))

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use qingzhang::store::schema::{
     bank_transactions, bills, callback_inbox, cash_records, closed_periods, journal_entries, journal_postings,
-    ledger_accounts, pay_ins, receipts,
+    ledger_accounts, pay_ins, receipts, suspense_placements,
 };
 use qingzhang::store::{Db, DbConnection};
 use std::collections::{BTreeMap, HashMap};
@@ -115,6 +115,18 @@ fn check(conn: &mut DbConnection) -> Vec<String> {
             Some(b) => *posted.entry(b).or_default() += fen,
             None => out.push(format!("{fen} fen of a bank credit went to income without a bill")),
         }
+    }
+    // A credit placed from suspense: its placement's entry put it to the bill's income.
+    let placed: Vec<(i64, i64)> = suspense_placements::table
+        .inner_join(journal_postings::table.on(journal_postings::entry_id.eq(suspense_placements::entry_id)))
+        .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
+        .filter(ledger_accounts::code.ne(SUSPENSE))
+        .filter(journal_postings::credit_fen.gt(0))
+        .select((suspense_placements::bill_id, journal_postings::credit_fen))
+        .load(conn)
+        .unwrap();
+    for (bill, fen) in placed {
+        *posted.entry(bill).or_default() += fen;
     }
     for (id, _, amount, paid, status) in &all_bills {
         let r = receipted.get(id).copied().unwrap_or(0);

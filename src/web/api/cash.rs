@@ -2,12 +2,13 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::domain::PayInId;
+use crate::domain::{BankTransactionId, PayInId};
 use crate::error::AppError;
 use crate::usecases::cash::{
     self, CashInput, CashOnHand, ClaimInput, MatchInput, MatchProposal, PayInInput, PayInView,
 };
 use crate::usecases::receipts::{self, ReceiptDetail, VoidInput, VoidOutcome};
+use crate::usecases::suspense::{self, PlaceInput, WaitingCredit};
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;
 use crate::web::AppState;
@@ -169,4 +170,42 @@ pub async fn export(
         .content_type(content_type)
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
         .body(bytes))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/suspense", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path)),
+    responses((status = 200, body = Vec<WaitingCredit>), (status = 404, body = ErrorBody)))]
+/// Credits that named no bill and wait in suspense (211.9999) to be placed.
+pub async fn list_suspense(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let v = state
+        .db
+        .run(move |db| suspense::list_waiting(db, &who.actor, &path))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/suspense/{bank_transaction}/place", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path), ("bank_transaction" = i64, Path)), request_body = PlaceInput,
+    responses((status = 201, body = ReceiptDetail), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Places a waiting credit onto the bill it paid (the accountant): the bill is paid and the
+/// receipt rests on that credit.
+pub async fn place_suspense(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    body: web::Json<PlaceInput>,
+) -> Result<HttpResponse, AppError> {
+    let (code, txn) = path.into_inner();
+    let key = state.server_key.clone();
+    let v = state
+        .db
+        .run(move |db| {
+            suspense::place(db, key.expose(), &who.actor, &code, BankTransactionId(txn), body.into_inner())
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v))
 }

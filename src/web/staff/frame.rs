@@ -54,6 +54,7 @@ pub fn village_nav(village: &str, role: Role) -> String {
             ("/journal", "凭证"),
             ("/trial-balance", "科目余额表与月结"),
             ("/disbursements", "支出审批"),
+            ("/suspense", "待查明款项"),
             ("/reconciliation", "银行对账"),
             ("", "今日收款"),
             ("/bills", "账单"),

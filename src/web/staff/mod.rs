@@ -14,6 +14,7 @@ pub mod print;
 pub mod receipts;
 pub mod reconciliation;
 pub mod session;
+pub mod suspense;
 pub mod today;
 
 use actix_web::web;
@@ -46,6 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/v/{village}/disbursements", web::get().to(disbursements::list))
         .route("/staff/v/{village}/disbursements", web::post().to(disbursements::request))
         .route("/staff/v/{village}/disbursements/{id}/decide", web::post().to(disbursements::decide))
+        .route("/staff/v/{village}/suspense", web::get().to(suspense::list))
+        .route("/staff/v/{village}/suspense/{id}/place", web::post().to(suspense::place))
         .route("/staff/v/{village}/journal", web::get().to(books::journal))
         .route("/staff/v/{village}/journal/{seq}/reverse", web::post().to(books::reverse))
         .route("/staff/v/{village}/trial-balance", web::get().to(books::trial_balance))
