@@ -797,6 +797,12 @@ both!(the_admin_manages_users_villages_accounts_and_bindings_from_the_pages, |ap
     assert!(html.contains(r#"class="notice error" id="message""#) && html.contains("不能停用自己"), "{html}");
     assert_eq!(app.login("admin", PASSWORD).await.status, 200);
     assert_eq!(staff_page(&app, &t.clerk_a, "/staff/admin/users").await.0, 403);
+    // The inspector's password is not the admin's to set (they could act as the inspector).
+    let inspector = app.get(&t.inspector, "/api/v1/me").await.body["id"].as_i64().unwrap();
+    let (_, html) = staff_post(&app, &t.admin, &format!("/staff/admin/users/{inspector}/password"), &[("csrf", &csrf), ("password", "the-admins-choice-1")]).await;
+    assert!(html.contains("不能为纪检监察人员重设密码"), "{html}");
+    assert_eq!(app.login("inspector", "the-admins-choice-1").await.status, 401);
+    assert_eq!(app.login("inspector", PASSWORD).await.status, 200);
 
     // A village, its account, a bank binding; the secret is never shown; rotation.
     let (_, html) = staff_page(&app, &t.admin, "/staff/admin/villages").await;

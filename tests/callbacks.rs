@@ -1036,13 +1036,28 @@ both!(
             json!({"provider": "alipay", "app_id": "2021004100000001", "alipay_public_key": k["alipay_public_key_pem"],
                    "ordering": {"app_private_key": k["alipay_app_private_key_pem"], "gateway_url": format!("{sandbox}/gateway.do")}}),
         ] {
-            let r = app.post(&v.t.admin, &format!("{base}/accounts/1/bindings"), body).await;
+            let r = app.post(&v.t.admin, &format!("{base}/accounts/1/bindings"), body.clone()).await;
             assert_eq!(r.status, 201, "{:?}", r.body);
             assert_eq!(r.body["ordering"], true);
             assert!(
                 !r.body.to_string().contains("PRIVATE KEY"),
                 "private keys are write-only"
             );
+            // Replacing the notification keys without `ordering` (as the admin's page rotates
+            // them) keeps the ordering credentials: the orders below still go through.
+            let mut rotated = body.clone();
+            rotated.as_object_mut().unwrap().remove("ordering");
+            let id = r.body["id"].as_i64().unwrap();
+            let put = app
+                .client
+                .put(format!("{}{base}/bindings/{id}", app.base))
+                .bearer_auth(&v.t.admin)
+                .json(&rotated)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(put.status().as_u16(), 200);
+            assert_eq!(put.json::<Value>().await.unwrap()["ordering"], true, "ordering kept");
         }
         // An https-less gateway outside loopback is refused, and nothing is bound.
         let r = app

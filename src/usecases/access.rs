@@ -288,6 +288,22 @@ fn user_to_manage(conn: &mut DbConnection, actor: &Actor, id: UserId) -> AppResu
     Ok(user)
 }
 
+/// An admin who set an inspector's or another admin's password could act as them: the
+/// inspector who watches the admin, or a peer whose actions the log would name. Those accounts
+/// are replaced (a new user added, the old one disabled), never taken over.
+fn resettable(user: &User) -> AppResult<()> {
+    if matches!(user.role, Role::Inspector | Role::Admin) {
+        return Err(AppError::new(
+            ErrorCode::FieldInvalid,
+            format!(
+                "不能为{}重设密码，以免账号被他人冒用：请为本人添加新账号，并停用旧账号。",
+                user.role.label()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Disables a user (their sessions end at once; nothing they did is removed) or enables them
 /// again.
 pub fn set_user_active(db: &Db, actor: &Actor, id: UserId, active: bool) -> AppResult<UserView> {
@@ -329,10 +345,11 @@ pub fn reset_password(db: &Db, actor: &Actor, id: UserId, password: &Secret<Stri
         .at("password"));
     }
     // Checked once before hashing, so nobody outside the admin's scope costs us a hash.
-    db.read(|conn| user_to_manage(conn, actor, id).map(|_| ()))?;
+    db.read(|conn| user_to_manage(conn, actor, id).and_then(|u| resettable(&u)))?;
     let hash = hash_password(password)?;
     db.write(|conn| {
         let user = user_to_manage(conn, actor, id)?;
+        resettable(&user)?;
         User::set_password_hash(conn, user.id, &hash)?;
         let ended = store::revoke_all_tokens(conn, user.id, period::now().naive_utc())?;
         audit(

@@ -595,6 +595,7 @@ pub fn replace_binding(
         if p.provider != b.provider || p.account_ref != b.account_ref {
             return Err(AppError::code(ErrorCode::BindingMismatch).at("provider"));
         }
+        let p = keep_what_is_not_replaced(p, &input, &b, sealing)?;
         let terms = p.settlement.unwrap_or((b.settlement, b.fee_rate_ppm));
         // Payments waiting for a daily settlement must be settled by it before the provider's
         // money comes another way.
@@ -634,6 +635,54 @@ pub fn list_bindings(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Ve
             .map(|b| view(b, key_ids_of(b)))
             .collect())
     })
+}
+
+/// A replacement of a binding's keys keeps what it does not name: the ordering credentials
+/// (WeChat's merchant key, Alipay's app key), which only the API takes, and the rural bank's
+/// statement API. Without this a rotation of the notification keys would silently stop
+/// orders or the statement fetch.
+fn keep_what_is_not_replaced(
+    mut p: Prepared,
+    input: &BindingInput,
+    b: &Binding,
+    sealing: &SealingKeys,
+) -> AppResult<Prepared> {
+    match input {
+        BindingInput::Wechat { ordering: None, .. } => {
+            let old: WechatPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "config"))?;
+            if let Some(kept) = old.ordering {
+                let key = open_secrets(b, sealing)?
+                    .remove("merchant_private_key")
+                    .ok_or_else(|| broken(b, "secret"))?;
+                let mut new: WechatPublic = serde_json::from_str(&p.public).map_err(|_| broken(b, "config"))?;
+                new.ordering = Some(kept);
+                p.public = json(&new)?;
+                p.secrets.insert("merchant_private_key".into(), key);
+            }
+        }
+        BindingInput::Alipay { ordering: None, .. } => {
+            let old: AlipayPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "config"))?;
+            if let Some(kept) = old.ordering {
+                let key = open_secrets(b, sealing)?
+                    .remove("app_private_key")
+                    .ok_or_else(|| broken(b, "secret"))?;
+                let mut new: AlipayPublic = serde_json::from_str(&p.public).map_err(|_| broken(b, "config"))?;
+                new.ordering = Some(kept);
+                p.public = json(&new)?;
+                p.secrets.insert("app_private_key".into(), key);
+            }
+        }
+        BindingInput::RuralBank { statement_api: None, .. } => {
+            let old: BankPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "config"))?;
+            if old.statement_api.is_some() {
+                let mut new: BankPublic = serde_json::from_str(&p.public).map_err(|_| broken(b, "config"))?;
+                new.statement_api = old.statement_api;
+                p.public = json(&new)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(p)
 }
 
 fn broken(b: &Binding, what: &str) -> AppError {

@@ -107,9 +107,12 @@ fn view(conn: &mut DbConnection, d: Disbursement) -> AppResult<DisbursementView>
     })
 }
 
-/// Not cash, the bank or a suspense account: those move only with money the service sees.
+/// Not cash, the bank, a provider's clearing account or a suspense account: those move only
+/// with money the service sees.
 fn bookable(code: &str) -> bool {
-    !(code == chart::CASH_CODE
+    !(chart::is_cash(code)
+        || code == chart::CLEARING_WECHAT_CODE
+        || code == chart::CLEARING_ALIPAY_CODE
         || code == chart::BANK_CODE
         || code.starts_with(&format!("{}.", chart::BANK_CODE))
         || code == chart::SUSPENSE_CODE
@@ -256,4 +259,19 @@ pub fn list(
             .map(|d| view(conn, d))
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bookable;
+
+    #[test]
+    fn money_the_service_sees_is_never_a_booking_account() {
+        for code in ["101", "101.0001", "102", "102.0001", "112.9901", "112.9902", "211.9998", "211.9999"] {
+            assert!(!bookable(code), "{code}");
+        }
+        for code in ["521", "211", "211.0001", "151", "112"] {
+            assert!(bookable(code), "{code}");
+        }
+    }
 }

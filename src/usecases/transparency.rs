@@ -11,15 +11,13 @@ use crate::domain::period;
 use crate::domain::vocabulary::Channel;
 use crate::domain::Money;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ledger::chart;
 use crate::store::billing::FeeItem;
 use crate::store::journal::{self, Entry, LedgerAccount};
 use crate::store::public;
 use crate::store::registry::{Township, Village};
 use crate::store::{Db, DbConnection};
 use crate::usecases::bookkeeping::{signed_head, ChainHeadView};
-
-/// Suspense for money that left the account with no approved request (see reconciliation).
-const UNEXPLAINED_OUT: &str = "211.9998";
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicMonth {
@@ -150,14 +148,18 @@ pub fn public_village(db: &Db, key: &[u8], code: &str, year: Option<i32>) -> App
                 amount,
             })
             .collect();
-        let suspense = accounts.iter().find(|a| a.code == UNEXPLAINED_OUT).map(|a| a.id);
-        let unexplained_out = match suspense {
-            Some(id) => journal::sums_by_account(conn, village.id, Some(from), to.succ_opt())?
-                .into_iter()
-                .find(|(a, _)| *a == id)
-                .map_or(Money::ZERO, |(_, s)| s.debit),
-            None => Money::ZERO,
-        };
+        // Money out nobody approved, still unexplained: what 211.9998 holds at the end of the
+        // span (every chart's account of that code; a debit explained later is credited back).
+        let suspense: Vec<_> = accounts
+            .iter()
+            .filter(|a| a.code == chart::UNEXPLAINED_DEBITS_CODE)
+            .map(|a| a.id)
+            .collect();
+        let unexplained_out: Money = journal::sums_by_account(conn, village.id, None, to.succ_opt())?
+            .into_iter()
+            .filter(|(a, _)| suspense.contains(a))
+            .map(|(_, s)| s.debit - s.credit)
+            .sum();
         Ok(PublicVillage {
             code: village.code.clone(),
             name: village.name.clone(),

@@ -139,7 +139,7 @@ fn render(v: &PublicVillage, check: Option<Result<HeadCheck, String>>, typed: (&
     );
     if !v.unexplained_out.is_zero() {
         out.push_str(&format!(
-            r#"<p class="notice error" id="unexplained">另有 <strong>¥{}</strong> 从村集体账户转出，没有经过审批的支出申请，乡镇正在查明。</p>"#,
+            r#"<p class="notice error" id="unexplained">另有 <strong>¥{}</strong> 从村集体账户转出，没有经过审批的支出申请，至今尚未查明。</p>"#,
             v.unexplained_out
         ));
     }
