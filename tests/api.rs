@@ -751,87 +751,267 @@ fn csrf_of(html: &str) -> String {
 // new password works); an admin cannot lock themself out; a village, its account and a bank
 // binding added, the secret never shown, the keys rotated; forged forms and other roles change
 // nothing.
-both!(the_admin_manages_users_villages_accounts_and_bindings_from_the_pages, |app| {
-    let t = app.seed().await;
-    let (status, html) = staff_page(&app, &t.admin, "/staff/admin/users").await;
-    assert_eq!(status, 200, "{html}");
-    assert!(html.contains("clerk_a") && html.contains("（本人）"), "{html}");
-    let csrf = csrf_of(&html);
-    let user = |password: &'static str, csrf: String| {
-        let app = &app;
-        let admin = t.admin.clone();
-        async move {
-            staff_post(app, &admin, "/staff/admin/users", &[("csrf", &csrf), ("username", "clerk_c"), ("display_name", "王会计"), ("password", password), ("role", "clerk"), ("scope_kind", "village"), ("scope_code", VILLAGE_B)]).await
-        }
-    };
-    let (status, html) = user("short", csrf.clone()).await;
-    assert_eq!(status, 422, "{html}");
-    assert!(html.contains("密码至少 10 位") && html.contains(r#"value="clerk_c""#) && html.contains(r#"value="王会计""#), "{html}");
-    assert_eq!(app.login("clerk_c", "short").await.status, 401);
-    let (status, _) = user("a-long-enough-password", "0".repeat(32)).await;
-    assert_eq!(status, 403);
-    let (_, html) = user("a-long-enough-password", csrf.clone()).await;
-    assert!(html.contains("已添加用户 clerk_c（村报账员）"), "{html}");
-    let session = app.login("clerk_c", "a-long-enough-password").await;
-    assert_eq!(session.status, 200);
-    let token = session.body["token"].as_str().unwrap().to_string();
-    let id = session.body["user"]["id"].as_i64().unwrap();
+both!(
+    the_admin_manages_users_villages_accounts_and_bindings_from_the_pages,
+    |app| {
+        let t = app.seed().await;
+        let (status, html) = staff_page(&app, &t.admin, "/staff/admin/users").await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("clerk_a") && html.contains("（本人）"), "{html}");
+        let csrf = csrf_of(&html);
+        let user = |password: &'static str, csrf: String| {
+            let app = &app;
+            let admin = t.admin.clone();
+            async move {
+                staff_post(
+                    app,
+                    &admin,
+                    "/staff/admin/users",
+                    &[
+                        ("csrf", &csrf),
+                        ("username", "clerk_c"),
+                        ("display_name", "王会计"),
+                        ("password", password),
+                        ("role", "clerk"),
+                        ("scope_kind", "village"),
+                        ("scope_code", VILLAGE_B),
+                    ],
+                )
+                .await
+            }
+        };
+        let (status, html) = user("short", csrf.clone()).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(
+            html.contains("密码至少 10 位")
+                && html.contains(r#"value="clerk_c""#)
+                && html.contains(r#"value="王会计""#),
+            "{html}"
+        );
+        assert_eq!(app.login("clerk_c", "short").await.status, 401);
+        let (status, _) = user("a-long-enough-password", "0".repeat(32)).await;
+        assert_eq!(status, 403);
+        let (_, html) = user("a-long-enough-password", csrf.clone()).await;
+        assert!(html.contains("已添加用户 clerk_c（村报账员）"), "{html}");
+        let session = app.login("clerk_c", "a-long-enough-password").await;
+        assert_eq!(session.status, 200);
+        let token = session.body["token"].as_str().unwrap().to_string();
+        let id = session.body["user"]["id"].as_i64().unwrap();
 
-    // Disabled: the session ends at once and the password no longer logs in.
-    let (_, html) = staff_post(&app, &t.admin, &format!("/staff/admin/users/{id}/active"), &[("csrf", &csrf), ("active", "false")]).await;
-    assert!(html.contains("用户 clerk_c 已停用"), "{html}");
-    assert_eq!(app.get(&token, &format!("/api/v1/villages/{VILLAGE_B}/bills")).await.status, 401);
-    assert_eq!(app.login("clerk_c", "a-long-enough-password").await.status, 401);
-    let (_, html) = staff_post(&app, &t.admin, &format!("/staff/admin/users/{id}/active"), &[("csrf", &csrf), ("active", "true")]).await;
-    assert!(html.contains("用户 clerk_c 已启用"), "{html}");
-    let token = app.login("clerk_c", "a-long-enough-password").await.body["token"].as_str().unwrap().to_string();
-    // A reset password: the old session and password end, the new one works.
-    let (_, html) = staff_post(&app, &t.admin, &format!("/staff/admin/users/{id}/password"), &[("csrf", &csrf), ("password", "another-long-password")]).await;
-    assert!(html.contains("已重设 clerk_c 的密码"), "{html}");
-    assert_eq!(app.get(&token, &format!("/api/v1/villages/{VILLAGE_B}/bills")).await.status, 401);
-    assert_eq!(app.login("clerk_c", "a-long-enough-password").await.status, 401);
-    assert_eq!(app.login("clerk_c", "another-long-password").await.status, 200);
-    // Not oneself; not for anyone else.
-    let me = app.get(&t.admin, "/api/v1/me").await.body["id"].as_i64().unwrap();
-    let (_, html) = staff_post(&app, &t.admin, &format!("/staff/admin/users/{me}/active"), &[("csrf", &csrf), ("active", "false")]).await;
-    assert!(html.contains(r#"class="notice error" id="message""#) && html.contains("不能停用自己"), "{html}");
-    assert_eq!(app.login("admin", PASSWORD).await.status, 200);
-    assert_eq!(staff_page(&app, &t.clerk_a, "/staff/admin/users").await.0, 403);
-    // The inspector's password is not the admin's to set (they could act as the inspector).
-    let inspector = app.get(&t.inspector, "/api/v1/me").await.body["id"].as_i64().unwrap();
-    let (_, html) = staff_post(&app, &t.admin, &format!("/staff/admin/users/{inspector}/password"), &[("csrf", &csrf), ("password", "the-admins-choice-1")]).await;
-    assert!(html.contains("不能为纪检监察人员重设密码"), "{html}");
-    assert_eq!(app.login("inspector", "the-admins-choice-1").await.status, 401);
-    assert_eq!(app.login("inspector", PASSWORD).await.status, 200);
+        // Disabled: the session ends at once and the password no longer logs in.
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            &format!("/staff/admin/users/{id}/active"),
+            &[("csrf", &csrf), ("active", "false")],
+        )
+        .await;
+        assert!(html.contains("用户 clerk_c 已停用"), "{html}");
+        assert_eq!(
+            app.get(&token, &format!("/api/v1/villages/{VILLAGE_B}/bills"))
+                .await
+                .status,
+            401
+        );
+        assert_eq!(app.login("clerk_c", "a-long-enough-password").await.status, 401);
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            &format!("/staff/admin/users/{id}/active"),
+            &[("csrf", &csrf), ("active", "true")],
+        )
+        .await;
+        assert!(html.contains("用户 clerk_c 已启用"), "{html}");
+        let token = app.login("clerk_c", "a-long-enough-password").await.body["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // A reset password: the old session and password end, the new one works.
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            &format!("/staff/admin/users/{id}/password"),
+            &[("csrf", &csrf), ("password", "another-long-password")],
+        )
+        .await;
+        assert!(html.contains("已重设 clerk_c 的密码"), "{html}");
+        assert_eq!(
+            app.get(&token, &format!("/api/v1/villages/{VILLAGE_B}/bills"))
+                .await
+                .status,
+            401
+        );
+        assert_eq!(app.login("clerk_c", "a-long-enough-password").await.status, 401);
+        assert_eq!(app.login("clerk_c", "another-long-password").await.status, 200);
+        // Not oneself; not for anyone else.
+        let me = app.get(&t.admin, "/api/v1/me").await.body["id"].as_i64().unwrap();
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            &format!("/staff/admin/users/{me}/active"),
+            &[("csrf", &csrf), ("active", "false")],
+        )
+        .await;
+        assert!(
+            html.contains(r#"class="notice error" id="message""#) && html.contains("不能停用自己"),
+            "{html}"
+        );
+        assert_eq!(app.login("admin", PASSWORD).await.status, 200);
+        assert_eq!(staff_page(&app, &t.clerk_a, "/staff/admin/users").await.0, 403);
+        // The inspector's password is not the admin's to set (they could act as the inspector).
+        let inspector = app.get(&t.inspector, "/api/v1/me").await.body["id"].as_i64().unwrap();
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            &format!("/staff/admin/users/{inspector}/password"),
+            &[("csrf", &csrf), ("password", "the-admins-choice-1")],
+        )
+        .await;
+        assert!(html.contains("不能为纪检监察人员重设密码"), "{html}");
+        assert_eq!(app.login("inspector", "the-admins-choice-1").await.status, 401);
+        assert_eq!(app.login("inspector", PASSWORD).await.status, 200);
 
-    // A village, its account, a bank binding; the secret is never shown; rotation.
-    let (_, html) = staff_page(&app, &t.admin, "/staff/admin/villages").await;
-    assert!(html.contains(VILLAGE_A), "{html}");
-    let (status, html) = staff_post(&app, &t.admin, "/staff/admin/villages", &[("csrf", &csrf), ("code", "370725102299"), ("name", "东岭村"), ("township_code", "370725104000"), ("cash_limit", "")]).await;
-    assert_eq!(status, 422, "a village outside its township: {html}");
-    assert!(html.contains(r#"value="东岭村""#), "{html}");
-    let (_, html) = staff_post(&app, &t.admin, "/staff/admin/villages", &[("csrf", &csrf), ("code", "370725102299"), ("name", "东岭村"), ("township_code", TOWNSHIP), ("cash_limit", "3000")]).await;
-    assert!(html.contains("已添加 东岭村（370725102299）") && html.contains("暂无：还没有对公账户"), "{html}");
-    let (_, html) = staff_post(&app, &t.admin, "/staff/admin/v/370725102299/accounts", &[("csrf", &csrf), ("bank_name", "昌乐农商银行"), ("account_name", "东岭村股份经济合作社"), ("account_no", "9150010100009999999")]).await;
-    assert!(html.contains("已登记对公账户 昌乐农商银行"), "{html}");
-    let account = app.get(&t.admin, "/api/v1/villages/370725102299/accounts").await.body[0]["id"].as_i64().unwrap().to_string();
-    let secret = "a-bank-secret-of-some-length";
-    let (_, html) = staff_post(&app, &t.admin, "/staff/admin/v/370725102299/bindings", &[("csrf", &csrf), ("provider", "rural_bank"), ("account_id", &account), ("key_id", "k-2026"), ("algorithm", "hmac-sha256"), ("secret", secret), ("statement_api", "")]).await;
-    assert!(html.contains("已绑定银行转账") && html.contains("k-2026") && !html.contains(secret), "{html}");
-    let binding = app.get(&t.admin, "/api/v1/villages/370725102299/bindings").await.body[0]["id"].as_i64().unwrap();
-    let (_, html) = staff_post(&app, &t.admin, "/staff/admin/v/370725102299/bindings", &[("csrf", &csrf), ("provider", "rural_bank"), ("account_id", &account), ("key_id", "k"), ("algorithm", "hmac-sha256"), ("secret", "short"), ("statement_api", "")]).await;
-    assert!(html.contains(r#"class="notice error" id="message""#), "a short secret is refused in words: {html}");
-    assert_eq!(app.get(&t.admin, "/api/v1/villages/370725102299/bindings").await.body.as_array().unwrap().len(), 1);
-    let (status, html) = staff_page(&app, &t.admin, &format!("/staff/admin/v/370725102299/bindings/{binding}/rotate")).await;
-    assert_eq!(status, 200);
-    assert!(html.contains("k-2026") && html.contains(r#"id="binding-rural_bank""#), "{html}");
-    let (_, html) = staff_post(&app, &t.admin, &format!("/staff/admin/v/370725102299/bindings/{binding}"), &[("csrf", &csrf), ("provider", "rural_bank"), ("key_id", "k-2027"), ("algorithm", "hmac-sha256"), ("secret", "the-next-bank-secret-2027"), ("statement_api", "")]).await;
-    assert!(html.contains("已更换银行转账的密钥，现用 k-2027"), "{html}");
-    assert_eq!(staff_page(&app, &t.accountant, "/staff/admin/v/370725102299").await.0, 403);
-    // The statement layouts in use, with the columns each recognises.
-    let (status, html) = staff_page(&app, &t.admin, "/staff/admin/profiles").await;
-    assert_eq!(status, 200);
-    let listed = html.split(r#"id="profiles""#).nth(1).unwrap();
-    assert!(listed.matches("<tr><td>").count() >= 3 && listed.contains("贷方（收入）"), "{listed}");
-    assert_eq!(staff_page(&app, &t.clerk_a, "/staff/admin/profiles").await.0, 403);
-});
+        // A village, its account, a bank binding; the secret is never shown; rotation.
+        let (_, html) = staff_page(&app, &t.admin, "/staff/admin/villages").await;
+        assert!(html.contains(VILLAGE_A), "{html}");
+        let (status, html) = staff_post(
+            &app,
+            &t.admin,
+            "/staff/admin/villages",
+            &[
+                ("csrf", &csrf),
+                ("code", "370725102299"),
+                ("name", "东岭村"),
+                ("township_code", "370725104000"),
+                ("cash_limit", ""),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "a village outside its township: {html}");
+        assert!(html.contains(r#"value="东岭村""#), "{html}");
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            "/staff/admin/villages",
+            &[
+                ("csrf", &csrf),
+                ("code", "370725102299"),
+                ("name", "东岭村"),
+                ("township_code", TOWNSHIP),
+                ("cash_limit", "3000"),
+            ],
+        )
+        .await;
+        assert!(
+            html.contains("已添加 东岭村（370725102299）") && html.contains("暂无：还没有对公账户"),
+            "{html}"
+        );
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            "/staff/admin/v/370725102299/accounts",
+            &[
+                ("csrf", &csrf),
+                ("bank_name", "昌乐农商银行"),
+                ("account_name", "东岭村股份经济合作社"),
+                ("account_no", "9150010100009999999"),
+            ],
+        )
+        .await;
+        assert!(html.contains("已登记对公账户 昌乐农商银行"), "{html}");
+        let account = app.get(&t.admin, "/api/v1/villages/370725102299/accounts").await.body[0]["id"]
+            .as_i64()
+            .unwrap()
+            .to_string();
+        let secret = "a-bank-secret-of-some-length";
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            "/staff/admin/v/370725102299/bindings",
+            &[
+                ("csrf", &csrf),
+                ("provider", "rural_bank"),
+                ("account_id", &account),
+                ("key_id", "k-2026"),
+                ("algorithm", "hmac-sha256"),
+                ("secret", secret),
+                ("statement_api", ""),
+            ],
+        )
+        .await;
+        assert!(
+            html.contains("已绑定银行转账") && html.contains("k-2026") && !html.contains(secret),
+            "{html}"
+        );
+        let binding = app.get(&t.admin, "/api/v1/villages/370725102299/bindings").await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            "/staff/admin/v/370725102299/bindings",
+            &[
+                ("csrf", &csrf),
+                ("provider", "rural_bank"),
+                ("account_id", &account),
+                ("key_id", "k"),
+                ("algorithm", "hmac-sha256"),
+                ("secret", "short"),
+                ("statement_api", ""),
+            ],
+        )
+        .await;
+        assert!(
+            html.contains(r#"class="notice error" id="message""#),
+            "a short secret is refused in words: {html}"
+        );
+        assert_eq!(
+            app.get(&t.admin, "/api/v1/villages/370725102299/bindings")
+                .await
+                .body
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        let (status, html) = staff_page(
+            &app,
+            &t.admin,
+            &format!("/staff/admin/v/370725102299/bindings/{binding}/rotate"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("k-2026") && html.contains(r#"id="binding-rural_bank""#),
+            "{html}"
+        );
+        let (_, html) = staff_post(
+            &app,
+            &t.admin,
+            &format!("/staff/admin/v/370725102299/bindings/{binding}"),
+            &[
+                ("csrf", &csrf),
+                ("provider", "rural_bank"),
+                ("key_id", "k-2027"),
+                ("algorithm", "hmac-sha256"),
+                ("secret", "the-next-bank-secret-2027"),
+                ("statement_api", ""),
+            ],
+        )
+        .await;
+        assert!(html.contains("已更换银行转账的密钥，现用 k-2027"), "{html}");
+        assert_eq!(
+            staff_page(&app, &t.accountant, "/staff/admin/v/370725102299").await.0,
+            403
+        );
+        // The statement layouts in use, with the columns each recognises.
+        let (status, html) = staff_page(&app, &t.admin, "/staff/admin/profiles").await;
+        assert_eq!(status, 200);
+        let listed = html.split(r#"id="profiles""#).nth(1).unwrap();
+        assert!(
+            listed.matches("<tr><td>").count() >= 3 && listed.contains("贷方（收入）"),
+            "{listed}"
+        );
+        assert_eq!(staff_page(&app, &t.clerk_a, "/staff/admin/profiles").await.0, 403);
+    }
+);

@@ -1036,7 +1036,9 @@ both!(
             json!({"provider": "alipay", "app_id": "2021004100000001", "alipay_public_key": k["alipay_public_key_pem"],
                    "ordering": {"app_private_key": k["alipay_app_private_key_pem"], "gateway_url": format!("{sandbox}/gateway.do")}}),
         ] {
-            let r = app.post(&v.t.admin, &format!("{base}/accounts/1/bindings"), body.clone()).await;
+            let r = app
+                .post(&v.t.admin, &format!("{base}/accounts/1/bindings"), body.clone())
+                .await;
             assert_eq!(r.status, 201, "{:?}", r.body);
             assert_eq!(r.body["ordering"], true);
             assert!(
@@ -1127,7 +1129,10 @@ both!(
         }
         let year = beijing_today().format("%Y");
         // The receipt's one full number, as on the receipt and its check page.
-        assert!(shown.contains(&format!("id=\"receipt\">{VILLAGE_A}-{year}-000001<")), "{shown}");
+        assert!(
+            shown.contains(&format!("id=\"receipt\">{VILLAGE_A}-{year}-000001<")),
+            "{shown}"
+        );
         assert_eq!(
             app.get(&v.t.clerk_a, &format!("{base}/bills/{}", v.bill_ref))
                 .await

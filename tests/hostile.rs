@@ -294,6 +294,40 @@ both!(a_client_gets_a_budget_of_gateway_orders, |app| {
     assert_eq!(*statuses.last().unwrap(), 429);
 });
 
+// The public village page sums a village's year for anyone: a client gets VILLAGE_PAGES of them
+// (and posters) a minute, then 429 in words.
+both!(the_public_village_page_has_a_request_budget_per_client, |app| {
+    app.seed().await;
+    let limit = qingzhang::web::limits::VILLAGE_PAGES;
+    let mut statuses = Vec::new();
+    for i in 0..=limit {
+        let path = if i % 2 == 0 {
+            format!("/v/{VILLAGE_A}")
+        } else {
+            format!("/v/{VILLAGE_A}/poster")
+        };
+        statuses.push(
+            app.client
+                .get(format!("{}{path}", app.base))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..limit].iter().all(|s| *s == 200), "{statuses:?}");
+    let last = app
+        .client
+        .get(format!("{}/v/{VILLAGE_A}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(last.status().as_u16(), 429);
+    assert!(last.text().await.unwrap().contains("一分钟后再试"));
+    assert_eq!(statuses[limit], 429, "{statuses:?}");
+});
+
 both!(a_login_storm_does_not_stop_payments, |app| {
     let t = app.seed().await;
     let binding = bind_bank(&app, &t.admin).await;

@@ -548,7 +548,11 @@ both!(the_inspectors_village_page_shows_chain_cash_books_and_findings, |app| {
     let t = app.seed().await;
     let bills = bills_in_village_a(&app, &t, &["100.00", "200.00"]).await;
     let r = app
-        .post(&t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}/cash"), json!({"bill_reference": bills[0].0, "amount": "100.00"}))
+        .post(
+            &t.clerk_a,
+            &format!("/api/v1/villages/{VILLAGE_A}/cash"),
+            json!({"bill_reference": bills[0].0, "amount": "100.00"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let page = format!("/staff/inspect/v/{VILLAGE_A}");
@@ -566,7 +570,9 @@ both!(the_inspectors_village_page_shows_chain_cash_books_and_findings, |app| {
     assert!(section("chain").contains("账链完整"), "{}", section("chain"));
     let money = section("collections");
     assert!(
-        money.contains("1 张（其中现金 1 张）") && money.contains("¥100.00（100.0%）") && money.contains("<dt>尚未交存</dt><dd>¥100.00</dd>"),
+        money.contains("1 张（其中现金 1 张）")
+            && money.contains("¥100.00（100.0%）")
+            && money.contains("<dt>尚未交存</dt><dd>¥100.00</dd>"),
         "{money}"
     );
     let month_ends = section("cash-month-ends");
@@ -574,7 +580,10 @@ both!(the_inspectors_village_page_shows_chain_cash_books_and_findings, |app| {
     assert!(last.contains("¥100.00"), "cash on hand at this month's end: {last}");
     let books = section("books");
     assert!(books.contains("<td>101</td>") && books.contains("¥100.00"), "{books}");
-    assert!(section("village-findings").contains("暂无"), "no run yet: the findings table says so");
+    assert!(
+        section("village-findings").contains("暂无"),
+        "no run yet: the findings table says so"
+    );
 
     // Someone doubles the bill's payment in the database: the page says the chain fails.
     {
@@ -586,13 +595,19 @@ both!(the_inspectors_village_page_shows_chain_cash_books_and_findings, |app| {
             .unwrap();
     }
     let (_, html) = staff_page(&app, &t.inspector, &page).await;
-    assert!(html.contains(r#"class="notice error" id="chain""#) && html.contains("账链校验未通过"), "{html}");
+    assert!(
+        html.contains(r#"class="notice error" id="chain""#) && html.contains("账链校验未通过"),
+        "{html}"
+    );
 
     // Only inspectors; another county's village, or none, is not found.
     for token in [&t.clerk_a, &t.accountant] {
         assert_eq!(staff_page(&app, token, &page).await.0, 403);
     }
-    assert_eq!(staff_page(&app, &t.inspector, "/staff/inspect/v/370726102201").await.0, 404);
+    assert_eq!(
+        staff_page(&app, &t.inspector, "/staff/inspect/v/370726102201").await.0,
+        404
+    );
     let (status, html) = staff_page(&app, &t.inspector, &format!("{page}?from=2026-13&to=2026-12")).await;
     assert_eq!(status, 422, "a bad month is refused in words: {html}");
 });

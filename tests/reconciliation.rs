@@ -1561,30 +1561,55 @@ both!(
 // says ¥300.00 left with no approval after reconciliation posts it to 211.9998; once the
 // accountant books what it was (Dr 521 / Cr 211.9998), the page no longer says so. The payee
 // named on the statement is never on the page.
-both!(the_public_page_shows_unexplained_money_out_until_it_is_explained, |app| {
-    let t = app.seed().await;
-    let a = format!("/api/v1/villages/{VILLAGE_A}");
-    let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"].as_i64().unwrap();
-    let day = beijing_today();
-    let file = format!("{HEADER}{day},15:30:00,RCB-OUT-PUB,300.00,,-300.00,某某建材店,6228480000000000009,网银转账,购材料\n");
-    upload(&app, &t.accountant, VILLAGE_A, account, file).await;
-    let run = app
-        .post(&t.accountant, &format!("{a}/accounts/{account}/reconcile?from={day}&to={day}"), json!({}))
-        .await;
-    assert_eq!(run.status, 200, "{:?}", run.body);
-    let page = || async {
-        let r = app.client.get(format!("{}/v/{VILLAGE_A}", app.base)).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 200);
-        r.text().await.unwrap()
-    };
-    let html = page().await;
-    let unexplained = html.split(r#"id="unexplained">"#).nth(1).expect("the page says money left unapproved");
-    assert!(unexplained.split("</p>").next().unwrap().contains("¥300.00"), "{unexplained}");
-    assert!(!html.contains("某某建材店"), "the payee is not named");
-    let explained = app
+both!(
+    the_public_page_shows_unexplained_money_out_until_it_is_explained,
+    |app| {
+        let t = app.seed().await;
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        let day = beijing_today();
+        let file = format!(
+            "{HEADER}{day},15:30:00,RCB-OUT-PUB,300.00,,-300.00,某某建材店,6228480000000000009,网银转账,购材料\n"
+        );
+        upload(&app, &t.accountant, VILLAGE_A, account, file).await;
+        let run = app
+            .post(
+                &t.accountant,
+                &format!("{a}/accounts/{account}/reconcile?from={day}&to={day}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(run.status, 200, "{:?}", run.body);
+        let page = || async {
+            let r = app
+                .client
+                .get(format!("{}/v/{VILLAGE_A}", app.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.text().await.unwrap()
+        };
+        let html = page().await;
+        let unexplained = html
+            .split(r#"id="unexplained">"#)
+            .nth(1)
+            .expect("the page says money left unapproved");
+        assert!(
+            unexplained.split("</p>").next().unwrap().contains("¥300.00"),
+            "{unexplained}"
+        );
+        assert!(!html.contains("某某建材店"), "the payee is not named");
+        let explained = app
         .post(&t.accountant, &format!("{a}/entries"), json!({"entry_date": day.to_string(), "memo": "查明：购材料，补办审批",
             "lines": [{"account_code": "521", "debit": "300.00", "credit": "0"}, {"account_code": "211.9998", "debit": "0", "credit": "300.00"}]}))
         .await;
-    assert_eq!(explained.status, 201, "{:?}", explained.body);
-    assert!(!page().await.contains(r#"id="unexplained""#), "explained money out is no longer said to be unexplained");
-});
+        assert_eq!(explained.status, 201, "{:?}", explained.body);
+        assert!(
+            !page().await.contains(r#"id="unexplained""#),
+            "explained money out is no longer said to be unexplained"
+        );
+    }
+);

@@ -656,7 +656,11 @@ fn count_rows(app: &TestApp, table: &str) -> i64 {
     }
     app.db
         .read(|conn| -> Result<i64, qingzhang::AppError> {
-            Ok(diesel::sql_query(format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}")).get_result::<N>(conn)?.n)
+            Ok(
+                diesel::sql_query(format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}"))
+                    .get_result::<N>(conn)?
+                    .n,
+            )
         })
         .unwrap()
 }
@@ -683,15 +687,28 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
                 app,
                 &token,
                 &format!("{base}/disbursements"),
-                &[("csrf", &csrf), ("account_id", &account), ("payee_name", "东岭建材经营部"), ("payee_account", "6228 4800 0000 0000 9"),
-                  ("amount", amount), ("purpose", "村委会屋顶维修材料"), ("account_code", "521"), ("attachments", "发票一张")],
+                &[
+                    ("csrf", &csrf),
+                    ("account_id", &account),
+                    ("payee_name", "东岭建材经营部"),
+                    ("payee_account", "6228 4800 0000 0000 9"),
+                    ("amount", amount),
+                    ("purpose", "村委会屋顶维修材料"),
+                    ("account_code", "521"),
+                    ("attachments", "发票一张"),
+                ],
             )
             .await
         }
     };
     let (status, html) = request(csrf.clone(), "三千").await;
     assert_eq!(status, 422, "{html}");
-    assert!(html.contains(r#"id="message""#) && html.contains(r#"value="东岭建材经营部""#) && html.contains(r#"value="三千""#), "refused in words, fields kept: {html}");
+    assert!(
+        html.contains(r#"id="message""#)
+            && html.contains(r#"value="东岭建材经营部""#)
+            && html.contains(r#"value="三千""#),
+        "refused in words, fields kept: {html}"
+    );
     assert_eq!(count_rows(&app, "disbursements"), 0);
     let (status, _) = request("0".repeat(32), "3000.00").await;
     assert_eq!(status, 403, "a forged form");
@@ -699,20 +716,51 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
     let (status, html) = request(csrf, "3000.00").await;
     assert_eq!(status, 200);
     assert!(html.contains("已提交第 1 号支出申请（¥3000.00）"), "{html}");
-    assert!(html.contains("等待乡镇会计审批") && !html.contains(r#"id="approve-1""#), "a clerk does not approve");
+    assert!(
+        html.contains("等待乡镇会计审批") && !html.contains(r#"id="approve-1""#),
+        "a clerk does not approve"
+    );
 
     // The accountant approves it with a note; the clerk may not decide.
     let (_, html) = page(&app, &t.accountant, &format!("{base}/disbursements")).await;
     assert!(html.contains(r#"id="approve-1""#), "{html}");
     let csrf_a = csrf_of(&html);
     let (_, clerk_html) = page(&app, &t.clerk_a, &format!("{base}/disbursements")).await;
-    let (status, _) = post_form(&app, &t.clerk_a, &format!("{base}/disbursements/1/decide"), &[("csrf", &csrf_of(&clerk_html)), ("decision", "approve"), ("note", "x")]).await;
+    let (status, _) = post_form(
+        &app,
+        &t.clerk_a,
+        &format!("{base}/disbursements/1/decide"),
+        &[("csrf", &csrf_of(&clerk_html)), ("decision", "approve"), ("note", "x")],
+    )
+    .await;
     assert_eq!(status, 200, "sent back to the page");
-    assert_eq!(app.get(&t.accountant, &format!("/api/v1/villages/{VILLAGE_A}/disbursements")).await.body[0]["status"], "requested");
-    let (_, html) = post_form(&app, &t.accountant, &format!("{base}/disbursements/1/decide"), &[("csrf", &csrf_a), ("decision", "approve"), ("note", "经村民代表会议同意")]).await;
+    assert_eq!(
+        app.get(&t.accountant, &format!("/api/v1/villages/{VILLAGE_A}/disbursements"))
+            .await
+            .body[0]["status"],
+        "requested"
+    );
+    let (_, html) = post_form(
+        &app,
+        &t.accountant,
+        &format!("{base}/disbursements/1/decide"),
+        &[
+            ("csrf", &csrf_a),
+            ("decision", "approve"),
+            ("note", "经村民代表会议同意"),
+        ],
+    )
+    .await;
     assert!(html.contains("第 1 号支出申请已批准"), "{html}");
-    let listed = app.get(&t.accountant, &format!("/api/v1/villages/{VILLAGE_A}/disbursements")).await.body;
-    assert_eq!((listed[0]["status"].as_str(), listed[0]["requested_by_name"].as_str()), (Some("approved"), Some("clerk_a")), "{listed}");
+    let listed = app
+        .get(&t.accountant, &format!("/api/v1/villages/{VILLAGE_A}/disbursements"))
+        .await
+        .body;
+    assert_eq!(
+        (listed[0]["status"].as_str(), listed[0]["requested_by_name"].as_str()),
+        (Some("approved"), Some("clerk_a")),
+        "{listed}"
+    );
     // The accountant's own request waits for another approver.
     let own = app
         .post(&t.accountant, &format!("/api/v1/villages/{VILLAGE_A}/disbursements"), serde_json::json!({"account_id": account.parse::<i64>().unwrap(), "payee_name": "某某", "payee_account": "6228480000000000001", "amount": "10.00", "purpose": "邮费", "account_code": "521"}))
@@ -720,8 +768,17 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
     assert_eq!(own.status, 201, "{:?}", own.body);
     let (_, html) = page(&app, &t.accountant, &format!("{base}/disbursements")).await;
     assert!(html.contains("本人申请，须由其他会计审批"), "{html}");
-    let (_, html) = post_form(&app, &t.accountant, &format!("{base}/disbursements/2/decide"), &[("csrf", &csrf_a), ("decision", "approve"), ("note", "")]).await;
-    assert!(html.contains(r#"class="notice error" id="message""#), "self-approval refused in words: {html}");
+    let (_, html) = post_form(
+        &app,
+        &t.accountant,
+        &format!("{base}/disbursements/2/decide"),
+        &[("csrf", &csrf_a), ("decision", "approve"), ("note", "")],
+    )
+    .await;
+    assert!(
+        html.contains(r#"class="notice error" id="message""#),
+        "self-approval refused in words: {html}"
+    );
 
     // The journal: an entry, reversed only with a reason.
     let today = beijing_today();
@@ -731,27 +788,86 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
     assert_eq!(e.status, 201, "{:?}", e.body);
     let seq = e.body["seq"].as_i64().unwrap();
     let (_, html) = page(&app, &t.accountant, &format!("{base}/journal")).await;
-    assert!(html.contains("收土地承包费") && html.contains(&format!(r#"id="reverse-{seq}""#)), "{html}");
+    assert!(
+        html.contains("收土地承包费") && html.contains(&format!(r#"id="reverse-{seq}""#)),
+        "{html}"
+    );
     let (_, clerk_journal) = page(&app, &t.clerk_a, &format!("{base}/journal")).await;
-    assert!(clerk_journal.contains("收土地承包费") && !clerk_journal.contains("reverse-"), "a clerk reads the journal, reverses nothing");
+    assert!(
+        clerk_journal.contains("收土地承包费") && !clerk_journal.contains("reverse-"),
+        "a clerk reads the journal, reverses nothing"
+    );
     let entries = count_rows(&app, "journal_entries");
-    let (_, html) = post_form(&app, &t.accountant, &format!("{base}/journal/{seq}/reverse"), &[("csrf", &csrf_a), ("reason", "  ")]).await;
-    assert!(html.contains(r#"class="notice error" id="message""#), "a reversal needs a reason: {html}");
+    let (_, html) = post_form(
+        &app,
+        &t.accountant,
+        &format!("{base}/journal/{seq}/reverse"),
+        &[("csrf", &csrf_a), ("reason", "  ")],
+    )
+    .await;
+    assert!(
+        html.contains(r#"class="notice error" id="message""#),
+        "a reversal needs a reason: {html}"
+    );
     assert_eq!(count_rows(&app, "journal_entries"), entries);
-    let (status, _) = post_form(&app, &t.clerk_a, &format!("{base}/journal/{seq}/reverse"), &[("csrf", &csrf_of(&clerk_html)), ("reason", "错了")]).await;
+    let (status, _) = post_form(
+        &app,
+        &t.clerk_a,
+        &format!("{base}/journal/{seq}/reverse"),
+        &[("csrf", &csrf_of(&clerk_html)), ("reason", "错了")],
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!(count_rows(&app, "journal_entries"), entries, "a clerk's reversal changes nothing");
-    let (_, html) = post_form(&app, &t.accountant, &format!("{base}/journal/{seq}/reverse"), &[("csrf", &csrf_a), ("reason", "重复记账")]).await;
-    assert!(html.contains(&format!("第 {seq} 号凭证已冲销")) && html.contains(&format!("冲销第 {seq} 号")) && html.contains("已冲销"), "{html}");
+    assert_eq!(
+        count_rows(&app, "journal_entries"),
+        entries,
+        "a clerk's reversal changes nothing"
+    );
+    let (_, html) = post_form(
+        &app,
+        &t.accountant,
+        &format!("{base}/journal/{seq}/reverse"),
+        &[("csrf", &csrf_a), ("reason", "重复记账")],
+    )
+    .await;
+    assert!(
+        html.contains(&format!("第 {seq} 号凭证已冲销"))
+            && html.contains(&format!("冲销第 {seq} 号"))
+            && html.contains("已冲销"),
+        "{html}"
+    );
 
     // The trial balance, balanced; this month cannot be closed yet, last month is closed from it.
     let (_, html) = page(&app, &t.accountant, &format!("{base}/trial-balance")).await;
-    assert!(html.contains("借贷平衡") && html.contains(r#"id="not-ended""#) && !html.contains(r#"id="close-month""#), "{html}");
-    let month = (chrono::Datelike::with_day(&today, 1).unwrap() - chrono::Duration::days(1)).format("%Y-%m").to_string();
+    assert!(
+        html.contains("借贷平衡") && html.contains(r#"id="not-ended""#) && !html.contains(r#"id="close-month""#),
+        "{html}"
+    );
+    let month = (chrono::Datelike::with_day(&today, 1).unwrap() - chrono::Duration::days(1))
+        .format("%Y-%m")
+        .to_string();
     let (_, html) = page(&app, &t.accountant, &format!("{base}/trial-balance?period={month}")).await;
-    assert!(html.contains("借贷平衡") && html.contains(r#"id="close-month""#), "{html}");
-    let (_, html) = post_form(&app, &t.accountant, &format!("{base}/periods/{month}/close"), &[("csrf", &csrf_a)]).await;
+    assert!(
+        html.contains("借贷平衡") && html.contains(r#"id="close-month""#),
+        "{html}"
+    );
+    let (_, html) = post_form(
+        &app,
+        &t.accountant,
+        &format!("{base}/periods/{month}/close"),
+        &[("csrf", &csrf_a)],
+    )
+    .await;
     assert!(html.contains(r#"id="closed""#) && html.contains("已结账"), "{html}");
-    let (_, html) = post_form(&app, &t.accountant, &format!("{base}/periods/{month}/close"), &[("csrf", &csrf_a)]).await;
-    assert!(html.contains(r#"class="notice error" id="message""#), "closing twice is refused in words: {html}");
+    let (_, html) = post_form(
+        &app,
+        &t.accountant,
+        &format!("{base}/periods/{month}/close"),
+        &[("csrf", &csrf_a)],
+    )
+    .await;
+    assert!(
+        html.contains(r#"class="notice error" id="message""#),
+        "closing twice is refused in words: {html}"
+    );
 });

@@ -171,7 +171,14 @@ mod tests {
         ];
         let m = month_ends(&daily, d("2026-01-01"), d("2026-03-31"));
         let got: Vec<(&str, String)> = m.iter().map(|e| (e.month.as_str(), e.balance.to_string())).collect();
-        assert_eq!(got, [("2026-01", "120.00".into()), ("2026-02", "120.00".into()), ("2026-03", "0.00".into())]);
+        assert_eq!(
+            got,
+            [
+                ("2026-01", "120.00".into()),
+                ("2026-02", "120.00".into()),
+                ("2026-03", "0.00".into())
+            ]
+        );
     }
 
     #[test]

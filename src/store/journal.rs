@@ -315,6 +315,22 @@ impl Entry {
     pub fn by_id(conn: &mut DbConnection, id: EntryId) -> StoreResult<Entry> {
         Ok(journal_entries::table.find(id).select(Entry::as_select()).first(conn)?)
     }
+    /// The entries among `ids` that a later entry reverses, with that entry's number.
+    pub fn reversals_of(conn: &mut DbConnection, ids: &[EntryId]) -> StoreResult<Vec<(EntryId, i64)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(1000) {
+            out.extend(
+                journal_entries::table
+                    .filter(journal_entries::reverses_entry_id.eq_any(chunk.to_vec()))
+                    .select((
+                        journal_entries::reverses_entry_id.assume_not_null(),
+                        journal_entries::seq,
+                    ))
+                    .load::<(EntryId, i64)>(conn)?,
+            );
+        }
+        Ok(out)
+    }
     pub fn reversal_of(conn: &mut DbConnection, entry_id: EntryId) -> StoreResult<Option<Entry>> {
         Ok(journal_entries::table
             .filter(journal_entries::reverses_entry_id.eq(entry_id))

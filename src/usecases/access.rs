@@ -256,12 +256,23 @@ pub fn create_user(db: &Db, actor: &Actor, input: NewUserInput) -> AppResult<Use
 pub fn list_users(db: &Db, actor: &Actor, page: Page) -> AppResult<Vec<UserView>> {
     db.read(|conn| {
         actor.may(Action::ManageUsers, own_place(conn, actor.scope)?)?;
+        // Users of other counties are skipped, so read on until the page is full of the
+        // actor's own (or none are left): a page is `limit` users the actor may manage.
         let mut out = Vec::new();
-        for u in User::list(conn, page)? {
-            let view = user_view(conn, &u)?;
-            let (_, place) = resolve_scope(conn, &view.scope)?;
-            if actor.may(Action::ManageUsers, place).is_ok() {
-                out.push(view);
+        let mut after = page.after;
+        loop {
+            let batch = User::list(conn, Page { after, limit: 500 })?;
+            let Some(last) = batch.last() else { break };
+            after = last.id.0;
+            for u in batch {
+                let view = user_view(conn, &u)?;
+                let (_, place) = resolve_scope(conn, &view.scope)?;
+                if actor.may(Action::ManageUsers, place).is_ok() {
+                    out.push(view);
+                    if out.len() as i64 == page.limit {
+                        return Ok(out);
+                    }
+                }
             }
         }
         Ok(out)

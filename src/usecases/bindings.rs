@@ -672,7 +672,9 @@ fn keep_what_is_not_replaced(
                 p.secrets.insert("app_private_key".into(), key);
             }
         }
-        BindingInput::RuralBank { statement_api: None, .. } => {
+        BindingInput::RuralBank {
+            statement_api: None, ..
+        } => {
             let old: BankPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "config"))?;
             if old.statement_api.is_some() {
                 let mut new: BankPublic = serde_json::from_str(&p.public).map_err(|_| broken(b, "config"))?;

@@ -67,6 +67,8 @@ pub struct EntryView {
     pub source: EntrySource,
     /// The entry this one reverses.
     pub reverses_seq: Option<i64>,
+    /// The entry that reverses this one, in whatever month it was posted.
+    pub reversed_by_seq: Option<i64>,
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     /// This entry's link in the village's SHA-256 chain.
@@ -112,6 +114,7 @@ pub struct ChainHeadView {
 fn entry_views(conn: &mut DbConnection, entries: Vec<Entry>) -> AppResult<Vec<EntryView>> {
     let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
     let mut postings = Entry::postings_of(conn, &ids)?.into_iter().peekable();
+    let reversed_by: std::collections::HashMap<EntryId, i64> = Entry::reversals_of(conn, &ids)?.into_iter().collect();
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
         let mut lines = Vec::new();
@@ -140,6 +143,7 @@ fn entry_views(conn: &mut DbConnection, entries: Vec<Entry>) -> AppResult<Vec<En
             memo: e.memo,
             source: e.source,
             reverses_seq,
+            reversed_by_seq: reversed_by.get(&e.id).copied(),
             created_by: e.created_by,
             created_at: e.created_at.and_utc(),
             hash: e.hash,
@@ -497,7 +501,13 @@ pub fn close_period(db: &Db, actor: &Actor, village_code: &str, period_text: &st
         }
         journal::close_period(conn, village.id, p, Some(actor.user_id), period::now())
             .map_err(AppError::from)
-            .map_err(|e| if e.is(ErrorCode::AlreadyExists) { already_closed(p) } else { e })?;
+            .map_err(|e| {
+                if e.is(ErrorCode::AlreadyExists) {
+                    already_closed(p)
+                } else {
+                    e
+                }
+            })?;
         audit(
             conn,
             Some(actor),

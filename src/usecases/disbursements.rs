@@ -80,9 +80,8 @@ pub struct DisbursementView {
 }
 
 fn view(conn: &mut DbConnection, d: Disbursement) -> AppResult<DisbursementView> {
-    let mut name = |id: UserId| -> AppResult<String> {
-        Ok(User::by_id(conn, id)?.map(|u| u.display_name).unwrap_or_default())
-    };
+    let mut name =
+        |id: UserId| -> AppResult<String> { Ok(User::by_id(conn, id)?.map(|u| u.display_name).unwrap_or_default()) };
     let requested_by_name = name(d.requested_by)?;
     let decided_by_name = d.decided_by.map(&mut name).transpose()?;
     Ok(DisbursementView {
@@ -267,7 +266,9 @@ mod tests {
 
     #[test]
     fn money_the_service_sees_is_never_a_booking_account() {
-        for code in ["101", "101.0001", "102", "102.0001", "112.9901", "112.9902", "211.9998", "211.9999"] {
+        for code in [
+            "101", "101.0001", "102", "102.0001", "112.9901", "112.9902", "211.9998", "211.9999",
+        ] {
             assert!(!bookable(code), "{code}");
         }
         for code in ["521", "211", "211.0001", "151", "112"] {

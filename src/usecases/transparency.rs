@@ -57,6 +57,8 @@ pub struct PublicVillage {
     pub collected: Money,
     #[schema(value_type = String)]
     pub cash: Money,
+    /// Cash over all collected, 0–1; none when nothing came in.
+    pub cash_share: Option<f64>,
     pub paid_out: Vec<PaidOut>,
     #[schema(value_type = String)]
     pub paid_out_total: Money,
@@ -112,7 +114,9 @@ pub fn public_village(db: &Db, key: &[u8], code: &str, year: Option<i32>) -> App
         let (mut collected, mut cash) = (Money::ZERO, Money::ZERO);
         for (issued, item, channel, amount) in rows {
             let local = period::business_time(issued.and_utc());
-            let Some(m) = months.get_mut(local.month0() as usize) else { continue };
+            let Some(m) = months.get_mut(local.month0() as usize) else {
+                continue;
+            };
             let i = item
                 .and_then(|id| fee_items.iter().position(|f| f.id == id))
                 .unwrap_or(items.len() - 1);
@@ -170,6 +174,12 @@ pub fn public_village(db: &Db, key: &[u8], code: &str, year: Option<i32>) -> App
             months,
             collected,
             cash,
+            cash_share: crate::inspect::facts::Collected {
+                cash,
+                total: collected,
+                ..Default::default()
+            }
+            .cash_share(),
             paid_out_total: paid_out.iter().map(|p| p.amount).sum(),
             paid_out,
             unexplained_out,
@@ -196,7 +206,11 @@ pub struct HeadCheck {
 pub fn check_head(db: &Db, code: &str, seq: i64, hash: &str) -> AppResult<HeadCheck> {
     let hash = hash.trim().to_ascii_lowercase();
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(AppError::new(ErrorCode::FieldInvalid, "校验值应是 64 位的十六进制数字（0-9、a-f），请照原样抄写。").at("hash"));
+        return Err(AppError::new(
+            ErrorCode::FieldInvalid,
+            "校验值应是 64 位的十六进制数字（0-9、a-f），请照原样抄写。",
+        )
+        .at("hash"));
     }
     db.read(|conn| {
         let village = village_by_code(conn, code)?;

@@ -95,6 +95,11 @@ impl Chart {
     }
 }
 
+/// Money as a chart's number (yuan, a float: charts draw, tables keep the exact amount).
+pub fn yuan(m: crate::domain::Money) -> f64 {
+    m.fen() as f64 / 100.0
+}
+
 /// CSS for chart boxes (the staff frame's style does not know charts).
 pub const STYLE: &str = r#"<style>
 .chart { width: 100%; height: 18rem; margin: 0.5rem 0; }
@@ -103,15 +108,17 @@ pub const STYLE: &str = r#"<style>
 </style>"#;
 
 /// Draws `charts` (those with data) once ECharts has loaded. The data goes in a JSON block
-/// (`</` escaped so it cannot end the script element); the drawing code is fixed text.
+/// (every `<` escaped); the drawing code is fixed text.
 pub fn script(charts: &[Chart]) -> String {
     let drawn: Vec<&Chart> = charts.iter().filter(|c| c.has_data()).collect();
     if drawn.is_empty() {
         return String::new();
     }
+    // No `<` at all inside the script element (JSON allows `\u003c` in its strings): neither
+    // `</script>` nor `<!--` in a village's or fee item's name can end or bend it.
     let data = serde_json::to_string(&drawn)
         .unwrap_or_else(|_| "[]".into())
-        .replace("</", "<\\/");
+        .replace('<', "\\u003c");
     format!(
         r#"<script src="{ECHARTS_PATH}"></script>
 <script type="application/json" id="chart-data">{data}</script>
@@ -201,6 +208,11 @@ mod tests {
             .split("</script>")
             .next()
             .unwrap();
-        assert!(data.contains(r#"<\/script><script>alert(1)<\/script>"#), "{data}");
+        assert!(!data.contains('<') && data.contains(r#"\u003c/script>"#), "{data}");
+        let parsed: serde_json::Value = serde_json::from_str(data).unwrap();
+        assert_eq!(
+            parsed[0]["labels"][0], "</script><script>alert(1)</script>",
+            "the text is intact for the chart"
+        );
     }
 }

@@ -2,9 +2,9 @@
 //! village and month, and per village how much came in as cash and how long that cash took to
 //! reach the bank (DESIGN.md §6: 坐收坐支 shows first as a high cash share and a slow deposit).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,6 +13,7 @@ use super::findings::FindingQuery;
 use super::report::{report, InspectionReport};
 use super::{scope_for, villages_of};
 use crate::domain::access::Actor;
+use crate::domain::ids::VillageId;
 use crate::domain::period;
 use crate::domain::vocabulary::Severity;
 use crate::domain::Money;
@@ -20,7 +21,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::inspect::overview::{by_month, DepositLag, MonthCount};
 use crate::store::inspection as q;
 use crate::store::registry::Township;
-use crate::store::Db;
+use crate::store::{Db, DbConnection};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SeverityCount {
@@ -69,6 +70,29 @@ pub struct Dashboard {
     pub villages: Vec<VillageOverview>,
 }
 
+/// How long each village's cash of a span took to reach the bank, judged at `as_of` (Beijing
+/// time): one read for all the villages, grouped here.
+pub(super) fn deposit_lags(
+    conn: &mut DbConnection,
+    villages: &[VillageId],
+    (from, to): (NaiveDate, NaiveDate),
+    as_of: NaiveDateTime,
+) -> AppResult<HashMap<VillageId, DepositLag>> {
+    let (lo, hi) = period::stored_span(from, to);
+    let local = |t: NaiveDateTime| period::business_time(t.and_utc());
+    let mut by_village: HashMap<VillageId, Vec<(NaiveDateTime, Money, Option<NaiveDateTime>)>> = HashMap::new();
+    for (v, received, amount, credited) in q::cash_deposits(conn, villages, lo, hi)? {
+        by_village
+            .entry(v)
+            .or_default()
+            .push((local(received), amount, credited.map(local)));
+    }
+    Ok(by_village
+        .into_iter()
+        .map(|(v, cash)| (v, DepositLag::of(&cash, as_of)))
+        .collect())
+}
+
 /// The dashboard of the findings the query selects, and the money facts of its villages.
 pub fn dashboard(db: &Db, actor: &Actor, query: &FindingQuery) -> AppResult<Dashboard> {
     let report = report(db, Some(actor), query)?;
@@ -92,11 +116,9 @@ pub fn dashboard(db: &Db, actor: &Actor, query: &FindingQuery) -> AppResult<Dash
             .map(|t| (t.id, (t.code, t.name)))
             .collect();
         let money = collections(conn, &ids, from, to)?;
-        let (lo, hi) = period::stored_span(from, to);
-        let deposits = q::cash_deposits(conn, &ids, lo, hi)?;
+        let deposits = deposit_lags(conn, &ids, (from, to), as_of)?;
         Ok((villages, townships, money, deposits))
     })?;
-    let local = |t: NaiveDateTime| period::business_time(t.and_utc());
 
     let mut by_severity: BTreeMap<Severity, (i64, Money)> = BTreeMap::new();
     let mut by_village: BTreeMap<&str, (i64, Money)> = BTreeMap::new();
@@ -113,11 +135,6 @@ pub fn dashboard(db: &Db, actor: &Actor, query: &FindingQuery) -> AppResult<Dash
         .map(|v| {
             let (findings, amount) = by_village.get(v.code.as_str()).copied().unwrap_or_default();
             let got = money.get(&v.id).copied().unwrap_or_default();
-            let cash: Vec<_> = deposits
-                .iter()
-                .filter(|d| d.0 == v.id)
-                .map(|(_, received, amount, credited)| (local(*received), *amount, credited.map(local)))
-                .collect();
             VillageOverview {
                 code: v.code.clone(),
                 name: v.name.clone(),
@@ -127,7 +144,10 @@ pub fn dashboard(db: &Db, actor: &Actor, query: &FindingQuery) -> AppResult<Dash
                 collected: got.total,
                 cash: got.cash,
                 cash_share: got.cash_share(),
-                deposit: DepositLag::of(&cash, as_of),
+                deposit: deposits
+                    .get(&v.id)
+                    .cloned()
+                    .unwrap_or_else(|| DepositLag::of(&[], as_of)),
             }
         })
         .collect();

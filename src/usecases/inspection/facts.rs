@@ -30,7 +30,6 @@ fn local(t: NaiveDateTime) -> NaiveDateTime {
     business_time(t.and_utc())
 }
 
-
 /// What each village of a list collected by receipts between two Beijing days.
 pub fn collections(
     conn: &mut DbConnection,

@@ -17,7 +17,6 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::inspect::facts::Collected;
 use crate::inspect::overview::{month_ends, DepositLag, MonthEnd};
 use crate::ledger::trial_balance::TrialBalanceRow;
-use crate::store::inspection as q;
 use crate::store::journal;
 use crate::store::registry::{Township, Village};
 use crate::store::Db;
@@ -43,6 +42,8 @@ pub struct VillageBrief {
     pub collected: Money,
     #[schema(value_type = String)]
     pub cash: Money,
+    /// Cash over all collected, 0–1; none when nothing came in.
+    pub cash_share: Option<f64>,
     pub receipts: i64,
     pub cash_receipts: i64,
     pub deposit: DepositLag,
@@ -90,15 +91,10 @@ pub fn village_brief(db: &Db, actor: &Actor, code: &str, from: &str, to: &str) -
             );
         }
         daily.sort_by_key(|(d, _)| *d);
-        let got: Collected = collections(conn, &[id], from, to)?
+        let got: Collected = collections(conn, &[id], from, to)?.remove(&id).unwrap_or_default();
+        let deposit = super::dashboard::deposit_lags(conn, &[id], (from, to), as_of)?
             .remove(&id)
-            .unwrap_or_default();
-        let (lo, hi) = period::stored_span(from, to);
-        let local = |t: chrono::NaiveDateTime| period::business_time(t.and_utc());
-        let cash: Vec<_> = q::cash_deposits(conn, &[id], lo, hi)?
-            .into_iter()
-            .map(|(_, received, amount, credited)| (local(received), amount, credited.map(local)))
-            .collect();
+            .unwrap_or_else(|| DepositLag::of(&[], as_of));
         Ok(VillageBrief {
             code: village.code.clone(),
             name: village.name.clone(),
@@ -111,9 +107,10 @@ pub fn village_brief(db: &Db, actor: &Actor, code: &str, from: &str, to: &str) -
             cash_limit: village.cash_limit,
             collected: got.total,
             cash: got.cash,
+            cash_share: got.cash_share(),
             receipts: got.receipts,
             cash_receipts: got.cash_receipts,
-            deposit: DepositLag::of(&cash, as_of),
+            deposit,
             chain: verify_village(conn, &village)?,
             findings: findings.clone(),
         })

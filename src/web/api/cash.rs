@@ -204,7 +204,14 @@ pub async fn place_suspense(
     let v = state
         .db
         .run(move |db| {
-            suspense::place(db, key.expose(), &who.actor, &code, BankTransactionId(txn), body.into_inner())
+            suspense::place(
+                db,
+                key.expose(),
+                &who.actor,
+                &code,
+                BankTransactionId(txn),
+                body.into_inner(),
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(v))

@@ -23,6 +23,51 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// An HTML answer, never cached (every page shows the moment's data).
+pub fn html(status: actix_web::http::StatusCode, body: String) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body)
+}
+
+/// A table as every page shows one: in a box that scrolls sideways on a phone (cells keep
+/// their words on one line instead of one character per line), and, with no rows, one row that
+/// says 暂无 and what will appear there. `head` is the header cells (trusted HTML), `rows` the
+/// rows; `empty` is plain text.
+pub fn table(id: &str, head: &str, rows: &str, empty: &str) -> String {
+    let body = if rows.is_empty() {
+        format!(
+            r#"<tr><td class="empty" colspan="{}">暂无：{}</td></tr>"#,
+            head.matches("<th").count().max(1),
+            esc(empty)
+        )
+    } else {
+        rows.to_string()
+    };
+    let id = if id.is_empty() {
+        String::new()
+    } else {
+        format!(r#" id="{}""#, esc(id))
+    };
+    format!(r#"<div class="scroll"><table{id}><tr>{head}</tr>{body}</table></div>"#)
+}
+
+/// A balance, debit positive, as a person reads it: a credit balance is −¥1878.38 (not
+/// ¥-1878.38).
+pub fn signed(m: crate::domain::Money) -> String {
+    if m.is_negative() {
+        format!("−¥{}", -m)
+    } else {
+        format!("¥{m}")
+    }
+}
+
+/// A share of 0–1 as a percentage to one decimal; "—" when there is none.
+pub fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".to_string(), |s| format!("{:.1}%", s * 100.0))
+}
+
 /// The page frame shared by villager pages.
 pub fn page(title: &str, body: &str) -> String {
     format!(

@@ -8,14 +8,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::{esc, page};
+use super::{esc, html, page, percent, table};
 use crate::domain::schedule::shown_period;
-use crate::domain::Money;
 use crate::error::{AppError, ErrorCode};
 use crate::payments::qr;
 use crate::usecases::qr_codes;
 use crate::usecases::transparency::{check_head, public_village, HeadCheck, PublicVillage};
-use crate::web::charts::{self, Chart, Kind};
+use crate::web::charts::{self, yuan, Chart, Kind};
 use crate::web::limits::{client, Purpose};
 use crate::web::{error, AppState};
 
@@ -27,18 +26,15 @@ pub struct VillageQuery {
     pub hash: Option<String>,
 }
 
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body)
-}
-
 fn refused(e: &AppError) -> HttpResponse {
     html(
         error::status(e),
         page(
             "村务公开",
-            &format!(r#"<h1>村务公开</h1><p class="notice error" id="message">{}</p>"#, esc(&error::for_people(e))),
+            &format!(
+                r#"<h1>村务公开</h1><p class="notice error" id="message">{}</p>"#,
+                esc(&error::for_people(e))
+            ),
         ),
     )
 }
@@ -50,7 +46,10 @@ pub async fn show(
     q: web::Query<VillageQuery>,
 ) -> HttpResponse {
     if !state.public_limiter.allow(Purpose::VillagePage, &client(&req)) {
-        return refused(&AppError::new(ErrorCode::TooManyRequests, "查看过于频繁，请一分钟后再试。"));
+        return refused(&AppError::new(
+            ErrorCode::TooManyRequests,
+            "查看过于频繁，请一分钟后再试。",
+        ));
     }
     let code = path.into_inner();
     let q = q.into_inner();
@@ -59,19 +58,13 @@ pub async fn show(
         Some(y) => match y.parse::<i32>() {
             Ok(y) => Some(y),
             Err(_) => {
-                return refused(
-                    &AppError::new(ErrorCode::PeriodInvalid, "年份请填四位数字，如 2026。").at("year"),
-                )
+                return refused(&AppError::new(ErrorCode::PeriodInvalid, "年份请填四位数字，如 2026。").at("year"))
             }
         },
     };
     let key = state.server_key.clone();
     let c = code.clone();
-    let village = match state
-        .db
-        .run(move |db| public_village(db, key.expose(), &c, year))
-        .await
-    {
+    let village = match state.db.run(move |db| public_village(db, key.expose(), &c, year)).await {
         Ok(v) => v,
         Err(e) => return refused(&e),
     };
@@ -102,24 +95,6 @@ pub async fn show(
     html(StatusCode::OK, render(&village, check, typed))
 }
 
-fn yuan(m: Money) -> f64 {
-    m.fen() as f64 / 100.0
-}
-
-/// A table that scrolls sideways in its own box on a phone.
-fn table(id: &str, head: &str, rows: &str, empty: &str) -> String {
-    let body = if rows.is_empty() {
-        format!(
-            r#"<tr><td class="empty" colspan="{}">暂无：{}</td></tr>"#,
-            head.matches("<th").count().max(1),
-            esc(empty)
-        )
-    } else {
-        rows.to_string()
-    };
-    format!(r#"<div class="scroll"><table id="{id}"><tr>{head}</tr>{body}</table></div>"#)
-}
-
 fn render(v: &PublicVillage, check: Option<Result<HeadCheck, String>>, typed: (&str, &str)) -> String {
     let code = esc(&v.code);
     let mut out = format!(
@@ -130,11 +105,7 @@ fn render(v: &PublicVillage, check: Option<Result<HeadCheck, String>>, typed: (&
         year = v.year,
         collected = v.collected,
         cash = v.cash,
-        share = if v.collected.is_zero() {
-            "—".to_string()
-        } else {
-            format!("{:.1}%", v.cash.fen() as f64 * 100.0 / v.collected.fen() as f64)
-        },
+        share = percent(v.cash_share),
         out = v.paid_out_total,
     );
     if !v.unexplained_out.is_zero() {
@@ -159,8 +130,16 @@ fn render(v: &PublicVillage, check: Option<Result<HeadCheck, String>>, typed: (&
         .iter()
         .zip(&months)
         .map(|(m, label)| {
-            let cells: String = m.by_item.iter().map(|x| format!(r#"<td class="num">¥{x}</td>"#)).collect();
-            format!(r#"<tr><td>{}</td>{cells}<td class="num">¥{}</td></tr>"#, esc(label), m.total)
+            let cells: String = m
+                .by_item
+                .iter()
+                .map(|x| format!(r#"<td class="num">¥{x}</td>"#))
+                .collect();
+            format!(
+                r#"<tr><td>{}</td>{cells}<td class="num">¥{}</td></tr>"#,
+                esc(label),
+                m.total
+            )
         })
         .collect();
     out.push_str(&format!(
@@ -176,7 +155,11 @@ fn render(v: &PublicVillage, check: Option<Result<HeadCheck, String>>, typed: (&
         .iter()
         .zip(&months)
         .map(|(m, label)| {
-            let cells: String = m.by_channel.iter().map(|x| format!(r#"<td class="num">¥{x}</td>"#)).collect();
+            let cells: String = m
+                .by_channel
+                .iter()
+                .map(|x| format!(r#"<td class="num">¥{x}</td>"#))
+                .collect();
             format!(r#"<tr><td>{}</td>{cells}</tr>"#, esc(label))
         })
         .collect();
@@ -264,7 +247,10 @@ input { font-size: 1.1rem; min-height: 2.8rem; width: 100%; box-sizing: border-b
 /// The A4 poster for the noticeboard: the village's public page and its pay code.
 pub async fn poster(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     if !state.public_limiter.allow(Purpose::VillagePage, &client(&req)) {
-        return refused(&AppError::new(ErrorCode::TooManyRequests, "查看过于频繁，请一分钟后再试。"));
+        return refused(&AppError::new(
+            ErrorCode::TooManyRequests,
+            "查看过于频繁，请一分钟后再试。",
+        ));
     }
     let code = path.into_inner();
     let (key, base) = (state.server_key.clone(), state.config.public_url.clone());
@@ -277,11 +263,7 @@ pub async fn poster(state: web::Data<AppState>, req: HttpRequest, path: web::Pat
         Err(e) => return refused(&e),
     };
     let svg = |text: &str| qr::svg(text, 240).unwrap_or_default();
-    let strip = |s: String| {
-        s.split_once("?>")
-            .map(|(_, rest)| rest.to_string())
-            .unwrap_or(s)
-    };
+    let strip = |s: String| s.split_once("?>").map(|(_, rest)| rest.to_string()).unwrap_or(s);
     let pay = match &p.pay_url {
         Some(u) => format!(
             r#"<figure id="pay-code">{}<figcaption><b>村集体收款码</b><br>交村里的款项请扫这个码，钱直接进村集体对公账户。</figcaption></figure>"#,

@@ -187,7 +187,10 @@ pub async fn create_user(state: web::Data<AppState>, staff: Staff, form: web::Fo
     };
     let actor = staff.actor.clone();
     match state.db.run(move |db| access::create_user(db, &actor, input)).await {
-        Ok(u) => see_other("/staff/admin/users", &format!("已添加用户 {}（{}）。", u.username, u.role.label())),
+        Ok(u) => see_other(
+            "/staff/admin/users",
+            &format!("已添加用户 {}（{}）。", u.username, u.role.label()),
+        ),
         Err(e) => {
             let (code, top) = refused(e);
             users_page(&state, &staff, code, &top, &typed).await
@@ -225,7 +228,15 @@ pub async fn set_active(
     {
         Ok(u) => see_other(
             "/staff/admin/users",
-            &format!("用户 {} 已{}。", u.username, if u.active { "启用" } else { "停用，并已退出登录" }),
+            &format!(
+                "用户 {} 已{}。",
+                u.username,
+                if u.active {
+                    "启用"
+                } else {
+                    "停用，并已退出登录"
+                }
+            ),
         ),
         Err(e) => super::frame::refused("/staff/admin/users", &e),
     }
@@ -367,7 +378,11 @@ pub async fn create_village(state: web::Data<AppState>, staff: Staff, form: web:
         cash_limit,
     };
     let actor = staff.actor.clone();
-    match state.db.run(move |db| registry::create_village(db, &actor, input)).await {
+    match state
+        .db
+        .run(move |db| registry::create_village(db, &actor, input))
+        .await
+    {
         Ok(v) => see_other(
             &format!("/staff/admin/v/{}", v.code),
             &format!("已添加 {}（{}），请登记它的对公账户。", v.name, v.code),
@@ -379,7 +394,12 @@ pub async fn create_village(state: web::Data<AppState>, staff: Staff, form: web:
     }
 }
 
-pub async fn village(state: web::Data<AppState>, staff: Staff, path: web::Path<String>, m: web::Query<Msg>) -> HttpResponse {
+pub async fn village(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    m: web::Query<Msg>,
+) -> HttpResponse {
     if let Some(r) = admin_only(&staff) {
         return r;
     }
@@ -455,7 +475,14 @@ pub async fn village(state: web::Data<AppState>, staff: Staff, path: web::Path<S
     let account_options: String = accounts
         .iter()
         .filter(|a| a.active)
-        .map(|a| format!(r#"<option value="{}">{} {}</option>"#, a.id.0, esc(&a.bank_name), esc(&a.account_no)))
+        .map(|a| {
+            format!(
+                r#"<option value="{}">{} {}</option>"#,
+                a.id.0,
+                esc(&a.bank_name),
+                esc(&a.account_no)
+            )
+        })
         .collect();
     body.push_str(&format!(
         r#"<section><h2>支付渠道</h2><p>密钥只写不显示；要更换密钥，用“更换密钥”重新填写。下单用的商户私钥等请通过接口登记。</p>{}
@@ -472,7 +499,10 @@ pub async fn village(state: web::Data<AppState>, staff: Staff, path: web::Path<S
             binding_forms(&format!("/staff/admin/v/{ve}/bindings"), &csrf, Some(&account_options), None)
         },
     ));
-    html(StatusCode::OK, page(&staff, &format!("{} 的账户和支付渠道", village.name), &body))
+    html(
+        StatusCode::OK,
+        page(&staff, &format!("{} 的账户和支付渠道", village.name), &body),
+    )
 }
 
 /// The three providers' forms: new bindings (with the account to bind) or a rotation of one
@@ -660,7 +690,10 @@ pub async fn create_binding(
     let back = format!("/staff/admin/v/{v}");
     let form = form.into_inner();
     let Ok(account) = form.account_id.trim().parse::<i64>() else {
-        return super::frame::refused(&back, &AppError::new(ErrorCode::FieldInvalid, "请选择对公账户。").at("account_id"));
+        return super::frame::refused(
+            &back,
+            &AppError::new(ErrorCode::FieldInvalid, "请选择对公账户。").at("account_id"),
+        );
     };
     let input = match form.input() {
         Ok(i) => i,
@@ -674,7 +707,12 @@ pub async fn create_binding(
     {
         Ok(b) => see_other(
             &back,
-            &format!("已绑定{}（{}），回调地址 {}。", b.provider.label(), b.account_ref, b.callback_path),
+            &format!(
+                "已绑定{}（{}），回调地址 {}。",
+                b.provider.label(),
+                b.account_ref,
+                b.callback_path
+            ),
         ),
         Err(e) => super::frame::refused(&back, &e),
     }
@@ -784,7 +822,12 @@ pub async fn profiles(state: web::Data<AppState>, staff: Staff) -> HttpResponse 
         .unwrap_or_else(|| "本服务还没有设置 <code>statement_profiles_dir</code>。".to_string());
     let body = format!(
         r#"<p>导入对账单时，按表头自动识别下面的格式。银行换了导出格式、或要接入另一家银行时，把新格式写成一个 TOML 或 JSON 文件（字段同内置格式，见运维文档）放进配置项 <code>statement_profiles_dir</code> 所指的目录，重启服务即可，不需要重新编译；文件有误时服务不会启动，并指出是哪个文件。{dir}</p>{}"#,
-        table("profiles", "<th>代码</th><th>名称</th><th>识别的列</th>", &rows, "没有对账单格式。")
+        table(
+            "profiles",
+            "<th>代码</th><th>名称</th><th>识别的列</th>",
+            &rows,
+            "没有对账单格式。"
+        )
     );
     html(StatusCode::OK, page(&staff, "对账单格式", &body))
 }

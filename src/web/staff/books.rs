@@ -12,9 +12,8 @@ use super::session::Staff;
 use crate::domain::access::Role;
 use crate::domain::period::{self, Period};
 use crate::domain::schedule::shown_period;
-use crate::domain::Money;
 use crate::usecases::bookkeeping::{self, EntryQuery, ReverseInput};
-use crate::web::pages::esc;
+use crate::web::pages::{esc, signed};
 use crate::web::AppState;
 
 #[derive(Deserialize, Default)]
@@ -38,15 +37,6 @@ fn month_form(v: &str, path: &str, month: &str) -> String {
         v = esc(v),
         m = esc(month)
     )
-}
-
-/// A balance, debit positive: a credit balance reads −¥1878.38.
-fn signed(m: Money) -> String {
-    if m.is_negative() {
-        format!("−¥{}", -m)
-    } else {
-        format!("¥{m}")
-    }
 }
 
 pub async fn journal(
@@ -77,7 +67,6 @@ pub async fn journal(
         Ok(e) => e,
         Err(e) => return failed(e),
     };
-    let reversed: Vec<i64> = entries.iter().filter_map(|e| e.reverses_seq).collect();
     let accountant = staff.actor.role == Role::Accountant;
     let rows: String = entries
         .iter()
@@ -99,11 +88,11 @@ pub async fn journal(
                     )
                 })
                 .collect();
-            let state = if reversed.contains(&e.seq) {
-                r#"<span class="status-voided">已冲销</span>"#.to_string()
+            let state = if let Some(by) = e.reversed_by_seq {
+                format!(r#"<span class="status-voided">已冲销（第 {by} 号）</span>"#)
             } else if let Some(r) = e.reverses_seq {
                 format!("冲销第 {r} 号")
-            } else if accountant {
+            } else if accountant && !e.source.backs_money() {
                 format!(
                     r#"<form class="inline" method="post" action="/staff/v/{v}/journal/{seq}/reverse">{csrf}<input type="hidden" name="period" value="{m}"><input name="reason" placeholder="冲销原因" required aria-label="第 {seq} 号凭证的冲销原因" maxlength="150"> <button class="danger" id="reverse-{seq}">冲销</button></form>"#,
                     v = esc(&v),
@@ -124,7 +113,12 @@ pub async fn journal(
         })
         .collect();
     let body = format!(
-        r#"{notes}{form}<p>{words}共 {n} 条凭证。凭证号连续，冲销不删除原凭证，而是另记一条方向相反的凭证。</p>{table}"#,
+        r#"{notes}{form}<p>{words}共 {n} 条凭证{cap}。凭证号连续，冲销不删除原凭证，而是另记一条方向相反的凭证；收款、现金和对账生成的凭证随收据、现金记录更正，不在这里冲销。</p>{table}"#,
+        cap = if entries.len() >= 1000 {
+            "（只列出前 1000 条，请按月份查看）"
+        } else {
+            ""
+        },
         notes = notes(&q.msg),
         form = month_form(&v, "journal", &month),
         words = esc(&shown_period(&month)),
@@ -260,7 +254,11 @@ pub async fn trial_balance(
         err = if tb.balanced { "" } else { " error" },
         debit = tb.total_debit,
         credit = tb.total_credit,
-        state = if tb.balanced { "借贷平衡" } else { "借贷不平衡，请立即核查" },
+        state = if tb.balanced {
+            "借贷平衡"
+        } else {
+            "借贷不平衡，请立即核查"
+        },
         table = table(
             "trial-balance",
             r#"<th>科目</th><th>名称</th><th class="num">期初</th><th class="num">本月借方</th><th class="num">本月贷方</th><th class="num">期末</th>"#,

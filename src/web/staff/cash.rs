@@ -251,10 +251,7 @@ pub async fn cash_on_hand(
         v = esc(&v),
         csrf = staff.field(),
     );
-    html(
-        StatusCode::OK,
-        frame::page("库存现金与代交", Some(&v), &staff, &body),
-    )
+    html(StatusCode::OK, frame::page("库存现金与代交", Some(&v), &staff, &body))
 }
 
 pub async fn declare_pay_in(

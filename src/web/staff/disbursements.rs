@@ -41,7 +41,12 @@ pub struct RequestForm {
     attachments: String,
 }
 
-pub async fn list(state: web::Data<AppState>, staff: Staff, path: web::Path<String>, m: web::Query<Msg>) -> HttpResponse {
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    m: web::Query<Msg>,
+) -> HttpResponse {
     let v = path.into_inner();
     render_page(&state, &staff, &v, &notes(&m), &RequestForm::default(), StatusCode::OK).await
 }
@@ -109,7 +114,11 @@ async fn render_page(
             format!(
                 r#"<option value="{}"{}>{} {}</option>"#,
                 a.id.0,
-                if typed.account_id == a.id.0.to_string() { " selected" } else { "" },
+                if typed.account_id == a.id.0.to_string() {
+                    " selected"
+                } else {
+                    ""
+                },
                 esc(&a.bank_name),
                 esc(&a.account_no)
             )

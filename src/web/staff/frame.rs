@@ -1,7 +1,6 @@
 //! The staff pages' frame: navigation, messages, refusals. Simplified Chinese; plain HTML that
 //! works without JavaScript and prints cleanly.
 
-use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
 use super::session::Staff;
@@ -76,9 +75,7 @@ pub fn village_nav(village: &str, role: Role) -> String {
 
 /// A staff page: the village's menu for the user's role when there is a village, then the body.
 pub fn page(title: &str, village: Option<&str>, staff: &Staff, body: &str) -> String {
-    let nav = village
-        .map(|v| village_nav(v, staff.actor.role))
-        .unwrap_or_default();
+    let nav = village.map(|v| village_nav(v, staff.actor.role)).unwrap_or_default();
     page_nav(title, &nav, &staff.field(), body)
 }
 
@@ -94,34 +91,7 @@ pub fn page_nav(title: &str, nav: &str, csrf_field: &str, body: &str) -> String 
     )
 }
 
-/// A table as every staff page shows one: in a box that scrolls sideways on a phone (cells keep
-/// their words on one line instead of one character per line), and, with no rows, one row that
-/// says 暂无 and what will appear there. `head` is the header cells (trusted HTML), `rows` the
-/// rows; `empty` is plain text.
-pub fn table(id: &str, head: &str, rows: &str, empty: &str) -> String {
-    let body = if rows.is_empty() {
-        format!(
-            r#"<tr><td class="empty" colspan="{}">暂无：{}</td></tr>"#,
-            head.matches("<th").count().max(1),
-            esc(empty)
-        )
-    } else {
-        rows.to_string()
-    };
-    let id = if id.is_empty() {
-        String::new()
-    } else {
-        format!(r#" id="{}""#, esc(id))
-    };
-    format!(r#"<div class="scroll"><table{id}><tr>{head}</tr>{body}</table></div>"#)
-}
-
-pub fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body)
-}
+pub use crate::web::pages::{html, table};
 
 /// A message shown at the top of a page (after a redirect, `?msg=`; errors in red).
 pub fn message(text: Option<&str>, error: bool) -> String {

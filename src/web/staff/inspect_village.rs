@@ -7,17 +7,16 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::web::charts::{self, Chart, Kind};
 use super::frame::{failed, html, page_nav, table};
 use super::inspection::NAV;
 use super::session::Staff;
 use crate::domain::period;
 use crate::domain::schedule::shown_period;
-use crate::domain::Money;
 use crate::inspect::overview::days_text;
 use crate::usecases::inspection::village::{village_brief, VillageBrief};
 use crate::usecases::inspection::{self};
-use crate::web::pages::esc;
+use crate::web::charts::{self, yuan, Chart, Kind};
+use crate::web::pages::{esc, percent, signed};
 use crate::web::AppState;
 
 #[derive(Deserialize, Default)]
@@ -47,19 +46,6 @@ pub async fn village(
         StatusCode::OK,
         page_nav(&format!("村情况：{}", brief.name), NAV, &staff.field(), &body),
     )
-}
-
-/// A balance, debit positive: a credit balance reads −¥1878.38 (not ¥-1878.38).
-fn signed(m: Money) -> String {
-    if m.is_negative() {
-        format!("−¥{}", -m)
-    } else {
-        format!("¥{m}")
-    }
-}
-
-fn yuan(m: Money) -> f64 {
-    m.fen() as f64 / 100.0
 }
 
 fn render(b: &VillageBrief, from: &str, to: &str) -> String {
@@ -102,9 +88,7 @@ fn render(b: &VillageBrief, from: &str, to: &str) -> String {
     });
 
     // Collections and deposits.
-    let share = (b.collected > Money::ZERO)
-        .then(|| format!("{:.1}%", b.cash.fen() as f64 * 100.0 / b.collected.fen() as f64))
-        .unwrap_or_else(|| "—".into());
+    let share = percent(b.cash_share);
     out.push_str(&format!(
         r#"<section><h2>收款与现金交存</h2><dl id="collections">
 <dt>收据</dt><dd>{} 张（其中现金 {} 张）</dd><dt>收款合计</dt><dd>¥{}</dd><dt>其中现金</dt><dd>¥{}（{share}）</dd>
@@ -140,7 +124,11 @@ fn render(b: &VillageBrief, from: &str, to: &str) -> String {
                 r#"<tr><td>{}</td><td class="num">¥{}</td><td>{}</td></tr>"#,
                 esc(label),
                 m.balance,
-                if over { r#"<strong class="status-voided">超过限额</strong>"# } else { "" }
+                if over {
+                    r#"<strong class="status-voided">超过限额</strong>"#
+                } else {
+                    ""
+                }
             )
         })
         .collect();

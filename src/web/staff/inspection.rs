@@ -7,21 +7,20 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::web::charts::{self, Chart, Kind};
 use super::frame::table;
 use super::frame::{failed, html, notes, page_nav, refused, see_other, Msg};
 use super::session::Staff;
 use crate::domain::period;
 use crate::domain::schedule::shown_period;
 use crate::domain::vocabulary::{FindingStatus, RuleId, Severity};
-use crate::domain::Money;
 use crate::inspect::overview::days_text;
 use crate::usecases::exports::ExportFormat;
 use crate::usecases::inspection::dashboard::{dashboard as dashboard_of, Dashboard};
 use crate::usecases::inspection::findings::{self, FindingQuery, MoveInput};
 use crate::usecases::inspection::report;
 use crate::usecases::inspection::{self, RunInput};
-use crate::web::pages::esc;
+use crate::web::charts::{self, yuan, Chart, Kind};
+use crate::web::pages::{esc, percent};
 use crate::web::AppState;
 
 /// The inspector's menu.
@@ -182,14 +181,6 @@ pub async fn dashboard(state: web::Data<AppState>, staff: Staff, q: web::Query<F
         StatusCode::OK,
         page_nav("检查发现", NAV, &csrf, &format!("{}{form}{body}", notes(&msg))),
     )
-}
-
-fn yuan(m: Money) -> f64 {
-    m.fen() as f64 / 100.0
-}
-
-fn percent(share: Option<f64>) -> String {
-    share.map_or_else(|| "—".to_string(), |s| format!("{:.1}%", s * 100.0))
 }
 
 /// The dashboard: charts with their tables (by month, severity, rule, township, village; each

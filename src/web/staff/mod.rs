@@ -27,14 +27,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/admin/users", web::get().to(admin::users))
         .route("/staff/admin/users", web::post().to(admin::create_user))
         .route("/staff/admin/users/{id}/active", web::post().to(admin::set_active))
-        .route("/staff/admin/users/{id}/password", web::post().to(admin::reset_password))
+        .route(
+            "/staff/admin/users/{id}/password",
+            web::post().to(admin::reset_password),
+        )
         .route("/staff/admin/profiles", web::get().to(admin::profiles))
         .route("/staff/admin/villages", web::get().to(admin::villages))
         .route("/staff/admin/villages", web::post().to(admin::create_village))
         .route("/staff/admin/v/{village}", web::get().to(admin::village))
-        .route("/staff/admin/v/{village}/accounts", web::post().to(admin::create_account))
-        .route("/staff/admin/v/{village}/bindings", web::post().to(admin::create_binding))
-        .route("/staff/admin/v/{village}/bindings/{id}/rotate", web::get().to(admin::rotate_form))
+        .route(
+            "/staff/admin/v/{village}/accounts",
+            web::post().to(admin::create_account),
+        )
+        .route(
+            "/staff/admin/v/{village}/bindings",
+            web::post().to(admin::create_binding),
+        )
+        .route(
+            "/staff/admin/v/{village}/bindings/{id}/rotate",
+            web::get().to(admin::rotate_form),
+        )
         .route("/staff/admin/v/{village}/bindings/{id}", web::post().to(admin::rotate))
         .route("/staff/inspect", web::get().to(inspection::dashboard))
         .route("/staff/inspect/run", web::post().to(inspection::run))
@@ -45,14 +57,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/v/{village}", web::get().to(today::today))
         .route("/staff/v/{village}/bills", web::get().to(bills::bills))
         .route("/staff/v/{village}/disbursements", web::get().to(disbursements::list))
-        .route("/staff/v/{village}/disbursements", web::post().to(disbursements::request))
-        .route("/staff/v/{village}/disbursements/{id}/decide", web::post().to(disbursements::decide))
+        .route(
+            "/staff/v/{village}/disbursements",
+            web::post().to(disbursements::request),
+        )
+        .route(
+            "/staff/v/{village}/disbursements/{id}/decide",
+            web::post().to(disbursements::decide),
+        )
         .route("/staff/v/{village}/suspense", web::get().to(suspense::list))
-        .route("/staff/v/{village}/suspense/{id}/place", web::post().to(suspense::place))
+        .route(
+            "/staff/v/{village}/suspense/{id}/place",
+            web::post().to(suspense::place),
+        )
         .route("/staff/v/{village}/journal", web::get().to(books::journal))
-        .route("/staff/v/{village}/journal/{seq}/reverse", web::post().to(books::reverse))
+        .route(
+            "/staff/v/{village}/journal/{seq}/reverse",
+            web::post().to(books::reverse),
+        )
         .route("/staff/v/{village}/trial-balance", web::get().to(books::trial_balance))
-        .route("/staff/v/{village}/periods/{period}/close", web::post().to(books::close))
+        .route(
+            "/staff/v/{village}/periods/{period}/close",
+            web::post().to(books::close),
+        )
         .route("/staff/v/{village}/bills/generate", web::post().to(bills::generate))
         .route("/staff/v/{village}/qr-sheet", web::get().to(bills::qr_sheet))
         .route("/staff/v/{village}/cash", web::get().to(cash::cash_form))

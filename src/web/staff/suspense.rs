@@ -27,7 +27,12 @@ pub struct PlaceForm {
     note: String,
 }
 
-pub async fn list(state: web::Data<AppState>, staff: Staff, path: web::Path<String>, m: web::Query<Msg>) -> HttpResponse {
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    m: web::Query<Msg>,
+) -> HttpResponse {
     let v = path.into_inner();
     render(&state, &staff, &v, StatusCode::OK, &notes(&m), None).await
 }
@@ -115,11 +120,24 @@ pub async fn place(
     {
         Ok(r) => see_other(
             &format!("/staff/v/{v}/suspense"),
-            &format!("已认领：¥{} 记入账单 {}，收据 {}。", r.amount, r.bill_reference.as_deref().unwrap_or(""), r.number),
+            &format!(
+                "已认领：¥{} 记入账单 {}，收据 {}。",
+                r.amount,
+                r.bill_reference.as_deref().unwrap_or(""),
+                r.number
+            ),
         ),
         Err(e) => {
             let e: AppError = e;
-            render(&state, &staff, &v, status(&e), &message(Some(&for_people(&e)), true), Some((id, &typed))).await
+            render(
+                &state,
+                &staff,
+                &v,
+                status(&e),
+                &message(Some(&for_people(&e)), true),
+                Some((id, &typed)),
+            )
+            .await
         }
     }
 }
