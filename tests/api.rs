@@ -718,34 +718,6 @@ both!(health_metrics_and_the_openapi_document, |app| {
     assert!(m.contains("qz_http_requests_total"), "{m}");
 });
 
-async fn staff_page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let r = app
-        .client
-        .get(format!("{}{path}", app.base))
-        .header("cookie", format!("qz_session={token}"))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-async fn staff_post(app: &TestApp, token: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    let r = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .header("cookie", format!("qz_session={token}"))
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html.find(r#"name="csrf" value=""#).expect("a form") + r#"name="csrf" value=""#.len();
-    html[at..].split('"').next().unwrap().to_string()
-}
-
 // The admin's pages: a user added (a refused one keeps what was typed and adds nobody),
 // disabled (their session ends at once), enabled, their password reset (old sessions end, the
 // new password works); an admin cannot lock themself out; a village, its account and a bank
@@ -755,7 +727,7 @@ both!(
     the_admin_manages_users_villages_accounts_and_bindings_from_the_pages,
     |app| {
         let t = app.seed().await;
-        let (status, html) = staff_page(&app, &t.admin, "/staff/admin/users").await;
+        let (status, html) = app.staff_get(&t.admin, "/staff/admin/users").await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("clerk_a") && html.contains("（本人）"), "{html}");
         let csrf = csrf_of(&html);
@@ -763,8 +735,7 @@ both!(
             let app = &app;
             let admin = t.admin.clone();
             async move {
-                staff_post(
-                    app,
+                app.staff_post(
                     &admin,
                     "/staff/admin/users",
                     &[
@@ -799,13 +770,13 @@ both!(
         let id = session.body["user"]["id"].as_i64().unwrap();
 
         // Disabled: the session ends at once and the password no longer logs in.
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            &format!("/staff/admin/users/{id}/active"),
-            &[("csrf", &csrf), ("active", "false")],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                &format!("/staff/admin/users/{id}/active"),
+                &[("csrf", &csrf), ("active", "false")],
+            )
+            .await;
         assert!(html.contains("用户 clerk_c 已停用"), "{html}");
         assert_eq!(
             app.get(&token, &format!("/api/v1/villages/{VILLAGE_B}/bills"))
@@ -814,26 +785,26 @@ both!(
             401
         );
         assert_eq!(app.login("clerk_c", "a-long-enough-password").await.status, 401);
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            &format!("/staff/admin/users/{id}/active"),
-            &[("csrf", &csrf), ("active", "true")],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                &format!("/staff/admin/users/{id}/active"),
+                &[("csrf", &csrf), ("active", "true")],
+            )
+            .await;
         assert!(html.contains("用户 clerk_c 已启用"), "{html}");
         let token = app.login("clerk_c", "a-long-enough-password").await.body["token"]
             .as_str()
             .unwrap()
             .to_string();
         // A reset password: the old session and password end, the new one works.
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            &format!("/staff/admin/users/{id}/password"),
-            &[("csrf", &csrf), ("password", "another-long-password")],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                &format!("/staff/admin/users/{id}/password"),
+                &[("csrf", &csrf), ("password", "another-long-password")],
+            )
+            .await;
         assert!(html.contains("已重设 clerk_c 的密码"), "{html}");
         assert_eq!(
             app.get(&token, &format!("/api/v1/villages/{VILLAGE_B}/bills"))
@@ -845,100 +816,100 @@ both!(
         assert_eq!(app.login("clerk_c", "another-long-password").await.status, 200);
         // Not oneself; not for anyone else.
         let me = app.get(&t.admin, "/api/v1/me").await.body["id"].as_i64().unwrap();
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            &format!("/staff/admin/users/{me}/active"),
-            &[("csrf", &csrf), ("active", "false")],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                &format!("/staff/admin/users/{me}/active"),
+                &[("csrf", &csrf), ("active", "false")],
+            )
+            .await;
         assert!(
             html.contains(r#"class="notice error" id="message""#) && html.contains("不能停用自己"),
             "{html}"
         );
         assert_eq!(app.login("admin", PASSWORD).await.status, 200);
-        assert_eq!(staff_page(&app, &t.clerk_a, "/staff/admin/users").await.0, 403);
+        assert_eq!(app.staff_get(&t.clerk_a, "/staff/admin/users").await.0, 403);
         // The inspector's password is not the admin's to set (they could act as the inspector).
         let inspector = app.get(&t.inspector, "/api/v1/me").await.body["id"].as_i64().unwrap();
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            &format!("/staff/admin/users/{inspector}/password"),
-            &[("csrf", &csrf), ("password", "the-admins-choice-1")],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                &format!("/staff/admin/users/{inspector}/password"),
+                &[("csrf", &csrf), ("password", "the-admins-choice-1")],
+            )
+            .await;
         assert!(html.contains("不能为纪检监察人员重设密码"), "{html}");
         assert_eq!(app.login("inspector", "the-admins-choice-1").await.status, 401);
         assert_eq!(app.login("inspector", PASSWORD).await.status, 200);
 
         // A village, its account, a bank binding; the secret is never shown; rotation.
-        let (_, html) = staff_page(&app, &t.admin, "/staff/admin/villages").await;
+        let (_, html) = app.staff_get(&t.admin, "/staff/admin/villages").await;
         assert!(html.contains(VILLAGE_A), "{html}");
-        let (status, html) = staff_post(
-            &app,
-            &t.admin,
-            "/staff/admin/villages",
-            &[
-                ("csrf", &csrf),
-                ("code", "370725102299"),
-                ("name", "东岭村"),
-                ("township_code", "370725104000"),
-                ("cash_limit", ""),
-            ],
-        )
-        .await;
+        let (status, html) = app
+            .staff_post(
+                &t.admin,
+                "/staff/admin/villages",
+                &[
+                    ("csrf", &csrf),
+                    ("code", "370725102299"),
+                    ("name", "东岭村"),
+                    ("township_code", "370725104000"),
+                    ("cash_limit", ""),
+                ],
+            )
+            .await;
         assert_eq!(status, 422, "a village outside its township: {html}");
         assert!(html.contains(r#"value="东岭村""#), "{html}");
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            "/staff/admin/villages",
-            &[
-                ("csrf", &csrf),
-                ("code", "370725102299"),
-                ("name", "东岭村"),
-                ("township_code", TOWNSHIP),
-                ("cash_limit", "3000"),
-            ],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                "/staff/admin/villages",
+                &[
+                    ("csrf", &csrf),
+                    ("code", "370725102299"),
+                    ("name", "东岭村"),
+                    ("township_code", TOWNSHIP),
+                    ("cash_limit", "3000"),
+                ],
+            )
+            .await;
         assert!(
             html.contains("已添加 东岭村（370725102299）") && html.contains("暂无：还没有对公账户"),
             "{html}"
         );
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            "/staff/admin/v/370725102299/accounts",
-            &[
-                ("csrf", &csrf),
-                ("bank_name", "昌乐农商银行"),
-                ("account_name", "东岭村股份经济合作社"),
-                ("account_no", "9150010100009999999"),
-            ],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                "/staff/admin/v/370725102299/accounts",
+                &[
+                    ("csrf", &csrf),
+                    ("bank_name", "昌乐农商银行"),
+                    ("account_name", "东岭村股份经济合作社"),
+                    ("account_no", "9150010100009999999"),
+                ],
+            )
+            .await;
         assert!(html.contains("已登记对公账户 昌乐农商银行"), "{html}");
         let account = app.get(&t.admin, "/api/v1/villages/370725102299/accounts").await.body[0]["id"]
             .as_i64()
             .unwrap()
             .to_string();
         let secret = "a-bank-secret-of-some-length";
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            "/staff/admin/v/370725102299/bindings",
-            &[
-                ("csrf", &csrf),
-                ("provider", "rural_bank"),
-                ("account_id", &account),
-                ("key_id", "k-2026"),
-                ("algorithm", "hmac-sha256"),
-                ("secret", secret),
-                ("statement_api", ""),
-            ],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                "/staff/admin/v/370725102299/bindings",
+                &[
+                    ("csrf", &csrf),
+                    ("provider", "rural_bank"),
+                    ("account_id", &account),
+                    ("key_id", "k-2026"),
+                    ("algorithm", "hmac-sha256"),
+                    ("secret", secret),
+                    ("statement_api", ""),
+                ],
+            )
+            .await;
         assert!(
             html.contains("已绑定银行转账") && html.contains("k-2026") && !html.contains(secret),
             "{html}"
@@ -946,21 +917,21 @@ both!(
         let binding = app.get(&t.admin, "/api/v1/villages/370725102299/bindings").await.body[0]["id"]
             .as_i64()
             .unwrap();
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            "/staff/admin/v/370725102299/bindings",
-            &[
-                ("csrf", &csrf),
-                ("provider", "rural_bank"),
-                ("account_id", &account),
-                ("key_id", "k"),
-                ("algorithm", "hmac-sha256"),
-                ("secret", "short"),
-                ("statement_api", ""),
-            ],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                "/staff/admin/v/370725102299/bindings",
+                &[
+                    ("csrf", &csrf),
+                    ("provider", "rural_bank"),
+                    ("account_id", &account),
+                    ("key_id", "k"),
+                    ("algorithm", "hmac-sha256"),
+                    ("secret", "short"),
+                    ("statement_api", ""),
+                ],
+            )
+            .await;
         assert!(
             html.contains(r#"class="notice error" id="message""#),
             "a short secret is refused in words: {html}"
@@ -974,44 +945,41 @@ both!(
                 .len(),
             1
         );
-        let (status, html) = staff_page(
-            &app,
-            &t.admin,
-            &format!("/staff/admin/v/370725102299/bindings/{binding}/rotate"),
-        )
-        .await;
+        let (status, html) = app
+            .staff_get(
+                &t.admin,
+                &format!("/staff/admin/v/370725102299/bindings/{binding}/rotate"),
+            )
+            .await;
         assert_eq!(status, 200);
         assert!(
             html.contains("k-2026") && html.contains(r#"id="binding-rural_bank""#),
             "{html}"
         );
-        let (_, html) = staff_post(
-            &app,
-            &t.admin,
-            &format!("/staff/admin/v/370725102299/bindings/{binding}"),
-            &[
-                ("csrf", &csrf),
-                ("provider", "rural_bank"),
-                ("key_id", "k-2027"),
-                ("algorithm", "hmac-sha256"),
-                ("secret", "the-next-bank-secret-2027"),
-                ("statement_api", ""),
-            ],
-        )
-        .await;
+        let (_, html) = app
+            .staff_post(
+                &t.admin,
+                &format!("/staff/admin/v/370725102299/bindings/{binding}"),
+                &[
+                    ("csrf", &csrf),
+                    ("provider", "rural_bank"),
+                    ("key_id", "k-2027"),
+                    ("algorithm", "hmac-sha256"),
+                    ("secret", "the-next-bank-secret-2027"),
+                    ("statement_api", ""),
+                ],
+            )
+            .await;
         assert!(html.contains("已更换银行转账的密钥，现用 k-2027"), "{html}");
-        assert_eq!(
-            staff_page(&app, &t.accountant, "/staff/admin/v/370725102299").await.0,
-            403
-        );
+        assert_eq!(app.staff_get(&t.accountant, "/staff/admin/v/370725102299").await.0, 403);
         // The statement layouts in use, with the columns each recognises.
-        let (status, html) = staff_page(&app, &t.admin, "/staff/admin/profiles").await;
+        let (status, html) = app.staff_get(&t.admin, "/staff/admin/profiles").await;
         assert_eq!(status, 200);
         let listed = html.split(r#"id="profiles""#).nth(1).unwrap();
         assert!(
             listed.matches("<tr><td>").count() >= 3 && listed.contains("贷方（收入）"),
             "{listed}"
         );
-        assert_eq!(staff_page(&app, &t.clerk_a, "/staff/admin/profiles").await.0, 403);
+        assert_eq!(app.staff_get(&t.clerk_a, "/staff/admin/profiles").await.0, 403);
     }
 );

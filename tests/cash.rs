@@ -767,15 +767,9 @@ both!(
 );
 
 async fn staff_page(app: &TestApp, token: &str, path: &str) -> String {
-    let r = app
-        .client
-        .get(format!("{}{path}", app.base))
-        .header("cookie", format!("qz_session={token}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200, "{path}");
-    r.text().await.unwrap()
+    let (status, html) = app.staff_get(token, path).await;
+    assert_eq!(status, 200, "{path}");
+    html
 }
 
 // The cash page says in red when the books' 101 and the cash records disagree, and says what
@@ -1081,10 +1075,7 @@ both!(a_credit_in_suspense_is_placed_once_onto_the_bill_it_paid, |app| {
         .unwrap();
     let html = staff_page(&app, acct, &format!("/staff/v/{VILLAGE_A}/suspense")).await;
     assert!(html.contains(&format!(r#"id="place-{txn3}""#)), "{html}");
-    let csrf = {
-        let at = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
-        html[at..].split('"').next().unwrap().to_string()
-    };
+    let csrf = csrf_of(&html);
     let r = app
         .client
         .post(format!("{}/staff/v/{VILLAGE_A}/suspense/{txn3}/place", app.base))

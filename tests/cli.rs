@@ -194,7 +194,8 @@ async fn a_restarted_demo_keeps_what_an_admin_changed() {
         .find(|b| b["provider"] == "alipay")
         .expect("the demo binds Alipay")
         .clone();
-    // The admin replaces the Alipay binding (no ordering any more): a change of their own.
+    // The admin replaces the Alipay binding and removes its ordering (`null`; left out, it
+    // would be kept): a change of their own.
     let sandbox = std::fs::read_to_string(dir.path().join("demo-sandbox-address")).unwrap();
     let keys: serde_json::Value = client
         .get(format!("http://{}/sandbox/keys", sandbox.trim()))
@@ -207,7 +208,7 @@ async fn a_restarted_demo_keeps_what_an_admin_changed() {
     let r = client
         .put(format!("http://{addr}{village}/bindings/{}", alipay["id"]))
         .bearer_auth(&token)
-        .json(&serde_json::json!({"provider": "alipay", "app_id": alipay["account_ref"], "alipay_public_key": keys["alipay_public_key_pem"]}))
+        .json(&serde_json::json!({"provider": "alipay", "app_id": alipay["account_ref"], "alipay_public_key": keys["alipay_public_key_pem"], "ordering": null}))
         .send()
         .await
         .unwrap();

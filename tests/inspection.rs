@@ -529,17 +529,6 @@ both!(
     }
 );
 
-async fn staff_page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let r = app
-        .client
-        .get(format!("{}{path}", app.base))
-        .header("cookie", format!("qz_session={token}"))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 // The inspector's page of one village: its chain, what it collected and how much cash still
 // waits for the bank, cash on hand at the month's end, its books in brief; a bill paid twice
 // behind the service's back turns the chain section red. Nobody but an inspector sees it, and
@@ -556,7 +545,7 @@ both!(the_inspectors_village_page_shows_chain_cash_books_and_findings, |app| {
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let page = format!("/staff/inspect/v/{VILLAGE_A}");
-    let (status, html) = staff_page(&app, &t.inspector, &page).await;
+    let (status, html) = app.staff_get(&t.inspector, &page).await;
     assert_eq!(status, 200, "{html}");
     let section = |id: &str| -> String {
         html.split(&format!(r#"id="{id}""#))
@@ -594,7 +583,7 @@ both!(the_inspectors_village_page_shows_chain_cash_books_and_findings, |app| {
             })
             .unwrap();
     }
-    let (_, html) = staff_page(&app, &t.inspector, &page).await;
+    let (_, html) = app.staff_get(&t.inspector, &page).await;
     assert!(
         html.contains(r#"class="notice error" id="chain""#) && html.contains("账链校验未通过"),
         "{html}"
@@ -602,12 +591,14 @@ both!(the_inspectors_village_page_shows_chain_cash_books_and_findings, |app| {
 
     // Only inspectors; another county's village, or none, is not found.
     for token in [&t.clerk_a, &t.accountant] {
-        assert_eq!(staff_page(&app, token, &page).await.0, 403);
+        assert_eq!(app.staff_get(token, &page).await.0, 403);
     }
     assert_eq!(
-        staff_page(&app, &t.inspector, "/staff/inspect/v/370726102201").await.0,
+        app.staff_get(&t.inspector, "/staff/inspect/v/370726102201").await.0,
         404
     );
-    let (status, html) = staff_page(&app, &t.inspector, &format!("{page}?from=2026-13&to=2026-12")).await;
+    let (status, html) = app
+        .staff_get(&t.inspector, &format!("{page}?from=2026-13&to=2026-12"))
+        .await;
     assert_eq!(status, 422, "a bad month is refused in words: {html}");
 });

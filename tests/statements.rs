@@ -495,22 +495,6 @@ async fn an_admins_layout_from_the_profiles_directory_imports_its_banks_files() 
 
 // ---------- the accountant's page ----------
 
-async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let r = app
-        .client
-        .get(format!("{}{path}", app.base))
-        .header("cookie", format!("qz_session={token}"))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html.find(r#"name="csrf" value=""#).expect("a form with its CSRF token") + r#"name="csrf" value=""#.len();
-    html[at..].split('"').next().unwrap().to_string()
-}
-
 /// A multipart/form-data body as a browser sends it.
 fn multipart(fields: &[(&str, &str)], file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----qzboundary7MA4YWxkTrZu0gW";
@@ -531,7 +515,7 @@ both!(the_accountant_imports_reconciles_and_downloads_from_the_page, |app| {
     let t = app.seed().await;
     let account = account_id(&app, &t, VILLAGE_A).await;
     let base = format!("/staff/v/{VILLAGE_A}/reconciliation");
-    let (status, html) = page(&app, &t.accountant, &base).await;
+    let (status, html) = app.staff_get(&t.accountant, &base).await;
     assert_eq!(status, 200);
     assert!(html.contains("导入对账单") && html.contains("银行对账"), "{html}");
     let csrf = csrf_of(&html);
@@ -607,18 +591,18 @@ both!(the_accountant_imports_reconciles_and_downloads_from_the_page, |app| {
     assert_eq!(debit[5], Data::Float(1000.0));
     assert_eq!(debit[3], Data::String("重点".into()));
     // The inspector reads the page, without the forms; a clerk cannot reconcile.
-    let (status, html) = page(
-        &app,
-        &t.inspector,
-        &format!("{base}?account={account}&from=2026-11-01&to=2026-11-07"),
-    )
-    .await;
+    let (status, html) = app
+        .staff_get(
+            &t.inspector,
+            &format!("{base}?account={account}&from=2026-11-01&to=2026-11-07"),
+        )
+        .await;
     assert_eq!(status, 200);
     assert!(
         !html.contains("导入对账单") && html.contains("未经审批的支出"),
         "{html}"
     );
-    let (_, clerk_html) = page(&app, &t.clerk_a, &base).await;
+    let (_, clerk_html) = app.staff_get(&t.clerk_a, &base).await;
     let clerk_run = app
         .client
         .post(format!("{}{base}/run", app.base))
@@ -633,19 +617,6 @@ both!(the_accountant_imports_reconciles_and_downloads_from_the_page, |app| {
         "{html}"
     );
 });
-
-/// A form posted from a staff page as the browser sends it (redirects followed).
-async fn post_form(app: &TestApp, token: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    let r = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .header("cookie", format!("qz_session={token}"))
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
 
 fn count_rows(app: &TestApp, table: &str) -> i64 {
     use diesel::RunQueryDsl;
@@ -673,7 +644,7 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
     let t = app.seed().await;
     let account = account_id(&app, &t, VILLAGE_A).await.to_string();
     let base = format!("/staff/v/{VILLAGE_A}");
-    let (status, html) = page(&app, &t.clerk_a, &format!("{base}/disbursements")).await;
+    let (status, html) = app.staff_get(&t.clerk_a, &format!("{base}/disbursements")).await;
     assert_eq!(status, 200);
     assert!(html.contains("暂无：还没有支出申请"), "{html}");
     let csrf = csrf_of(&html);
@@ -683,8 +654,7 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
         let app = &app;
         let base = base.clone();
         async move {
-            post_form(
-                app,
+            app.staff_post(
                 &token,
                 &format!("{base}/disbursements"),
                 &[
@@ -722,17 +692,17 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
     );
 
     // The accountant approves it with a note; the clerk may not decide.
-    let (_, html) = page(&app, &t.accountant, &format!("{base}/disbursements")).await;
+    let (_, html) = app.staff_get(&t.accountant, &format!("{base}/disbursements")).await;
     assert!(html.contains(r#"id="approve-1""#), "{html}");
     let csrf_a = csrf_of(&html);
-    let (_, clerk_html) = page(&app, &t.clerk_a, &format!("{base}/disbursements")).await;
-    let (status, _) = post_form(
-        &app,
-        &t.clerk_a,
-        &format!("{base}/disbursements/1/decide"),
-        &[("csrf", &csrf_of(&clerk_html)), ("decision", "approve"), ("note", "x")],
-    )
-    .await;
+    let (_, clerk_html) = app.staff_get(&t.clerk_a, &format!("{base}/disbursements")).await;
+    let (status, _) = app
+        .staff_post(
+            &t.clerk_a,
+            &format!("{base}/disbursements/1/decide"),
+            &[("csrf", &csrf_of(&clerk_html)), ("decision", "approve"), ("note", "x")],
+        )
+        .await;
     assert_eq!(status, 200, "sent back to the page");
     assert_eq!(
         app.get(&t.accountant, &format!("/api/v1/villages/{VILLAGE_A}/disbursements"))
@@ -740,17 +710,17 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
             .body[0]["status"],
         "requested"
     );
-    let (_, html) = post_form(
-        &app,
-        &t.accountant,
-        &format!("{base}/disbursements/1/decide"),
-        &[
-            ("csrf", &csrf_a),
-            ("decision", "approve"),
-            ("note", "经村民代表会议同意"),
-        ],
-    )
-    .await;
+    let (_, html) = app
+        .staff_post(
+            &t.accountant,
+            &format!("{base}/disbursements/1/decide"),
+            &[
+                ("csrf", &csrf_a),
+                ("decision", "approve"),
+                ("note", "经村民代表会议同意"),
+            ],
+        )
+        .await;
     assert!(html.contains("第 1 号支出申请已批准"), "{html}");
     let listed = app
         .get(&t.accountant, &format!("/api/v1/villages/{VILLAGE_A}/disbursements"))
@@ -766,15 +736,15 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
         .post(&t.accountant, &format!("/api/v1/villages/{VILLAGE_A}/disbursements"), serde_json::json!({"account_id": account.parse::<i64>().unwrap(), "payee_name": "某某", "payee_account": "6228480000000000001", "amount": "10.00", "purpose": "邮费", "account_code": "521"}))
         .await;
     assert_eq!(own.status, 201, "{:?}", own.body);
-    let (_, html) = page(&app, &t.accountant, &format!("{base}/disbursements")).await;
+    let (_, html) = app.staff_get(&t.accountant, &format!("{base}/disbursements")).await;
     assert!(html.contains("本人申请，须由其他会计审批"), "{html}");
-    let (_, html) = post_form(
-        &app,
-        &t.accountant,
-        &format!("{base}/disbursements/2/decide"),
-        &[("csrf", &csrf_a), ("decision", "approve"), ("note", "")],
-    )
-    .await;
+    let (_, html) = app
+        .staff_post(
+            &t.accountant,
+            &format!("{base}/disbursements/2/decide"),
+            &[("csrf", &csrf_a), ("decision", "approve"), ("note", "")],
+        )
+        .await;
     assert!(
         html.contains(r#"class="notice error" id="message""#),
         "self-approval refused in words: {html}"
@@ -787,49 +757,49 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
         .await;
     assert_eq!(e.status, 201, "{:?}", e.body);
     let seq = e.body["seq"].as_i64().unwrap();
-    let (_, html) = page(&app, &t.accountant, &format!("{base}/journal")).await;
+    let (_, html) = app.staff_get(&t.accountant, &format!("{base}/journal")).await;
     assert!(
         html.contains("收土地承包费") && html.contains(&format!(r#"id="reverse-{seq}""#)),
         "{html}"
     );
-    let (_, clerk_journal) = page(&app, &t.clerk_a, &format!("{base}/journal")).await;
+    let (_, clerk_journal) = app.staff_get(&t.clerk_a, &format!("{base}/journal")).await;
     assert!(
         clerk_journal.contains("收土地承包费") && !clerk_journal.contains("reverse-"),
         "a clerk reads the journal, reverses nothing"
     );
     let entries = count_rows(&app, "journal_entries");
-    let (_, html) = post_form(
-        &app,
-        &t.accountant,
-        &format!("{base}/journal/{seq}/reverse"),
-        &[("csrf", &csrf_a), ("reason", "  ")],
-    )
-    .await;
+    let (_, html) = app
+        .staff_post(
+            &t.accountant,
+            &format!("{base}/journal/{seq}/reverse"),
+            &[("csrf", &csrf_a), ("reason", "  ")],
+        )
+        .await;
     assert!(
         html.contains(r#"class="notice error" id="message""#),
         "a reversal needs a reason: {html}"
     );
     assert_eq!(count_rows(&app, "journal_entries"), entries);
-    let (status, _) = post_form(
-        &app,
-        &t.clerk_a,
-        &format!("{base}/journal/{seq}/reverse"),
-        &[("csrf", &csrf_of(&clerk_html)), ("reason", "错了")],
-    )
-    .await;
+    let (status, _) = app
+        .staff_post(
+            &t.clerk_a,
+            &format!("{base}/journal/{seq}/reverse"),
+            &[("csrf", &csrf_of(&clerk_html)), ("reason", "错了")],
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         count_rows(&app, "journal_entries"),
         entries,
         "a clerk's reversal changes nothing"
     );
-    let (_, html) = post_form(
-        &app,
-        &t.accountant,
-        &format!("{base}/journal/{seq}/reverse"),
-        &[("csrf", &csrf_a), ("reason", "重复记账")],
-    )
-    .await;
+    let (_, html) = app
+        .staff_post(
+            &t.accountant,
+            &format!("{base}/journal/{seq}/reverse"),
+            &[("csrf", &csrf_a), ("reason", "重复记账")],
+        )
+        .await;
     assert!(
         html.contains(&format!("第 {seq} 号凭证已冲销"))
             && html.contains(&format!("冲销第 {seq} 号"))
@@ -838,7 +808,7 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
     );
 
     // The trial balance, balanced; this month cannot be closed yet, last month is closed from it.
-    let (_, html) = page(&app, &t.accountant, &format!("{base}/trial-balance")).await;
+    let (_, html) = app.staff_get(&t.accountant, &format!("{base}/trial-balance")).await;
     assert!(
         html.contains("借贷平衡") && html.contains(r#"id="not-ended""#) && !html.contains(r#"id="close-month""#),
         "{html}"
@@ -846,26 +816,28 @@ both!(the_accountant_approves_reverses_and_closes_from_the_pages, |app| {
     let month = (chrono::Datelike::with_day(&today, 1).unwrap() - chrono::Duration::days(1))
         .format("%Y-%m")
         .to_string();
-    let (_, html) = page(&app, &t.accountant, &format!("{base}/trial-balance?period={month}")).await;
+    let (_, html) = app
+        .staff_get(&t.accountant, &format!("{base}/trial-balance?period={month}"))
+        .await;
     assert!(
         html.contains("借贷平衡") && html.contains(r#"id="close-month""#),
         "{html}"
     );
-    let (_, html) = post_form(
-        &app,
-        &t.accountant,
-        &format!("{base}/periods/{month}/close"),
-        &[("csrf", &csrf_a)],
-    )
-    .await;
+    let (_, html) = app
+        .staff_post(
+            &t.accountant,
+            &format!("{base}/periods/{month}/close"),
+            &[("csrf", &csrf_a)],
+        )
+        .await;
     assert!(html.contains(r#"id="closed""#) && html.contains("已结账"), "{html}");
-    let (_, html) = post_form(
-        &app,
-        &t.accountant,
-        &format!("{base}/periods/{month}/close"),
-        &[("csrf", &csrf_a)],
-    )
-    .await;
+    let (_, html) = app
+        .staff_post(
+            &t.accountant,
+            &format!("{base}/periods/{month}/close"),
+            &[("csrf", &csrf_a)],
+        )
+        .await;
     assert!(
         html.contains(r#"class="notice error" id="message""#),
         "closing twice is refused in words: {html}"

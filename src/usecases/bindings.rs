@@ -84,6 +84,31 @@ pub struct SettlementInput {
     pub fee_percent: Option<String>,
 }
 
+/// A part of a binding that a replacement may leave out: left out, the binding keeps what it
+/// has; `null`, it is removed; given, it is replaced. (A new binding has none unless given.)
+#[derive(Debug, Default)]
+pub enum Part<T> {
+    #[default]
+    Kept,
+    Removed,
+    Given(T),
+}
+
+impl<T> Part<T> {
+    pub fn given(&self) -> Option<&T> {
+        match self {
+            Part::Given(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Part<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(d)?.map_or(Part::Removed, Part::Given))
+    }
+}
+
 /// The credentials of one provider for one corporate account.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "provider", rename_all = "snake_case")]
@@ -99,9 +124,11 @@ pub enum BindingInput {
         /// Platform public keys, matched by `PUB_KEY_ID_…`.
         #[serde(default)]
         platform_public_keys: Vec<PublicKeyInput>,
-        /// To place Native orders (optional): the merchant API credentials.
+        /// To place Native orders (optional): the merchant API credentials. When replacing,
+        /// left out: as it was; `null`: removed.
         #[serde(default)]
-        ordering: Option<WechatOrderingInput>,
+        #[schema(value_type = Option<WechatOrderingInput>)]
+        ordering: Part<WechatOrderingInput>,
         /// How WeChat Pay pays the merchant out (when creating, left out: each payment its own
         /// credit; when replacing, left out: as it was).
         #[serde(default)]
@@ -111,9 +138,11 @@ pub enum BindingInput {
         app_id: String,
         /// Alipay's public key (PEM or the bare base64 the console shows).
         alipay_public_key: String,
-        /// To place precreate orders (optional): the app's private key.
+        /// To place precreate orders (optional): the app's private key. When replacing, left
+        /// out: as it was; `null`: removed.
         #[serde(default)]
-        ordering: Option<AlipayOrderingInput>,
+        #[schema(value_type = Option<AlipayOrderingInput>)]
+        ordering: Part<AlipayOrderingInput>,
         /// How Alipay pays the merchant out (when creating, left out: each payment its own
         /// credit; when replacing, left out: as it was).
         #[serde(default)]
@@ -122,9 +151,11 @@ pub enum BindingInput {
     RuralBank {
         keys: Vec<BankKeyInput>,
         /// The base URL of the bank's statement API (`GET {base}/statements/{account}?date=`),
-        /// signed with the first key; without it statements are imported as files.
+        /// signed with the first key; without it statements are imported as files. When
+        /// replacing, left out: as it was; `null` or empty: removed.
         #[serde(default)]
-        statement_api: Option<String>,
+        #[schema(value_type = Option<String>)]
+        statement_api: Part<String>,
     },
 }
 
@@ -270,7 +301,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
                 ));
             }
             let mut secrets = BTreeMap::from([("api_v3_key".to_string(), api_v3_key.expose().clone())]);
-            let ordering = match ordering {
+            let ordering = match ordering.given() {
                 None => None,
                 Some(o) => {
                     let app_id = o.app_id.trim();
@@ -329,7 +360,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
             alipay::parse_public_key(alipay_public_key)
                 .map_err(|e| invalid("alipay_public_key", format!("支付宝公钥无法读取：{e}")))?;
             let mut secrets = BTreeMap::new();
-            let ordering = match ordering {
+            let ordering = match ordering.given() {
                 None => None,
                 Some(o) => {
                     parse_private_key(o.app_private_key.expose())
@@ -360,7 +391,7 @@ fn prepare(input: &BindingInput, account: &CorporateAccount) -> AppResult<Prepar
             if keys.is_empty() {
                 return Err(invalid("keys", "请至少提供一个银行共享密钥。"));
             }
-            let statement_api = match statement_api.as_deref().map(str::trim) {
+            let statement_api = match statement_api.given().map(|s| s.trim()) {
                 None | Some("") => None,
                 Some(url) if (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 200 => {
                     Some(url.trim_end_matches('/').to_string())
@@ -648,7 +679,9 @@ fn keep_what_is_not_replaced(
     sealing: &SealingKeys,
 ) -> AppResult<Prepared> {
     match input {
-        BindingInput::Wechat { ordering: None, .. } => {
+        BindingInput::Wechat {
+            ordering: Part::Kept, ..
+        } => {
             let old: WechatPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "config"))?;
             if let Some(kept) = old.ordering {
                 let key = open_secrets(b, sealing)?
@@ -660,7 +693,9 @@ fn keep_what_is_not_replaced(
                 p.secrets.insert("merchant_private_key".into(), key);
             }
         }
-        BindingInput::Alipay { ordering: None, .. } => {
+        BindingInput::Alipay {
+            ordering: Part::Kept, ..
+        } => {
             let old: AlipayPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "config"))?;
             if let Some(kept) = old.ordering {
                 let key = open_secrets(b, sealing)?
@@ -673,7 +708,8 @@ fn keep_what_is_not_replaced(
             }
         }
         BindingInput::RuralBank {
-            statement_api: None, ..
+            statement_api: Part::Kept,
+            ..
         } => {
             let old: BankPublic = serde_json::from_str(&b.public_config).map_err(|_| broken(b, "config"))?;
             if old.statement_api.is_some() {

@@ -24,7 +24,7 @@ use crate::store::registry::Village;
 use crate::store::Db;
 use crate::store::Page;
 use crate::usecases::bindings::{
-    self, AlipayOrderingInput, BankKeyInput, BindingInput, PublicKeyInput, WechatOrderingInput,
+    self, AlipayOrderingInput, BankKeyInput, BindingInput, Part, PublicKeyInput, WechatOrderingInput,
 };
 use bank_adapters::{Provider, Secret};
 
@@ -526,7 +526,7 @@ pub fn sandbox_binding(
                 algorithm: "hmac-sha256".into(),
                 secret: Secret::new(keys.bank_secret.clone()),
             }],
-            statement_api: Some(sandbox_base.into()),
+            statement_api: Part::Given(sandbox_base.into()),
         },
         Provider::Wechat => BindingInput::Wechat {
             mch_id: account_ref.into(),
@@ -536,7 +536,7 @@ pub fn sandbox_binding(
                 key_id: keys.wechat_public_key_id.clone(),
                 pem: keys.wechat_public_key_pem.clone(),
             }],
-            ordering: Some(WechatOrderingInput {
+            ordering: Part::Given(WechatOrderingInput {
                 app_id: keys.wechat_app_id.clone(),
                 merchant_serial_no: keys.wechat_merchant_serial_no.clone(),
                 merchant_private_key: Secret::new(keys.wechat_merchant_private_key_pem.clone()),
@@ -547,7 +547,7 @@ pub fn sandbox_binding(
         Provider::Alipay => BindingInput::Alipay {
             app_id: account_ref.into(),
             alipay_public_key: keys.alipay_public_key_pem.clone(),
-            ordering: Some(AlipayOrderingInput {
+            ordering: Part::Given(AlipayOrderingInput {
                 app_private_key: Secret::new(keys.alipay_app_private_key_pem.clone()),
                 gateway_url: Some(format!("{}/gateway.do", sandbox_base.trim_end_matches('/'))),
             }),

@@ -271,6 +271,31 @@ impl TestApp {
         self.send(reqwest::Method::POST, Some(token), path, Some(body)).await
     }
 
+    /// A staff page as a browser gets it, with the session cookie: (status, HTML).
+    pub async fn staff_get(&self, token: &str, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("qz_session={token}"))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// A form posted from a staff page as a browser sends it (redirects followed).
+    pub async fn staff_post(&self, token: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", format!("qz_session={token}"))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Response {
         self.send(
             reqwest::Method::POST,
@@ -434,4 +459,10 @@ pub fn wechat_ordering(k: &Value, sandbox: &str) -> Value {
         "platform_public_keys": [{"key_id": k["wechat_public_key_id"], "pem": k["wechat_public_key_pem"]}],
         "ordering": {"app_id": k["wechat_app_id"], "merchant_serial_no": k["wechat_merchant_serial_no"],
                      "merchant_private_key": k["wechat_merchant_private_key_pem"], "api_base": sandbox}})
+}
+
+/// The CSRF token of the first form on a staff page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a form with its CSRF token") + r#"name="csrf" value=""#.len();
+    html[at..].split('"').next().unwrap().to_string()
 }

@@ -450,7 +450,7 @@ fn seed(db: &Db, sealing: &SealingKeys, villages: usize) -> anyhow::Result<Vec<S
             account.id,
             BindingInput::RuralBank {
                 keys,
-                statement_api: None,
+                statement_api: qingzhang::usecases::bindings::Part::Kept,
             },
         )?;
         let payer = billing::create_payer(

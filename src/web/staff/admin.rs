@@ -18,7 +18,7 @@ use crate::domain::Money;
 use crate::error::{AppError, ErrorCode};
 use crate::store::Page;
 use crate::usecases::access::{self, NewUserInput, ScopeRef};
-use crate::usecases::bindings::{self, BankKeyInput, BindingInput, PublicKeyInput, SettlementInput};
+use crate::usecases::bindings::{self, BankKeyInput, BindingInput, Part, PublicKeyInput, SettlementInput};
 use crate::usecases::registry::{self, NewCorporateAccountInput, NewVillageInput};
 use crate::web::error::{for_people, status};
 use crate::web::pages::esc;
@@ -650,7 +650,11 @@ impl BindingForm {
                     algorithm: self.algorithm,
                     secret: Secret::new(self.secret),
                 }],
-                statement_api: Some(self.statement_api).filter(|s| !blank(s)),
+                statement_api: if blank(&self.statement_api) {
+                    Part::Kept
+                } else {
+                    Part::Given(self.statement_api)
+                },
             }),
             "wechat" => Ok(BindingInput::Wechat {
                 mch_id: self.mch_id,
@@ -660,13 +664,13 @@ impl BindingForm {
                     key_id: self.key_id,
                     pem: self.pem,
                 }],
-                ordering: None,
+                ordering: Part::Kept,
                 settlement,
             }),
             "alipay" => Ok(BindingInput::Alipay {
                 app_id: self.app_id,
                 alipay_public_key: self.alipay_public_key,
-                ordering: None,
+                ordering: Part::Kept,
                 settlement,
             }),
             _ => Err(AppError::new(ErrorCode::FieldInvalid, "请选择支付渠道。").at("provider")),

@@ -176,32 +176,13 @@ fn render(b: &VillageBrief, from: &str, to: &str) -> String {
     ));
 
     // Findings.
-    let rows: String = b
-        .findings
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                r#"<tr><td><a href="/staff/findings/{id}">#{id}</a></td><td>{}</td><td>{}</td><td>{} 至 {}</td><td class="num">¥{}</td><td>{}{}</td><td class="text">{}</td></tr>"#,
-                esc(&f.rule_label),
-                esc(&f.severity_label),
-                f.period_start,
-                f.period_end,
-                f.amount,
-                esc(&f.status_label),
-                if f.cause_gone.is_some() { "（数据已消除）" } else { "" },
-                esc(&f.summary),
-                id = f.id,
-            )
-        })
-        .collect();
     out.push_str(&format!(
         r#"<section><h2>发现（{}）</h2>{}<p><a href="/staff/inspect?scope={code}&amp;from={from}&amp;to={to}">在检查发现中只看本村</a></p></section>"#,
         b.findings.findings.len(),
-        table(
+        super::inspection::findings_table(
             "village-findings",
-            r#"<th>编号</th><th>规则</th><th>严重程度</th><th>期间</th><th class="num">涉及金额</th><th>状态</th><th>发现</th>"#,
-            &rows,
+            &b.findings.findings,
+            false,
             "本村在所选期间没有发现。运行检查后，规则发现的问题会列在这里。"
         ),
         from = esc(from),

@@ -16,7 +16,7 @@ use crate::domain::vocabulary::{FindingStatus, RuleId, Severity};
 use crate::inspect::overview::days_text;
 use crate::usecases::exports::ExportFormat;
 use crate::usecases::inspection::dashboard::{dashboard as dashboard_of, Dashboard};
-use crate::usecases::inspection::findings::{self, FindingQuery, MoveInput};
+use crate::usecases::inspection::findings::{self, FindingQuery, FindingView, MoveInput};
 use crate::usecases::inspection::report;
 use crate::usecases::inspection::{self, RunInput};
 use crate::web::charts::{self, yuan, Chart, Kind};
@@ -180,6 +180,42 @@ pub async fn dashboard(state: web::Data<AppState>, staff: Staff, q: web::Query<F
     html(
         StatusCode::OK,
         page_nav("检查发现", NAV, &csrf, &format!("{}{form}{body}", notes(&msg))),
+    )
+}
+
+/// Findings as a table, each linked to its page; `with_village` adds the village column (a
+/// scope of many villages).
+pub(super) fn findings_table(id: &str, findings: &[FindingView], with_village: bool, empty: &str) -> String {
+    let rows: String = findings
+        .iter()
+        .map(|f| {
+            format!(
+                r#"<tr><td><a href="/staff/findings/{id}">#{id}</a></td>{village}<td>{}</td><td>{}</td><td>{} 至 {}</td><td class="num">¥{}</td><td>{}{}</td><td class="text">{}</td></tr>"#,
+                esc(&f.rule_label),
+                esc(&f.severity_label),
+                f.period_start,
+                f.period_end,
+                f.amount,
+                esc(&f.status_label),
+                if f.cause_gone.is_some() { "（数据已消除）" } else { "" },
+                esc(&f.summary),
+                id = f.id,
+                village = if with_village {
+                    format!("<td>{}</td>", esc(&f.village_name))
+                } else {
+                    String::new()
+                },
+            )
+        })
+        .collect();
+    table(
+        id,
+        &format!(
+            r#"<th>编号</th>{}<th>规则</th><th>严重程度</th><th>期间</th><th class="num">涉及金额</th><th>状态</th><th>发现</th>"#,
+            if with_village { "<th>村</th>" } else { "" }
+        ),
+        &rows,
+        empty,
     )
 }
 
@@ -443,34 +479,10 @@ fn render(d: &Dashboard, q: &FindingQuery) -> String {
     charts.push(cash);
 
     if !r.findings.is_empty() {
-        let rows: String = r
-            .findings
-            .iter()
-            .map(|f| {
-                format!(
-                    r#"<tr><td><a href="/staff/findings/{id}">#{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{} 至 {}</td><td class="num">¥{}</td><td>{}{}</td><td class="text">{}</td></tr>"#,
-                    esc(&f.village_name),
-                    esc(&f.rule_label),
-                    esc(&f.severity_label),
-                    f.period_start,
-                    f.period_end,
-                    f.amount,
-                    esc(&f.status_label),
-                    if f.cause_gone.is_some() { "（数据已消除）" } else { "" },
-                    esc(&f.summary),
-                    id = f.id,
-                )
-            })
-            .collect();
         out.push_str(&format!(
             r#"<section><h2>发现（{}）</h2>{}</section>"#,
             r.findings.len(),
-            table(
-                "findings",
-                r#"<th>编号</th><th>村</th><th>规则</th><th>严重程度</th><th>期间</th><th class="num">涉及金额</th><th>状态</th><th>发现</th>"#,
-                &rows,
-                ""
-            )
+            findings_table("findings", &r.findings, true, "")
         ));
     }
     out.push_str(charts::STYLE);
