@@ -309,6 +309,9 @@ pub fn collections(
     Ok(out)
 }
 
+/// One cash record for the deposit lag: (village, received, amount, when the bank credited it).
+pub type CashDeposit = (VillageId, NaiveDateTime, Money, Option<NaiveDateTime>);
+
 /// Cash the villages of a list took in a span, each with the time the bank credited the pay-in
 /// it went into (None while it waits for one): (village, received, amount, credited). Voided
 /// cash is left out. Three set-oriented reads, whatever the number of records.
@@ -317,7 +320,7 @@ pub fn cash_deposits(
     villages: &[VillageId],
     lo: NaiveDateTime,
     hi: NaiveDateTime,
-) -> StoreResult<Vec<(VillageId, NaiveDateTime, Money, Option<NaiveDateTime>)>> {
+) -> StoreResult<Vec<CashDeposit>> {
     use crate::domain::ids::PayInId;
     use crate::domain::vocabulary::{CashStatus, PayInStatus};
     use std::collections::HashMap;

@@ -10,13 +10,16 @@ use crate::domain::ids::{FeeItemId, VillageId};
 use crate::domain::vocabulary::{Channel, DisbursementStatus, ReceiptStatus};
 use crate::domain::Money;
 
+/// A receipt as the public page sums it: (issued, fee item, channel, amount).
+pub type ReceiptSum = (NaiveDateTime, Option<FeeItemId>, Channel, Money);
+
 /// Valid receipts of a village issued in a span: (issued, fee item, channel, amount).
 pub fn receipts_between(
     conn: &mut DbConnection,
     v: VillageId,
     lo: NaiveDateTime,
     hi: NaiveDateTime,
-) -> StoreResult<Vec<(NaiveDateTime, Option<FeeItemId>, Channel, Money)>> {
+) -> StoreResult<Vec<ReceiptSum>> {
     Ok(receipts::table
         .filter(receipts::village_id.eq(v))
         .filter(receipts::status.eq(ReceiptStatus::Issued))
