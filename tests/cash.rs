@@ -979,6 +979,11 @@ both!(a_credit_in_suspense_is_placed_once_onto_the_bill_it_paid, |app| {
     let waiting = get(&app, acct, &format!("{v}/suspense")).await;
     assert_eq!(waiting.as_array().unwrap().len(), 1, "{waiting}");
     let txn = waiting[0]["bank_transaction_id"].as_i64().unwrap();
+    let cash_page = staff_page(&app, &s.t.clerk_a, &format!("/staff/v/{VILLAGE_A}/cash-on-hand")).await;
+    assert!(
+        cash_page.split(r#"id="credits""#).nth(1).unwrap().contains("¥100.00"),
+        "it waits on the cash page too"
+    );
     assert_eq!(
         suspense_balance(&get(&app, acct, &format!("{v}/ledger/accounts")).await),
         "-100.00"
@@ -1033,6 +1038,18 @@ both!(a_credit_in_suspense_is_placed_once_onto_the_bill_it_paid, |app| {
         "0.00"
     );
     assert_eq!(get(&app, acct, &format!("{v}/suspense")).await, json!([]));
+    let cash_page = staff_page(&app, &s.t.clerk_a, &format!("/staff/v/{VILLAGE_A}/cash-on-hand")).await;
+    let credits = cash_page
+        .split(r#"id="credits""#)
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert!(
+        credits.contains("暂无") && !credits.contains("100.00"),
+        "a placed credit no longer waits: {credits}"
+    );
     let again = place(acct.clone(), s.bills[1].clone(), "再认领一次").await;
     assert_eq!(again.status, 422, "placed once: {:?}", again.body);
 

@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use super::frame::{self, failed, html, notes, refused, see_other, Msg};
 use super::session::Staff;
-use crate::domain::{BankTransactionId, CashRecordId, CorporateAccountId, Outcome, PayInId};
+use crate::domain::{BankTransactionId, CashRecordId, CorporateAccountId, PayInId};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::usecases::cash::{self, CashInput, MatchInput, PayInInput};
-use crate::usecases::{collections, registry};
+use crate::usecases::registry;
 use crate::web::pages::esc;
 use crate::web::AppState;
 
@@ -91,16 +91,8 @@ pub async fn cash_on_hand(
         .run(move |db| -> AppResult<_> {
             let c = cash::cash_on_hand(db, &actor, &code)?;
             let proposals = cash::propose_matches(db, &actor, &code)?;
-            let credits = collections::list_bank_transactions(
-                db,
-                &actor,
-                &code,
-                collections::BankTransactionQuery {
-                    outcome: Some(Outcome::Suspense),
-                    after_id: None,
-                    limit: Some(200),
-                },
-            )?;
+            // What still waits in suspense: not matched to a pay-in, not placed on a bill.
+            let credits = crate::usecases::suspense::list_waiting(db, &actor, &code)?;
             let accounts = registry::list_corporate_accounts(db, &actor, &code)?;
             Ok((c, proposals, credits, accounts))
         })
@@ -188,14 +180,12 @@ pub async fn cash_on_hand(
             )
         })
         .collect();
-    let matched: Vec<BankTransactionId> = c.pay_ins.iter().filter_map(|p| p.bank_transaction_id).collect();
     let credit_rows: String = credits
         .iter()
-        .filter(|t| !matched.contains(&t.id))
         .map(|t| {
             format!(
                 r#"<tr><td>{}</td><td class="num">¥{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
-                t.id,
+                t.bank_transaction_id,
                 t.amount,
                 esc(&crate::domain::period::shown(t.paid_at)),
                 esc(t.payer.as_deref().unwrap_or("")),
