@@ -1172,3 +1172,71 @@ both!(one_credit_placed_many_times_at_once_is_placed_once, |app| {
     invariants(&app, &s).await;
     assert_books_agree(&app.db);
 });
+
+// A credit the accountant placed on a bill is no longer a deposit to match: a clerk's pay-in of
+// the same amount is not offered it, and matching it by hand is refused (else 211.9999 would be
+// cleared twice and cash on hand would vanish from 101).
+both!(a_placed_credit_is_never_matched_to_a_pay_in, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let (clerk, acct) = (&s.t.clerk_a, &s.t.accountant);
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-PLACED-1", "100.00", "转账").await;
+    let txn = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+        .as_i64()
+        .unwrap();
+    let placed = app
+        .post(
+            acct,
+            &format!("{v}/suspense/{txn}/place"),
+            json!({"bill_reference": s.bills[0], "note": "村民来电确认"}),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    // The clerk took ¥100 cash on another bill and declares paying it in, never depositing it.
+    let cash = app
+        .post(
+            clerk,
+            &format!("{v}/cash"),
+            json!({"bill_reference": s.bills[1], "amount": "100.00"}),
+        )
+        .await;
+    assert_eq!(cash.status, 201, "{:?}", cash.body);
+    let pay_in = app
+        .post(
+            clerk,
+            &format!("{v}/pay-ins"),
+            json!({"account_id": 1, "amount": "100.00"}),
+        )
+        .await;
+    assert_eq!(pay_in.status, 201, "{:?}", pay_in.body);
+    assert_eq!(
+        get(&app, acct, &format!("{v}/pay-ins/proposals")).await,
+        json!([]),
+        "not offered"
+    );
+    let r = app
+        .post(
+            clerk,
+            &format!("{v}/pay-ins/{}/match", pay_in.body["id"]),
+            json!({"bank_transaction_id": txn}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "bank_transaction_not_available"),
+        "{:?}",
+        r.body
+    );
+    let cash = get(&app, acct, &format!("{v}/cash-on-hand")).await;
+    assert_eq!(
+        (cash["in_transit"].as_str(), cash["ledger_101"].as_str()),
+        (Some("100.00"), Some("100.00")),
+        "{cash}"
+    );
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
+});

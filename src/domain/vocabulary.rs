@@ -246,6 +246,15 @@ impl EntrySource {
         }
     }
 
+    /// Entries a person decided (not posted by money arriving): what the rules on staff entries
+    /// (made at night, dated far back) look at.
+    pub fn by_a_person(self) -> bool {
+        matches!(
+            self,
+            EntrySource::Manual | EntrySource::Reversal | EntrySource::Placement
+        )
+    }
+
     /// Entries a receipt, cash record or pay-in rests on: corrected through those, never
     /// reversed by hand.
     pub fn backs_money(self) -> bool {
@@ -302,6 +311,13 @@ pub(crate) use vocabulary;
 mod tests {
     use super::super::schedule::Schedule;
     use super::*;
+
+    #[test]
+    fn a_placement_is_a_persons_entry_that_money_rests_on() {
+        assert!(EntrySource::Placement.by_a_person() && EntrySource::Placement.backs_money());
+        assert!(EntrySource::Manual.by_a_person() && !EntrySource::Manual.backs_money());
+        assert!(!EntrySource::CallbackBank.by_a_person() && EntrySource::CallbackBank.backs_money());
+    }
 
     /// Names and labels of one enum: names are unique snake_case and parse back; labels are
     /// unique Chinese text.

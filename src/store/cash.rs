@@ -167,15 +167,6 @@ impl PayIn {
         Ok(q.order(pay_ins::id).select(PayIn::as_select()).load(conn)?)
     }
 
-    /// The bank transactions already matched to a pay-in, of a village.
-    pub fn matched_transactions(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<BankTransactionId>> {
-        Ok(pay_ins::table
-            .filter(pay_ins::village_id.eq(village_id))
-            .filter(pay_ins::bank_transaction_id.is_not_null())
-            .select(pay_ins::bank_transaction_id.assume_not_null())
-            .load(conn)?)
-    }
-
     /// Records the match; false when the pay-in was matched meanwhile.
     pub fn matched(
         conn: &mut DbConnection,

@@ -197,7 +197,8 @@ pub struct StaffEntry {
     pub amount: Money,
 }
 
-/// Manual and reversal entries dated in the period or made in it.
+/// Entries people made (manual, reversals, placements from suspense) dated in the period or
+/// made in it.
 pub fn staff_entries(
     conn: &mut DbConnection,
     v: VillageId,
@@ -216,7 +217,7 @@ pub fn staff_entries(
     let rows: Vec<Row> = journal_entries::table
         .inner_join(journal_postings::table)
         .filter(journal_entries::village_id.eq(v))
-        .filter(journal_entries::source.eq_any([EntrySource::Manual, EntrySource::Reversal]))
+        .filter(journal_entries::source.eq_any([EntrySource::Manual, EntrySource::Reversal, EntrySource::Placement]))
         .filter(
             journal_entries::entry_date
                 .between(from, to)

@@ -278,16 +278,6 @@ impl BankTransaction {
             .optional()?)
     }
 
-    /// A village's credits that named no bill they could pay (wholly in suspense).
-    pub fn suspense_of_village(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Vec<BankTransaction>> {
-        Ok(bank_transactions::table
-            .filter(bank_transactions::village_id.eq(village_id))
-            .filter(bank_transactions::outcome.eq(Outcome::Suspense))
-            .order(bank_transactions::id)
-            .select(BankTransaction::as_select())
-            .load(conn)?)
-    }
-
     pub fn by_provider_txn(
         conn: &mut DbConnection,
         provider: Provider,

@@ -363,12 +363,10 @@ pub struct MatchProposal {
     pub payer_masked: Option<String>,
 }
 
+/// The credits a pay-in may still be matched to: what waits in suspense, neither matched to
+/// another pay-in nor placed by the accountant onto a bill (one definition, `store::suspense`).
 fn unmatched_credits(conn: &mut DbConnection, village_id: VillageId) -> AppResult<Vec<BankTransaction>> {
-    let matched = PayIn::matched_transactions(conn, village_id)?;
-    Ok(BankTransaction::suspense_of_village(conn, village_id)?
-        .into_iter()
-        .filter(|t| !matched.contains(&t.id))
-        .collect())
+    Ok(crate::store::suspense::waiting(conn, village_id)?)
 }
 
 pub fn propose_matches(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<MatchProposal>> {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::bookkeeping::post_in_open_month;
+use super::bookkeeping::post;
 use super::receipts::{self, Evidence, Issue, ReceiptDetail};
 use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
@@ -136,10 +136,12 @@ pub fn place(
         };
         let suspense = account(conn, chart::SUSPENSE_CODE)?;
         let income = account(conn, &item.income_account_code)?;
-        let entry = post_in_open_month(
+        // Dated today (the month is open: only an ended month can be closed), and signed by
+        // the accountant who decided it.
+        let entry = post(
             conn,
             &village,
-            ProposedEntry {
+            &ProposedEntry {
                 village_id: village.id,
                 entry_date: today,
                 memo: format!(
@@ -169,6 +171,8 @@ pub fn place(
                 ],
             },
             EntrySource::Placement,
+            None,
+            Some(actor.user_id),
         )?;
         Placement::insert(
             conn,

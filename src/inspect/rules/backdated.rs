@@ -1,6 +1,6 @@
 //! BACKDATED: entries dated far from the day they were made.
 
-use crate::domain::vocabulary::{EntrySource, EvidenceKind, RuleId, Severity};
+use crate::domain::vocabulary::{EvidenceKind, RuleId, Severity};
 use crate::inspect::{Evidence, Flag, Thresholds, VillageFacts};
 
 pub const EXPLANATION: &str = "手工凭证和冲销凭证的记账日期应与实际登记的日子相近。记账日期比登记日早（或晚）很多天\
@@ -10,7 +10,7 @@ pub const EXPLANATION: &str = "手工凭证和冲销凭证的记账日期应与�
 pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
     f.entries
         .iter()
-        .filter(|e| matches!(e.source, EntrySource::Manual | EntrySource::Reversal))
+        .filter(|e| e.source.by_a_person())
         .filter(|e| f.covers(e.date) || f.covers(e.created.date()))
         .filter_map(|e| {
             let gap = (e.created.date() - e.date).num_days();
@@ -46,6 +46,7 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
 mod tests {
     use super::*;
     use crate::domain::ids::EntryId;
+    use crate::domain::vocabulary::EntrySource;
     use crate::inspect::facts::EntryFact;
     use crate::inspect::rules::fixture::*;
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, Timelike};
 
-use crate::domain::vocabulary::{EntrySource, EvidenceKind, RuleId, Severity};
+use crate::domain::vocabulary::{EvidenceKind, RuleId, Severity};
 use crate::inspect::{month_key, month_label, Evidence, Flag, Thresholds, VillageFacts};
 
 pub const EXPLANATION: &str = "村民扫码付款不分昼夜，这是正常的；但报账员收现金、作废收据、会计登记手工凭证、\
@@ -40,11 +40,7 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
             ));
         }
     }
-    for e in f
-        .entries
-        .iter()
-        .filter(|e| matches!(e.source, EntrySource::Manual | EntrySource::Reversal))
-    {
+    for e in f.entries.iter().filter(|e| e.source.by_a_person()) {
         if let Some(who) = e.created_by {
             acts.push((
                 who.get(),

@@ -520,7 +520,7 @@ fn binding_forms(action: &str, csrf: &str, accounts: Option<&str>, only: Option<
             r#"<label>密钥编号 <input name="key_id" required></label>
 <label>算法 <select name="algorithm"><option value="hmac-sha256">HMAC-SHA256</option><option value="hmac-sm3">HMAC-SM3</option></select></label>
 <label>密钥（至少 16 个字符） <input name="secret" type="password" required autocomplete="off"></label>
-<label>对账单接口地址（可不填） <input name="statement_api" inputmode="url"></label>"#
+<label>对账单接口地址（可不填；更换密钥时不填则保留原地址） <input name="statement_api" inputmode="url"></label>"#
                 .to_string(),
         ),
         (
