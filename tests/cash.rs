@@ -1240,3 +1240,115 @@ both!(a_placed_credit_is_never_matched_to_a_pay_in, |app| {
     invariants(&app, &s).await;
     assert_books_agree(&app.db);
 });
+
+// A bill paid half in cash and half by a transfer the accountant placed from suspense is paid
+// once, not twice: no DOUBLE_COLLECTION, no MONEY_WITHOUT_RECEIPT, even days later; the API's
+// bank transaction says which bill it was placed on.
+both!(
+    a_placed_credit_is_neither_double_collection_nor_money_without_receipt,
+    |app| {
+        let s = setup(&app).await;
+        let v = format!("/api/v1/villages/{VILLAGE_A}");
+        let (clerk, acct) = (&s.t.clerk_a, &s.t.accountant);
+        let cash = app
+            .post(
+                clerk,
+                &format!("{v}/cash"),
+                json!({"bill_reference": s.bills[1], "amount": "100.00"}),
+            )
+            .await;
+        assert_eq!(cash.status, 201, "{:?}", cash.body);
+        credit(&app, s.binding_a, ACCOUNT_A, "RCB-HALF-1", "100.00", "交剩下的一半").await;
+        let txn = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+            .as_i64()
+            .unwrap();
+        let placed = app
+            .post(
+                acct,
+                &format!("{v}/suspense/{txn}/place"),
+                json!({"bill_reference": s.bills[1], "note": "村民说明另一半转账"}),
+            )
+            .await;
+        assert_eq!(placed.status, 201, "{:?}", placed.body);
+        let bill = get(&app, acct, &format!("{v}/bills/{}", s.bills[1])).await;
+        assert_eq!(bill["status"], "paid");
+        let listed = get(&app, acct, &format!("{v}/bank-transactions")).await;
+        let row = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == txn)
+            .unwrap()
+            .clone();
+        assert_eq!(row["placed_on_bill_id"], bill["id"], "{row}");
+        let db = app.db.clone();
+        let summary = actix_web::rt::task::spawn_blocking(move || {
+            qingzhang::usecases::inspection::run(
+                &db,
+                None,
+                &qingzhang::usecases::inspection::RunInput {
+                    scope: VILLAGE_A.into(),
+                    from: beijing_today().format("%Y-%m").to_string(),
+                    to: beijing_today().format("%Y-%m").to_string(),
+                    rules: Some("DOUBLE_COLLECTION,MONEY_WITHOUT_RECEIPT".into()),
+                },
+                &qingzhang::inspect::thresholds::InspectionConfig::default(),
+                Utc::now() + chrono::Duration::days(10),
+            )
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(summary.findings, 0, "{:?}", summary.by_rule);
+
+        // A transfer naming a bill already paid in cash is a double collection ... until the
+        // accountant finds it was meant for another bill and places it there.
+        let cash = app
+            .post(
+                clerk,
+                &format!("{v}/cash"),
+                json!({"bill_reference": s.bills[0], "amount": "100.00"}),
+            )
+            .await;
+        assert_eq!(cash.status, 201, "{:?}", cash.body);
+        credit(&app, s.binding_a, ACCOUNT_A, "RCB-TWICE-X", "100.00", &s.bills[0]).await;
+        let run = |rules: &'static str| {
+            let db = app.db.clone();
+            actix_web::rt::task::spawn_blocking(move || {
+                qingzhang::usecases::inspection::run(
+                    &db,
+                    None,
+                    &qingzhang::usecases::inspection::RunInput {
+                        scope: VILLAGE_A.into(),
+                        from: beijing_today().format("%Y-%m").to_string(),
+                        to: beijing_today().format("%Y-%m").to_string(),
+                        rules: Some(rules.into()),
+                    },
+                    &qingzhang::inspect::thresholds::InspectionConfig::default(),
+                    Utc::now(),
+                )
+                .unwrap()
+            })
+        };
+        let before = run("DOUBLE_COLLECTION").await.unwrap();
+        assert_eq!(before.findings, 1, "{:?}", before.by_rule);
+        let other = app
+        .post(clerk, &format!("{v}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "100.00", "period_label": "2026-H2", "due_date": "2026-12-31"}))
+        .await;
+        assert_eq!(other.status, 201, "{:?}", other.body);
+        let txn = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+            .as_i64()
+            .unwrap();
+        let placed = app
+            .post(
+                acct,
+                &format!("{v}/suspense/{txn}/place"),
+                json!({"bill_reference": other.body["reference"], "note": "村民写错了账单号"}),
+            )
+            .await;
+        assert_eq!(placed.status, 201, "{:?}", placed.body);
+        let after = run("DOUBLE_COLLECTION").await.unwrap();
+        assert_eq!((after.findings, after.findings_gone), (0, 1), "{:?}", after.by_rule);
+        assert_books_agree(&app.db);
+    }
+);

@@ -36,6 +36,9 @@ pub struct BankTransactionView {
     pub note: String,
     /// The journal entry that booked it.
     pub entry_seq: i64,
+    /// A credit that waited in suspense (`outcome` stays as it arrived): the bill the
+    /// accountant placed it on.
+    pub placed_on_bill_id: Option<BillId>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -58,6 +61,7 @@ pub fn list_bank_transactions(
         let mut out = Vec::with_capacity(rows.len());
         for t in rows {
             let entry_seq = Entry::by_id(conn, t.entry_id)?.seq;
+            let placed_on_bill_id = crate::store::suspense::Placement::of_transaction(conn, t.id)?.map(|p| p.bill_id);
             out.push(BankTransactionView {
                 id: t.id,
                 provider: t.provider,
@@ -70,6 +74,7 @@ pub fn list_bank_transactions(
                 outcome: t.outcome,
                 note: t.note,
                 entry_seq,
+                placed_on_bill_id,
             });
         }
         Ok(out)

@@ -130,15 +130,25 @@ pub fn load(
         .map(|r| r.as_str().to_string())
         .collect();
     let named: HashMap<String, BillId> = q::bills_by_references(conn, village.id, &named)?.into_iter().collect();
+    // A credit the accountant placed from suspense paid the bill it was placed on.
+    let placed: HashMap<_, BillId> = crate::store::suspense::Placement::of_village(conn, village.id)?
+        .into_iter()
+        .map(|p| (p.bank_transaction_id, p.bill_id))
+        .collect();
     let credits: Vec<CreditFact> = transactions
         .into_iter()
         .map(|t| CreditFact {
             id: t.id,
             amount: t.amount,
             paid: local(t.paid_at),
-            outcome: t.outcome,
-            bill: t.bill_id,
-            named_bill: t.bill_id.or_else(|| {
+            // Placed, it paid a bill within what the bill owed: no longer money in suspense.
+            outcome: if placed.contains_key(&t.id) {
+                crate::domain::vocabulary::Outcome::Paid
+            } else {
+                t.outcome
+            },
+            bill: t.bill_id.or(placed.get(&t.id).copied()),
+            named_bill: t.bill_id.or(placed.get(&t.id).copied()).or_else(|| {
                 t.reference
                     .as_deref()
                     .and_then(find_reference)
