@@ -957,6 +957,46 @@ both!(
     }
 );
 
+/// The oldest credit waiting in village A's suspense, placed by `token` onto `bill`: (its id,
+/// the answer).
+async fn place_oldest(app: &TestApp, token: &str, bill: &str, note: &str) -> (i64, Response) {
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let txn = get(app, token, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(
+            token,
+            &format!("{v}/suspense/{txn}/place"),
+            json!({"bill_reference": bill, "note": note}),
+        )
+        .await;
+    (txn, r)
+}
+
+/// Some inspection rules over village A's month, judged `days` from now.
+async fn run_rules(app: &TestApp, rules: &'static str, days: i64) -> qingzhang::usecases::inspection::RunSummary {
+    let db = app.db.clone();
+    let month = beijing_today().format("%Y-%m").to_string();
+    actix_web::rt::task::spawn_blocking(move || {
+        qingzhang::usecases::inspection::run(
+            &db,
+            None,
+            &qingzhang::usecases::inspection::RunInput {
+                scope: VILLAGE_A.into(),
+                from: month.clone(),
+                to: month,
+                rules: Some(rules.into()),
+            },
+            &qingzhang::inspect::thresholds::InspectionConfig::default(),
+            Utc::now() + chrono::Duration::days(days),
+        )
+    })
+    .await
+    .unwrap()
+    .expect("inspection run")
+}
+
 fn suspense_balance(accounts: &Value) -> String {
     accounts
         .as_array()
@@ -1063,16 +1103,7 @@ both!(a_credit_in_suspense_is_placed_once_onto_the_bill_it_paid, |app| {
         .await;
     assert_eq!(claim.status, 201, "{:?}", claim.body);
     credit(&app, s.binding_a, ACCOUNT_A, "RCB-SUS-2", "200.00", "转账").await;
-    let txn2 = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
-        .as_i64()
-        .unwrap();
-    let r = app
-        .post(
-            acct,
-            &format!("{v}/suspense/{txn2}/place"),
-            json!({"bill_reference": s.bills[1], "note": "报账员核对截图"}),
-        )
-        .await;
+    let (_, r) = place_oldest(&app, acct, &s.bills[1], "报账员核对截图").await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(
         (r.body["number"].clone(), r.body["status"].as_str()),
@@ -1181,16 +1212,7 @@ both!(a_placed_credit_is_never_matched_to_a_pay_in, |app| {
     let v = format!("/api/v1/villages/{VILLAGE_A}");
     let (clerk, acct) = (&s.t.clerk_a, &s.t.accountant);
     credit(&app, s.binding_a, ACCOUNT_A, "RCB-PLACED-1", "100.00", "转账").await;
-    let txn = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
-        .as_i64()
-        .unwrap();
-    let placed = app
-        .post(
-            acct,
-            &format!("{v}/suspense/{txn}/place"),
-            json!({"bill_reference": s.bills[0], "note": "村民来电确认"}),
-        )
-        .await;
+    let (txn, placed) = place_oldest(&app, acct, &s.bills[0], "村民来电确认").await;
     assert_eq!(placed.status, 201, "{:?}", placed.body);
     // The clerk took ¥100 cash on another bill and declares paying it in, never depositing it.
     let cash = app
@@ -1259,16 +1281,7 @@ both!(
             .await;
         assert_eq!(cash.status, 201, "{:?}", cash.body);
         credit(&app, s.binding_a, ACCOUNT_A, "RCB-HALF-1", "100.00", "交剩下的一半").await;
-        let txn = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
-            .as_i64()
-            .unwrap();
-        let placed = app
-            .post(
-                acct,
-                &format!("{v}/suspense/{txn}/place"),
-                json!({"bill_reference": s.bills[1], "note": "村民说明另一半转账"}),
-            )
-            .await;
+        let (txn, placed) = place_oldest(&app, acct, &s.bills[1], "村民说明另一半转账").await;
         assert_eq!(placed.status, 201, "{:?}", placed.body);
         let bill = get(&app, acct, &format!("{v}/bills/{}", s.bills[1])).await;
         assert_eq!(bill["status"], "paid");
@@ -1281,24 +1294,7 @@ both!(
             .unwrap()
             .clone();
         assert_eq!(row["placed_on_bill_id"], bill["id"], "{row}");
-        let db = app.db.clone();
-        let summary = actix_web::rt::task::spawn_blocking(move || {
-            qingzhang::usecases::inspection::run(
-                &db,
-                None,
-                &qingzhang::usecases::inspection::RunInput {
-                    scope: VILLAGE_A.into(),
-                    from: beijing_today().format("%Y-%m").to_string(),
-                    to: beijing_today().format("%Y-%m").to_string(),
-                    rules: Some("DOUBLE_COLLECTION,MONEY_WITHOUT_RECEIPT".into()),
-                },
-                &qingzhang::inspect::thresholds::InspectionConfig::default(),
-                Utc::now() + chrono::Duration::days(10),
-            )
-        })
-        .await
-        .unwrap()
-        .unwrap();
+        let summary = run_rules(&app, "DOUBLE_COLLECTION,MONEY_WITHOUT_RECEIPT", 10).await;
         assert_eq!(summary.findings, 0, "{:?}", summary.by_rule);
 
         // A transfer naming a bill already paid in cash is a double collection ... until the
@@ -1312,42 +1308,21 @@ both!(
             .await;
         assert_eq!(cash.status, 201, "{:?}", cash.body);
         credit(&app, s.binding_a, ACCOUNT_A, "RCB-TWICE-X", "100.00", &s.bills[0]).await;
-        let run = |rules: &'static str| {
-            let db = app.db.clone();
-            actix_web::rt::task::spawn_blocking(move || {
-                qingzhang::usecases::inspection::run(
-                    &db,
-                    None,
-                    &qingzhang::usecases::inspection::RunInput {
-                        scope: VILLAGE_A.into(),
-                        from: beijing_today().format("%Y-%m").to_string(),
-                        to: beijing_today().format("%Y-%m").to_string(),
-                        rules: Some(rules.into()),
-                    },
-                    &qingzhang::inspect::thresholds::InspectionConfig::default(),
-                    Utc::now(),
-                )
-                .unwrap()
-            })
-        };
-        let before = run("DOUBLE_COLLECTION").await.unwrap();
+        let before = run_rules(&app, "DOUBLE_COLLECTION", 0).await;
         assert_eq!(before.findings, 1, "{:?}", before.by_rule);
         let other = app
         .post(clerk, &format!("{v}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "100.00", "period_label": "2026-H2", "due_date": "2026-12-31"}))
         .await;
         assert_eq!(other.status, 201, "{:?}", other.body);
-        let txn = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
-            .as_i64()
-            .unwrap();
-        let placed = app
-            .post(
-                acct,
-                &format!("{v}/suspense/{txn}/place"),
-                json!({"bill_reference": other.body["reference"], "note": "村民写错了账单号"}),
-            )
-            .await;
+        let (_, placed) = place_oldest(
+            &app,
+            acct,
+            other.body["reference"].as_str().unwrap(),
+            "村民写错了账单号",
+        )
+        .await;
         assert_eq!(placed.status, 201, "{:?}", placed.body);
-        let after = run("DOUBLE_COLLECTION").await.unwrap();
+        let after = run_rules(&app, "DOUBLE_COLLECTION", 0).await;
         assert_eq!((after.findings, after.findings_gone), (0, 1), "{:?}", after.by_rule);
         assert_books_agree(&app.db);
     }

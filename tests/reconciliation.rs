@@ -1613,3 +1613,54 @@ both!(
         );
     }
 );
+
+// A replacement of a bank binding's keys that leaves out `statement_api` keeps it (the admin's
+// rotation page sends none); `null` removes it. Seen through the statement fetch: an API that
+// cannot be reached is 502, no API at all is 409.
+both!(rotating_bank_keys_keeps_the_statement_api_and_null_removes_it, |app| {
+    let t = app.seed().await;
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let key = |id: &str| json!([{"key_id": id, "algorithm": "hmac-sha256", "secret": BANK_SECRET}]);
+    let b = app
+        .post(
+            &t.admin,
+            &format!("{a}/accounts/{account}/bindings"),
+            json!({"provider": "rural_bank", "keys": key("k1"), "statement_api": closed}),
+        )
+        .await;
+    assert_eq!(b.status, 201, "{:?}", b.body);
+    let fetch_path = format!("{a}/accounts/{account}/statements/fetch?date={}", beijing_today());
+    let fetch = || app.post(&t.accountant, &fetch_path, json!({}));
+    let replace = |body: Value| {
+        let path = format!("{}{a}/bindings/{}", app.base, b.body["id"]);
+        let admin = t.admin.clone();
+        let client = app.client.clone();
+        async move {
+            client
+                .put(path)
+                .bearer_auth(admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(fetch().await.code(), "bank_statement_failed");
+    assert_eq!(replace(json!({"provider": "rural_bank", "keys": key("k2")})).await, 200);
+    assert_eq!(fetch().await.code(), "bank_statement_failed", "left out: kept");
+    assert_eq!(
+        replace(json!({"provider": "rural_bank", "keys": key("k3"), "statement_api": null})).await,
+        200
+    );
+    let r = fetch().await;
+    assert_eq!((r.status, r.code()), (409, "statement_api_missing"), "null: removed");
+});

@@ -54,6 +54,13 @@ pub struct TrialBalanceRow {
     pub is_parent: bool,
 }
 
+impl TrialBalanceRow {
+    /// Whether the account held anything before the period or moved in it (a row worth showing).
+    pub fn has_activity(&self) -> bool {
+        !(self.opening.is_zero() && self.debit.is_zero() && self.credit.is_zero())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TrialBalance {
     pub rows: Vec<TrialBalanceRow>,

@@ -137,11 +137,7 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
         .collect();
     // A credit placed from suspense onto a bill counts as having paid that bill, its placement's
     // entry being the one that put it to income.
-    let placed: HashMap<BankTransactionId, (crate::domain::ids::BillId, Money)> =
-        super::suspense::Placement::of_village(conn, village_id)?
-            .into_iter()
-            .map(|p| (p.bank_transaction_id, (p.bill_id, p.amount)))
-            .collect();
+    let placed = super::suspense::Placement::by_credit(conn, village_id)?;
     let credits = bank_transactions::table
         .filter(bank_transactions::village_id.eq(village_id))
         .order(bank_transactions::id)
@@ -149,7 +145,7 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
         .load::<super::payments::BankTransaction>(conn)?
         .into_iter()
         .map(|t| {
-            let placement = placed.get(&t.id).copied();
+            let placement = placed.get(&t.id).map(|p| (p.bill_id, p.amount));
             CreditFact {
                 to_bill: to_bill.get(&t.id).copied().unwrap_or_default() + placement.map_or(Money::ZERO, |p| p.1),
                 applied_rows: applied.get(&t.id).copied().unwrap_or(0),

@@ -56,18 +56,30 @@ impl Placement {
             .optional()?)
     }
 
-    pub fn of_village(conn: &mut DbConnection, village: VillageId) -> StoreResult<Vec<Placement>> {
+    /// A village's placements by the credit they placed (what the lists, `verify` and the
+    /// inspection facts read a placed credit by).
+    pub fn by_credit(
+        conn: &mut DbConnection,
+        village: VillageId,
+    ) -> StoreResult<std::collections::HashMap<BankTransactionId, Placement>> {
         Ok(suspense_placements::table
             .filter(suspense_placements::village_id.eq(village))
-            .order(suspense_placements::id)
             .select(Placement::as_select())
-            .load(conn)?)
+            .load::<Placement>(conn)?
+            .into_iter()
+            .map(|p| (p.bank_transaction_id, p))
+            .collect())
     }
 }
 
 /// The village's credits that named no bill and still wait in suspense: not placed, and not a
-/// clerk's cash deposit (a pay-in explains those), oldest first.
-pub fn waiting(conn: &mut DbConnection, village: VillageId) -> StoreResult<Vec<BankTransaction>> {
+/// clerk's cash deposit (a pay-in explains those), oldest first; with `only`, that one credit
+/// if it waits.
+fn waiting_query(
+    conn: &mut DbConnection,
+    village: VillageId,
+    only: Option<BankTransactionId>,
+) -> StoreResult<Vec<BankTransaction>> {
     let placed = suspense_placements::table
         .filter(suspense_placements::village_id.eq(village))
         .select(suspense_placements::bank_transaction_id);
@@ -75,12 +87,26 @@ pub fn waiting(conn: &mut DbConnection, village: VillageId) -> StoreResult<Vec<B
         .filter(pay_ins::village_id.eq(village))
         .filter(pay_ins::bank_transaction_id.is_not_null())
         .select(pay_ins::bank_transaction_id.assume_not_null());
-    Ok(bank_transactions::table
+    let mut q = bank_transactions::table
         .filter(bank_transactions::village_id.eq(village))
         .filter(bank_transactions::outcome.eq(Outcome::Suspense))
         .filter(bank_transactions::id.ne_all(placed))
         .filter(bank_transactions::id.ne_all(deposits))
-        .order(bank_transactions::id)
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(bank_transactions::id.eq(id));
+    }
+    Ok(q.order(bank_transactions::id)
         .select(BankTransaction::as_select())
         .load(conn)?)
+}
+
+/// Every credit of the village that waits in suspense, oldest first.
+pub fn waiting(conn: &mut DbConnection, village: VillageId) -> StoreResult<Vec<BankTransaction>> {
+    waiting_query(conn, village, None)
+}
+
+/// Whether one credit of the village still waits in suspense.
+pub fn is_waiting(conn: &mut DbConnection, village: VillageId, txn: BankTransactionId) -> StoreResult<bool> {
+    Ok(!waiting_query(conn, village, Some(txn))?.is_empty())
 }

@@ -363,16 +363,11 @@ pub struct MatchProposal {
     pub payer_masked: Option<String>,
 }
 
-/// The credits a pay-in may still be matched to: what waits in suspense, neither matched to
-/// another pay-in nor placed by the accountant onto a bill (one definition, `store::suspense`).
-fn unmatched_credits(conn: &mut DbConnection, village_id: VillageId) -> AppResult<Vec<BankTransaction>> {
-    Ok(crate::store::suspense::waiting(conn, village_id)?)
-}
-
 pub fn propose_matches(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<MatchProposal>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
-        let credits = unmatched_credits(conn, village.id)?;
+        // What waits in suspense: neither matched to another pay-in nor placed on a bill.
+        let credits = crate::store::suspense::waiting(conn, village.id)?;
         let mut out = Vec::new();
         for p in PayIn::of_village(conn, village.id, Some(PayInStatus::Declared))? {
             for t in credits.iter().filter(|t| {
@@ -421,7 +416,7 @@ pub fn match_pay_in(
         let t = BankTransaction::by_id(conn, input.bank_transaction_id)?
             .filter(|t| t.village_id == village.id)
             .ok_or_else(|| AppError::new(ErrorCode::BankTransactionNotFound, "本村没有这笔银行到账"))?;
-        if !unmatched_credits(conn, village.id)?.iter().any(|u| u.id == t.id) {
+        if !crate::store::suspense::is_waiting(conn, village.id, t.id)? {
             return Err(AppError::new(
                 ErrorCode::BankTransactionNotAvailable,
                 "这笔银行到账已对应账单或已匹配其他代交",

@@ -58,10 +58,11 @@ pub fn list_bank_transactions(
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let rows = BankTransaction::of_village(conn, village.id, q.outcome, Page::new(q.after_id, q.limit))?;
+        let placed = crate::store::suspense::Placement::by_credit(conn, village.id)?;
         let mut out = Vec::with_capacity(rows.len());
         for t in rows {
             let entry_seq = Entry::by_id(conn, t.entry_id)?.seq;
-            let placed_on_bill_id = crate::store::suspense::Placement::of_transaction(conn, t.id)?.map(|p| p.bill_id);
+            let placed_on_bill_id = placed.get(&t.id).map(|p| p.bill_id);
             out.push(BankTransactionView {
                 id: t.id,
                 provider: t.provider,

@@ -97,7 +97,7 @@ pub fn place(
         if Placement::of_transaction(conn, txn.id)?.is_some() {
             return Err(not_waiting(format!("银行入账 {} 已经认领过了。", txn.id.get())));
         }
-        if waiting::waiting(conn, village.id)?.iter().all(|t| t.id != txn.id) {
+        if !waiting::is_waiting(conn, village.id, txn.id)? {
             return Err(not_waiting(format!(
                 "银行入账 {} 是报账员代交的现金，不能认领到账单。",
                 txn.id.get()

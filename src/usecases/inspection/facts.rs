@@ -131,10 +131,7 @@ pub fn load(
         .collect();
     let named: HashMap<String, BillId> = q::bills_by_references(conn, village.id, &named)?.into_iter().collect();
     // A credit the accountant placed from suspense paid the bill it was placed on.
-    let placed: HashMap<_, BillId> = crate::store::suspense::Placement::of_village(conn, village.id)?
-        .into_iter()
-        .map(|p| (p.bank_transaction_id, p.bill_id))
-        .collect();
+    let placed = crate::store::suspense::Placement::by_credit(conn, village.id)?;
     let credits: Vec<CreditFact> = transactions
         .into_iter()
         .map(|t| CreditFact {
@@ -147,8 +144,8 @@ pub fn load(
             } else {
                 t.outcome
             },
-            bill: t.bill_id.or(placed.get(&t.id).copied()),
-            named_bill: t.bill_id.or(placed.get(&t.id).copied()).or_else(|| {
+            bill: t.bill_id.or(placed.get(&t.id).map(|p| p.bill_id)),
+            named_bill: t.bill_id.or(placed.get(&t.id).map(|p| p.bill_id)).or_else(|| {
                 t.reference
                     .as_deref()
                     .and_then(find_reference)

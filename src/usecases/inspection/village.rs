@@ -80,7 +80,7 @@ pub fn village_brief(db: &Db, actor: &Actor, code: &str, from: &str, to: &str) -
             .rows
             .into_iter()
             .filter(|r| !r.code.contains('.'))
-            .filter(|r| !(r.opening.is_zero() && r.debit.is_zero() && r.credit.is_zero()))
+            .filter(|r| r.has_activity())
             .collect();
         let mut daily: Vec<(NaiveDate, Money)> = Vec::new();
         for account in cash_account_ids(conn, id)? {

@@ -200,7 +200,7 @@ pub async fn trial_balance(
     let rows: String = tb
         .rows
         .iter()
-        .filter(|r| !(r.opening.is_zero() && r.debit.is_zero() && r.credit.is_zero()))
+        .filter(|r| r.has_activity())
         .map(|r| {
             format!(
                 r#"<tr{}><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">¥{}</td><td class="num">¥{}</td><td class="num">{}</td></tr>"#,
