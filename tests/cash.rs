@@ -1327,3 +1327,258 @@ both!(
         assert_books_agree(&app.db);
     }
 );
+
+// A credit placed onto the wrong bill is undone, never edited: the placement's entry is reversed,
+// the wrong bill owes again, its receipt is voided (a confirmed 待核实 one too), the credit waits
+// again and is placed onto the right bill; refusals change nothing; the page does it too.
+both!(a_wrong_placement_is_undone_and_placed_again, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let (clerk, acct) = (&s.t.clerk_a, &s.t.accountant);
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-WRONG-1", "100.00", "村民交款").await;
+    let (txn, placed) = place_oldest(&app, acct, &s.bills[0], "以为是张家的").await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    let wrong_receipt = placed.body["number"].as_str().unwrap().to_string();
+    assert_eq!(
+        get(&app, acct, &format!("{v}/suspense/placed")).await[0]["bank_transaction_id"],
+        txn
+    );
+
+    let undo = |token: String, id: i64, note: &'static str| {
+        let app = &app;
+        let path = format!("{v}/suspense/{id}/undo");
+        async move { app.post(&token, &path, json!({ "note": note })).await }
+    };
+    let refusals = [
+        (clerk.clone(), txn, "认错了", 403, "forbidden"),
+        (acct.clone(), txn, "  ", 422, "field_required"),
+        (acct.clone(), txn + 1000, "认错了", 422, "field_invalid"),
+    ];
+    for (token, id, note, status, code) in refusals {
+        let r = undo(token, id, note).await;
+        assert_eq!((r.status, r.code()), (status, code), "{id} {note:?}: {:?}", r.body);
+    }
+    assert_eq!(
+        get(&app, acct, &format!("{v}/bills/{}", s.bills[0])).await["status"],
+        "paid",
+        "nothing changed"
+    );
+    assert_books_agree(&app.db);
+
+    let r = undo(acct.clone(), txn, "村民来电：钱是李家的").await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["voided_receipt"].as_str(), Some(wrong_receipt.as_str()));
+    assert_eq!(r.body["amount"], "100.00");
+    assert_eq!(
+        get(&app, acct, &format!("{v}/bills/{}", s.bills[0])).await["status"],
+        "open"
+    );
+    let voided = get(&app, acct, &format!("{v}/receipts/{wrong_receipt}")).await;
+    assert_eq!(voided["status"], "voided", "{voided}");
+    assert!(
+        voided["void_reason"].as_str().unwrap().contains("钱是李家的"),
+        "{voided}"
+    );
+    assert_eq!(
+        suspense_balance(&get(&app, acct, &format!("{v}/ledger/accounts")).await),
+        "-100.00",
+        "the credit waits in 211.9999 again"
+    );
+    assert_eq!(
+        get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"],
+        txn
+    );
+    assert_eq!(get(&app, acct, &format!("{v}/suspense/placed")).await, json!([]));
+    let again = undo(acct.clone(), txn, "再撤一次").await;
+    assert_eq!((again.status, again.code()), (422, "field_invalid"), "{:?}", again.body);
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
+
+    // Placed again onto the right bill, on which the clerk had issued a 待核实 receipt from the
+    // payer's screenshot: it is confirmed; then that placement is undone too and the confirmed
+    // receipt is voided with it.
+    let claim = app
+        .post(
+            clerk,
+            &format!("{v}/claims"),
+            json!({"bill_reference": s.bills[1], "amount": "100.00", "channel": "bank"}),
+        )
+        .await;
+    assert_eq!(claim.status, 201, "{:?}", claim.body);
+    let (_, right) = place_oldest(&app, acct, &s.bills[1], "李家来电确认").await;
+    assert_eq!(right.status, 201, "{:?}", right.body);
+    assert_eq!(
+        right.body["number"], claim.body["number"],
+        "the claim's receipt is confirmed"
+    );
+    assert_eq!(
+        get(&app, acct, &format!("{v}/bills/{}", s.bills[1])).await["status"],
+        "part_paid"
+    );
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
+
+    // The page: the placement listed with its undo form; a refused undo keeps the page and says
+    // why; a done one says what it did.
+    let html = staff_page(&app, acct, &format!("/staff/v/{VILLAGE_A}/suspense")).await;
+    assert!(html.contains(&format!(r#"id="undo-{txn}""#)), "{html}");
+    let csrf = csrf_of(&html);
+    let path = format!("/staff/v/{VILLAGE_A}/suspense/{txn}/undo");
+    let (status, html) = app.staff_post(acct, &path, &[("csrf", &csrf), ("note", " ")]).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains(r#"class="notice error" id="message""#), "{html}");
+    let (status, html) = app
+        .staff_post(acct, &path, &[("csrf", &csrf), ("note", "李家说是误转")])
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("已撤销认领") && html.contains(claim.body["number"].as_str().unwrap()),
+        "{html}"
+    );
+    assert_eq!(
+        get(&app, acct, &format!("{v}/bills/{}", s.bills[1])).await["status"],
+        "open"
+    );
+    let events = get(&app, &s.t.admin, "/api/v1/audit?limit=500").await;
+    assert_eq!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "suspense.undo")
+            .count(),
+        2,
+        "{events}"
+    );
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
+});
+
+// Undoing and placing one credit at once from several accountants' clicks (PostgreSQL shows the
+// race): however the clicks interleave, the credit has at most one placement in force, what the
+// answers say adds up to what the books hold, and the books agree.
+both!(undoing_and_placing_one_credit_at_once_keeps_one_placement, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let acct = &s.t.accountant;
+    let mut bills = Vec::new();
+    for i in 0..4 {
+        let b = app
+            .post(&s.t.clerk_a, &format!("{v}/bills"), json!({"payer_id": 1, "fee_item_id": 1, "amount": "30.00", "period_label": format!("2026-{:02}", i + 1), "due_date": "2026-12-31"}))
+            .await;
+        assert_eq!(b.status, 201, "{:?}", b.body);
+        bills.push(b.body["reference"].as_str().unwrap().to_string());
+    }
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-UNDO-RACE", "30.00", "无附言").await;
+    let (txn, first) = place_oldest(&app, acct, &bills[0], "先认领").await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let undo_path = format!("{v}/suspense/{txn}/undo");
+    let place_path = format!("{v}/suspense/{txn}/place");
+    let mut calls = Vec::new();
+    for b in &bills[1..] {
+        calls.push(app.post(acct, &undo_path, json!({"note": "并发撤销"})));
+        calls.push(app.post(acct, &place_path, json!({"bill_reference": b, "note": "并发认领"})));
+    }
+    let answers = futures::future::join_all(calls).await;
+    for a in answers.iter().filter(|a| a.status >= 300) {
+        assert_eq!(a.status, 422, "refused in words, never a server error: {:?}", a.body);
+    }
+    let undone = answers.iter().filter(|a| a.status == 200).count() as i64;
+    let placed = answers.iter().filter(|a| a.status == 201).count() as i64;
+    let in_force = get(&app, acct, &format!("{v}/suspense/placed"))
+        .await
+        .as_array()
+        .unwrap()
+        .len() as i64;
+    assert_eq!(in_force, 1 + placed - undone, "{placed} placed, {undone} undone");
+    assert!(in_force <= 1);
+    let mut paid = 0;
+    for b in &bills {
+        paid += i64::from(get(&app, acct, &format!("{v}/bills/{b}")).await["status"] == "paid");
+    }
+    assert_eq!(paid, in_force, "one bill paid per placement in force");
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
+});
+
+// PROXY_PAYIN reads what a credit became: five credits from one account, each naming no bill and
+// placed by the accountant onto a different household's bill, are one account paying for five
+// households; once one placement is undone, only four remain and the finding is gone.
+both!(proxy_payin_counts_credits_placed_from_suspense, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let (clerk, acct) = (&s.t.clerk_a, &s.t.accountant);
+    let day = beijing_today();
+    let mut lines =
+        String::from("交易日期,交易时间,交易流水号,借方发生额,贷方发生额,余额,对方户名,对方账号,摘要,附言\n");
+    let mut txns = Vec::new();
+    for k in 1..=5 {
+        let payer = app
+            .post(
+                clerk,
+                &format!("{v}/payers"),
+                json!({"kind": "member", "name": format!("王{k}")}),
+            )
+            .await;
+        assert_eq!(payer.status, 201, "{:?}", payer.body);
+        let bill = app
+            .post(clerk, &format!("{v}/bills"), json!({"payer_id": payer.body["id"], "fee_item_id": 1, "amount": "30.00", "period_label": "2026", "due_date": "2026-12-31"}))
+            .await;
+        assert_eq!(bill.status, 201, "{:?}", bill.body);
+        credit(&app, s.binding_a, ACCOUNT_A, &format!("RCB-PX-{k}"), "30.00", "代缴").await;
+        let (txn, placed) = place_oldest(&app, acct, bill.body["reference"].as_str().unwrap(), "王某来电说明").await;
+        assert_eq!(placed.status, 201, "{:?}", placed.body);
+        txns.push(txn);
+        lines.push_str(&format!(
+            "{day},10:0{k}:00,RCB-PX-{k},,30.00,{}.00,王某某,6228480000000000777,转账,代缴\n",
+            30 * k
+        ));
+    }
+    let up = app
+        .client
+        .post(format!("{}{v}/accounts/1/statements?file_name=day.csv", app.base))
+        .bearer_auth(acct)
+        .body(lines.into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.status().as_u16(), 201);
+    let run = app
+        .post(
+            acct,
+            &format!("{v}/accounts/1/reconcile?from={day}&to={day}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(run.status, 200, "{:?}", run.body);
+    let found = run_rules(&app, "PROXY_PAYIN", 0).await;
+    assert_eq!(found.findings, 1, "{:?}", found.by_rule);
+
+    let r = app
+        .post(
+            acct,
+            &format!("{v}/suspense/{}/undo", txns[0]),
+            json!({"note": "认错了"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let after = run_rules(&app, "PROXY_PAYIN", 0).await;
+    assert_eq!((after.findings, after.findings_gone), (0, 1), "{:?}", after.by_rule);
+    assert_books_agree(&app.db);
+});

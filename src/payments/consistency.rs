@@ -64,6 +64,8 @@ pub struct CreditFact {
     pub amount: Money,
     pub to_bill: Money,
     pub entry_id: EntryId,
+    /// The entry of its placement in force, for a credit placed from suspense onto a bill.
+    pub placement_entry_id: Option<EntryId>,
     /// How many inbox rows say this credit was applied.
     pub applied_rows: i64,
 }
@@ -284,7 +286,8 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
         }
     }
 
-    // No entry that money rests on was reversed, except a voided cash record's own.
+    // No entry that money rests on was reversed, except a voided cash record's own (a placement
+    // undone is no longer in force, so its reversed entry is not read here).
     let allowed: HashSet<EntryId> = b.cash_reversals.values().copied().collect();
     let backing = b
         .cash
@@ -295,6 +298,10 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
                 .iter()
                 .map(|c| (c.entry_id, format!("银行入账 {}", c.provider_txn_id), c.bill_id)),
         )
+        .chain(b.credits.iter().filter_map(|c| {
+            c.placement_entry_id
+                .map(|e| (e, format!("银行入账 {} 的认领", c.provider_txn_id), c.bill_id))
+        }))
         .chain(
             b.pay_ins
                 .iter()
@@ -372,6 +379,7 @@ mod tests {
                 amount: m(20_000),
                 to_bill: m(20_000),
                 entry_id: EntryId(10),
+                placement_entry_id: None,
                 applied_rows: 1,
             }],
             reversed: HashMap::new(),
@@ -396,6 +404,7 @@ mod tests {
             amount: m(20_000),
             to_bill: m(20_000),
             entry_id: EntryId(12),
+            placement_entry_id: None,
             applied_rows: 1,
         });
         let found = check(&b);
@@ -433,6 +442,13 @@ mod tests {
                 "a cash entry reversed behind its record",
                 Box::new(|b| {
                     b.reversed.insert(EntryId(11), EntryId(99));
+                }),
+            ),
+            (
+                "a placement in force whose entry was reversed",
+                Box::new(|b| {
+                    b.credits[0].placement_entry_id = Some(EntryId(13));
+                    b.reversed.insert(EntryId(13), EntryId(98));
                 }),
             ),
             (

@@ -145,7 +145,7 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
         .load::<super::payments::BankTransaction>(conn)?
         .into_iter()
         .map(|t| {
-            let placement = placed.get(&t.id).map(|p| (p.bill_id, p.amount));
+            let placement = placed.get(&t.id).map(|p| (p.bill_id, p.amount, p.entry_id));
             CreditFact {
                 to_bill: to_bill.get(&t.id).copied().unwrap_or_default() + placement.map_or(Money::ZERO, |p| p.1),
                 applied_rows: applied.get(&t.id).copied().unwrap_or(0),
@@ -154,6 +154,7 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
                 bill_id: t.bill_id.or(placement.map(|p| p.0)),
                 amount: t.amount,
                 entry_id: t.entry_id,
+                placement_entry_id: placement.map(|p| p.2),
             }
         })
         .collect();

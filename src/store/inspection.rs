@@ -13,7 +13,8 @@ use super::disbursements::Disbursement;
 use super::payments::{BankTransaction, Receipt};
 use super::schema::{
     audit_log, bank_transactions, bills, cash_records, disbursements, finding_events, findings, inspection_runs,
-    journal_entries, journal_postings, pay_ins, receipt_voids, receipts, statement_lines, statement_matches,
+    journal_entries, journal_postings, pay_ins, placement_undos, receipt_voids, receipts, statement_lines,
+    statement_matches, suspense_placements,
 };
 use super::{DbConnection, StoreResult};
 use crate::domain::ids::{BankTransactionId, BillId, EntryId, PayerId, ReceiptId, UserId, VillageId};
@@ -390,7 +391,8 @@ pub struct PaidFromAccount {
 }
 
 /// Statement credits of the days that reconciliation matched to bank transactions paying
-/// bills, with the paying account and the bill's payer.
+/// bills, with the paying account and the bill's payer: the bill the credit named, or the one the
+/// accountant placed it on from suspense (a placement in force).
 pub fn paid_from_accounts(
     conn: &mut DbConnection,
     v: VillageId,
@@ -403,7 +405,7 @@ pub fn paid_from_accounts(
         Option<String>,
         NaiveDate,
         BankTransactionId,
-        PayerId,
+        Option<PayerId>,
         Money,
     );
     let rows: Vec<Row> = statement_lines::table
@@ -411,7 +413,7 @@ pub fn paid_from_accounts(
         .inner_join(
             bank_transactions::table.on(statement_matches::bank_transaction_id.eq(bank_transactions::id.nullable())),
         )
-        .inner_join(bills::table.on(bank_transactions::bill_id.eq(bills::id.nullable())))
+        .left_join(bills::table.on(bank_transactions::bill_id.eq(bills::id.nullable())))
         .filter(statement_lines::village_id.eq(v))
         .filter(statement_lines::direction.eq(Direction::Credit))
         .filter(statement_lines::business_date.between(from, to))
@@ -422,14 +424,27 @@ pub fn paid_from_accounts(
             statement_lines::counterparty_name,
             statement_lines::business_date,
             bank_transactions::id,
-            bills::payer_id,
+            bills::payer_id.nullable(),
             statement_lines::amount_fen,
         ))
         .order(statement_lines::id)
         .load(conn)?;
+    let unnamed: Vec<BankTransactionId> = rows.iter().filter(|r| r.5.is_none()).map(|r| r.4).collect();
+    let mut placed_payer: std::collections::HashMap<BankTransactionId, PayerId> = std::collections::HashMap::new();
+    for chunk in unnamed.chunks(CHUNK) {
+        placed_payer.extend(
+            suspense_placements::table
+                .inner_join(bills::table.on(bills::id.eq(suspense_placements::bill_id)))
+                .filter(suspense_placements::bank_transaction_id.eq_any(chunk))
+                .filter(suspense_placements::id.ne_all(placement_undos::table.select(placement_undos::placement_id)))
+                .select((suspense_placements::bank_transaction_id, bills::payer_id))
+                .load::<(BankTransactionId, PayerId)>(conn)?,
+        );
+    }
     Ok(rows
         .into_iter()
         .filter_map(|(line, account, name, date, bank_txn, payer, amount)| {
+            let payer = payer.or_else(|| placed_payer.get(&bank_txn).copied())?;
             Some(PaidFromAccount {
                 line,
                 account: account?,

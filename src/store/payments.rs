@@ -460,16 +460,19 @@ impl Receipt {
     }
 
     /// The receipt issued against a bank transaction, if any.
+    /// The receipt that rests on a credit now: the one not voided, else the latest (a credit's
+    /// receipt may have been voided and reissued, or voided when its placement was undone).
     pub fn of_bank_transaction(
         conn: &mut DbConnection,
         bank_transaction_id: BankTransactionId,
     ) -> StoreResult<Option<Receipt>> {
-        Ok(receipts::table
+        let all: Vec<Receipt> = receipts::table
             .filter(receipts::bank_transaction_id.eq(bank_transaction_id))
-            .order(receipts::id)
+            .order(receipts::id.desc())
             .select(Receipt::as_select())
-            .first(conn)
-            .optional()?)
+            .load(conn)?;
+        let in_force = all.iter().position(|r| r.status != ReceiptStatus::Voided);
+        Ok(all.into_iter().nth(in_force.unwrap_or(0)))
     }
 
     pub fn of_village(conn: &mut DbConnection, village_id: VillageId, page: Page) -> StoreResult<Vec<Receipt>> {

@@ -286,6 +286,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     settlements,
     clearing_items,
     suspense_placements,
+    placement_undos,
 );
 
 diesel::table! {
@@ -310,12 +311,26 @@ diesel::table! {
         id -> BigInt,
         village_id -> BigInt,
         bank_transaction_id -> BigInt,
+        attempt -> Integer,
         bill_id -> BigInt,
         amount_fen -> BigInt,
         entry_id -> BigInt,
         note -> Text,
         placed_by -> BigInt,
         placed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    placement_undos (id) {
+        id -> BigInt,
+        placement_id -> BigInt,
+        village_id -> BigInt,
+        reversal_entry_id -> BigInt,
+        voided_receipt_id -> Nullable<BigInt>,
+        note -> Text,
+        undone_by -> BigInt,
+        undone_at -> Timestamp,
     }
 }
 

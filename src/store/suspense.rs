@@ -1,12 +1,14 @@
-//! Credits waiting in suspense (211.9999) and their placements onto the bills they paid.
+//! Credits waiting in suspense (211.9999), their placements onto the bills they paid, and the
+//! undoing of a placement onto the wrong bill. A credit may have several placements over time
+//! (numbered by `attempt`); at most one is in force, every earlier one undone by its own row.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::payments::BankTransaction;
-use super::schema::{bank_transactions, pay_ins, suspense_placements};
+use super::schema::{bank_transactions, pay_ins, placement_undos, suspense_placements};
 use super::{DbConnection, StoreResult};
-use crate::domain::ids::{BankTransactionId, BillId, EntryId, UserId, VillageId};
+use crate::domain::ids::{BankTransactionId, BillId, EntryId, ReceiptId, UserId, VillageId};
 use crate::domain::vocabulary::Outcome;
 use crate::domain::Money;
 
@@ -16,6 +18,7 @@ pub struct Placement {
     pub id: i64,
     pub village_id: VillageId,
     pub bank_transaction_id: BankTransactionId,
+    pub attempt: i32,
     pub bill_id: BillId,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
@@ -30,6 +33,8 @@ pub struct Placement {
 pub struct NewPlacement<'a> {
     pub village_id: VillageId,
     pub bank_transaction_id: BankTransactionId,
+    /// 1 + the credit's earlier placements (all undone).
+    pub attempt: i32,
     pub bill_id: BillId,
     #[diesel(column_name = amount_fen)]
     pub amount: Money,
@@ -39,8 +44,16 @@ pub struct NewPlacement<'a> {
     pub placed_at: NaiveDateTime,
 }
 
+/// Placements not undone: the filter every reader of "what a credit became" applies.
+macro_rules! in_force {
+    () => {
+        suspense_placements::id.ne_all(placement_undos::table.select(placement_undos::placement_id))
+    };
+}
+
 impl Placement {
-    /// Keeps a placement; a credit already placed is refused by the unique key (`Unique`).
+    /// Keeps a placement; a second placement racing for the same attempt of one credit is
+    /// refused by the unique key (`Unique`).
     pub fn insert(conn: &mut DbConnection, new: &NewPlacement) -> StoreResult<Placement> {
         Ok(diesel::insert_into(suspense_placements::table)
             .values(new)
@@ -48,27 +61,72 @@ impl Placement {
             .get_result(conn)?)
     }
 
-    pub fn of_transaction(conn: &mut DbConnection, txn: BankTransactionId) -> StoreResult<Option<Placement>> {
+    /// The credit's placement in force, if it has one.
+    pub fn in_force(conn: &mut DbConnection, txn: BankTransactionId) -> StoreResult<Option<Placement>> {
         Ok(suspense_placements::table
             .filter(suspense_placements::bank_transaction_id.eq(txn))
+            .filter(in_force!())
             .select(Placement::as_select())
             .first(conn)
             .optional()?)
     }
 
-    /// A village's placements by the credit they placed (what the lists, `verify` and the
-    /// inspection facts read a placed credit by).
+    /// How many placements the credit has had, undone ones included.
+    pub fn attempts(conn: &mut DbConnection, txn: BankTransactionId) -> StoreResult<i32> {
+        let n: i64 = suspense_placements::table
+            .filter(suspense_placements::bank_transaction_id.eq(txn))
+            .count()
+            .get_result(conn)?;
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+
+    /// The village's placements in force, newest first (what the accountant may still undo).
+    pub fn latest_in_force(conn: &mut DbConnection, village: VillageId, limit: i64) -> StoreResult<Vec<Placement>> {
+        Ok(suspense_placements::table
+            .filter(suspense_placements::village_id.eq(village))
+            .filter(in_force!())
+            .order(suspense_placements::id.desc())
+            .limit(limit)
+            .select(Placement::as_select())
+            .load(conn)?)
+    }
+
+    /// A village's placements in force by the credit they placed (what the lists, `verify` and
+    /// the inspection facts read a placed credit by).
     pub fn by_credit(
         conn: &mut DbConnection,
         village: VillageId,
     ) -> StoreResult<std::collections::HashMap<BankTransactionId, Placement>> {
         Ok(suspense_placements::table
             .filter(suspense_placements::village_id.eq(village))
+            .filter(in_force!())
             .select(Placement::as_select())
             .load::<Placement>(conn)?
             .into_iter()
             .map(|p| (p.bank_transaction_id, p))
             .collect())
+    }
+}
+
+/// The undoing of a placement onto the wrong bill; kept, never changed.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = placement_undos)]
+pub struct NewUndo<'a> {
+    pub placement_id: i64,
+    pub village_id: VillageId,
+    pub reversal_entry_id: EntryId,
+    pub voided_receipt_id: Option<ReceiptId>,
+    pub note: &'a str,
+    pub undone_by: UserId,
+    pub undone_at: NaiveDateTime,
+}
+
+impl NewUndo<'_> {
+    /// Keeps the undo; a second undo of the same placement is refused by the unique key
+    /// (`Unique`).
+    pub fn insert(&self, conn: &mut DbConnection) -> StoreResult<()> {
+        diesel::insert_into(placement_undos::table).values(self).execute(conn)?;
+        Ok(())
     }
 }
 
@@ -82,6 +140,7 @@ fn waiting_query(
 ) -> StoreResult<Vec<BankTransaction>> {
     let placed = suspense_placements::table
         .filter(suspense_placements::village_id.eq(village))
+        .filter(in_force!())
         .select(suspense_placements::bank_transaction_id);
     let deposits = pay_ins::table
         .filter(pay_ins::village_id.eq(village))

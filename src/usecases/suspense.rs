@@ -4,6 +4,10 @@
 //! payer's screenshot is confirmed instead). A credit is placed once and whole, onto one bill;
 //! an amount over what the bill still owes is refused, so the credit never carries two receipts.
 //! Under the village's lock, like every payment, and a unique key besides.
+//!
+//! A placement onto the wrong bill is undone, never edited: its entry is reversed, the bill owes
+//! the amount again, the receipt on the credit is voided, and the undo is kept in its own row.
+//! The credit then waits again, to be placed onto the bill it really paid.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,14 +19,16 @@ use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::ids::BankTransactionId;
 use crate::domain::vocabulary::{Channel, EntrySource, Outcome};
+use crate::domain::ReceiptStatus;
 use crate::domain::{period, BillReference, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chart;
 use crate::ledger::entry::{Line, ProposedEntry};
 use crate::store::billing::{Bill, FeeItem};
+use crate::store::journal::Entry;
 use crate::store::journal::LedgerAccount;
-use crate::store::payments::{self as store, BankTransaction, Receipt};
-use crate::store::suspense::{self as waiting, NewPlacement, Placement};
+use crate::store::payments::{self as store, BankTransaction, Receipt, ReceiptVoid};
+use crate::store::suspense::{self as waiting, NewPlacement, NewUndo, Placement};
 use crate::store::{Db, StoreError};
 
 /// A credit waiting to be placed.
@@ -94,7 +100,7 @@ pub fn place(
                 txn.outcome.label()
             )));
         }
-        if Placement::of_transaction(conn, txn.id)?.is_some() {
+        if Placement::in_force(conn, txn.id)?.is_some() {
             return Err(not_waiting(format!("银行入账 {} 已经认领过了。", txn.id.get())));
         }
         if !waiting::is_waiting(conn, village.id, txn.id)? {
@@ -174,11 +180,13 @@ pub fn place(
             None,
             Some(actor.user_id),
         )?;
+        let attempt = Placement::attempts(conn, txn.id)? + 1;
         Placement::insert(
             conn,
             &NewPlacement {
                 village_id: village.id,
                 bank_transaction_id: txn.id,
+                attempt,
                 bill_id: bill.id,
                 amount: txn.amount,
                 entry_id: entry.id,
@@ -219,5 +227,162 @@ pub fn place(
         let receipt = Receipt::of_bank_transaction(conn, txn.id)?
             .ok_or_else(|| AppError::Internal("placed credit without its receipt".into()))?;
         receipts::view_of(conn, &village, &receipt)
+    })
+}
+
+/// A placement the accountant may still undo.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacedCredit {
+    pub bank_transaction_id: BankTransactionId,
+    pub channel_name: String,
+    #[schema(value_type = String)]
+    pub amount: Money,
+    pub paid_at: DateTime<Utc>,
+    pub payer: Option<String>,
+    /// The bill it was placed on (`000001-000004-8`).
+    pub bill_reference: String,
+    pub note: String,
+    pub placed_by: String,
+    pub placed_at: DateTime<Utc>,
+}
+
+/// The village's latest placements in force, newest first.
+pub fn list_placed(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<PlacedCredit>> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let placements = Placement::latest_in_force(conn, village.id, 50)?;
+        let mut out = Vec::with_capacity(placements.len());
+        for p in placements {
+            let txn = BankTransaction::by_id(conn, p.bank_transaction_id)?
+                .ok_or_else(|| AppError::Internal("placement without its credit".into()))?;
+            let bill = Bill::by_id(conn, p.bill_id)?;
+            let placed_by = crate::store::access::User::by_id(conn, p.placed_by)?.map(|u| u.display_name);
+            out.push(PlacedCredit {
+                bank_transaction_id: p.bank_transaction_id,
+                channel_name: Channel::of(txn.provider).label().into(),
+                amount: p.amount,
+                paid_at: txn.paid_at.and_utc(),
+                payer: txn.payer_masked,
+                bill_reference: BillReference::shown(&bill.reference),
+                note: p.note,
+                placed_by: placed_by.unwrap_or_default(),
+                placed_at: p.placed_at.and_utc(),
+            });
+        }
+        Ok(out)
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UndoInput {
+    /// Why the placement was wrong (kept on the reversal, the voided receipt and the undo).
+    pub note: String,
+}
+
+/// What an undo did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UndoOutcome {
+    pub bank_transaction_id: BankTransactionId,
+    /// The bill that owes the amount again.
+    pub bill_reference: String,
+    #[schema(value_type = String)]
+    pub amount: Money,
+    /// The reversal entry's number in the village's journal.
+    pub reversal_seq: i64,
+    /// The receipt voided with it (`370725102201-2026-000042`).
+    pub voided_receipt: Option<String>,
+}
+
+/// Undoes the placement of a credit onto the wrong bill; the credit waits again.
+pub fn undo(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    txn_id: BankTransactionId,
+    input: UndoInput,
+) -> AppResult<UndoOutcome> {
+    let note = input::text("note", &input.note, 150)?;
+    db.write(|conn| {
+        let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
+        let placement = Placement::in_force(conn, txn_id)?
+            .filter(|p| p.village_id == village.id)
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::FieldInvalid,
+                    format!("本村编号为 {} 的银行入账没有在用的认领，无需撤销。", txn_id.get()),
+                )
+                .at("bank_transaction_id")
+            })?;
+        let bill = Bill::by_id(conn, placement.bill_id)?;
+        let reference = BillReference::shown(&bill.reference);
+        let now = period::now();
+        let placed_entry = Entry::by_id(conn, placement.entry_id)?;
+        let reversal = super::bookkeeping::reverse(
+            conn,
+            &village,
+            &placed_entry,
+            &format!("撤销待查明款项认领（账单 {reference}）：{note}"),
+            period::business_date(now),
+            actor.user_id,
+        )?;
+        store::bill_add_payment(conn, &bill, -placement.amount)?;
+        // The receipt on the credit said this bill was paid by it; it no longer is.
+        let receipt = Receipt::of_bank_transaction(conn, txn_id)?.filter(|r| r.status != ReceiptStatus::Voided);
+        let voided = match &receipt {
+            Some(r) => {
+                let printed = receipts::view_of(conn, &village, r)?;
+                if !Receipt::void(
+                    conn,
+                    &ReceiptVoid {
+                        receipt_id: r.id,
+                        reason: format!("撤销认领：{note}").chars().take(150).collect(),
+                        voided_by: actor.user_id,
+                        voided_at: now.naive_utc(),
+                        printed_payer_name: printed.payer_name.clone(),
+                    },
+                )? {
+                    return Err(AppError::code(ErrorCode::ReceiptAlreadyVoided));
+                }
+                Some(printed.number)
+            }
+            None => None,
+        };
+        NewUndo {
+            placement_id: placement.id,
+            village_id: village.id,
+            reversal_entry_id: reversal.id,
+            voided_receipt_id: receipt.as_ref().map(|r| r.id),
+            note: &note,
+            undone_by: actor.user_id,
+            undone_at: now.naive_utc(),
+        }
+        .insert(conn)
+        .map_err(|e| match e {
+            StoreError::Unique(_) => AppError::new(
+                ErrorCode::FieldInvalid,
+                format!("银行入账 {} 的认领已经撤销过了。", txn_id.get()),
+            )
+            .at("bank_transaction_id"),
+            other => other.into(),
+        })?;
+        audit(
+            conn,
+            Some(actor),
+            "suspense.undo",
+            "bank_transaction",
+            txn_id.get(),
+            Some(village.id),
+            serde_json::json!({
+                "bill": reference, "amount": placement.amount.to_string(), "note": note,
+                "reversal_seq": reversal.seq, "voided_receipt": voided,
+            }),
+        )?;
+        Ok(UndoOutcome {
+            bank_transaction_id: txn_id,
+            bill_reference: reference,
+            amount: placement.amount,
+            reversal_seq: reversal.seq,
+            voided_receipt: voided,
+        })
     })
 }

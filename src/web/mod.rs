@@ -156,6 +156,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/villages/{village}/suspense/{bank_transaction}/place",
                     web::post().to(c::place_suspense),
                 )
+                .route(
+                    "/villages/{village}/suspense/placed",
+                    web::get().to(c::list_placed_suspense),
+                )
+                .route(
+                    "/villages/{village}/suspense/{bank_transaction}/undo",
+                    web::post().to(c::undo_placement),
+                )
                 .route("/villages/{village}/cash", web::post().to(c::record_cash))
                 .route("/villages/{village}/claims", web::post().to(c::claim_payment))
                 .route("/villages/{village}/pay-ins", web::post().to(c::declare_pay_in))

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use qingzhang::store::schema::{
     bank_transactions, bills, callback_inbox, cash_records, closed_periods, journal_entries, journal_postings,
-    ledger_accounts, pay_ins, receipts, suspense_placements,
+    ledger_accounts, pay_ins, placement_undos, receipts, suspense_placements,
 };
 use qingzhang::store::{Db, DbConnection};
 use std::collections::{BTreeMap, HashMap};
@@ -116,8 +116,14 @@ fn check(conn: &mut DbConnection) -> Vec<String> {
             None => out.push(format!("{fen} fen of a bank credit went to income without a bill")),
         }
     }
-    // A credit placed from suspense: its placement's entry put it to the bill's income.
+    // A credit placed from suspense: its placement's entry put it to the bill's income, unless
+    // the placement was undone (its entry reversed, the bill owing again).
+    let undone: Vec<i64> = placement_undos::table
+        .select(placement_undos::placement_id)
+        .load(conn)
+        .unwrap();
     let placed: Vec<(i64, i64)> = suspense_placements::table
+        .filter(suspense_placements::id.ne_all(undone.clone()))
         .inner_join(journal_postings::table.on(journal_postings::entry_id.eq(suspense_placements::entry_id)))
         .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
         .filter(ledger_accounts::code.ne(SUSPENSE))
@@ -181,6 +187,32 @@ fn check(conn: &mut DbConnection) -> Vec<String> {
                 .map(|e| (e, "pay-in".to_string())),
         )
         .collect();
+    // A placement's entry is reversed exactly when the placement was undone, and a credit has at
+    // most one placement in force.
+    let placements: Vec<(i64, i64, i64)> = suspense_placements::table
+        .select((
+            suspense_placements::id,
+            suspense_placements::entry_id,
+            suspense_placements::bank_transaction_id,
+        ))
+        .load(conn)
+        .unwrap();
+    let mut in_force: HashMap<i64, usize> = HashMap::new();
+    for (id, entry, txn) in &placements {
+        let is_reversed = reversed.iter().any(|(_, original)| original == entry);
+        let is_undone = undone.contains(id);
+        if is_reversed != is_undone {
+            out.push(format!(
+                "placement {id}: entry reversed {is_reversed}, placement undone {is_undone}"
+            ));
+        }
+        if !is_undone {
+            *in_force.entry(*txn).or_default() += 1;
+        }
+    }
+    for (txn, n) in in_force.iter().filter(|(_, n)| **n > 1) {
+        out.push(format!("bank transaction {txn} has {n} placements in force"));
+    }
     for (reversal, original) in &reversed {
         if let Some((_, what)) = backing.iter().find(|(e, what)| e == original && what != "voided") {
             out.push(format!(

@@ -8,7 +8,7 @@ use crate::usecases::cash::{
     self, CashInput, CashOnHand, ClaimInput, MatchInput, MatchProposal, PayInInput, PayInView,
 };
 use crate::usecases::receipts::{self, ReceiptDetail, VoidInput, VoidOutcome};
-use crate::usecases::suspense::{self, PlaceInput, WaitingCredit};
+use crate::usecases::suspense::{self, PlaceInput, PlacedCredit, UndoInput, UndoOutcome, WaitingCredit};
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;
 use crate::web::AppState;
@@ -215,4 +215,40 @@ pub async fn place_suspense(
         })
         .await?;
     Ok(HttpResponse::Created().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/suspense/placed", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path)),
+    responses((status = 200, body = Vec<PlacedCredit>), (status = 404, body = ErrorBody)))]
+/// The village's latest 50 placements in force, newest first (each may still be undone).
+pub async fn list_placed_suspense(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let v = state
+        .db
+        .run(move |db| suspense::list_placed(db, &who.actor, &path))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/suspense/{bank_transaction}/undo", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path), ("bank_transaction" = i64, Path)), request_body = UndoInput,
+    responses((status = 200, body = UndoOutcome), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Undoes a placement onto the wrong bill (the accountant): the placement's entry is reversed,
+/// the bill owes the amount again, the receipt on the credit is voided, and the credit waits in
+/// suspense again.
+pub async fn undo_placement(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    body: web::Json<UndoInput>,
+) -> Result<HttpResponse, AppError> {
+    let (code, txn) = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| suspense::undo(db, &who.actor, &code, BankTransactionId(txn), body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
 }

@@ -70,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/staff/v/{village}/suspense/{id}/place",
             web::post().to(suspense::place),
         )
+        .route("/staff/v/{village}/suspense/{id}/undo", web::post().to(suspense::undo))
         .route("/staff/v/{village}/journal", web::get().to(books::journal))
         .route(
             "/staff/v/{village}/journal/{seq}/reverse",
