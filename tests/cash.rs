@@ -1439,13 +1439,47 @@ both!(a_wrong_placement_is_undone_and_placed_again, |app| {
         .staff_post(acct, &path, &[("csrf", &csrf), ("note", "李家说是误转")])
         .await;
     assert_eq!(status, 200, "{html}");
+    let claim_no = claim.body["number"].as_str().unwrap();
     assert!(
-        html.contains("已撤销认领") && html.contains(claim.body["number"].as_str().unwrap()),
+        html.contains("已撤销认领") && html.contains(claim_no) && html.contains("待核实收据改为"),
         "{html}"
     );
     assert_eq!(
         get(&app, acct, &format!("{v}/bills/{}", s.bills[1])).await["status"],
         "open"
+    );
+    // The payer's claim was not disproved, only the credit was the wrong one: it waits for its
+    // money again under a new 待核实 receipt that replaces the voided one.
+    let voided_claim = get(&app, acct, &format!("{v}/receipts/{claim_no}")).await;
+    assert_eq!(voided_claim["status"], "voided", "{voided_claim}");
+    let renewed = voided_claim["replaced_by"].as_str().expect("the claim carried on");
+    let renewed = get(&app, acct, &format!("{v}/receipts/{renewed}")).await;
+    assert_eq!(
+        (renewed["status"].as_str(), renewed["amount"].as_str()),
+        (Some("pending"), Some("100.00")),
+        "{renewed}"
+    );
+    // The reversal's memo carries the note: 100 characters fit, 101 are refused in words.
+    let (txn2, placed2) = place_oldest(&app, acct, &s.bills[0], "再认领").await;
+    assert_eq!((txn2, placed2.status), (txn, 201), "{:?}", placed2.body);
+    let long = "错".repeat(101);
+    let r = app
+        .post(acct, &format!("{v}/suspense/{txn}/undo"), json!({ "note": long }))
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert!(r.body["message"].as_str().unwrap().contains("100"), "{:?}", r.body);
+    let r = app
+        .post(
+            acct,
+            &format!("{v}/suspense/{txn}/undo"),
+            json!({ "note": "错".repeat(100) }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        r.body["claim_again"],
+        Value::Null,
+        "a receipt the placement issued is only voided"
     );
     let events = get(&app, &s.t.admin, "/api/v1/audit?limit=500").await;
     assert_eq!(
@@ -1455,7 +1489,7 @@ both!(a_wrong_placement_is_undone_and_placed_again, |app| {
             .iter()
             .filter(|e| e["action"] == "suspense.undo")
             .count(),
-        2,
+        3,
         "{events}"
     );
     assert_eq!(

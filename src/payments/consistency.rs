@@ -84,6 +84,17 @@ pub struct VillageBooks {
     pub cash_reversals: HashMap<CashRecordId, EntryId>,
     /// The balance of 101 and its sub-accounts, debit-positive.
     pub ledger_cash: Money,
+    /// Every placement of a credit from suspense, in force or undone.
+    pub placements: Vec<PlacementFact>,
+}
+
+/// A placement of a credit from suspense onto a bill.
+#[derive(Debug, Clone)]
+pub struct PlacementFact {
+    pub credit: BankTransactionId,
+    pub entry_id: EntryId,
+    /// The reversal entry its undo recorded; none while it is in force.
+    pub undone_by: Option<EntryId>,
 }
 
 /// Where the records disagree; names the bill (or receipt) to look at first.
@@ -286,6 +297,28 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
         }
     }
 
+    // Placements: at most one in force per credit, and an undone one's entry reversed by the
+    // very entry its undo recorded.
+    let mut in_force: HashMap<BankTransactionId, usize> = HashMap::new();
+    for p in &b.placements {
+        match p.undone_by {
+            None => *in_force.entry(p.credit).or_default() += 1,
+            Some(reversal) if b.reversed.get(&p.entry_id) != Some(&reversal) => out.push(at(
+                None,
+                format!(
+                    "银行入账 {} 的认领已撤销，但认领凭证没有被撤销记录的冲销凭证冲销",
+                    p.credit.get()
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    let mut doubled: Vec<_> = in_force.into_iter().filter(|(_, n)| *n > 1).collect();
+    doubled.sort_unstable();
+    for (credit, n) in doubled {
+        out.push(at(None, format!("银行入账 {} 同时有 {n} 个在用的认领", credit.get())));
+    }
+
     // No entry that money rests on was reversed, except a voided cash record's own (a placement
     // undone is no longer in force, so its reversed entry is not read here).
     let allowed: HashSet<EntryId> = b.cash_reversals.values().copied().collect();
@@ -384,6 +417,7 @@ mod tests {
             }],
             reversed: HashMap::new(),
             cash_reversals: HashMap::new(),
+            placements: vec![],
             ledger_cash: m(5_000),
         }
     }
@@ -442,6 +476,28 @@ mod tests {
                 "a cash entry reversed behind its record",
                 Box::new(|b| {
                     b.reversed.insert(EntryId(11), EntryId(99));
+                }),
+            ),
+            (
+                "two placements of one credit in force",
+                Box::new(|b| {
+                    for e in [13, 14] {
+                        b.placements.push(PlacementFact {
+                            credit: BankTransactionId(7),
+                            entry_id: EntryId(e),
+                            undone_by: None,
+                        });
+                    }
+                }),
+            ),
+            (
+                "an undone placement whose entry was not reversed",
+                Box::new(|b| {
+                    b.placements.push(PlacementFact {
+                        credit: BankTransactionId(7),
+                        entry_id: EntryId(13),
+                        undone_by: Some(EntryId(97)),
+                    });
                 }),
             ),
             (

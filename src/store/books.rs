@@ -181,7 +181,18 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
         ))
         .first::<i64>(conn)
         .map(Money::from_fen)?;
+    let placements = super::suspense::Placement::all_with_undos(conn, village_id)?
+        .into_iter()
+        .map(
+            |(credit, entry_id, undone_by)| crate::payments::consistency::PlacementFact {
+                credit,
+                entry_id,
+                undone_by,
+            },
+        )
+        .collect();
     Ok(VillageBooks {
+        placements,
         bills,
         receipts,
         cash,

@@ -318,6 +318,7 @@ diesel::table! {
         note -> Text,
         placed_by -> BigInt,
         placed_at -> Timestamp,
+        confirmed_receipt_id -> Nullable<BigInt>,
     }
 }
 

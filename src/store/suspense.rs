@@ -26,6 +26,8 @@ pub struct Placement {
     pub note: String,
     pub placed_by: UserId,
     pub placed_at: NaiveDateTime,
+    /// The clerk's 待核实 receipt the placement confirmed, if it confirmed one.
+    pub confirmed_receipt_id: Option<ReceiptId>,
 }
 
 #[derive(Debug, Insertable)]
@@ -42,6 +44,7 @@ pub struct NewPlacement<'a> {
     pub note: &'a str,
     pub placed_by: UserId,
     pub placed_at: NaiveDateTime,
+    pub confirmed_receipt_id: Option<ReceiptId>,
 }
 
 /// Placements not undone: the filter every reader of "what a credit became" applies.
@@ -88,6 +91,24 @@ impl Placement {
             .order(suspense_placements::id.desc())
             .limit(limit)
             .select(Placement::as_select())
+            .load(conn)?)
+    }
+
+    /// Every placement of a village, undone ones too, each with the reversal entry its undo
+    /// recorded (what `verify` checks the undos by).
+    pub fn all_with_undos(
+        conn: &mut DbConnection,
+        village: VillageId,
+    ) -> StoreResult<Vec<(BankTransactionId, EntryId, Option<EntryId>)>> {
+        Ok(suspense_placements::table
+            .left_join(placement_undos::table.on(placement_undos::placement_id.eq(suspense_placements::id)))
+            .filter(suspense_placements::village_id.eq(village))
+            .order(suspense_placements::id)
+            .select((
+                suspense_placements::bank_transaction_id,
+                suspense_placements::entry_id,
+                placement_undos::reversal_entry_id.nullable(),
+            ))
             .load(conn)?)
     }
 

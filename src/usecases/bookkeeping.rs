@@ -327,10 +327,15 @@ pub fn reverse_entry(
         // them (a void reverses cash still on hand), never behind their back: the books and
         // the receipts would no longer agree.
         if original.source.backs_money() {
+            let instead = if original.source == EntrySource::Placement {
+                "认错了账单时，请在“待查明款项”页的“已认领”里撤销认领"
+            } else {
+                "请作废并重开对应的收据"
+            };
             return Err(AppError::new(
                 ErrorCode::EntryBacksMoney,
                 format!(
-                    "第{seq}号凭证是{}自动生成的，不能直接冲销；请作废并重开对应的收据",
+                    "第{seq}号凭证是{}自动生成的，不能直接冲销；{instead}",
                     original.source.label()
                 ),
             )

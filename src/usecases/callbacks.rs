@@ -541,7 +541,7 @@ pub(crate) fn post_credit(
     if let (Some(b), true) = (&bill, allocation.to_bill > Money::ZERO) {
         store::bill_add_payment(conn, b, allocation.to_bill)?;
         // A 待核实 receipt that claimed this payment is confirmed; otherwise one is issued.
-        if !receipts::confirm_pending(conn, server_key, &village, b, &txn, allocation.to_bill)? {
+        if receipts::confirm_pending(conn, server_key, &village, b, &txn, allocation.to_bill)?.is_none() {
             receipts::issue(
                 conn,
                 server_key,

@@ -238,8 +238,11 @@ pub async fn order_for_pay_code(
 async fn view(db: &Db, order: GatewayOrder) -> AppResult<OrderView> {
     db.run(move |db| {
         db.read(|conn| {
+            // The receipt in force for the order's bill (a credit placed elsewhere from
+            // suspense, or one whose receipt was voided, shows none).
             let receipt = match order.bank_transaction_id {
-                Some(t) => Receipt::of_bank_transaction(conn, t)?,
+                Some(t) => Receipt::of_bank_transaction(conn, t)?
+                    .filter(|r| r.status != crate::domain::ReceiptStatus::Voided && r.bill_id == Some(order.bill_id)),
                 None => None,
             };
             let village = Village::by_id(conn, order.village_id)?;

@@ -125,7 +125,7 @@ pub(crate) fn issue(conn: &mut DbConnection, key: &[u8], village: &Village, i: I
 }
 
 /// The bank confirmed a claimed payment: its 待核实 receipt now rests on the credit (and its
-/// code covers the credit), instead of a second receipt being issued. Returns whether one was.
+/// code covers the credit), instead of a second receipt being issued. Returns the one confirmed.
 pub(crate) fn confirm_pending(
     conn: &mut DbConnection,
     key: &[u8],
@@ -133,13 +133,13 @@ pub(crate) fn confirm_pending(
     bill: &Bill,
     txn: &BankTransaction,
     amount: Money,
-) -> AppResult<bool> {
+) -> AppResult<Option<ReceiptId>> {
     let Some(r) = Receipt::pending_for_bill(conn, bill.id, amount)? else {
-        return Ok(false);
+        return Ok(None);
     };
     let code = code_for(key, &village.code, &r, &txn.provider_txn_id);
     Receipt::confirm(conn, r.id, txn.id, &code)?;
-    Ok(true)
+    Ok(Some(r.id))
 }
 
 /// A receipt number as printed: `370725102201-2026-000042`, or `2026-000042` within a village.

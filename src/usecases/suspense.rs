@@ -28,8 +28,9 @@ use crate::store::billing::{Bill, FeeItem};
 use crate::store::journal::Entry;
 use crate::store::journal::LedgerAccount;
 use crate::store::payments::{self as store, BankTransaction, Receipt, ReceiptVoid};
+use crate::store::registry::Village;
 use crate::store::suspense::{self as waiting, NewPlacement, NewUndo, Placement};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, DbConnection, StoreError};
 
 /// A credit waiting to be placed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,6 +52,21 @@ pub struct WaitingCredit {
 pub fn list_waiting(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<WaitingCredit>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
+        waiting_of(conn, &village)
+    })
+}
+
+/// What waits and what was placed, read together (the accountant's page: a credit is in one
+/// list or the other, never both or neither).
+pub fn overview(db: &Db, actor: &Actor, village_code: &str) -> AppResult<(Vec<WaitingCredit>, Vec<PlacedCredit>)> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        Ok((waiting_of(conn, &village)?, placed_of(conn, &village)?))
+    })
+}
+
+fn waiting_of(conn: &mut DbConnection, village: &Village) -> AppResult<Vec<WaitingCredit>> {
+    {
         Ok(waiting::waiting(conn, village.id)?
             .into_iter()
             .map(|t| WaitingCredit {
@@ -64,7 +80,7 @@ pub fn list_waiting(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec
                 note: t.note,
             })
             .collect())
-    })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -73,6 +89,13 @@ pub struct PlaceInput {
     pub bill_reference: String,
     /// How the accountant knows (the villager called, the clerk recognised the name…).
     pub note: String,
+}
+
+fn already_placed(txn: BankTransactionId) -> String {
+    format!(
+        "银行入账 {} 已经认领过了；如果认错了账单，请先在“已认领”里撤销认领。",
+        txn.get()
+    )
 }
 
 /// Places a waiting credit onto the bill it paid; the receipt it now rests on.
@@ -101,7 +124,7 @@ pub fn place(
             )));
         }
         if Placement::in_force(conn, txn.id)?.is_some() {
-            return Err(not_waiting(format!("银行入账 {} 已经认领过了。", txn.id.get())));
+            return Err(not_waiting(already_placed(txn.id)));
         }
         if !waiting::is_waiting(conn, village.id, txn.id)? {
             return Err(not_waiting(format!(
@@ -180,27 +203,9 @@ pub fn place(
             None,
             Some(actor.user_id),
         )?;
-        let attempt = Placement::attempts(conn, txn.id)? + 1;
-        Placement::insert(
-            conn,
-            &NewPlacement {
-                village_id: village.id,
-                bank_transaction_id: txn.id,
-                attempt,
-                bill_id: bill.id,
-                amount: txn.amount,
-                entry_id: entry.id,
-                note: &note,
-                placed_by: actor.user_id,
-                placed_at: period::now().naive_utc(),
-            },
-        )
-        .map_err(|e| match e {
-            StoreError::Unique(_) => not_waiting(format!("银行入账 {} 已经认领过了。", txn.id.get())),
-            other => other.into(),
-        })?;
         store::bill_add_payment(conn, &bill, txn.amount)?;
-        if !receipts::confirm_pending(conn, key, &village, &bill, &txn, txn.amount)? {
+        let confirmed = receipts::confirm_pending(conn, key, &village, &bill, &txn, txn.amount)?;
+        if confirmed.is_none() {
             receipts::issue(
                 conn,
                 key,
@@ -215,6 +220,26 @@ pub fn place(
                 },
             )?;
         }
+        let attempt = Placement::attempts(conn, txn.id)? + 1;
+        Placement::insert(
+            conn,
+            &NewPlacement {
+                village_id: village.id,
+                bank_transaction_id: txn.id,
+                attempt,
+                bill_id: bill.id,
+                amount: txn.amount,
+                entry_id: entry.id,
+                note: &note,
+                placed_by: actor.user_id,
+                placed_at: period::now().naive_utc(),
+                confirmed_receipt_id: confirmed,
+            },
+        )
+        .map_err(|e| match e {
+            StoreError::Unique(_) => not_waiting(already_placed(txn.id)),
+            other => other.into(),
+        })?;
         audit(
             conn,
             Some(actor),
@@ -250,6 +275,12 @@ pub struct PlacedCredit {
 pub fn list_placed(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<PlacedCredit>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
+        placed_of(conn, &village)
+    })
+}
+
+fn placed_of(conn: &mut DbConnection, village: &Village) -> AppResult<Vec<PlacedCredit>> {
+    {
         let placements = Placement::latest_in_force(conn, village.id, 50)?;
         let mut out = Vec::with_capacity(placements.len());
         for p in placements {
@@ -270,7 +301,7 @@ pub fn list_placed(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<
             });
         }
         Ok(out)
-    })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -290,18 +321,23 @@ pub struct UndoOutcome {
     /// The reversal entry's number in the village's journal.
     pub reversal_seq: i64,
     /// The receipt voided with it (`370725102201-2026-000042`).
-    pub voided_receipt: Option<String>,
+    pub voided_receipt: String,
+    /// When that receipt was a clerk's 待核实 one the placement had confirmed: the new 待核实
+    /// receipt that carries the payer's claim on, waiting for its money.
+    pub claim_again: Option<String>,
 }
 
 /// Undoes the placement of a credit onto the wrong bill; the credit waits again.
 pub fn undo(
     db: &Db,
+    key: &[u8],
     actor: &Actor,
     village_code: &str,
     txn_id: BankTransactionId,
     input: UndoInput,
 ) -> AppResult<UndoOutcome> {
-    let note = input::text("note", &input.note, 150)?;
+    // 100, not 150: the reversal's memo carries the note after its own words, within 200.
+    let note = input::text("note", &input.note, 100)?;
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
         let placement = Placement::in_force(conn, txn_id)?
@@ -326,10 +362,15 @@ pub fn undo(
             actor.user_id,
         )?;
         store::bill_add_payment(conn, &bill, -placement.amount)?;
-        // The receipt on the credit said this bill was paid by it; it no longer is.
-        let receipt = Receipt::of_bank_transaction(conn, txn_id)?.filter(|r| r.status != ReceiptStatus::Voided);
-        let voided = match &receipt {
-            Some(r) => {
+        // The receipt on the credit said this bill was paid by it; it no longer is. Placed, a
+        // credit always has one, for this bill and amount.
+        let receipt = Receipt::of_bank_transaction(conn, txn_id)?
+            .filter(|r| r.status != ReceiptStatus::Voided)
+            .filter(|r| r.bill_id == Some(bill.id) && r.amount == placement.amount)
+            .ok_or_else(|| AppError::Internal(format!("placed credit {} without its receipt", txn_id.get())))?;
+        let voided = {
+            let r = &receipt;
+            {
                 let printed = receipts::view_of(conn, &village, r)?;
                 if !Receipt::void(
                     conn,
@@ -343,15 +384,36 @@ pub fn undo(
                 )? {
                     return Err(AppError::code(ErrorCode::ReceiptAlreadyVoided));
                 }
-                Some(printed.number)
+                printed.number
             }
-            None => None,
+        };
+        // A clerk's 待核实 receipt that the placement confirmed: the payer's claim was never
+        // disproved, only the credit was the wrong one, so the claim waits for its money again
+        // (and RECEIPT_WITHOUT_MONEY keeps watching it) under a new number.
+        let claim = match placement.confirmed_receipt_id {
+            Some(id) if id == receipt.id => {
+                let renewed = receipts::issue(
+                    conn,
+                    key,
+                    &village,
+                    Issue {
+                        bill: &bill,
+                        amount: receipt.amount,
+                        channel: receipt.channel,
+                        evidence: Evidence::Claimed,
+                        issued_by: Some(actor.user_id),
+                        replaces_id: Some(receipt.id),
+                    },
+                )?;
+                Some(receipts::view_of(conn, &village, &renewed)?.number)
+            }
+            _ => None,
         };
         NewUndo {
             placement_id: placement.id,
             village_id: village.id,
             reversal_entry_id: reversal.id,
-            voided_receipt_id: receipt.as_ref().map(|r| r.id),
+            voided_receipt_id: Some(receipt.id),
             note: &note,
             undone_by: actor.user_id,
             undone_at: now.naive_utc(),
@@ -374,7 +436,7 @@ pub fn undo(
             Some(village.id),
             serde_json::json!({
                 "bill": reference, "amount": placement.amount.to_string(), "note": note,
-                "reversal_seq": reversal.seq, "voided_receipt": voided,
+                "reversal_seq": reversal.seq, "voided_receipt": voided, "claim_again": claim,
             }),
         )?;
         Ok(UndoOutcome {
@@ -383,6 +445,7 @@ pub fn undo(
             amount: placement.amount,
             reversal_seq: reversal.seq,
             voided_receipt: voided,
+            claim_again: claim,
         })
     })
 }

@@ -3,9 +3,11 @@
 -- append-only row. The credit then waits again and may be placed anew, so a credit may have
 -- several placements over time, each numbered (attempt), at most one of them not undone. The
 -- unique key on (credit, attempt) keeps two placements racing for the same credit apart; the
--- village's lock and the use case keep every earlier one undone first.
+-- village's lock and the use case keep every earlier one undone first. A placement that confirmed
+-- a clerk's 待核实 receipt names it (confirmed_receipt_id): undone, the claim is watched again.
 ALTER TABLE suspense_placements ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1 CHECK (attempt > 0);
 ALTER TABLE suspense_placements ALTER COLUMN attempt DROP DEFAULT;
+ALTER TABLE suspense_placements ADD COLUMN confirmed_receipt_id BIGINT REFERENCES receipts(id);
 ALTER TABLE suspense_placements DROP CONSTRAINT suspense_placements_bank_transaction_id_key;
 ALTER TABLE suspense_placements ADD CONSTRAINT suspense_placements_credit_attempt UNIQUE (bank_transaction_id, attempt);
 

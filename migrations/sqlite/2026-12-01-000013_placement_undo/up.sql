@@ -3,7 +3,8 @@
 -- append-only row. The credit then waits again and may be placed anew, so a credit may have
 -- several placements over time, each numbered (attempt), at most one of them not undone. The
 -- unique key on (credit, attempt) keeps two placements racing for the same credit apart; the
--- village's lock and the use case keep every earlier one undone first.
+-- village's lock and the use case keep every earlier one undone first. A placement that confirmed
+-- a clerk's 待核实 receipt names it (confirmed_receipt_id): undone, the claim is watched again.
 -- SQLite cannot drop a column's UNIQUE, so the table is rebuilt (nothing refers to it yet).
 CREATE TABLE suspense_placements_v2 (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -16,6 +17,7 @@ CREATE TABLE suspense_placements_v2 (
     note TEXT NOT NULL,
     placed_by BIGINT NOT NULL REFERENCES users(id),
     placed_at TIMESTAMP NOT NULL,
+    confirmed_receipt_id BIGINT REFERENCES receipts(id),
     UNIQUE (bank_transaction_id, attempt)
 );
 INSERT INTO suspense_placements_v2

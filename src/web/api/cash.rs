@@ -246,9 +246,19 @@ pub async fn undo_placement(
     body: web::Json<UndoInput>,
 ) -> Result<HttpResponse, AppError> {
     let (code, txn) = path.into_inner();
+    let key = state.server_key.clone();
     let v = state
         .db
-        .run(move |db| suspense::undo(db, &who.actor, &code, BankTransactionId(txn), body.into_inner()))
+        .run(move |db| {
+            suspense::undo(
+                db,
+                key.expose(),
+                &who.actor,
+                &code,
+                BankTransactionId(txn),
+                body.into_inner(),
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -61,16 +61,7 @@ async fn render(
     typed: Option<Typed<'_>>,
 ) -> HttpResponse {
     let (actor, village) = (staff.actor.clone(), v.to_string());
-    let (credits, placed) = match state
-        .db
-        .run(move |db| {
-            Ok::<_, AppError>((
-                suspense::list_waiting(db, &actor, &village)?,
-                suspense::list_placed(db, &actor, &village)?,
-            ))
-        })
-        .await
-    {
+    let (credits, placed) = match state.db.run(move |db| suspense::overview(db, &actor, &village)).await {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
@@ -115,7 +106,7 @@ async fn render(
             };
             let form = if accountant {
                 format!(
-                    r#"<form class="inline" method="post" action="/staff/v/{v}/suspense/{id}/undo">{csrf}<input name="note" placeholder="撤销原因（如：认错了账单）" aria-label="撤销入账 {id} 认领的原因" value="{note}" required maxlength="150"> <button id="undo-{id}">撤销认领</button></form>"#,
+                    r#"<form class="inline" method="post" action="/staff/v/{v}/suspense/{id}/undo">{csrf}<input name="note" placeholder="撤销原因（如：认错了账单）" aria-label="撤销入账 {id} 认领的原因" value="{note}" required maxlength="100"> <button id="undo-{id}">撤销认领</button></form>"#,
                     v = esc(v),
                     note = esc(note),
                 )
@@ -212,21 +203,22 @@ pub async fn undo(
     let input = UndoInput {
         note: typed.note.clone(),
     };
-    let (actor, code) = (staff.actor.clone(), v.clone());
+    let (actor, code, key) = (staff.actor.clone(), v.clone(), state.server_key.clone());
     match state
         .db
-        .run(move |db| suspense::undo(db, &actor, &code, BankTransactionId(id), input))
+        .run(move |db| suspense::undo(db, key.expose(), &actor, &code, BankTransactionId(id), input))
         .await
     {
         Ok(u) => see_other(
             &format!("/staff/v/{v}/suspense"),
             &format!(
-                "已撤销认领：账单 {} 重新欠 ¥{}，第 {} 号冲销凭证{}；这笔到账回到待查明款项。",
+                "已撤销认领：账单 {} 重新欠 ¥{}，第 {} 号冲销凭证，收据 {} 已作废{}；这笔到账回到待查明款项。",
                 u.bill_reference,
                 u.amount,
                 u.reversal_seq,
-                u.voided_receipt
-                    .map(|n| format!("，收据 {n} 已作废"))
+                u.voided_receipt,
+                u.claim_again
+                    .map(|n| format!("；报账员原先开的待核实收据改为 {n}，继续等待到账"))
                     .unwrap_or_default()
             ),
         ),
