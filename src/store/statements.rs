@@ -128,6 +128,100 @@ impl StatementLineBrief {
     }
 }
 
+impl StatementLineBrief {
+    /// Some lines by id, whole (what a posting writes down as evidence).
+    pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> StoreResult<Vec<StatementLineBrief>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            out.extend(
+                statement_lines::table
+                    .filter(statement_lines::id.eq_any(chunk))
+                    .select(StatementLineBrief::as_select())
+                    .load::<StatementLineBrief>(conn)?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// A statement line as the matcher reads it: only what the rules compare. Reconciliation reads
+/// a year of an account at this width and opens the whole line only for the few it posts.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = statement_lines)]
+pub struct LineToMatch {
+    pub id: i64,
+    pub business_date: NaiveDate,
+    pub serial: Option<String>,
+    pub direction: Direction,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
+    pub counterparty_name: Option<String>,
+    pub counterparty_account: Option<String>,
+    pub remark: Option<String>,
+}
+
+impl LineToMatch {
+    /// An account's lines of some days that no match has decided yet, in booking order.
+    pub fn undecided_of_days(
+        conn: &mut DbConnection,
+        account: CorporateAccountId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<LineToMatch>> {
+        Ok(statement_lines::table
+            .left_join(statement_matches::table.on(statement_matches::statement_line_id.eq(statement_lines::id)))
+            .filter(statement_lines::corporate_account_id.eq(account))
+            .filter(statement_lines::business_date.between(from, to))
+            .filter(statement_matches::id.nullable().is_null())
+            .order((
+                statement_lines::business_date,
+                statement_lines::booked_at,
+                statement_lines::import_id,
+                statement_lines::position,
+            ))
+            .select(LineToMatch::as_select())
+            .load(conn)?)
+    }
+}
+
+/// One of the books' credits as the matcher reads it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::bank_transactions)]
+pub struct CreditToMatch {
+    pub id: BankTransactionId,
+    pub provider_txn_id: String,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
+    pub paid_at: NaiveDateTime,
+    pub payer_masked: Option<String>,
+    pub reference: Option<String>,
+}
+
+/// The books' credits to an account paid in `[from, to)` that no line is matched to and that
+/// do not wait in a provider's clearing account (those come only inside a settlement), in the
+/// order they were paid: one query by the account's time index.
+pub fn unmatched_credits_in_window(
+    conn: &mut DbConnection,
+    account: CorporateAccountId,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> StoreResult<Vec<CreditToMatch>> {
+    use super::schema::{bank_transactions, clearing_items};
+    Ok(bank_transactions::table
+        .left_join(
+            statement_matches::table.on(statement_matches::bank_transaction_id.eq(bank_transactions::id.nullable())),
+        )
+        .left_join(clearing_items::table.on(clearing_items::bank_transaction_id.eq(bank_transactions::id)))
+        .filter(bank_transactions::corporate_account_id.eq(account))
+        .filter(bank_transactions::paid_at.ge(from))
+        .filter(bank_transactions::paid_at.lt(to))
+        .filter(statement_matches::id.nullable().is_null())
+        .filter(clearing_items::bank_transaction_id.nullable().is_null())
+        .order((bank_transactions::paid_at, bank_transactions::id))
+        .select(CreditToMatch::as_select())
+        .load(conn)?)
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = statement_lines)]
 // NULL, not DEFAULT, for a missing value: SQLite's multi-row VALUES has no DEFAULT keyword.

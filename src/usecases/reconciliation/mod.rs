@@ -49,7 +49,8 @@ use crate::store::payments::{BankTransaction, Binding};
 use crate::store::registry::{CorporateAccount, Village};
 use crate::store::settlements::{ClearingItem, SettlementBatch};
 use crate::store::statements::{
-    credits_in_window, NewStatementMatch, StatementImport, StatementLineBrief as StatementLine, StatementMatch,
+    credits_in_window, unmatched_credits_in_window, CreditToMatch, LineToMatch, NewStatementMatch, StatementImport,
+    StatementLineBrief as StatementLine, StatementMatch,
 };
 use crate::store::{Db, DbConnection};
 use bank_adapters::{BankCredit, Provider};
@@ -111,17 +112,13 @@ fn utc_start(day: NaiveDate) -> NaiveDateTime {
 
 /// The books' credits to the account that a line of these days could be, not yet matched and
 /// not waiting in a provider's clearing account.
-fn open_credits(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuery) -> AppResult<Vec<BankTransaction>> {
-    Ok(credits_in_window(
+fn open_credits(conn: &mut DbConnection, account: &CorporateAccount, q: DaysQuery) -> AppResult<Vec<CreditToMatch>> {
+    Ok(unmatched_credits_in_window(
         conn,
         account.id,
         utc_start(q.from - Duration::days(WINDOW_DAYS)),
         utc_start(q.to + Duration::days(WINDOW_DAYS + 1)),
-    )?
-    .into_iter()
-    .filter(|c| !c.matched && !c.held)
-    .map(|c| c.txn)
-    .collect())
+    )?)
 }
 
 mod postings;
@@ -136,9 +133,9 @@ fn settle_lines<'l>(
     conn: &mut DbConnection,
     village: &Village,
     account: &CorporateAccount,
-    open: &[&'l StatementLine],
-    credits: &[BankTransaction],
-) -> AppResult<Vec<(&'l StatementLine, crate::domain::ids::EntryId, bool)>> {
+    open: &[&'l LineToMatch],
+    credits: &[CreditToMatch],
+) -> AppResult<Vec<(&'l LineToMatch, crate::domain::ids::EntryId, bool)>> {
     let bindings = Binding::of_account(conn, account.id)?;
     let daily = bindings.iter().any(|b| b.settlement == Settlement::Daily);
     if !daily && !ClearingItem::any_of_account(conn, account.id)? {
@@ -153,7 +150,7 @@ fn settle_lines<'l>(
     let known: std::collections::HashSet<&str> = credits.iter().map(|c| c.provider_txn_id.as_str()).collect();
     // A line that carries a bill reference is a payment of that bill (a villager's transfer
     // from their wallet), never a provider's payout.
-    let lines: Vec<&StatementLine> = open
+    let lines: Vec<&LineToMatch> = open
         .iter()
         .copied()
         .filter(|l| {
@@ -162,7 +159,7 @@ fn settle_lines<'l>(
                 && l.remark.as_deref().is_none_or(|r| find_reference(r).is_none())
         })
         .collect();
-    let mut done: Vec<(&'l StatementLine, crate::domain::ids::EntryId, bool)> = Vec::new();
+    let mut done: Vec<(&'l LineToMatch, crate::domain::ids::EntryId, bool)> = Vec::new();
     for exact in [true, false] {
         for l in &lines {
             if done.iter().any(|(d, _, _)| d.id == l.id) {
@@ -282,12 +279,8 @@ fn run(
     q: DaysQuery,
     server_key: &[u8],
 ) -> AppResult<RunCounts> {
-    let lines = StatementLine::of_days(conn, account.id, q.from, q.to)?;
-    let done: std::collections::HashSet<i64> = StatementMatch::of_days(conn, account.id, q.from, q.to)?
-        .into_iter()
-        .map(|m| m.statement_line_id)
-        .collect();
-    let mut open: Vec<&StatementLine> = lines.iter().filter(|l| !done.contains(&l.id)).collect();
+    let lines = LineToMatch::undecided_of_days(conn, account.id, q.from, q.to)?;
+    let mut open: Vec<&LineToMatch> = lines.iter().collect();
     // A line the books could not take (dated before any chart of accounts) is refused up front,
     // naming its day, before anything is decided.
     if let Some(l) = open.iter().find(|l| chart::version_for(l.business_date).is_none()) {
@@ -362,7 +355,19 @@ fn run(
         WINDOW_DAYS,
     );
     let payouts: HashMap<i64, Disbursement> = payouts.into_iter().map(|d| (d.id, d)).collect();
-    let by_id: HashMap<i64, &StatementLine> = open.iter().map(|l| (l.id, *l)).collect();
+    let by_id: HashMap<i64, &LineToMatch> = open.iter().map(|l| (l.id, *l)).collect();
+    // The lines a decision posts are opened whole: their evidence goes into the entry.
+    let posted: Vec<i64> = decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Pair { .. } => None,
+            Decision::TakeIn { line } | Decision::Paid { line, .. } | Decision::UnexplainedDebit { line } => Some(*line),
+        })
+        .collect();
+    let whole: HashMap<i64, StatementLine> = StatementLine::by_ids(conn, &posted)?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
     let (mut taken_in, mut debits) = (0, 0);
     for d in decisions {
         let (line, txn, entry, rule, amount_differs) = match d {
@@ -383,7 +388,7 @@ fn run(
             }
             Decision::TakeIn { line } => {
                 let l = by_id[&line];
-                let Some((txn, entry)) = take_in(conn, village, account, l, server_key)? else {
+                let Some((txn, entry)) = take_in(conn, village, account, &whole[&line], server_key)? else {
                     continue;
                 };
                 taken_in += 1;
@@ -392,7 +397,7 @@ fn run(
             Decision::Paid { line, payout } => {
                 let l = by_id[&line];
                 let d = &payouts[&payout];
-                let entry = post_disbursement(conn, village, account, l, d)?;
+                let entry = post_disbursement(conn, village, account, &whole[&line], d)?;
                 if !Disbursement::mark_paid(conn, d.id, l.id, entry)? {
                     return Err(AppError::Retry(format!("disbursement {} changed meanwhile", d.id)));
                 }
@@ -401,7 +406,7 @@ fn run(
             }
             Decision::UnexplainedDebit { line } => {
                 let l = by_id[&line];
-                let entry = post_unexplained_debit(conn, village, account, l)?;
+                let entry = post_unexplained_debit(conn, village, account, &whole[&line])?;
                 debits += 1;
                 (l, None, Some(entry), MatchRule::UnexplainedDebit, false)
             }
