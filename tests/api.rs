@@ -824,7 +824,7 @@ both!(
             )
             .await;
         assert!(
-            html.contains(r#"class="notice error" id="message""#) && html.contains("不能停用自己"),
+            html.contains(r#"class="notice error" id="message""#) && html.contains("不能在这里停用自己"),
             "{html}"
         );
         assert_eq!(app.login("admin", PASSWORD).await.status, 200);
@@ -983,3 +983,192 @@ both!(
         assert_eq!(app.staff_get(&t.clerk_a, "/staff/admin/profiles").await.0, 403);
     }
 );
+
+// The admin moves a clerk to another village: refused in words while the clerk still holds
+// cash taken for the first village (nothing changes, the session goes on), and for what would
+// blur who answers for what (an inspector's post, becoming an admin, a clerk over a township,
+// oneself); once the cash is settled the move takes effect at once: the old session ends and
+// the clerk sees the new village only. The admin's page does the same.
+both!(a_clerk_moves_to_another_village_only_with_no_cash_in_hand, |app| {
+    let t = app.seed().await;
+    let created = app
+        .post(&t.admin, "/api/v1/users", json!({"username": "clerk_c", "display_name": "王报账", "password": "a-long-enough-password", "role": "clerk", "scope": {"kind": "village", "code": VILLAGE_A}}))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_i64().unwrap();
+    let token = app.login("clerk_c", "a-long-enough-password").await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bills = bills_in_village_a(&app, &t, &["50.00"]).await;
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let cash = app
+        .post(
+            &token,
+            &format!("{a}/cash"),
+            json!({"bill_reference": bills[0].0, "amount": "50.00"}),
+        )
+        .await;
+    assert_eq!(cash.status, 201, "{:?}", cash.body);
+
+    let path = format!("/api/v1/users/{id}/assignment");
+    let to_b = json!({"role": "clerk", "scope": {"kind": "village", "code": VILLAGE_B}});
+    let r = app.post(&t.admin, &path, to_b.clone()).await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("¥50.00 没有交存银行"),
+        "{:?}",
+        r.body
+    );
+    let users = app.get(&t.admin, "/api/v1/users?limit=100").await.body;
+    let inspector = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["role"] == "inspector")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let me = users.as_array().unwrap().iter().find(|u| u["role"] == "admin").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let refusals = [
+        (t.clerk_a.clone(), path.clone(), to_b.clone(), 403),
+        (
+            t.admin.clone(),
+            path.clone(),
+            json!({"role": "inspector", "scope": {"kind": "village", "code": VILLAGE_B}}),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            path.clone(),
+            json!({"role": "admin", "scope": {"kind": "county", "code": COUNTY}}),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            path.clone(),
+            json!({"role": "clerk", "scope": {"kind": "township", "code": TOWNSHIP}}),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            path.clone(),
+            json!({"role": "clerk", "scope": {"kind": "village", "code": "370725102299"}}),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            format!("/api/v1/users/{inspector}/assignment"),
+            to_b.clone(),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            format!("/api/v1/users/{me}/assignment"),
+            to_b.clone(),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            "/api/v1/users/999999/assignment".into(),
+            to_b.clone(),
+            404,
+        ),
+    ];
+    for (who, p, body, status) in refusals {
+        let r = app.post(&who, &p, body.clone()).await;
+        assert_eq!(r.status, status, "{p} {body}: {:?}", r.body);
+        assert!(!r.body["message"].as_str().unwrap_or("").is_empty(), "{:?}", r.body);
+    }
+    assert_eq!(
+        app.get(&token, &format!("{a}/bills")).await.status,
+        200,
+        "nothing changed: the session goes on"
+    );
+
+    // The cash is voided while still on hand (it was never the village's money after all).
+    let number = cash.body["receipt"]["number"]
+        .as_str()
+        .or(cash.body["number"].as_str())
+        .unwrap()
+        .to_string();
+    let v = app
+        .post(
+            &token,
+            &format!("{a}/receipts/{number}/void"),
+            json!({"reason": "收错了"}),
+        )
+        .await;
+    assert_eq!(v.status, 200, "{:?}", v.body);
+    let r = app.post(&t.admin, &path, to_b).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        (r.body["role"].as_str(), r.body["scope"]["code"].as_str()),
+        (Some("clerk"), Some(VILLAGE_B))
+    );
+    assert_eq!(
+        app.get(&token, &format!("{a}/bills")).await.status,
+        401,
+        "the old session ended"
+    );
+    let token = app.login("clerk_c", "a-long-enough-password").await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.get(&token, &format!("{a}/bills")).await.status, 404);
+    assert_eq!(
+        app.get(&token, &format!("/api/v1/villages/{VILLAGE_B}/bills"))
+            .await
+            .status,
+        200
+    );
+
+    // The page: the form in the user's row; made township accountant.
+    let (_, html) = app.staff_get(&t.admin, "/staff/admin/users").await;
+    assert!(html.contains(&format!(r#"id="reassign-{id}""#)), "{html}");
+    assert!(
+        !html.contains(&format!(r#"id="reassign-{inspector}""#)),
+        "no form for an inspector"
+    );
+    let csrf = csrf_of(&html);
+    let page_path = format!("/staff/admin/users/{id}/assignment");
+    let (status, _) = app
+        .staff_post(
+            &t.admin,
+            &page_path,
+            &[
+                ("csrf", "0"),
+                ("role", "accountant"),
+                ("scope_kind", "township"),
+                ("scope_code", TOWNSHIP),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403, "a forged form");
+    let (_, html) = app
+        .staff_post(
+            &t.admin,
+            &page_path,
+            &[
+                ("csrf", &csrf),
+                ("role", "accountant"),
+                ("scope_kind", "township"),
+                ("scope_code", TOWNSHIP),
+            ],
+        )
+        .await;
+    assert!(html.contains("clerk_c 已调整为乡镇会计"), "{html}");
+    let events = app.get(&t.admin, "/api/v1/audit?limit=500").await.body;
+    assert_eq!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "user.reassign")
+            .count(),
+        2,
+        "{events}"
+    );
+});

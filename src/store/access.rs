@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{api_tokens, users};
 use super::{DbConnection, Page, StoreResult};
+use crate::domain::access::Scope;
 use crate::domain::ids::UserId;
 use crate::domain::{Role, ScopeKind};
 
@@ -68,6 +69,18 @@ impl User {
             .execute(conn)?;
         Ok(n == 1)
     }
+    /// A new role and scope for a user.
+    pub fn set_assignment(conn: &mut DbConnection, id: UserId, role: Role, scope: Scope) -> StoreResult<()> {
+        diesel::update(users::table.filter(users::id.eq(id)))
+            .set((
+                users::role.eq(role),
+                users::scope_kind.eq(scope.kind()),
+                users::scope_id.eq(scope.id()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
     pub fn set_password_hash(conn: &mut DbConnection, id: UserId, hash: &str) -> StoreResult<()> {
         diesel::update(users::table.filter(users::id.eq(id)))
             .set(users::password_hash.eq(hash))

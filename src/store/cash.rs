@@ -73,6 +73,16 @@ impl CashRecord {
         Ok(q.order(cash_records::id).select(CashRecord::as_select()).load(conn)?)
     }
 
+    /// The cash a clerk still holds, in any village: (records, total).
+    pub fn held_by(conn: &mut DbConnection, clerk_id: UserId) -> StoreResult<(usize, Money)> {
+        let held: Vec<Money> = cash_records::table
+            .filter(cash_records::clerk_id.eq(clerk_id))
+            .filter(cash_records::status.eq(CashStatus::OnHand))
+            .select(cash_records::amount_fen)
+            .load(conn)?;
+        Ok((held.len(), held.iter().copied().sum()))
+    }
+
     pub fn of_pay_in(conn: &mut DbConnection, pay_in_id: PayInId) -> StoreResult<Vec<CashRecord>> {
         Ok(cash_records::table
             .filter(cash_records::pay_in_id.eq(pay_in_id))

@@ -90,6 +90,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/me", web::get().to(a::me))
                 .route("/users", web::post().to(a::create_user))
                 .route("/users", web::get().to(a::list_users))
+                .route("/users/{id}/assignment", web::post().to(a::reassign_user))
                 .route("/audit", web::get().to(a::list_audit))
                 .route("/counties", web::get().to(r::list_counties))
                 .route("/townships", web::post().to(r::create_township))

@@ -10,7 +10,7 @@ use super::ops;
 #[openapi(
     info(title = "qingzhang 清账", description = "Village collective funds: registry, billing and books. Amounts are strings of yuan with two decimals (\"1234.50\"). Errors are {code, message, field}."),
     paths(
-        api::auth::login, api::auth::logout, api::auth::me, api::auth::create_user, api::auth::list_users, api::auth::list_audit,
+        api::auth::login, api::auth::logout, api::auth::me, api::auth::create_user, api::auth::list_users, api::auth::reassign_user, api::auth::list_audit,
         api::registry::list_counties, api::registry::create_township, api::registry::list_townships,
         api::registry::create_village, api::registry::list_villages, api::registry::get_village,
         api::registry::add_account, api::registry::list_accounts,

@@ -361,7 +361,9 @@ fn run(
         .iter()
         .filter_map(|d| match d {
             Decision::Pair { .. } => None,
-            Decision::TakeIn { line } | Decision::Paid { line, .. } | Decision::UnexplainedDebit { line } => Some(*line),
+            Decision::TakeIn { line } | Decision::Paid { line, .. } | Decision::UnexplainedDebit { line } => {
+                Some(*line)
+            }
         })
         .collect();
     let whole: HashMap<i64, StatementLine> = StatementLine::by_ids(conn, &posted)?

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
 use crate::store::Page;
-use crate::usecases::access::{self, AuditView, LoginInput, LoginResult, NewUserInput, UserView};
+use crate::usecases::access::{self, AssignmentInput, AuditView, LoginInput, LoginResult, NewUserInput, UserView};
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;
 use crate::web::{AppState, PageQuery};
@@ -51,6 +51,24 @@ pub async fn create_user(
         .run(move |db| access::create_user(db, &who.actor, body.into_inner()))
         .await?;
     Ok(HttpResponse::Created().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/assignment", tag = "access", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = AssignmentInput,
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Gives a clerk or accountant another post or place (the admin); their sessions end.
+pub async fn reassign_user(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<i64>,
+    body: web::Json<AssignmentInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = crate::domain::ids::UserId(path.into_inner());
+    let v = state
+        .db
+        .run(move |db| access::reassign_user(db, &who.actor, id, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "access", security(("bearer" = [])), params(PageQuery),

@@ -1,5 +1,5 @@
-//! The county admin's pages: users (add, disable and enable, reset a password; role and scope
-//! are set when a user is added), villages and their corporate accounts, and the payment
+//! The county admin's pages: users (add, disable and enable, reset a password, move a clerk or
+//! accountant to another post or place), villages and their corporate accounts, and the payment
 //! providers bound to each account (secrets are written, never shown; a binding's keys are
 //! replaced to rotate them). Same CSRF and audit as every other form. Thin handlers over
 //! `usecases::{access, registry, bindings}`.
@@ -95,6 +95,38 @@ async fn users_page(
         .iter()
         .map(|u| {
             let me = u.id == staff.actor.user_id;
+            let working = matches!(u.role, Role::Clerk | Role::Accountant);
+            let reassign = if working && !me {
+                let post = |r: Role| {
+                    format!(
+                        r#"<option value="{}"{}>{}</option>"#,
+                        r.as_str(),
+                        if r == u.role { " selected" } else { "" },
+                        r.label()
+                    )
+                };
+                let kind = |k: ScopeKind| {
+                    format!(
+                        r#"<option value="{}"{}>{}</option>"#,
+                        k.as_str(),
+                        if k == u.scope.kind { " selected" } else { "" },
+                        k.label()
+                    )
+                };
+                format!(
+                    r#"
+<form class="inline" method="post" action="/staff/admin/users/{id}/assignment">{csrf}<select name="role" aria-label="{name} 的新岗位">{clerk}{accountant}</select> <select name="scope_kind" aria-label="{name} 的管辖范围">{village}{township}</select> <input name="scope_code" value="{code}" aria-label="{name} 的范围代码" inputmode="numeric" required> <button id="reassign-{id}">调整岗位</button></form>"#,
+                    id = u.id.0,
+                    name = esc(&u.username),
+                    clerk = post(Role::Clerk),
+                    accountant = post(Role::Accountant),
+                    village = kind(ScopeKind::Village),
+                    township = kind(ScopeKind::Township),
+                    code = esc(&u.scope.code),
+                )
+            } else {
+                String::new()
+            };
             let actions = if me {
                 "（本人）".to_string()
             } else {
@@ -107,7 +139,7 @@ async fn users_page(
                     verb = if u.active { "disable" } else { "enable" },
                     label = if u.active { "停用" } else { "启用" },
                     name = esc(&u.username),
-                )
+                ) + &reassign
             };
             format!(
                 r#"<tr id="user-{id}"><td>{username}</td><td>{name}</td><td>{role}</td><td>{scope}（{code}）</td><td>{state}</td><td>{actions}</td></tr>"#,
@@ -144,7 +176,7 @@ async fn users_page(
 <label for="scope_kind">管辖范围</label><select id="scope_kind" name="scope_kind">{kinds}</select>
 <label for="scope_code">范围代码（12 位县、乡镇或村代码；村报账员只能管一个村）</label><input id="scope_code" name="scope_code" required value="{scope_code}" inputmode="numeric">
 <button class="primary" id="create-user">添加</button></form></section>
-<section><h2>用户</h2><p>停用的用户立即退出登录，不能再登录；他做过的操作都保留在日志里。</p>{table}</section>"#,
+<section><h2>用户</h2><p>停用的用户立即退出登录，不能再登录；他做过的操作都保留在日志里。报账员调到别的村、或改任乡镇会计时“调整岗位”：原来的登录立即失效；手上还有现金没交存的，要先交存。纪检人员和管理员不调整，请添加新账号并停用旧账号。</p>{table}</section>"#,
         username = esc(&typed.username),
         display_name = esc(&typed.display_name),
         scope_code = esc(&typed.scope_code),
@@ -236,6 +268,64 @@ pub async fn set_active(
                 } else {
                     "停用，并已退出登录"
                 }
+            ),
+        ),
+        Err(e) => super::frame::refused("/staff/admin/users", &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AssignmentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope_kind: String,
+    #[serde(default)]
+    scope_code: String,
+}
+
+pub async fn reassign(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i64>,
+    form: web::Form<AssignmentForm>,
+) -> HttpResponse {
+    if let Some(r) = admin_only(&staff) {
+        return r;
+    }
+    if let Some(r) = staff.refuse_forged(&form.csrf) {
+        return r;
+    }
+    let id = UserId(path.into_inner());
+    let (Some(role), Some(kind)) = (Role::parse(&form.role), ScopeKind::parse(&form.scope_kind)) else {
+        return super::frame::refused(
+            "/staff/admin/users",
+            &AppError::new(ErrorCode::FieldInvalid, "请选择岗位和管辖范围。"),
+        );
+    };
+    let input = access::AssignmentInput {
+        role,
+        scope: ScopeRef {
+            kind,
+            code: form.scope_code.clone(),
+        },
+    };
+    let actor = staff.actor.clone();
+    match state
+        .db
+        .run(move |db| access::reassign_user(db, &actor, id, input))
+        .await
+    {
+        Ok(u) => see_other(
+            "/staff/admin/users",
+            &format!(
+                "{} 已调整为{}（{} {}），原来的登录已失效。",
+                u.username,
+                u.role.label(),
+                u.scope.kind.label(),
+                u.scope.code
             ),
         ),
         Err(e) => super::frame::refused("/staff/admin/users", &e),

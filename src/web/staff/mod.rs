@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/admin/users", web::get().to(admin::users))
         .route("/staff/admin/users", web::post().to(admin::create_user))
         .route("/staff/admin/users/{id}/active", web::post().to(admin::set_active))
+        .route("/staff/admin/users/{id}/assignment", web::post().to(admin::reassign))
         .route(
             "/staff/admin/users/{id}/password",
             web::post().to(admin::reset_password),
