@@ -1616,3 +1616,239 @@ both!(proxy_payin_counts_credits_placed_from_suspense, |app| {
     assert_eq!((after.findings, after.findings_gone), (0, 1), "{:?}", after.by_rule);
     assert_books_agree(&app.db);
 });
+
+// The admin moves a clerk to another village only once the clerk's desk is clear: cash on hand,
+// a pay-in the bank has not shown, a 待核实 receipt each refuse the move in words (nothing
+// changes, the session goes on); so do what would blur who answers for what (an inspector's
+// post, becoming an admin, a clerk over a township, oneself, a place outside the admin's
+// scope). Done, the old session ends, a write signed in before the move is refused, the clerk
+// sees the new village only; the admin's page does the same.
+both!(a_clerk_moves_to_another_village_only_with_a_clear_desk, |app| {
+    let s = setup(&app).await;
+    let t = &s.t;
+    let created = app
+        .post(&t.admin, "/api/v1/users", json!({"username": "clerk_c", "display_name": "王报账", "password": "a-long-enough-password", "role": "clerk", "scope": {"kind": "village", "code": VILLAGE_A}}))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_i64().unwrap();
+    let login = || app.login("clerk_c", "a-long-enough-password");
+    let token = login().await.body["token"].as_str().unwrap().to_string();
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let path = format!("/api/v1/users/{id}/assignment");
+    let to_b = json!({"role": "clerk", "scope": {"kind": "village", "code": VILLAGE_B}});
+    let refused_for = |what: &'static str| {
+        let (app, path, to_b) = (&app, path.clone(), to_b.clone());
+        let admin = t.admin.clone();
+        async move {
+            let r = app.post(&admin, &path, to_b).await;
+            assert_eq!(r.status, 422, "{:?}", r.body);
+            assert!(
+                r.body["message"].as_str().unwrap().contains(what),
+                "{what}: {:?}",
+                r.body
+            );
+        }
+    };
+
+    // Cash on hand.
+    let cash = app
+        .post(
+            &token,
+            &format!("{a}/cash"),
+            json!({"bill_reference": s.bills[2], "amount": "50.50"}),
+        )
+        .await;
+    assert_eq!(cash.status, 201, "{:?}", cash.body);
+    refused_for("1 笔现金共 ¥50.50 没有交存银行").await;
+    // Declared as paid in, but the bank has not shown it yet.
+    let pay_in = app
+        .post(
+            &token,
+            &format!("{a}/pay-ins"),
+            json!({"account_id": 1, "amount": "50.50"}),
+        )
+        .await;
+    assert_eq!(pay_in.status, 201, "{:?}", pay_in.body);
+    refused_for("1 笔代交共 ¥50.50 还没有对上银行到账").await;
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-DESK-1", "50.50", "现金交存").await;
+    let txn = get(&app, &token, &format!("{a}/pay-ins/proposals")).await[0]["bank_transaction_id"].clone();
+    let m = app
+        .post(
+            &token,
+            &format!("{a}/pay-ins/{}/match", pay_in.body["id"]),
+            json!({ "bank_transaction_id": txn }),
+        )
+        .await;
+    assert_eq!(m.status, 200, "{:?}", m.body);
+    // A 待核实 receipt they issued.
+    let claim = app
+        .post(
+            &token,
+            &format!("{a}/claims"),
+            json!({"bill_reference": s.bills[0], "amount": "100.00", "channel": "bank"}),
+        )
+        .await;
+    assert_eq!(claim.status, 201, "{:?}", claim.body);
+    refused_for("1 张待核实收据还没有核实").await;
+    let v = app
+        .post(
+            &token,
+            &format!("{a}/receipts/{}/void", claim.body["number"].as_str().unwrap()),
+            json!({"reason": "村民没付"}),
+        )
+        .await;
+    assert_eq!(v.status, 200, "{:?}", v.body);
+
+    let users = get(&app, &t.admin, "/api/v1/users?limit=100").await;
+    let of_role = |role: &str| {
+        users.as_array().unwrap().iter().find(|u| u["role"] == role).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (inspector, me) = (of_role("inspector"), of_role("admin"));
+    let refusals = [
+        (t.clerk_a.clone(), path.clone(), to_b.clone(), 403),
+        (
+            t.admin.clone(),
+            path.clone(),
+            json!({"role": "inspector", "scope": {"kind": "village", "code": VILLAGE_B}}),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            path.clone(),
+            json!({"role": "admin", "scope": {"kind": "county", "code": COUNTY}}),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            path.clone(),
+            json!({"role": "clerk", "scope": {"kind": "township", "code": TOWNSHIP}}),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            path.clone(),
+            json!({"role": "clerk", "scope": {"kind": "village", "code": "370725102299"}}),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            path.clone(),
+            json!({"role": "accountant", "scope": {"kind": "county", "code": "370726000000"}}),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            format!("/api/v1/users/{inspector}/assignment"),
+            to_b.clone(),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            format!("/api/v1/users/{me}/assignment"),
+            to_b.clone(),
+            422,
+        ),
+        (
+            t.admin.clone(),
+            "/api/v1/users/999999/assignment".into(),
+            to_b.clone(),
+            404,
+        ),
+    ];
+    for (who, p, body, status) in refusals {
+        let r = app.post(&who, &p, body.clone()).await;
+        assert_eq!(r.status, status, "{p} {body}: {:?}", r.body);
+        assert!(!r.body["message"].as_str().unwrap_or("").is_empty(), "{:?}", r.body);
+    }
+    assert_eq!(
+        app.get(&token, &format!("{a}/bills")).await.status,
+        200,
+        "nothing changed: the session goes on"
+    );
+
+    let signed_in_before = qingzhang::usecases::access::actor_by_username(&app.db, "clerk_c").unwrap();
+    let r = app.post(&t.admin, &path, to_b).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        (r.body["role"].as_str(), r.body["scope"]["code"].as_str()),
+        (Some("clerk"), Some(VILLAGE_B))
+    );
+    assert_eq!(
+        app.get(&token, &format!("{a}/bills")).await.status,
+        401,
+        "the old session ended"
+    );
+    // A request signed in before the move, writing after it, is refused and takes nothing.
+    let (db, bill) = (app.db.clone(), s.bills[1].clone());
+    let late = actix_web::rt::task::spawn_blocking(move || {
+        qingzhang::usecases::cash::record_cash(
+            &db,
+            b"key",
+            &signed_in_before,
+            VILLAGE_A,
+            qingzhang::usecases::cash::CashInput {
+                bill_reference: bill,
+                amount: "10.00".into(),
+            },
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap();
+    assert!(late.unwrap_err().contains("重新登录"));
+    let token = login().await.body["token"].as_str().unwrap().to_string();
+    assert_eq!(app.get(&token, &format!("{a}/bills")).await.status, 404);
+    assert_eq!(
+        app.get(&token, &format!("/api/v1/villages/{VILLAGE_B}/bills"))
+            .await
+            .status,
+        200
+    );
+
+    // The page: the form in the user's row (none for the inspector); made township accountant.
+    let html = staff_page(&app, &t.admin, "/staff/admin/users").await;
+    assert!(html.contains(&format!(r#"id="reassign-{id}""#)), "{html}");
+    assert!(
+        !html.contains(&format!(r#"id="reassign-{inspector}""#)),
+        "no form for an inspector"
+    );
+    let csrf = csrf_of(&html);
+    let page_path = format!("/staff/admin/users/{id}/assignment");
+    let fields = |csrf: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", csrf),
+            ("role", "accountant"),
+            ("scope_kind", "township"),
+            ("scope_code", TOWNSHIP),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let forged = fields("0");
+    let forged: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        app.staff_post(&t.admin, &page_path, &forged).await.0,
+        403,
+        "a forged form"
+    );
+    let real = fields(&csrf);
+    let real: Vec<(&str, &str)> = real.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (_, html) = app.staff_post(&t.admin, &page_path, &real).await;
+    assert!(html.contains("clerk_c 已调整为乡镇会计"), "{html}");
+    let events = get(&app, &t.admin, "/api/v1/audit?limit=500").await;
+    assert_eq!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "user.reassign")
+            .count(),
+        2,
+        "{events}"
+    );
+    assert_books_agree(&app.db);
+});

@@ -69,6 +69,18 @@ impl User {
             .execute(conn)?;
         Ok(n == 1)
     }
+    /// The user's row, locked against a concurrent change of role or scope until the transaction
+    /// ends: shared by the use cases that act on the user's authority (taking cash), exclusive
+    /// for the admin who changes it. SQLite's single writer needs no row lock.
+    pub fn locked(conn: &mut DbConnection, id: UserId, exclusive: bool) -> StoreResult<Option<User>> {
+        let q = users::table.filter(users::id.eq(id));
+        Ok(match conn {
+            DbConnection::Pg(c) if exclusive => q.select(User::as_select()).for_update().first(c).optional()?,
+            DbConnection::Pg(c) => q.select(User::as_select()).for_share().first(c).optional()?,
+            DbConnection::Sqlite(c) => q.select(User::as_select()).first(c).optional()?,
+        })
+    }
+
     /// A new role and scope for a user.
     pub fn set_assignment(conn: &mut DbConnection, id: UserId, role: Role, scope: Scope) -> StoreResult<()> {
         diesel::update(users::table.filter(users::id.eq(id)))

@@ -150,6 +150,17 @@ pub struct NewPayIn {
 }
 
 impl PayIn {
+    /// A clerk's pay-ins declared and not yet found on the bank's side, in any village:
+    /// (pay-ins, total).
+    pub fn declared_by(conn: &mut DbConnection, clerk_id: UserId) -> StoreResult<(usize, Money)> {
+        let declared: Vec<Money> = pay_ins::table
+            .filter(pay_ins::clerk_id.eq(clerk_id))
+            .filter(pay_ins::status.eq(PayInStatus::Declared))
+            .select(pay_ins::amount_fen)
+            .load(conn)?;
+        Ok((declared.len(), declared.iter().copied().sum()))
+    }
+
     pub fn insert(conn: &mut DbConnection, new: &NewPayIn) -> StoreResult<PayIn> {
         Ok(diesel::insert_into(pay_ins::table)
             .values(new)

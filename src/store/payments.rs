@@ -426,6 +426,15 @@ impl Receipt {
             .optional()?)
     }
 
+    /// How many 待核实 receipts a user issued that still wait for their money.
+    pub fn pending_issued_by(conn: &mut DbConnection, user: UserId) -> StoreResult<i64> {
+        Ok(receipts::table
+            .filter(receipts::issued_by.eq(user))
+            .filter(receipts::status.eq(ReceiptStatus::Pending))
+            .count()
+            .get_result(conn)?)
+    }
+
     /// A 待核实 receipt of a bill waiting for its money, for this amount.
     pub fn pending_for_bill(conn: &mut DbConnection, bill_id: BillId, amount: Money) -> StoreResult<Option<Receipt>> {
         Ok(receipts::table

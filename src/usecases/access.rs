@@ -293,7 +293,7 @@ fn user_to_manage(conn: &mut DbConnection, actor: &Actor, id: UserId) -> AppResu
     if user.id == actor.user_id {
         return Err(AppError::new(
             ErrorCode::FieldInvalid,
-            "不能在这里停用自己、重设自己的密码或调整自己的岗位；请由另一位县管理员办理。",
+            "不能在这里停用自己、重设自己的密码或调整自己的岗位；请由另一位管理员办理。",
         ));
     }
     Ok(user)
@@ -388,10 +388,15 @@ pub struct AssignmentInput {
 /// - inspectors and admins keep their posts (a new account is added, the old one disabled), and
 ///   nobody becomes an inspector or admin this way: a person does not come to inspect or
 ///   administer work they did under the same name;
-/// - a clerk who still holds cash moves only once it is paid in, so the cash stays with the
-///   village it was taken for.
+/// - a clerk's desk is cleared first: cash still on hand or a pay-in the bank has not shown yet
+///   stays with the village it was taken for, and a 待核实 receipt they issued is not left for
+///   them to confirm in a new post.
+///
+/// The user's row is locked first: a cash write signed in before the move either finishes
+/// before the checks see it, or is refused (`still_assigned`).
 pub fn reassign_user(db: &Db, actor: &Actor, id: UserId, input: AssignmentInput) -> AppResult<UserView> {
     db.write(|conn| {
+        store::User::locked(conn, id, true)?;
         let user = user_to_manage(conn, actor, id)?;
         let working = |r: Role| matches!(r, Role::Clerk | Role::Accountant);
         if !working(user.role) || !working(input.role) {
@@ -402,9 +407,9 @@ pub fn reassign_user(db: &Db, actor: &Actor, id: UserId, input: AssignmentInput)
             .at("role"));
         }
         let (scope, place) = resolve_scope(conn, &input.scope)?;
-        actor
-            .may(Action::ManageUsers, place)
-            .map_err(|_| AppError::code(ErrorCode::ScopeNotAllowed).at("scope"))?;
+        actor.may(Action::ManageUsers, place).map_err(|_| {
+            AppError::new(ErrorCode::ScopeNotAllowed, "只能把用户调到您管辖范围内的村、乡镇或县。").at("scope")
+        })?;
         if input.role == Role::Clerk && !matches!(scope, Scope::Village(_)) {
             return Err(AppError::code(ErrorCode::ScopeInvalid).at("scope"));
         }
@@ -419,16 +424,30 @@ pub fn reassign_user(db: &Db, actor: &Actor, id: UserId, input: AssignmentInput)
             )
             .at("scope"));
         }
+        let desk = |what: String| {
+            AppError::new(
+                ErrorCode::FieldInvalid,
+                format!("{}{what}；办完后再调整岗位或范围。", user.display_name),
+            )
+            .at("scope")
+        };
         let (records, held) = crate::store::cash::CashRecord::held_by(conn, user.id)?;
         if records > 0 {
-            return Err(AppError::new(
-                ErrorCode::FieldInvalid,
-                format!(
-                    "{} 手上还有 {records} 笔现金共 ¥{held} 没有交存银行；请先交存并对上账，再调整岗位或范围。",
-                    user.display_name
-                ),
-            )
-            .at("scope"));
+            return Err(desk(format!(
+                " 手上还有 {records} 笔现金共 ¥{held} 没有交存银行：请先交存，并在银行到账后对上"
+            )));
+        }
+        let (declared, on_way) = crate::store::cash::PayIn::declared_by(conn, user.id)?;
+        if declared > 0 {
+            return Err(desk(format!(
+                " 有 {declared} 笔代交共 ¥{on_way} 还没有对上银行到账：请等银行到账后对上"
+            )));
+        }
+        let claims = crate::store::payments::Receipt::pending_issued_by(conn, user.id)?;
+        if claims > 0 {
+            return Err(desk(format!(
+                " 开的 {claims} 张待核实收据还没有核实：请等款项到账确认，或作废收错的"
+            )));
         }
         store::User::set_assignment(conn, user.id, input.role, scope)?;
         let ended = store::revoke_all_tokens(conn, user.id, period::now().naive_utc())?;

@@ -88,6 +88,7 @@ pub fn record_cash(
     let amount = parse_amount(&input.amount)?;
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
+        super::still_assigned(conn, actor)?;
         let bill = open_bill(conn, &village, &input.bill_reference)?;
         let owed = bill.amount - bill.paid;
         if amount > owed {
@@ -193,6 +194,7 @@ pub fn claim_payment(
     }
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
+        super::still_assigned(conn, actor)?;
         let bill = open_bill(conn, &village, &input.bill_reference)?;
         if amount > bill.amount - bill.paid {
             return Err(AppError::new(ErrorCode::AmountExceedsBill, "金额超过账单尚欠金额").at("amount"));
@@ -269,6 +271,7 @@ pub fn declare_pay_in(db: &Db, actor: &Actor, village_code: &str, input: PayInIn
     let amount = parse_amount(&input.amount)?;
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::ManageBilling)?;
+        super::still_assigned(conn, actor)?;
         CorporateAccount::of_village(conn, village.id)?
             .into_iter()
             .find(|a| a.id == input.account_id && a.active)

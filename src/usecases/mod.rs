@@ -76,6 +76,24 @@ pub(crate) fn village_to_change(
     Ok(village)
 }
 
+/// Inside a write that acts on the user's own authority (cash taken, declared or claimed): the
+/// user is still active with the role and scope the request signed in with. A session signed in
+/// before the admin moved or disabled the user is refused here, and the user's row stays locked
+/// (shared) until the write commits, so a move cannot slip between the check and the write.
+pub(crate) fn still_assigned(conn: &mut DbConnection, actor: &Actor) -> AppResult<()> {
+    let user = crate::store::access::User::locked(conn, actor.user_id, false)?;
+    let same = user.is_some_and(|u| {
+        u.active && u.role == actor.role && u.scope_kind == actor.scope.kind() && u.scope_id == actor.scope.id()
+    });
+    if !same {
+        return Err(AppError::new(
+            ErrorCode::Unauthenticated,
+            "您的岗位或管辖范围已调整，或账号已停用；请重新登录。",
+        ));
+    }
+    Ok(())
+}
+
 /// Records a state change in the audit log, in the caller's transaction.
 pub(crate) fn audit(
     conn: &mut DbConnection,

@@ -115,13 +115,14 @@ async fn users_page(
                 };
                 format!(
                     r#"
-<form class="inline" method="post" action="/staff/admin/users/{id}/assignment">{csrf}<select name="role" aria-label="{name} 的新岗位">{clerk}{accountant}</select> <select name="scope_kind" aria-label="{name} 的管辖范围">{village}{township}</select> <input name="scope_code" value="{code}" aria-label="{name} 的范围代码" inputmode="numeric" required> <button id="reassign-{id}">调整岗位</button></form>"#,
+<form class="inline" method="post" action="/staff/admin/users/{id}/assignment">{csrf}<select name="role" aria-label="{name} 的新岗位">{clerk}{accountant}</select> <select name="scope_kind" aria-label="{name} 的管辖范围">{village}{township}{county}</select> <input name="scope_code" value="{code}" aria-label="{name} 的范围代码" inputmode="numeric" required> <button id="reassign-{id}">调整岗位</button></form>"#,
                     id = u.id.0,
                     name = esc(&u.username),
                     clerk = post(Role::Clerk),
                     accountant = post(Role::Accountant),
                     village = kind(ScopeKind::Village),
                     township = kind(ScopeKind::Township),
+                    county = kind(ScopeKind::County),
                     code = esc(&u.scope.code),
                 )
             } else {
