@@ -168,15 +168,9 @@ impl LineToMatch {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<LineToMatch>> {
-        // A match carries its line's account and day, so naming them in the join lets the
-        // matches be read by their day index instead of whole.
+        // Each line is looked up in the matches by their unique line index.
         Ok(statement_lines::table
-            .left_join(
-                statement_matches::table.on(statement_matches::statement_line_id
-                    .eq(statement_lines::id)
-                    .and(statement_matches::corporate_account_id.eq(account))
-                    .and(statement_matches::business_date.between(from, to))),
-            )
+            .left_join(statement_matches::table.on(statement_matches::statement_line_id.eq(statement_lines::id)))
             .filter(statement_lines::corporate_account_id.eq(account))
             .filter(statement_lines::business_date.between(from, to))
             .filter(statement_matches::id.nullable().is_null())
