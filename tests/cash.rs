@@ -1817,27 +1817,20 @@ both!(a_clerk_moves_to_another_village_only_with_a_clear_desk, |app| {
     );
     let csrf = csrf_of(&html);
     let page_path = format!("/staff/admin/users/{id}/assignment");
-    let fields = |csrf: &str| -> Vec<(String, String)> {
+    fn fields(csrf: &str) -> [(&str, &str); 4] {
         [
             ("csrf", csrf),
             ("role", "accountant"),
             ("scope_kind", "township"),
             ("scope_code", TOWNSHIP),
         ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-    };
-    let forged = fields("0");
-    let forged: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    }
     assert_eq!(
-        app.staff_post(&t.admin, &page_path, &forged).await.0,
+        app.staff_post(&t.admin, &page_path, &fields("0")).await.0,
         403,
         "a forged form"
     );
-    let real = fields(&csrf);
-    let real: Vec<(&str, &str)> = real.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let (_, html) = app.staff_post(&t.admin, &page_path, &real).await;
+    let (_, html) = app.staff_post(&t.admin, &page_path, &fields(&csrf)).await;
     assert!(html.contains("clerk_c 已调整为乡镇会计"), "{html}");
     let events = get(&app, &t.admin, "/api/v1/audit?limit=500").await;
     assert_eq!(
@@ -1850,5 +1843,67 @@ both!(a_clerk_moves_to_another_village_only_with_a_clear_desk, |app| {
         2,
         "{events}"
     );
+    assert_books_agree(&app.db);
+});
+
+// A move racing the clerk's own cash writes (PostgreSQL shows the race): however they
+// interleave, a clerk who was moved holds no cash in the village they left, and the books agree.
+both!(a_move_racing_cash_taken_never_leaves_cash_behind, |app| {
+    let s = setup(&app).await;
+    let t = &s.t;
+    let created = app
+        .post(&t.admin, "/api/v1/users", json!({"username": "clerk_c", "display_name": "王报账", "password": "a-long-enough-password", "role": "clerk", "scope": {"kind": "village", "code": VILLAGE_A}}))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_i64().unwrap();
+    let token = app.login("clerk_c", "a-long-enough-password").await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let cash_path = format!("{a}/cash");
+    let move_path = format!("/api/v1/users/{id}/assignment");
+    let mut cash = Vec::new();
+    for _ in 0..6 {
+        cash.push(app.post(
+            &token,
+            &cash_path,
+            json!({"bill_reference": s.bills[1], "amount": "1.00"}),
+        ));
+    }
+    let moved = app.post(
+        &t.admin,
+        &move_path,
+        json!({"role": "clerk", "scope": {"kind": "village", "code": VILLAGE_B}}),
+    );
+    let (cash, moved) = futures::future::join(futures::future::join_all(cash), moved).await;
+    for c in &cash {
+        assert!(
+            matches!(c.status, 201 | 401),
+            "taken, or refused for the move: {:?}",
+            c.body
+        );
+    }
+    assert!(matches!(moved.status, 200 | 422), "{:?}", moved.body);
+    let db = app.db.clone();
+    let held = db
+        .read(|c| -> Result<_, qingzhang::error::AppError> {
+            Ok(qingzhang::store::cash::CashRecord::held_by(
+                c,
+                qingzhang::domain::UserId(id),
+            )?)
+        })
+        .unwrap();
+    let taken = cash.iter().filter(|c| c.status == 201).count();
+    if moved.status == 200 {
+        assert_eq!(held.0, 0, "moved with {held:?} of cash left in the village");
+    } else {
+        assert_eq!(held.0, taken, "refused because of the cash taken");
+        assert!(
+            moved.body["message"].as_str().unwrap().contains("没有交存银行"),
+            "{:?}",
+            moved.body
+        );
+    }
     assert_books_agree(&app.db);
 });

@@ -47,6 +47,9 @@ pub struct NewPlacement<'a> {
     pub confirmed_receipt_id: Option<ReceiptId>,
 }
 
+/// A placement in force with its credit, its bill's reference and the placer's name.
+pub type PlacedRow = (Placement, BankTransaction, String, Option<String>);
+
 /// Placements not undone: the filter every reader of "what a credit became" applies.
 macro_rules! in_force {
     () => {
@@ -83,14 +86,24 @@ impl Placement {
         Ok(i32::try_from(n).unwrap_or(i32::MAX))
     }
 
-    /// The village's placements in force, newest first (what the accountant may still undo).
-    pub fn latest_in_force(conn: &mut DbConnection, village: VillageId, limit: i64) -> StoreResult<Vec<Placement>> {
+    /// The village's placements in force, newest first (what the accountant may still undo),
+    /// each with its credit, its bill's reference and the placer's name: one query.
+    pub fn latest_in_force(conn: &mut DbConnection, village: VillageId, limit: i64) -> StoreResult<Vec<PlacedRow>> {
+        use super::schema::{bills, users};
         Ok(suspense_placements::table
+            .inner_join(bank_transactions::table.on(bank_transactions::id.eq(suspense_placements::bank_transaction_id)))
+            .inner_join(bills::table.on(bills::id.eq(suspense_placements::bill_id)))
+            .left_join(users::table.on(users::id.eq(suspense_placements::placed_by)))
             .filter(suspense_placements::village_id.eq(village))
             .filter(in_force!())
             .order(suspense_placements::id.desc())
             .limit(limit)
-            .select(Placement::as_select())
+            .select((
+                Placement::as_select(),
+                BankTransaction::as_select(),
+                bills::reference,
+                users::display_name.nullable(),
+            ))
             .load(conn)?)
     }
 

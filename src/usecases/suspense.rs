@@ -66,21 +66,19 @@ pub fn overview(db: &Db, actor: &Actor, village_code: &str) -> AppResult<(Vec<Wa
 }
 
 fn waiting_of(conn: &mut DbConnection, village: &Village) -> AppResult<Vec<WaitingCredit>> {
-    {
-        Ok(waiting::waiting(conn, village.id)?
-            .into_iter()
-            .map(|t| WaitingCredit {
-                bank_transaction_id: t.id,
-                channel: Channel::of(t.provider),
-                channel_name: Channel::of(t.provider).label().into(),
-                amount: t.amount,
-                paid_at: t.paid_at.and_utc(),
-                payer: t.payer_masked,
-                reference: t.reference,
-                note: t.note,
-            })
-            .collect())
-    }
+    Ok(waiting::waiting(conn, village.id)?
+        .into_iter()
+        .map(|t| WaitingCredit {
+            bank_transaction_id: t.id,
+            channel: Channel::of(t.provider),
+            channel_name: Channel::of(t.provider).label().into(),
+            amount: t.amount,
+            paid_at: t.paid_at.and_utc(),
+            payer: t.payer_masked,
+            reference: t.reference,
+            note: t.note,
+        })
+        .collect())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -280,28 +278,20 @@ pub fn list_placed(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<
 }
 
 fn placed_of(conn: &mut DbConnection, village: &Village) -> AppResult<Vec<PlacedCredit>> {
-    {
-        let placements = Placement::latest_in_force(conn, village.id, 50)?;
-        let mut out = Vec::with_capacity(placements.len());
-        for p in placements {
-            let txn = BankTransaction::by_id(conn, p.bank_transaction_id)?
-                .ok_or_else(|| AppError::Internal("placement without its credit".into()))?;
-            let bill = Bill::by_id(conn, p.bill_id)?;
-            let placed_by = crate::store::access::User::by_id(conn, p.placed_by)?.map(|u| u.display_name);
-            out.push(PlacedCredit {
-                bank_transaction_id: p.bank_transaction_id,
-                channel_name: Channel::of(txn.provider).label().into(),
-                amount: p.amount,
-                paid_at: txn.paid_at.and_utc(),
-                payer: txn.payer_masked,
-                bill_reference: BillReference::shown(&bill.reference),
-                note: p.note,
-                placed_by: placed_by.unwrap_or_default(),
-                placed_at: p.placed_at.and_utc(),
-            });
-        }
-        Ok(out)
-    }
+    Ok(Placement::latest_in_force(conn, village.id, 50)?
+        .into_iter()
+        .map(|(p, txn, bill_reference, placed_by)| PlacedCredit {
+            bank_transaction_id: p.bank_transaction_id,
+            channel_name: Channel::of(txn.provider).label().into(),
+            amount: p.amount,
+            paid_at: txn.paid_at.and_utc(),
+            payer: txn.payer_masked,
+            bill_reference: BillReference::shown(&bill_reference),
+            note: p.note,
+            placed_by: placed_by.unwrap_or_default(),
+            placed_at: p.placed_at.and_utc(),
+        })
+        .collect())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -369,23 +359,20 @@ pub fn undo(
             .filter(|r| r.bill_id == Some(bill.id) && r.amount == placement.amount)
             .ok_or_else(|| AppError::Internal(format!("placed credit {} without its receipt", txn_id.get())))?;
         let voided = {
-            let r = &receipt;
-            {
-                let printed = receipts::view_of(conn, &village, r)?;
-                if !Receipt::void(
-                    conn,
-                    &ReceiptVoid {
-                        receipt_id: r.id,
-                        reason: format!("撤销认领：{note}").chars().take(150).collect(),
-                        voided_by: actor.user_id,
-                        voided_at: now.naive_utc(),
-                        printed_payer_name: printed.payer_name.clone(),
-                    },
-                )? {
-                    return Err(AppError::code(ErrorCode::ReceiptAlreadyVoided));
-                }
-                printed.number
+            let printed = receipts::view_of(conn, &village, &receipt)?;
+            if !Receipt::void(
+                conn,
+                &ReceiptVoid {
+                    receipt_id: receipt.id,
+                    reason: format!("撤销认领：{note}").chars().take(150).collect(),
+                    voided_by: actor.user_id,
+                    voided_at: now.naive_utc(),
+                    printed_payer_name: printed.payer_name.clone(),
+                },
+            )? {
+                return Err(AppError::code(ErrorCode::ReceiptAlreadyVoided));
             }
+            printed.number
         };
         // A clerk's 待核实 receipt that the placement confirmed: the payer's claim was never
         // disproved, only the credit was the wrong one, so the claim waits for its money again

@@ -90,6 +90,12 @@ async fn users_page(
         Ok(l) => l,
         Err(e) => return failed(e),
     };
+    let option = |value: &str, label: &str, chosen: &str| {
+        format!(
+            r#"<option value="{value}"{}>{label}</option>"#,
+            if value == chosen { " selected" } else { "" }
+        )
+    };
     let csrf = staff.field();
     let rows: String = list
         .iter()
@@ -97,22 +103,8 @@ async fn users_page(
             let me = u.id == staff.actor.user_id;
             let working = matches!(u.role, Role::Clerk | Role::Accountant);
             let reassign = if working && !me {
-                let post = |r: Role| {
-                    format!(
-                        r#"<option value="{}"{}>{}</option>"#,
-                        r.as_str(),
-                        if r == u.role { " selected" } else { "" },
-                        r.label()
-                    )
-                };
-                let kind = |k: ScopeKind| {
-                    format!(
-                        r#"<option value="{}"{}>{}</option>"#,
-                        k.as_str(),
-                        if k == u.scope.kind { " selected" } else { "" },
-                        k.label()
-                    )
-                };
+                let post = |r: Role| option(r.as_str(), r.label(), u.role.as_str());
+                let kind = |k: ScopeKind| option(k.as_str(), k.label(), u.scope.kind.as_str());
                 format!(
                     r#"
 <form class="inline" method="post" action="/staff/admin/users/{id}/assignment">{csrf}<select name="role" aria-label="{name} 的新岗位">{clerk}{accountant}</select> <select name="scope_kind" aria-label="{name} 的管辖范围">{village}{township}{county}</select> <input name="scope_code" value="{code}" aria-label="{name} 的范围代码" inputmode="numeric" required> <button id="reassign-{id}">调整岗位</button></form>"#,
@@ -154,12 +146,6 @@ async fn users_page(
             )
         })
         .collect();
-    let option = |value: &str, label: &str, chosen: &str| {
-        format!(
-            r#"<option value="{value}"{}>{label}</option>"#,
-            if value == chosen { " selected" } else { "" }
-        )
-    };
     let roles: String = Role::ALL
         .iter()
         .map(|r| option(r.as_str(), r.label(), &typed.role))
