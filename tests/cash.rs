@@ -1617,6 +1617,21 @@ both!(proxy_payin_counts_credits_placed_from_suspense, |app| {
     assert_books_agree(&app.db);
 });
 
+const CLERK_C_PASSWORD: &str = "a-long-enough-password";
+
+/// A second clerk of village A, added by the admin and signed in: (their id, their token).
+async fn clerk_c_in_village_a(app: &TestApp, t: &Tokens) -> (i64, String) {
+    let created = app
+        .post(&t.admin, "/api/v1/users", json!({"username": "clerk_c", "display_name": "王报账", "password": CLERK_C_PASSWORD, "role": "clerk", "scope": {"kind": "village", "code": VILLAGE_A}}))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let token = app.login("clerk_c", CLERK_C_PASSWORD).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (created.body["id"].as_i64().unwrap(), token)
+}
+
 // The admin moves a clerk to another village only once the clerk's desk is clear: cash on hand,
 // a pay-in the bank has not shown, a 待核实 receipt each refuse the move in words (nothing
 // changes, the session goes on); so do what would blur who answers for what (an inspector's
@@ -1626,13 +1641,8 @@ both!(proxy_payin_counts_credits_placed_from_suspense, |app| {
 both!(a_clerk_moves_to_another_village_only_with_a_clear_desk, |app| {
     let s = setup(&app).await;
     let t = &s.t;
-    let created = app
-        .post(&t.admin, "/api/v1/users", json!({"username": "clerk_c", "display_name": "王报账", "password": "a-long-enough-password", "role": "clerk", "scope": {"kind": "village", "code": VILLAGE_A}}))
-        .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let id = created.body["id"].as_i64().unwrap();
-    let login = || app.login("clerk_c", "a-long-enough-password");
-    let token = login().await.body["token"].as_str().unwrap().to_string();
+    let (id, token) = clerk_c_in_village_a(&app, t).await;
+    let login = || app.login("clerk_c", CLERK_C_PASSWORD);
     let a = format!("/api/v1/villages/{VILLAGE_A}");
     let path = format!("/api/v1/users/{id}/assignment");
     let to_b = json!({"role": "clerk", "scope": {"kind": "village", "code": VILLAGE_B}});
@@ -1851,15 +1861,7 @@ both!(a_clerk_moves_to_another_village_only_with_a_clear_desk, |app| {
 both!(a_move_racing_cash_taken_never_leaves_cash_behind, |app| {
     let s = setup(&app).await;
     let t = &s.t;
-    let created = app
-        .post(&t.admin, "/api/v1/users", json!({"username": "clerk_c", "display_name": "王报账", "password": "a-long-enough-password", "role": "clerk", "scope": {"kind": "village", "code": VILLAGE_A}}))
-        .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let id = created.body["id"].as_i64().unwrap();
-    let token = app.login("clerk_c", "a-long-enough-password").await.body["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (id, token) = clerk_c_in_village_a(&app, t).await;
     let a = format!("/api/v1/villages/{VILLAGE_A}");
     let cash_path = format!("{a}/cash");
     let move_path = format!("/api/v1/users/{id}/assignment");
