@@ -192,6 +192,73 @@ both!(planted_irregularities_are_found_and_the_clean_village_is_not, |app| {
         list.len()
     );
 
+    // The admin raises the cash limit. Not for days gone (refused, nothing changes), only from
+    // tomorrow on: the days before keep the limit they were judged by, so the finding stays.
+    let over = |list: &[Value]| list.iter().find(|f| f["rule"] == "CASH_OVER_LIMIT").cloned().unwrap();
+    let before = over(&list);
+    let limit_path = format!("/api/v1/villages/{VILLAGE_A}/cash-limit");
+    let tomorrow = (beijing_today() + chrono::Duration::days(1)).to_string();
+    let yesterday = (beijing_today() - chrono::Duration::days(1)).to_string();
+    for (token, body, status) in [
+        (
+            &t.admin,
+            json!({"limit": "10000.00", "effective_from": yesterday, "note": "乡镇文件"}),
+            422,
+        ),
+        (
+            &t.admin,
+            json!({"limit": "-1.00", "effective_from": tomorrow, "note": "乡镇文件"}),
+            422,
+        ),
+        (
+            &t.admin,
+            json!({"limit": "10000.00", "effective_from": tomorrow, "note": " "}),
+            422,
+        ),
+        (
+            &t.accountant,
+            json!({"limit": "10000.00", "effective_from": tomorrow, "note": "乡镇文件"}),
+            403,
+        ),
+    ] {
+        let r = app.post(token, &limit_path, body.clone()).await;
+        assert_eq!(r.status, status, "{body}: {:?}", r.body);
+    }
+    let history = app.get(&t.admin, &limit_path).await.body;
+    assert_eq!(
+        (history["today"].as_str(), history["changes"].as_array().map(Vec::len)),
+        (Some("5000.00"), Some(0))
+    );
+    let r = app
+        .post(
+            &t.admin,
+            &limit_path,
+            json!({"limit": "10000.00", "effective_from": tomorrow, "note": "乡镇文件第 12 号"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["today"], "5000.00", "from tomorrow, not today");
+    assert_eq!(r.body["changes"][0]["limit"], "10000.00");
+    let raised = run_later(&app, COUNTY, 10).await;
+    assert_eq!(raised.findings_gone, 0, "{raised:?}");
+    let after = over(&findings(&app, &t.inspector, "&include_gone=true").await);
+    assert_eq!(
+        (
+            after["id"].clone(),
+            after["amount"].clone(),
+            after["cause_gone"].clone()
+        ),
+        (before["id"].clone(), before["amount"].clone(), Value::Null),
+        "today is still over the limit in force today: {after}"
+    );
+    assert_eq!(after["period_end"], beijing_today().to_string(), "{after}");
+    let (status, page) = app.staff_get(&t.admin, &format!("/staff/admin/v/{VILLAGE_A}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("今天有效的限额 ¥5000.00") && page.contains("乡镇文件第 12 号"),
+        "{page}"
+    );
+
     // The claim is voided (the payer never paid): its finding's cause is gone, kept as resolved.
     let r = app
         .post(

@@ -1664,3 +1664,325 @@ both!(rotating_bank_keys_keeps_the_statement_api_and_null_removes_it, |app| {
     let r = fetch().await;
     assert_eq!((r.status, r.code()), (409, "statement_api_missing"), "null: removed");
 });
+
+/// The refunds' story: what village A's accountant sees on the refunds list.
+async fn refunds_of_a(app: &TestApp, token: &str) -> Value {
+    let r = app
+        .get(token, &format!("/api/v1/villages/{VILLAGE_A}/suspense/refunds"))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+}
+
+// 退款: money that was never the village's goes back. A transfer that named no bill and the
+// excess of one that overpaid its bill each get a refund the clerk asks for and the accountant
+// approves; the statement's debits pay them (Dr 211.9999 / Cr 102) and suspense is empty. A
+// refund and a placement of one credit racing (PostgreSQL shows it) leave exactly one of them;
+// a second refund, a refund of money that paid a bill, bad input and an inspector are refused
+// and change nothing; a rejected refund frees the credit again; `verify` and the invariants
+// hold throughout.
+both!(
+    money_that_was_never_the_villages_goes_back_by_an_approved_refund,
+    |app| {
+        let t = app.seed().await;
+        let bills = bills_in_village_a(&app, &t, &["100.00", "60.00", "50.50"]).await;
+        let a = format!("/api/v1/villages/{VILLAGE_A}");
+        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
+            .as_i64()
+            .unwrap();
+        let binding = app
+        .post(&t.admin, &format!("{a}/accounts/{account}/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
+        .await;
+        assert_eq!(binding.status, 201, "{:?}", binding.body);
+        let binding = binding.body["id"].as_i64().unwrap();
+        let now = qingzhang::domain::period::business_time(Utc::now());
+        for (txn, amount, remark) in [
+            ("RCB-OVER", "150.00", bills[0].0.as_str()),
+            ("RCB-STRAY", "80.00", "转账"),
+            ("RCB-RACE", "60.00", "转账"),
+            ("RCB-EXACT", "50.50", bills[2].0.as_str()),
+        ] {
+            assert_eq!(push(&app, binding, ACCOUNT_A, txn, amount, remark, now).await, 200);
+        }
+        let txn_of = |provider_txn: &'static str| {
+            let db = app.db.clone();
+            move || {
+                use diesel::prelude::*;
+                use qingzhang::store::schema::bank_transactions;
+                db.read(|conn| -> Result<i64, qingzhang::AppError> {
+                    Ok(bank_transactions::table
+                        .filter(bank_transactions::provider_txn_id.eq(provider_txn))
+                        .select(bank_transactions::id)
+                        .first(conn)?)
+                })
+                .unwrap()
+            }
+        };
+        let (over, stray, race, exact) = (
+            txn_of("RCB-OVER")(),
+            txn_of("RCB-STRAY")(),
+            txn_of("RCB-RACE")(),
+            txn_of("RCB-EXACT")(),
+        );
+        let listed = refunds_of_a(&app, &t.accountant).await;
+        assert_eq!(
+            (
+                listed["overpaid"][0]["bank_transaction_id"].as_i64(),
+                listed["overpaid"][0]["excess"].as_str()
+            ),
+            (Some(over), Some("50.00")),
+            "{listed}"
+        );
+        assert_eq!(listed["overpaid"].as_array().unwrap().len(), 1);
+        let ask = |txn: i64, account_no: &str, note: &str| {
+            (
+                format!("{a}/suspense/{txn}/refund"),
+                json!({"payee_name": "王小明", "payee_account": account_no, "note": note}),
+            )
+        };
+        // Refused, changing nothing: an inspector, a credit that paid its bill exactly, a bad
+        // account number, no reason, a credit of no village of ours.
+        for (token, (path, body), status, code) in [
+            (
+                &t.inspector,
+                ask(stray, "6228480000000000011", "付错村"),
+                403,
+                "forbidden",
+            ),
+            (
+                &t.clerk_a,
+                ask(exact, "6228480000000000011", "付错村"),
+                422,
+                "field_invalid",
+            ),
+            (
+                &t.clerk_a,
+                ask(stray, "62284800ab", "付错村"),
+                422,
+                "account_no_invalid",
+            ),
+            (
+                &t.clerk_a,
+                ask(stray, "6228480000000000011", " "),
+                422,
+                "field_required",
+            ),
+            (
+                &t.clerk_a,
+                ask(999_999, "6228480000000000011", "付错村"),
+                422,
+                "field_invalid",
+            ),
+        ] {
+            let r = app.post(token, &path, body).await;
+            assert_eq!((r.status, r.code()), (status, code), "{path}: {:?}", r.body);
+        }
+        assert_eq!(disbursements(&app), 0, "nothing was asked");
+
+        // The clerk asks for the stray transfer back and for the excess; each is asked once, even
+        // when six clicks arrive at once.
+        let (path, body) = ask(stray, "6228 4800 0000 0000 11", "付错了村，村民王小明来电");
+        let r = app.post(&t.clerk_a, &path, body).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(
+            (
+                r.body["amount"].as_str(),
+                r.body["account_code"].as_str(),
+                r.body["status"].as_str()
+            ),
+            (Some("80.00"), Some("211.9999"), Some("requested"))
+        );
+        let stray_refund = r.body["id"].as_i64().unwrap();
+        let answers = futures::future::join_all((0..6).map(|_| {
+            let (path, body) = ask(over, "6228480000000000012", "多付 50 元");
+            let (app, token) = (&app, t.clerk_a.clone());
+            async move { app.post(&token, &path, body).await }
+        }))
+        .await;
+        let asked: Vec<&Value> = answers.iter().filter(|r| r.status == 201).map(|r| &r.body).collect();
+        assert_eq!(
+            asked.len(),
+            1,
+            "{:?}",
+            answers.iter().map(|r| r.body.clone()).collect::<Vec<_>>()
+        );
+        assert!(answers.iter().all(|r| r.status == 201 || r.code() == "field_invalid"));
+        assert_eq!(asked[0]["amount"], "50.00", "the excess, not the credit");
+        let over_refund = asked[0]["id"].as_i64().unwrap();
+        // A credit being refunded is no longer waiting to be placed, and cannot be placed.
+        let waiting = app.get(&t.accountant, &format!("{a}/suspense")).await.body;
+        assert!(
+            waiting
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|w| w["bank_transaction_id"] != stray),
+            "{waiting}"
+        );
+        let r = app
+            .post(
+                &t.accountant,
+                &format!("{a}/suspense/{stray}/place"),
+                json!({"bill_reference": bills[1].0, "note": "村民来电"}),
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+        assert!(
+            r.body["message"].as_str().unwrap().contains("已申请退款"),
+            "{:?}",
+            r.body
+        );
+        assert_books_agree(&app.db);
+
+        // One credit refunded and placed at once: exactly one of the eight lands.
+        let answers = futures::future::join_all((0..8).map(|i| {
+            let (app, token) = (&app, t.accountant.clone());
+            let (path, body) = if i % 2 == 0 {
+                ask(race, "6228480000000000013", "重复付款")
+            } else {
+                (
+                    format!("{a}/suspense/{race}/place"),
+                    json!({"bill_reference": bills[1].0, "note": "村民来电"}),
+                )
+            };
+            async move { app.post(&token, &path, body).await }
+        }))
+        .await;
+        let landed = answers.iter().filter(|r| r.status == 201).count();
+        assert_eq!(
+            landed,
+            1,
+            "{:?}",
+            answers.iter().map(|r| r.body.clone()).collect::<Vec<_>>()
+        );
+        assert_books_agree(&app.db);
+        let race_refunded = answers
+            .iter()
+            .any(|r| r.status == 201 && r.body["account_code"] == "211.9999");
+
+        // The accountant rejects the excess's refund (wrong account): the excess waits again and is
+        // asked for anew; then approves both.
+        let decide = |id: i64, verb: &'static str| {
+            let (app, token) = (&app, t.accountant.clone());
+            let path = format!("{a}/disbursements/{id}/{verb}");
+            async move { app.post(&token, &path, json!({"note": "核对"})).await }
+        };
+        assert_eq!(decide(over_refund, "reject").await.status, 200);
+        let listed = refunds_of_a(&app, &t.accountant).await;
+        assert_eq!(listed["overpaid"][0]["bank_transaction_id"], over, "{listed}");
+        let (path, body) = ask(over, "6228480000000000014", "多付 50 元，账号已核对");
+        let r = app.post(&t.clerk_a, &path, body).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let over_refund = r.body["id"].as_i64().unwrap();
+        for id in [stray_refund, over_refund] {
+            let r = decide(id, "approve").await;
+            assert_eq!(r.status, 200, "{:?}", r.body);
+        }
+        let listed = refunds_of_a(&app, &t.accountant).await;
+        assert_eq!(listed["overpaid"], json!([]), "{listed}");
+        assert_eq!(
+            listed["refunds"].as_array().unwrap().len(),
+            3 + usize::from(race_refunded)
+        );
+
+        // The bank pays both; reconciliation posts them out of suspense.
+        let day = beijing_today();
+        let file = format!(
+            "{HEADER}{day},16:00:00,OUT-R1,80.00,,-80.00,王小明,6228480000000000011,网银转账,退款\n\
+         {day},16:05:00,OUT-R2,50.00,,-130.00,王小明,6228480000000000014,网银转账,退多付\n"
+        );
+        upload(&app, &t.accountant, VILLAGE_A, account, file).await;
+        let run = app
+            .post(
+                &t.accountant,
+                &format!("{a}/accounts/{account}/reconcile?from={day}&to={day}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(run.status, 200, "{:?}", run.body);
+        let paid = app.get(&t.accountant, &format!("{a}/disbursements?status=paid")).await;
+        assert_eq!(paid.body.as_array().unwrap().len(), 2, "{:?}", paid.body);
+        let ledger = app.get(&t.accountant, &format!("{a}/ledger/accounts")).await.body;
+        let suspense = ledger
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"] == "211.9999")
+            .map(|x| x["balance"].as_str().unwrap().to_string());
+        assert_eq!(
+            suspense.as_deref(),
+            Some(if race_refunded { "-60.00" } else { "0.00" }),
+            "only the race's credit may still wait (its refund asked, not paid)"
+        );
+        assert_eq!(
+            app.get(&t.inspector, &format!("{a}/verify")).await.body["problems"],
+            json!([])
+        );
+        assert_books_agree(&app.db);
+
+        // 村务公开 shows the refunds paid as what they were, never the payer or the reason typed.
+        let public = app
+            .client
+            .get(format!("{}/v/{VILLAGE_A}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(public.contains("退还误付、多付的款项"), "{public}");
+        assert!(!public.contains("王小明") && !public.contains("付错了村"), "{public}");
+
+        // The page: the refunds listed with their progress; a refused form comes back as typed.
+        let (status, html) = app
+            .staff_get(&t.clerk_a, &format!("/staff/v/{VILLAGE_A}/suspense"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!(r#"id="refund-{stray_refund}""#)) && html.contains("已支付"),
+            "{html}"
+        );
+        push(&app, binding, ACCOUNT_A, "RCB-LATE", "30.00", "转账", now).await;
+        let late = txn_of("RCB-LATE")();
+        let (_, html) = app
+            .staff_get(&t.clerk_a, &format!("/staff/v/{VILLAGE_A}/suspense"))
+            .await;
+        assert!(html.contains(&format!(r#"<option value="{late}""#)), "{html}");
+        let csrf = csrf_of(&html);
+        let late_s = late.to_string();
+        let (status, html) = app
+            .staff_post(
+                &t.clerk_a,
+                &format!("/staff/v/{VILLAGE_A}/suspense/refund"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("bank_transaction_id", late_s.as_str()),
+                    ("payee_name", "赵*"),
+                    ("payee_account", "12"),
+                    ("note", "付错村"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert!(
+            html.contains(r#"class="notice error" id="message""#) && html.contains(r#"value="付错村""#),
+            "{html}"
+        );
+        let (status, html) = app
+            .staff_post(
+                &t.clerk_a,
+                &format!("/staff/v/{VILLAGE_A}/suspense/refund"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("bank_transaction_id", late_s.as_str()),
+                    ("payee_name", "赵*"),
+                    ("payee_account", "6228480000000000015"),
+                    ("note", "付错村"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("已申请退款：¥30.00"), "{html}");
+        assert_books_agree(&app.db);
+    }
+);

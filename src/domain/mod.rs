@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod admin_code;
+pub mod cash_limits;
 pub mod ids;
 pub mod masking;
 pub mod period;

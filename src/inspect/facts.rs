@@ -22,8 +22,8 @@ pub struct VillageFacts {
     pub to: NaiveDate,
     /// When the check runs: what is late is late by now.
     pub as_of: NaiveDateTime,
-    /// The most cash the village may hold (its own setting).
-    pub cash_limit: Money,
+    /// The most cash the village may hold, day by day (its own setting, changed over time).
+    pub cash_limits: crate::domain::cash_limits::CashLimits,
     /// Cash the clerks took in the period.
     pub cash: Vec<CashFact>,
     /// Pay-ins (代交) declared in the period or covering its cash.
@@ -177,6 +177,8 @@ pub struct CreditFact {
     pub named_bill: Option<BillId>,
     /// Whether a pay-in (cash deposited) explains it.
     pub pay_in: Option<PayInId>,
+    /// Its part in suspense went back to the payer (a refund paid out).
+    pub refunded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

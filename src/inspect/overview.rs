@@ -52,11 +52,20 @@ pub struct MonthEnd {
     pub month: String,
     #[schema(value_type = String)]
     pub balance: Money,
+    /// The cash limit in force on the month's last day (zero: none).
+    #[schema(value_type = String)]
+    pub limit: Money,
 }
 
 /// The balance at the end of every month from `from` to `to`, from an account's movement per
-/// day (debit minus credit, oldest first, from the first day the books hold).
-pub fn month_ends(daily: &[(NaiveDate, Money)], from: NaiveDate, to: NaiveDate) -> Vec<MonthEnd> {
+/// day (debit minus credit, oldest first, from the first day the books hold), with the limit
+/// in force that day.
+pub fn month_ends(
+    daily: &[(NaiveDate, Money)],
+    limits: &crate::domain::cash_limits::CashLimits,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<MonthEnd> {
     let mut out = Vec::new();
     let (mut y, mut m) = (from.year(), from.month());
     while (y, m) <= (to.year(), to.month()) {
@@ -70,6 +79,7 @@ pub fn month_ends(daily: &[(NaiveDate, Money)], from: NaiveDate, to: NaiveDate) 
         out.push(MonthEnd {
             month: format!("{y}-{m:02}"),
             balance,
+            limit: limits.on(first_of_next.pred_opt().expect("a month's last day")),
         });
         (y, m) = next;
     }
@@ -169,14 +179,19 @@ mod tests {
             (d("2026-01-31"), yuan("-30.00")),
             (d("2026-03-01"), yuan("-120.00")),
         ];
-        let m = month_ends(&daily, d("2026-01-01"), d("2026-03-31"));
-        let got: Vec<(&str, String)> = m.iter().map(|e| (e.month.as_str(), e.balance.to_string())).collect();
+        let limits =
+            crate::domain::cash_limits::CashLimits::new(yuan("5000.00"), vec![(d("2026-02-28"), yuan("8000.00"))]);
+        let m = month_ends(&daily, &limits, d("2026-01-01"), d("2026-03-31"));
+        let got: Vec<(&str, String, String)> = m
+            .iter()
+            .map(|e| (e.month.as_str(), e.balance.to_string(), e.limit.to_string()))
+            .collect();
         assert_eq!(
             got,
             [
-                ("2026-01", "120.00".into()),
-                ("2026-02", "120.00".into()),
-                ("2026-03", "0.00".into())
+                ("2026-01", "120.00".into(), "5000.00".into()),
+                ("2026-02", "120.00".into(), "8000.00".into()),
+                ("2026-03", "0.00".into(), "8000.00".into())
             ]
         );
     }

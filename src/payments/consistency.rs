@@ -86,6 +86,23 @@ pub struct VillageBooks {
     pub ledger_cash: Money,
     /// Every placement of a credit from suspense, in force or undone.
     pub placements: Vec<PlacementFact>,
+    /// Every refund of a credit's part in suspense, rejected ones too.
+    pub refunds: Vec<RefundFact>,
+    /// Disbursements booked to 211.9999 that no refund row ties to a credit.
+    pub untied_suspense_disbursements: Vec<i64>,
+}
+
+/// A refund of a credit's part in suspense, with its disbursement.
+#[derive(Debug, Clone)]
+pub struct RefundFact {
+    pub credit: BankTransactionId,
+    pub disbursement_id: i64,
+    pub amount: Money,
+    /// The disbursement's amount, and whether it books to 211.9999.
+    pub disbursed: Money,
+    pub books_to_suspense: bool,
+    /// Not rejected: the credit's suspense part is spoken for.
+    pub active: bool,
 }
 
 /// A placement of a credit from suspense onto a bill.
@@ -319,6 +336,65 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
         out.push(at(None, format!("银行入账 {} 同时有 {n} 个在用的认领", credit.get())));
     }
 
+    // Refunds: at most one active per credit, of exactly the credit's part in suspense, booked
+    // to 211.9999, and never of a credit also placed onto a bill or matched to a pay-in; and
+    // nothing else is paid out of 211.9999.
+    let deposits: HashSet<BankTransactionId> = b.pay_ins.iter().filter_map(|p| p.bank_transaction_id).collect();
+    let mut refunding: HashMap<BankTransactionId, usize> = HashMap::new();
+    for r in &b.refunds {
+        let credit = r.credit.get();
+        if !r.books_to_suspense || r.disbursed != r.amount {
+            out.push(at(
+                None,
+                format!(
+                    "银行入账 {credit} 的退款（支出申请 {}）没有按退款金额 {} 记入待查明款项",
+                    r.disbursement_id, r.amount
+                ),
+            ));
+        }
+        if !r.active {
+            continue;
+        }
+        *refunding.entry(r.credit).or_default() += 1;
+        match credits.get(&r.credit) {
+            None => out.push(at(
+                None,
+                format!("退款（支出申请 {}）依据的银行入账不存在", r.disbursement_id),
+            )),
+            Some(c) => {
+                if c.placement_entry_id.is_some() {
+                    out.push(at(
+                        name(c.bill_id),
+                        format!("银行入账 {credit} 既已认领到账单，又在退款"),
+                    ));
+                } else if r.amount != c.amount - c.to_bill {
+                    out.push(at(
+                        name(c.bill_id),
+                        format!(
+                            "银行入账 {credit} 的退款 {} 不等于它的待查明部分 {}",
+                            r.amount,
+                            c.amount - c.to_bill
+                        ),
+                    ));
+                }
+            }
+        }
+        if deposits.contains(&r.credit) {
+            out.push(at(None, format!("银行入账 {credit} 既是报账员的代交，又在退款")));
+        }
+    }
+    let mut twice: Vec<_> = refunding.into_iter().filter(|(_, n)| *n > 1).collect();
+    twice.sort_unstable();
+    for (credit, n) in twice {
+        out.push(at(None, format!("银行入账 {} 同时有 {n} 笔有效的退款", credit.get())));
+    }
+    for d in &b.untied_suspense_disbursements {
+        out.push(at(
+            None,
+            format!("支出申请 {d} 记入待查明款项，却不是任何银行入账的退款"),
+        ));
+    }
+
     // No entry that money rests on was reversed, except a voided cash record's own (a placement
     // undone is no longer in force, so its reversed entry is not read here).
     let allowed: HashSet<EntryId> = b.cash_reversals.values().copied().collect();
@@ -418,8 +494,77 @@ mod tests {
             reversed: HashMap::new(),
             cash_reversals: HashMap::new(),
             placements: vec![],
+            refunds: vec![],
+            untied_suspense_disbursements: vec![],
             ledger_cash: m(5_000),
         }
+    }
+
+    /// `agreeing()` plus a credit of 80.00 that named no bill, refunded whole.
+    fn with_refund() -> VillageBooks {
+        let mut b = agreeing();
+        b.credits.push(CreditFact {
+            id: BankTransactionId(9),
+            provider_txn_id: "RCB-9".into(),
+            bill_id: None,
+            amount: m(8_000),
+            to_bill: Money::ZERO,
+            entry_id: EntryId(13),
+            placement_entry_id: None,
+            applied_rows: 1,
+        });
+        b.refunds.push(RefundFact {
+            credit: BankTransactionId(9),
+            disbursement_id: 4,
+            amount: m(8_000),
+            disbursed: m(8_000),
+            books_to_suspense: true,
+            active: true,
+        });
+        b
+    }
+
+    #[test]
+    fn a_refund_of_a_credits_suspense_part_agrees() {
+        assert_eq!(check(&with_refund()), vec![]);
+        // A rejected refund and a second, active one: still one active refund.
+        let mut b = with_refund();
+        b.refunds[0].active = false;
+        b.refunds.push(RefundFact {
+            disbursement_id: 5,
+            ..b.refunds[0].clone()
+        });
+        b.refunds[1].active = true;
+        assert_eq!(check(&b), vec![]);
+    }
+
+    #[test]
+    fn refunds_that_disagree_with_their_credit_are_named() {
+        let said = |b: &VillageBooks| check(b).into_iter().map(|d| d.what).collect::<Vec<_>>().join("\n");
+        let mut b = with_refund();
+        b.refunds.push(RefundFact {
+            disbursement_id: 5,
+            ..b.refunds[0].clone()
+        });
+        assert!(said(&b).contains("同时有 2 笔有效的退款"), "{}", said(&b));
+
+        let mut b = with_refund();
+        b.refunds[0].amount = m(7_000);
+        b.refunds[0].disbursed = m(7_000);
+        assert!(said(&b).contains("不等于它的待查明部分 80.00"), "{}", said(&b));
+
+        let mut b = with_refund();
+        b.refunds[0].books_to_suspense = false;
+        assert!(said(&b).contains("没有按退款金额 80.00 记入待查明款项"), "{}", said(&b));
+
+        let mut b = with_refund();
+        b.credits[1].placement_entry_id = Some(EntryId(14));
+        b.credits[1].to_bill = m(8_000);
+        assert!(said(&b).contains("既已认领到账单，又在退款"), "{}", said(&b));
+
+        let mut b = with_refund();
+        b.untied_suspense_disbursements.push(6);
+        assert!(said(&b).contains("支出申请 6 记入待查明款项"), "{}", said(&b));
     }
 
     #[test]

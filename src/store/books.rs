@@ -191,8 +191,22 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
             },
         )
         .collect();
+    let refunds = super::refunds::Refund::of_village(conn, village_id, i64::MAX)?
+        .into_iter()
+        .map(|(r, d)| crate::payments::consistency::RefundFact {
+            credit: r.bank_transaction_id,
+            disbursement_id: d.id,
+            amount: r.amount,
+            disbursed: d.amount,
+            books_to_suspense: d.account_code == chart::SUSPENSE_CODE,
+            active: d.status != crate::domain::vocabulary::DisbursementStatus::Rejected,
+        })
+        .collect();
+    let untied_suspense_disbursements = super::refunds::untied_suspense_disbursements(conn, village_id)?;
     Ok(VillageBooks {
         placements,
+        refunds,
+        untied_suspense_disbursements,
         bills,
         receipts,
         cash,

@@ -18,6 +18,7 @@ pub mod lock;
 pub mod orders;
 pub mod payments;
 pub mod public;
+pub mod refunds;
 pub mod registry;
 pub mod schema;
 pub mod settlements;

@@ -1,11 +1,12 @@
 //! Counties, townships, villages, their corporate accounts and per-village counters.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{corporate_accounts, counties, townships, village_counters, villages};
+use super::schema::{corporate_accounts, counties, townships, village_cash_limits, village_counters, villages};
 use super::{DbConnection, Page, StoreError, StoreResult};
-use crate::domain::ids::{CorporateAccountId, LedgerAccountId, VillageId};
+use crate::domain::cash_limits::CashLimits;
+use crate::domain::ids::{CorporateAccountId, LedgerAccountId, UserId, VillageId};
 use crate::domain::Money;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -51,8 +52,10 @@ pub struct Village {
     pub township_id: i64,
     pub code: String,
     pub name: String,
+    /// The limit it was registered with; later changes are `CashLimitChange`s (read the limit
+    /// of a day through [`cash_limits`]).
     #[diesel(column_name = cash_limit_fen)]
-    pub cash_limit: Money,
+    pub first_cash_limit: Money,
     pub created_at: NaiveDateTime,
 }
 
@@ -289,4 +292,74 @@ impl CorporateAccount {
             .order(corporate_accounts::id)
             .load(conn)?)
     }
+}
+
+/// A change of a village's cash limit, from its day on; kept, never changed.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = village_cash_limits)]
+pub struct CashLimitChange {
+    pub id: i64,
+    pub village_id: VillageId,
+    pub effective_from: NaiveDate,
+    #[diesel(column_name = limit_fen)]
+    pub limit: Money,
+    pub note: String,
+    pub set_by: UserId,
+    pub set_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = village_cash_limits)]
+pub struct NewCashLimitChange<'a> {
+    pub village_id: VillageId,
+    pub effective_from: NaiveDate,
+    #[diesel(column_name = limit_fen)]
+    pub limit: Money,
+    pub note: &'a str,
+    pub set_by: UserId,
+    pub set_at: NaiveDateTime,
+}
+
+impl CashLimitChange {
+    pub fn insert(conn: &mut DbConnection, new: &NewCashLimitChange) -> StoreResult<CashLimitChange> {
+        Ok(diesel::insert_into(village_cash_limits::table)
+            .values(new)
+            .returning(village_cash_limits::all_columns)
+            .get_result(conn)?)
+    }
+
+    /// The changes of these villages, in the order they were made: one query.
+    pub fn of_villages(conn: &mut DbConnection, villages: &[VillageId]) -> StoreResult<Vec<CashLimitChange>> {
+        let mut out = Vec::new();
+        for chunk in villages.chunks(500) {
+            out.extend(
+                village_cash_limits::table
+                    .filter(village_cash_limits::village_id.eq_any(chunk.to_vec()))
+                    .order(village_cash_limits::id)
+                    .select(CashLimitChange::as_select())
+                    .load::<CashLimitChange>(conn)?,
+            );
+        }
+        out.sort_by_key(|c| c.id);
+        Ok(out)
+    }
+}
+
+/// The village's cash limit over time.
+pub fn cash_limits(conn: &mut DbConnection, village: &Village) -> StoreResult<CashLimits> {
+    let changes = CashLimitChange::of_villages(conn, &[village.id])?;
+    Ok(limits_of(village, &changes))
+}
+
+/// The village's limits from changes read for many villages at once (any order of villages,
+/// each village's changes in the order made).
+pub fn limits_of(village: &Village, changes: &[CashLimitChange]) -> CashLimits {
+    CashLimits::new(
+        village.first_cash_limit,
+        changes
+            .iter()
+            .filter(|c| c.village_id == village.id)
+            .map(|c| (c.effective_from, c.limit))
+            .collect(),
+    )
 }

@@ -32,6 +32,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    village_cash_limits (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        effective_from -> Date,
+        limit_fen -> BigInt,
+        note -> Text,
+        set_by -> BigInt,
+        set_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     village_counters (village_id, name) {
         village_id -> BigInt,
         name -> Text,
@@ -287,6 +299,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     clearing_items,
     suspense_placements,
     placement_undos,
+    suspense_refunds,
+    village_cash_limits,
 );
 
 diesel::table! {
@@ -332,6 +346,17 @@ diesel::table! {
         note -> Text,
         undone_by -> BigInt,
         undone_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suspense_refunds (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        bank_transaction_id -> BigInt,
+        attempt -> Integer,
+        disbursement_id -> BigInt,
+        amount_fen -> BigInt,
     }
 }
 

@@ -164,8 +164,8 @@ impl NewUndo<'_> {
     }
 }
 
-/// The village's credits that named no bill and still wait in suspense: not placed, and not a
-/// clerk's cash deposit (a pay-in explains those), oldest first; with `only`, that one credit
+/// The village's credits that named no bill and still wait in suspense: not placed, not a
+/// clerk's cash deposit (a pay-in explains those) and not being refunded, oldest first; with `only`, that one credit
 /// if it waits.
 fn waiting_query(
     conn: &mut DbConnection,
@@ -185,6 +185,7 @@ fn waiting_query(
         .filter(bank_transactions::outcome.eq(Outcome::Suspense))
         .filter(bank_transactions::id.ne_all(placed))
         .filter(bank_transactions::id.ne_all(deposits))
+        .filter(bank_transactions::id.ne_all(super::refunds::refunding!(village)))
         .into_boxed();
     if let Some(id) = only {
         q = q.filter(bank_transactions::id.eq(id));

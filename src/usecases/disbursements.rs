@@ -79,7 +79,7 @@ pub struct DisbursementView {
     pub statement_line_id: Option<i64>,
 }
 
-fn view(conn: &mut DbConnection, d: Disbursement) -> AppResult<DisbursementView> {
+pub(super) fn view(conn: &mut DbConnection, d: Disbursement) -> AppResult<DisbursementView> {
     let mut name =
         |id: UserId| -> AppResult<String> { Ok(User::by_id(conn, id)?.map(|u| u.display_name).unwrap_or_default()) };
     let requested_by_name = name(d.requested_by)?;
@@ -148,16 +148,33 @@ fn booking_account(conn: &mut DbConnection, village: &Village, code: &str) -> Ap
     }
 }
 
-pub fn request(db: &Db, actor: &Actor, village_code: &str, input: DisbursementInput) -> AppResult<DisbursementView> {
-    let payee_name = input::text("payee_name", &input.payee_name, 60)?;
-    let payee_account: String = input
-        .payee_account
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
+/// The payee's name, and their account number as a request keeps it (spaces and dashes dropped).
+pub(super) fn payee(name: &str, account: &str) -> AppResult<(String, String)> {
+    let payee_name = input::text("payee_name", name, 60)?;
+    let payee_account: String = account.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
     if !(6..=32).contains(&payee_account.len()) || !payee_account.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AppError::code(ErrorCode::AccountNoInvalid).at("payee_account"));
     }
+    Ok((payee_name, payee_account))
+}
+
+/// Keeps a request and its audit event (the caller holds the village's lock).
+pub(super) fn record(conn: &mut DbConnection, actor: &Actor, new: &NewDisbursement) -> AppResult<Disbursement> {
+    let d = Disbursement::insert(conn, new)?;
+    audit(
+        conn,
+        Some(actor),
+        "disbursement.request",
+        "disbursement",
+        d.id,
+        Some(new.village_id),
+        serde_json::json!({"amount": new.amount.to_string(), "payee": new.payee_name, "account_code": new.account_code}),
+    )?;
+    Ok(d)
+}
+
+pub fn request(db: &Db, actor: &Actor, village_code: &str, input: DisbursementInput) -> AppResult<DisbursementView> {
+    let (payee_name, payee_account) = payee(&input.payee_name, &input.payee_account)?;
     let amount = input
         .amount
         .ensure_positive()
@@ -169,8 +186,9 @@ pub fn request(db: &Db, actor: &Actor, village_code: &str, input: DisbursementIn
         let village = village_to_change(conn, actor, village_code, Action::RequestDisbursement)?;
         let account = account_of(conn, &village, input.account_id)?;
         let booking = booking_account(conn, &village, &input.account_code)?;
-        let d = Disbursement::insert(
+        let d = record(
             conn,
+            actor,
             &NewDisbursement {
                 village_id: village.id,
                 corporate_account_id: account.id,
@@ -184,15 +202,6 @@ pub fn request(db: &Db, actor: &Actor, village_code: &str, input: DisbursementIn
                 requested_by: actor.user_id,
                 requested_at: period::now().naive_utc(),
             },
-        )?;
-        audit(
-            conn,
-            Some(actor),
-            "disbursement.request",
-            "disbursement",
-            d.id,
-            Some(village.id),
-            serde_json::json!({"amount": amount.to_string(), "payee": payee_name, "account_code": booking.code}),
         )?;
         view(conn, d)
     })

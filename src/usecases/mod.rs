@@ -26,6 +26,7 @@ pub mod qr_codes;
 pub mod receipt_pdf;
 pub mod receipts;
 pub mod reconciliation;
+pub mod refunds;
 pub mod registry;
 pub mod statements;
 pub mod suspense;

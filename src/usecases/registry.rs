@@ -9,13 +9,16 @@ use super::{audit, input, on_unique, village_for, village_to_change};
 use crate::domain::access::{Action, Actor, Place, Scope};
 use crate::domain::admin_code::{AdminCode, Level};
 use crate::domain::ids::CorporateAccountId;
+use crate::domain::ids::VillageId;
 use crate::domain::{masking, period, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::chain;
 use crate::ledger::chart::{self, Breakdown};
+use crate::store::access::User;
 use crate::store::journal::{self, LedgerAccount, NewLedgerAccount};
 use crate::store::registry::{
-    CorporateAccount, County, NewCorporateAccount, NewCounty, NewTownship, NewVillage, Township, Village, VillageFilter,
+    limits_of, CashLimitChange, CorporateAccount, County, NewCashLimitChange, NewCorporateAccount, NewCounty,
+    NewTownship, NewVillage, Township, Village, VillageFilter,
 };
 use crate::store::{Db, DbConnection, Page};
 
@@ -57,9 +60,44 @@ pub struct VillageView {
     pub code: String,
     pub name: String,
     pub township_code: String,
+    /// The cash limit in force today.
     #[schema(value_type = String)]
     pub cash_limit: Money,
     pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CashLimitInput {
+    /// The new limit (0: no limit).
+    #[schema(value_type = String, example = "8000.00")]
+    pub limit: Money,
+    /// The first day it applies, today or later (Beijing date); past days keep their limit.
+    #[schema(value_type = String, format = Date)]
+    pub effective_from: chrono::NaiveDate,
+    /// Why, e.g. the township's document that set it.
+    pub note: String,
+}
+
+/// A village's cash limit as registered and every change since, in the order made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CashLimitHistory {
+    #[schema(value_type = String)]
+    pub first: Money,
+    /// In force today.
+    #[schema(value_type = String)]
+    pub today: Money,
+    pub changes: Vec<CashLimitChangeView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CashLimitChangeView {
+    #[schema(value_type = String, format = Date)]
+    pub effective_from: chrono::NaiveDate,
+    #[schema(value_type = String)]
+    pub limit: Money,
+    pub note: String,
+    pub set_by: String,
+    pub set_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,12 +125,13 @@ fn utc(t: chrono::NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-pub(crate) fn village_view(v: &Village, township_code: &str) -> VillageView {
+/// `changes`: the village's limit changes (others' are skipped), in the order made.
+pub(crate) fn village_view(v: &Village, township_code: &str, changes: &[CashLimitChange]) -> VillageView {
     VillageView {
         code: v.code.clone(),
         name: v.name.clone(),
         township_code: township_code.to_string(),
-        cash_limit: v.cash_limit,
+        cash_limit: limits_of(v, changes).on(period::business_date(period::now())),
         created_at: utc(v.created_at),
     }
 }
@@ -277,7 +316,7 @@ pub fn create_village(db: &Db, actor: &Actor, input: NewVillageInput) -> AppResu
             Some(village.id),
             serde_json::json!({ "name": village.name }),
         )?;
-        Ok(village_view(&village, &town.code))
+        Ok(village_view(&village, &town.code, &[]))
     })
 }
 
@@ -377,9 +416,11 @@ pub fn list_villages(db: &Db, actor: &Actor, township_code: Option<&str>, page: 
             Scope::Village(v) => VillageFilter::Village(v),
         };
         let rows = Village::list(conn, filter, township, page)?;
+        let ids: Vec<VillageId> = rows.iter().map(|(v, _)| v.id).collect();
+        let changes = CashLimitChange::of_villages(conn, &ids)?;
         Ok(rows
             .iter()
-            .map(|(v, township_code)| village_view(v, township_code))
+            .map(|(v, township_code)| village_view(v, township_code, &changes))
             .collect())
     })
 }
@@ -388,7 +429,82 @@ pub fn get_village(db: &Db, actor: &Actor, code: &str) -> AppResult<VillageView>
     db.read(|conn| {
         let v = village_for(conn, actor, code, Action::Read)?;
         let t = Township::by_id(conn, v.township_id)?;
-        Ok(village_view(&v, &t.code))
+        let changes = CashLimitChange::of_villages(conn, &[v.id])?;
+        Ok(village_view(&v, &t.code, &changes))
+    })
+}
+
+/// The village's cash limit as registered and every change since.
+pub fn cash_limit_history(db: &Db, actor: &Actor, code: &str) -> AppResult<CashLimitHistory> {
+    db.read(|conn| {
+        let v = village_for(conn, actor, code, Action::Read)?;
+        history_of(conn, &v)
+    })
+}
+
+fn history_of(conn: &mut DbConnection, v: &Village) -> AppResult<CashLimitHistory> {
+    let changes = CashLimitChange::of_villages(conn, &[v.id])?;
+    let today = limits_of(v, &changes).on(period::business_date(period::now()));
+    let mut views = Vec::with_capacity(changes.len());
+    for c in changes {
+        views.push(CashLimitChangeView {
+            effective_from: c.effective_from,
+            limit: c.limit,
+            note: c.note,
+            set_by: User::by_id(conn, c.set_by)?.map(|u| u.display_name).unwrap_or_default(),
+            set_at: utc(c.set_at),
+        });
+    }
+    Ok(CashLimitHistory {
+        first: v.first_cash_limit,
+        today,
+        changes: views,
+    })
+}
+
+/// Changes the village's cash limit from a day on (the admin): today or later, never a past day,
+/// so the days already checked keep the limit they were checked against.
+pub fn set_cash_limit(db: &Db, actor: &Actor, code: &str, input: CashLimitInput) -> AppResult<CashLimitHistory> {
+    let limit = Money::within_bound(input.limit)
+        .map_err(|e| AppError::new(ErrorCode::AmountInvalid, e.to_string()).at("limit"))?;
+    if limit.is_negative() {
+        return Err(AppError::new(ErrorCode::AmountInvalid, "库存现金限额不能为负数。").at("limit"));
+    }
+    let today = period::business_date(period::now());
+    if input.effective_from < today {
+        return Err(AppError::new(
+            ErrorCode::FieldInvalid,
+            format!("新限额最早从今天（{today}）起生效；过去的日子按当时的限额检查，不能追溯调整。"),
+        )
+        .at("effective_from"));
+    }
+    if input.effective_from > today + chrono::Duration::days(366) {
+        return Err(AppError::new(ErrorCode::FieldInvalid, "新限额的生效日期不能晚于一年以后。").at("effective_from"));
+    }
+    let note = input::text("note", &input.note, 100)?;
+    db.write(|conn| {
+        let v = village_for(conn, actor, code, Action::ManageRegistry)?;
+        CashLimitChange::insert(
+            conn,
+            &NewCashLimitChange {
+                village_id: v.id,
+                effective_from: input.effective_from,
+                limit,
+                note: &note,
+                set_by: actor.user_id,
+                set_at: period::now().naive_utc(),
+            },
+        )?;
+        audit(
+            conn,
+            Some(actor),
+            "village.cash_limit",
+            "village",
+            v.id.get(),
+            Some(v.id),
+            serde_json::json!({"limit": limit.to_string(), "effective_from": input.effective_from, "note": note}),
+        )?;
+        history_of(conn, &v)
     })
 }
 

@@ -28,6 +28,7 @@ use crate::store::billing::{Bill, FeeItem};
 use crate::store::journal::Entry;
 use crate::store::journal::LedgerAccount;
 use crate::store::payments::{self as store, BankTransaction, Receipt, ReceiptVoid};
+use crate::store::refunds::Refund;
 use crate::store::registry::Village;
 use crate::store::suspense::{self as waiting, NewPlacement, NewUndo, Placement};
 use crate::store::{Db, DbConnection, StoreError};
@@ -123,6 +124,14 @@ pub fn place(
         }
         if Placement::in_force(conn, txn.id)?.is_some() {
             return Err(not_waiting(already_placed(txn.id)));
+        }
+        if let Some((_, d)) = Refund::active(conn, txn.id)? {
+            return Err(not_waiting(format!(
+                "银行入账 {} 已申请退款（支出申请 {}，{}），不能再认领到账单。",
+                txn.id.get(),
+                d.id,
+                d.status.label()
+            )));
         }
         if !waiting::is_waiting(conn, village.id, txn.id)? {
             return Err(not_waiting(format!(

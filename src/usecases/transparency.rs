@@ -147,7 +147,13 @@ pub fn public_village(db: &Db, key: &[u8], code: &str, year: Option<i32>) -> App
             .into_iter()
             .map(|(date, purpose, account, amount)| PaidOut {
                 date,
-                purpose,
+                // A refund's purpose names the credit and the requester's reason, which may
+                // name the payer: the public reads only what it was.
+                purpose: if account == chart::SUSPENSE_CODE {
+                    "退还误付、多付的款项".to_string()
+                } else {
+                    purpose
+                },
                 account: name_of(&account),
                 amount,
             })

@@ -98,6 +98,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/villages", web::post().to(r::create_village))
                 .route("/villages", web::get().to(r::list_villages))
                 .route("/villages/{village}", web::get().to(r::get_village))
+                .route("/villages/{village}/cash-limit", web::get().to(r::get_cash_limit))
+                .route("/villages/{village}/cash-limit", web::post().to(r::set_cash_limit))
                 .route("/villages/{village}/accounts", web::post().to(r::add_account))
                 .route("/villages/{village}/accounts", web::get().to(r::list_accounts))
                 .route("/villages/{village}/payers", web::post().to(b::create_payer))
@@ -164,6 +166,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/villages/{village}/suspense/{bank_transaction}/undo",
                     web::post().to(c::undo_placement),
+                )
+                .route("/villages/{village}/suspense/refunds", web::get().to(c::list_refunds))
+                .route(
+                    "/villages/{village}/suspense/{bank_transaction}/refund",
+                    web::post().to(c::refund_suspense),
                 )
                 .route("/villages/{village}/cash", web::post().to(c::record_cash))
                 .route("/villages/{village}/claims", web::post().to(c::claim_payment))

@@ -12,7 +12,7 @@ use super::ops;
     paths(
         api::auth::login, api::auth::logout, api::auth::me, api::auth::create_user, api::auth::list_users, api::auth::reassign_user, api::auth::list_audit,
         api::registry::list_counties, api::registry::create_township, api::registry::list_townships,
-        api::registry::create_village, api::registry::list_villages, api::registry::get_village,
+        api::registry::create_village, api::registry::list_villages, api::registry::get_village, api::registry::get_cash_limit, api::registry::set_cash_limit,
         api::registry::add_account, api::registry::list_accounts,
         api::billing::create_payer, api::billing::list_payers, api::billing::create_fee_item, api::billing::list_fee_items,
         api::billing::create_contract, api::billing::list_contracts, api::billing::create_bill, api::billing::generate_bills,
@@ -25,7 +25,7 @@ use super::ops;
         api::payments::query_orders,
         api::cash::record_cash, api::cash::claim_payment, api::cash::declare_pay_in, api::cash::propose_matches,
         api::cash::match_pay_in, api::cash::cash_on_hand, api::cash::get_receipt, api::cash::void_receipt,
-        api::cash::export, api::cash::list_suspense, api::cash::place_suspense, api::cash::list_placed_suspense, api::cash::undo_placement,
+        api::cash::export, api::cash::list_suspense, api::cash::place_suspense, api::cash::list_placed_suspense, api::cash::undo_placement, api::cash::list_refunds, api::cash::refund_suspense,
         api::qr::account_code, api::qr::bill_code,
         api::statements::import, api::statements::list_lines, api::statements::fetch, api::statements::reconcile, api::statements::report, api::statements::report_file,
         api::statements::request_disbursement, api::statements::list_disbursements,

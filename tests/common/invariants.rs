@@ -4,8 +4,8 @@
 
 use diesel::prelude::*;
 use qingzhang::store::schema::{
-    bank_transactions, bills, callback_inbox, cash_records, closed_periods, journal_entries, journal_postings,
-    ledger_accounts, pay_ins, placement_undos, receipts, suspense_placements,
+    bank_transactions, bills, callback_inbox, cash_records, closed_periods, disbursements, journal_entries,
+    journal_postings, ledger_accounts, pay_ins, placement_undos, receipts, suspense_placements, suspense_refunds,
 };
 use qingzhang::store::{Db, DbConnection};
 use std::collections::{BTreeMap, HashMap};
@@ -212,6 +212,76 @@ fn check(conn: &mut DbConnection) -> Vec<String> {
     }
     for (txn, n) in in_force.iter().filter(|(_, n)| **n > 1) {
         out.push(format!("bank transaction {txn} has {n} placements in force"));
+    }
+    // Money in suspense is spoken for at most once: per credit, what its own entry put into
+    // 211.9999 covers its placement in force, its pay-in and its active refund together; and a
+    // refund paid out debits 211.9999 by exactly its amount.
+    let put_in: HashMap<i64, i64> = bank_transactions::table
+        .inner_join(journal_postings::table.on(journal_postings::entry_id.eq(bank_transactions::entry_id)))
+        .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
+        .filter(ledger_accounts::code.eq(SUSPENSE))
+        .select((bank_transactions::id, journal_postings::credit_fen))
+        .load::<(i64, i64)>(conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let mut spoken: HashMap<i64, (i64, usize)> = HashMap::new();
+    let in_force_amounts: Vec<(i64, i64)> = suspense_placements::table
+        .filter(suspense_placements::id.ne_all(undone.clone()))
+        .select((
+            suspense_placements::bank_transaction_id,
+            suspense_placements::amount_fen,
+        ))
+        .load(conn)
+        .unwrap();
+    let deposits: Vec<(i64, i64)> = pay_ins::table
+        .filter(pay_ins::bank_transaction_id.is_not_null())
+        .select((pay_ins::bank_transaction_id.assume_not_null(), pay_ins::amount_fen))
+        .load(conn)
+        .unwrap();
+    type RefundRow = (i64, i64, String, Option<i64>);
+    let refunds: Vec<RefundRow> = suspense_refunds::table
+        .inner_join(disbursements::table.on(disbursements::id.eq(suspense_refunds::disbursement_id)))
+        .select((
+            suspense_refunds::bank_transaction_id,
+            suspense_refunds::amount_fen,
+            disbursements::status,
+            disbursements::entry_id,
+        ))
+        .load(conn)
+        .unwrap();
+    let active = refunds.iter().filter(|r| r.2 != "rejected").map(|r| (r.0, r.1));
+    for (txn, amount) in in_force_amounts.into_iter().chain(deposits).chain(active) {
+        let s = spoken.entry(txn).or_default();
+        s.0 += amount;
+        s.1 += 1;
+    }
+    for (txn, (amount, uses)) in &spoken {
+        let there = put_in.get(txn).copied().unwrap_or(0);
+        if *uses > 1 || *amount > there {
+            out.push(format!(
+                "bank transaction {txn}: {there} fen put into suspense, {amount} fen spoken for by {uses} uses"
+            ));
+        }
+    }
+    for (txn, amount, status, entry) in &refunds {
+        if status != "paid" {
+            continue;
+        }
+        let debited: i64 = journal_postings::table
+            .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
+            .filter(journal_postings::entry_id.nullable().eq(*entry))
+            .filter(ledger_accounts::code.eq(SUSPENSE))
+            .select(journal_postings::debit_fen)
+            .load::<i64>(conn)
+            .unwrap()
+            .iter()
+            .sum();
+        if debited != *amount {
+            out.push(format!(
+                "refund of bank transaction {txn}: {amount} fen paid, 211.9999 debited {debited} fen"
+            ));
+        }
     }
     for (reversal, original) in &reversed {
         if let Some((_, what)) = backing.iter().find(|(e, what)| e == original && what != "voided") {

@@ -75,6 +75,7 @@ mod tests {
             bill: Some(BillId(5)),
             named_bill: Some(BillId(5)),
             pay_in: None,
+            refunded: false,
         }];
         f
     }

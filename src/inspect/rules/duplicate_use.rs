@@ -80,6 +80,7 @@ mod tests {
             bill: None,
             named_bill: None,
             pay_in: None,
+            refunded: false,
         }
     }
 

@@ -135,7 +135,7 @@ pub(crate) mod fixture {
             from: day("2026-03-01"),
             to: day("2026-03-31"),
             as_of: at("2026-04-10 12:00"),
-            cash_limit: yuan(5000),
+            cash_limits: crate::domain::cash_limits::CashLimits::fixed(yuan(5000)),
             chain: ChainFact {
                 ok: true,
                 ..Default::default()

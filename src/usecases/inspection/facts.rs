@@ -132,6 +132,7 @@ pub fn load(
     let named: HashMap<String, BillId> = q::bills_by_references(conn, village.id, &named)?.into_iter().collect();
     // A credit the accountant placed from suspense paid the bill it was placed on.
     let placed = crate::store::suspense::Placement::by_credit(conn, village.id)?;
+    let refunded = crate::store::refunds::refunded(conn, village.id)?;
     let credits: Vec<CreditFact> = transactions
         .into_iter()
         .map(|t| CreditFact {
@@ -152,6 +153,7 @@ pub fn load(
                     .and_then(|r| named.get(r.as_str()).copied())
             }),
             pay_in: deposit_of.get(&t.id).copied(),
+            refunded: refunded.contains(&t.id),
         })
         .collect();
 
@@ -298,7 +300,7 @@ pub fn load(
         from,
         to,
         as_of,
-        cash_limit: village.cash_limit,
+        cash_limits: crate::store::registry::cash_limits(conn, village)?,
         cash,
         pay_ins,
         receipts,

@@ -34,8 +34,9 @@ pub struct VillageBrief {
     /// The trial balance's top-level accounts that moved or hold a balance in the span.
     pub books: Vec<TrialBalanceRow>,
     pub books_balanced: bool,
-    /// Cash on hand (101) at the end of each month, and the limit the village may keep.
+    /// Cash on hand (101) at the end of each month, with the limit in force that day.
     pub cash_month_ends: Vec<MonthEnd>,
+    /// The limit in force on the span's last day.
     #[schema(value_type = String)]
     pub cash_limit: Money,
     #[schema(value_type = String)]
@@ -74,6 +75,7 @@ pub fn village_brief(db: &Db, actor: &Actor, code: &str, from: &str, to: &str) -
             ));
         };
         let village = Village::by_id(conn, id)?;
+        let limits = crate::store::registry::cash_limits(conn, &village)?;
         let township = Township::by_id(conn, village.township_id)?.name;
         let tb = trial_balance_between(conn, id, from, to + Duration::days(1))?;
         let books = tb
@@ -103,8 +105,8 @@ pub fn village_brief(db: &Db, actor: &Actor, code: &str, from: &str, to: &str) -
             to,
             books,
             books_balanced: tb.balanced,
-            cash_month_ends: month_ends(&daily, from, to),
-            cash_limit: village.cash_limit,
+            cash_month_ends: month_ends(&daily, &limits, from, to),
+            cash_limit: limits.on(to),
             collected: got.total,
             cash: got.cash,
             cash_share: got.cash_share(),

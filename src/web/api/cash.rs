@@ -7,7 +7,9 @@ use crate::error::AppError;
 use crate::usecases::cash::{
     self, CashInput, CashOnHand, ClaimInput, MatchInput, MatchProposal, PayInInput, PayInView,
 };
+use crate::usecases::disbursements::DisbursementView;
 use crate::usecases::receipts::{self, ReceiptDetail, VoidInput, VoidOutcome};
+use crate::usecases::refunds::{self, RefundInput, RefundsOverview};
 use crate::usecases::suspense::{self, PlaceInput, PlacedCredit, UndoInput, UndoOutcome, WaitingCredit};
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;
@@ -261,4 +263,38 @@ pub async fn undo_placement(
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/suspense/refunds", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path)),
+    responses((status = 200, body = RefundsOverview), (status = 404, body = ErrorBody)))]
+/// Credits whose excess over their bill waits in suspense (to be refunded), and the village's
+/// refunds with where each disbursement stands.
+pub async fn list_refunds(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let v = state.db.run(move |db| refunds::overview(db, &who.actor, &path)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/suspense/{bank_transaction}/refund", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path), ("bank_transaction" = i64, Path)), request_body = RefundInput,
+    responses((status = 201, body = DisbursementView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Requests the refund of a credit's whole part in suspense (a credit that named no bill, or
+/// the excess of one that overpaid its bill): a disbursement booked to 211.9999 that another
+/// person approves, posted when the statement shows the debit.
+pub async fn refund_suspense(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    body: web::Json<RefundInput>,
+) -> Result<HttpResponse, AppError> {
+    let (code, txn) = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| refunds::request(db, &who.actor, &code, BankTransactionId(txn), body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
 }

@@ -5,8 +5,8 @@ use actix_web::{web, HttpResponse};
 use crate::error::AppError;
 use crate::store::Page;
 use crate::usecases::registry::{
-    self, CorporateAccountView, CountyView, NewCorporateAccountInput, NewTownshipInput, NewVillageInput, TownshipView,
-    VillageView,
+    self, CashLimitHistory, CashLimitInput, CorporateAccountView, CountyView, NewCorporateAccountInput,
+    NewTownshipInput, NewVillageInput, TownshipView, VillageView,
 };
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;
@@ -93,6 +93,42 @@ pub async fn get_village(
         .run(move |db| registry::get_village(db, &who.actor, &code))
         .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/cash-limit", tag = "registry", security(("bearer" = [])),
+    params(("village" = String, Path, description = "12-digit village code")),
+    responses((status = 200, body = CashLimitHistory), (status = 404, body = ErrorBody)))]
+/// The village's cash limit as registered, in force today, and every change since.
+pub async fn get_cash_limit(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| registry::cash_limit_history(db, &who.actor, &code))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/cash-limit", tag = "registry", security(("bearer" = [])),
+    params(("village" = String, Path, description = "12-digit village code")), request_body = CashLimitInput,
+    responses((status = 201, body = CashLimitHistory), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Changes the village's cash limit from a day on (the admin): today or later, never a past day,
+/// so the days already checked keep the limit they were checked against.
+pub async fn set_cash_limit(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<CashLimitInput>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| registry::set_cash_limit(db, &who.actor, &code, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
 }
 
 #[utoipa::path(post, path = "/api/v1/villages/{village}/accounts", tag = "registry", security(("bearer" = [])),

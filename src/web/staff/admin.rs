@@ -14,7 +14,7 @@ use super::session::Staff;
 use crate::domain::access::Role;
 use crate::domain::ids::{CorporateAccountId, UserId};
 use crate::domain::vocabulary::{ScopeKind, Settlement};
-use crate::domain::Money;
+use crate::domain::{period, Money};
 use crate::error::{AppError, ErrorCode};
 use crate::store::Page;
 use crate::usecases::access::{self, NewUserInput, ScopeRef};
@@ -488,10 +488,11 @@ pub async fn village(
             let village = registry::get_village(db, &actor, &code)?;
             let accounts = registry::list_corporate_accounts(db, &actor, &code)?;
             let bindings = bindings::list_bindings(db, &actor, &code)?;
-            Ok::<_, AppError>((village, accounts, bindings))
+            let limits = registry::cash_limit_history(db, &actor, &code)?;
+            Ok::<_, AppError>((village, accounts, bindings, limits))
         })
         .await;
-    let (village, accounts, list) = match data {
+    let (village, accounts, list, limits) = match data {
         Ok(d) => d,
         Err(e) => return failed(e),
     };
@@ -505,6 +506,7 @@ pub async fn village(
         esc(&village.township_code),
         village.cash_limit
     ));
+    body.push_str(&cash_limit_section(&ve, &csrf, &limits));
     let rows: String = accounts
         .iter()
         .map(|a| {
@@ -580,6 +582,102 @@ pub async fn village(
         StatusCode::OK,
         page(&staff, &format!("{} 的账户和支付渠道", village.name), &body),
     )
+}
+
+/// The cash limit's history and the form that changes it from a day on.
+fn cash_limit_section(ve: &str, csrf: &str, h: &registry::CashLimitHistory) -> String {
+    let rows: String = h
+        .changes
+        .iter()
+        .map(|c| {
+            format!(
+                r#"<tr><td>{}</td><td class="num">¥{}</td><td class="text">{}</td><td>{}</td><td>{}</td></tr>"#,
+                c.effective_from,
+                c.limit,
+                esc(&c.note),
+                esc(&c.set_by),
+                esc(&period::shown(c.set_at))
+            )
+        })
+        .collect();
+    format!(
+        r#"<section><h2>库存现金限额</h2><p>登记时的限额 ¥{first}，今天有效的限额 ¥{today}。调整只能从今天或以后生效：过去的日子仍按当时的限额检查，已发现的超限不会因为调高限额而消失。填 0 表示不设限额。</p>{table}
+<form method="post" action="/staff/admin/v/{ve}/cash-limit" id="set-cash-limit">{csrf}
+<label for="limit">新限额（元）</label><input id="limit" name="limit" required inputmode="decimal">
+<label for="effective_from">从哪天起生效</label><input id="effective_from" name="effective_from" type="date" required value="{day}">
+<label for="limit_note">依据（如：乡镇文件文号）</label><input id="limit_note" name="note" required maxlength="100">
+<button class="primary" id="set-limit">调整限额</button></form></section>"#,
+        first = h.first,
+        today = h.today,
+        day = period::business_date(period::now()),
+        table = table(
+            "cash-limits",
+            r#"<th>生效日期</th><th class="num">限额</th><th>依据</th><th>调整人</th><th>调整时间</th>"#,
+            &rows,
+            "登记后没有调整过限额。"
+        ),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct CashLimitForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    limit: String,
+    #[serde(default)]
+    effective_from: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn set_cash_limit(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<CashLimitForm>,
+) -> HttpResponse {
+    if let Some(r) = admin_only(&staff) {
+        return r;
+    }
+    if let Some(r) = staff.refuse_forged(&form.csrf) {
+        return r;
+    }
+    let v = path.into_inner();
+    let back = format!("/staff/admin/v/{v}");
+    let f = form.into_inner();
+    let limit = match Money::parse(f.limit.trim()) {
+        Ok(m) => m,
+        Err(e) => {
+            return super::frame::refused(
+                &back,
+                &AppError::new(ErrorCode::AmountInvalid, e.to_string()).at("limit"),
+            )
+        }
+    };
+    let Ok(effective_from) = f.effective_from.trim().parse::<chrono::NaiveDate>() else {
+        return super::frame::refused(
+            &back,
+            &AppError::new(ErrorCode::FieldInvalid, "请填写生效日期，如 2026-12-01。").at("effective_from"),
+        );
+    };
+    let input = registry::CashLimitInput {
+        limit,
+        effective_from,
+        note: f.note,
+    };
+    let (actor, code) = (staff.actor.clone(), v.clone());
+    match state
+        .db
+        .run(move |db| registry::set_cash_limit(db, &actor, &code, input))
+        .await
+    {
+        Ok(_) => see_other(
+            &back,
+            &format!("库存现金限额已调整：从 {effective_from} 起为 ¥{limit}。"),
+        ),
+        Err(e) => super::frame::refused(&back, &e),
+    }
 }
 
 /// The three providers' forms: new bindings (with the account to bind) or a rotation of one

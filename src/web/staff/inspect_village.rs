@@ -10,8 +10,8 @@ use serde::Deserialize;
 use super::frame::{failed, html, page_nav, table};
 use super::inspection::NAV;
 use super::session::Staff;
-use crate::domain::period;
 use crate::domain::schedule::shown_period;
+use crate::domain::{period, Money};
 use crate::inspect::overview::days_text;
 use crate::usecases::inspection::village::{village_brief, VillageBrief};
 use crate::usecases::inspection::{self};
@@ -112,18 +112,19 @@ fn render(b: &VillageBrief, from: &str, to: &str) -> String {
         )
         .line(
             "库存现金限额（元）",
-            b.cash_month_ends.iter().map(|_| yuan(b.cash_limit)).collect(),
+            b.cash_month_ends.iter().map(|m| yuan(m.limit)).collect(),
         );
     let rows: String = b
         .cash_month_ends
         .iter()
         .zip(&months)
         .map(|(m, label)| {
-            let over = m.balance > b.cash_limit;
+            let over = m.limit > Money::ZERO && m.balance > m.limit;
             format!(
-                r#"<tr><td>{}</td><td class="num">¥{}</td><td>{}</td></tr>"#,
+                r#"<tr><td>{}</td><td class="num">¥{}</td><td class="num">¥{}</td><td>{}</td></tr>"#,
                 esc(label),
                 m.balance,
+                m.limit,
                 if over {
                     r#"<strong class="status-voided">超过限额</strong>"#
                 } else {
@@ -133,12 +134,12 @@ fn render(b: &VillageBrief, from: &str, to: &str) -> String {
         })
         .collect();
     out.push_str(&format!(
-        r#"<section><h2>月末库存现金（限额 ¥{}）</h2>{}{}</section>"#,
+        r#"<section><h2>月末库存现金（现行限额 ¥{}）</h2>{}{}</section>"#,
         b.cash_limit,
         cash.place("每月月末的库存现金和限额", "所选期间库存现金一直是零。"),
         table(
             "cash-month-ends",
-            r#"<th>月份</th><th class="num">月末库存现金</th><th></th>"#,
+            r#"<th>月份</th><th class="num">月末库存现金</th><th class="num">当时的限额</th><th></th>"#,
             &rows,
             "所选期间没有月份。"
         )

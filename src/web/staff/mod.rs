@@ -37,6 +37,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/admin/villages", web::post().to(admin::create_village))
         .route("/staff/admin/v/{village}", web::get().to(admin::village))
         .route(
+            "/staff/admin/v/{village}/cash-limit",
+            web::post().to(admin::set_cash_limit),
+        )
+        .route(
             "/staff/admin/v/{village}/accounts",
             web::post().to(admin::create_account),
         )
@@ -72,6 +76,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(suspense::place),
         )
         .route("/staff/v/{village}/suspense/{id}/undo", web::post().to(suspense::undo))
+        .route("/staff/v/{village}/suspense/refund", web::post().to(suspense::refund))
         .route("/staff/v/{village}/journal", web::get().to(books::journal))
         .route(
             "/staff/v/{village}/journal/{seq}/reverse",

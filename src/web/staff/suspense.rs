@@ -1,7 +1,9 @@
 //! 待查明款项: the credits of a village that named no bill, and the accountant's form to place
 //! each onto the bill it paid; below, the latest placements, each of which the accountant may
-//! undo when it went onto the wrong bill. A refused placement or undo comes back on this page
-//! with what was typed. Thin handlers over `usecases::suspense`.
+//! undo when it went onto the wrong bill; then the refunds (退款) of money that was never the
+//! village's, a waiting credit or the excess of one that overpaid its bill. A refused form comes
+//! back on this page with what was typed. Thin handlers over `usecases::suspense` and
+//! `usecases::refunds`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -13,6 +15,7 @@ use crate::domain::access::Role;
 use crate::domain::ids::BankTransactionId;
 use crate::domain::period;
 use crate::error::AppError;
+use crate::usecases::refunds::{self, RefundInput};
 use crate::usecases::suspense::{self, PlaceInput, UndoInput};
 use crate::web::error::{for_people, status};
 use crate::web::pages::esc;
@@ -36,10 +39,25 @@ pub struct UndoForm {
     note: String,
 }
 
+#[derive(Deserialize, Default, Clone)]
+pub struct RefundForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    bank_transaction_id: String,
+    #[serde(default)]
+    payee_name: String,
+    #[serde(default)]
+    payee_account: String,
+    #[serde(default)]
+    note: String,
+}
+
 /// What a refused form had typed, to show it again in its row.
 enum Typed<'a> {
     Place(i64, &'a PlaceForm),
     Undo(i64, &'a UndoForm),
+    Refund(&'a RefundForm),
 }
 
 pub async fn list(
@@ -61,7 +79,11 @@ async fn render(
     typed: Option<Typed<'_>>,
 ) -> HttpResponse {
     let (actor, village) = (staff.actor.clone(), v.to_string());
-    let (credits, placed) = match state.db.run(move |db| suspense::overview(db, &actor, &village)).await {
+    let read = state.db.run(move |db| {
+        let (credits, placed) = suspense::overview(db, &actor, &village)?;
+        Ok::<_, AppError>((credits, placed, refunds::overview(db, &actor, &village)?))
+    });
+    let (credits, placed, refunding) = match read.await {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
@@ -126,8 +148,9 @@ async fn render(
             )
         })
         .collect();
+    let refund_section = refund_section(v, staff, &credits, &refunding, typed);
     let body = format!(
-        r#"{top}<p>没有写明账单号的到账先记在“待查明款项”（211.9999）。查明是哪张账单的钱后（村民来电、报账员认出付款人），在这里认领：账单记为已缴，收据依据这笔到账开出；报账员先开的待核实收据随之生效。一笔到账只能整笔认领到一张账单。</p>{}<h2>已认领</h2><p>认错了账单时撤销认领：认领凭证被冲销，账单重新欠款，依据这笔到账的收据作废，到账回到上面的待查明列表，再认领到正确的账单。撤销和原因都记入审计日志。</p>{}"#,
+        r#"{top}<p>没有写明账单号的到账先记在“待查明款项”（211.9999）。查明是哪张账单的钱后（村民来电、报账员认出付款人），在这里认领：账单记为已缴，收据依据这笔到账开出；报账员先开的待核实收据随之生效。一笔到账只能整笔认领到一张账单。</p>{}<h2>已认领</h2><p>认错了账单时撤销认领：认领凭证被冲销，账单重新欠款，依据这笔到账的收据作废，到账回到上面的待查明列表，再认领到正确的账单。撤销和原因都记入审计日志。</p>{}{refund_section}"#,
         table(
             "suspense",
             r#"<th>编号</th><th>到账时间</th><th>方式</th><th class="num">金额</th><th>付款人</th><th>附言</th><th>原因</th><th></th>"#,
@@ -142,6 +165,169 @@ async fn render(
         )
     );
     html(code, frame::page("待查明款项", Some(v), staff, &body))
+}
+
+/// The refund form (a waiting credit, or the excess of an overpaid one) and the refunds so far.
+fn refund_section(
+    v: &str,
+    staff: &Staff,
+    credits: &[suspense::WaitingCredit],
+    r: &refunds::RefundsOverview,
+    typed: Option<Typed<'_>>,
+) -> String {
+    let typed = match typed {
+        Some(Typed::Refund(f)) => f.clone(),
+        _ => RefundForm::default(),
+    };
+    let choices: Vec<(String, String)> = credits
+        .iter()
+        .map(|c| {
+            let id = c.bank_transaction_id.get();
+            (
+                id.to_string(),
+                format!("入账 {id}：待查明 ¥{}（{}）", c.amount, c.channel_name),
+            )
+        })
+        .chain(r.overpaid.iter().map(|o| {
+            let id = o.bank_transaction_id.get();
+            (
+                id.to_string(),
+                format!("入账 {id}：¥{} 中多付 ¥{}（{}）", o.amount, o.excess, o.channel_name),
+            )
+        }))
+        .collect();
+    let overpaid_rows: String = r
+        .overpaid
+        .iter()
+        .map(|o| {
+            format!(
+                r#"<tr id="overpaid-{id}"><td>{id}</td><td>{when}</td><td>{channel}</td><td class="num">¥{amount}</td><td class="num">¥{excess}</td><td>{payer}</td><td class="text">{reference}</td></tr>"#,
+                id = o.bank_transaction_id.get(),
+                when = esc(&period::shown(o.paid_at)),
+                channel = esc(&o.channel_name),
+                amount = o.amount,
+                excess = o.excess,
+                payer = esc(o.payer.as_deref().unwrap_or("")),
+                reference = esc(o.reference.as_deref().unwrap_or("")),
+            )
+        })
+        .collect();
+    let requests = matches!(staff.actor.role, Role::Clerk | Role::Accountant);
+    let form = if !requests {
+        String::new()
+    } else if choices.is_empty() {
+        "<p>现在没有可以退款的款项。</p>".to_string()
+    } else {
+        let options: String = choices
+            .iter()
+            .map(|(value, label)| {
+                format!(
+                    r#"<option value="{value}"{sel}>{label}</option>"#,
+                    sel = if *value == typed.bank_transaction_id {
+                        " selected"
+                    } else {
+                        ""
+                    },
+                    value = esc(value),
+                    label = esc(label)
+                )
+            })
+            .collect();
+        format!(
+            r#"<form method="post" action="/staff/v/{v}/suspense/refund" id="refund-form">{csrf}<label for="refund-credit">退哪一笔</label><select id="refund-credit" name="bank_transaction_id" required>{options}</select><label for="payee_name">收款人（付款的人）</label><input id="payee_name" name="payee_name" value="{name}" required maxlength="60"><label for="payee_account">收款人账号</label><input id="payee_account" name="payee_account" inputmode="numeric" value="{account}" required><label for="refund-note">退款原因</label><input id="refund-note" name="note" placeholder="如：重复付款、付错了村" value="{note}" required maxlength="100"><button class="primary" id="refund">申请退款</button></form>"#,
+            v = esc(v),
+            csrf = staff.field(),
+            name = esc(&typed.payee_name),
+            account = esc(&typed.payee_account),
+            note = esc(&typed.note),
+        )
+    };
+    let refund_rows: String = r
+        .refunds
+        .iter()
+        .map(|x| {
+            let d = &x.disbursement;
+            format!(
+                r#"<tr id="refund-{id}"><td>{credit}</td><td class="num">¥{amount}</td><td>{payee}</td><td>{account}</td><td class="text">{purpose}</td><td>{by}</td><td>{at}</td><td><a href="/staff/v/{v}/disbursements">支出申请 {id}</a>：{status}</td></tr>"#,
+                id = d.id,
+                credit = x.bank_transaction_id.get(),
+                amount = x.amount,
+                payee = esc(&d.payee_name),
+                account = esc(&d.payee_account),
+                purpose = esc(&d.purpose),
+                by = esc(&d.requested_by_name),
+                at = esc(&period::shown(d.requested_at)),
+                v = esc(v),
+                status = esc(&d.status_label),
+            )
+        })
+        .collect();
+    format!(
+        r#"<h2>退款</h2><p>不属于本村的钱要退回付款人：没有对应账单、也不是本村款项的到账，或付款超过账单应缴的多付部分（下表）。申请退款后，由另一位乡镇会计在“支出申请”里审批；银行对账单显示这笔支出时自动记账（借 待查明款项 211.9999，贷 银行存款）。申请中或已退的款项不能再认领到账单。被驳回的可以重新申请。</p>{}{form}<h3>退款记录</h3>{}"#,
+        table(
+            "overpaid",
+            r#"<th>编号</th><th>到账时间</th><th>方式</th><th class="num">到账金额</th><th class="num">多付</th><th>付款人</th><th>附言</th>"#,
+            &overpaid_rows,
+            "没有多付的款项。付款超过账单应缴时，多出的部分列在这里等待退款。"
+        ),
+        table(
+            "refunds",
+            r#"<th>入账编号</th><th class="num">退款金额</th><th>收款人</th><th>账号</th><th>用途</th><th>申请人</th><th>申请时间</th><th>审批</th>"#,
+            &refund_rows,
+            "还没有退款申请。申请后列在这里，并显示审批和支付的进度。"
+        )
+    )
+}
+
+pub async fn refund(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<RefundForm>,
+) -> HttpResponse {
+    if let Some(r) = staff.refuse_forged(&form.csrf) {
+        return r;
+    }
+    let v = path.into_inner();
+    let typed = form.into_inner();
+    let (actor, code) = (staff.actor.clone(), v.clone());
+    let txn = typed.bank_transaction_id.trim().parse::<i64>();
+    let input = RefundInput {
+        payee_name: typed.payee_name.clone(),
+        payee_account: typed.payee_account.clone(),
+        note: typed.note.clone(),
+    };
+    let done = match txn {
+        Ok(id) => {
+            state
+                .db
+                .run(move |db| refunds::request(db, &actor, &code, BankTransactionId(id), input))
+                .await
+        }
+        Err(_) => Err(
+            AppError::new(crate::error::ErrorCode::FieldInvalid, "请选择要退的那笔到账。").at("bank_transaction_id"),
+        ),
+    };
+    match done {
+        Ok(d) => see_other(
+            &format!("/staff/v/{v}/suspense"),
+            &format!(
+                "已申请退款：¥{} 退给 {}（支出申请 {}），等待另一位乡镇会计审批。",
+                d.amount, d.payee_name, d.id
+            ),
+        ),
+        Err(e) => {
+            render(
+                &state,
+                &staff,
+                &v,
+                status(&e),
+                &message(Some(&for_people(&e)), true),
+                Some(Typed::Refund(&typed)),
+            )
+            .await
+        }
+    }
 }
 
 pub async fn place(
