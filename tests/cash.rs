@@ -1263,6 +1263,82 @@ both!(a_placed_credit_is_never_matched_to_a_pay_in, |app| {
     assert_books_agree(&app.db);
 });
 
+// A credit being refunded is never matched to a clerk's pay-in, and a credit that a pay-in
+// explains (the clerk's cash deposited) is never refunded: suspense money is spoken for once.
+both!(refunds_and_pay_ins_never_take_the_same_credit, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let (clerk, acct) = (&s.t.clerk_a, &s.t.accountant);
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-REFUND-1", "100.00", "转账").await;
+    let stranger = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+        .as_i64()
+        .unwrap();
+    let refund = |txn: i64| {
+        let (app, clerk) = (&app, clerk.clone());
+        let path = format!("{v}/suspense/{txn}/refund");
+        async move {
+            app.post(
+                &clerk,
+                &path,
+                json!({"payee_name": "王小明", "payee_account": "6228480000000000011", "note": "付错村"}),
+            )
+            .await
+        }
+    };
+    assert_eq!(refund(stranger).await.status, 201);
+    // The clerk took ¥100 cash and declares paying it in: the credit being refunded is neither
+    // offered nor taken.
+    let cash = app
+        .post(
+            clerk,
+            &format!("{v}/cash"),
+            json!({"bill_reference": s.bills[0], "amount": "100.00"}),
+        )
+        .await;
+    assert_eq!(cash.status, 201, "{:?}", cash.body);
+    let pay_in = app
+        .post(
+            clerk,
+            &format!("{v}/pay-ins"),
+            json!({"account_id": 1, "amount": "100.00"}),
+        )
+        .await;
+    assert_eq!(pay_in.status, 201, "{:?}", pay_in.body);
+    assert_eq!(get(&app, acct, &format!("{v}/pay-ins/proposals")).await, json!([]));
+    let matched = |txn: i64| {
+        let (app, clerk) = (&app, clerk.clone());
+        let path = format!("{v}/pay-ins/{}/match", pay_in.body["id"]);
+        async move { app.post(&clerk, &path, json!({"bank_transaction_id": txn})).await }
+    };
+    let r = matched(stranger).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "bank_transaction_not_available"),
+        "{:?}",
+        r.body
+    );
+    assert!(
+        r.body["message"].as_str().unwrap().contains("已申请退款"),
+        "{:?}",
+        r.body
+    );
+    // The clerk's own deposit arrives and is matched; it cannot then be refunded.
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-DEPOSIT-1", "100.00", "现金解款").await;
+    let deposit = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(matched(deposit).await.status, 200);
+    let r = refund(deposit).await;
+    assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+    assert!(r.body["message"].as_str().unwrap().contains("代交"), "{:?}", r.body);
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
+});
+
 // A bill paid half in cash and half by a transfer the accountant placed from suspense is paid
 // once, not twice: no DOUBLE_COLLECTION, no MONEY_WITHOUT_RECEIPT, even days later; the API's
 // bank transaction says which bill it was placed on.

@@ -1685,7 +1685,7 @@ both!(
     money_that_was_never_the_villages_goes_back_by_an_approved_refund,
     |app| {
         let t = app.seed().await;
-        let bills = bills_in_village_a(&app, &t, &["100.00", "60.00", "50.50"]).await;
+        let bills = bills_in_village_a(&app, &t, &["100.00", "60.00", "50.50", "30.00"]).await;
         let a = format!("/api/v1/villages/{VILLAGE_A}");
         let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
             .as_i64()
@@ -1930,7 +1930,25 @@ both!(
             .text()
             .await
             .unwrap();
-        assert!(public.contains("退还误付、多付的款项"), "{public}");
+        let refunded = public
+            .split(r#"id="refunded""#)
+            .nth(1)
+            .expect("the refunds' sum")
+            .split("</p>")
+            .next()
+            .unwrap();
+        assert!(refunded.contains("¥130.00"), "{refunded}");
+        let spent = public
+            .split(r#"id="totals""#)
+            .nth(1)
+            .unwrap()
+            .split("</p>")
+            .next()
+            .unwrap();
+        assert!(
+            spent.contains("支出 <strong>¥0.00"),
+            "refunds are not spending: {spent}"
+        );
         assert!(!public.contains("王小明") && !public.contains("付错了村"), "{public}");
 
         // The page: the refunds listed with their progress; a refused form comes back as typed.
@@ -1983,6 +2001,119 @@ both!(
             .await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("已申请退款：¥30.00"), "{html}");
+        let late_refund = refunds_of_a(&app, &t.accountant).await["refunds"][0]["disbursement"]["id"]
+            .as_i64()
+            .unwrap();
+
+        // Approved, the bank cannot pay it (a wrong account): asking again is refused until the
+        // approval is withdrawn, by an accountant, with a reason, once; then the credit is free.
+        assert_eq!(decide(late_refund, "approve").await.status, 200);
+        let (path, body) = ask(late, "6228480000000000016", "付错村");
+        let r = app.post(&t.clerk_a, &path, body).await;
+        assert!(r.body["message"].as_str().unwrap().contains("撤回批准"), "{:?}", r.body);
+        let withdraw = |token: String, note: &'static str| {
+            let app = &app;
+            let path = format!("{a}/disbursements/{late_refund}/withdraw");
+            async move { app.post(&token, &path, json!({"note": note})).await }
+        };
+        assert_eq!(withdraw(t.clerk_a.clone(), "银行退回").await.status, 403);
+        assert_eq!(withdraw(t.accountant.clone(), " ").await.status, 422);
+        let r = withdraw(t.accountant.clone(), "收款账号有误，银行退回").await;
+        assert_eq!(
+            (r.status, r.body["status"].as_str()),
+            (200, Some("rejected")),
+            "{:?}",
+            r.body
+        );
+        let r = withdraw(t.accountant.clone(), "再撤一次").await;
+        assert_eq!((r.status, r.code()), (409, "disbursement_decided"), "{:?}", r.body);
+        let paid = refunds_of_a(&app, &t.accountant).await["refunds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["disbursement"]["status"] == "paid")
+            .unwrap()["disbursement"]["id"]
+            .as_i64()
+            .unwrap();
+        let r = app
+            .post(
+                &t.accountant,
+                &format!("{a}/disbursements/{paid}/withdraw"),
+                json!({"note": "撤回"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (409, "disbursement_decided"),
+            "a paid refund stays paid"
+        );
+        let (path, body) = ask(stray, "6228480000000000011", "再退一次");
+        let r = app.post(&t.clerk_a, &path, body).await;
+        assert!(r.body["message"].as_str().unwrap().contains("已经退款"), "{:?}", r.body);
+
+        // Free again, the credit is placed instead (the villager did owe a bill); placed, it cannot
+        // be refunded; the placement undone, it can.
+        let r = app
+            .post(
+                &t.accountant,
+                &format!("{a}/suspense/{late}/place"),
+                json!({"bill_reference": bills[3].0, "note": "村民来电"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let (path, body) = ask(late, "6228480000000000016", "付错村");
+        let r = app.post(&t.clerk_a, &path, body.clone()).await;
+        assert!(
+            r.body["message"].as_str().unwrap().contains("已认领到账单"),
+            "{:?}",
+            r.body
+        );
+        let r = app
+            .post(
+                &t.accountant,
+                &format!("{a}/suspense/{late}/undo"),
+                json!({"note": "认错了"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let r = app.post(&t.clerk_a, &path, body).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+
+        // Money moved out of suspense by hand (to a payable, say) cannot be refunded as well.
+        assert_eq!(push(&app, binding, ACCOUNT_A, "RCB-HAND", "40.00", "转账", now).await, 200);
+        let hand = app
+            .post(&t.accountant, &format!("{a}/entries"), json!({"entry_date": day.to_string(), "memo": "入账 RCB-HAND 转为暂收款",
+                  "lines": [{"account_code": "211.9999", "debit": "40.00"}, {"account_code": "211.0001", "credit": "40.00"}]}))
+            .await;
+        assert_eq!(hand.status, 201, "{:?}", hand.body);
+        let (path, body) = ask(txn_of("RCB-HAND")(), "6228480000000000018", "付错村");
+        let r = app.post(&t.clerk_a, &path, body).await;
+        assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+        assert!(r.body["message"].as_str().unwrap().contains("余额"), "{:?}", r.body);
+
+        // A credit of another village is not ours to refund.
+        let account_b = app
+            .get(&t.admin, &format!("/api/v1/villages/{VILLAGE_B}/accounts"))
+            .await
+            .body[0]["id"]
+            .as_i64()
+            .unwrap();
+        let binding_b = app
+        .post(&t.admin, &format!("/api/v1/villages/{VILLAGE_B}/accounts/{account_b}/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
+        .await;
+        assert_eq!(binding_b.status, 201, "{:?}", binding_b.body);
+        let binding_b = binding_b.body["id"].as_i64().unwrap();
+        assert_eq!(
+            push(&app, binding_b, ACCOUNT_B, "RCB-B", "20.00", "转账", now).await,
+            200
+        );
+        let (path, body) = ask(txn_of("RCB-B")(), "6228480000000000017", "付错村");
+        let r = app.post(&t.clerk_a, &path, body).await;
+        assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+        assert_eq!(
+            app.get(&t.inspector, &format!("{a}/verify")).await.body["problems"],
+            json!([])
+        );
         assert_books_agree(&app.db);
     }
 );

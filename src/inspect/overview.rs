@@ -79,7 +79,8 @@ pub fn month_ends(
         out.push(MonthEnd {
             month: format!("{y}-{m:02}"),
             balance,
-            limit: limits.on(first_of_next.pred_opt().expect("a month's last day")),
+            // The day the balance is taken: the month's last, or `to` in a month not ended.
+            limit: limits.on(first_of_next.pred_opt().expect("a month's last day").min(to)),
         });
         (y, m) = next;
     }
@@ -179,9 +180,13 @@ mod tests {
             (d("2026-01-31"), yuan("-30.00")),
             (d("2026-03-01"), yuan("-120.00")),
         ];
-        let limits =
-            crate::domain::cash_limits::CashLimits::new(yuan("5000.00"), vec![(d("2026-02-28"), yuan("8000.00"))]);
-        let m = month_ends(&daily, &limits, d("2026-01-01"), d("2026-03-31"));
+        let limits = crate::domain::cash_limits::CashLimits::new(
+            yuan("5000.00"),
+            vec![(d("2026-02-28"), yuan("8000.00")), (d("2026-03-20"), yuan("9000.00"))],
+        );
+        // The span ends on 15 March: its last month's balance and limit are those of the 15th
+        // (the change on the 20th is not yet in force).
+        let m = month_ends(&daily, &limits, d("2026-01-01"), d("2026-03-15"));
         let got: Vec<(&str, String, String)> = m
             .iter()
             .map(|e| (e.month.as_str(), e.balance.to_string(), e.limit.to_string()))

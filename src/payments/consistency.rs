@@ -90,6 +90,8 @@ pub struct VillageBooks {
     pub refunds: Vec<RefundFact>,
     /// Disbursements booked to 211.9999 that no refund row ties to a credit.
     pub untied_suspense_disbursements: Vec<i64>,
+    /// What 211.9999 holds, credit-positive.
+    pub suspense_held: Money,
 }
 
 /// A refund of a credit's part in suspense, with its disbursement.
@@ -103,6 +105,8 @@ pub struct RefundFact {
     pub books_to_suspense: bool,
     /// Not rejected: the credit's suspense part is spoken for.
     pub active: bool,
+    /// The bank paid it (posted out of 211.9999).
+    pub paid: bool,
 }
 
 /// A placement of a credit from suspense onto a bill.
@@ -388,6 +392,18 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
     for (credit, n) in twice {
         out.push(at(None, format!("银行入账 {} 同时有 {n} 笔有效的退款", credit.get())));
     }
+    // Refunds asked for or approved but not paid will take their money out of 211.9999: it must
+    // still be there (a hand entry that moved it out would make the refund pay it twice).
+    let promised: Money = b.refunds.iter().filter(|r| r.active && !r.paid).map(|r| r.amount).sum();
+    if b.suspense_held < promised {
+        out.push(at(
+            None,
+            format!(
+                "待查明款项（211.9999）余额 {}，少于已申请、尚未付出的退款 {promised}",
+                b.suspense_held
+            ),
+        ));
+    }
     for d in &b.untied_suspense_disbursements {
         out.push(at(
             None,
@@ -496,6 +512,7 @@ mod tests {
             placements: vec![],
             refunds: vec![],
             untied_suspense_disbursements: vec![],
+            suspense_held: Money::ZERO,
             ledger_cash: m(5_000),
         }
     }
@@ -520,7 +537,9 @@ mod tests {
             disbursed: m(8_000),
             books_to_suspense: true,
             active: true,
+            paid: false,
         });
+        b.suspense_held = m(8_000);
         b
     }
 
@@ -565,6 +584,26 @@ mod tests {
         let mut b = with_refund();
         b.untied_suspense_disbursements.push(6);
         assert!(said(&b).contains("支出申请 6 记入待查明款项"), "{}", said(&b));
+
+        let mut b = with_refund();
+        b.suspense_held = m(3_000);
+        assert!(said(&b).contains("少于已申请、尚未付出的退款 80.00"), "{}", said(&b));
+        b.refunds[0].paid = true;
+        assert!(!said(&b).contains("少于"), "a paid refund took its money already");
+
+        let mut b = with_refund();
+        b.pay_ins.push(PayInFact {
+            id: crate::domain::PayInId(1),
+            amount: m(8_000),
+            status: PayInStatus::Matched,
+            bank_transaction_id: Some(BankTransactionId(9)),
+            entry_id: Some(EntryId(15)),
+        });
+        assert!(said(&b).contains("既是报账员的代交，又在退款"), "{}", said(&b));
+
+        let mut b = with_refund();
+        b.refunds[0].credit = BankTransactionId(99);
+        assert!(said(&b).contains("依据的银行入账不存在"), "{}", said(&b));
     }
 
     #[test]

@@ -200,13 +200,16 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
             disbursed: d.amount,
             books_to_suspense: d.account_code == chart::SUSPENSE_CODE,
             active: d.status != crate::domain::vocabulary::DisbursementStatus::Rejected,
+            paid: d.status == crate::domain::vocabulary::DisbursementStatus::Paid,
         })
         .collect();
+    let suspense_held = super::refunds::suspense_held(conn, village_id)?.0;
     let untied_suspense_disbursements = super::refunds::untied_suspense_disbursements(conn, village_id)?;
     Ok(VillageBooks {
         placements,
         refunds,
         untied_suspense_disbursements,
+        suspense_held,
         bills,
         receipts,
         cash,

@@ -121,6 +121,26 @@ impl Disbursement {
         Ok(n == 1)
     }
 
+    /// Withdraws the approval of a request the bank has not paid (the bank refused the payee's
+    /// account, or the payment is no longer wanted): it ends rejected, with who withdrew it and
+    /// why; false if it was paid or changed meanwhile.
+    pub fn withdraw(conn: &mut DbConnection, id: i64, by: UserId, at: NaiveDateTime, note: &str) -> StoreResult<bool> {
+        let n = diesel::update(
+            disbursements::table
+                .filter(disbursements::id.eq(id))
+                .filter(disbursements::status.eq(DisbursementStatus::Approved))
+                .filter(disbursements::statement_line_id.is_null()),
+        )
+        .set((
+            disbursements::status.eq(DisbursementStatus::Rejected),
+            disbursements::decided_by.eq(Some(by)),
+            disbursements::decided_at.eq(Some(at)),
+            disbursements::decision_note.eq(Some(note)),
+        ))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
     /// Marks an approved request paid by a statement line and its entry.
     pub fn mark_paid(conn: &mut DbConnection, id: i64, line: i64, entry: EntryId) -> StoreResult<bool> {
         let n = diesel::update(

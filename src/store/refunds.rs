@@ -158,3 +158,22 @@ pub fn refunded(
         .into_iter()
         .collect())
 }
+
+/// What 211.9999 holds for the village (credit-positive), over every chart's account of that
+/// code, and the part of it the refunds asked for or approved but not yet paid will take.
+pub fn suspense_held(conn: &mut DbConnection, village: VillageId) -> StoreResult<(Money, Money)> {
+    let lines: Vec<(i64, i64)> = journal_postings::table
+        .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
+        .filter(journal_postings::village_id.eq(village))
+        .filter(ledger_accounts::code.eq(chart::SUSPENSE_CODE))
+        .select((journal_postings::credit_fen, journal_postings::debit_fen))
+        .load(conn)?;
+    let held = Money::from_fen(lines.iter().map(|(c, d)| c - d).sum());
+    let promised: Vec<i64> = suspense_refunds::table
+        .inner_join(disbursements::table.on(disbursements::id.eq(suspense_refunds::disbursement_id)))
+        .filter(suspense_refunds::village_id.eq(village))
+        .filter(disbursements::status.eq_any([DisbursementStatus::Requested, DisbursementStatus::Approved]))
+        .select(suspense_refunds::amount_fen)
+        .load(conn)?;
+    Ok((held, Money::from_fen(promised.iter().sum())))
+}

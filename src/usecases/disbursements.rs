@@ -254,6 +254,49 @@ pub fn decide(
     })
 }
 
+/// Withdraws an approval the bank has not paid (the approver, or another accountant; never the
+/// requester): the request ends rejected with the reason, and a refund's credit is free to be
+/// refunded again or placed. A payment the statement already shows cannot be withdrawn.
+pub fn withdraw(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    id: i64,
+    decision: DecisionInput,
+) -> AppResult<DisbursementView> {
+    let note = input::text("note", &decision.note, 150)?;
+    db.write(|conn| {
+        let village = village_to_change(conn, actor, village_code, Action::ApproveDisbursement)?;
+        let d = Disbursement::in_village(conn, village.id, id)?
+            .ok_or_else(|| AppError::code(ErrorCode::DisbursementNotFound))?;
+        if d.requested_by == actor.user_id {
+            return Err(AppError::code(ErrorCode::SelfApproval));
+        }
+        let note = format!("撤回批准：{note}");
+        if !Disbursement::withdraw(conn, d.id, actor.user_id, period::now().naive_utc(), &note)? {
+            return Err(AppError::new(
+                ErrorCode::DisbursementDecided,
+                format!(
+                    "这笔支出申请是“{}”，只有已批准、银行还没有付出的才能撤回。",
+                    d.status.label()
+                ),
+            ));
+        }
+        audit(
+            conn,
+            Some(actor),
+            "disbursement.withdraw",
+            "disbursement",
+            d.id,
+            Some(village.id),
+            serde_json::json!({"note": note}),
+        )?;
+        let d = Disbursement::in_village(conn, village.id, id)?
+            .ok_or_else(|| AppError::code(ErrorCode::DisbursementNotFound))?;
+        view(conn, d)
+    })
+}
+
 pub fn list(
     db: &Db,
     actor: &Actor,

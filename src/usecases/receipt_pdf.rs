@@ -26,23 +26,12 @@ fn status_mark(r: &ReceiptDetail) -> Option<String> {
 }
 
 fn draw_qr(layer: &PdfLayerReference, text: &str, x: f32, top: f32, size: f32) -> Result<(), String> {
-    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| e.to_string())?;
-    let width = code.width();
-    let modules = code.to_colors();
-    let cell = size / width as f32;
-    for row in 0..width {
-        let mut col = 0;
-        while col < width {
-            if modules[row * width + col] == qrcode::Color::Dark {
-                let start = col;
-                while col < width && modules[row * width + col] == qrcode::Color::Dark {
-                    col += 1;
-                }
-                let (x0, y1) = (x + start as f32 * cell, top - row as f32 * cell);
-                layer.add_rect(Rect::new(Mm(x0), Mm(y1 - cell), Mm(x + col as f32 * cell), Mm(y1)));
-            } else {
-                col += 1;
-            }
+    let code = crate::payments::qr::modules(text)?;
+    let cell = size / code.width as f32;
+    for row in 0..code.width {
+        for (start, n) in code.runs(row) {
+            let (x0, y1) = (x + start as f32 * cell, top - row as f32 * cell);
+            layer.add_rect(Rect::new(Mm(x0), Mm(y1 - cell), Mm(x0 + n as f32 * cell), Mm(y1)));
         }
     }
     Ok(())

@@ -181,12 +181,14 @@ fn refused(why: String) -> AppError {
 /// village's lock).
 fn refundable(conn: &mut DbConnection, txn: &BankTransaction) -> AppResult<Money> {
     if let Some((_, d)) = Refund::active(conn, txn.id)? {
-        return Err(refused(format!(
-            "银行入账 {} 已有退款申请（支出申请 {}，{}）；被驳回后才能重新申请。",
-            txn.id.get(),
-            d.id,
-            d.status.label()
-        )));
+        let (credit, asked) = (txn.id.get(), d.id);
+        return Err(refused(match d.status {
+            DisbursementStatus::Paid => format!("银行入账 {credit} 已经退款（支出申请 {asked}），不能再退。"),
+            DisbursementStatus::Approved => format!(
+                "银行入账 {credit} 的退款已批准（支出申请 {asked}），等待银行付款；如果银行付不出去，请审批人在“支出审批”里撤回批准后重新申请。"
+            ),
+            _ => format!("银行入账 {credit} 已有退款申请（支出申请 {asked}，待审批），不能重复申请。"),
+        }));
     }
     if Entry::reversal_of(conn, txn.entry_id)?.is_some() {
         return Err(refused(format!(
@@ -221,6 +223,14 @@ fn refundable(conn: &mut DbConnection, txn: &BankTransaction) -> AppResult<Money
     let part = store::suspense_part(conn, txn)?;
     if part <= Money::ZERO {
         return Err(refused(format!("银行入账 {} 没有待查明的部分可退。", txn.id.get())));
+    }
+    // The money must still be in 211.9999: a hand entry may have moved it out already (to other
+    // income, say), and then a refund would pay it out a second time.
+    let (held, promised) = store::suspense_held(conn, txn.village_id)?;
+    if held - promised < part {
+        return Err(refused(format!(
+            "待查明款项（211.9999）余额 ¥{held}，其中 ¥{promised} 已申请退款待付，不够再退 ¥{part}；这笔钱可能已用手工凭证转出，请先核对凭证。"
+        )));
     }
     Ok(part)
 }

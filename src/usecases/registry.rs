@@ -470,20 +470,24 @@ pub fn set_cash_limit(db: &Db, actor: &Actor, code: &str, input: CashLimitInput)
     if limit.is_negative() {
         return Err(AppError::new(ErrorCode::AmountInvalid, "库存现金限额不能为负数。").at("limit"));
     }
-    let today = period::business_date(period::now());
-    if input.effective_from < today {
-        return Err(AppError::new(
-            ErrorCode::FieldInvalid,
-            format!("新限额最早从今天（{today}）起生效；过去的日子按当时的限额检查，不能追溯调整。"),
-        )
-        .at("effective_from"));
-    }
-    if input.effective_from > today + chrono::Duration::days(366) {
-        return Err(AppError::new(ErrorCode::FieldInvalid, "新限额的生效日期不能晚于一年以后。").at("effective_from"));
-    }
     let note = input::text("note", &input.note, 100)?;
     db.write(|conn| {
         let v = village_for(conn, actor, code, Action::ManageRegistry)?;
+        // Today is read inside the transaction, just before the write: a request at 23:59:59
+        // must not commit after midnight a change to a day that has ended.
+        let today = period::business_date(period::now());
+        if input.effective_from < today {
+            return Err(AppError::new(
+                ErrorCode::FieldInvalid,
+                format!("新限额最早从今天（{today}）起生效；过去的日子按当时的限额检查，不能追溯调整。"),
+            )
+            .at("effective_from"));
+        }
+        if input.effective_from > today + chrono::Duration::days(366) {
+            return Err(
+                AppError::new(ErrorCode::FieldInvalid, "新限额的生效日期不能晚于一年以后。").at("effective_from"),
+            );
+        }
         CashLimitChange::insert(
             conn,
             &NewCashLimitChange {

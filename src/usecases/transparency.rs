@@ -62,6 +62,10 @@ pub struct PublicVillage {
     pub paid_out: Vec<PaidOut>,
     #[schema(value_type = String)]
     pub paid_out_total: Money,
+    /// Money sent back to whoever paid it by mistake or too much (never the village's, so not
+    /// spending): refunds paid out of 211.9999.
+    #[schema(value_type = String)]
+    pub refunded: Money,
     /// Money that left the account with no approved request, still being looked into.
     #[schema(value_type = String)]
     pub unexplained_out: Money,
@@ -143,17 +147,17 @@ pub fn public_village(db: &Db, key: &[u8], code: &str, year: Option<i32>) -> App
                 .find(|a| a.code == code)
                 .map_or_else(|| code.to_string(), |a| a.name.clone())
         };
-        let paid_out: Vec<PaidOut> = public::paid_out_between(conn, village.id, from, to)?
+        // Refunds (booked to 211.9999) returned money that was never the village's: they are
+        // not spending, and their purpose names the payer; the public reads only their sum.
+        let (refunds, spent): (Vec<_>, Vec<_>) = public::paid_out_between(conn, village.id, from, to)?
+            .into_iter()
+            .partition(|(_, _, account, _)| account == chart::SUSPENSE_CODE);
+        let refunded: Money = refunds.iter().map(|r| r.3).sum();
+        let paid_out: Vec<PaidOut> = spent
             .into_iter()
             .map(|(date, purpose, account, amount)| PaidOut {
                 date,
-                // A refund's purpose names the credit and the requester's reason, which may
-                // name the payer: the public reads only what it was.
-                purpose: if account == chart::SUSPENSE_CODE {
-                    "退还误付、多付的款项".to_string()
-                } else {
-                    purpose
-                },
+                purpose,
                 account: name_of(&account),
                 amount,
             })
@@ -187,6 +191,7 @@ pub fn public_village(db: &Db, key: &[u8], code: &str, year: Option<i32>) -> App
             }
             .cash_share(),
             paid_out_total: paid_out.iter().map(|p| p.amount).sum(),
+            refunded,
             paid_out,
             unexplained_out,
             head: signed_head(conn, &village, key)?,

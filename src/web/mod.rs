@@ -234,6 +234,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/villages/{village}/disbursements/{id}/reject",
                     web::post().to(s::reject_disbursement),
                 )
+                .route(
+                    "/villages/{village}/disbursements/{id}/withdraw",
+                    web::post().to(s::withdraw_disbursement),
+                )
                 .route("/villages/{village}/journal.beancount", web::get().to(k::beancount))
                 .route("/inspection/runs", web::post().to(api::inspection::run_inspection))
                 .route("/inspection/report", web::get().to(api::inspection::inspection_report))

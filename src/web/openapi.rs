@@ -29,7 +29,7 @@ use super::ops;
         api::qr::account_code, api::qr::bill_code,
         api::statements::import, api::statements::list_lines, api::statements::fetch, api::statements::reconcile, api::statements::report, api::statements::report_file,
         api::statements::request_disbursement, api::statements::list_disbursements,
-        api::statements::approve_disbursement, api::statements::reject_disbursement,
+        api::statements::approve_disbursement, api::statements::reject_disbursement, api::statements::withdraw_disbursement,
         api::inspection::run_inspection, api::inspection::list_findings, api::inspection::get_finding,
         api::inspection::move_finding, api::inspection::inspection_report,
         ops::healthz, ops::readyz, ops::metrics_text,

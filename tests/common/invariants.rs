@@ -216,15 +216,21 @@ fn check(conn: &mut DbConnection) -> Vec<String> {
     // Money in suspense is spoken for at most once: per credit, what its own entry put into
     // 211.9999 covers its placement in force, its pay-in and its active refund together; and a
     // refund paid out debits 211.9999 by exactly its amount.
-    let put_in: HashMap<i64, i64> = bank_transactions::table
+    let mut put_in: HashMap<i64, i64> = HashMap::new();
+    let suspense_lines: Vec<(i64, i64, i64)> = bank_transactions::table
         .inner_join(journal_postings::table.on(journal_postings::entry_id.eq(bank_transactions::entry_id)))
         .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
         .filter(ledger_accounts::code.eq(SUSPENSE))
-        .select((bank_transactions::id, journal_postings::credit_fen))
-        .load::<(i64, i64)>(conn)
-        .unwrap()
-        .into_iter()
-        .collect();
+        .select((
+            bank_transactions::id,
+            journal_postings::credit_fen,
+            journal_postings::debit_fen,
+        ))
+        .load(conn)
+        .unwrap();
+    for (txn, credit, debit) in suspense_lines {
+        *put_in.entry(txn).or_default() += credit - debit;
+    }
     let mut spoken: HashMap<i64, (i64, usize)> = HashMap::new();
     let in_force_amounts: Vec<(i64, i64)> = suspense_placements::table
         .filter(suspense_placements::id.ne_all(undone.clone()))

@@ -13,12 +13,14 @@ pub const EXPLANATION: &str =
 
 /// One finding per stretch of days that ended above the limit in force that day.
 pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
-    // A stretch: its first day, its last, the day furthest over and by how much.
+    // A stretch: its first day, its last, the balance of the day furthest over and that day's
+    // limit, and whether any day held more than twice its own limit.
     struct Stretch {
         start: NaiveDate,
         end: NaiveDate,
         peak: Money,
         limit: Money,
+        doubled: bool,
     }
     let mut stretches: Vec<Stretch> = Vec::new();
     // Closing balance of every day of the period: it changes only on days with postings.
@@ -44,8 +46,10 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                 end: day,
                 peak: balance,
                 limit,
+                doubled: false,
             });
             s.end = day;
+            s.doubled |= balance > limit + limit;
             if balance - limit > s.peak - s.limit {
                 (s.peak, s.limit) = (balance, limit);
             }
@@ -64,6 +68,7 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                  end,
                  peak,
                  limit,
+                 doubled,
              }| {
                 let days = (end - start).num_days() + 1;
                 let evidence = f
@@ -75,7 +80,7 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                 Flag {
                     rule: RuleId::CashOverLimit,
                     subject: format!("from:{start}"),
-                    severity: if days > 5 || peak > limit + limit {
+                    severity: if days > 5 || doubled {
                         Severity::High
                     } else {
                         Severity::Medium
@@ -84,7 +89,7 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                     end,
                     amount: peak - limit,
                     summary: format!(
-                        "{start} 起连续 {days} 天日末库存现金超过限额，最高 ¥{peak}（当日限额 ¥{limit}）。"
+                        "{start} 起连续 {days} 天日末库存现金超过当日限额；超出最多的一天余额 ¥{peak}，当日限额 ¥{limit}。"
                     ),
                     evidence,
                 }
@@ -151,6 +156,17 @@ mod tests {
         let flags = check(&f, &Thresholds::default());
         assert_eq!((flags[0].start, flags[0].end), (day("2026-03-10"), day("2026-03-19")));
         assert_eq!((flags[0].amount, flags[0].severity), (yuan(6000), Severity::High));
+        // Severity: a day more than twice its own (lowered) limit is high, though another day
+        // was further over.
+        f.cash_days = vec![
+            (day("2026-03-10"), yuan(9000)),
+            (day("2026-03-13"), yuan(2500)),
+            (day("2026-03-15"), yuan(0)),
+        ];
+        f.cash_limits = crate::domain::cash_limits::CashLimits::new(yuan(5000), vec![(day("2026-03-13"), yuan(1000))]);
+        let flags = check(&f, &Thresholds::default());
+        assert_eq!((flags[0].start, flags[0].end), (day("2026-03-10"), day("2026-03-14")));
+        assert_eq!((flags[0].amount, flags[0].severity), (yuan(4000), Severity::High));
         // A limit of zero is no limit.
         f.cash_limits = crate::domain::cash_limits::CashLimits::fixed(Money::ZERO);
         assert!(check(&f, &Thresholds::default()).is_empty());

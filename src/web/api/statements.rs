@@ -194,6 +194,27 @@ pub async fn reject_disbursement(
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// Withdraws an approval the bank has not paid (another accountant than the requester, with a
+/// reason): the request ends rejected; a refund's credit is free again.
+#[utoipa::path(post, path = "/api/v1/villages/{village}/disbursements/{id}/withdraw", tag = "reconciliation",
+    security(("bearer" = [])), params(("village" = String, Path), ("id" = i64, Path)), request_body = DecisionInput,
+    responses((status = 200, body = DisbursementView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "not approved, already paid, or the requester's own"),
+              (status = 422, body = ErrorBody)))]
+pub async fn withdraw_disbursement(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    body: web::Json<DecisionInput>,
+) -> Result<HttpResponse, AppError> {
+    let (code, id) = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| disbursements::withdraw(db, &who.actor, &code, id, body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FetchQuery {

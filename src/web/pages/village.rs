@@ -108,6 +108,12 @@ fn render(v: &PublicVillage, check: Option<Result<HeadCheck, String>>, typed: (&
         share = percent(v.cash_share),
         out = v.paid_out_total,
     );
+    if !v.refunded.is_zero() {
+        out.push_str(&format!(
+            r#"<p class="notice" id="refunded">另退还误付、多付的款项 <strong>¥{}</strong>（这些钱不属于村集体，退回付款人，不算支出）。</p>"#,
+            v.refunded
+        ));
+    }
     if !v.unexplained_out.is_zero() {
         out.push_str(&format!(
             r#"<p class="notice error" id="unexplained">另有 <strong>¥{}</strong> 从村集体账户转出，没有经过审批的支出申请，至今尚未查明。</p>"#,

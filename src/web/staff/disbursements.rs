@@ -86,6 +86,12 @@ async fn render_page(
                     id = d.id,
                 ),
                 DisbursementStatus::Requested if approver => "本人申请，须由其他会计审批".to_string(),
+                DisbursementStatus::Approved if approver && d.requested_by != me => format!(
+                    r#"{by}<form class="inline" method="post" action="/staff/v/{v}/disbursements/{id}/withdraw">{csrf}<input name="note" placeholder="撤回原因（如：收款账号有误，银行退回）" maxlength="150" required aria-label="撤回第 {id} 号申请批准的原因"> <button class="danger" id="withdraw-{id}">撤回批准</button></form>"#,
+                    by = esc(&d.decided_by_name.clone().unwrap_or_default()),
+                    v = esc(v),
+                    id = d.id,
+                ),
                 DisbursementStatus::Requested => "等待乡镇会计审批".to_string(),
                 _ => esc(&match (&d.decided_by_name, &d.decision_note) {
                     (Some(by), Some(n)) if !n.is_empty() => format!("{by}：{n}"),
@@ -236,6 +242,39 @@ pub struct DecideForm {
     decision: String,
     #[serde(default)]
     note: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(String, i64)>,
+    form: web::Form<WithdrawForm>,
+) -> HttpResponse {
+    if let Some(r) = staff.refuse_forged(&form.csrf) {
+        return r;
+    }
+    let (v, id) = path.into_inner();
+    let back = format!("/staff/v/{v}/disbursements");
+    let (actor, code) = (staff.actor, v.clone());
+    let note = DecisionInput {
+        note: form.note.clone(),
+    };
+    match state
+        .db
+        .run(move |db| disbursements::withdraw(db, &actor, &code, id, note))
+        .await
+    {
+        Ok(d) => see_other(&back, &format!("第 {} 号支出申请的批准已撤回。", d.id)),
+        Err(e) => refused(&back, &e),
+    }
 }
 
 pub async fn decide(

@@ -134,7 +134,7 @@ fn render(b: &VillageBrief, from: &str, to: &str) -> String {
         })
         .collect();
     out.push_str(&format!(
-        r#"<section><h2>月末库存现金（现行限额 ¥{}）</h2>{}{}</section>"#,
+        r#"<section><h2>月末库存现金（期末限额 ¥{}）</h2>{}{}</section>"#,
         b.cash_limit,
         cash.place("每月月末的库存现金和限额", "所选期间库存现金一直是零。"),
         table(

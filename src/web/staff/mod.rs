@@ -70,6 +70,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/staff/v/{village}/disbursements/{id}/decide",
             web::post().to(disbursements::decide),
         )
+        .route(
+            "/staff/v/{village}/disbursements/{id}/withdraw",
+            web::post().to(disbursements::withdraw),
+        )
         .route("/staff/v/{village}/suspense", web::get().to(suspense::list))
         .route(
             "/staff/v/{village}/suspense/{id}/place",
