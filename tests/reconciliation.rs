@@ -2080,7 +2080,10 @@ both!(
         assert_eq!(r.status, 201, "{:?}", r.body);
 
         // Money moved out of suspense by hand (to a payable, say) cannot be refunded as well.
-        assert_eq!(push(&app, binding, ACCOUNT_A, "RCB-HAND", "40.00", "转账", now).await, 200);
+        assert_eq!(
+            push(&app, binding, ACCOUNT_A, "RCB-HAND", "40.00", "转账", now).await,
+            200
+        );
         let hand = app
             .post(&t.accountant, &format!("{a}/entries"), json!({"entry_date": day.to_string(), "memo": "入账 RCB-HAND 转为暂收款",
                   "lines": [{"account_code": "211.9999", "debit": "40.00"}, {"account_code": "211.0001", "credit": "40.00"}]}))

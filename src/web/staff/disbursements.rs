@@ -79,6 +79,12 @@ async fn render_page(
     let rows: String = list
         .iter()
         .map(|d| {
+            // Who decided and why, as the row keeps it.
+            let decided = esc(&match (&d.decided_by_name, &d.decision_note) {
+                (Some(by), Some(n)) if !n.is_empty() => format!("{by}：{n}"),
+                (Some(by), _) => by.clone(),
+                _ => String::new(),
+            });
             let action = match d.status {
                 DisbursementStatus::Requested if approver && d.requested_by != me => format!(
                     r#"<form class="inline" method="post" action="/staff/v/{v}/disbursements/{id}/decide">{csrf}<input name="note" placeholder="审批意见" maxlength="200" aria-label="第 {id} 号申请的审批意见"> <button class="primary" name="decision" value="approve" id="approve-{id}">批准</button> <button class="danger" name="decision" value="reject" id="reject-{id}">驳回</button></form>"#,
@@ -86,18 +92,14 @@ async fn render_page(
                     id = d.id,
                 ),
                 DisbursementStatus::Requested if approver => "本人申请，须由其他会计审批".to_string(),
+                DisbursementStatus::Requested => "等待乡镇会计审批".to_string(),
+                // The bank has not paid it yet: another accountant may withdraw the approval.
                 DisbursementStatus::Approved if approver && d.requested_by != me => format!(
-                    r#"{by}<form class="inline" method="post" action="/staff/v/{v}/disbursements/{id}/withdraw">{csrf}<input name="note" placeholder="撤回原因（如：收款账号有误，银行退回）" maxlength="150" required aria-label="撤回第 {id} 号申请批准的原因"> <button class="danger" id="withdraw-{id}">撤回批准</button></form>"#,
-                    by = esc(&d.decided_by_name.clone().unwrap_or_default()),
+                    r#"{decided}<form class="inline" method="post" action="/staff/v/{v}/disbursements/{id}/withdraw">{csrf}<input name="note" placeholder="撤回原因（如：收款账号有误，银行退回）" maxlength="150" required aria-label="撤回第 {id} 号申请批准的原因"> <button class="danger" id="withdraw-{id}">撤回批准</button></form>"#,
                     v = esc(v),
                     id = d.id,
                 ),
-                DisbursementStatus::Requested => "等待乡镇会计审批".to_string(),
-                _ => esc(&match (&d.decided_by_name, &d.decision_note) {
-                    (Some(by), Some(n)) if !n.is_empty() => format!("{by}：{n}"),
-                    (Some(by), _) => by.clone(),
-                    _ => String::new(),
-                }),
+                _ => decided,
             };
             format!(
                 r#"<tr id="disbursement-{id}"><td>{id}</td><td>{when}</td><td>{by}</td><td>{payee}<br>{acct}</td><td class="num">¥{amount}</td><td class="text">{purpose}</td><td>{code}</td><td class="status-{st}">{label}</td><td>{action}</td></tr>"#,
