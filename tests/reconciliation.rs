@@ -1892,6 +1892,21 @@ both!(
          {day},16:05:00,OUT-R2,50.00,,-130.00,王小明,6228480000000000014,网银转账,退多付\n"
         );
         upload(&app, &t.accountant, VILLAGE_A, account, file).await;
+        // The statement shows the refund paid, not yet reconciled: its approval can no longer be
+        // withdrawn (that would post it as money out nobody approved, and free the credit).
+        let r = app
+            .post(
+                &t.accountant,
+                &format!("{a}/disbursements/{stray_refund}/withdraw"),
+                json!({"note": "银行退回"}),
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (409, "disbursement_decided"), "{:?}", r.body);
+        assert!(
+            r.body["message"].as_str().unwrap().contains("尚未对账的支出"),
+            "{:?}",
+            r.body
+        );
         let run = app
             .post(
                 &t.accountant,
@@ -1968,37 +1983,30 @@ both!(
         assert!(html.contains(&format!(r#"<option value="{late}""#)), "{html}");
         let csrf = csrf_of(&html);
         let late_s = late.to_string();
-        let (status, html) = app
-            .staff_post(
-                &t.clerk_a,
-                &format!("/staff/v/{VILLAGE_A}/suspense/refund"),
-                &[
-                    ("csrf", csrf.as_str()),
-                    ("bank_transaction_id", late_s.as_str()),
-                    ("payee_name", "赵*"),
-                    ("payee_account", "12"),
-                    ("note", "付错村"),
-                ],
-            )
-            .await;
+        let refund_form = |account: &'static str| {
+            let (app, clerk, csrf, late_s) = (&app, &t.clerk_a, csrf.clone(), late_s.clone());
+            async move {
+                app.staff_post(
+                    clerk,
+                    &format!("/staff/v/{VILLAGE_A}/suspense/refund"),
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("bank_transaction_id", late_s.as_str()),
+                        ("payee_name", "赵*"),
+                        ("payee_account", account),
+                        ("note", "付错村"),
+                    ],
+                )
+                .await
+            }
+        };
+        let (status, html) = refund_form("12").await;
         assert_eq!(status, 422);
         assert!(
             html.contains(r#"class="notice error" id="message""#) && html.contains(r#"value="付错村""#),
             "{html}"
         );
-        let (status, html) = app
-            .staff_post(
-                &t.clerk_a,
-                &format!("/staff/v/{VILLAGE_A}/suspense/refund"),
-                &[
-                    ("csrf", csrf.as_str()),
-                    ("bank_transaction_id", late_s.as_str()),
-                    ("payee_name", "赵*"),
-                    ("payee_account", "6228480000000000015"),
-                    ("note", "付错村"),
-                ],
-            )
-            .await;
+        let (status, html) = refund_form("6228480000000000015").await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("已申请退款：¥30.00"), "{html}");
         let late_refund = refunds_of_a(&app, &t.accountant).await["refunds"][0]["disbursement"]["id"]
@@ -2018,12 +2026,34 @@ both!(
         };
         assert_eq!(withdraw(t.clerk_a.clone(), "银行退回").await.status, 403);
         assert_eq!(withdraw(t.accountant.clone(), " ").await.status, 422);
-        let r = withdraw(t.accountant.clone(), "收款账号有误，银行退回").await;
-        assert_eq!(
-            (r.status, r.body["status"].as_str()),
-            (200, Some("rejected")),
-            "{:?}",
-            r.body
+        // On the approver's page: the approval with its reason, and the form to withdraw it.
+        let page = format!("/staff/v/{VILLAGE_A}/disbursements");
+        let (_, html) = app.staff_get(&t.accountant, &page).await;
+        assert!(html.contains(&format!(r#"id="withdraw-{late_refund}""#)), "{html}");
+        let (status, html) = app
+            .staff_post(
+                &t.accountant,
+                &format!("{page}/{late_refund}/withdraw"),
+                &[
+                    ("csrf", csrf_of(&html).as_str()),
+                    ("note", "收款账号有误，银行未能付款"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("批准已撤回"), "{html}");
+        let row = html
+            .split(&format!(r#"id="disbursement-{late_refund}""#))
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap();
+        assert!(
+            row.contains("已撤回批准")
+                && row.contains("撤回批准 accountant：收款账号有误")
+                && row.contains("accountant：核对"),
+            "the approval and its withdrawal, both kept: {row}"
         );
         let r = withdraw(t.accountant.clone(), "再撤一次").await;
         assert_eq!((r.status, r.code()), (409, "disbursement_decided"), "{:?}", r.body);

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::disbursements;
+use super::schema::{disbursement_withdrawals, disbursements};
 use super::{DbConnection, StoreResult};
 use crate::domain::ids::{CorporateAccountId, EntryId, UserId, VillageId};
 use crate::domain::vocabulary::DisbursementStatus;
@@ -121,24 +121,50 @@ impl Disbursement {
         Ok(n == 1)
     }
 
-    /// Withdraws the approval of a request the bank has not paid (the bank refused the payee's
-    /// account, or the payment is no longer wanted): it ends rejected, with who withdrew it and
-    /// why; false if it was paid or changed meanwhile.
-    pub fn withdraw(conn: &mut DbConnection, id: i64, by: UserId, at: NaiveDateTime, note: &str) -> StoreResult<bool> {
+    /// Withdraws the approval of a request the bank has not paid (the bank could not pay the
+    /// payee's account): it ends rejected, the approval's own fields untouched, and who withdrew
+    /// it, when and why kept in their own row; false if it was paid or changed meanwhile.
+    pub fn withdraw(
+        conn: &mut DbConnection,
+        d: &Disbursement,
+        by: UserId,
+        at: NaiveDateTime,
+        note: &str,
+    ) -> StoreResult<bool> {
         let n = diesel::update(
             disbursements::table
-                .filter(disbursements::id.eq(id))
+                .filter(disbursements::id.eq(d.id))
                 .filter(disbursements::status.eq(DisbursementStatus::Approved))
                 .filter(disbursements::statement_line_id.is_null()),
         )
-        .set((
-            disbursements::status.eq(DisbursementStatus::Rejected),
-            disbursements::decided_by.eq(Some(by)),
-            disbursements::decided_at.eq(Some(at)),
-            disbursements::decision_note.eq(Some(note)),
-        ))
+        .set(disbursements::status.eq(DisbursementStatus::Rejected))
         .execute(conn)?;
-        Ok(n == 1)
+        if n != 1 {
+            return Ok(false);
+        }
+        diesel::insert_into(disbursement_withdrawals::table)
+            .values((
+                disbursement_withdrawals::disbursement_id.eq(d.id),
+                disbursement_withdrawals::village_id.eq(d.village_id),
+                disbursement_withdrawals::withdrawn_by.eq(by),
+                disbursement_withdrawals::withdrawn_at.eq(at),
+                disbursement_withdrawals::note.eq(note),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    }
+
+    /// Who withdrew the approval, when and why, for a request whose approval was withdrawn.
+    pub fn withdrawal(conn: &mut DbConnection, id: i64) -> StoreResult<Option<(UserId, NaiveDateTime, String)>> {
+        Ok(disbursement_withdrawals::table
+            .filter(disbursement_withdrawals::disbursement_id.eq(id))
+            .select((
+                disbursement_withdrawals::withdrawn_by,
+                disbursement_withdrawals::withdrawn_at,
+                disbursement_withdrawals::note,
+            ))
+            .first(conn)
+            .optional()?)
     }
 
     /// Marks an approved request paid by a statement line and its entry.

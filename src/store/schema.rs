@@ -301,6 +301,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     placement_undos,
     suspense_refunds,
     village_cash_limits,
+    disbursement_withdrawals,
 );
 
 diesel::table! {
@@ -346,6 +347,16 @@ diesel::table! {
         note -> Text,
         undone_by -> BigInt,
         undone_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disbursement_withdrawals (disbursement_id) {
+        disbursement_id -> BigInt,
+        village_id -> BigInt,
+        withdrawn_by -> BigInt,
+        withdrawn_at -> Timestamp,
+        note -> Text,
     }
 }
 

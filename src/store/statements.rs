@@ -465,3 +465,23 @@ pub fn credits_in_window(
         })
         .collect())
 }
+
+/// Debits on an account's statement from `from` on, of this amount, that reconciliation has not
+/// decided yet (their line ids): what a payment the bank already made looks like before the day
+/// is reconciled.
+pub fn undecided_debits(
+    conn: &mut DbConnection,
+    account: CorporateAccountId,
+    amount: Money,
+    from: NaiveDate,
+) -> StoreResult<Vec<i64>> {
+    Ok(statement_lines::table
+        .filter(statement_lines::corporate_account_id.eq(account))
+        .filter(statement_lines::direction.eq(Direction::Debit))
+        .filter(statement_lines::amount_fen.eq(amount.fen()))
+        .filter(statement_lines::business_date.ge(from))
+        .filter(statement_lines::id.ne_all(statement_matches::table.select(statement_matches::statement_line_id)))
+        .order(statement_lines::id)
+        .select(statement_lines::id)
+        .load(conn)?)
+}

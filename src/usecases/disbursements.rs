@@ -77,6 +77,17 @@ pub struct DisbursementView {
     pub decision_note: Option<String>,
     /// The statement line that paid it.
     pub statement_line_id: Option<i64>,
+    /// When the approval was withdrawn before the bank paid (the request then reads
+    /// "已撤回批准", the approval above kept as it was).
+    pub withdrawn: Option<Withdrawal>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Withdrawal {
+    pub by: UserId,
+    pub by_name: String,
+    pub at: DateTime<Utc>,
+    pub note: String,
 }
 
 pub(super) fn view(conn: &mut DbConnection, d: Disbursement) -> AppResult<DisbursementView> {
@@ -84,7 +95,22 @@ pub(super) fn view(conn: &mut DbConnection, d: Disbursement) -> AppResult<Disbur
         |id: UserId| -> AppResult<String> { Ok(User::by_id(conn, id)?.map(|u| u.display_name).unwrap_or_default()) };
     let requested_by_name = name(d.requested_by)?;
     let decided_by_name = d.decided_by.map(&mut name).transpose()?;
+    let withdrawn = match Disbursement::withdrawal(conn, d.id)? {
+        Some((by, at, note)) => Some(Withdrawal {
+            by,
+            by_name: User::by_id(conn, by)?.map(|u| u.display_name).unwrap_or_default(),
+            at: at.and_utc(),
+            note,
+        }),
+        None => None,
+    };
     Ok(DisbursementView {
+        status_label: if withdrawn.is_some() {
+            "已撤回批准".to_string()
+        } else {
+            d.status.label().to_string()
+        },
+        withdrawn,
         requested_by_name,
         decided_by_name,
         id: d.id,
@@ -96,7 +122,6 @@ pub(super) fn view(conn: &mut DbConnection, d: Disbursement) -> AppResult<Disbur
         account_code: d.account_code,
         attachments: d.attachments,
         status: d.status,
-        status_label: d.status.label().to_string(),
         requested_by: d.requested_by,
         requested_at: d.requested_at.and_utc(),
         decided_by: d.decided_by,
@@ -270,10 +295,31 @@ pub fn withdraw(
         let d = Disbursement::in_village(conn, village.id, id)?
             .ok_or_else(|| AppError::code(ErrorCode::DisbursementNotFound))?;
         if d.requested_by == actor.user_id {
-            return Err(AppError::code(ErrorCode::SelfApproval));
+            return Err(AppError::new(
+                ErrorCode::SelfApproval,
+                "不能撤回自己提出的支出申请的批准；请另一位乡镇会计办理。",
+            ));
         }
-        let note = format!("撤回批准：{note}");
-        if !Disbursement::withdraw(conn, d.id, actor.user_id, period::now().naive_utc(), &note)? {
+        // The bank may have paid already: a debit of this amount on the statement from the day of
+        // the approval on, not yet reconciled, may be that payment (reconciliation pairs it by the
+        // payee's account or name). Withdrawing then would post it as money out nobody approved
+        // and, for a refund, free its credit to be refunded twice: reconcile first.
+        if d.status == DisbursementStatus::Approved {
+            let approved_on = d
+                .decided_at
+                .map(|t| period::business_date(t.and_utc()))
+                .unwrap_or_default();
+            let lines = crate::store::statements::undecided_debits(conn, d.corporate_account_id, d.amount, approved_on)?;
+            if let Some(line) = lines.first() {
+                return Err(AppError::new(
+                    ErrorCode::DisbursementDecided,
+                    format!(
+                        "对账单上有一笔同样金额、尚未对账的支出（对账单行 {line}），可能就是银行付出的这笔；请先对账，再决定是否撤回。"
+                    ),
+                ));
+            }
+        }
+        if !Disbursement::withdraw(conn, &d, actor.user_id, period::now().naive_utc(), &note)? {
             return Err(AppError::new(
                 ErrorCode::DisbursementDecided,
                 format!(

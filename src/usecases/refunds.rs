@@ -185,7 +185,7 @@ fn refundable(conn: &mut DbConnection, txn: &BankTransaction) -> AppResult<Money
         return Err(refused(match d.status {
             DisbursementStatus::Paid => format!("银行入账 {credit} 已经退款（支出申请 {asked}），不能再退。"),
             DisbursementStatus::Approved => format!(
-                "银行入账 {credit} 的退款已批准（支出申请 {asked}），等待银行付款；如果银行付不出去，请审批人在“支出审批”里撤回批准后重新申请。"
+                "银行入账 {credit} 的退款已批准（支出申请 {asked}），等待银行付款；如果银行付不出去，请乡镇会计在“支出审批”里撤回批准（申请人本人不能撤回）后重新申请。"
             ),
             _ => format!("银行入账 {credit} 已有退款申请（支出申请 {asked}，待审批），不能重复申请。"),
         }));
@@ -225,11 +225,21 @@ fn refundable(conn: &mut DbConnection, txn: &BankTransaction) -> AppResult<Money
         return Err(refused(format!("银行入账 {} 没有待查明的部分可退。", txn.id.get())));
     }
     // The money must still be in 211.9999: a hand entry may have moved it out already (to other
-    // income, say), and then a refund would pay it out a second time.
+    // income, say), and then a refund would pay it out a second time. A hand entry names no
+    // credit, so the whole account must cover every credit still waiting in it (this one
+    // included) beside the refunds already asked for.
     let (held, promised) = store::suspense_held(conn, txn.village_id)?;
-    if held - promised < part {
+    let waiting: Money = waiting::waiting(conn, txn.village_id)?
+        .iter()
+        .map(|t| t.amount)
+        .sum::<Money>()
+        + store::overpaid_waiting(conn, txn.village_id)?
+            .iter()
+            .map(|(_, excess)| *excess)
+            .sum::<Money>();
+    if held - promised < waiting {
         return Err(refused(format!(
-            "待查明款项（211.9999）余额 ¥{held}，其中 ¥{promised} 已申请退款待付，不够再退 ¥{part}；这笔钱可能已用手工凭证转出，请先核对凭证。"
+            "待查明款项（211.9999）余额 ¥{held}，少于待查明的入账 ¥{waiting} 加已申请待付的退款 ¥{promised}：有入账的钱已用手工凭证转出，却仍列为待查明；请先核对凭证，再退款。"
         )));
     }
     Ok(part)

@@ -79,12 +79,15 @@ async fn render_page(
     let rows: String = list
         .iter()
         .map(|d| {
-            // Who decided and why, as the row keeps it.
-            let decided = esc(&match (&d.decided_by_name, &d.decision_note) {
+            // Who decided and why, as the row keeps it; then who withdrew the approval and why.
+            let mut decided = esc(&match (&d.decided_by_name, &d.decision_note) {
                 (Some(by), Some(n)) if !n.is_empty() => format!("{by}：{n}"),
                 (Some(by), _) => by.clone(),
                 _ => String::new(),
             });
+            if let Some(w) = &d.withdrawn {
+                decided.push_str(&format!("<br>撤回批准 {}：{}", esc(&w.by_name), esc(&w.note)));
+            }
             let action = match d.status {
                 DisbursementStatus::Requested if approver && d.requested_by != me => format!(
                     r#"<form class="inline" method="post" action="/staff/v/{v}/disbursements/{id}/decide">{csrf}<input name="note" placeholder="审批意见" maxlength="200" aria-label="第 {id} 号申请的审批意见"> <button class="primary" name="decision" value="approve" id="approve-{id}">批准</button> <button class="danger" name="decision" value="reject" id="reject-{id}">驳回</button></form>"#,
@@ -95,7 +98,7 @@ async fn render_page(
                 DisbursementStatus::Requested => "等待乡镇会计审批".to_string(),
                 // The bank has not paid it yet: another accountant may withdraw the approval.
                 DisbursementStatus::Approved if approver && d.requested_by != me => format!(
-                    r#"{decided}<form class="inline" method="post" action="/staff/v/{v}/disbursements/{id}/withdraw">{csrf}<input name="note" placeholder="撤回原因（如：收款账号有误，银行退回）" maxlength="150" required aria-label="撤回第 {id} 号申请批准的原因"> <button class="danger" id="withdraw-{id}">撤回批准</button></form>"#,
+                    r#"{decided}<form class="inline" method="post" action="/staff/v/{v}/disbursements/{id}/withdraw">{csrf}<input name="note" placeholder="撤回原因（如：收款账号有误，银行未能付款）" maxlength="150" required aria-label="撤回第 {id} 号申请批准的原因"> <button class="danger" id="withdraw-{id}">撤回批准</button></form>"#,
                     v = esc(v),
                     id = d.id,
                 ),
@@ -112,7 +115,7 @@ async fn render_page(
                 purpose = esc(&d.purpose),
                 code = esc(&d.account_code),
                 st = d.status.as_str(),
-                label = d.status.label(),
+                label = esc(&d.status_label),
             )
         })
         .collect();
