@@ -224,22 +224,14 @@ fn refundable(conn: &mut DbConnection, txn: &BankTransaction) -> AppResult<Money
     if part <= Money::ZERO {
         return Err(refused(format!("银行入账 {} 没有待查明的部分可退。", txn.id.get())));
     }
-    // The money must still be in 211.9999: a hand entry may have moved it out already (to other
-    // income, say), and then a refund would pay it out a second time. A hand entry names no
-    // credit, so the whole account must cover every credit still waiting in it (this one
-    // included) beside the refunds already asked for.
+    // The money must still be in 211.9999 beside what the refunds already asked for will take.
+    // A hand entry names no credit, so this can only be checked for the account as a whole: a
+    // hand entry that moved this very credit's money out while other credits still wait is not
+    // caught here (tying such entries to their credit is the next step).
     let (held, promised) = store::suspense_held(conn, txn.village_id)?;
-    let waiting: Money = waiting::waiting(conn, txn.village_id)?
-        .iter()
-        .map(|t| t.amount)
-        .sum::<Money>()
-        + store::overpaid_waiting(conn, txn.village_id)?
-            .iter()
-            .map(|(_, excess)| *excess)
-            .sum::<Money>();
-    if held - promised < waiting {
+    if held - promised < part {
         return Err(refused(format!(
-            "待查明款项（211.9999）余额 ¥{held}，少于待查明的入账 ¥{waiting} 加已申请待付的退款 ¥{promised}：有入账的钱已用手工凭证转出，却仍列为待查明；请先核对凭证，再退款。"
+            "待查明款项（211.9999）余额 ¥{held}，其中 ¥{promised} 已申请退款待付，不够再退 ¥{part}：这笔钱可能已用手工凭证转出；请核对凭证，确有错误的先冲销。"
         )));
     }
     Ok(part)

@@ -17,16 +17,3 @@ CREATE TABLE suspense_refunds (
 CREATE INDEX suspense_refunds_village ON suspense_refunds(village_id, id);
 CREATE TRIGGER suspense_refunds_immutable BEFORE UPDATE OR DELETE ON suspense_refunds
     FOR EACH ROW EXECUTE FUNCTION qz_refuse_change();
-
--- An approval withdrawn before the bank paid (the payee's account was wrong, say): the request
--- ends rejected, while the approval it withdraws (decided_by, decided_at, decision_note) stays
--- as it was, so the evidence of who approved what and when is never overwritten.
-CREATE TABLE disbursement_withdrawals (
-    disbursement_id BIGINT PRIMARY KEY REFERENCES disbursements(id),
-    village_id BIGINT NOT NULL REFERENCES villages(id),
-    withdrawn_by BIGINT NOT NULL REFERENCES users(id),
-    withdrawn_at TIMESTAMP NOT NULL,
-    note TEXT NOT NULL
-);
-CREATE TRIGGER disbursement_withdrawals_immutable BEFORE UPDATE OR DELETE ON disbursement_withdrawals
-    FOR EACH ROW EXECUTE FUNCTION qz_refuse_change();

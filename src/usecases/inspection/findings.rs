@@ -358,7 +358,15 @@ fn describe(conn: &mut DbConnection, village: &Village, e: &mut EvidenceView) {
             .flatten()
             .map(|d| {
                 (
-                    format!("支出申请：{} ¥{}（{}）", d.payee_name, d.amount, d.status.label()),
+                    format!(
+                        "支出申请：{} ¥{}（{}）",
+                        d.payee_name,
+                        d.amount,
+                        match Disbursement::withdrawal(conn, d.id) {
+                            Ok(Some(_)) => "已撤回批准",
+                            _ => d.status.label(),
+                        }
+                    ),
                     None,
                 )
             }),
