@@ -1985,3 +1985,268 @@ both!(a_move_racing_cash_taken_never_leaves_cash_behind, |app| {
     }
     assert_books_agree(&app.db);
 });
+
+// 查明转出: a credit that is the village's but no bill's (a subsidy) is moved to the account it
+// belongs to, tied to the credit, once; hand entries on 211.9999 are refused; a transferred
+// credit can then be neither placed, refunded, transferred again nor matched to a pay-in; the
+// excess of an overpaid credit goes the same way. Transfer, refund and placement of one credit
+// at once: exactly one lands. Every refusal changes nothing.
+both!(money_that_is_the_villages_but_no_bills_is_transferred_once, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let (clerk, acct) = (&s.t.clerk_a, &s.t.accountant);
+    let transfer = |txn: i64, account: &'static str, note: &'static str| {
+        let (app, token) = (&app, acct.clone());
+        let path = format!("{v}/suspense/{txn}/transfer");
+        async move {
+            app.post(&token, &path, json!({"account_code": account, "note": note}))
+                .await
+        }
+    };
+    let refund = |txn: i64| {
+        let (app, token) = (&app, clerk.clone());
+        let path = format!("{v}/suspense/{txn}/refund");
+        async move {
+            app.post(
+                &token,
+                &path,
+                json!({"payee_name": "王小明", "payee_account": "6228480000000000011", "note": "付错村"}),
+            )
+            .await
+        }
+    };
+    let waiting_ids = |list: Value| -> Vec<i64> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["bank_transaction_id"].as_i64().unwrap())
+            .collect()
+    };
+    let entries = |app: &TestApp| {
+        let db = app.db.clone();
+        db.read(|conn| -> Result<i64, qingzhang::error::AppError> {
+            use diesel::prelude::*;
+            Ok(qingzhang::store::schema::journal_entries::table
+                .count()
+                .get_result(conn)
+                .unwrap())
+        })
+        .unwrap()
+    };
+
+    // The township's subsidy arrives naming no bill.
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-SUBSIDY-1", "500.00", "镇财政所拨付").await;
+    let subsidy = waiting_ids(get(&app, acct, &format!("{v}/suspense")).await)[0];
+    let before = (entries(&app), get(&app, acct, &format!("{v}/ledger/accounts")).await);
+
+    // Refusals that change nothing: a clerk; cash, a bank account, suspense itself, a clearing
+    // account, an account the village does not have; no reason; a hand entry on 211.9999.
+    let r = app
+        .post(
+            clerk,
+            &format!("{v}/suspense/{subsidy}/transfer"),
+            json!({"account_code": "503", "note": "镇补助"}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    for code in ["101", "102", "211.9999", "211.9998", "112.9901", "999"] {
+        let r = transfer(subsidy, code, "镇补助").await;
+        assert_eq!(
+            (r.status, r.code()),
+            (422, "entry_account_unknown"),
+            "{code}: {:?}",
+            r.body
+        );
+        assert!(r.body["message"].as_str().unwrap().contains(code), "{:?}", r.body);
+    }
+    let r = transfer(subsidy, "503", "  ").await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    let hand = app
+        .post(
+            acct,
+            &format!("{v}/entries"),
+            json!({"entry_date": beijing_today().to_string(), "memo": "补助入账",
+              "lines": [{"account_code": "211.9999", "debit": "500.00"}, {"account_code": "503", "credit": "500.00"}]}),
+        )
+        .await;
+    assert_eq!(
+        (hand.status, hand.code()),
+        (422, "entry_suspense_reserved"),
+        "{:?}",
+        hand.body
+    );
+    assert_eq!(hand.body["field"], "lines[0].account_code", "{:?}", hand.body);
+    assert_eq!(
+        (entries(&app), get(&app, acct, &format!("{v}/ledger/accounts")).await),
+        before,
+        "refusals wrote nothing"
+    );
+
+    // The transfer: Dr 211.9999 / Cr 503, tied to the credit, listed with who and why.
+    let r = transfer(subsidy, "503", "镇政府2026年第四季度补助").await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(
+        (&r.body["amount"], &r.body["account_code"], &r.body["transferred_by"]),
+        (&json!("500.00"), &json!("503"), &json!("accountant")),
+        "{:?}",
+        r.body
+    );
+    let accounts = get(&app, acct, &format!("{v}/ledger/accounts")).await;
+    assert_eq!(suspense_balance(&accounts), "0.00");
+    let subsidy_income = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "503")
+        .map(|a| a["balance"].clone());
+    assert_eq!(subsidy_income, Some(json!("-500.00")), "balances read debit-positive");
+    assert!(!waiting_ids(get(&app, acct, &format!("{v}/suspense")).await).contains(&subsidy));
+    let listed = get(&app, acct, &format!("{v}/suspense/transfers")).await;
+    assert_eq!(listed["transfers"][0]["bank_transaction_id"], subsidy, "{listed}");
+    assert!(
+        listed["targets"].as_array().unwrap().iter().any(|a| a["code"] == "503")
+            && listed["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| !["101", "211.9999"].contains(&a["code"].as_str().unwrap())),
+        "{listed}"
+    );
+    // Transferred: not again, not refunded, not placed, not a pay-in's deposit, and its entry
+    // is not reversed by hand.
+    let r = transfer(subsidy, "504", "再转").await;
+    assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("查明转入 503"),
+        "{:?}",
+        r.body
+    );
+    let r = refund(subsidy).await;
+    assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("查明转入 503"),
+        "{:?}",
+        r.body
+    );
+    let r = app
+        .post(
+            acct,
+            &format!("{v}/suspense/{subsidy}/place"),
+            json!({"bill_reference": s.bills[1], "note": "村民来电"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("查明转入 503"),
+        "{:?}",
+        r.body
+    );
+    let seq = get(&app, acct, &format!("{v}/entries"))
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["source"] == "suspense_transfer")
+        .map(|e| e["seq"].as_i64().unwrap())
+        .expect("the transfer's entry");
+    let r = app
+        .post(acct, &format!("{v}/entries/{seq}/reverse"), json!({"reason": "转错"}))
+        .await;
+    assert_eq!((r.status, r.code()), (409, "entry_backs_money"), "{:?}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("两个科目之间调整"),
+        "{:?}",
+        r.body
+    );
+
+    // The excess of an overpaid credit, which the household asks to keep for next year, goes to
+    // a payable: through the page, as the accountant does it.
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-OVER-1", "150.00", &s.bills[0]).await;
+    let over = get(&app, acct, &format!("{v}/suspense/refunds")).await["overpaid"][0]["bank_transaction_id"]
+        .as_i64()
+        .unwrap();
+    let page = staff_page(&app, acct, &format!("/staff/v/{VILLAGE_A}/suspense")).await;
+    assert!(
+        page.contains("查明转出") && page.contains(r#"id="transfer-form""#),
+        "{page}"
+    );
+    assert!(page.contains(&format!(r#"id="transfer-{subsidy}""#)), "{page}");
+    let (status, html) = app
+        .staff_post(
+            acct,
+            &format!("/staff/v/{VILLAGE_A}/suspense/transfer"),
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("bank_transaction_id", &over.to_string()),
+                ("account_code", "211.0001"),
+                ("note", "农户要求抵下一年承包费"),
+            ],
+        )
+        .await;
+    assert!(status == 303 || status == 200, "{status}: {html}");
+    let listed = get(&app, acct, &format!("{v}/suspense/transfers")).await;
+    assert_eq!(
+        (
+            &listed["transfers"][0]["bank_transaction_id"],
+            &listed["transfers"][0]["amount"]
+        ),
+        (&json!(over), &json!("50.00")),
+        "the excess, not the credit: {listed}"
+    );
+    assert_eq!(
+        get(&app, acct, &format!("{v}/suspense/refunds")).await["overpaid"],
+        json!([])
+    );
+
+    // One credit transferred, refunded and placed at once: exactly one of the nine lands.
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-RACE-T", "50.50", "转账").await;
+    let race = *waiting_ids(get(&app, acct, &format!("{v}/suspense")).await)
+        .last()
+        .unwrap();
+    let answers = futures::future::join_all((0..9).map(|i| {
+        let app = &app;
+        let (token, path, body) = match i % 3 {
+            0 => (
+                acct.clone(),
+                format!("{v}/suspense/{race}/transfer"),
+                json!({"account_code": "504", "note": "捐款"}),
+            ),
+            1 => (
+                clerk.clone(),
+                format!("{v}/suspense/{race}/refund"),
+                json!({"payee_name": "王小明", "payee_account": "6228480000000000011", "note": "付错村"}),
+            ),
+            _ => (
+                acct.clone(),
+                format!("{v}/suspense/{race}/place"),
+                json!({"bill_reference": s.bills[2], "note": "村民来电"}),
+            ),
+        };
+        async move { app.post(&token, &path, body).await }
+    }))
+    .await;
+    let landed: Vec<_> = answers.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(
+        landed.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>()
+    );
+    assert!(
+        answers.iter().all(|r| r.status == 201 || r.status == 422),
+        "{:?}",
+        answers.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>()
+    );
+
+    // Not money without a receipt: the accountant explained where it belongs.
+    let summary = run_rules(&app, "MONEY_WITHOUT_RECEIPT", 10).await;
+    let flagged = summary.findings;
+    let refunded_or_transferred_only = flagged == 0 || (flagged == 1 && landed[0].body.get("payee_name").is_some());
+    assert!(refunded_or_transferred_only, "{:?}", summary.by_rule);
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
+});

@@ -233,6 +233,9 @@ vocabulary! {
         Statement => "statement", "对账补记";
         /// A credit waiting in suspense placed onto the bill it paid, by the accountant.
         Placement => "placement", "待查明款项认领";
+        /// A credit waiting in suspense moved to the account it belongs to (a subsidy, a
+        /// donation, a prepayment), by the accountant.
+        Transfer => "suspense_transfer", "待查明款项转出";
     }
 }
 
@@ -251,7 +254,7 @@ impl EntrySource {
     pub fn by_a_person(self) -> bool {
         matches!(
             self,
-            EntrySource::Manual | EntrySource::Reversal | EntrySource::Placement
+            EntrySource::Manual | EntrySource::Reversal | EntrySource::Placement | EntrySource::Transfer
         )
     }
 

@@ -179,6 +179,9 @@ pub struct CreditFact {
     pub pay_in: Option<PayInId>,
     /// Its part in suspense went back to the payer (a refund paid out).
     pub refunded: bool,
+    /// Its part in suspense was moved to the account it belongs to by the accountant, with a
+    /// reason (查明转出: a subsidy, a donation).
+    pub transferred: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

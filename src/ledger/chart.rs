@@ -114,6 +114,22 @@ pub fn fees_code(version: &ChartVersion) -> &'static str {
 pub fn is_cash(code: &str) -> bool {
     code == CASH_CODE || code.strip_prefix(CASH_CODE).is_some_and(|rest| rest.starts_with('.'))
 }
+/// Whether a person may book money to this account (a payment's expense, a transfer out of
+/// suspense): never cash, a bank account, a provider's clearing account or a suspense account,
+/// which move only with money the service sees (a receipt, a statement line, a settlement, a
+/// credit named by its placement, refund or transfer).
+pub fn is_booking_account(code: &str) -> bool {
+    let under = |parent: &str| code == parent || code.strip_prefix(parent).is_some_and(|rest| rest.starts_with('.'));
+    !(under(CASH_CODE)
+        || under(BANK_CODE)
+        || [
+            SUSPENSE_CODE,
+            UNEXPLAINED_DEBITS_CODE,
+            CLEARING_WECHAT_CODE,
+            CLEARING_ALIPAY_CODE,
+        ]
+        .contains(&code))
+}
 pub const BANK_CODE: &str = "102";
 pub const OUTSIDER_RECEIVABLE_CODE: &str = "112";
 pub const HOUSEHOLD_CODE: &str = "113";
@@ -274,6 +290,18 @@ mod tests {
         // A reused code means different things in the two charts.
         assert_eq!(version("2004").unwrap().account("511").unwrap().name, "发包及上交收入");
         assert_eq!(version("2023").unwrap().account("511").unwrap().name, "税金及附加");
+    }
+
+    #[test]
+    fn money_the_service_sees_is_never_a_booking_account() {
+        for code in [
+            "101", "101.0001", "102", "102.0001", "211.9999", "211.9998", "112.9901", "112.9902",
+        ] {
+            assert!(!is_booking_account(code), "{code}");
+        }
+        for code in ["503", "504", "521", "211", "211.0001", "113.0007", "112", "151", "1020"] {
+            assert!(is_booking_account(code), "{code}");
+        }
     }
 
     #[test]

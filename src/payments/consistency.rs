@@ -88,10 +88,15 @@ pub struct VillageBooks {
     pub placements: Vec<PlacementFact>,
     /// Every refund of a credit's part in suspense, rejected ones too.
     pub refunds: Vec<RefundFact>,
+    /// Every transfer of a credit's part in suspense to the account it belongs to.
+    pub transfers: Vec<TransferFact>,
     /// Disbursements booked to 211.9999 that no refund row ties to a credit.
     pub untied_suspense_disbursements: Vec<i64>,
     /// What 211.9999 holds, credit-positive.
     pub suspense_held: Money,
+    /// The part of it that hand entries moved (credit-positive): entries made by hand, and their
+    /// reversals, before hand entries on 211.9999 were refused. They name no credit.
+    pub suspense_by_hand: Money,
 }
 
 /// A refund of a credit's part in suspense, with its disbursement.
@@ -109,6 +114,16 @@ pub struct RefundFact {
     pub paid: bool,
 }
 
+/// A transfer of a credit's part in suspense to the account it belongs to (查明转出).
+#[derive(Debug, Clone)]
+pub struct TransferFact {
+    pub credit: BankTransactionId,
+    pub amount: Money,
+    pub entry_id: EntryId,
+    /// What its entry debited 211.9999.
+    pub debited: Money,
+}
+
 /// A placement of a credit from suspense onto a bill.
 #[derive(Debug, Clone)]
 pub struct PlacementFact {
@@ -123,6 +138,26 @@ pub struct PlacementFact {
 pub struct Disagreement {
     pub bill: Option<String>,
     pub what: String,
+}
+
+/// What the credits still have waiting in 211.9999, from the records that took parts out.
+fn waiting_in_suspense(b: &VillageBooks) -> Money {
+    let mut taken: HashMap<BankTransactionId, Money> = HashMap::new();
+    let deposits = b
+        .pay_ins
+        .iter()
+        .filter(|p| p.entry_id.is_some())
+        .filter_map(|p| p.bank_transaction_id.map(|c| (c, p.amount)));
+    let refunds = b.refunds.iter().filter(|r| r.paid).map(|r| (r.credit, r.amount));
+    let transfers = b.transfers.iter().map(|t| (t.credit, t.amount));
+    for (credit, amount) in deposits.chain(refunds).chain(transfers) {
+        *taken.entry(credit).or_default() += amount;
+    }
+    b.credits
+        .iter()
+        .filter(|c| !b.reversed.contains_key(&c.entry_id))
+        .map(|c| c.amount - c.to_bill - taken.get(&c.id).copied().unwrap_or_default())
+        .sum()
 }
 
 fn at(bill: Option<&str>, what: String) -> Disagreement {
@@ -387,6 +422,46 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
             out.push(at(None, format!("银行入账 {credit} 既是报账员的代交，又在退款")));
         }
     }
+    // Transfers: of exactly the credit's part in suspense, taken out of 211.9999 by an entry
+    // still in force, and never beside a placement, a pay-in or an active refund of the credit.
+    for t in &b.transfers {
+        let credit = t.credit.get();
+        match credits.get(&t.credit) {
+            None => out.push(at(None, format!("查明转出依据的银行入账 {credit} 不存在"))),
+            Some(c) => {
+                let part = c.amount - c.to_bill;
+                if c.placement_entry_id.is_some() {
+                    out.push(at(
+                        name(c.bill_id),
+                        format!("银行入账 {credit} 既已认领到账单，又已查明转出"),
+                    ));
+                } else if t.amount != part {
+                    out.push(at(
+                        name(c.bill_id),
+                        format!("银行入账 {credit} 查明转出 {}，不等于它的待查明部分 {part}", t.amount),
+                    ));
+                }
+            }
+        }
+        if t.debited != t.amount {
+            out.push(at(
+                None,
+                format!(
+                    "银行入账 {credit} 查明转出 {}，它的凭证却从待查明款项转出 {}",
+                    t.amount, t.debited
+                ),
+            ));
+        }
+        if b.reversed.contains_key(&t.entry_id) {
+            out.push(at(None, format!("银行入账 {credit} 的查明转出凭证被冲销了")));
+        }
+        if deposits.contains(&t.credit) {
+            out.push(at(None, format!("银行入账 {credit} 既是报账员的代交，又已查明转出")));
+        }
+        if refunding.contains_key(&t.credit) {
+            out.push(at(None, format!("银行入账 {credit} 既在退款，又已查明转出")));
+        }
+    }
     let mut twice: Vec<_> = refunding.into_iter().filter(|(_, n)| *n > 1).collect();
     twice.sort_unstable();
     for (credit, n) in twice {
@@ -408,6 +483,25 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
         out.push(at(
             None,
             format!("支出申请 {d} 记入待查明款项，却不是任何银行入账的退款"),
+        ));
+    }
+
+    // Every fen in 211.9999 is a credit's part still waiting: what each credit's own entry put
+    // there, less its placement in force, its pay-in, its paid refund and its transfer. Hand
+    // entries made before they were refused name no credit, so their net is set aside.
+    let waiting = waiting_in_suspense(b);
+    if b.suspense_held - b.suspense_by_hand != waiting {
+        out.push(at(
+            None,
+            format!(
+                "待查明款项（211.9999）余额 {}{}，而各笔入账尚待查明的部分合计 {waiting}：有钱进出待查明款项却没有写明是哪笔入账",
+                b.suspense_held,
+                if b.suspense_by_hand.is_zero() {
+                    String::new()
+                } else {
+                    format!("（其中早先的手工凭证 {}）", b.suspense_by_hand)
+                }
+            ),
         ));
     }
 
@@ -511,8 +605,10 @@ mod tests {
             cash_reversals: HashMap::new(),
             placements: vec![],
             refunds: vec![],
+            transfers: vec![],
             untied_suspense_disbursements: vec![],
             suspense_held: Money::ZERO,
+            suspense_by_hand: Money::ZERO,
             ledger_cash: m(5_000),
         }
     }
@@ -541,6 +637,72 @@ mod tests {
         });
         b.suspense_held = m(8_000);
         b
+    }
+
+    /// `with_refund()` with the refund rejected and the credit transferred to income instead.
+    fn with_transfer() -> VillageBooks {
+        let mut b = with_refund();
+        b.refunds[0].active = false;
+        b.suspense_held = Money::ZERO;
+        b.transfers.push(TransferFact {
+            credit: BankTransactionId(9),
+            amount: m(8_000),
+            entry_id: EntryId(14),
+            debited: m(8_000),
+        });
+        b
+    }
+
+    #[test]
+    fn every_fen_in_suspense_is_a_credits_part_still_waiting() {
+        let said = |b: &VillageBooks| check(b).into_iter().map(|d| d.what).collect::<Vec<_>>().join("；");
+        let untied = "没有写明是哪笔入账";
+        // 30.00 went out of 211.9999 naming no credit.
+        let mut b = with_refund();
+        b.suspense_held = m(5_000);
+        assert!(said(&b).contains(untied), "{}", said(&b));
+        // ... by a hand entry made before they were refused: set aside.
+        b.suspense_by_hand = m(-3_000);
+        assert!(!said(&b).contains(untied), "{}", said(&b));
+        // The refund paid: nothing waits, nothing is held.
+        let mut b = with_refund();
+        b.refunds[0].paid = true;
+        b.suspense_held = Money::ZERO;
+        assert_eq!(check(&b), vec![]);
+        // Placed onto a bill instead: its placement took it.
+        let mut b = with_refund();
+        b.refunds.clear();
+        b.credits[1].to_bill = m(8_000);
+        b.credits[1].placement_entry_id = Some(EntryId(16));
+        assert!(said(&b).contains(untied), "held 80.00 for nobody: {}", said(&b));
+        b.suspense_held = Money::ZERO;
+        assert!(!said(&b).contains(untied), "{}", said(&b));
+    }
+
+    #[test]
+    fn transfers_that_disagree_with_their_credit_are_named() {
+        assert_eq!(check(&with_transfer()), vec![]);
+        let said = |b: &VillageBooks| check(b).into_iter().map(|d| d.what).collect::<Vec<_>>().join("；");
+        let mut b = with_transfer();
+        b.transfers[0].amount = m(7_000);
+        assert!(said(&b).contains("不等于它的待查明部分"), "{}", said(&b));
+        let mut b = with_transfer();
+        b.transfers[0].debited = m(7_000);
+        assert!(said(&b).contains("它的凭证却从待查明款项转出"), "{}", said(&b));
+        let mut b = with_transfer();
+        b.reversed.insert(EntryId(14), EntryId(15));
+        assert!(said(&b).contains("查明转出凭证被冲销"), "{}", said(&b));
+        let mut b = with_transfer();
+        b.refunds[0].active = true;
+        b.suspense_held = m(8_000);
+        assert!(said(&b).contains("既在退款，又已查明转出"), "{}", said(&b));
+        let mut b = with_transfer();
+        b.credits[1].placement_entry_id = Some(EntryId(16));
+        b.credits[1].to_bill = m(8_000);
+        assert!(said(&b).contains("既已认领到账单，又已查明转出"), "{}", said(&b));
+        let mut b = with_transfer();
+        b.transfers[0].credit = BankTransactionId(99);
+        assert!(said(&b).contains("不存在"), "{}", said(&b));
     }
 
     #[test]

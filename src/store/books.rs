@@ -5,14 +5,16 @@
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::schema::{
     bank_transactions, bills, callback_inbox, cash_records, journal_entries, journal_postings, ledger_accounts,
     pay_ins, receipts,
 };
 use super::{DbConnection, StoreResult};
-use crate::domain::{BankTransactionId, BillReference, EntryId, InboxStatus, Money, ReceiptStatus, VillageId};
+use crate::domain::{
+    BankTransactionId, BillReference, EntryId, EntrySource, InboxStatus, Money, ReceiptStatus, VillageId,
+};
 use crate::ledger::chart;
 use crate::payments::consistency::{BillFact, CashFact, CreditFact, PayInFact, ReceiptFact, VillageBooks};
 use crate::payments::receipt_code::receipt_number;
@@ -203,13 +205,25 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
             paid: d.status == crate::domain::vocabulary::DisbursementStatus::Paid,
         })
         .collect();
+    let transfers = super::suspense::Transfer::with_suspense_debits(conn, village_id)?
+        .into_iter()
+        .map(|(t, debited)| crate::payments::consistency::TransferFact {
+            credit: t.bank_transaction_id,
+            amount: t.amount,
+            entry_id: t.entry_id,
+            debited,
+        })
+        .collect();
     let suspense_held = super::refunds::suspense_held(conn, village_id)?.0;
+    let suspense_by_hand = suspense_by_hand(conn, village_id)?;
     let untied_suspense_disbursements = super::refunds::untied_suspense_disbursements(conn, village_id)?;
     Ok(VillageBooks {
         placements,
         refunds,
+        transfers,
         untied_suspense_disbursements,
         suspense_held,
+        suspense_by_hand,
         bills,
         receipts,
         cash,
@@ -219,4 +233,35 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
         cash_reversals,
         ledger_cash,
     })
+}
+
+/// What hand entries (and the reversals of hand entries) moved on 211.9999, credit-positive:
+/// made before such entries were refused, they name no credit.
+fn suspense_by_hand(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Money> {
+    let lines: Vec<(EntryId, EntrySource, Option<EntryId>, i64)> = journal_postings::table
+        .inner_join(journal_entries::table)
+        .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
+        .filter(journal_postings::village_id.eq(village_id))
+        .filter(ledger_accounts::code.eq(chart::SUSPENSE_CODE))
+        .select((
+            journal_entries::id,
+            journal_entries::source,
+            journal_entries::reverses_entry_id,
+            journal_postings::credit_fen - journal_postings::debit_fen,
+        ))
+        .load(conn)?;
+    // A reversal mirrors its original's lines, so the original of a reversal read here is read
+    // here too.
+    let manual: HashSet<EntryId> = lines
+        .iter()
+        .filter(|l| l.1 == EntrySource::Manual)
+        .map(|l| l.0)
+        .collect();
+    Ok(Money::from_fen(
+        lines
+            .iter()
+            .filter(|(id, _, reverses, _)| manual.contains(id) || reverses.is_some_and(|o| manual.contains(&o)))
+            .map(|l| l.3)
+            .sum(),
+    ))
 }

@@ -155,16 +155,23 @@ impl Disbursement {
     }
 
     /// Who withdrew the approval, when and why, for a request whose approval was withdrawn.
-    pub fn withdrawal(conn: &mut DbConnection, id: i64) -> StoreResult<Option<(UserId, NaiveDateTime, String)>> {
+    /// The withdrawals of these requests' approvals, by request: (who, when, why); one query.
+    pub fn withdrawals(
+        conn: &mut DbConnection,
+        ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, (UserId, NaiveDateTime, String)>> {
         Ok(disbursement_withdrawals::table
-            .filter(disbursement_withdrawals::disbursement_id.eq(id))
+            .filter(disbursement_withdrawals::disbursement_id.eq_any(ids))
             .select((
+                disbursement_withdrawals::disbursement_id,
                 disbursement_withdrawals::withdrawn_by,
                 disbursement_withdrawals::withdrawn_at,
                 disbursement_withdrawals::note,
             ))
-            .first(conn)
-            .optional()?)
+            .load::<(i64, UserId, NaiveDateTime, String)>(conn)?
+            .into_iter()
+            .map(|(id, by, at, note)| (id, (by, at, note)))
+            .collect())
     }
 
     /// Marks an approved request paid by a statement line and its entry.

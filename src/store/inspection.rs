@@ -218,7 +218,12 @@ pub fn staff_entries(
     let rows: Vec<Row> = journal_entries::table
         .inner_join(journal_postings::table)
         .filter(journal_entries::village_id.eq(v))
-        .filter(journal_entries::source.eq_any([EntrySource::Manual, EntrySource::Reversal, EntrySource::Placement]))
+        .filter(journal_entries::source.eq_any([
+            EntrySource::Manual,
+            EntrySource::Reversal,
+            EntrySource::Placement,
+            EntrySource::Transfer,
+        ]))
         .filter(
             journal_entries::entry_date
                 .between(from, to)

@@ -7,7 +7,9 @@ use diesel::prelude::*;
 
 use super::disbursements::Disbursement;
 use super::payments::BankTransaction;
-use super::schema::{bank_transactions, disbursements, journal_postings, ledger_accounts, suspense_refunds};
+use super::schema::{
+    account_balances, bank_transactions, disbursements, journal_postings, ledger_accounts, suspense_refunds,
+};
 use super::{DbConnection, StoreResult};
 use crate::domain::ids::{BankTransactionId, VillageId};
 use crate::domain::vocabulary::{DisbursementStatus, Outcome};
@@ -116,7 +118,7 @@ pub fn suspense_part(conn: &mut DbConnection, txn: &BankTransaction) -> StoreRes
 }
 
 /// The village's credits that overpaid their bill and whose excess still waits in suspense (no
-/// active refund), oldest first, each with that excess: one query.
+/// active refund, not transferred), oldest first, each with that excess: one query.
 pub fn overpaid_waiting(conn: &mut DbConnection, village: VillageId) -> StoreResult<Vec<(BankTransaction, Money)>> {
     let rows: Vec<(BankTransaction, i64)> = bank_transactions::table
         .inner_join(journal_postings::table.on(journal_postings::entry_id.eq(bank_transactions::entry_id)))
@@ -126,6 +128,7 @@ pub fn overpaid_waiting(conn: &mut DbConnection, village: VillageId) -> StoreRes
         .filter(ledger_accounts::code.eq(chart::SUSPENSE_CODE))
         .filter(journal_postings::credit_fen.gt(0))
         .filter(bank_transactions::id.ne_all(refunding!(village)))
+        .filter(bank_transactions::id.ne_all(super::suspense::transferred!(village)))
         .order(bank_transactions::id)
         .select((BankTransaction::as_select(), journal_postings::credit_fen))
         .load(conn)?;
@@ -162,11 +165,12 @@ pub fn refunded(
 /// What 211.9999 holds for the village (credit-positive), over every chart's account of that
 /// code, and the part of it the refunds asked for or approved but not yet paid will take.
 pub fn suspense_held(conn: &mut DbConnection, village: VillageId) -> StoreResult<(Money, Money)> {
-    let lines: Vec<(i64, i64)> = journal_postings::table
-        .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
-        .filter(journal_postings::village_id.eq(village))
+    // The cached balances (`account_balances`, kept with every posting, checked by `verify`).
+    let lines: Vec<(i64, i64)> = account_balances::table
+        .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(account_balances::account_id)))
+        .filter(account_balances::village_id.eq(village))
         .filter(ledger_accounts::code.eq(chart::SUSPENSE_CODE))
-        .select((journal_postings::credit_fen, journal_postings::debit_fen))
+        .select((account_balances::credit_fen, account_balances::debit_fen))
         .load(conn)?;
     let held = Money::from_fen(lines.iter().map(|(c, d)| c - d).sum());
     let promised: Vec<i64> = suspense_refunds::table

@@ -302,6 +302,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     suspense_refunds,
     village_cash_limits,
     disbursement_withdrawals,
+    suspense_transfers,
 );
 
 diesel::table! {
@@ -357,6 +358,20 @@ diesel::table! {
         withdrawn_by -> BigInt,
         withdrawn_at -> Timestamp,
         note -> Text,
+    }
+}
+
+diesel::table! {
+    suspense_transfers (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        bank_transaction_id -> BigInt,
+        amount_fen -> BigInt,
+        account_code -> Text,
+        entry_id -> BigInt,
+        note -> Text,
+        transferred_by -> BigInt,
+        transferred_at -> Timestamp,
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::payments::BankTransaction;
-use super::schema::{bank_transactions, pay_ins, placement_undos, suspense_placements};
+use super::schema::{bank_transactions, pay_ins, placement_undos, suspense_placements, suspense_transfers};
 use super::{DbConnection, StoreResult};
 use crate::domain::ids::{BankTransactionId, BillId, EntryId, ReceiptId, UserId, VillageId};
 use crate::domain::vocabulary::Outcome;
@@ -164,9 +164,132 @@ impl NewUndo<'_> {
     }
 }
 
+/// A credit's part in suspense moved to the account it belongs to (查明转出); kept, never
+/// changed, at most one per credit.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = suspense_transfers)]
+pub struct Transfer {
+    pub id: i64,
+    pub village_id: VillageId,
+    pub bank_transaction_id: BankTransactionId,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
+    pub account_code: String,
+    pub entry_id: EntryId,
+    pub note: String,
+    pub transferred_by: UserId,
+    pub transferred_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = suspense_transfers)]
+pub struct NewTransfer<'a> {
+    pub village_id: VillageId,
+    pub bank_transaction_id: BankTransactionId,
+    #[diesel(column_name = amount_fen)]
+    pub amount: Money,
+    pub account_code: &'a str,
+    pub entry_id: EntryId,
+    pub note: &'a str,
+    pub transferred_by: UserId,
+    pub transferred_at: NaiveDateTime,
+}
+
+/// A transfer with its credit and the name of whoever made it.
+pub type TransferRow = (Transfer, BankTransaction, Option<String>);
+
+impl Transfer {
+    /// Keeps a transfer; a second one of the same credit is refused by the unique key
+    /// (`Unique`).
+    pub fn insert(conn: &mut DbConnection, new: &NewTransfer) -> StoreResult<Transfer> {
+        Ok(diesel::insert_into(suspense_transfers::table)
+            .values(new)
+            .returning(suspense_transfers::all_columns)
+            .get_result(conn)?)
+    }
+
+    /// The credit's transfer, if it was transferred.
+    pub fn of_credit(conn: &mut DbConnection, txn: BankTransactionId) -> StoreResult<Option<Transfer>> {
+        Ok(suspense_transfers::table
+            .filter(suspense_transfers::bank_transaction_id.eq(txn))
+            .select(Transfer::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Every transfer of a village with what its entry debited 211.9999 (what `verify` checks
+    /// the transfers by): two queries.
+    pub fn with_suspense_debits(conn: &mut DbConnection, village: VillageId) -> StoreResult<Vec<(Transfer, Money)>> {
+        use super::schema::{journal_postings, ledger_accounts};
+        let transfers: Vec<Transfer> = suspense_transfers::table
+            .filter(suspense_transfers::village_id.eq(village))
+            .order(suspense_transfers::id)
+            .select(Transfer::as_select())
+            .load(conn)?;
+        let lines: Vec<(EntryId, i64)> = journal_postings::table
+            .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
+            .filter(journal_postings::village_id.eq(village))
+            .filter(journal_postings::entry_id.eq_any(suspense_transfers::table.select(suspense_transfers::entry_id)))
+            .filter(ledger_accounts::code.eq(crate::ledger::chart::SUSPENSE_CODE))
+            .select((journal_postings::entry_id, journal_postings::debit_fen))
+            .load(conn)?;
+        let mut debited: std::collections::HashMap<EntryId, i64> = std::collections::HashMap::new();
+        for (entry, fen) in lines {
+            *debited.entry(entry).or_default() += fen;
+        }
+        Ok(transfers
+            .into_iter()
+            .map(|t| {
+                let fen = debited.get(&t.entry_id).copied().unwrap_or(0);
+                (t, Money::from_fen(fen))
+            })
+            .collect())
+    }
+
+    /// The village's transferred credits.
+    pub fn credits_of(
+        conn: &mut DbConnection,
+        village: VillageId,
+    ) -> StoreResult<std::collections::HashSet<BankTransactionId>> {
+        Ok(transferred!(village)
+            .load::<BankTransactionId>(conn)?
+            .into_iter()
+            .collect())
+    }
+
+    /// The village's transfers, newest first (`limit` rows; `verify` takes them all), each with
+    /// its credit and the accountant's name: one query.
+    pub fn of_village(conn: &mut DbConnection, village: VillageId, limit: i64) -> StoreResult<Vec<TransferRow>> {
+        use super::schema::users;
+        Ok(suspense_transfers::table
+            .inner_join(bank_transactions::table.on(bank_transactions::id.eq(suspense_transfers::bank_transaction_id)))
+            .left_join(users::table.on(users::id.eq(suspense_transfers::transferred_by)))
+            .filter(suspense_transfers::village_id.eq(village))
+            .order(suspense_transfers::id.desc())
+            .limit(limit)
+            .select((
+                Transfer::as_select(),
+                BankTransaction::as_select(),
+                users::display_name.nullable(),
+            ))
+            .load(conn)?)
+    }
+}
+
+/// The ids of the village's transferred credits, as a subquery (what the waiting lists leave
+/// out).
+macro_rules! transferred {
+    ($village:expr) => {
+        $crate::store::schema::suspense_transfers::table
+            .filter($crate::store::schema::suspense_transfers::village_id.eq($village))
+            .select($crate::store::schema::suspense_transfers::bank_transaction_id)
+    };
+}
+pub(crate) use transferred;
+
 /// The village's credits that named no bill and still wait in suspense: not placed, not a
-/// clerk's cash deposit (a pay-in explains those) and not being refunded, oldest first; with `only`, that one credit
-/// if it waits.
+/// clerk's cash deposit (a pay-in explains those), not being refunded and not transferred,
+/// oldest first; with `only`, that one credit if it waits.
 fn waiting_query(
     conn: &mut DbConnection,
     village: VillageId,
@@ -186,6 +309,7 @@ fn waiting_query(
         .filter(bank_transactions::id.ne_all(placed))
         .filter(bank_transactions::id.ne_all(deposits))
         .filter(bank_transactions::id.ne_all(super::refunds::refunding!(village)))
+        .filter(bank_transactions::id.ne_all(transferred!(village)))
         .into_boxed();
     if let Some(id) = only {
         q = q.filter(bank_transactions::id.eq(id));

@@ -276,6 +276,12 @@ pub fn post_entry(db: &Db, actor: &Actor, village_code: &str, input: NewEntryInp
         if let Some(i) = lines.iter().position(|l| chart::is_cash(&l.account.code)) {
             return Err(AppError::code(ErrorCode::EntryCashReserved).at(format!("lines[{i}].account_code")));
         }
+        // 211.9999 holds credits nobody has placed yet; every fen that leaves it names its
+        // credit (placement, refund, pay-in, transfer), so a refund or a transfer can never take
+        // money a hand entry already moved.
+        if let Some(i) = lines.iter().position(|l| l.account.code == chart::SUSPENSE_CODE) {
+            return Err(AppError::code(ErrorCode::EntrySuspenseReserved).at(format!("lines[{i}].account_code")));
+        }
         let proposed = ProposedEntry {
             village_id: village.id,
             entry_date: date,
@@ -327,17 +333,26 @@ pub fn reverse_entry(
         // them (a void reverses cash still on hand), never behind their back: the books and
         // the receipts would no longer agree.
         if original.source.backs_money() {
-            let instead = if original.source == EntrySource::Placement {
-                "认错了账单时，请在“待查明款项”页的“已认领”里撤销认领"
-            } else {
-                "请作废并重开对应的收据"
+            let instead = match original.source {
+                EntrySource::Placement => "认错了账单时，请在“待查明款项”页的“已认领”里撤销认领",
+                EntrySource::Transfer => {
+                    "查明转出不能撤销；转错了科目时，请另做一张凭证在两个科目之间调整（不经过待查明款项）"
+                }
+                _ => "请作废并重开对应的收据",
             };
             return Err(AppError::new(
                 ErrorCode::EntryBacksMoney,
-                format!(
-                    "第{seq}号凭证是{}自动生成的，不能直接冲销；{instead}",
-                    original.source.label()
-                ),
+                if original.source.by_a_person() {
+                    format!(
+                        "第{seq}号凭证记的是{}，不能直接冲销；{instead}",
+                        original.source.label()
+                    )
+                } else {
+                    format!(
+                        "第{seq}号凭证是{}自动生成的，不能直接冲销；{instead}",
+                        original.source.label()
+                    )
+                },
             )
             .at("seq"));
         }

@@ -19,14 +19,12 @@ use crate::domain::access::{Action, Actor};
 use crate::domain::ids::BankTransactionId;
 use crate::domain::vocabulary::{Channel, DisbursementStatus, Outcome};
 use crate::domain::{period, Money};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult};
 use crate::ledger::chart;
 use crate::store::disbursements::NewDisbursement;
-use crate::store::journal::Entry;
 use crate::store::payments::BankTransaction;
 use crate::store::refunds::{self as store, NewRefund, Refund};
-use crate::store::suspense::{self as waiting, Placement};
-use crate::store::{Db, DbConnection, StoreError};
+use crate::store::{Db, StoreError};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefundInput {
@@ -87,16 +85,16 @@ pub fn overview(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Refunds
                 reference: t.reference,
             })
             .collect();
-        let refunds = Refund::of_village(conn, village.id, 200)?
+        let (refunds, asked): (Vec<Refund>, Vec<_>) = Refund::of_village(conn, village.id, 200)?.into_iter().unzip();
+        let refunds = refunds
             .into_iter()
-            .map(|(r, d)| {
-                Ok(RefundView {
-                    bank_transaction_id: r.bank_transaction_id,
-                    amount: r.amount,
-                    disbursement: disbursements::view(conn, d)?,
-                })
+            .zip(disbursements::views(conn, asked)?)
+            .map(|(r, disbursement)| RefundView {
+                bank_transaction_id: r.bank_transaction_id,
+                amount: r.amount,
+                disbursement,
             })
-            .collect::<AppResult<_>>()?;
+            .collect();
         Ok(RefundsOverview { overpaid, refunds })
     })
 }
@@ -116,7 +114,7 @@ pub fn request(
         let txn = BankTransaction::by_id(conn, txn_id)?
             .filter(|t| t.village_id == village.id)
             .ok_or_else(|| refused(format!("本村没有编号为 {} 的银行入账。", txn_id.get())))?;
-        let amount = refundable(conn, &txn)?;
+        let amount = super::suspense::part_to_settle(conn, &txn, "退款")?;
         let what = match txn.outcome {
             Outcome::Overpaid => "多付部分",
             _ => "待查明款项",
@@ -174,65 +172,5 @@ pub fn request(
 }
 
 fn refused(why: String) -> AppError {
-    AppError::new(ErrorCode::FieldInvalid, why).at("bank_transaction_id")
-}
-
-/// What a refund of this credit returns, or why it cannot be refunded (the caller holds the
-/// village's lock).
-fn refundable(conn: &mut DbConnection, txn: &BankTransaction) -> AppResult<Money> {
-    if let Some((_, d)) = Refund::active(conn, txn.id)? {
-        let (credit, asked) = (txn.id.get(), d.id);
-        return Err(refused(match d.status {
-            DisbursementStatus::Paid => format!("银行入账 {credit} 已经退款（支出申请 {asked}），不能再退。"),
-            DisbursementStatus::Approved => format!(
-                "银行入账 {credit} 的退款已批准（支出申请 {asked}），等待银行付款；如果银行付不出去，请乡镇会计在“支出审批”里撤回批准（申请人本人不能撤回）后重新申请。"
-            ),
-            _ => format!("银行入账 {credit} 已有退款申请（支出申请 {asked}，待审批），不能重复申请。"),
-        }));
-    }
-    if Entry::reversal_of(conn, txn.entry_id)?.is_some() {
-        return Err(refused(format!(
-            "银行入账 {} 的记账凭证已冲销，没有可退的款项。",
-            txn.id.get()
-        )));
-    }
-    match txn.outcome {
-        Outcome::Overpaid => {}
-        Outcome::Suspense => {
-            if Placement::in_force(conn, txn.id)?.is_some() {
-                return Err(refused(format!(
-                    "银行入账 {} 已认领到账单；如果认错了，请先在“已认领”里撤销认领。",
-                    txn.id.get()
-                )));
-            }
-            if !waiting::is_waiting(conn, txn.village_id, txn.id)? {
-                return Err(refused(format!(
-                    "银行入账 {} 是报账员代交的现金，已记入代交款，不能退款。",
-                    txn.id.get()
-                )));
-            }
-        }
-        other => {
-            return Err(refused(format!(
-                "银行入账 {} 是“{}”，全部记入了账单，没有待查明的部分可退。",
-                txn.id.get(),
-                other.label()
-            )));
-        }
-    }
-    let part = store::suspense_part(conn, txn)?;
-    if part <= Money::ZERO {
-        return Err(refused(format!("银行入账 {} 没有待查明的部分可退。", txn.id.get())));
-    }
-    // The money must still be in 211.9999 beside what the refunds already asked for will take.
-    // A hand entry names no credit, so this can only be checked for the account as a whole: a
-    // hand entry that moved this very credit's money out while other credits still wait is not
-    // caught here (tying such entries to their credit is the next step).
-    let (held, promised) = store::suspense_held(conn, txn.village_id)?;
-    if held - promised < part {
-        return Err(refused(format!(
-            "待查明款项（211.9999）余额 ¥{held}，其中 ¥{promised} 已申请退款待付，不够再退 ¥{part}：这笔钱可能已用手工凭证转出；请核对凭证，确有错误的先冲销。"
-        )));
-    }
-    Ok(part)
+    super::suspense::refused(why)
 }

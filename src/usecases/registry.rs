@@ -445,16 +445,17 @@ pub fn cash_limit_history(db: &Db, actor: &Actor, code: &str) -> AppResult<CashL
 fn history_of(conn: &mut DbConnection, v: &Village) -> AppResult<CashLimitHistory> {
     let changes = CashLimitChange::of_villages(conn, &[v.id])?;
     let today = limits_of(v, &changes).on(period::business_date(period::now()));
-    let mut views = Vec::with_capacity(changes.len());
-    for c in changes {
-        views.push(CashLimitChangeView {
+    let names = User::names(conn, &changes.iter().map(|c| c.set_by).collect::<Vec<_>>())?;
+    let views = changes
+        .into_iter()
+        .map(|c| CashLimitChangeView {
             effective_from: c.effective_from,
+            set_by: names.get(&c.set_by).cloned().unwrap_or_default(),
             limit: c.limit,
             note: c.note,
-            set_by: User::by_id(conn, c.set_by)?.map(|u| u.display_name).unwrap_or_default(),
             set_at: utc(c.set_at),
-        });
-    }
+        })
+        .collect();
     Ok(CashLimitHistory {
         first: v.first_cash_limit,
         today,

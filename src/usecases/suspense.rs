@@ -18,7 +18,7 @@ use super::receipts::{self, Evidence, Issue, ReceiptDetail};
 use super::{audit, input, village_for, village_to_change};
 use crate::domain::access::{Action, Actor};
 use crate::domain::ids::BankTransactionId;
-use crate::domain::vocabulary::{Channel, EntrySource, Outcome};
+use crate::domain::vocabulary::{Channel, DisbursementStatus, EntrySource, Outcome};
 use crate::domain::ReceiptStatus;
 use crate::domain::{period, BillReference, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -28,9 +28,9 @@ use crate::store::billing::{Bill, FeeItem};
 use crate::store::journal::Entry;
 use crate::store::journal::LedgerAccount;
 use crate::store::payments::{self as store, BankTransaction, Receipt, ReceiptVoid};
-use crate::store::refunds::Refund;
+use crate::store::refunds::{self as refund_store, Refund};
 use crate::store::registry::Village;
-use crate::store::suspense::{self as waiting, NewPlacement, NewUndo, Placement};
+use crate::store::suspense::{self as waiting, NewPlacement, NewTransfer, NewUndo, Placement, Transfer};
 use crate::store::{Db, DbConnection, StoreError};
 
 /// A credit waiting to be placed.
@@ -124,6 +124,9 @@ pub fn place(
         }
         if Placement::in_force(conn, txn.id)?.is_some() {
             return Err(not_waiting(already_placed(txn.id)));
+        }
+        if let Some(t) = Transfer::of_credit(conn, txn.id)? {
+            return Err(not_waiting(transferred_already(&t)));
         }
         if let Some((_, d)) = Refund::active(conn, txn.id)? {
             return Err(not_waiting(format!(
@@ -443,5 +446,259 @@ pub fn undo(
             voided_receipt: voided,
             claim_again: claim,
         })
+    })
+}
+
+/// A refusal about the credit named in the path.
+pub(super) fn refused(why: String) -> AppError {
+    AppError::new(ErrorCode::FieldInvalid, why).at("bank_transaction_id")
+}
+
+fn transferred_already(t: &Transfer) -> String {
+    format!(
+        "银行入账 {} 的待查明款项 ¥{} 已于 {} 查明转入 {} 科目（第 {} 号凭证），不能再认领、退款或转出。",
+        t.bank_transaction_id.get(),
+        t.amount,
+        period::shown(t.transferred_at.and_utc()),
+        t.account_code,
+        t.entry_id.get()
+    )
+}
+
+/// The credit's part still in suspense that a refund or a transfer would take (`what` names
+/// which, for the messages), or why it cannot be taken: it was refunded or transferred
+/// already, its entry was reversed, it was placed onto a bill, it is a clerk's cash deposit,
+/// or it paid its bill exactly. The caller holds the village's lock.
+pub(super) fn part_to_settle(conn: &mut DbConnection, txn: &BankTransaction, what: &str) -> AppResult<Money> {
+    let credit = txn.id.get();
+    if let Some((_, d)) = Refund::active(conn, txn.id)? {
+        let asked = d.id;
+        return Err(refused(match d.status {
+            DisbursementStatus::Paid => format!("银行入账 {credit} 已经退款（支出申请 {asked}），不能再{what}。"),
+            DisbursementStatus::Approved => format!(
+                "银行入账 {credit} 的退款已批准（支出申请 {asked}），等待银行付款；如果银行付不出去，请乡镇会计在“支出审批”里撤回批准（申请人本人不能撤回）后再办理。"
+            ),
+            _ => format!("银行入账 {credit} 已有退款申请（支出申请 {asked}，待审批），不能再{what}。"),
+        }));
+    }
+    if let Some(t) = Transfer::of_credit(conn, txn.id)? {
+        return Err(refused(transferred_already(&t)));
+    }
+    if Entry::reversal_of(conn, txn.entry_id)?.is_some() {
+        return Err(refused(format!(
+            "银行入账 {credit} 的记账凭证已冲销，没有待查明的款项可{what}。"
+        )));
+    }
+    match txn.outcome {
+        Outcome::Overpaid => {}
+        Outcome::Suspense => {
+            if Placement::in_force(conn, txn.id)?.is_some() {
+                return Err(refused(format!(
+                    "银行入账 {credit} 已认领到账单；如果认错了，请先在“已认领”里撤销认领。"
+                )));
+            }
+            if !waiting::is_waiting(conn, txn.village_id, txn.id)? {
+                return Err(refused(format!(
+                    "银行入账 {credit} 是报账员代交的现金，已记入代交款，不能{what}。"
+                )));
+            }
+        }
+        other => {
+            return Err(refused(format!(
+                "银行入账 {credit} 是“{}”，全部记入了账单，没有待查明的部分可{what}。",
+                other.label()
+            )));
+        }
+    }
+    let part = refund_store::suspense_part(conn, txn)?;
+    if part <= Money::ZERO {
+        return Err(refused(format!("银行入账 {credit} 没有待查明的部分可{what}。")));
+    }
+    // Every way out of 211.9999 now names its credit, so the part above is the credit's own.
+    // Hand entries made before they were refused named none: the account as a whole must still
+    // cover this part beside what the refunds already asked for will take.
+    let (held, promised) = refund_store::suspense_held(conn, txn.village_id)?;
+    if held - promised < part {
+        return Err(refused(format!(
+            "待查明款项（211.9999）余额 ¥{held}，其中 ¥{promised} 已申请退款待付，不够再{what} ¥{part}：这笔钱可能已用早先的手工凭证转出；请核对凭证，确有错误的先冲销。"
+        )));
+    }
+    Ok(part)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TransferInput {
+    /// The account the money belongs to: 503 补助收入, 504 其他收入, 211.0001 其他应付款, a
+    /// household's 113 sub-account… (never cash, a bank account or suspense itself).
+    pub account_code: String,
+    /// How the accountant knows (the township's notice of a subsidy, the donor's letter…).
+    pub note: String,
+}
+
+/// A credit's part in suspense moved to the account it belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    pub bank_transaction_id: BankTransactionId,
+    pub channel_name: String,
+    /// The whole credit.
+    #[schema(value_type = String)]
+    pub credit_amount: Money,
+    /// What was transferred: the credit's part in suspense.
+    #[schema(value_type = String)]
+    pub amount: Money,
+    pub paid_at: DateTime<Utc>,
+    pub payer: Option<String>,
+    pub account_code: String,
+    /// The entry's number in the village's journal.
+    pub entry_id: i64,
+    pub note: String,
+    pub transferred_by: String,
+    pub transferred_at: DateTime<Utc>,
+}
+
+/// An account a transfer may land on, for the form.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferTarget {
+    pub code: String,
+    pub name: String,
+}
+
+/// The village's transfers (the latest 200, newest first) and the accounts a transfer may land
+/// on today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransfersOverview {
+    pub transfers: Vec<TransferView>,
+    pub targets: Vec<TransferTarget>,
+}
+
+pub fn transfers(db: &Db, actor: &Actor, village_code: &str) -> AppResult<TransfersOverview> {
+    db.read(|conn| {
+        let village = village_for(conn, actor, village_code, Action::Read)?;
+        let transfers = Transfer::of_village(conn, village.id, 200)?
+            .into_iter()
+            .map(|(t, txn, by)| transfer_view(t, &txn, by))
+            .collect();
+        let targets = super::disbursements::bookable_accounts(conn, village.id)?
+            .into_iter()
+            .map(|a| TransferTarget {
+                code: a.code,
+                name: a.name,
+            })
+            .collect();
+        Ok(TransfersOverview { transfers, targets })
+    })
+}
+
+fn transfer_view(t: Transfer, txn: &BankTransaction, by: Option<String>) -> TransferView {
+    TransferView {
+        bank_transaction_id: t.bank_transaction_id,
+        channel_name: Channel::of(txn.provider).label().into(),
+        credit_amount: txn.amount,
+        amount: t.amount,
+        paid_at: txn.paid_at.and_utc(),
+        payer: txn.payer_masked.clone(),
+        account_code: t.account_code,
+        entry_id: t.entry_id.get(),
+        note: t.note,
+        transferred_by: by.unwrap_or_default(),
+        transferred_at: t.transferred_at.and_utc(),
+    }
+}
+
+/// Moves a credit's part in suspense to the account it belongs to: Dr 211.9999 / Cr that
+/// account, dated today and signed by the accountant, tied to the credit by its own row. Final:
+/// a transfer to the wrong account is corrected by an entry between the two accounts, which
+/// leaves 211.9999 alone.
+pub fn transfer(
+    db: &Db,
+    actor: &Actor,
+    village_code: &str,
+    txn_id: BankTransactionId,
+    input: TransferInput,
+) -> AppResult<TransferView> {
+    // 100: the entry's memo carries the note after its own words, within 200.
+    let note = input::text("note", &input.note, 100)?;
+    let code = input.account_code.trim().to_string();
+    db.write(|conn| {
+        let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
+        let txn = BankTransaction::by_id(conn, txn_id)?
+            .filter(|t| t.village_id == village.id)
+            .ok_or_else(|| refused(format!("本村没有编号为 {} 的银行入账。", txn_id.get())))?;
+        let today = period::business_date(period::now());
+        let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
+        let target = super::disbursements::bookable_account(conn, village.id, &code)?.ok_or_else(|| {
+            let why = if chart::is_booking_account(&code) {
+                format!("本村在《{}》的科目中没有可以记账的“{code}”。", version.name)
+            } else {
+                format!("不能转入“{code}”：待查明款项只能转入它真正所属的收入、应付或往来科目，不能转入现金、银行存款、待查明款项或待结算科目。")
+            };
+            AppError::new(ErrorCode::EntryAccountUnknown, why).at("account_code")
+        })?;
+        let part = part_to_settle(conn, &txn, "转出")?;
+        let suspense = LedgerAccount::by_code(conn, village.id, version.id, chart::SUSPENSE_CODE)?
+            .ok_or_else(|| AppError::Internal(format!("village {} has no account 211.9999", village.code)))?;
+        let entry = post(
+            conn,
+            &village,
+            &ProposedEntry {
+                village_id: village.id,
+                entry_date: today,
+                memo: format!(
+                    "待查明款项查明转出：{}入账 {} 转入 {} {}（{note}）",
+                    Channel::of(txn.provider).label(),
+                    txn.provider_txn_id,
+                    target.code,
+                    target.name
+                )
+                .chars()
+                .take(200)
+                .collect(),
+                lines: vec![
+                    Line {
+                        account: suspense.view(),
+                        debit: part,
+                        credit: Money::ZERO,
+                        memo: "待查明".into(),
+                    },
+                    Line {
+                        account: target.view(),
+                        debit: Money::ZERO,
+                        credit: part,
+                        memo: "查明转入".into(),
+                    },
+                ],
+            },
+            EntrySource::Transfer,
+            None,
+            Some(actor.user_id),
+        )?;
+        let kept = Transfer::insert(
+            conn,
+            &NewTransfer {
+                village_id: village.id,
+                bank_transaction_id: txn.id,
+                amount: part,
+                account_code: &target.code,
+                entry_id: entry.id,
+                note: &note,
+                transferred_by: actor.user_id,
+                transferred_at: period::now().naive_utc(),
+            },
+        )
+        .map_err(|e| match e {
+            StoreError::Unique(_) => refused(format!("银行入账 {} 已经查明转出过了。", txn.id.get())),
+            other => other.into(),
+        })?;
+        audit(
+            conn,
+            Some(actor),
+            "suspense.transfer",
+            "bank_transaction",
+            txn.id.get(),
+            Some(village.id),
+            serde_json::json!({"account": target.code, "amount": part.to_string(), "entry_seq": entry.seq, "note": note}),
+        )?;
+        let by = crate::store::access::User::by_id(conn, actor.user_id)?.map(|u| u.display_name);
+        Ok(transfer_view(kept, &txn, by))
     })
 }

@@ -169,6 +169,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/villages/{village}/suspense/refunds", web::get().to(c::list_refunds))
                 .route(
+                    "/villages/{village}/suspense/transfers",
+                    web::get().to(c::list_transfers),
+                )
+                .route(
+                    "/villages/{village}/suspense/{bank_transaction}/transfer",
+                    web::post().to(c::transfer_suspense),
+                )
+                .route(
                     "/villages/{village}/suspense/{bank_transaction}/refund",
                     web::post().to(c::refund_suspense),
                 )

@@ -25,7 +25,7 @@ use super::ops;
         api::payments::query_orders,
         api::cash::record_cash, api::cash::claim_payment, api::cash::declare_pay_in, api::cash::propose_matches,
         api::cash::match_pay_in, api::cash::cash_on_hand, api::cash::get_receipt, api::cash::void_receipt,
-        api::cash::export, api::cash::list_suspense, api::cash::place_suspense, api::cash::list_placed_suspense, api::cash::undo_placement, api::cash::list_refunds, api::cash::refund_suspense,
+        api::cash::export, api::cash::list_suspense, api::cash::place_suspense, api::cash::list_placed_suspense, api::cash::undo_placement, api::cash::list_refunds, api::cash::refund_suspense, api::cash::list_transfers, api::cash::transfer_suspense,
         api::qr::account_code, api::qr::bill_code,
         api::statements::import, api::statements::list_lines, api::statements::fetch, api::statements::reconcile, api::statements::report, api::statements::report_file,
         api::statements::request_disbursement, api::statements::list_disbursements,

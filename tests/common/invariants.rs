@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use qingzhang::store::schema::{
     bank_transactions, bills, callback_inbox, cash_records, closed_periods, disbursements, journal_entries,
     journal_postings, ledger_accounts, pay_ins, placement_undos, receipts, suspense_placements, suspense_refunds,
+    suspense_transfers,
 };
 use qingzhang::store::{Db, DbConnection};
 use std::collections::{BTreeMap, HashMap};
@@ -257,7 +258,43 @@ fn check(conn: &mut DbConnection) -> Vec<String> {
         .load(conn)
         .unwrap();
     let active = refunds.iter().filter(|r| r.2 != "rejected").map(|r| (r.0, r.1));
-    for (txn, amount) in in_force_amounts.into_iter().chain(deposits).chain(active) {
+    // (credit, amount, entry): a transfer to the account the money belongs to.
+    let transfers: Vec<(i64, i64, i64)> = suspense_transfers::table
+        .select((
+            suspense_transfers::bank_transaction_id,
+            suspense_transfers::amount_fen,
+            suspense_transfers::entry_id,
+        ))
+        .load(conn)
+        .unwrap();
+    for (txn, amount, entry) in &transfers {
+        let debited: i64 = journal_postings::table
+            .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
+            .filter(journal_postings::entry_id.eq(*entry))
+            .filter(ledger_accounts::code.eq(SUSPENSE))
+            .select(journal_postings::debit_fen - journal_postings::credit_fen)
+            .load::<i64>(conn)
+            .unwrap()
+            .iter()
+            .sum();
+        if debited != *amount {
+            out.push(format!(
+                "transfer of bank transaction {txn}: {amount} fen transferred, 211.9999 debited {debited} fen"
+            ));
+        }
+        if reversed.iter().any(|(_, original)| original == entry) {
+            out.push(format!(
+                "transfer of bank transaction {txn}: its entry {entry} was reversed"
+            ));
+        }
+    }
+    let transferred = transfers.iter().map(|(txn, amount, _)| (*txn, *amount));
+    for (txn, amount) in in_force_amounts
+        .into_iter()
+        .chain(deposits)
+        .chain(active)
+        .chain(transferred)
+    {
         let s = spoken.entry(txn).or_default();
         s.0 += amount;
         s.1 += 1;

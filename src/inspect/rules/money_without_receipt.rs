@@ -9,7 +9,7 @@ use crate::inspect::{Evidence, Flag, Thresholds, VillageFacts};
 
 pub const EXPLANATION: &str = "对公账户收到的每一笔钱，都应有收据交到付款人手中，或是报账员代交的现金。\
 到账超过规定天数（默认 7 天）仍无收据的款项，付款人可能从未拿到凭证，这笔收入也可能被漏记或挪作他用（漏报瞒报）。\
-本规则逐笔列出这些银行到账；它们在账上挂在“待查明款项”。已经退还付款人的款项不再列出。";
+本规则逐笔列出这些银行到账；它们在账上挂在“待查明款项”。已经退还付款人的款项，和乡镇会计查明并写明理由转入所属科目的款项（如上级补助），不再列出。";
 
 pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
     let receipted: BTreeSet<_> = f
@@ -27,6 +27,9 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
         // Money sent back to its payer needs no receipt (a refund of an overpaid credit's
         // excess leaves the receipt of what it paid).
         .filter(|c| !c.refunded)
+        // Money the accountant found to be no payer's (a subsidy, a donation) and moved to its
+        // account with a reason: the transfer, its entry and its audit record are the evidence.
+        .filter(|c| !c.transferred)
         .filter(|c| f.as_of - c.paid > wait)
         .map(|c| Flag {
             rule: RuleId::MoneyWithoutReceipt,
@@ -65,6 +68,7 @@ mod tests {
             named_bill: None,
             pay_in: None,
             refunded: false,
+            transferred: false,
         }
     }
 
@@ -78,7 +82,7 @@ mod tests {
     }
 
     #[test]
-    fn near_miss_receipted_deposited_refunded_or_recent() {
+    fn near_miss_receipted_deposited_refunded_transferred_or_recent() {
         let mut f = march();
         f.credits.push(credit(1, "2026-03-20 10:00"));
         f.credits.push(CreditFact {
@@ -89,6 +93,10 @@ mod tests {
         f.credits.push(CreditFact {
             refunded: true,
             ..credit(4, "2026-03-20 10:00")
+        });
+        f.credits.push(CreditFact {
+            transferred: true,
+            ..credit(5, "2026-03-20 10:00")
         });
         f.as_of = at("2026-04-05 10:00");
         f.receipts.push(ReceiptFact {

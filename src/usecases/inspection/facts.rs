@@ -133,6 +133,7 @@ pub fn load(
     // A credit the accountant placed from suspense paid the bill it was placed on.
     let placed = crate::store::suspense::Placement::by_credit(conn, village.id)?;
     let refunded = crate::store::refunds::refunded(conn, village.id)?;
+    let transferred = crate::store::suspense::Transfer::credits_of(conn, village.id)?;
     let credits: Vec<CreditFact> = transactions
         .into_iter()
         .map(|t| CreditFact {
@@ -154,6 +155,7 @@ pub fn load(
             }),
             pay_in: deposit_of.get(&t.id).copied(),
             refunded: refunded.contains(&t.id),
+            transferred: transferred.contains(&t.id),
         })
         .collect();
 

@@ -362,8 +362,8 @@ fn describe(conn: &mut DbConnection, village: &Village, e: &mut EvidenceView) {
                         "支出申请：{} ¥{}（{}）",
                         d.payee_name,
                         d.amount,
-                        match Disbursement::withdrawal(conn, d.id) {
-                            Ok(Some(_)) => "已撤回批准",
+                        match Disbursement::withdrawals(conn, &[d.id]) {
+                            Ok(w) if !w.is_empty() => "已撤回批准",
                             _ => d.status.label(),
                         }
                     ),

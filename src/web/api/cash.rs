@@ -10,7 +10,10 @@ use crate::usecases::cash::{
 use crate::usecases::disbursements::DisbursementView;
 use crate::usecases::receipts::{self, ReceiptDetail, VoidInput, VoidOutcome};
 use crate::usecases::refunds::{self, RefundInput, RefundsOverview};
-use crate::usecases::suspense::{self, PlaceInput, PlacedCredit, UndoInput, UndoOutcome, WaitingCredit};
+use crate::usecases::suspense::{
+    self, PlaceInput, PlacedCredit, TransferInput, TransferView, TransfersOverview, UndoInput, UndoOutcome,
+    WaitingCredit,
+};
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;
 use crate::web::AppState;
@@ -295,6 +298,43 @@ pub async fn refund_suspense(
     let v = state
         .db
         .run(move |db| refunds::request(db, &who.actor, &code, BankTransactionId(txn), body.into_inner()))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{village}/suspense/transfers", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path)),
+    responses((status = 200, body = TransfersOverview), (status = 404, body = ErrorBody)))]
+/// The village's credits moved out of suspense to the account they belong to, and the accounts
+/// a transfer may land on today.
+pub async fn list_transfers(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let v = state
+        .db
+        .run(move |db| suspense::transfers(db, &who.actor, &path))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/suspense/{bank_transaction}/transfer", tag = "cash", security(("bearer" = [])),
+    params(("village" = String, Path), ("bank_transaction" = i64, Path)), request_body = TransferInput,
+    responses((status = 201, body = TransferView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Moves a credit's whole part in suspense to the account it belongs to (the accountant: a
+/// subsidy to 503, a donation to 504, a prepayment to a payable): Dr 211.9999 / Cr that
+/// account, tied to the credit; final.
+pub async fn transfer_suspense(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<(String, i64)>,
+    body: web::Json<TransferInput>,
+) -> Result<HttpResponse, AppError> {
+    let (code, txn) = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| suspense::transfer(db, &who.actor, &code, BankTransactionId(txn), body.into_inner()))
         .await?;
     Ok(HttpResponse::Created().json(v))
 }

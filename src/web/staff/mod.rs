@@ -81,6 +81,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/staff/v/{village}/suspense/{id}/undo", web::post().to(suspense::undo))
         .route("/staff/v/{village}/suspense/refund", web::post().to(suspense::refund))
+        .route(
+            "/staff/v/{village}/suspense/transfer",
+            web::post().to(suspense::transfer),
+        )
         .route("/staff/v/{village}/journal", web::get().to(books::journal))
         .route(
             "/staff/v/{village}/journal/{seq}/reverse",

@@ -1,7 +1,8 @@
 //! 待查明款项: the credits of a village that named no bill, and the accountant's form to place
 //! each onto the bill it paid; below, the latest placements, each of which the accountant may
 //! undo when it went onto the wrong bill; then the refunds (退款) of money that was never the
-//! village's, a waiting credit or the excess of one that overpaid its bill. A refused form comes
+//! village's, a waiting credit or the excess of one that overpaid its bill; last, the transfers
+//! (查明转出) of money that is the village's but no bill's. A refused form comes
 //! back on this page with what was typed. Thin handlers over `usecases::suspense` and
 //! `usecases::refunds`.
 
@@ -16,7 +17,7 @@ use crate::domain::ids::BankTransactionId;
 use crate::domain::period;
 use crate::error::AppError;
 use crate::usecases::refunds::{self, RefundInput};
-use crate::usecases::suspense::{self, PlaceInput, UndoInput};
+use crate::usecases::suspense::{self, PlaceInput, TransferInput, UndoInput};
 use crate::web::error::{for_people, status};
 use crate::web::pages::esc;
 use crate::web::AppState;
@@ -53,11 +54,24 @@ pub struct RefundForm {
     note: String,
 }
 
+#[derive(Deserialize, Default, Clone)]
+pub struct TransferForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    bank_transaction_id: String,
+    #[serde(default)]
+    account_code: String,
+    #[serde(default)]
+    note: String,
+}
+
 /// What a refused form had typed, to show it again in its row.
 enum Typed<'a> {
     Place(i64, &'a PlaceForm),
     Undo(i64, &'a UndoForm),
     Refund(&'a RefundForm),
+    Transfer(&'a TransferForm),
 }
 
 pub async fn list(
@@ -81,9 +95,14 @@ async fn render(
     let (actor, village) = (staff.actor.clone(), v.to_string());
     let read = state.db.run(move |db| {
         let (credits, placed) = suspense::overview(db, &actor, &village)?;
-        Ok::<_, AppError>((credits, placed, refunds::overview(db, &actor, &village)?))
+        Ok::<_, AppError>((
+            credits,
+            placed,
+            refunds::overview(db, &actor, &village)?,
+            suspense::transfers(db, &actor, &village)?,
+        ))
     });
-    let (credits, placed, refunding) = match read.await {
+    let (credits, placed, refunding, transfers) = match read.await {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
@@ -148,7 +167,9 @@ async fn render(
             )
         })
         .collect();
-    let refund_section = refund_section(v, staff, &credits, &refunding, typed);
+    let choices = settle_choices(&credits, &refunding);
+    let refund_section = refund_section(v, staff, &choices, &refunding, typed.as_ref());
+    let transfer_section = transfer_section(v, staff, &choices, &transfers, typed.as_ref());
     let body = format!(
         r#"{top}<p>没有写明账单号的到账先记在“待查明款项”（211.9999）。查明是哪张账单的钱后（村民来电、报账员认出付款人），在这里认领：账单记为已缴，收据依据这笔到账开出；报账员先开的待核实收据随之生效。一笔到账只能整笔认领到一张账单。</p>{}<h2>已认领</h2><p>认错了账单时撤销认领：认领凭证被冲销，账单重新欠款，依据这笔到账的收据作废，到账回到上面的待查明列表，再认领到正确的账单。撤销和原因都记入审计日志。</p>{}{refund_section}"#,
         table(
@@ -163,23 +184,14 @@ async fn render(
             &placed_rows,
             "还没有认领过的到账。认领后列在这里（最近 50 笔），认错时可以撤销。"
         )
-    );
+    ) + &transfer_section;
     html(code, frame::page("待查明款项", Some(v), staff, &body))
 }
 
-/// The refund form (a waiting credit, or the excess of an overpaid one) and the refunds so far.
-fn refund_section(
-    v: &str,
-    staff: &Staff,
-    credits: &[suspense::WaitingCredit],
-    r: &refunds::RefundsOverview,
-    typed: Option<Typed<'_>>,
-) -> String {
-    let typed = match typed {
-        Some(Typed::Refund(f)) => f.clone(),
-        _ => RefundForm::default(),
-    };
-    let choices: Vec<(String, String)> = credits
+/// The credits whose part in suspense a refund or a transfer may take: the waiting ones whole,
+/// the overpaid ones' excess; each as (value, label) for a select.
+fn settle_choices(credits: &[suspense::WaitingCredit], r: &refunds::RefundsOverview) -> Vec<(String, String)> {
+    credits
         .iter()
         .map(|c| {
             let id = c.bank_transaction_id.get();
@@ -195,7 +207,36 @@ fn refund_section(
                 format!("入账 {id}：¥{} 中多付 ¥{}（{}）", o.amount, o.excess, o.channel_name),
             )
         }))
-        .collect();
+        .collect()
+}
+
+/// A select's options, the typed value selected again.
+fn options(choices: &[(String, String)], typed: &str) -> String {
+    choices
+        .iter()
+        .map(|(value, label)| {
+            format!(
+                r#"<option value="{value}"{sel}>{label}</option>"#,
+                sel = if value == typed { " selected" } else { "" },
+                value = esc(value),
+                label = esc(label)
+            )
+        })
+        .collect()
+}
+
+/// The refund form (a waiting credit, or the excess of an overpaid one) and the refunds so far.
+fn refund_section(
+    v: &str,
+    staff: &Staff,
+    choices: &[(String, String)],
+    r: &refunds::RefundsOverview,
+    typed: Option<&Typed<'_>>,
+) -> String {
+    let typed = match typed {
+        Some(Typed::Refund(f)) => (*f).clone(),
+        _ => RefundForm::default(),
+    };
     let overpaid_rows: String = r
         .overpaid
         .iter()
@@ -218,21 +259,7 @@ fn refund_section(
     } else if choices.is_empty() {
         "<p>现在没有可以退款的款项。</p>".to_string()
     } else {
-        let options: String = choices
-            .iter()
-            .map(|(value, label)| {
-                format!(
-                    r#"<option value="{value}"{sel}>{label}</option>"#,
-                    sel = if *value == typed.bank_transaction_id {
-                        " selected"
-                    } else {
-                        ""
-                    },
-                    value = esc(value),
-                    label = esc(label)
-                )
-            })
-            .collect();
+        let options = options(choices, &typed.bank_transaction_id);
         format!(
             r#"<form method="post" action="/staff/v/{v}/suspense/refund" id="refund-form">{csrf}<label for="refund-credit">退哪一笔</label><select id="refund-credit" name="bank_transaction_id" required>{options}</select><label for="payee_name">收款人（付款的人）</label><input id="payee_name" name="payee_name" value="{name}" required maxlength="60"><label for="payee_account">收款人账号</label><input id="payee_account" name="payee_account" inputmode="numeric" value="{account}" required><label for="refund-note">退款原因</label><input id="refund-note" name="note" placeholder="如：重复付款、付错了村" value="{note}" required maxlength="100"><button class="primary" id="refund">申请退款</button></form>"#,
             v = esc(v),
@@ -277,6 +304,117 @@ fn refund_section(
             "还没有退款申请。申请后列在这里，并显示审批和支付的进度。"
         )
     )
+}
+
+/// The accountant's transfer form (查明转出) and the transfers so far.
+fn transfer_section(
+    v: &str,
+    staff: &Staff,
+    choices: &[(String, String)],
+    t: &suspense::TransfersOverview,
+    typed: Option<&Typed<'_>>,
+) -> String {
+    let typed = match typed {
+        Some(Typed::Transfer(f)) => (*f).clone(),
+        _ => TransferForm::default(),
+    };
+    let form = if staff.actor.role != Role::Accountant {
+        String::new()
+    } else if choices.is_empty() {
+        "<p>现在没有待查明的款项可以转出。</p>".to_string()
+    } else {
+        let targets: Vec<(String, String)> = t
+            .targets
+            .iter()
+            .map(|a| (a.code.clone(), format!("{} {}", a.code, a.name)))
+            .collect();
+        format!(
+            r#"<form method="post" action="/staff/v/{v}/suspense/transfer" id="transfer-form">{csrf}<label for="transfer-credit">转出哪一笔</label><select id="transfer-credit" name="bank_transaction_id" required>{credits}</select><label for="transfer-account">转入科目</label><select id="transfer-account" name="account_code" required>{accounts}</select><label for="transfer-note">依据</label><input id="transfer-note" name="note" placeholder="如：镇政府拨付的补助（通知文号）" value="{note}" required maxlength="100"><button class="primary" id="transfer">查明转出</button></form>"#,
+            v = esc(v),
+            csrf = staff.field(),
+            credits = options(choices, &typed.bank_transaction_id),
+            accounts = options(&targets, &typed.account_code),
+            note = esc(&typed.note),
+        )
+    };
+    let rows: String = t
+        .transfers
+        .iter()
+        .map(|x| {
+            format!(
+                r#"<tr id="transfer-{id}"><td>{id}</td><td>{when}</td><td>{channel}</td><td class="num">¥{amount}</td><td>{payer}</td><td>{account}</td><td class="text">{note}</td><td>{by}</td><td>{at}</td></tr>"#,
+                id = x.bank_transaction_id.get(),
+                when = esc(&period::shown(x.paid_at)),
+                channel = esc(&x.channel_name),
+                amount = x.amount,
+                payer = esc(x.payer.as_deref().unwrap_or("")),
+                account = esc(&x.account_code),
+                note = esc(&x.note),
+                by = esc(&x.transferred_by),
+                at = esc(&period::shown(x.transferred_at)),
+            )
+        })
+        .collect();
+    format!(
+        r#"<h2>查明转出</h2><p>查明既不是哪张账单的缴费、也不用退回的到账（如镇政府拨付的补助、捐款、农户预交下一年的款项），由乡镇会计转入它所属的科目：借 待查明款项 211.9999，贷 所选科目，写明依据。转出后不能再认领或退款，也不能撤销；转错了科目，另做一张凭证在两个科目之间调整。待查明款项不能手工记账，每一笔转出都写明是哪笔入账。</p>{form}<h3>转出记录</h3>{}"#,
+        table(
+            "transfers",
+            r#"<th>入账编号</th><th>到账时间</th><th>方式</th><th class="num">转出金额</th><th>付款人</th><th>转入科目</th><th>依据</th><th>办理人</th><th>办理时间</th>"#,
+            &rows,
+            "还没有查明转出的款项。转出后列在这里（最近 200 笔）。"
+        )
+    )
+}
+
+pub async fn transfer(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<TransferForm>,
+) -> HttpResponse {
+    if let Some(r) = staff.refuse_forged(&form.csrf) {
+        return r;
+    }
+    let v = path.into_inner();
+    let typed = form.into_inner();
+    let (actor, code) = (staff.actor.clone(), v.clone());
+    let input = TransferInput {
+        account_code: typed.account_code.clone(),
+        note: typed.note.clone(),
+    };
+    let done = match typed.bank_transaction_id.trim().parse::<i64>() {
+        Ok(id) => {
+            state
+                .db
+                .run(move |db| suspense::transfer(db, &actor, &code, BankTransactionId(id), input))
+                .await
+        }
+        Err(_) => Err(
+            AppError::new(crate::error::ErrorCode::FieldInvalid, "请选择要转出的那笔到账。").at("bank_transaction_id"),
+        ),
+    };
+    match done {
+        Ok(t) => see_other(
+            &format!("/staff/v/{v}/suspense"),
+            &format!(
+                "已查明转出：入账 {} 的 ¥{} 转入 {}（凭证已记账）。",
+                t.bank_transaction_id.get(),
+                t.amount,
+                t.account_code
+            ),
+        ),
+        Err(e) => {
+            render(
+                &state,
+                &staff,
+                &v,
+                status(&e),
+                &message(Some(&for_people(&e)), true),
+                Some(Typed::Transfer(&typed)),
+            )
+            .await
+        }
+    }
 }
 
 pub async fn refund(
