@@ -127,7 +127,8 @@ error_codes! {
     EntryNoChart => "entry_no_chart", 422, "这个日期没有适用的会计科目表（本系统自2024年起使用新制度科目）。";
     EntryMemoInvalid => "entry_memo_invalid", 422, "摘要必须填写，最多 200 字。";
     EntryCashReserved => "entry_cash_reserved", 422, "库存现金（101）只随现金收款、代交到账和作废收据变动，不能手工记账。";
-    EntrySuspenseReserved => "entry_suspense_reserved", 422, "待查明款项（211.9999）只随银行入账、认领、退款和查明转出变动，不能手工记账：请在“待查明款项”页办理，每一笔都写明是哪笔入账。";
+    EntrySuspenseReserved => "entry_suspense_reserved", 422, "待查明款项（211.9999）只随银行入账、认领、代交到账、退款和查明转出变动，不能手工记账：请在“待查明款项”页办理，每一笔都写明是哪笔入账。";
+    SuspenseTransferAccountInvalid => "suspense_transfer_account_invalid", 422, "待查明款项只能转入它真正所属的收入、应付或往来科目，不能转入现金、银行存款、待查明款项或待结算科目。";
     UsernameInvalid => "username_invalid", 422, "用户名为 3 到 32 位小写字母、数字、点、横线或下划线。";
     PasswordTooShort => "password_too_short", 422, "密码至少 10 位。";
     ScopeInvalid => "scope_invalid", 422, "管辖范围有误：村报账员只能管辖一个村。";

@@ -49,6 +49,20 @@ async fn push(
     req.send().await.unwrap().status().as_u16()
 }
 
+/// The village's first corporate account bound to the rural bank with the test key:
+/// (account id, binding id).
+async fn bind_bank(app: &TestApp, t: &Tokens, village: &str) -> (i64, i64) {
+    let v = format!("/api/v1/villages/{village}");
+    let account = app.get(&t.admin, &format!("{v}/accounts")).await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(&t.admin, &format!("{v}/accounts/{account}/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    (account, r.body["id"].as_i64().unwrap())
+}
+
 async fn upload(app: &TestApp, token: &str, village: &str, account: i64, text: String) -> Value {
     let r = app
         .client
@@ -109,17 +123,8 @@ both!(
         let mut bindings = Vec::new();
         let mut accounts = Vec::new();
         for code in [VILLAGE_A, VILLAGE_B] {
-            let account = app
-                .get(&t.admin, &format!("/api/v1/villages/{code}/accounts"))
-                .await
-                .body[0]["id"]
-                .as_i64()
-                .unwrap();
-            let r = app
-            .post(&t.admin, &format!("/api/v1/villages/{code}/accounts/{account}/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
-            .await;
-            assert_eq!(r.status, 201, "{:?}", r.body);
-            bindings.push(r.body["id"].as_i64().unwrap());
+            let (account, binding) = bind_bank(&app, &t, code).await;
+            bindings.push(binding);
             accounts.push(account);
         }
         let day = beijing_today() - Duration::days(3);
@@ -880,15 +885,7 @@ both!(concurrent_reconciliations_of_one_day_decide_each_line_once, |app| {
     let t = app.seed().await;
     let bills = bills_in_village_a(&app, &t, &["100.00", "50.50"]).await;
     let a = format!("/api/v1/villages/{VILLAGE_A}");
-    let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
-        .as_i64()
-        .unwrap();
-    let binding = app
-        .post(&t.admin, &format!("{a}/accounts/{account}/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
-        .await
-        .body["id"]
-        .as_i64()
-        .unwrap();
+    let (account, binding) = bind_bank(&app, &t, VILLAGE_A).await;
     let day = beijing_today() - Duration::days(2);
     assert_eq!(
         push(
@@ -1687,14 +1684,7 @@ both!(
         let t = app.seed().await;
         let bills = bills_in_village_a(&app, &t, &["100.00", "60.00", "50.50", "30.00"]).await;
         let a = format!("/api/v1/villages/{VILLAGE_A}");
-        let account = app.get(&t.admin, &format!("{a}/accounts")).await.body[0]["id"]
-            .as_i64()
-            .unwrap();
-        let binding = app
-        .post(&t.admin, &format!("{a}/accounts/{account}/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
-        .await;
-        assert_eq!(binding.status, 201, "{:?}", binding.body);
-        let binding = binding.body["id"].as_i64().unwrap();
+        let (account, binding) = bind_bank(&app, &t, VILLAGE_A).await;
         let now = qingzhang::domain::period::business_time(Utc::now());
         for (txn, amount, remark) in [
             ("RCB-OVER", "150.00", bills[0].0.as_str()),
@@ -2148,24 +2138,42 @@ both!(
             push(&app, binding, ACCOUNT_A, "RCB-OLD-HAND", "40.00", "转账", now).await,
             200
         );
-        legacy_hand_entry(&app.db, VILLAGE_A, day, "40.00");
-        let (path, body) = ask(txn_of("RCB-OLD-HAND")(), "6228480000000000019", "付错村");
+        let legacy = legacy_hand_entry(&app.db, VILLAGE_A, day, "40.00");
+        let old_hand = txn_of("RCB-OLD-HAND")();
+        let (path, body) = ask(old_hand, "6228480000000000019", "付错村");
         let r = app.post(&t.clerk_a, &path, body).await;
         assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
         assert!(r.body["message"].as_str().unwrap().contains("余额"), "{:?}", r.body);
+        let transfer_path = format!("{a}/suspense/{old_hand}/transfer");
+        let transfer_old = || {
+            app.post(
+                &t.accountant,
+                &transfer_path,
+                json!({"account_code": "211.0001", "note": "暂收款"}),
+            )
+        };
+        let r = transfer_old().await;
+        assert!(r.body["message"].as_str().unwrap().contains("余额"), "{:?}", r.body);
+        // verify sees the credit listed as waiting with nothing behind it.
+        let problems = app.get(&t.inspector, &format!("{a}/verify")).await.body["problems"].to_string();
+        assert!(problems.contains("少于各笔入账尚待查明的部分"), "{problems}");
+        // The way out: the old hand entry reversed, the credit transferred with its name.
+        let r = app
+            .post(
+                &t.accountant,
+                &format!("{a}/entries/{legacy}/reverse"),
+                json!({"reason": "改为查明转出"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(transfer_old().await.status, 201);
+        assert_eq!(
+            app.get(&t.inspector, &format!("{a}/verify")).await.body["problems"],
+            json!([])
+        );
 
         // A credit of another village is not ours to refund.
-        let account_b = app
-            .get(&t.admin, &format!("/api/v1/villages/{VILLAGE_B}/accounts"))
-            .await
-            .body[0]["id"]
-            .as_i64()
-            .unwrap();
-        let binding_b = app
-        .post(&t.admin, &format!("/api/v1/villages/{VILLAGE_B}/accounts/{account_b}/bindings"), json!({"provider": "rural_bank", "keys": [{"key_id": "k1", "algorithm": "hmac-sha256", "secret": BANK_SECRET}]}))
-        .await;
-        assert_eq!(binding_b.status, 201, "{:?}", binding_b.body);
-        let binding_b = binding_b.body["id"].as_i64().unwrap();
+        let (_, binding_b) = bind_bank(&app, &t, VILLAGE_B).await;
         assert_eq!(
             push(&app, binding_b, ACCOUNT_B, "RCB-B", "20.00", "转账", now).await,
             200
@@ -2183,13 +2191,14 @@ both!(
 
 /// A hand entry Dr 211.9999 / Cr 211.0001, as one could be made before hand entries on
 /// 211.9999 were refused: written straight through the journal (the chain stays whole).
-fn legacy_hand_entry(db: &qingzhang::store::Db, village: &str, day: chrono::NaiveDate, amount: &str) {
+/// Returns the entry's number.
+fn legacy_hand_entry(db: &qingzhang::store::Db, village: &str, day: chrono::NaiveDate, amount: &str) -> i64 {
     use qingzhang::domain::vocabulary::EntrySource;
     use qingzhang::domain::Money;
     use qingzhang::ledger::entry::Line;
     use qingzhang::store::journal::{self, LedgerAccount, PostingRequest};
     let amount = Money::parse(amount).unwrap();
-    db.write(|conn| -> Result<(), qingzhang::error::AppError> {
+    db.write(|conn| -> Result<i64, qingzhang::error::AppError> {
         let v = qingzhang::store::registry::Village::by_code(conn, village)?.unwrap();
         let account = |conn: &mut _, code: &str| {
             LedgerAccount::by_code(conn, v.id, "2023", code)
@@ -2211,7 +2220,7 @@ fn legacy_hand_entry(db: &qingzhang::store::Db, village: &str, day: chrono::Naiv
                 memo: String::new(),
             },
         ];
-        journal::append(
+        let entry = journal::append(
             conn,
             &PostingRequest {
                 village_id: v.id,
@@ -2225,9 +2234,9 @@ fn legacy_hand_entry(db: &qingzhang::store::Db, village: &str, day: chrono::Naiv
             },
             chrono::Utc::now(),
         )?;
-        Ok(())
+        Ok(entry.seq)
     })
-    .unwrap();
+    .unwrap()
 }
 
 // Withdrawals on PostgreSQL's concurrency: six accountants withdraw one approval at once (one

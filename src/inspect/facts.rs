@@ -179,9 +179,9 @@ pub struct CreditFact {
     pub pay_in: Option<PayInId>,
     /// Its part in suspense went back to the payer (a refund paid out).
     pub refunded: bool,
-    /// Its part in suspense was moved to the account it belongs to by the accountant, with a
-    /// reason (查明转出: a subsidy, a donation).
-    pub transferred: bool,
+    /// The account its part in suspense was moved to by the accountant, with a reason (查明转出:
+    /// a subsidy, a donation). One person decides it, so it stays in the inspector's view.
+    pub transferred_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -490,6 +490,18 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
     // there, less its placement in force, its pay-in, its paid refund and its transfer. Hand
     // entries made before they were refused name no credit, so their net is set aside.
     let waiting = waiting_in_suspense(b);
+    // ... and the money of every credit still listed as waiting is there: an earlier hand entry
+    // that moved one credit's money out leaves it listed with nothing behind it, and the next
+    // placement, pay-in, refund or transfer would take another credit's money.
+    if b.suspense_held < waiting {
+        out.push(at(
+            None,
+            format!(
+                "待查明款项（211.9999）余额 {}，少于各笔入账尚待查明的部分合计 {waiting}：有入账的钱已被手工凭证转出；请冲销那张手工凭证，再在“待查明款项”页把这笔入账认领、退款或查明转出",
+                b.suspense_held
+            ),
+        ));
+    }
     if b.suspense_held - b.suspense_by_hand != waiting {
         out.push(at(
             None,

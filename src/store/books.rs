@@ -214,7 +214,7 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
             debited,
         })
         .collect();
-    let suspense_held = super::refunds::suspense_held(conn, village_id)?.0;
+    let suspense_held = super::refunds::suspense_posted(conn, village_id)?;
     let suspense_by_hand = suspense_by_hand(conn, village_id)?;
     let untied_suspense_disbursements = super::refunds::untied_suspense_disbursements(conn, village_id)?;
     Ok(VillageBooks {

@@ -154,7 +154,6 @@ impl Disbursement {
         Ok(true)
     }
 
-    /// Who withdrew the approval, when and why, for a request whose approval was withdrawn.
     /// The withdrawals of these requests' approvals, by request: (who, when, why); one query.
     pub fn withdrawals(
         conn: &mut DbConnection,

@@ -217,7 +217,7 @@ impl Transfer {
             .optional()?)
     }
 
-    /// Every transfer of a village with what its entry debited 211.9999 (what `verify` checks
+    /// Every transfer of a village with what its entry took out of 211.9999, debit-positive (what `verify` checks
     /// the transfers by): two queries.
     pub fn with_suspense_debits(conn: &mut DbConnection, village: VillageId) -> StoreResult<Vec<(Transfer, Money)>> {
         use super::schema::{journal_postings, ledger_accounts};
@@ -231,7 +231,10 @@ impl Transfer {
             .filter(journal_postings::village_id.eq(village))
             .filter(journal_postings::entry_id.eq_any(suspense_transfers::table.select(suspense_transfers::entry_id)))
             .filter(ledger_accounts::code.eq(crate::ledger::chart::SUSPENSE_CODE))
-            .select((journal_postings::entry_id, journal_postings::debit_fen))
+            .select((
+                journal_postings::entry_id,
+                journal_postings::debit_fen - journal_postings::credit_fen,
+            ))
             .load(conn)?;
         let mut debited: std::collections::HashMap<EntryId, i64> = std::collections::HashMap::new();
         for (entry, fen) in lines {
@@ -246,13 +249,18 @@ impl Transfer {
             .collect())
     }
 
-    /// The village's transferred credits.
+    /// The village's transferred credits, each with the account it went to.
     pub fn credits_of(
         conn: &mut DbConnection,
         village: VillageId,
-    ) -> StoreResult<std::collections::HashSet<BankTransactionId>> {
-        Ok(transferred!(village)
-            .load::<BankTransactionId>(conn)?
+    ) -> StoreResult<std::collections::HashMap<BankTransactionId, String>> {
+        Ok(suspense_transfers::table
+            .filter(suspense_transfers::village_id.eq(village))
+            .select((
+                suspense_transfers::bank_transaction_id,
+                suspense_transfers::account_code,
+            ))
+            .load::<(BankTransactionId, String)>(conn)?
             .into_iter()
             .collect())
     }

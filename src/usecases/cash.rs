@@ -432,6 +432,7 @@ pub fn match_pay_in(
             )
             .at("bank_transaction_id"));
         }
+        super::suspense::ensure_covered(conn, village.id, t.amount, "匹配代交")?;
         let suspense = account(conn, &village, chart::SUSPENSE_CODE)?;
         let cash = account(conn, &village, chart::CASH_CODE)?;
         let amount = p.amount;

@@ -142,6 +142,7 @@ pub fn place(
                 txn.id.get()
             )));
         }
+        ensure_covered(conn, village.id, txn.amount, "认领")?;
         let bill = Bill::by_reference(conn, reference.as_str())?
             .filter(|b| b.village_id == village.id)
             .ok_or_else(|| {
@@ -514,16 +515,27 @@ pub(super) fn part_to_settle(conn: &mut DbConnection, txn: &BankTransaction, wha
     if part <= Money::ZERO {
         return Err(refused(format!("银行入账 {credit} 没有待查明的部分可{what}。")));
     }
-    // Every way out of 211.9999 now names its credit, so the part above is the credit's own.
-    // Hand entries made before they were refused named none: the account as a whole must still
-    // cover this part beside what the refunds already asked for will take.
-    let (held, promised) = refund_store::suspense_held(conn, txn.village_id)?;
+    ensure_covered(conn, txn.village_id, part, what)?;
+    Ok(part)
+}
+
+/// Every way out of 211.9999 names its credit, so a credit's part is its own; but hand entries
+/// made before they were refused named none, and one may have moved this very credit's money
+/// out. So before a placement, a pay-in, a refund or a transfer takes `part`, the account as a
+/// whole must still hold it beside what the refunds already asked for will take.
+pub(super) fn ensure_covered(
+    conn: &mut DbConnection,
+    village: crate::domain::ids::VillageId,
+    part: Money,
+    what: &str,
+) -> AppResult<()> {
+    let (held, promised) = refund_store::suspense_held(conn, village)?;
     if held - promised < part {
         return Err(refused(format!(
-            "待查明款项（211.9999）余额 ¥{held}，其中 ¥{promised} 已申请退款待付，不够再{what} ¥{part}：这笔钱可能已用早先的手工凭证转出；请核对凭证，确有错误的先冲销。"
+            "待查明款项（211.9999）余额 ¥{held}，其中 ¥{promised} 已申请退款待付，不够再{what} ¥{part}：这笔钱可能已用早先的手工凭证转出；请冲销那张手工凭证后再办理。"
         )));
     }
-    Ok(part)
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -618,7 +630,8 @@ pub fn transfer(
 ) -> AppResult<TransferView> {
     // 100: the entry's memo carries the note after its own words, within 200.
     let note = input::text("note", &input.note, 100)?;
-    let code = input.account_code.trim().to_string();
+    let code = input::text("account_code", &input.account_code, 20)
+        .map_err(|_| AppError::new(ErrorCode::FieldRequired, "请选择转入科目。").at("account_code"))?;
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
         let txn = BankTransaction::by_id(conn, txn_id)?
@@ -626,17 +639,22 @@ pub fn transfer(
             .ok_or_else(|| refused(format!("本村没有编号为 {} 的银行入账。", txn_id.get())))?;
         let today = period::business_date(period::now());
         let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
+        if !chart::is_booking_account(&code) {
+            return Err(AppError::new(
+                ErrorCode::SuspenseTransferAccountInvalid,
+                format!("不能转入“{code}”：待查明款项只能转入它真正所属的收入、应付或往来科目，不能转入现金、银行存款、待查明款项或待结算科目。"),
+            )
+            .at("account_code"));
+        }
         let target = super::disbursements::bookable_account(conn, village.id, &code)?.ok_or_else(|| {
-            let why = if chart::is_booking_account(&code) {
-                format!("本村在《{}》的科目中没有可以记账的“{code}”。", version.name)
-            } else {
-                format!("不能转入“{code}”：待查明款项只能转入它真正所属的收入、应付或往来科目，不能转入现金、银行存款、待查明款项或待结算科目。")
-            };
-            AppError::new(ErrorCode::EntryAccountUnknown, why).at("account_code")
+            AppError::new(
+                ErrorCode::EntryAccountUnknown,
+                format!("本村在《{}》的科目中没有可以记账的“{code}”。", version.name),
+            )
+            .at("account_code")
         })?;
         let part = part_to_settle(conn, &txn, "转出")?;
-        let suspense = LedgerAccount::by_code(conn, village.id, version.id, chart::SUSPENSE_CODE)?
-            .ok_or_else(|| AppError::Internal(format!("village {} has no account 211.9999", village.code)))?;
+        let suspense = super::bookkeeping::fixed_account(conn, &village, today, chart::SUSPENSE_CODE, "待查明款项")?;
         let entry = post(
             conn,
             &village,

@@ -76,7 +76,7 @@ mod tests {
             named_bill: Some(BillId(5)),
             pay_in: None,
             refunded: false,
-            transferred: false,
+            transferred_to: None,
         }];
         f
     }

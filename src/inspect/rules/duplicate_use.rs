@@ -81,7 +81,7 @@ mod tests {
             named_bill: None,
             pay_in: None,
             refunded: false,
-            transferred: false,
+            transferred_to: None,
         }
     }
 

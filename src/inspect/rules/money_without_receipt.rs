@@ -9,7 +9,7 @@ use crate::inspect::{Evidence, Flag, Thresholds, VillageFacts};
 
 pub const EXPLANATION: &str = "对公账户收到的每一笔钱，都应有收据交到付款人手中，或是报账员代交的现金。\
 到账超过规定天数（默认 7 天）仍无收据的款项，付款人可能从未拿到凭证，这笔收入也可能被漏记或挪作他用（漏报瞒报）。\
-本规则逐笔列出这些银行到账；它们在账上挂在“待查明款项”。已经退还付款人的款项，和乡镇会计查明并写明理由转入所属科目的款项（如上级补助），不再列出。";
+本规则逐笔列出这些银行到账；它们在账上挂在“待查明款项”。已经退还付款人的款项不再列出；乡镇会计查明并写明理由转入其他科目的款项（如上级补助）仍然列出，严重程度为低，请核对转出的依据：一笔村民的缴费也可能被这样转走。";
 
 pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
     let receipted: BTreeSet<_> = f
@@ -27,23 +27,30 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
         // Money sent back to its payer needs no receipt (a refund of an overpaid credit's
         // excess leaves the receipt of what it paid).
         .filter(|c| !c.refunded)
-        // Money the accountant found to be no payer's (a subsidy, a donation) and moved to its
-        // account with a reason: the transfer, its entry and its audit record are the evidence.
-        .filter(|c| !c.transferred)
         .filter(|c| f.as_of - c.paid > wait)
         .map(|c| Flag {
             rule: RuleId::MoneyWithoutReceipt,
             subject: format!("bank_transaction:{}", c.id.get()),
-            severity: Severity::Medium,
+            // Moved by the accountant to an account with a reason (a subsidy, a donation): still
+            // money no receipt accounts for, decided by one person, so it stays listed, lower.
+            severity: if c.transferred_to.is_some() {
+                Severity::Low
+            } else {
+                Severity::Medium
+            },
             start: c.paid.date(),
             end: c.paid.date(),
             amount: c.amount,
             summary: format!(
-                "{} 到账 ¥{}（{}），超过 {} 天没有收据。",
+                "{} 到账 ¥{}（{}），超过 {} 天没有收据{}。",
                 c.paid.format("%Y-%m-%d %H:%M"),
                 c.amount,
                 c.outcome.label(),
-                t.money_without_receipt_days
+                t.money_without_receipt_days,
+                c.transferred_to
+                    .as_deref()
+                    .map(|a| format!("；乡镇会计已查明转入 {a} 科目，请核对依据"))
+                    .unwrap_or_default()
             ),
             evidence: vec![Evidence::new(EvidenceKind::BankTransaction, c.id.get())],
         })
@@ -68,7 +75,7 @@ mod tests {
             named_bill: None,
             pay_in: None,
             refunded: false,
-            transferred: false,
+            transferred_to: None,
         }
     }
 
@@ -82,7 +89,20 @@ mod tests {
     }
 
     #[test]
-    fn near_miss_receipted_deposited_refunded_transferred_or_recent() {
+    fn a_credit_transferred_by_the_accountant_stays_listed_lower() {
+        let mut f = march();
+        f.credits.push(CreditFact {
+            transferred_to: Some("503".into()),
+            ..credit(1, "2026-03-20 10:00")
+        });
+        let flags = check(&f, &Thresholds::default());
+        assert_eq!(flags.len(), 1);
+        assert_eq!(flags[0].severity, Severity::Low);
+        assert!(flags[0].summary.contains("查明转入 503"), "{}", flags[0].summary);
+    }
+
+    #[test]
+    fn near_miss_receipted_deposited_refunded_or_recent() {
         let mut f = march();
         f.credits.push(credit(1, "2026-03-20 10:00"));
         f.credits.push(CreditFact {
@@ -93,10 +113,6 @@ mod tests {
         f.credits.push(CreditFact {
             refunded: true,
             ..credit(4, "2026-03-20 10:00")
-        });
-        f.credits.push(CreditFact {
-            transferred: true,
-            ..credit(5, "2026-03-20 10:00")
         });
         f.as_of = at("2026-04-05 10:00");
         f.receipts.push(ReceiptFact {

@@ -155,7 +155,7 @@ pub fn load(
             }),
             pay_in: deposit_of.get(&t.id).copied(),
             refunded: refunded.contains(&t.id),
-            transferred: transferred.contains(&t.id),
+            transferred_to: transferred.get(&t.id).cloned(),
         })
         .collect();
 
