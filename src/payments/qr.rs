@@ -116,6 +116,21 @@ impl Modules {
             (x > start).then_some((start, x - start))
         })
     }
+
+    /// The code as a 1-bit grey image, top row first: one bit per module, most significant bit
+    /// first, each row padded to a whole byte, 0 for a dark module (black in DeviceGray).
+    pub fn gray_bits(&self) -> Vec<u8> {
+        let stride = self.width.div_ceil(8);
+        let mut out = vec![0xFF; stride * self.width];
+        for row in 0..self.width {
+            for (start, n) in self.runs(row) {
+                for col in start..start + n {
+                    out[row * stride + col / 8] &= !(0x80 >> (col % 8));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Encodes a text, choosing the smallest version and the best mask the standard's penalty rules
@@ -196,6 +211,24 @@ pub fn png(text: &str, scale: u32) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gray_image_has_a_zero_bit_for_each_dark_module() {
+        let code = modules("https://qz.example/r/370725102201-2026-000001").unwrap();
+        let bits = code.gray_bits();
+        let stride = code.width.div_ceil(8);
+        assert_eq!(bits.len(), stride * code.width);
+        for row in 0..code.width {
+            for col in 0..code.width {
+                let bit = bits[row * stride + col / 8] & (0x80 >> (col % 8));
+                assert_eq!(bit == 0, code.is_dark(row, col), "({row}, {col})");
+            }
+            // Padding bits past the last column stay white.
+            for col in code.width..stride * 8 {
+                assert_ne!(bits[row * stride + col / 8] & (0x80 >> (col % 8)), 0);
+            }
+        }
+    }
 
     const KEY: &[u8] = b"server-key";
 
