@@ -2149,6 +2149,20 @@ both!(money_that_is_the_villages_but_no_bills_is_transferred_once, |app| {
         .find(|e| e["source"] == "suspense_transfer")
         .map(|e| e["seq"].as_i64().unwrap())
         .expect("the transfer's entry");
+    assert_eq!(
+        get(&app, acct, &format!("{v}/suspense/transfers")).await["transfers"][0]["entry_seq"],
+        seq,
+        "the transfer names its entry by its number in the journal"
+    );
+    let r = transfer(subsidy, "504", "再转").await;
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("第 {seq} 号凭证")),
+        "{:?}",
+        r.body
+    );
     let r = app
         .post(acct, &format!("{v}/entries/{seq}/reverse"), json!({"reason": "转错"}))
         .await;

@@ -207,6 +207,9 @@ pub struct DisbursementFact {
     pub decided_by: Option<UserId>,
     pub decided: Option<NaiveDateTime>,
     pub status: DisbursementStatus,
+    /// Who withdrew the approval and when (Beijing time), when it was withdrawn before the bank
+    /// paid.
+    pub withdrawn: Option<(UserId, NaiveDateTime)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -97,6 +97,8 @@ pub struct VillageBooks {
     /// The part of it that hand entries moved (credit-positive): entries made by hand, and their
     /// reversals, before hand entries on 211.9999 were refused. They name no credit.
     pub suspense_by_hand: Money,
+    /// Those hand entries still in force, by their number in the journal.
+    pub suspense_hand_entries: Vec<i64>,
 }
 
 /// A refund of a credit's part in suspense, with its disbursement.
@@ -493,12 +495,14 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
     // ... and the money of every credit still listed as waiting is there: an earlier hand entry
     // that moved one credit's money out leaves it listed with nothing behind it, and the next
     // placement, pay-in, refund or transfer would take another credit's money.
-    if b.suspense_held < waiting {
+    if b.suspense_by_hand.is_negative() && b.suspense_held < waiting {
+        let seqs: Vec<String> = b.suspense_hand_entries.iter().map(|s| format!("第{s}号")).collect();
         out.push(at(
             None,
             format!(
-                "待查明款项（211.9999）余额 {}，少于各笔入账尚待查明的部分合计 {waiting}：有入账的钱已被手工凭证转出；请冲销那张手工凭证，再在“待查明款项”页把这笔入账认领、退款或查明转出",
-                b.suspense_held
+                "待查明款项（211.9999）余额 {}，少于各笔入账尚待查明的部分合计 {waiting}：有入账的钱已被手工凭证（{}）转出；请冲销那张手工凭证，再在“待查明款项”页把这笔入账认领、退款或查明转出",
+                b.suspense_held,
+                seqs.join("、")
             ),
         ));
     }
@@ -621,6 +625,7 @@ mod tests {
             untied_suspense_disbursements: vec![],
             suspense_held: Money::ZERO,
             suspense_by_hand: Money::ZERO,
+            suspense_hand_entries: vec![],
             ledger_cash: m(5_000),
         }
     }
@@ -675,7 +680,10 @@ mod tests {
         assert!(said(&b).contains(untied), "{}", said(&b));
         // ... by a hand entry made before they were refused: set aside.
         b.suspense_by_hand = m(-3_000);
+        b.suspense_hand_entries = vec![12];
         assert!(!said(&b).contains(untied), "{}", said(&b));
+        // ... but a credit listed as waiting has 30.00 less behind it than it put there.
+        assert!(said(&b).contains("手工凭证（第12号）转出"), "{}", said(&b));
         // The refund paid: nothing waits, nothing is held.
         let mut b = with_refund();
         b.refunds[0].paid = true;

@@ -215,7 +215,7 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
         })
         .collect();
     let suspense_held = super::refunds::suspense_posted(conn, village_id)?;
-    let suspense_by_hand = suspense_by_hand(conn, village_id)?;
+    let (suspense_by_hand, suspense_hand_entries) = suspense_by_hand(conn, village_id)?;
     let untied_suspense_disbursements = super::refunds::untied_suspense_disbursements(conn, village_id)?;
     Ok(VillageBooks {
         placements,
@@ -224,6 +224,7 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
         untied_suspense_disbursements,
         suspense_held,
         suspense_by_hand,
+        suspense_hand_entries,
         bills,
         receipts,
         cash,
@@ -237,14 +238,15 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
 
 /// What hand entries (and the reversals of hand entries) moved on 211.9999, credit-positive:
 /// made before such entries were refused, they name no credit.
-fn suspense_by_hand(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<Money> {
-    let lines: Vec<(EntryId, EntrySource, Option<EntryId>, i64)> = journal_postings::table
+fn suspense_by_hand(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<(Money, Vec<i64>)> {
+    let lines: Vec<(EntryId, i64, EntrySource, Option<EntryId>, i64)> = journal_postings::table
         .inner_join(journal_entries::table)
         .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
         .filter(journal_postings::village_id.eq(village_id))
         .filter(ledger_accounts::code.eq(chart::SUSPENSE_CODE))
         .select((
             journal_entries::id,
+            journal_entries::seq,
             journal_entries::source,
             journal_entries::reverses_entry_id,
             journal_postings::credit_fen - journal_postings::debit_fen,
@@ -254,14 +256,22 @@ fn suspense_by_hand(conn: &mut DbConnection, village_id: VillageId) -> StoreResu
     // here too.
     let manual: HashSet<EntryId> = lines
         .iter()
-        .filter(|l| l.1 == EntrySource::Manual)
+        .filter(|l| l.2 == EntrySource::Manual)
         .map(|l| l.0)
         .collect();
-    Ok(Money::from_fen(
-        lines
-            .iter()
-            .filter(|(id, _, reverses, _)| manual.contains(id) || reverses.is_some_and(|o| manual.contains(&o)))
-            .map(|l| l.3)
-            .sum(),
-    ))
+    let reversed: HashSet<EntryId> = lines.iter().filter_map(|l| l.3).collect();
+    let net = lines
+        .iter()
+        .filter(|(id, _, _, reverses, _)| manual.contains(id) || reverses.is_some_and(|o| manual.contains(&o)))
+        .map(|l| l.4)
+        .sum();
+    // The hand entries still in force, by their number in the journal.
+    let mut standing: Vec<i64> = lines
+        .iter()
+        .filter(|l| manual.contains(&l.0) && !reversed.contains(&l.0))
+        .map(|l| l.1)
+        .collect();
+    standing.sort_unstable();
+    standing.dedup();
+    Ok((Money::from_fen(net), standing))
 }

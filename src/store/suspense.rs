@@ -196,7 +196,7 @@ pub struct NewTransfer<'a> {
 }
 
 /// A transfer with its credit and the name of whoever made it.
-pub type TransferRow = (Transfer, BankTransaction, Option<String>);
+pub type TransferRow = (Transfer, BankTransaction, i64, Option<String>);
 
 impl Transfer {
     /// Keeps a transfer; a second one of the same credit is refused by the unique key
@@ -266,11 +266,12 @@ impl Transfer {
     }
 
     /// The village's transfers, newest first (`limit` rows; `verify` takes them all), each with
-    /// its credit and the accountant's name: one query.
+    /// its credit, its entry's number in the journal and the accountant's name: one query.
     pub fn of_village(conn: &mut DbConnection, village: VillageId, limit: i64) -> StoreResult<Vec<TransferRow>> {
-        use super::schema::users;
+        use super::schema::{journal_entries, users};
         Ok(suspense_transfers::table
             .inner_join(bank_transactions::table.on(bank_transactions::id.eq(suspense_transfers::bank_transaction_id)))
+            .inner_join(journal_entries::table.on(journal_entries::id.eq(suspense_transfers::entry_id)))
             .left_join(users::table.on(users::id.eq(suspense_transfers::transferred_by)))
             .filter(suspense_transfers::village_id.eq(village))
             .order(suspense_transfers::id.desc())
@@ -278,6 +279,7 @@ impl Transfer {
             .select((
                 Transfer::as_select(),
                 BankTransaction::as_select(),
+                journal_entries::seq,
                 users::display_name.nullable(),
             ))
             .load(conn)?)

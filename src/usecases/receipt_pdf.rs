@@ -69,11 +69,23 @@ struct Pen<'a> {
 
 impl Pen<'_> {
     fn text(&self, s: &str, size: f32, x: f32, y: f32) {
+        // A character the face lacks (a rare name outside the font) prints as □, never silently
+        // vanishes: "张□国" shows the receipt is missing something, "张国" would be another name.
+        let missing = self.face.glyph_index('□').or_else(|| self.face.glyph_index('?'));
+        let glyphs: Vec<u16> = s
+            .chars()
+            .filter_map(|c| {
+                self.face.glyph_index(c).or_else(|| {
+                    tracing::warn!(character = %c, "the receipt PDF's font lacks a character; printed as □");
+                    missing
+                })
+            })
+            .map(|g| g.0)
+            .collect();
         self.layer.begin_text_section();
         self.layer.set_font(self.font, size);
         self.layer.set_text_cursor(Mm(x), Mm(y));
-        self.layer
-            .write_codepoints(s.chars().filter_map(|c| self.face.glyph_index(c)).map(|g| g.0));
+        self.layer.write_codepoints(glyphs);
         self.layer.end_text_section();
     }
 }
@@ -214,7 +226,11 @@ mod tests {
         let receipts = vec![
             sample(1, ReceiptStatus::Issued),
             sample(2, ReceiptStatus::Voided),
-            sample(3, ReceiptStatus::Issued),
+            ReceiptDetail {
+                // U+2003E, of CJK Extension B, which the default face lacks.
+                payer_name: "张\u{2003E}国".into(),
+                ..sample(3, ReceiptStatus::Issued)
+            },
         ];
         let pdf = render(&receipts, &font, |r| format!("https://qz.example/r/{}", r.number)).unwrap();
         assert!(pdf.starts_with(b"%PDF"));
@@ -244,6 +260,7 @@ mod tests {
             "作废",
             "姓名写错",
             "370725102201-2026-000003",
+            "张□国",
         ] {
             assert!(text.contains(expected), "the PDF says {expected}: {text}");
         }
@@ -261,7 +278,7 @@ mod tests {
             .arg(&path)
             .arg(&prefix)
             .status()
-            .unwrap();
+            .expect("pdftoppm is required (poppler-utils), as pdftotext above");
         assert!(drawn.success());
         let png = std::fs::read_dir(dir.path())
             .unwrap()
@@ -277,12 +294,25 @@ mod tests {
         // Grey drawn into whichever channels poppler wrote: the first one reads it.
         let (w, h, n) = (frame.width as usize, frame.height as usize, frame.color_type.samples());
         let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[(y * w + x) * n]);
+        // Where each code should be at 150 dpi: 150 mm from the left, 35 mm wide, its top 38 mm
+        // (first receipt) and 178 mm (second) below the page's top; give or take a module.
+        let px = |mm: f32| (mm / 25.4 * 150.0) as i32;
         let mut read: Vec<String> = img
             .detect_grids()
             .iter()
             .map(|g| {
                 let (meta, _) = g.get_raw_data().expect("reads without mirroring");
                 assert_eq!(meta.ecc_level, 0, "level M");
+                let xs = g.bounds.iter().map(|p| p.x);
+                let ys = g.bounds.iter().map(|p| p.y);
+                let (left, right) = (xs.clone().min().unwrap(), xs.max().unwrap());
+                let top = ys.min().unwrap();
+                assert!((left - px(150.0)).abs() <= 8, "left edge {left}");
+                assert!((right - left - px(35.0)).abs() <= 8, "width {}", right - left);
+                assert!(
+                    (top - px(38.0)).abs() <= 8 || (top - px(178.0)).abs() <= 8,
+                    "top edge {top}"
+                );
                 g.decode().unwrap().1
             })
             .collect();

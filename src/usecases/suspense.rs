@@ -126,7 +126,7 @@ pub fn place(
             return Err(not_waiting(already_placed(txn.id)));
         }
         if let Some(t) = Transfer::of_credit(conn, txn.id)? {
-            return Err(not_waiting(transferred_already(&t)));
+            return Err(not_waiting(transferred_already(conn, &t)?));
         }
         if let Some((_, d)) = Refund::active(conn, txn.id)? {
             return Err(not_waiting(format!(
@@ -455,15 +455,16 @@ pub(super) fn refused(why: String) -> AppError {
     AppError::new(ErrorCode::FieldInvalid, why).at("bank_transaction_id")
 }
 
-fn transferred_already(t: &Transfer) -> String {
-    format!(
+fn transferred_already(conn: &mut DbConnection, t: &Transfer) -> AppResult<String> {
+    let seq = Entry::by_id(conn, t.entry_id)?.seq;
+    Ok(format!(
         "银行入账 {} 的待查明款项 ¥{} 已于 {} 查明转入 {} 科目（第 {} 号凭证），不能再认领、退款或转出。",
         t.bank_transaction_id.get(),
         t.amount,
         period::shown(t.transferred_at.and_utc()),
         t.account_code,
-        t.entry_id.get()
-    )
+        seq
+    ))
 }
 
 /// The credit's part still in suspense that a refund or a transfer would take (`what` names
@@ -483,7 +484,7 @@ pub(super) fn part_to_settle(conn: &mut DbConnection, txn: &BankTransaction, wha
         }));
     }
     if let Some(t) = Transfer::of_credit(conn, txn.id)? {
-        return Err(refused(transferred_already(&t)));
+        return Err(refused(transferred_already(conn, &t)?));
     }
     if Entry::reversal_of(conn, txn.entry_id)?.is_some() {
         return Err(refused(format!(
@@ -562,7 +563,7 @@ pub struct TransferView {
     pub payer: Option<String>,
     pub account_code: String,
     /// The entry's number in the village's journal.
-    pub entry_id: i64,
+    pub entry_seq: i64,
     pub note: String,
     pub transferred_by: String,
     pub transferred_at: DateTime<Utc>,
@@ -588,7 +589,7 @@ pub fn transfers(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Transf
         let village = village_for(conn, actor, village_code, Action::Read)?;
         let transfers = Transfer::of_village(conn, village.id, 200)?
             .into_iter()
-            .map(|(t, txn, by)| transfer_view(t, &txn, by))
+            .map(|(t, txn, seq, by)| transfer_view(t, &txn, seq, by))
             .collect();
         let targets = super::disbursements::bookable_accounts(conn, village.id)?
             .into_iter()
@@ -601,7 +602,7 @@ pub fn transfers(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Transf
     })
 }
 
-fn transfer_view(t: Transfer, txn: &BankTransaction, by: Option<String>) -> TransferView {
+fn transfer_view(t: Transfer, txn: &BankTransaction, seq: i64, by: Option<String>) -> TransferView {
     TransferView {
         bank_transaction_id: t.bank_transaction_id,
         channel_name: Channel::of(txn.provider).label().into(),
@@ -610,7 +611,7 @@ fn transfer_view(t: Transfer, txn: &BankTransaction, by: Option<String>) -> Tran
         paid_at: txn.paid_at.and_utc(),
         payer: txn.payer_masked.clone(),
         account_code: t.account_code,
-        entry_id: t.entry_id.get(),
+        entry_seq: seq,
         note: t.note,
         transferred_by: by.unwrap_or_default(),
         transferred_at: t.transferred_at.and_utc(),
@@ -717,6 +718,6 @@ pub fn transfer(
             serde_json::json!({"account": target.code, "amount": part.to_string(), "entry_seq": entry.seq, "note": note}),
         )?;
         let by = crate::store::access::User::by_id(conn, actor.user_id)?.map(|u| u.display_name);
-        Ok(transfer_view(kept, &txn, by))
+        Ok(transfer_view(kept, &txn, entry.seq, by))
     })
 }

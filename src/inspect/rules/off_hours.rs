@@ -8,7 +8,7 @@ use crate::domain::vocabulary::{EvidenceKind, RuleId, Severity};
 use crate::inspect::{month_key, month_label, Evidence, Flag, Thresholds, VillageFacts};
 
 pub const EXPLANATION: &str = "村民扫码付款不分昼夜，这是正常的；但报账员收现金、作废收据、会计登记手工凭证、\
-审批支出，通常在白天办公时间。同一个人一个月里多次（默认 3 次以上）在深夜（默认 22 点到次日 6 点，北京时间）\
+认领或转出待查明款项、审批或撤回支出，通常在白天办公时间。同一个人一个月里多次（默认 3 次以上）在深夜（默认 22 点到次日 6 点，北京时间）\
 操作账务，值得问一问为什么。本规则按人和月份汇总这些操作。";
 
 fn at_night(t: NaiveDateTime, th: &Thresholds) -> bool {
@@ -46,7 +46,8 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                 who.get(),
                 e.created,
                 Evidence::new(EvidenceKind::Entry, e.id.get()),
-                "手工凭证",
+                // 手工凭证, 冲销凭证, 待查明款项认领, 待查明款项转出.
+                e.source.label(),
             ));
         }
     }
@@ -57,6 +58,16 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
                 when,
                 Evidence::new(EvidenceKind::Disbursement, d.id),
                 "审批支出",
+            ));
+        }
+    }
+    for d in &f.disbursements {
+        if let Some((who, when)) = d.withdrawn {
+            acts.push((
+                who.get(),
+                when,
+                Evidence::new(EvidenceKind::Disbursement, d.id),
+                "撤回批准",
             ));
         }
     }
@@ -128,6 +139,40 @@ mod tests {
             cash(3, "2026-03-09 05:59"),
         ];
         assert_eq!(check(&f, &Thresholds::default()).len(), 1);
+    }
+
+    #[test]
+    fn withdrawals_and_transfers_at_night_count_with_cash() {
+        let mut f = march();
+        f.cash = vec![cash(1, "2026-03-02 23:10")];
+        f.disbursements = vec![crate::inspect::facts::DisbursementFact {
+            id: 4,
+            payee_name: "某某工程队".into(),
+            payee_account: "6222".into(),
+            amount: yuan(800),
+            requested_by: UserId(8),
+            requested: at("2026-03-03 10:00"),
+            decided_by: Some(UserId(9)),
+            decided: Some(at("2026-03-03 11:00")),
+            status: crate::domain::vocabulary::DisbursementStatus::Rejected,
+            withdrawn: Some((UserId(7), at("2026-03-05 01:30"))),
+        }];
+        f.entries = vec![crate::inspect::facts::EntryFact {
+            id: crate::domain::ids::EntryId(9),
+            seq: 9,
+            date: at("2026-03-09 05:00").date(),
+            created: at("2026-03-09 05:00"),
+            source: crate::domain::vocabulary::EntrySource::Transfer,
+            created_by: Some(UserId(7)),
+            amount: yuan(500),
+        }];
+        let flags = check(&f, &Thresholds::default());
+        assert_eq!(flags.len(), 1, "{flags:?}");
+        assert!(
+            flags[0].summary.contains("撤回批准") && flags[0].summary.contains("待查明款项转出"),
+            "{}",
+            flags[0].summary
+        );
     }
 
     #[test]

@@ -171,9 +171,13 @@ pub fn load(
         })
         .collect();
 
-    let disbursements: Vec<DisbursementFact> = q::disbursements_between(conn, village.id, lo, hi)?
+    let asked = q::disbursements_between(conn, village.id, lo, hi)?;
+    let withdrawals =
+        crate::store::disbursements::Disbursement::withdrawals(conn, &asked.iter().map(|d| d.id).collect::<Vec<_>>())?;
+    let disbursements: Vec<DisbursementFact> = asked
         .into_iter()
         .map(|d| DisbursementFact {
+            withdrawn: withdrawals.get(&d.id).map(|(by, at, _)| (*by, local(*at))),
             id: d.id,
             payee_name: d.payee_name,
             payee_account: d.payee_account,
