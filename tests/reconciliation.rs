@@ -1742,8 +1742,8 @@ both!(
             (
                 &t.clerk_a,
                 ask(exact, "6228480000000000011", "付错村"),
-                422,
-                "field_invalid",
+                409,
+                "bank_transaction_not_available",
             ),
             (
                 &t.clerk_a,
@@ -1760,8 +1760,8 @@ both!(
             (
                 &t.clerk_a,
                 ask(999_999, "6228480000000000011", "付错村"),
-                422,
-                "field_invalid",
+                404,
+                "bank_transaction_not_found",
             ),
         ] {
             let r = app.post(token, &path, body).await;
@@ -1796,7 +1796,9 @@ both!(
             "{:?}",
             answers.iter().map(|r| r.body.clone()).collect::<Vec<_>>()
         );
-        assert!(answers.iter().all(|r| r.status == 201 || r.code() == "field_invalid"));
+        assert!(answers
+            .iter()
+            .all(|r| r.status == 201 || r.code() == "bank_transaction_not_available"));
         assert_eq!(asked[0]["amount"], "50.00", "the excess, not the credit");
         let over_refund = asked[0]["id"].as_i64().unwrap();
         // A credit being refunded is no longer waiting to be placed, and cannot be placed.
@@ -1816,7 +1818,12 @@ both!(
                 json!({"bill_reference": bills[1].0, "note": "村民来电"}),
             )
             .await;
-        assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+        assert_eq!(
+            (r.status, r.code()),
+            (409, "bank_transaction_not_available"),
+            "{:?}",
+            r.body
+        );
         assert!(
             r.body["message"].as_str().unwrap().contains("已申请退款"),
             "{:?}",
@@ -2126,7 +2133,12 @@ both!(
         assert_eq!(r.status, 201, "{:?}", r.body);
         let (path, body) = ask(txn_of("RCB-HAND")(), "6228480000000000018", "付错村");
         let r = app.post(&t.clerk_a, &path, body).await;
-        assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+        assert_eq!(
+            (r.status, r.code()),
+            (409, "bank_transaction_not_available"),
+            "{:?}",
+            r.body
+        );
         assert!(
             r.body["message"].as_str().unwrap().contains("查明转入 211.0001"),
             "{:?}",
@@ -2142,8 +2154,21 @@ both!(
         let old_hand = txn_of("RCB-OLD-HAND")();
         let (path, body) = ask(old_hand, "6228480000000000019", "付错村");
         let r = app.post(&t.clerk_a, &path, body).await;
-        assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
-        assert!(r.body["message"].as_str().unwrap().contains("余额"), "{:?}", r.body);
+        assert_eq!((r.status, r.code()), (409, "suspense_short"), "{:?}", r.body);
+        assert!(
+            r.body["message"].as_str().unwrap().contains(&format!("第{legacy}号")),
+            "names the hand entry: {:?}",
+            r.body
+        );
+        // Placing it onto a bill is refused the same way.
+        let r = app
+            .post(
+                &t.accountant,
+                &format!("{a}/suspense/{old_hand}/place"),
+                json!({"bill_reference": bills[3].0, "note": "村民来电"}),
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (409, "suspense_short"), "{:?}", r.body);
         let transfer_path = format!("{a}/suspense/{old_hand}/transfer");
         let transfer_old = || {
             app.post(
@@ -2153,7 +2178,7 @@ both!(
             )
         };
         let r = transfer_old().await;
-        assert!(r.body["message"].as_str().unwrap().contains("余额"), "{:?}", r.body);
+        assert_eq!((r.status, r.code()), (409, "suspense_short"), "{:?}", r.body);
         // verify sees the credit listed as waiting with nothing behind it.
         let problems = app.get(&t.inspector, &format!("{a}/verify")).await.body["problems"].to_string();
         assert!(problems.contains("少于各笔入账尚待查明的部分"), "{problems}");
@@ -2180,7 +2205,12 @@ both!(
         );
         let (path, body) = ask(txn_of("RCB-B")(), "6228480000000000017", "付错村");
         let r = app.post(&t.clerk_a, &path, body).await;
-        assert_eq!((r.status, r.code()), (422, "field_invalid"), "{:?}", r.body);
+        assert_eq!(
+            (r.status, r.code()),
+            (404, "bank_transaction_not_found"),
+            "{:?}",
+            r.body
+        );
         assert_eq!(
             app.get(&t.inspector, &format!("{a}/verify")).await.body["problems"],
             json!([])

@@ -36,6 +36,8 @@ pub struct VillageFacts {
     pub debits: Vec<DebitFact>,
     /// Disbursement requests of the period.
     pub disbursements: Vec<DisbursementFact>,
+    /// Approvals withdrawn within the period.
+    pub withdrawals: Vec<WithdrawalFact>,
     /// Journal entries dated or made in the period.
     pub entries: Vec<EntryFact>,
     /// Cash on hand (101) at the end of each day of the period with postings, and before it.
@@ -207,9 +209,15 @@ pub struct DisbursementFact {
     pub decided_by: Option<UserId>,
     pub decided: Option<NaiveDateTime>,
     pub status: DisbursementStatus,
-    /// Who withdrew the approval and when (Beijing time), when it was withdrawn before the bank
-    /// paid.
-    pub withdrawn: Option<(UserId, NaiveDateTime)>,
+}
+
+/// An approval withdrawn before the bank paid: the request, who withdrew it and when (Beijing
+/// time). Read by when it happened, whenever the request was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawalFact {
+    pub disbursement: i64,
+    pub by: UserId,
+    pub at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,6 +288,7 @@ impl VillageFacts {
                 .flatten(),
         );
         ids.extend(self.entries.iter().filter_map(|e| e.created_by));
+        ids.extend(self.withdrawals.iter().map(|w| w.by));
         ids
     }
 }

@@ -500,7 +500,7 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
         out.push(at(
             None,
             format!(
-                "待查明款项（211.9999）余额 {}，少于各笔入账尚待查明的部分合计 {waiting}：有入账的钱已被手工凭证（{}）转出；请冲销那张手工凭证，再在“待查明款项”页把这笔入账认领、退款或查明转出",
+                "待查明款项（211.9999）余额 {}，少于各笔入账尚待查明的部分合计 {waiting}：有入账的钱已被手工凭证（{}）转出；请冲销该手工凭证，再在“待查明款项”页把那笔入账认领、退款或查明转出",
                 b.suspense_held,
                 seqs.join("、")
             ),
@@ -684,6 +684,14 @@ mod tests {
         assert!(!said(&b).contains(untied), "{}", said(&b));
         // ... but a credit listed as waiting has 30.00 less behind it than it put there.
         assert!(said(&b).contains("手工凭证（第12号）转出"), "{}", said(&b));
+        // Without hand entries the same shortage is untied money, never blamed on one.
+        b.suspense_by_hand = Money::ZERO;
+        b.suspense_hand_entries.clear();
+        assert!(
+            said(&b).contains(untied) && !said(&b).contains("手工凭证"),
+            "{}",
+            said(&b)
+        );
         // The refund paid: nothing waits, nothing is held.
         let mut b = with_refund();
         b.refunds[0].paid = true;

@@ -238,7 +238,8 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
 
 /// What hand entries (and the reversals of hand entries) moved on 211.9999, credit-positive:
 /// made before such entries were refused, they name no credit.
-fn suspense_by_hand(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<(Money, Vec<i64>)> {
+/// Also the numbers of those hand entries still in force that took money out.
+pub fn suspense_by_hand(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<(Money, Vec<i64>)> {
     let lines: Vec<(EntryId, i64, EntrySource, Option<EntryId>, i64)> = journal_postings::table
         .inner_join(journal_entries::table)
         .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
@@ -265,13 +266,18 @@ fn suspense_by_hand(conn: &mut DbConnection, village_id: VillageId) -> StoreResu
         .filter(|(id, _, _, reverses, _)| manual.contains(id) || reverses.is_some_and(|o| manual.contains(&o)))
         .map(|l| l.4)
         .sum();
-    // The hand entries still in force, by their number in the journal.
-    let mut standing: Vec<i64> = lines
+    // The hand entries still in force that took money out, by their number in the journal.
+    let mut took: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for l in lines
         .iter()
         .filter(|l| manual.contains(&l.0) && !reversed.contains(&l.0))
-        .map(|l| l.1)
+    {
+        *took.entry(l.1).or_default() += l.4;
+    }
+    let standing = took
+        .into_iter()
+        .filter(|(_, fen)| *fen < 0)
+        .map(|(seq, _)| seq)
         .collect();
-    standing.sort_unstable();
-    standing.dedup();
     Ok((Money::from_fen(net), standing))
 }

@@ -186,7 +186,23 @@ pub fn disbursements_between(
         .load(conn)?)
 }
 
-/// An entry a person made (manual or reversal), with its total.
+/// The approvals of the village withdrawn between two instants: (request, who, when).
+pub fn withdrawals_between(
+    conn: &mut DbConnection,
+    v: VillageId,
+    lo: NaiveDateTime,
+    hi: NaiveDateTime,
+) -> StoreResult<Vec<(i64, UserId, NaiveDateTime)>> {
+    use super::schema::disbursement_withdrawals as w;
+    Ok(w::table
+        .filter(w::village_id.eq(v))
+        .filter(w::withdrawn_at.between(lo, hi))
+        .order(w::disbursement_id)
+        .select((w::disbursement_id, w::withdrawn_by, w::withdrawn_at))
+        .load(conn)?)
+}
+
+/// An entry a person made (see `staff_entries`), with its total.
 #[derive(Debug, Clone)]
 pub struct StaffEntry {
     pub id: EntryId,
@@ -198,8 +214,8 @@ pub struct StaffEntry {
     pub amount: Money,
 }
 
-/// Entries people made (manual, reversals, placements from suspense) dated in the period or
-/// made in it.
+/// Entries people made (manual entries and their reversals, placements from suspense, transfers
+/// out of it) dated in the period or made in it.
 pub fn staff_entries(
     conn: &mut DbConnection,
     v: VillageId,
@@ -215,15 +231,23 @@ pub fn staff_entries(
         Option<UserId>,
         Money,
     );
+    // A reversal counts as a person's own act only when it reverses a hand entry: the reversal
+    // a void or an undone placement posts is counted through that void or undo already.
+    let originals = diesel::alias!(journal_entries as originals);
+    let hand_entries = originals
+        .filter(originals.field(journal_entries::village_id).eq(v))
+        .filter(originals.field(journal_entries::source).eq(EntrySource::Manual))
+        .select(originals.field(journal_entries::id).nullable());
     let rows: Vec<Row> = journal_entries::table
         .inner_join(journal_postings::table)
         .filter(journal_entries::village_id.eq(v))
-        .filter(journal_entries::source.eq_any([
-            EntrySource::Manual,
-            EntrySource::Reversal,
-            EntrySource::Placement,
-            EntrySource::Transfer,
-        ]))
+        .filter(
+            journal_entries::source
+                .eq_any([EntrySource::Manual, EntrySource::Placement, EntrySource::Transfer])
+                .or(journal_entries::source
+                    .eq(EntrySource::Reversal)
+                    .and(journal_entries::reverses_entry_id.eq_any(hand_entries))),
+        )
         .filter(
             journal_entries::entry_date
                 .between(from, to)

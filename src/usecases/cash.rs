@@ -422,7 +422,7 @@ pub fn match_pay_in(
         if !crate::store::suspense::is_waiting(conn, village.id, t.id)? {
             return Err(AppError::new(
                 ErrorCode::BankTransactionNotAvailable,
-                "这笔银行到账已对应账单、已匹配其他代交或已申请退款",
+                "这笔银行到账已对应账单、已匹配其他代交、已申请退款或已查明转出",
             ));
         }
         if t.amount != p.amount || t.corporate_account_id != p.corporate_account_id {

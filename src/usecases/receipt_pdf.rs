@@ -76,7 +76,8 @@ impl Pen<'_> {
             .chars()
             .filter_map(|c| {
                 self.face.glyph_index(c).or_else(|| {
-                    tracing::warn!(character = %c, "the receipt PDF's font lacks a character; printed as □");
+                    // Not the character itself: it may be part of a payer's name.
+                    tracing::warn!("the receipt PDF's font lacks a character; printed as □");
                     missing
                 })
             })

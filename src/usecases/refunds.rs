@@ -19,7 +19,7 @@ use crate::domain::access::{Action, Actor};
 use crate::domain::ids::BankTransactionId;
 use crate::domain::vocabulary::{Channel, DisbursementStatus, Outcome};
 use crate::domain::{period, Money};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::ledger::chart;
 use crate::store::disbursements::NewDisbursement;
 use crate::store::payments::BankTransaction;
@@ -113,7 +113,7 @@ pub fn request(
         let village = village_to_change(conn, actor, village_code, Action::RequestDisbursement)?;
         let txn = BankTransaction::by_id(conn, txn_id)?
             .filter(|t| t.village_id == village.id)
-            .ok_or_else(|| refused(format!("本村没有编号为 {} 的银行入账。", txn_id.get())))?;
+            .ok_or_else(|| super::suspense::no_credit(txn_id))?;
         let amount = super::suspense::part_to_settle(conn, &txn, "退款")?;
         let what = match txn.outcome {
             Outcome::Overpaid => "多付部分",
@@ -171,6 +171,4 @@ pub fn request(
     })
 }
 
-fn refused(why: String) -> AppError {
-    super::suspense::refused(why)
-}
+use super::suspense::refused;

@@ -111,25 +111,24 @@ pub fn place(
         .map_err(|e| AppError::new(ErrorCode::BillReferenceInvalid, e.to_string()).at("bill_reference"))?;
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
-        let not_waiting = |why: String| AppError::new(ErrorCode::FieldInvalid, why).at("bank_transaction_id");
         let txn: BankTransaction = BankTransaction::by_id(conn, txn_id)?
             .filter(|t| t.village_id == village.id)
-            .ok_or_else(|| not_waiting(format!("本村没有编号为 {} 的银行入账。", txn_id.get())))?;
+            .ok_or_else(|| no_credit(txn_id))?;
         if txn.outcome != Outcome::Suspense {
-            return Err(not_waiting(format!(
+            return Err(refused(format!(
                 "银行入账 {} 是“{}”，不是待查明款项。",
                 txn.id.get(),
                 txn.outcome.label()
             )));
         }
         if Placement::in_force(conn, txn.id)?.is_some() {
-            return Err(not_waiting(already_placed(txn.id)));
+            return Err(refused(already_placed(txn.id)));
         }
         if let Some(t) = Transfer::of_credit(conn, txn.id)? {
-            return Err(not_waiting(transferred_already(conn, &t)?));
+            return Err(refused(transferred_already(conn, &t)?));
         }
         if let Some((_, d)) = Refund::active(conn, txn.id)? {
-            return Err(not_waiting(format!(
+            return Err(refused(format!(
                 "银行入账 {} 已申请退款（支出申请 {}，{}），不能再认领到账单。",
                 txn.id.get(),
                 d.id,
@@ -137,7 +136,7 @@ pub fn place(
             )));
         }
         if !waiting::is_waiting(conn, village.id, txn.id)? {
-            return Err(not_waiting(format!(
+            return Err(refused(format!(
                 "银行入账 {} 是报账员代交的现金，不能认领到账单。",
                 txn.id.get()
             )));
@@ -248,7 +247,7 @@ pub fn place(
             },
         )
         .map_err(|e| match e {
-            StoreError::Unique(_) => not_waiting(already_placed(txn.id)),
+            StoreError::Unique(_) => refused(already_placed(txn.id)),
             other => other.into(),
         })?;
         audit(
@@ -346,11 +345,10 @@ pub fn undo(
         let placement = Placement::in_force(conn, txn_id)?
             .filter(|p| p.village_id == village.id)
             .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::FieldInvalid,
-                    format!("本村编号为 {} 的银行入账没有在用的认领，无需撤销。", txn_id.get()),
-                )
-                .at("bank_transaction_id")
+                refused(format!(
+                    "本村编号为 {} 的银行入账没有在用的认领，无需撤销。",
+                    txn_id.get()
+                ))
             })?;
         let bill = Bill::by_id(conn, placement.bill_id)?;
         let reference = BillReference::shown(&bill.reference);
@@ -420,11 +418,7 @@ pub fn undo(
         }
         .insert(conn)
         .map_err(|e| match e {
-            StoreError::Unique(_) => AppError::new(
-                ErrorCode::FieldInvalid,
-                format!("银行入账 {} 的认领已经撤销过了。", txn_id.get()),
-            )
-            .at("bank_transaction_id"),
+            StoreError::Unique(_) => refused(format!("银行入账 {} 的认领已经撤销过了。", txn_id.get())),
             other => other.into(),
         })?;
         audit(
@@ -451,14 +445,26 @@ pub fn undo(
 }
 
 /// A refusal about the credit named in the path.
+/// The credit named in the path is no credit of this village.
+pub(super) fn no_credit(txn: BankTransactionId) -> AppError {
+    AppError::new(
+        ErrorCode::BankTransactionNotFound,
+        format!("本村没有编号为 {} 的银行入账。", txn.get()),
+    )
+    .at("bank_transaction_id")
+}
+
+/// The credit named in the path cannot take this action as it stands (placed, refunded,
+/// transferred, a clerk's deposit, paid exactly into its bill…): one code for every such
+/// refusal, as pay-in matching answers too.
 pub(super) fn refused(why: String) -> AppError {
-    AppError::new(ErrorCode::FieldInvalid, why).at("bank_transaction_id")
+    AppError::new(ErrorCode::BankTransactionNotAvailable, why).at("bank_transaction_id")
 }
 
 fn transferred_already(conn: &mut DbConnection, t: &Transfer) -> AppResult<String> {
     let seq = Entry::by_id(conn, t.entry_id)?.seq;
     Ok(format!(
-        "银行入账 {} 的待查明款项 ¥{} 已于 {} 查明转入 {} 科目（第 {} 号凭证），不能再认领、退款或转出。",
+        "银行入账 {} 的待查明款项 ¥{} 已于 {} 查明转入 {} 科目（第{}号凭证），不能再认领、退款或转出。",
         t.bank_transaction_id.get(),
         t.amount,
         period::shown(t.transferred_at.and_utc()),
@@ -532,9 +538,24 @@ pub(super) fn ensure_covered(
 ) -> AppResult<()> {
     let (held, promised) = refund_store::suspense_held(conn, village)?;
     if held - promised < part {
-        return Err(refused(format!(
-            "待查明款项（211.9999）余额 ¥{held}，其中 ¥{promised} 已申请退款待付，不够再{what} ¥{part}：这笔钱可能已用早先的手工凭证转出；请冲销那张手工凭证后再办理。"
-        )));
+        let promised = if promised.is_zero() {
+            String::new()
+        } else {
+            format!("，其中 ¥{promised} 已申请退款待付")
+        };
+        let hand: Vec<String> = crate::store::books::suspense_by_hand(conn, village)?
+            .1
+            .iter()
+            .map(|s| format!("第{s}号"))
+            .collect();
+        return Err(AppError::new(
+            ErrorCode::SuspenseShort,
+            format!(
+                "待查明款项（211.9999）余额 ¥{held}{promised}，不够再{what} ¥{part}：早先的手工凭证（{}）从中转出了钱；请乡镇会计冲销该手工凭证后再办理。",
+                hand.join("、")
+            ),
+        )
+        .at("bank_transaction_id"));
     }
     Ok(())
 }
@@ -631,13 +652,15 @@ pub fn transfer(
 ) -> AppResult<TransferView> {
     // 100: the entry's memo carries the note after its own words, within 200.
     let note = input::text("note", &input.note, 100)?;
-    let code = input::text("account_code", &input.account_code, 20)
-        .map_err(|_| AppError::new(ErrorCode::FieldRequired, "请选择转入科目。").at("account_code"))?;
+    if input.account_code.trim().is_empty() {
+        return Err(AppError::new(ErrorCode::FieldRequired, "请选择转入科目。").at("account_code"));
+    }
+    let code = input::text("account_code", &input.account_code, 20)?;
     db.write(|conn| {
         let village = village_to_change(conn, actor, village_code, Action::PostEntries)?;
         let txn = BankTransaction::by_id(conn, txn_id)?
             .filter(|t| t.village_id == village.id)
-            .ok_or_else(|| refused(format!("本村没有编号为 {} 的银行入账。", txn_id.get())))?;
+            .ok_or_else(|| no_credit(txn_id))?;
         let today = period::business_date(period::now());
         let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
         if !chart::is_booking_account(&code) {

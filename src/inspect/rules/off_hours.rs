@@ -61,15 +61,13 @@ pub fn check(f: &VillageFacts, t: &Thresholds) -> Vec<Flag> {
             ));
         }
     }
-    for d in &f.disbursements {
-        if let Some((who, when)) = d.withdrawn {
-            acts.push((
-                who.get(),
-                when,
-                Evidence::new(EvidenceKind::Disbursement, d.id),
-                "撤回批准",
-            ));
-        }
+    for w in &f.withdrawals {
+        acts.push((
+            w.by.get(),
+            w.at,
+            Evidence::new(EvidenceKind::Disbursement, w.disbursement),
+            "撤回批准",
+        ));
     }
     type Act = (NaiveDateTime, Evidence, &'static str);
     let mut by_user: BTreeMap<(i64, String), Vec<Act>> = BTreeMap::new();
@@ -145,17 +143,10 @@ mod tests {
     fn withdrawals_and_transfers_at_night_count_with_cash() {
         let mut f = march();
         f.cash = vec![cash(1, "2026-03-02 23:10")];
-        f.disbursements = vec![crate::inspect::facts::DisbursementFact {
-            id: 4,
-            payee_name: "某某工程队".into(),
-            payee_account: "6222".into(),
-            amount: yuan(800),
-            requested_by: UserId(8),
-            requested: at("2026-03-03 10:00"),
-            decided_by: Some(UserId(9)),
-            decided: Some(at("2026-03-03 11:00")),
-            status: crate::domain::vocabulary::DisbursementStatus::Rejected,
-            withdrawn: Some((UserId(7), at("2026-03-05 01:30"))),
+        f.withdrawals = vec![crate::inspect::facts::WithdrawalFact {
+            disbursement: 4,
+            by: UserId(7),
+            at: at("2026-03-05 01:30"),
         }];
         f.entries = vec![crate::inspect::facts::EntryFact {
             id: crate::domain::ids::EntryId(9),

@@ -84,7 +84,6 @@ mod tests {
             decided_by: Some(UserId(decided_by)),
             decided: Some(at("2026-03-03 11:00")),
             status: DisbursementStatus::Approved,
-            withdrawn: None,
         }
     }
 

@@ -83,7 +83,6 @@ mod tests {
             decided_by: Some(UserId(8)),
             decided: Some(at(requested)),
             status: DisbursementStatus::Paid,
-            withdrawn: None,
         }
     }
 

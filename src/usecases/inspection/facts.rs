@@ -171,13 +171,9 @@ pub fn load(
         })
         .collect();
 
-    let asked = q::disbursements_between(conn, village.id, lo, hi)?;
-    let withdrawals =
-        crate::store::disbursements::Disbursement::withdrawals(conn, &asked.iter().map(|d| d.id).collect::<Vec<_>>())?;
-    let disbursements: Vec<DisbursementFact> = asked
+    let disbursements: Vec<DisbursementFact> = q::disbursements_between(conn, village.id, lo, hi)?
         .into_iter()
         .map(|d| DisbursementFact {
-            withdrawn: withdrawals.get(&d.id).map(|(by, at, _)| (*by, local(*at))),
             id: d.id,
             payee_name: d.payee_name,
             payee_account: d.payee_account,
@@ -313,6 +309,14 @@ pub fn load(
         credits,
         debits,
         disbursements,
+        withdrawals: q::withdrawals_between(conn, village.id, lo, hi)?
+            .into_iter()
+            .map(|(disbursement, by, at)| WithdrawalFact {
+                disbursement,
+                by,
+                at: local(at),
+            })
+            .collect(),
         entries,
         cash_opening,
         cash_days,

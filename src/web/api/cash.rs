@@ -195,7 +195,7 @@ pub async fn list_suspense(
 
 #[utoipa::path(post, path = "/api/v1/villages/{village}/suspense/{bank_transaction}/place", tag = "cash", security(("bearer" = [])),
     params(("village" = String, Path), ("bank_transaction" = i64, Path)), request_body = PlaceInput,
-    responses((status = 201, body = ReceiptDetail), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ReceiptDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Places a waiting credit onto the bill it paid (the accountant): the bill is paid and the
 /// receipt rests on that credit.
 pub async fn place_suspense(
@@ -240,7 +240,7 @@ pub async fn list_placed_suspense(
 
 #[utoipa::path(post, path = "/api/v1/villages/{village}/suspense/{bank_transaction}/undo", tag = "cash", security(("bearer" = [])),
     params(("village" = String, Path), ("bank_transaction" = i64, Path)), request_body = UndoInput,
-    responses((status = 200, body = UndoOutcome), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UndoOutcome), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Undoes a placement onto the wrong bill (the accountant): the placement's entry is reversed,
 /// the bill owes the amount again, the receipt on the credit is voided, and the credit waits in
 /// suspense again.
@@ -284,7 +284,7 @@ pub async fn list_refunds(
 
 #[utoipa::path(post, path = "/api/v1/villages/{village}/suspense/{bank_transaction}/refund", tag = "cash", security(("bearer" = [])),
     params(("village" = String, Path), ("bank_transaction" = i64, Path)), request_body = RefundInput,
-    responses((status = 201, body = DisbursementView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = DisbursementView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Requests the refund of a credit's whole part in suspense (a credit that named no bill, or
 /// the excess of one that overpaid its bill): a disbursement booked to 211.9999 that another
 /// person approves, posted when the statement shows the debit.
@@ -321,7 +321,7 @@ pub async fn list_transfers(
 
 #[utoipa::path(post, path = "/api/v1/villages/{village}/suspense/{bank_transaction}/transfer", tag = "cash", security(("bearer" = [])),
     params(("village" = String, Path), ("bank_transaction" = i64, Path)), request_body = TransferInput,
-    responses((status = 201, body = TransferView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = TransferView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Moves a credit's whole part in suspense to the account it belongs to (the accountant: a
 /// subsidy to 503, a donation to 504, a prepayment to a payable): Dr 211.9999 / Cr that
 /// account, tied to the credit; final.

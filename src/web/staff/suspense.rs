@@ -323,13 +323,15 @@ fn transfer_section(
     } else if choices.is_empty() {
         "<p>现在没有待查明的款项可以转出。</p>".to_string()
     } else {
+        // A transfer is final: nothing is chosen until the accountant chooses it (the empty
+        // first options).
         let targets: Vec<(String, String)> = t
             .targets
             .iter()
             .map(|a| (a.code.clone(), format!("{} {}", a.code, a.name)))
             .collect();
         format!(
-            r#"<form method="post" action="/staff/v/{v}/suspense/transfer" id="transfer-form">{csrf}<label for="transfer-credit">转出哪一笔</label><select id="transfer-credit" name="bank_transaction_id" required>{credits}</select><label for="transfer-account">转入科目</label><select id="transfer-account" name="account_code" required>{accounts}</select><label for="transfer-note">依据</label><input id="transfer-note" name="note" placeholder="如：镇政府拨付的补助（通知文号）" value="{note}" required maxlength="100"><button class="primary" id="transfer">查明转出</button></form>"#,
+            r#"<form method="post" action="/staff/v/{v}/suspense/transfer" id="transfer-form">{csrf}<label for="transfer-credit">转出哪一笔</label><select id="transfer-credit" name="bank_transaction_id" required><option value="">请选择到账</option>{credits}</select><label for="transfer-account">转入科目</label><select id="transfer-account" name="account_code" required><option value="">请选择科目</option>{accounts}</select><label for="transfer-note">依据</label><input id="transfer-note" name="note" placeholder="如：镇政府拨付的补助（通知文号）" value="{note}" required maxlength="100"><button class="primary" id="transfer">查明转出</button></form>"#,
             v = esc(v),
             csrf = staff.field(),
             credits = options(choices, &typed.bank_transaction_id),
