@@ -2331,3 +2331,42 @@ both!(money_that_is_the_villages_but_no_bills_is_transferred_once, |app| {
     invariants(&app, &s).await;
     assert_books_agree(&app.db);
 });
+
+// A hand entry made before they were refused moved a waiting credit's money out of 211.9999: the
+// clerk's pay-in is not matched to that credit (the money is not there), and the refusal names
+// the entry; reversed, the match goes through.
+both!(a_pay_in_is_not_matched_to_money_an_old_hand_entry_moved, |app| {
+    let s = setup(&app).await;
+    let v = format!("/api/v1/villages/{VILLAGE_A}");
+    let (clerk, acct) = (&s.t.clerk_a, &s.t.accountant);
+    let pay_in = cash_and_pay_in(&app, &s, 0, "100.00").await;
+    credit(&app, s.binding_a, ACCOUNT_A, "RCB-DEPOSIT-OLD", "100.00", "现金解款").await;
+    let deposit = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
+        .as_i64()
+        .unwrap();
+    let legacy = legacy_hand_entry(&app.db, VILLAGE_A, beijing_today(), "100.00");
+    let match_path = format!("{v}/pay-ins/{pay_in}/match");
+    let matched = || app.post(clerk, &match_path, json!({"bank_transaction_id": deposit}));
+    let r = matched().await;
+    assert_eq!((r.status, r.code()), (409, "suspense_short"), "{:?}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains(&format!("第{legacy}号")),
+        "{:?}",
+        r.body
+    );
+    let r = app
+        .post(
+            acct,
+            &format!("{v}/entries/{legacy}/reverse"),
+            json!({"reason": "误记"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(matched().await.status, 200);
+    assert_eq!(
+        get(&app, &s.t.inspector, &format!("{v}/verify")).await["problems"],
+        json!([])
+    );
+    invariants(&app, &s).await;
+    assert_books_agree(&app.db);
+});

@@ -2219,56 +2219,6 @@ both!(
     }
 );
 
-/// A hand entry Dr 211.9999 / Cr 211.0001, as one could be made before hand entries on
-/// 211.9999 were refused: written straight through the journal (the chain stays whole).
-/// Returns the entry's number.
-fn legacy_hand_entry(db: &qingzhang::store::Db, village: &str, day: chrono::NaiveDate, amount: &str) -> i64 {
-    use qingzhang::domain::vocabulary::EntrySource;
-    use qingzhang::domain::Money;
-    use qingzhang::ledger::entry::Line;
-    use qingzhang::store::journal::{self, LedgerAccount, PostingRequest};
-    let amount = Money::parse(amount).unwrap();
-    db.write(|conn| -> Result<i64, qingzhang::error::AppError> {
-        let v = qingzhang::store::registry::Village::by_code(conn, village)?.unwrap();
-        let account = |conn: &mut _, code: &str| {
-            LedgerAccount::by_code(conn, v.id, "2023", code)
-                .unwrap()
-                .unwrap()
-                .view()
-        };
-        let lines = [
-            Line {
-                account: account(conn, "211.9999"),
-                debit: amount,
-                credit: Money::ZERO,
-                memo: String::new(),
-            },
-            Line {
-                account: account(conn, "211.0001"),
-                debit: Money::ZERO,
-                credit: amount,
-                memo: String::new(),
-            },
-        ];
-        let entry = journal::append(
-            conn,
-            &PostingRequest {
-                village_id: v.id,
-                village_code: &v.code,
-                entry_date: day,
-                memo: "早先的手工凭证：转为暂收款",
-                source: EntrySource::Manual,
-                reverses: None,
-                created_by: None,
-                lines: &lines,
-            },
-            chrono::Utc::now(),
-        )?;
-        Ok(entry.seq)
-    })
-    .unwrap()
-}
-
 // Withdrawals on PostgreSQL's concurrency: six accountants withdraw one approval at once (one
 // lands); then an approval is withdrawn while its very debit is uploaded and reconciled: either
 // the withdrawal lands first and the debit is money out nobody approved, or the debit comes first

@@ -466,3 +466,53 @@ pub fn csrf_of(html: &str) -> String {
     let at = html.find(r#"name="csrf" value=""#).expect("a form with its CSRF token") + r#"name="csrf" value=""#.len();
     html[at..].split('"').next().unwrap().to_string()
 }
+
+/// A hand entry Dr 211.9999 / Cr 211.0001, as one could be made before hand entries on
+/// 211.9999 were refused: written straight through the journal (the chain stays whole).
+/// Returns the entry's number.
+pub fn legacy_hand_entry(db: &qingzhang::store::Db, village: &str, day: chrono::NaiveDate, amount: &str) -> i64 {
+    use qingzhang::domain::vocabulary::EntrySource;
+    use qingzhang::domain::Money;
+    use qingzhang::ledger::entry::Line;
+    use qingzhang::store::journal::{self, LedgerAccount, PostingRequest};
+    let amount = Money::parse(amount).unwrap();
+    db.write(|conn| -> Result<i64, qingzhang::error::AppError> {
+        let v = qingzhang::store::registry::Village::by_code(conn, village)?.unwrap();
+        let account = |conn: &mut _, code: &str| {
+            LedgerAccount::by_code(conn, v.id, "2023", code)
+                .unwrap()
+                .unwrap()
+                .view()
+        };
+        let lines = [
+            Line {
+                account: account(conn, "211.9999"),
+                debit: amount,
+                credit: Money::ZERO,
+                memo: String::new(),
+            },
+            Line {
+                account: account(conn, "211.0001"),
+                debit: Money::ZERO,
+                credit: amount,
+                memo: String::new(),
+            },
+        ];
+        let entry = journal::append(
+            conn,
+            &PostingRequest {
+                village_id: v.id,
+                village_code: &v.code,
+                entry_date: day,
+                memo: "早先的手工凭证：转为暂收款",
+                source: EntrySource::Manual,
+                reverses: None,
+                created_by: None,
+                lines: &lines,
+            },
+            chrono::Utc::now(),
+        )?;
+        Ok(entry.seq)
+    })
+    .unwrap()
+}

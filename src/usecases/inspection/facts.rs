@@ -133,7 +133,22 @@ pub fn load(
     // A credit the accountant placed from suspense paid the bill it was placed on.
     let placed = crate::store::suspense::Placement::by_credit(conn, village.id)?;
     let refunded = crate::store::refunds::refunded(conn, village.id)?;
-    let transferred = crate::store::suspense::Transfer::credits_of(conn, village.id)?;
+    // Each transferred credit with the account it went to, code and name, as an inspector reads
+    // it.
+    let names: HashMap<String, String> = crate::store::journal::LedgerAccount::of_village(conn, village.id)?
+        .into_iter()
+        .map(|a| (a.code, a.name))
+        .collect();
+    let transferred: HashMap<_, String> = crate::store::suspense::Transfer::credits_of(conn, village.id)?
+        .into_iter()
+        .map(|(credit, code)| {
+            let shown = match names.get(&code) {
+                Some(name) => format!("{code} {name}"),
+                None => code,
+            };
+            (credit, shown)
+        })
+        .collect();
     let credits: Vec<CreditFact> = transactions
         .into_iter()
         .map(|t| CreditFact {

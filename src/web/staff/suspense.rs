@@ -344,13 +344,14 @@ fn transfer_section(
         .iter()
         .map(|x| {
             format!(
-                r#"<tr id="transfer-{id}"><td>{id}</td><td>{when}</td><td>{channel}</td><td class="num">¥{amount}</td><td>{payer}</td><td>{account}</td><td class="text">{note}</td><td>{by}</td><td>{at}</td></tr>"#,
+                r#"<tr id="transfer-{id}"><td>{id}</td><td>{when}</td><td>{channel}</td><td class="num">¥{amount}</td><td>{payer}</td><td>{account}</td><td>第{seq}号</td><td class="text">{note}</td><td>{by}</td><td>{at}</td></tr>"#,
                 id = x.bank_transaction_id.get(),
                 when = esc(&period::shown(x.paid_at)),
                 channel = esc(&x.channel_name),
                 amount = x.amount,
                 payer = esc(x.payer.as_deref().unwrap_or("")),
                 account = esc(&x.account_code),
+                seq = x.entry_seq,
                 note = esc(&x.note),
                 by = esc(&x.transferred_by),
                 at = esc(&period::shown(x.transferred_at)),
@@ -361,7 +362,7 @@ fn transfer_section(
         r#"<h2>查明转出</h2><p>查明既不是哪张账单的缴费、也不用退回的到账（如镇政府拨付的补助、捐款、农户预交下一年的款项），由乡镇会计转入它所属的科目：借 待查明款项 211.9999，贷 所选科目，写明依据。转出后不能再认领或退款，也不能撤销；转错了科目，另做一张凭证在两个科目之间调整。待查明款项不能手工记账，每一笔转出都写明是哪笔入账。</p>{form}<h3>转出记录</h3>{}"#,
         table(
             "transfers",
-            r#"<th>入账编号</th><th>到账时间</th><th>方式</th><th class="num">转出金额</th><th>付款人</th><th>转入科目</th><th>依据</th><th>办理人</th><th>办理时间</th>"#,
+            r#"<th>入账编号</th><th>到账时间</th><th>方式</th><th class="num">转出金额</th><th>付款人</th><th>转入科目</th><th>凭证</th><th>依据</th><th>办理人</th><th>办理时间</th>"#,
             &rows,
             "还没有查明转出的款项。转出后列在这里（最近 200 笔）。"
         )
@@ -399,10 +400,11 @@ pub async fn transfer(
         Ok(t) => see_other(
             &format!("/staff/v/{v}/suspense"),
             &format!(
-                "已查明转出：入账 {} 的 ¥{} 转入 {}（凭证已记账）。",
+                "已查明转出：入账 {} 的 ¥{} 转入 {}（第{}号凭证）。",
                 t.bank_transaction_id.get(),
                 t.amount,
-                t.account_code
+                t.account_code,
+                t.entry_seq
             ),
         ),
         Err(e) => {
