@@ -1304,17 +1304,7 @@ both!(refunds_and_pay_ins_never_take_the_same_credit, |app| {
         async move { app.post(&clerk, &path, json!({"bank_transaction_id": txn})).await }
     };
     let r = matched(stranger).await;
-    assert_eq!(
-        (r.status, r.code()),
-        (409, "bank_transaction_not_available"),
-        "{:?}",
-        r.body
-    );
-    assert!(
-        r.body["message"].as_str().unwrap().contains("已申请退款"),
-        "{:?}",
-        r.body
-    );
+    assert_refused(&r, 409, "bank_transaction_not_available", "已申请退款");
     // The clerk's own deposit arrives and is matched; it cannot then be refunded.
     credit(&app, s.binding_a, ACCOUNT_A, "RCB-DEPOSIT-1", "100.00", "现金解款").await;
     let deposit = get(&app, acct, &format!("{v}/suspense")).await[0]["bank_transaction_id"]
@@ -2147,29 +2137,9 @@ both!(money_that_is_the_villages_but_no_bills_is_transferred_once, |app| {
     // Transferred: not again, not refunded, not placed, not a pay-in's deposit, and its entry
     // is not reversed by hand.
     let r = transfer(subsidy, "504", "再转").await;
-    assert_eq!(
-        (r.status, r.code()),
-        (409, "bank_transaction_not_available"),
-        "{:?}",
-        r.body
-    );
-    assert!(
-        r.body["message"].as_str().unwrap().contains("查明转入 503"),
-        "{:?}",
-        r.body
-    );
+    assert_refused(&r, 409, "bank_transaction_not_available", "查明转入 503");
     let r = refund(subsidy).await;
-    assert_eq!(
-        (r.status, r.code()),
-        (409, "bank_transaction_not_available"),
-        "{:?}",
-        r.body
-    );
-    assert!(
-        r.body["message"].as_str().unwrap().contains("查明转入 503"),
-        "{:?}",
-        r.body
-    );
+    assert_refused(&r, 409, "bank_transaction_not_available", "查明转入 503");
     let r = app
         .post(
             acct,
@@ -2177,17 +2147,7 @@ both!(money_that_is_the_villages_but_no_bills_is_transferred_once, |app| {
             json!({"bill_reference": s.bills[1], "note": "村民来电"}),
         )
         .await;
-    assert_eq!(
-        (r.status, r.code()),
-        (409, "bank_transaction_not_available"),
-        "{:?}",
-        r.body
-    );
-    assert!(
-        r.body["message"].as_str().unwrap().contains("查明转入 503"),
-        "{:?}",
-        r.body
-    );
+    assert_refused(&r, 409, "bank_transaction_not_available", "查明转入 503");
     let seq = get(&app, acct, &format!("{v}/entries"))
         .await
         .as_array()

@@ -112,16 +112,20 @@ pub fn fees_code(version: &ChartVersion) -> &'static str {
 
 /// Whether an account code is cash (101 or one of its sub-accounts).
 pub fn is_cash(code: &str) -> bool {
-    code == CASH_CODE || code.strip_prefix(CASH_CODE).is_some_and(|rest| rest.starts_with('.'))
+    is_under(code, CASH_CODE)
+}
+
+/// Whether `code` is `parent` or one of its sub-accounts (`102.0001` under `102`, not `1020`).
+fn is_under(code: &str, parent: &str) -> bool {
+    code == parent || code.strip_prefix(parent).is_some_and(|rest| rest.starts_with('.'))
 }
 /// Whether a person may book money to this account (a payment's expense, a transfer out of
 /// suspense): never cash, a bank account, a provider's clearing account or a suspense account,
 /// which move only with money the service sees (a receipt, a statement line, a settlement, a
 /// credit named by its placement, refund or transfer).
 pub fn is_booking_account(code: &str) -> bool {
-    let under = |parent: &str| code == parent || code.strip_prefix(parent).is_some_and(|rest| rest.starts_with('.'));
-    !(under(CASH_CODE)
-        || under(BANK_CODE)
+    !(is_cash(code)
+        || is_under(code, BANK_CODE)
         || [
             SUSPENSE_CODE,
             UNEXPLAINED_DEBITS_CODE,

@@ -214,8 +214,11 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
             debited,
         })
         .collect();
-    let suspense_held = super::refunds::suspense_posted(conn, village_id)?;
-    let (suspense_by_hand, suspense_hand_entries) = suspense_by_hand(conn, village_id)?;
+    let SuspenseLines {
+        posted: suspense_held,
+        by_hand: suspense_by_hand,
+        hand_entries: suspense_hand_entries,
+    } = suspense_lines(conn, village_id)?;
     let untied_suspense_disbursements = super::refunds::untied_suspense_disbursements(conn, village_id)?;
     Ok(VillageBooks {
         placements,
@@ -236,10 +239,18 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
     })
 }
 
-/// What hand entries (and the reversals of hand entries) moved on 211.9999, credit-positive:
-/// made before such entries were refused, they name no credit.
-/// Also the numbers of those hand entries still in force that took money out.
-pub fn suspense_by_hand(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<(Money, Vec<i64>)> {
+/// 211.9999 of a village as `verify` reads it, from its postings (not the cached balances):
+/// what it holds, credit-positive, over every chart's account of that code; what hand entries
+/// (and their reversals) moved there, made before such entries were refused and naming no
+/// credit; and the numbers of those hand entries still in force that took money out.
+pub struct SuspenseLines {
+    pub posted: Money,
+    pub by_hand: Money,
+    pub hand_entries: Vec<i64>,
+}
+
+/// Reads `SuspenseLines` in one query.
+pub fn suspense_lines(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<SuspenseLines> {
     let lines: Vec<(EntryId, i64, EntrySource, Option<EntryId>, i64)> = journal_postings::table
         .inner_join(journal_entries::table)
         .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
@@ -279,5 +290,9 @@ pub fn suspense_by_hand(conn: &mut DbConnection, village_id: VillageId) -> Store
         .filter(|(_, fen)| *fen < 0)
         .map(|(seq, _)| seq)
         .collect();
-    Ok((Money::from_fen(net), standing))
+    Ok(SuspenseLines {
+        posted: Money::from_fen(lines.iter().map(|l| l.4).sum()),
+        by_hand: Money::from_fen(net),
+        hand_entries: standing,
+    })
 }

@@ -162,20 +162,6 @@ pub fn refunded(
         .collect())
 }
 
-/// What the postings on 211.9999 add up to for the village (credit-positive), over every chart's
-/// account of that code: what `verify` reads, independently of the cached balances.
-pub fn suspense_posted(conn: &mut DbConnection, village: VillageId) -> StoreResult<Money> {
-    let fen: i64 = journal_postings::table
-        .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
-        .filter(journal_postings::village_id.eq(village))
-        .filter(ledger_accounts::code.eq(chart::SUSPENSE_CODE))
-        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "CAST(COALESCE(SUM(journal_postings.credit_fen - journal_postings.debit_fen), 0) AS BIGINT)",
-        ))
-        .first(conn)?;
-    Ok(Money::from_fen(fen))
-}
-
 /// What 211.9999 holds for the village (credit-positive), over every chart's account of that
 /// code, and the part of it the refunds asked for or approved but not yet paid will take.
 pub fn suspense_held(conn: &mut DbConnection, village: VillageId) -> StoreResult<(Money, Money)> {

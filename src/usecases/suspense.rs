@@ -543,8 +543,8 @@ pub(super) fn ensure_covered(
         } else {
             format!("，其中 ¥{promised} 已申请退款待付")
         };
-        let hand: Vec<String> = crate::store::books::suspense_by_hand(conn, village)?
-            .1
+        let hand: Vec<String> = crate::store::books::suspense_lines(conn, village)?
+            .hand_entries
             .iter()
             .map(|s| format!("第{s}号"))
             .collect();

@@ -175,6 +175,19 @@ pub struct Response {
     pub body: Value,
 }
 
+/// Asserts a refusal: its status, its error code, and that its message says `says`.
+#[track_caller]
+pub fn assert_refused(r: &Response, status: u16, code: &str, says: impl AsRef<str>) {
+    assert_eq!((r.status, r.code()), (status, code), "{:?}", r.body);
+    let message = r.body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(says.as_ref()),
+        "says {:?}: {:?}",
+        says.as_ref(),
+        r.body
+    );
+}
+
 impl Response {
     /// The error code of an error response.
     pub fn code(&self) -> &str {

@@ -385,16 +385,14 @@ pub async fn transfer(
         account_code: typed.account_code.clone(),
         note: typed.note.clone(),
     };
-    let done = match typed.bank_transaction_id.trim().parse::<i64>() {
+    let done = match chosen(&typed.bank_transaction_id, "请选择要转出的那笔到账。") {
         Ok(id) => {
             state
                 .db
-                .run(move |db| suspense::transfer(db, &actor, &code, BankTransactionId(id), input))
+                .run(move |db| suspense::transfer(db, &actor, &code, id, input))
                 .await
         }
-        Err(_) => Err(
-            AppError::new(crate::error::ErrorCode::FieldInvalid, "请选择要转出的那笔到账。").at("bank_transaction_id"),
-        ),
+        Err(e) => Err(e),
     };
     match done {
         Ok(t) => see_other(
@@ -407,17 +405,7 @@ pub async fn transfer(
                 t.entry_seq
             ),
         ),
-        Err(e) => {
-            render(
-                &state,
-                &staff,
-                &v,
-                status(&e),
-                &message(Some(&for_people(&e)), true),
-                Some(Typed::Transfer(&typed)),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &staff, &v, e, Typed::Transfer(&typed)).await,
     }
 }
 
@@ -433,7 +421,7 @@ pub async fn refund(
     let v = path.into_inner();
     let typed = form.into_inner();
     let (actor, code) = (staff.actor.clone(), v.clone());
-    let txn = typed.bank_transaction_id.trim().parse::<i64>();
+    let txn = chosen(&typed.bank_transaction_id, "请选择要退的那笔到账。");
     let input = RefundInput {
         payee_name: typed.payee_name.clone(),
         payee_account: typed.payee_account.clone(),
@@ -443,12 +431,10 @@ pub async fn refund(
         Ok(id) => {
             state
                 .db
-                .run(move |db| refunds::request(db, &actor, &code, BankTransactionId(id), input))
+                .run(move |db| refunds::request(db, &actor, &code, id, input))
                 .await
         }
-        Err(_) => Err(
-            AppError::new(crate::error::ErrorCode::FieldInvalid, "请选择要退的那笔到账。").at("bank_transaction_id"),
-        ),
+        Err(e) => Err(e),
     };
     match done {
         Ok(d) => see_other(
@@ -458,17 +444,7 @@ pub async fn refund(
                 d.amount, d.payee_name, d.id
             ),
         ),
-        Err(e) => {
-            render(
-                &state,
-                &staff,
-                &v,
-                status(&e),
-                &message(Some(&for_people(&e)), true),
-                Some(Typed::Refund(&typed)),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &staff, &v, e, Typed::Refund(&typed)).await,
     }
 }
 
@@ -502,18 +478,7 @@ pub async fn place(
                 r.number
             ),
         ),
-        Err(e) => {
-            let e: AppError = e;
-            render(
-                &state,
-                &staff,
-                &v,
-                status(&e),
-                &message(Some(&for_people(&e)), true),
-                Some(Typed::Place(id, &typed)),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &staff, &v, e, Typed::Place(id, &typed)).await,
     }
 }
 
@@ -550,17 +515,28 @@ pub async fn undo(
                     .unwrap_or_default()
             ),
         ),
-        Err(e) => {
-            let e: AppError = e;
-            render(
-                &state,
-                &staff,
-                &v,
-                status(&e),
-                &message(Some(&for_people(&e)), true),
-                Some(Typed::Undo(id, &typed)),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &staff, &v, e, Typed::Undo(id, &typed)).await,
     }
+}
+
+/// The credit a form's select named, or the refusal to show when none was chosen.
+fn chosen(text: &str, say: &'static str) -> Result<BankTransactionId, AppError> {
+    text.trim()
+        .parse::<i64>()
+        .map(BankTransactionId)
+        .map_err(|_| AppError::new(crate::error::ErrorCode::FieldInvalid, say).at("bank_transaction_id"))
+}
+
+/// The page again, the refusal on top in words a person reads and what was typed back in its
+/// form.
+async fn refused(state: &web::Data<AppState>, staff: &Staff, v: &str, e: AppError, typed: Typed<'_>) -> HttpResponse {
+    render(
+        state,
+        staff,
+        v,
+        status(&e),
+        &message(Some(&for_people(&e)), true),
+        Some(typed),
+    )
+    .await
 }
