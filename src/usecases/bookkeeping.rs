@@ -219,6 +219,34 @@ pub(crate) fn fixed_account(
     )?)
 }
 
+/// The village's accounts of today's chart that take postings and that a person may book money
+/// to (`chart::is_booking_account`): a payment's expense, a transfer out of suspense.
+pub(crate) fn bookable_accounts(
+    conn: &mut DbConnection,
+    village: crate::domain::ids::VillageId,
+) -> AppResult<Vec<LedgerAccount>> {
+    let today = period::business_date(period::now());
+    let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
+    Ok(LedgerAccount::of_village(conn, village)?
+        .into_iter()
+        .filter(|a| a.chart_version == version.id && a.postable && a.active && chart::is_booking_account(&a.code))
+        .collect())
+}
+
+/// One of `bookable_accounts`, by its code.
+pub(crate) fn bookable_account(
+    conn: &mut DbConnection,
+    village: crate::domain::ids::VillageId,
+    code: &str,
+) -> AppResult<Option<LedgerAccount>> {
+    let today = period::business_date(period::now());
+    let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
+    if !chart::is_booking_account(code) {
+        return Ok(None);
+    }
+    Ok(LedgerAccount::by_code(conn, village, version.id, code)?.filter(|a| a.postable && a.active))
+}
+
 /// Posts an entry of money the bank moved on its own date, or, when that month is closed, in
 /// the open month with its own date in the memo (DESIGN.md §5 rule 4): a late credit from a
 /// callback, a line of the bank's statement. The check is pure, so a refusal wrote nothing.

@@ -16,7 +16,6 @@ use crate::domain::ids::{CorporateAccountId, UserId};
 use crate::domain::vocabulary::DisbursementStatus;
 use crate::domain::{masking, period, Money};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ledger::chart;
 use crate::store::access::User;
 use crate::store::disbursements::{Disbursement, NewDisbursement};
 use crate::store::journal::LedgerAccount;
@@ -158,45 +157,17 @@ fn one_view(
 pub fn booking_accounts(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Vec<(String, String)>> {
     db.read(|conn| {
         let village = village_for(conn, actor, village_code, Action::Read)?;
-        Ok(bookable_accounts(conn, village.id)?
+        Ok(super::bookkeeping::bookable_accounts(conn, village.id)?
             .into_iter()
             .map(|a| (a.code, a.name))
             .collect())
     })
 }
 
-/// The village's accounts of today's chart that take postings and that a person may book money
-/// to (`chart::is_booking_account`): a payment's expense, a transfer out of suspense.
-pub(super) fn bookable_accounts(
-    conn: &mut DbConnection,
-    village: crate::domain::ids::VillageId,
-) -> AppResult<Vec<LedgerAccount>> {
-    let today = period::business_date(period::now());
-    let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
-    Ok(LedgerAccount::of_village(conn, village)?
-        .into_iter()
-        .filter(|a| a.chart_version == version.id && a.postable && a.active && chart::is_booking_account(&a.code))
-        .collect())
-}
-
-/// One of `bookable_accounts`, by its code.
-pub(super) fn bookable_account(
-    conn: &mut DbConnection,
-    village: crate::domain::ids::VillageId,
-    code: &str,
-) -> AppResult<Option<LedgerAccount>> {
-    let today = period::business_date(period::now());
-    let version = chart::version_for(today).ok_or_else(|| AppError::Internal(format!("no chart on {today}")))?;
-    if !chart::is_booking_account(code) {
-        return Ok(None);
-    }
-    Ok(LedgerAccount::by_code(conn, village, version.id, code)?.filter(|a| a.postable && a.active))
-}
-
 /// The account a payment may book to: one of the village's current chart that takes postings,
 /// and not cash, the bank or a suspense account (those only move with money the service sees).
 fn booking_account(conn: &mut DbConnection, village: &Village, code: &str) -> AppResult<LedgerAccount> {
-    bookable_account(conn, village.id, code.trim())?
+    super::bookkeeping::bookable_account(conn, village.id, code.trim())?
         .ok_or_else(|| AppError::code(ErrorCode::DisbursementAccountInvalid).at("account_code"))
 }
 

@@ -612,7 +612,7 @@ pub fn transfers(db: &Db, actor: &Actor, village_code: &str) -> AppResult<Transf
             .into_iter()
             .map(|(t, txn, seq, by)| transfer_view(t, &txn, seq, by))
             .collect();
-        let targets = super::disbursements::bookable_accounts(conn, village.id)?
+        let targets = super::bookkeeping::bookable_accounts(conn, village.id)?
             .into_iter()
             .map(|a| TransferTarget {
                 code: a.code,
@@ -670,7 +670,7 @@ pub fn transfer(
             )
             .at("account_code"));
         }
-        let target = super::disbursements::bookable_account(conn, village.id, &code)?.ok_or_else(|| {
+        let target = super::bookkeeping::bookable_account(conn, village.id, &code)?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::EntryAccountUnknown,
                 format!("本村在《{}》的科目中没有可以记账的“{code}”。", version.name),
