@@ -208,6 +208,22 @@ pub fn png(text: &str, scale: u32) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// The codes in a picture (8-bit pixels, `channels` per pixel, grey read from the first), each
+/// with its corners in pixels, read by an independent decoder (rqrr) as drawn: never mirrored
+/// (the decoder would otherwise retry a transposed code), and asserted to be of level M.
+#[cfg(test)]
+pub(crate) fn read_codes(pixels: &[u8], w: usize, h: usize, channels: usize) -> Vec<(String, [rqrr::Point; 4])> {
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[(y * w + x) * channels]);
+    img.detect_grids()
+        .iter()
+        .map(|g| {
+            let (meta, _) = g.get_raw_data().expect("the code reads without mirroring");
+            assert_eq!(meta.ecc_level, 0, "error correction level M (format bits 00)");
+            (g.decode().unwrap().1, g.bounds)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,13 +261,9 @@ mod tests {
     /// otherwise retry a transposed code), error correction level M.
     fn decode_png(bytes: &[u8]) -> String {
         let (buf, w) = pixels(bytes);
-        let h = buf.len() / w;
-        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
-        let grids = img.detect_grids();
-        assert_eq!(grids.len(), 1, "one code in the picture");
-        let (meta, _) = grids[0].get_raw_data().expect("the code reads without mirroring");
-        assert_eq!(meta.ecc_level, 0, "error correction level M (format bits 00)");
-        grids[0].decode().unwrap().1
+        let mut codes = read_codes(&buf, w, buf.len() / w, 1);
+        assert_eq!(codes.len(), 1, "one code in the picture");
+        codes.remove(0).0
     }
 
     #[test]
