@@ -923,6 +923,113 @@ both!(concurrent_reconciliations_of_one_day_decide_each_line_once, |app| {
     assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
 });
 
+/// Raw SQL against the database, as an administrator behind the service's back would send it.
+fn exec(app: &TestApp, sql: &str) -> Result<(), String> {
+    use diesel::connection::SimpleConnection;
+    app.db.conn().unwrap().batch_execute(sql).map_err(|e| e.to_string())
+}
+
+// The matches' references are checked by the database, once per statement on PostgreSQL: a
+// match names its own line (village, account and day copied from it) and a bank transaction of
+// its account; matches and bank transactions cannot be changed or deleted afterwards.
+both!(a_match_names_its_own_line_and_matches_and_credits_are_final, |app| {
+    use diesel::prelude::*;
+    use qingzhang::store::schema::{bank_transactions, statement_lines};
+    let t = app.seed().await;
+    let bills = bills_in_village_a(&app, &t, &["100.00", "50.50"]).await;
+    let a = format!("/api/v1/villages/{VILLAGE_A}");
+    let (account, binding) = bind_bank(&app, &t, VILLAGE_A).await;
+    let (_, binding_b) = bind_bank(&app, &t, VILLAGE_B).await;
+    let (day1, day2) = (beijing_today() - Duration::days(3), beijing_today() - Duration::days(2));
+    for (b, no, txn, amount, remark, day) in [
+        (binding, ACCOUNT_A, "RCB-M1", "100.00", bills[0].0.as_str(), day1),
+        (binding, ACCOUNT_A, "RCB-M2", "50.50", bills[1].0.as_str(), day2),
+        (binding_b, ACCOUNT_B, "RCB-OTHER", "20.00", "", day2),
+    ] {
+        assert_eq!(
+            push(&app, b, no, txn, amount, remark, day.and_hms_opt(9, 0, 0).unwrap()).await,
+            200
+        );
+    }
+    let file = format!(
+        "{HEADER}{day1},09:00:00,RCB-M1,,100.00,100.00,张建国,,转账,{}\n\
+         {day2},09:00:00,RCB-M2,,50.50,150.50,张建国,,转账,{}\n",
+        bills[0].0, bills[1].0
+    );
+    upload(&app, &t.accountant, VILLAGE_A, account, file).await;
+    let run = app
+        .post(
+            &t.accountant,
+            &format!("{a}/accounts/{account}/reconcile?from={day1}&to={day1}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (run.status, run.body["matched"].as_i64()),
+        (200, Some(1)),
+        "{:?}",
+        run.body
+    );
+    // The second day's line is still undecided.
+    let (line, village, m2, other): (i64, i64, i64, i64) = app
+        .db
+        .read(|c| -> Result<_, qingzhang::AppError> {
+            let (line, village): (i64, i64) = statement_lines::table
+                .filter(statement_lines::serial.eq("RCB-M2"))
+                .select((statement_lines::id, statement_lines::village_id))
+                .first(c)?;
+            let txn = |c: &mut qingzhang::store::DbConnection, id: &str| -> Result<i64, qingzhang::AppError> {
+                Ok(bank_transactions::table
+                    .filter(bank_transactions::provider_txn_id.eq(id))
+                    .select(bank_transactions::id)
+                    .first(c)?)
+            };
+            Ok((line, village, txn(c, "RCB-M2")?, txn(c, "RCB-OTHER")?))
+        })
+        .unwrap();
+    let forged = |line: i64, date: NaiveDate, txn: i64| {
+        format!(
+            "INSERT INTO statement_matches (statement_line_id, village_id, corporate_account_id, bank_transaction_id, \
+             entry_id, rule, amount_differs, business_date, created_at) \
+             VALUES ({line}, {village}, {account}, {txn}, NULL, 'serial', false, '{date}', '2026-01-01 00:00:00')"
+        )
+    };
+    for (sql, what) in [
+        (forged(line + 1000, day2, m2), "a line that does not exist"),
+        (forged(line, day1, m2), "another day than its line's"),
+        (forged(line, day2, other), "another account's bank transaction"),
+        (forged(line, day2, m2 + 1000), "a bank transaction that does not exist"),
+    ] {
+        let err = exec(&app, &sql).expect_err(what);
+        assert!(err.contains("qz_reference"), "{what}: {err}");
+    }
+    for sql in [
+        "UPDATE statement_matches SET amount_differs = true",
+        "DELETE FROM statement_matches",
+        "UPDATE bank_transactions SET amount_fen = 1",
+        "DELETE FROM bank_transactions",
+    ] {
+        let err = exec(&app, sql).expect_err(sql);
+        assert!(err.contains("qz_immutable"), "{sql}: {err}");
+    }
+    // Nothing was written: the second day reconciles as if none of this was tried.
+    let run = app
+        .post(
+            &t.accountant,
+            &format!("{a}/accounts/{account}/reconcile?from={day2}&to={day2}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (run.status, run.body["matched"].as_i64()),
+        (200, Some(1)),
+        "{:?}",
+        run.body
+    );
+    assert_books_agree(&app.db);
+    assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+});
+
 /// A WeChat Pay merchant bound to village A's account, settled by the provider once a day.
 async fn daily_wechat(app: &TestApp, t: &Tokens, k: &Value, account: i64, fee_percent: &str) -> i64 {
     let b = app

@@ -589,11 +589,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    statement_matches (id) {
-        id -> BigInt,
+    statement_matches (statement_line_id) {
+        statement_line_id -> BigInt,
         village_id -> BigInt,
         corporate_account_id -> BigInt,
-        statement_line_id -> BigInt,
         bank_transaction_id -> Nullable<BigInt>,
         entry_id -> Nullable<BigInt>,
         rule -> Text,

@@ -168,12 +168,18 @@ impl LineToMatch {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<LineToMatch>> {
-        // Each line is looked up in the matches by their unique line index.
+        // A match copies its line's account and day (the database checks it), so only the
+        // matches of these days are read, by their day index, rather than an account's year.
         Ok(statement_lines::table
-            .left_join(statement_matches::table.on(statement_matches::statement_line_id.eq(statement_lines::id)))
+            .left_join(
+                statement_matches::table.on(statement_matches::statement_line_id
+                    .eq(statement_lines::id)
+                    .and(statement_matches::corporate_account_id.eq(account))
+                    .and(statement_matches::business_date.between(from, to))),
+            )
             .filter(statement_lines::corporate_account_id.eq(account))
             .filter(statement_lines::business_date.between(from, to))
-            .filter(statement_matches::id.nullable().is_null())
+            .filter(statement_matches::statement_line_id.nullable().is_null())
             .order((
                 statement_lines::business_date,
                 statement_lines::booked_at,
@@ -216,7 +222,7 @@ pub fn unmatched_credits_in_window(
         .filter(bank_transactions::corporate_account_id.eq(account))
         .filter(bank_transactions::paid_at.ge(from))
         .filter(bank_transactions::paid_at.lt(to))
-        .filter(statement_matches::id.nullable().is_null())
+        .filter(statement_matches::statement_line_id.nullable().is_null())
         .filter(clearing_items::bank_transaction_id.nullable().is_null())
         .order((bank_transactions::paid_at, bank_transactions::id))
         .select(CreditToMatch::as_select())
@@ -322,7 +328,6 @@ impl StatementLine {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = statement_matches)]
 pub struct StatementMatch {
-    pub id: i64,
     pub village_id: VillageId,
     pub corporate_account_id: CorporateAccountId,
     pub statement_line_id: i64,
@@ -451,7 +456,7 @@ pub fn credits_in_window(
         .select((
             BankTransaction::as_select(),
             journal_entries::seq,
-            statement_matches::id.nullable(),
+            statement_matches::statement_line_id.nullable(),
             clearing_items::bank_transaction_id.nullable(),
         ))
         .load(conn)?;
