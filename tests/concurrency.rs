@@ -810,3 +810,74 @@ both!(
         assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
     }
 );
+
+// Admins changing one village's cash limit at once: every change is kept, and the one in force
+// is the one the audit log records last (each change takes the village's lock, so commit order,
+// row order and audit order agree).
+both!(
+    cash_limit_changes_at_once_are_all_kept_and_the_last_audited_is_in_force,
+    |app| {
+        use diesel::prelude::*;
+        use qingzhang::store::schema::audit_log;
+        let t = app.seed().await;
+        let path = format!("/api/v1/villages/{VILLAGE_A}/cash-limit");
+        let tomorrow = (beijing_today() + Duration::days(1)).to_string();
+        let limits: Vec<String> = (1..=8).map(|i| format!("{}.00", 6000 + i * 100)).collect();
+        let runs = futures::future::join_all(limits.iter().map(|limit| {
+            app.post(
+                &t.admin,
+                &path,
+                json!({"limit": limit, "effective_from": tomorrow, "note": format!("文件 {limit}")}),
+            )
+        }))
+        .await;
+        assert!(
+            runs.iter().all(|r| r.status == 201),
+            "{:?}",
+            runs.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>()
+        );
+        let history = app.get(&t.admin, &path).await.body;
+        let changes: Vec<String> = history["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["limit"].as_str().unwrap().to_string())
+            .collect();
+        let mut kept = changes.clone();
+        kept.sort();
+        assert_eq!(kept, limits, "every change is kept once");
+        let audited: Vec<String> = app
+            .db
+            .read(|c| -> Result<Vec<String>, qingzhang::AppError> {
+                Ok(audit_log::table
+                    .filter(audit_log::action.eq("village.cash_limit"))
+                    .order(audit_log::seq)
+                    .select(audit_log::details)
+                    .load(c)?)
+            })
+            .unwrap()
+            .iter()
+            .map(|d| {
+                serde_json::from_str::<Value>(d).unwrap()["limit"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(audited.len(), limits.len());
+        // The limit in force from tomorrow, as the rules read it, is the last one audited.
+        let village = app
+            .db
+            .read(|c| qingzhang::store::registry::Village::by_code(c, VILLAGE_A))
+            .unwrap()
+            .unwrap();
+        let in_force = app
+            .db
+            .read(|c| qingzhang::store::registry::cash_limits(c, &village))
+            .unwrap()
+            .on(beijing_today() + Duration::days(1));
+        assert_eq!(Some(&in_force.to_string()), audited.last(), "audit {audited:?}");
+        assert_eq!(changes.last(), audited.last(), "history {changes:?}, audit {audited:?}");
+        assert_eq!(changes, audited, "rows and audit lines in one order");
+    }
+);

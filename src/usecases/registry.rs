@@ -473,7 +473,9 @@ pub fn set_cash_limit(db: &Db, actor: &Actor, code: &str, input: CashLimitInput)
     }
     let note = input::text("note", &input.note, 100)?;
     db.write(|conn| {
-        let v = village_for(conn, actor, code, Action::ManageRegistry)?;
+        // Under the village's lock, so that of two changes made at once the one committed
+        // later is also the later row (the one in force) and the later line of the audit log.
+        let v = village_to_change(conn, actor, code, Action::ManageRegistry)?;
         // Today is read inside the transaction, just before the write: a request at 23:59:59
         // must not commit after midnight a change to a day that has ended.
         let today = period::business_date(period::now());
