@@ -983,3 +983,83 @@ both!(
         assert_eq!(app.staff_get(&t.clerk_a, "/staff/admin/profiles").await.0, 403);
     }
 );
+
+// The admin renames a village: the code and the books stay, the audit log keeps both names and
+// the document; bad names and other roles are refused and change nothing.
+both!(an_admin_renames_a_village_and_the_audit_log_keeps_both_names, |app| {
+    use diesel::prelude::*;
+    use qingzhang::store::schema::audit_log;
+    let t = app.seed().await;
+    let path = format!("/api/v1/villages/{VILLAGE_A}/name");
+    let before = app.get(&t.admin, &format!("/api/v1/villages/{VILLAGE_A}")).await.body;
+    let old_name = before["name"].as_str().unwrap().to_string();
+    for (token, body, status, field) in [
+        (&t.accountant, json!({"name": "北岩新村", "note": "县政府文件第 3 号"}), 403, ""),
+        (&t.clerk_a, json!({"name": "北岩新村", "note": "县政府文件第 3 号"}), 403, ""),
+        (&t.admin, json!({"name": " ", "note": "县政府文件第 3 号"}), 422, "name"),
+        (&t.admin, json!({"name": "村".repeat(51), "note": "县政府文件第 3 号"}), 422, "name"),
+        (&t.admin, json!({"name": old_name.clone(), "note": "县政府文件第 3 号"}), 422, "name"),
+        (&t.admin, json!({"name": "北岩新村", "note": ""}), 422, "note"),
+    ] {
+        let r = app.post(token, &path, body.clone()).await;
+        assert_eq!(r.status, status, "{body}: {:?}", r.body);
+        if !field.is_empty() {
+            assert_eq!(r.body["field"], field, "{body}: {:?}", r.body);
+        }
+    }
+    assert_eq!(
+        app.post(&t.admin, "/api/v1/villages/370725999999/name", json!({"name": "别村", "note": "文件"}))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.get(&t.admin, &format!("/api/v1/villages/{VILLAGE_A}")).await.body, before);
+
+    let r = app
+        .post(&t.admin, &path, json!({"name": "北岩新村", "note": "县政府文件第 3 号"}))
+        .await;
+    assert_eq!((r.status, r.body["name"].as_str(), r.body["code"].as_str()), (200, Some("北岩新村"), Some(VILLAGE_A)));
+    assert_eq!(app.get(&t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}")).await.body["name"], "北岩新村");
+    // The staff form, with its CSRF token, renames it once more.
+    let (status, page) = app.staff_get(&t.admin, &format!("/staff/admin/v/{VILLAGE_A}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"id="rename-village""#) && page.contains("北岩新村"), "{page}");
+    let csrf = csrf_of(&page);
+    let (_, page) = app
+        .staff_post(
+            &t.admin,
+            &format!("/staff/admin/v/{VILLAGE_A}/name"),
+            &[("csrf", &csrf), ("name", &old_name), ("note", "县政府文件第 4 号")],
+        )
+        .await;
+    assert!(page.contains(&format!("村名已改为“{old_name}”")), "{page}");
+    let (_, page) = app
+        .staff_post(
+            &t.admin,
+            &format!("/staff/admin/v/{VILLAGE_A}/name"),
+            &[("csrf", &"0".repeat(32)), ("name", "伪造村"), ("note", "无")],
+        )
+        .await;
+    assert!(!page.contains("伪造村"), "a forged form changes nothing");
+    let renames: Vec<Value> = app
+        .db
+        .read(|c| -> Result<Vec<String>, qingzhang::AppError> {
+            Ok(audit_log::table
+                .filter(audit_log::action.eq("village.rename"))
+                .order(audit_log::seq)
+                .select(audit_log::details)
+                .load(c)?)
+        })
+        .unwrap()
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(
+        renames,
+        vec![
+            json!({"from": old_name, "to": "北岩新村", "note": "县政府文件第 3 号"}),
+            json!({"from": "北岩新村", "to": old_name, "note": "县政府文件第 4 号"}),
+        ]
+    );
+    assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+});

@@ -182,6 +182,13 @@ impl Village {
             .returning(villages::all_columns)
             .get_result(conn)?)
     }
+    /// Gives the village a new name (its code, and everything keyed by it, stays).
+    pub fn rename(conn: &mut DbConnection, id: VillageId, name: &str) -> StoreResult<()> {
+        diesel::update(villages::table.find(id))
+            .set(villages::name.eq(name))
+            .execute(conn)?;
+        Ok(())
+    }
     pub fn by_code(conn: &mut DbConnection, code: &str) -> StoreResult<Option<Village>> {
         Ok(villages::table
             .filter(villages::code.eq(code))

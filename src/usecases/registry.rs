@@ -434,6 +434,43 @@ pub fn get_village(db: &Db, actor: &Actor, code: &str) -> AppResult<VillageView>
     })
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RenameVillageInput {
+    /// The village's new name.
+    #[schema(example = "北岩新村")]
+    pub name: String,
+    /// Why: the document that renamed or merged the village.
+    #[schema(example = "县政府文件第 3 号")]
+    pub note: String,
+}
+
+/// Renames a village (the admin). The code, the books, the receipts and the chain are keyed by
+/// the code and stay as they are; receipts already printed keep the old name on paper, which is
+/// why the audit log keeps both names and the document.
+pub fn rename_village(db: &Db, actor: &Actor, code: &str, input: RenameVillageInput) -> AppResult<VillageView> {
+    let name = input::text("name", &input.name, 50)?;
+    let note = input::text("note", &input.note, 100)?;
+    db.write(|conn| {
+        let v = village_to_change(conn, actor, code, Action::ManageRegistry)?;
+        if v.name == name {
+            return Err(AppError::new(ErrorCode::FieldInvalid, format!("村名已经是“{name}”，无需更改。")).at("name"));
+        }
+        Village::rename(conn, v.id, &name)?;
+        audit(
+            conn,
+            Some(actor),
+            "village.rename",
+            "village",
+            v.id.get(),
+            Some(v.id),
+            serde_json::json!({"from": v.name, "to": name, "note": note}),
+        )?;
+        let t = Township::by_id(conn, v.township_id)?;
+        let changes = CashLimitChange::of_villages(conn, &[v.id])?;
+        Ok(village_view(&Village { name: name.clone(), ..v }, &t.code, &changes))
+    })
+}
+
 /// The village's cash limit as registered and every change since.
 pub fn cash_limit_history(db: &Db, actor: &Actor, code: &str) -> AppResult<CashLimitHistory> {
     db.read(|conn| {

@@ -98,6 +98,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/villages", web::post().to(r::create_village))
                 .route("/villages", web::get().to(r::list_villages))
                 .route("/villages/{village}", web::get().to(r::get_village))
+                .route("/villages/{village}/name", web::post().to(r::rename_village))
                 .route("/villages/{village}/cash-limit", web::get().to(r::get_cash_limit))
                 .route("/villages/{village}/cash-limit", web::post().to(r::set_cash_limit))
                 .route("/villages/{village}/accounts", web::post().to(r::add_account))

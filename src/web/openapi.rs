@@ -12,7 +12,7 @@ use super::ops;
     paths(
         api::auth::login, api::auth::logout, api::auth::me, api::auth::create_user, api::auth::list_users, api::auth::reassign_user, api::auth::list_audit,
         api::registry::list_counties, api::registry::create_township, api::registry::list_townships,
-        api::registry::create_village, api::registry::list_villages, api::registry::get_village, api::registry::get_cash_limit, api::registry::set_cash_limit,
+        api::registry::create_village, api::registry::list_villages, api::registry::get_village, api::registry::rename_village, api::registry::get_cash_limit, api::registry::set_cash_limit,
         api::registry::add_account, api::registry::list_accounts,
         api::billing::create_payer, api::billing::list_payers, api::billing::create_fee_item, api::billing::list_fee_items,
         api::billing::create_contract, api::billing::list_contracts, api::billing::create_bill, api::billing::generate_bills,

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::store::Page;
 use crate::usecases::registry::{
     self, CashLimitHistory, CashLimitInput, CorporateAccountView, CountyView, NewCorporateAccountInput,
-    NewTownshipInput, NewVillageInput, TownshipView, VillageView,
+    NewTownshipInput, NewVillageInput, RenameVillageInput, TownshipView, VillageView,
 };
 use crate::web::auth::Authenticated;
 use crate::web::error::ErrorBody;
@@ -91,6 +91,25 @@ pub async fn get_village(
     let v = state
         .db
         .run(move |db| registry::get_village(db, &who.actor, &code))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/villages/{village}/name", tag = "registry", security(("bearer" = [])),
+    params(("village" = String, Path, description = "12-digit village code")), request_body = RenameVillageInput,
+    responses((status = 200, body = VillageView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+/// Renames the village (the admin); its code and books stay, the audit log keeps both names.
+pub async fn rename_village(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<RenameVillageInput>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner();
+    let v = state
+        .db
+        .run(move |db| registry::rename_village(db, &who.actor, &code, body.into_inner()))
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -506,6 +506,14 @@ pub async fn village(
         esc(&village.township_code),
         village.cash_limit
     ));
+    body.push_str(&format!(
+        r#"<section><h2>村名</h2><p>改名只改显示的名称：村代码、账目、收据编号和校验链都不变；已打印的收据仍是旧名，操作日志记下新旧两个名称和依据。</p>
+<form method="post" action="/staff/admin/v/{ve}/name" id="rename-village">{csrf}
+<label for="village_name">新村名</label><input id="village_name" name="name" required maxlength="50" value="{name}">
+<label for="rename_note">依据（如：县政府文件文号）</label><input id="rename_note" name="note" required maxlength="100">
+<button class="primary" id="rename">更改村名</button></form></section>"#,
+        name = esc(&village.name),
+    ));
     body.push_str(&cash_limit_section(&ve, &csrf, &limits));
     let rows: String = accounts
         .iter()
@@ -629,6 +637,41 @@ pub struct CashLimitForm {
     effective_from: String,
     #[serde(default)]
     note: String,
+}
+
+#[derive(Deserialize)]
+pub struct RenameForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn rename(state: web::Data<AppState>, staff: Staff, path: web::Path<String>, form: web::Form<RenameForm>) -> HttpResponse {
+    if let Some(r) = admin_only(&staff) {
+        return r;
+    }
+    if let Some(r) = staff.refuse_forged(&form.csrf) {
+        return r;
+    }
+    let v = path.into_inner();
+    let back = format!("/staff/admin/v/{v}");
+    let f = form.into_inner();
+    let input = registry::RenameVillageInput {
+        name: f.name,
+        note: f.note,
+    };
+    let (actor, code) = (staff.actor.clone(), v.clone());
+    match state
+        .db
+        .run(move |db| registry::rename_village(db, &actor, &code, input))
+        .await
+    {
+        Ok(village) => see_other(&back, &format!("村名已改为“{}”。", village.name)),
+        Err(e) => super::frame::refused(&back, &e),
+    }
 }
 
 pub async fn set_cash_limit(

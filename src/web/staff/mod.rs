@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/admin/villages", web::get().to(admin::villages))
         .route("/staff/admin/villages", web::post().to(admin::create_village))
         .route("/staff/admin/v/{village}", web::get().to(admin::village))
+        .route("/staff/admin/v/{village}/name", web::post().to(admin::rename))
         .route(
             "/staff/admin/v/{village}/cash-limit",
             web::post().to(admin::set_cash_limit),
