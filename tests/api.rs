@@ -994,11 +994,31 @@ both!(an_admin_renames_a_village_and_the_audit_log_keeps_both_names, |app| {
     let before = app.get(&t.admin, &format!("/api/v1/villages/{VILLAGE_A}")).await.body;
     let old_name = before["name"].as_str().unwrap().to_string();
     for (token, body, status, field) in [
-        (&t.accountant, json!({"name": "北岩新村", "note": "县政府文件第 3 号"}), 403, ""),
-        (&t.clerk_a, json!({"name": "北岩新村", "note": "县政府文件第 3 号"}), 403, ""),
+        (
+            &t.accountant,
+            json!({"name": "北岩新村", "note": "县政府文件第 3 号"}),
+            403,
+            "",
+        ),
+        (
+            &t.clerk_a,
+            json!({"name": "北岩新村", "note": "县政府文件第 3 号"}),
+            403,
+            "",
+        ),
         (&t.admin, json!({"name": " ", "note": "县政府文件第 3 号"}), 422, "name"),
-        (&t.admin, json!({"name": "村".repeat(51), "note": "县政府文件第 3 号"}), 422, "name"),
-        (&t.admin, json!({"name": old_name.clone(), "note": "县政府文件第 3 号"}), 422, "name"),
+        (
+            &t.admin,
+            json!({"name": "村".repeat(51), "note": "县政府文件第 3 号"}),
+            422,
+            "name",
+        ),
+        (
+            &t.admin,
+            json!({"name": old_name.clone(), "note": "县政府文件第 3 号"}),
+            422,
+            "name",
+        ),
         (&t.admin, json!({"name": "北岩新村", "note": ""}), 422, "note"),
     ] {
         let r = app.post(token, &path, body.clone()).await;
@@ -1008,22 +1028,42 @@ both!(an_admin_renames_a_village_and_the_audit_log_keeps_both_names, |app| {
         }
     }
     assert_eq!(
-        app.post(&t.admin, "/api/v1/villages/370725999999/name", json!({"name": "别村", "note": "文件"}))
-            .await
-            .status,
+        app.post(
+            &t.admin,
+            "/api/v1/villages/370725999999/name",
+            json!({"name": "别村", "note": "文件"})
+        )
+        .await
+        .status,
         404
     );
-    assert_eq!(app.get(&t.admin, &format!("/api/v1/villages/{VILLAGE_A}")).await.body, before);
+    assert_eq!(
+        app.get(&t.admin, &format!("/api/v1/villages/{VILLAGE_A}")).await.body,
+        before
+    );
 
     let r = app
-        .post(&t.admin, &path, json!({"name": "北岩新村", "note": "县政府文件第 3 号"}))
+        .post(
+            &t.admin,
+            &path,
+            json!({"name": "北岩新村", "note": "县政府文件第 3 号"}),
+        )
         .await;
-    assert_eq!((r.status, r.body["name"].as_str(), r.body["code"].as_str()), (200, Some("北岩新村"), Some(VILLAGE_A)));
-    assert_eq!(app.get(&t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}")).await.body["name"], "北岩新村");
+    assert_eq!(
+        (r.status, r.body["name"].as_str(), r.body["code"].as_str()),
+        (200, Some("北岩新村"), Some(VILLAGE_A))
+    );
+    assert_eq!(
+        app.get(&t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}")).await.body["name"],
+        "北岩新村"
+    );
     // The staff form, with its CSRF token, renames it once more.
     let (status, page) = app.staff_get(&t.admin, &format!("/staff/admin/v/{VILLAGE_A}")).await;
     assert_eq!(status, 200);
-    assert!(page.contains(r#"id="rename-village""#) && page.contains("北岩新村"), "{page}");
+    assert!(
+        page.contains(r#"id="rename-village""#) && page.contains("北岩新村"),
+        "{page}"
+    );
     let csrf = csrf_of(&page);
     let (_, page) = app
         .staff_post(

@@ -122,9 +122,75 @@ async fn a_villager_pays_and_a_clerk_takes_cash_pays_in_and_voids_in_chromium() 
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "browser stories failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("browser stories passed"), "{stdout}");
+    check_poster(&app, &artifacts.join("poster.pdf")).await;
     // After everything the clerk did, the books still verify.
     assert_eq!(
         app.get(&t.inspector, &format!("{v}/verify")).await.body["problems"],
         json!([])
+    );
+}
+
+/// The poster as Chromium printed it: one A4 page whose two codes, read back by rqrr from
+/// poppler's drawing of the page (not mirrored), are the village's public page and a pay code
+/// that opens the village's pay page.
+async fn check_poster(app: &TestApp, pdf: &Path) {
+    use std::process::Command;
+    let info = Command::new("pdfinfo")
+        .arg(pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout).to_string();
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(field("Pages:"), "1", "the poster prints on one page: {info}");
+    // A4 is 595.28 × 841.89 points; Chromium rounds to whole points or close to them.
+    let size: Vec<f64> = field("Page size:")
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(
+        size.len() == 2 && (size[0] - 595.3).abs() < 2.0 && (size[1] - 841.9).abs() < 2.0,
+        "an A4 page: {info}"
+    );
+    let prefix = pdf.with_file_name("poster-page");
+    let drawn = Command::new("pdftoppm")
+        .args(["-r", "150", "-gray", "-png", "-singlefile"])
+        .arg(pdf)
+        .arg(&prefix)
+        .status()
+        .expect("pdftoppm (poppler-utils)");
+    assert!(drawn.success());
+    let mut reader = png::Decoder::new(std::fs::File::open(prefix.with_extension("png")).unwrap())
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let (w, h, n) = (frame.width as usize, frame.height as usize, frame.color_type.samples());
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[(y * w + x) * n]);
+    let mut texts: Vec<String> = img
+        .detect_grids()
+        .iter()
+        .map(|g| {
+            g.get_raw_data().expect("a code that reads without mirroring");
+            g.decode().expect("a code that decodes").1
+        })
+        .collect();
+    texts.sort_by_key(|t| !t.ends_with(&format!("/v/{VILLAGE_A}")));
+    assert_eq!(texts.len(), 2, "two codes on the poster: {texts:?}");
+    assert!(
+        texts[0].ends_with(&format!("/v/{VILLAGE_A}")),
+        "the public page's code: {texts:?}"
+    );
+    let page = app.client.get(&texts[0]).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200, "{}", texts[0]);
+    let pay = app.client.get(&texts[1]).send().await.unwrap();
+    assert_eq!(pay.status().as_u16(), 200, "{}", texts[1]);
+    assert!(
+        pay.text().await.unwrap().contains("村集体收款"),
+        "the pay code opens the pay page"
     );
 }

@@ -467,7 +467,14 @@ pub fn rename_village(db: &Db, actor: &Actor, code: &str, input: RenameVillageIn
         )?;
         let t = Township::by_id(conn, v.township_id)?;
         let changes = CashLimitChange::of_villages(conn, &[v.id])?;
-        Ok(village_view(&Village { name: name.clone(), ..v }, &t.code, &changes))
+        Ok(village_view(
+            &Village {
+                name: name.clone(),
+                ..v
+            },
+            &t.code,
+            &changes,
+        ))
     })
 }
 

@@ -90,6 +90,12 @@ try {
     expect((await page.textContent('#head-result')).startsWith('相符'), 'a head noted down checks as intact');
     expect(errors.length === 0, `no script errors on the public page (${errors.join('; ')})`);
     await shot(page, '04c-public-village');
+    // The noticeboard poster, printed to A4 the way the browser prints it (tests/browser.rs
+    // then checks the PDF's pages and reads both codes back from it).
+    await page.goto(`${BASE}/v/${env('QZ_VILLAGE')}/poster`);
+    await page.emulateMedia({ media: 'print' });
+    await page.pdf({ path: `${OUT}/poster.pdf`, format: 'A4', preferCSSPageSize: true });
+    expect(true, 'the poster printed to PDF');
     await ctx.close();
   }
 

@@ -649,7 +649,12 @@ pub struct RenameForm {
     note: String,
 }
 
-pub async fn rename(state: web::Data<AppState>, staff: Staff, path: web::Path<String>, form: web::Form<RenameForm>) -> HttpResponse {
+pub async fn rename(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<RenameForm>,
+) -> HttpResponse {
     if let Some(r) = admin_only(&staff) {
         return r;
     }
