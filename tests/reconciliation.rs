@@ -987,7 +987,7 @@ both!(a_match_names_its_own_line_and_matches_and_credits_are_final, |app| {
             Ok((line, village, txn(c, "RCB-M2")?, txn(c, "RCB-OTHER")?))
         })
         .unwrap();
-    let forged = |line: i64, date: NaiveDate, txn: i64| {
+    let forged = |line: i64, village: i64, date: NaiveDate, txn: i64| {
         format!(
             "INSERT INTO statement_matches (statement_line_id, village_id, corporate_account_id, bank_transaction_id, \
              entry_id, rule, amount_differs, business_date, created_at) \
@@ -995,10 +995,14 @@ both!(a_match_names_its_own_line_and_matches_and_credits_are_final, |app| {
         )
     };
     for (sql, what) in [
-        (forged(line + 1000, day2, m2), "a line that does not exist"),
-        (forged(line, day1, m2), "another day than its line's"),
-        (forged(line, day2, other), "another account's bank transaction"),
-        (forged(line, day2, m2 + 1000), "a bank transaction that does not exist"),
+        (forged(line + 1000, village, day2, m2), "a line that does not exist"),
+        (forged(line, village, day1, m2), "another day than its line's"),
+        (forged(line, village + 1, day2, m2), "another village than its line's"),
+        (forged(line, village, day2, other), "another account's bank transaction"),
+        (
+            forged(line, village, day2, m2 + 1000),
+            "a bank transaction that does not exist",
+        ),
     ] {
         let err = exec(&app, &sql).expect_err(what);
         assert!(err.contains("qz_reference"), "{what}: {err}");

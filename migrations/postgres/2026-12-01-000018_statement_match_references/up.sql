@@ -7,6 +7,16 @@
 -- append-only, and bank transactions (which no code changes once booked) and the matches
 -- themselves now are too.
 
+-- The matches already made must agree with their lines as the new ones will be made to, since
+-- reconciliation now trusts that copy: a database where one does not is refused here, unchanged.
+DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM statement_matches m JOIN statement_lines l ON l.id = m.statement_line_id
+               WHERE l.village_id <> m.village_id OR l.corporate_account_id <> m.corporate_account_id
+                  OR l.business_date <> m.business_date) THEN
+        RAISE EXCEPTION 'a statement match disagrees with its line''s village, account or day';
+    END IF;
+END $$;
+
 ALTER TABLE statement_matches DROP CONSTRAINT statement_matches_statement_line_id_fkey;
 ALTER TABLE statement_matches DROP CONSTRAINT statement_matches_bank_transaction_id_fkey;
 

@@ -1,3 +1,13 @@
+-- The matches already made must agree with their lines as the new ones will be made to, since
+-- reconciliation now trusts that copy: a database where one does not is refused here, unchanged
+-- (the CHECK fails the migration's transaction).
+CREATE TEMP TABLE qz_statement_matches_disagree (n INTEGER NOT NULL CHECK (n = 0));
+INSERT INTO qz_statement_matches_disagree
+SELECT count(*) FROM statement_matches m JOIN statement_lines l ON l.id = m.statement_line_id
+WHERE l.village_id <> m.village_id OR l.corporate_account_id <> m.corporate_account_id
+   OR l.business_date <> m.business_date;
+DROP TABLE qz_statement_matches_disagree;
+
 -- A line has at most one match, so the line is the match's key (the rowid): the surrogate id
 -- and its index go.
 CREATE TABLE statement_matches_new (
