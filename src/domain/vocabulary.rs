@@ -258,10 +258,11 @@ impl EntrySource {
         )
     }
 
-    /// Entries a receipt, cash record or pay-in rests on: corrected through those, never
-    /// reversed by hand.
-    pub fn backs_money(self) -> bool {
-        !matches!(self, EntrySource::Manual | EntrySource::Reversal)
+    /// Whether an accountant may reverse the entry by hand. Only hand entries and reversals:
+    /// every other entry is tied to a record (a receipt, cash record, pay-in, placement,
+    /// transfer, statement line or disbursement) and is corrected through it, never by hand.
+    pub fn reversible_by_hand(self) -> bool {
+        matches!(self, EntrySource::Manual | EntrySource::Reversal)
     }
 }
 
@@ -317,9 +318,9 @@ mod tests {
 
     #[test]
     fn a_placement_is_a_persons_entry_that_money_rests_on() {
-        assert!(EntrySource::Placement.by_a_person() && EntrySource::Placement.backs_money());
-        assert!(EntrySource::Manual.by_a_person() && !EntrySource::Manual.backs_money());
-        assert!(!EntrySource::CallbackBank.by_a_person() && EntrySource::CallbackBank.backs_money());
+        assert!(EntrySource::Placement.by_a_person() && !EntrySource::Placement.reversible_by_hand());
+        assert!(EntrySource::Manual.by_a_person() && EntrySource::Manual.reversible_by_hand());
+        assert!(!EntrySource::CallbackBank.by_a_person() && !EntrySource::CallbackBank.reversible_by_hand());
     }
 
     /// Names and labels of one enum: names are unique snake_case and parse back; labels are

@@ -360,7 +360,7 @@ pub fn reverse_entry(
         // An entry that a receipt, a cash record or a pay-in rests on is corrected through
         // them (a void reverses cash still on hand), never behind their back: the books and
         // the receipts would no longer agree.
-        if original.source.backs_money() {
+        if !original.source.reversible_by_hand() {
             let instead = match original.source {
                 EntrySource::Placement => "认错了账单时，请在“待查明款项”页的“已认领”里撤销认领",
                 EntrySource::Transfer => {

@@ -92,7 +92,7 @@ pub async fn journal(
                 format!(r#"<span class="status-voided">已冲销（第 {by} 号）</span>"#)
             } else if let Some(r) = e.reverses_seq {
                 format!("冲销第 {r} 号")
-            } else if accountant && !e.source.backs_money() {
+            } else if accountant && e.source.reversible_by_hand() {
                 format!(
                     r#"<form class="inline" method="post" action="/staff/v/{v}/journal/{seq}/reverse">{csrf}<input type="hidden" name="period" value="{m}"><input name="reason" placeholder="冲销原因" required aria-label="第 {seq} 号凭证的冲销原因" maxlength="150"> <button class="danger" id="reverse-{seq}">冲销</button></form>"#,
                     v = esc(&v),
