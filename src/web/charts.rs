@@ -152,7 +152,9 @@ const DRAW: &str = r#"
       // Counts are whole numbers: no 0.2-step ticks on their axis.
       var whole = c.series.every(function (s) { return s.second_axis || s.values.every(Number.isInteger); });
       var values = [{ type: 'value', minInterval: whole ? 1 : 0, axisLabel: { formatter: fmt } }];
-      if (c.series.some(function (s) { return s.second_axis; })) values.push({ type: 'value', axisLabel: { formatter: fmt }, splitLine: { show: false } });
+      var second = c.series.filter(function (s) { return s.second_axis; });
+      var wholeSecond = second.every(function (s) { return s.values.every(Number.isInteger); });
+      if (second.length) values.push({ type: 'value', minInterval: wholeSecond ? 1 : 0, axisLabel: { formatter: fmt }, splitLine: { show: false } });
       option = {
         tooltip: { trigger: 'axis', valueFormatter: fmt },
         legend: { bottom: 0 },

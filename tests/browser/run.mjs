@@ -355,6 +355,9 @@ try {
       await ap.waitForSelector('#message');
       expect((await ap.textContent('#message')).includes('对账完成'), 'the week is reconciled');
       expect((await ap.textContent('main')).includes('东岭建材经营部'), 'the report names the debit nobody approved');
+      await ap.waitForSelector('#chart-balances svg');
+      const days = await ap.$$eval('#balances tr:has(td)', (rows) => rows.length);
+      expect(days === 7, `the balances chart stands above a table of the week's seven days (${days})`);
       await shot(ap, '21-accountant-reconciliation');
       await ap.goto(`${BASE}/staff/v/${village}/disbursements`);
       await ap.fill('#disbursements input[name=note]', '经村民代表会议同意');

@@ -19,6 +19,7 @@ use crate::reconcile::statement::MAX_FILE_BYTES;
 use crate::usecases::exports::{self, ExportFormat};
 use crate::usecases::reconciliation::{self, DaysQuery, ReconciliationReport};
 use crate::usecases::{registry, statements};
+use crate::web::charts::{self, yuan, Chart, Kind};
 use crate::web::pages::esc;
 use crate::web::AppState;
 
@@ -146,6 +147,7 @@ fn render(r: &ReconciliationReport, village: &str, account: i64, from: NaiveDate
         r.critical,
         v = esc(village)
     );
+    out.push_str(&balances(r));
     for d in &r.days {
         let balance = match (d.statement_closing, d.difference) {
             (Some(s), Some(diff)) => format!(
@@ -191,6 +193,72 @@ fn render(r: &ReconciliationReport, village: &str, account: i64, from: NaiveDate
         ));
     }
     out
+}
+
+/// The days' closing balances, the bank's beside the books', and the items to look into: a
+/// chart (the books' balance as bars, the bank's as a line, so the day they part shows at a
+/// glance) above the table of the same numbers.
+fn balances(r: &ReconciliationReport) -> String {
+    let critical = |d: &reconciliation::DayReport| d.items.iter().filter(|i| i.critical).count();
+    let chart = Chart::new(
+        "chart-balances",
+        Kind::Bars,
+        r.days.iter().map(|d| d.date.format("%m-%d").to_string()).collect(),
+    )
+    .series(
+        "账面余额（元）",
+        r.days.iter().map(|d| yuan(d.books_closing)).collect(),
+        false,
+    )
+    // A day without a statement balance has no point on the bank's line (a gap, not zero).
+    .line(
+        "银行余额（元）",
+        r.days
+            .iter()
+            .map(|d| d.statement_closing.map_or(f64::NAN, yuan))
+            .collect(),
+    )
+    .series(
+        "需重点关注（项）",
+        r.days.iter().map(|d| critical(d) as f64).collect(),
+        true,
+    );
+    let rows: String = r
+        .days
+        .iter()
+        .map(|d| {
+            format!(
+                r#"<tr{}><td>{}</td><td class="num">{}</td><td class="num">¥{}</td><td class="num">{}</td><td class="num">{}</td></tr>"#,
+                if d.difference.is_some() { r#" class="status-voided""# } else { "" },
+                d.date,
+                d.statement_closing.map_or_else(
+                    || if d.statement_imported { "无余额".to_string() } else { "未导入".to_string() },
+                    |m| format!("¥{m}")
+                ),
+                d.books_closing,
+                d.difference.map_or_else(
+                    || if d.statement_closing.is_some() { "一致".to_string() } else { String::new() },
+                    |m| format!("¥{m}")
+                ),
+                critical(d),
+            )
+        })
+        .collect();
+    format!(
+        r#"<section><h2>每日余额</h2>{}{}{}{}</section>"#,
+        chart.place(
+            "每日账面余额、银行余额和需重点关注的项数",
+            "所选日期内账面和对账单都没有余额。"
+        ),
+        super::frame::table(
+            "balances",
+            r#"<th>日期</th><th class="num">银行余额</th><th class="num">账面余额</th><th class="num">相差</th><th class="num">需重点关注</th>"#,
+            &rows,
+            "所选日期内没有对账的日子。",
+        ),
+        charts::STYLE,
+        charts::script(&[chart]),
+    )
 }
 
 #[derive(Deserialize)]
