@@ -1057,6 +1057,8 @@ both!(an_admin_renames_a_village_and_the_audit_log_keeps_both_names, |app| {
         app.get(&t.clerk_a, &format!("/api/v1/villages/{VILLAGE_A}")).await.body["name"],
         "北岩新村"
     );
+    // The books are keyed by the code: they verify under the new name.
+    assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
     // The staff form, with its CSRF token, renames it once more.
     let (status, page) = app.staff_get(&t.admin, &format!("/staff/admin/v/{VILLAGE_A}")).await;
     assert_eq!(status, 200);
@@ -1073,6 +1075,17 @@ both!(an_admin_renames_a_village_and_the_audit_log_keeps_both_names, |app| {
         )
         .await;
     assert!(page.contains(&format!("村名已改为“{old_name}”")), "{page}");
+    let (_, page) = app
+        .staff_post(
+            &t.admin,
+            &format!("/staff/admin/v/{VILLAGE_A}/name"),
+            &[("csrf", &csrf), ("name", "  "), ("note", "县政府文件第 5 号")],
+        )
+        .await;
+    assert!(
+        page.contains("名称：必须填写。"),
+        "the refusal names the field in Chinese: {page}"
+    );
     let (_, page) = app
         .staff_post(
             &t.admin,

@@ -931,7 +931,8 @@ fn exec(app: &TestApp, sql: &str) -> Result<(), String> {
 
 // The matches' references are checked by the database, once per statement on PostgreSQL: a
 // match names its own line (village, account and day copied from it) and a bank transaction of
-// its account; matches and bank transactions cannot be changed or deleted afterwards.
+// its account; matches, bank transactions, statement lines and imports cannot be changed or
+// deleted afterwards.
 both!(a_match_names_its_own_line_and_matches_and_credits_are_final, |app| {
     use diesel::prelude::*;
     use qingzhang::store::schema::{bank_transactions, statement_lines};
@@ -1012,6 +1013,10 @@ both!(a_match_names_its_own_line_and_matches_and_credits_are_final, |app| {
         "DELETE FROM statement_matches",
         "UPDATE bank_transactions SET amount_fen = 1",
         "DELETE FROM bank_transactions",
+        "UPDATE statement_lines SET amount_fen = 1",
+        "DELETE FROM statement_lines",
+        "UPDATE statement_imports SET file_name = 'x'",
+        "DELETE FROM statement_imports",
     ] {
         let err = exec(&app, sql).expect_err(sql);
         assert!(err.contains("qz_immutable"), "{sql}: {err}");

@@ -4,22 +4,47 @@ use crate::domain::Money;
 use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::NaiveDate;
 
+/// What a person calls a text field (messages are read on the pages, where the request's
+/// field names mean nothing); programs still get the field's name in the error's `field`.
+pub fn label(field: &str) -> &'static str {
+    // A line's memo (`lines[2].memo`) is labelled by its last part.
+    match field.rsplit('.').next().unwrap_or(field) {
+        "account_code" => "科目",
+        "account_name" => "户名",
+        "attachments" => "附件说明",
+        "bank_name" => "开户行",
+        "contract_no" => "合同编号",
+        "county_name" => "县名称",
+        "display_name" => "姓名",
+        "household_no" => "户号",
+        "memo" => "摘要",
+        "name" => "名称",
+        "note" => "说明",
+        "payee_name" => "收款人",
+        "period_label" => "期间",
+        "purpose" => "用途",
+        "reason" => "原因",
+        _ => "此项",
+    }
+}
+
 /// A required text field, trimmed, 1..=max characters.
 pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     let n = v.chars().count();
+    let name = label(field);
     if n == 0 {
-        return Err(AppError::new(ErrorCode::FieldRequired, format!("{field}：必须填写。")).at(field));
+        return Err(AppError::new(ErrorCode::FieldRequired, format!("{name}：必须填写。")).at(field));
     }
     if n > max {
         return Err(AppError::new(
             ErrorCode::FieldTooLong,
-            format!("{field}：最多 {max} 个字，现在是 {n} 个字。"),
+            format!("{name}：最多 {max} 个字，现在是 {n} 个字。"),
         )
         .at(field));
     }
     if v.chars().any(char::is_control) {
-        return Err(AppError::new(ErrorCode::FieldInvalid, format!("{field}：含有不能显示的控制字符。")).at(field));
+        return Err(AppError::new(ErrorCode::FieldInvalid, format!("{name}：含有不能显示的控制字符。")).at(field));
     }
     Ok(v.to_string())
 }
@@ -74,4 +99,44 @@ pub fn code(field: &str, value: &str) -> AppResult<String> {
         .at(field));
     }
     Ok(v.to_string())
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_text_is_named_in_chinese_and_keeps_its_field_for_programs() {
+        let e = text("note", "  ", 10).unwrap_err();
+        assert_eq!(crate::web::error::for_people(&e), "说明：必须填写。");
+        assert!(
+            matches!(&e, AppError::Refused { field: Some(f), .. } if f == "note"),
+            "{e:?}"
+        );
+        let e = text("lines[2].memo", &"字".repeat(11), 10).unwrap_err();
+        assert_eq!(
+            crate::web::error::for_people(&e),
+            "摘要：最多 10 个字，现在是 11 个字。"
+        );
+        // Every field the use cases pass has a label of its own, in Chinese.
+        for field in [
+            "account_code",
+            "account_name",
+            "attachments",
+            "bank_name",
+            "contract_no",
+            "county_name",
+            "display_name",
+            "household_no",
+            "memo",
+            "name",
+            "note",
+            "payee_name",
+            "period_label",
+            "purpose",
+            "reason",
+        ] {
+            assert!(label(field) != "此项" && !label(field).is_ascii(), "{field}");
+        }
+    }
 }

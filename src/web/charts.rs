@@ -69,12 +69,12 @@ impl Chart {
         self
     }
 
-    /// Whether there is anything to draw (some value not zero, reference lines aside).
+    /// Whether there is anything to draw (some value not zero, reference lines and gaps aside).
     pub fn has_data(&self) -> bool {
         self.series
             .iter()
             .filter(|s| !s.line)
-            .any(|s| s.values.iter().any(|v| *v != 0.0))
+            .any(|s| s.values.iter().any(|v| v.is_finite() && *v != 0.0))
     }
 
     /// The chart's place on the page; with nothing to draw, `empty` in words instead.
@@ -132,7 +132,8 @@ const DRAW: &str = r#"
 (function () {
   if (!window.echarts) return;
   var charts = JSON.parse(document.getElementById('chart-data').textContent);
-  var fmt = function (v) { return Number(v).toLocaleString('zh-CN'); };
+  // A gap (no value that day, sent as null) reads as a dash, never as 0.
+  var fmt = function (v) { return v == null || v === '-' ? '—' : Number(v).toLocaleString('zh-CN'); };
   charts.forEach(function (c) {
     var el = document.getElementById(c.id);
     if (!el) return;
@@ -185,6 +186,14 @@ mod tests {
         let empty = Chart::new("c1", Kind::Bars, vec!["2026-01".into()]).series("发现", vec![0.0], false);
         assert!(empty.place("趋势", "本期没有发现").contains("暂无数据：本期没有发现"));
         assert_eq!(script(&[empty]), "");
+        let gaps = Chart::new("c4", Kind::Bars, vec!["2026-01".into()]).series("银行", vec![f64::NAN], false);
+        assert!(!gaps.has_data(), "days without a value are nothing to draw");
+        assert!(
+            Chart::new("c5", Kind::Bars, vec!["a".into(), "b".into()])
+                .series("银行", vec![f64::NAN, 12.5], false)
+                .has_data(),
+            "one bank balance beside books at zero is drawn"
+        );
         let limit_only = Chart::new("c3", Kind::Bars, vec!["2026-01".into()])
             .series("库存", vec![0.0], false)
             .line("限额", vec![5000.0]);

@@ -94,8 +94,8 @@ try {
     // then checks the PDF's pages and reads both codes back from it).
     await page.goto(`${BASE}/v/${env('QZ_VILLAGE')}/poster`);
     await page.emulateMedia({ media: 'print' });
-    await page.pdf({ path: `${OUT}/poster.pdf`, format: 'A4', preferCSSPageSize: true });
-    expect(true, 'the poster printed to PDF');
+    const poster = await page.pdf({ path: `${OUT}/poster.pdf`, format: 'A4', preferCSSPageSize: true });
+    expect(poster.subarray(0, 5).toString() === '%PDF-', 'the poster prints to PDF');
     await ctx.close();
   }
 

@@ -196,8 +196,8 @@ fn render(r: &ReconciliationReport, village: &str, account: i64, from: NaiveDate
 }
 
 /// The days' closing balances, the bank's beside the books', and the items to look into: a
-/// chart (the books' balance as bars, the bank's as a line, so the day they part shows at a
-/// glance) above the table of the same numbers.
+/// chart (the two balances as bars side by side, so the day they part shows at a glance) above
+/// the table of the same numbers.
 fn balances(r: &ReconciliationReport) -> String {
     let critical = |d: &reconciliation::DayReport| d.items.iter().filter(|i| i.critical).count();
     let chart = Chart::new(
@@ -210,13 +210,14 @@ fn balances(r: &ReconciliationReport) -> String {
         r.days.iter().map(|d| yuan(d.books_closing)).collect(),
         false,
     )
-    // A day without a statement balance has no point on the bank's line (a gap, not zero).
-    .line(
+    // A day without a statement balance has no bar for the bank (a gap, not zero).
+    .series(
         "银行余额（元）",
         r.days
             .iter()
             .map(|d| d.statement_closing.map_or(f64::NAN, yuan))
             .collect(),
+        false,
     )
     .series(
         "需重点关注（项）",
