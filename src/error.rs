@@ -128,6 +128,7 @@ error_codes! {
     EntryMemoInvalid => "entry_memo_invalid", 422, "摘要必须填写，最多 200 字。";
     EntryCashReserved => "entry_cash_reserved", 422, "库存现金（101）只随现金收款、代交到账和作废收据变动，不能手工记账。";
     EntrySuspenseReserved => "entry_suspense_reserved", 422, "待查明款项（211.9999）只随银行入账、认领、代交到账、退款和查明转出变动，不能手工记账：请在“待查明款项”页办理，每一笔都写明是哪笔入账。";
+    EntryClearingShort => "entry_clearing_short", 422, "待结算科目里是等待支付机构结算的收款：手工凭证只能转出结算少到账留下的差额，不能转走尚未结算的收款。";
     SuspenseShort => "suspense_short", 409, "待查明款项（211.9999）的余额不够：早先的手工凭证从中转出了钱，请乡镇会计冲销那张手工凭证后再办理。";
     SuspenseTransferAccountInvalid => "suspense_transfer_account_invalid", 422, "待查明款项只能转入它真正所属的收入、应付或往来科目，不能转入现金、银行存款、待查明款项或待结算科目。";
     UsernameInvalid => "username_invalid", 422, "用户名为 3 到 32 位小写字母、数字、点、横线或下划线。";

@@ -1304,6 +1304,72 @@ both!(
             "the 5.00 the provider still owes stays in clearing: {b:?}"
         );
         assert_books_agree(&app.db);
+
+        // Another payment waits in clearing for tomorrow's settlement. The accountant may write
+        // off the 5.00 by hand, never a fen of the payment still waiting.
+        wechat_pays(&app, &sandbox, wechat, &[("30.00", &bills[0].0)]).await;
+        let write_off = |amount: &str| {
+            json!({"entry_date": today.to_string(), "memo": "核销微信支付少结算的差额",
+                   "lines": [{"account_code": "521", "debit": amount}, {"account_code": "112.9901", "credit": amount}]})
+        };
+        let r = app
+            .post(&t.accountant, &format!("{a}/entries"), write_off("5.01"))
+            .await;
+        assert_eq!(
+            (r.status, r.code(), r.body["field"].as_str()),
+            (422, "entry_clearing_short", Some("lines[1].account_code")),
+            "{:?}",
+            r.body
+        );
+        assert!(
+            r.body["message"].as_str().unwrap().contains("最多只能转出 5.00"),
+            "{:?}",
+            r.body
+        );
+        assert_eq!(
+            balances(&app, &t.accountant).await.get("112.9901").map(String::as_str),
+            Some("35.00")
+        );
+        // Two write-offs of the 5.00 at once: one is posted, the other finds nothing left to
+        // write off.
+        let path = format!("{a}/entries");
+        let both = futures::future::join_all((0..2).map(|_| app.post(&t.accountant, &path, write_off("5.00")))).await;
+        let mut statuses: Vec<u16> = both.iter().map(|r| r.status).collect();
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [201, 422],
+            "{:?}",
+            both.iter().map(|r| &r.body).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            balances(&app, &t.accountant).await.get("112.9901").map(String::as_str),
+            Some("30.00")
+        );
+        assert!(qingzhang::usecases::verify::verify(&app.db, None).unwrap().ok);
+        // One made behind the guard (before it existed) that took the waiting payment's money is
+        // named by verify.
+        let seq = hand_entry_behind_the_guards(
+            &app.db,
+            VILLAGE_A,
+            today,
+            ("521", "112.9901"),
+            "10.00",
+            "早先的手工凭证",
+        );
+        let report = qingzhang::usecases::verify::verify(&app.db, None).unwrap();
+        assert!(!report.ok);
+        let said: Vec<String> = report
+            .villages
+            .iter()
+            .flat_map(|v| v.problems.iter().map(|p| p.what.clone()))
+            .collect();
+        assert!(
+            said.iter().any(|w| w.contains("112.9901")
+                && w.contains(&format!("第{seq}号"))
+                && w.contains("尚未结算的收款 30.00")),
+            "{said:?}"
+        );
     }
 );
 

@@ -99,6 +99,28 @@ pub struct VillageBooks {
     pub suspense_by_hand: Money,
     /// Those hand entries still in force, by their number in the journal.
     pub suspense_hand_entries: Vec<i64>,
+    /// The providers' clearing accounts (112.990x) the village has used.
+    pub clearing: Vec<ClearingFact>,
+}
+
+/// A provider's clearing account (待结算) of a village, debit-positive: it holds the payments
+/// the provider has not yet settled, and what a settlement left there by not adding up.
+#[derive(Debug, Clone)]
+pub struct ClearingFact {
+    pub code: String,
+    /// What its postings say it holds.
+    pub held: Money,
+    /// The part hand entries (and their reversals) moved: an accountant writing off what a
+    /// short settlement left behind.
+    pub by_hand: Money,
+    /// The hand entries still in force that took money out, by their number in the journal.
+    pub hand_entries: Vec<i64>,
+    /// Every payment the provider's bindings put into clearing.
+    pub paid_in: Money,
+    /// Those not settled yet.
+    pub waiting: Money,
+    /// What settlements took out: each settlement's amount and fee.
+    pub settled_out: Money,
 }
 
 /// A refund of a credit's part in suspense, with its disbursement.
@@ -521,6 +543,43 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
         ));
     }
 
+    // A provider's clearing account holds the payments it has not settled and what settlements
+    // left by not adding up; hand entries may write off that remainder, never a payment still
+    // waiting for its settlement.
+    for c in &b.clearing {
+        let by_rules = c.paid_in - c.settled_out;
+        if c.held - c.by_hand != by_rules {
+            out.push(at(
+                None,
+                format!(
+                    "待结算科目（{}）余额 {}{}，而转入待结算的收款 {} 减去结算转出 {} 应为 {by_rules}：有钱进出待结算科目却不是收款或结算",
+                    c.code,
+                    c.held,
+                    if c.by_hand.is_zero() {
+                        String::new()
+                    } else {
+                        format!("（其中手工凭证 {}）", c.by_hand)
+                    },
+                    c.paid_in,
+                    c.settled_out
+                ),
+            ));
+        }
+        if c.by_hand.is_negative() && c.held < c.waiting {
+            let seqs: Vec<String> = c.hand_entries.iter().map(|s| format!("第{s}号")).collect();
+            out.push(at(
+                None,
+                format!(
+                    "待结算科目（{}）余额 {}，少于尚未结算的收款 {}：手工凭证（{}）转走了等待结算的钱；请冲销该手工凭证",
+                    c.code,
+                    c.held,
+                    c.waiting,
+                    seqs.join("、")
+                ),
+            ));
+        }
+    }
+
     // No entry that money rests on was reversed, except a voided cash record's own (a placement
     // undone is no longer in force, so its reversed entry is not read here).
     let allowed: HashSet<EntryId> = b.cash_reversals.values().copied().collect();
@@ -623,6 +682,7 @@ mod tests {
             refunds: vec![],
             transfers: vec![],
             untied_suspense_disbursements: vec![],
+            clearing: vec![],
             suspense_held: Money::ZERO,
             suspense_by_hand: Money::ZERO,
             suspense_hand_entries: vec![],

@@ -220,7 +220,9 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
         hand_entries: suspense_hand_entries,
     } = suspense_lines(conn, village_id)?;
     let untied_suspense_disbursements = super::refunds::untied_suspense_disbursements(conn, village_id)?;
+    let clearing = clearing_facts(conn, village_id)?;
     Ok(VillageBooks {
+        clearing,
         placements,
         refunds,
         transfers,
@@ -239,29 +241,29 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
     })
 }
 
-/// 211.9999 of a village as `verify` reads it, from its postings (not the cached balances):
-/// what it holds, credit-positive, over every chart's account of that code; what hand entries
-/// (and their reversals) moved there, made before such entries were refused and naming no
-/// credit; and the numbers of those hand entries still in force that took money out.
-pub struct SuspenseLines {
+/// One account code of a village as `verify` reads it, from its postings (not the cached
+/// balances), over every chart's account of that code, debit-positive: what it holds; what
+/// entries made by hand (and their reversals) moved there; and, by their number in the
+/// journal, the hand entries still in force with what each moved.
+pub struct HandLines {
     pub posted: Money,
     pub by_hand: Money,
-    pub hand_entries: Vec<i64>,
+    pub hand_entries: std::collections::BTreeMap<i64, Money>,
 }
 
-/// Reads `SuspenseLines` in one query.
-pub fn suspense_lines(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<SuspenseLines> {
+/// Reads `HandLines` of `code` in one query.
+pub fn hand_lines(conn: &mut DbConnection, village_id: VillageId, code: &str) -> StoreResult<HandLines> {
     let lines: Vec<(EntryId, i64, EntrySource, Option<EntryId>, i64)> = journal_postings::table
         .inner_join(journal_entries::table)
         .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
         .filter(journal_postings::village_id.eq(village_id))
-        .filter(ledger_accounts::code.eq(chart::SUSPENSE_CODE))
+        .filter(ledger_accounts::code.eq(code))
         .select((
             journal_entries::id,
             journal_entries::seq,
             journal_entries::source,
             journal_entries::reverses_entry_id,
-            journal_postings::credit_fen - journal_postings::debit_fen,
+            journal_postings::debit_fen - journal_postings::credit_fen,
         ))
         .load(conn)?;
     // A reversal mirrors its original's lines, so the original of a reversal read here is read
@@ -277,22 +279,84 @@ pub fn suspense_lines(conn: &mut DbConnection, village_id: VillageId) -> StoreRe
         .filter(|(id, _, _, reverses, _)| manual.contains(id) || reverses.is_some_and(|o| manual.contains(&o)))
         .map(|l| l.4)
         .sum();
-    // The hand entries still in force that took money out, by their number in the journal.
-    let mut took: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    let mut standing = std::collections::BTreeMap::new();
     for l in lines
         .iter()
         .filter(|l| manual.contains(&l.0) && !reversed.contains(&l.0))
     {
-        *took.entry(l.1).or_default() += l.4;
+        *standing.entry(l.1).or_insert(Money::ZERO) += Money::from_fen(l.4);
     }
-    let standing = took
-        .into_iter()
-        .filter(|(_, fen)| *fen < 0)
-        .map(|(seq, _)| seq)
-        .collect();
-    Ok(SuspenseLines {
+    Ok(HandLines {
         posted: Money::from_fen(lines.iter().map(|l| l.4).sum()),
         by_hand: Money::from_fen(net),
         hand_entries: standing,
     })
+}
+
+/// 211.9999 of a village, credit-positive (it holds what the village owes until placed): what
+/// it holds, what hand entries moved there before such entries were refused (naming no
+/// credit), and the hand entries still in force that took money out.
+pub struct SuspenseLines {
+    pub posted: Money,
+    pub by_hand: Money,
+    pub hand_entries: Vec<i64>,
+}
+
+pub fn suspense_lines(conn: &mut DbConnection, village_id: VillageId) -> StoreResult<SuspenseLines> {
+    let h = hand_lines(conn, village_id, chart::SUSPENSE_CODE)?;
+    Ok(SuspenseLines {
+        posted: -h.posted,
+        by_hand: -h.by_hand,
+        // Out of a credit balance is a debit.
+        hand_entries: h
+            .hand_entries
+            .into_iter()
+            .filter(|(_, m)| *m > Money::ZERO)
+            .map(|(seq, _)| seq)
+            .collect(),
+    })
+}
+
+/// The providers' clearing accounts (112.990x) of a village as `verify` reads them, one per
+/// provider that settles daily, used or not: their postings, and what the clearing items and
+/// settlements of that provider's bindings say they must hold.
+pub fn clearing_facts(
+    conn: &mut DbConnection,
+    village_id: VillageId,
+) -> StoreResult<Vec<crate::payments::consistency::ClearingFact>> {
+    use super::schema::{clearing_items, provider_bindings, settlements};
+    let mut out = Vec::new();
+    for (code, provider) in [
+        (chart::CLEARING_WECHAT_CODE, bank_adapters::Provider::Wechat),
+        (chart::CLEARING_ALIPAY_CODE, bank_adapters::Provider::Alipay),
+    ] {
+        let items: Vec<(i64, Option<i64>)> = clearing_items::table
+            .inner_join(provider_bindings::table.on(provider_bindings::id.eq(clearing_items::binding_id)))
+            .filter(clearing_items::village_id.eq(village_id))
+            .filter(provider_bindings::provider.eq(provider))
+            .select((clearing_items::amount_fen, clearing_items::settlement_id))
+            .load(conn)?;
+        let settled: Vec<(i64, i64)> = settlements::table
+            .inner_join(provider_bindings::table.on(provider_bindings::id.eq(settlements::binding_id)))
+            .filter(settlements::village_id.eq(village_id))
+            .filter(provider_bindings::provider.eq(provider))
+            .select((settlements::amount_fen, settlements::fee_fen))
+            .load(conn)?;
+        let lines = hand_lines(conn, village_id, code)?;
+        out.push(crate::payments::consistency::ClearingFact {
+            code: code.to_string(),
+            held: lines.posted,
+            by_hand: lines.by_hand,
+            hand_entries: lines
+                .hand_entries
+                .into_iter()
+                .filter(|(_, m)| m.is_negative())
+                .map(|(seq, _)| seq)
+                .collect(),
+            paid_in: Money::from_fen(items.iter().map(|i| i.0).sum()),
+            waiting: Money::from_fen(items.iter().filter(|i| i.1.is_none()).map(|i| i.0).sum()),
+            settled_out: Money::from_fen(settled.iter().map(|s| s.0 + s.1).sum()),
+        });
+    }
+    Ok(out)
 }

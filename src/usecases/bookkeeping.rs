@@ -310,6 +310,27 @@ pub fn post_entry(db: &Db, actor: &Actor, village_code: &str, input: NewEntryInp
         if let Some(i) = lines.iter().position(|l| l.account.code == chart::SUSPENSE_CODE) {
             return Err(AppError::code(ErrorCode::EntrySuspenseReserved).at(format!("lines[{i}].account_code")));
         }
+        // 112.990x holds payments waiting for their provider's settlement. A hand entry may write
+        // off what a settlement left there by not adding up, never a waiting payment's money.
+        for c in crate::store::books::clearing_facts(conn, village.id)? {
+            let out: Money = lines
+                .iter()
+                .filter(|l| l.account.code == c.code)
+                .map(|l| l.credit - l.debit)
+                .sum();
+            if out > Money::ZERO && c.held - out < c.waiting {
+                let i = lines.iter().position(|l| l.account.code == c.code).unwrap_or(0);
+                let free = (c.held - c.waiting).max(Money::ZERO);
+                return Err(AppError::new(
+                    ErrorCode::EntryClearingShort,
+                    format!(
+                        "待结算科目 {} 余额 {}，其中 {} 是尚未结算的收款：手工凭证最多只能转出 {free}（结算少到账留下的差额）。",
+                        c.code, c.held, c.waiting
+                    ),
+                )
+                .at(format!("lines[{i}].account_code")));
+            }
+        }
         let proposed = ProposedEntry {
             village_id: village.id,
             entry_date: date,

@@ -484,6 +484,26 @@ pub fn csrf_of(html: &str) -> String {
 /// 211.9999 were refused: written straight through the journal (the chain stays whole).
 /// Returns the entry's number.
 pub fn legacy_hand_entry(db: &qingzhang::store::Db, village: &str, day: chrono::NaiveDate, amount: &str) -> i64 {
+    hand_entry_behind_the_guards(
+        db,
+        village,
+        day,
+        ("211.9999", "211.0001"),
+        amount,
+        "早先的手工凭证：转为暂收款",
+    )
+}
+
+/// A hand entry Dr `accounts.0` / Cr `accounts.1` written straight through the journal (the
+/// chain stays whole), past the checks the use case makes: one made before a check existed.
+pub fn hand_entry_behind_the_guards(
+    db: &qingzhang::store::Db,
+    village: &str,
+    day: chrono::NaiveDate,
+    accounts: (&str, &str),
+    amount: &str,
+    memo: &str,
+) -> i64 {
     use qingzhang::domain::vocabulary::EntrySource;
     use qingzhang::domain::Money;
     use qingzhang::ledger::entry::Line;
@@ -499,13 +519,13 @@ pub fn legacy_hand_entry(db: &qingzhang::store::Db, village: &str, day: chrono::
         };
         let lines = [
             Line {
-                account: account(conn, "211.9999"),
+                account: account(conn, accounts.0),
                 debit: amount,
                 credit: Money::ZERO,
                 memo: String::new(),
             },
             Line {
-                account: account(conn, "211.0001"),
+                account: account(conn, accounts.1),
                 debit: Money::ZERO,
                 credit: amount,
                 memo: String::new(),
@@ -517,7 +537,7 @@ pub fn legacy_hand_entry(db: &qingzhang::store::Db, village: &str, day: chrono::
                 village_id: v.id,
                 village_code: &v.code,
                 entry_date: day,
-                memo: "早先的手工凭证：转为暂收款",
+                memo,
                 source: EntrySource::Manual,
                 reverses: None,
                 created_by: None,
