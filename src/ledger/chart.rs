@@ -101,6 +101,11 @@ pub const CLEARING_WECHAT_CODE: &str = "112.9901";
 /// Where Alipay payments wait for the provider's daily settlement (在途).
 pub const CLEARING_ALIPAY_CODE: &str = "112.9902";
 
+/// A provider's clearing account (待结算).
+pub fn is_clearing(code: &str) -> bool {
+    code == CLEARING_WECHAT_CODE || code == CLEARING_ALIPAY_CODE
+}
+
 /// The expense a payment provider's fee books to: 管理费用 (521 in the 2023 chart, 541 in 2004).
 pub fn fees_code(version: &ChartVersion) -> &'static str {
     if version.id == "2004" {
@@ -126,13 +131,8 @@ fn is_under(code: &str, parent: &str) -> bool {
 pub fn is_booking_account(code: &str) -> bool {
     !(is_cash(code)
         || is_under(code, BANK_CODE)
-        || [
-            SUSPENSE_CODE,
-            UNEXPLAINED_DEBITS_CODE,
-            CLEARING_WECHAT_CODE,
-            CLEARING_ALIPAY_CODE,
-        ]
-        .contains(&code))
+        || is_clearing(code)
+        || [SUSPENSE_CODE, UNEXPLAINED_DEBITS_CODE].contains(&code))
 }
 pub const BANK_CODE: &str = "102";
 pub const OUTSIDER_RECEIVABLE_CODE: &str = "112";

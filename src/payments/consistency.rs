@@ -121,6 +121,16 @@ pub struct ClearingFact {
     pub waiting: Money,
     /// What settlements took out: each settlement's amount and fee.
     pub settled_out: Money,
+    /// What the settlements that paid short left behind (each one's days less their fee, less
+    /// what it paid): all that hand entries may write off.
+    pub left_short: Money,
+}
+
+impl ClearingFact {
+    /// What hand entries (and their reversals) took out, net.
+    pub fn written_off(&self) -> Money {
+        -self.by_hand
+    }
 }
 
 /// A refund of a credit's part in suspense, with its disbursement.
@@ -544,8 +554,8 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
     }
 
     // A provider's clearing account holds the payments it has not settled and what settlements
-    // left by not adding up; hand entries may write off that remainder, never a payment still
-    // waiting for its settlement.
+    // left by paying short; hand entries may write off that remainder, never more (a payment
+    // still waiting, or what a settlement that paid too much already took).
     for c in &b.clearing {
         let by_rules = c.paid_in - c.settled_out;
         if c.held - c.by_hand != by_rules {
@@ -565,16 +575,16 @@ pub fn check(b: &VillageBooks) -> Vec<Disagreement> {
                 ),
             ));
         }
-        if c.by_hand.is_negative() && c.held < c.waiting {
+        if c.written_off() > c.left_short {
             let seqs: Vec<String> = c.hand_entries.iter().map(|s| format!("第{s}号")).collect();
             out.push(at(
                 None,
                 format!(
-                    "待结算科目（{}）余额 {}，少于尚未结算的收款 {}：手工凭证（{}）转走了等待结算的钱；请冲销该手工凭证",
+                    "待结算科目（{}）被手工凭证（{}）转出 {}，超过结算少到账留下的差额 {}：手工凭证转走了等待结算的收款；请冲销多转的手工凭证",
                     c.code,
-                    c.held,
-                    c.waiting,
-                    seqs.join("、")
+                    seqs.join("、"),
+                    c.written_off(),
+                    c.left_short
                 ),
             ));
         }

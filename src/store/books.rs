@@ -336,11 +336,11 @@ pub fn clearing_facts(
             .filter(provider_bindings::provider.eq(provider))
             .select((clearing_items::amount_fen, clearing_items::settlement_id))
             .load(conn)?;
-        let settled: Vec<(i64, i64)> = settlements::table
+        let settled: Vec<(i64, i64, i64)> = settlements::table
             .inner_join(provider_bindings::table.on(provider_bindings::id.eq(settlements::binding_id)))
             .filter(settlements::village_id.eq(village_id))
             .filter(provider_bindings::provider.eq(provider))
-            .select((settlements::amount_fen, settlements::fee_fen))
+            .select((settlements::amount_fen, settlements::fee_fen, settlements::expected_fen))
             .load(conn)?;
         let lines = hand_lines(conn, village_id, code)?;
         out.push(crate::payments::consistency::ClearingFact {
@@ -356,6 +356,8 @@ pub fn clearing_facts(
             paid_in: Money::from_fen(items.iter().map(|i| i.0).sum()),
             waiting: Money::from_fen(items.iter().filter(|i| i.1.is_none()).map(|i| i.0).sum()),
             settled_out: Money::from_fen(settled.iter().map(|s| s.0 + s.1).sum()),
+            // What each settlement paid short of its days less their fee, and so left behind.
+            left_short: Money::from_fen(settled.iter().map(|s| (s.2 - s.0).max(0)).sum()),
         });
     }
     Ok(out)

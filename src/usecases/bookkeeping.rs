@@ -310,27 +310,17 @@ pub fn post_entry(db: &Db, actor: &Actor, village_code: &str, input: NewEntryInp
         if let Some(i) = lines.iter().position(|l| l.account.code == chart::SUSPENSE_CODE) {
             return Err(AppError::code(ErrorCode::EntrySuspenseReserved).at(format!("lines[{i}].account_code")));
         }
-        // 112.990x holds payments waiting for their provider's settlement. A hand entry may write
-        // off what a settlement left there by not adding up, never a waiting payment's money.
-        for c in crate::store::books::clearing_facts(conn, village.id)? {
-            let out: Money = lines
+        let out: Vec<(String, Money)> = lines
+            .iter()
+            .map(|l| (l.account.code.clone(), l.credit - l.debit))
+            .collect();
+        clearing_write_off(conn, &village, &out).map_err(|e| {
+            let i = lines
                 .iter()
-                .filter(|l| l.account.code == c.code)
-                .map(|l| l.credit - l.debit)
-                .sum();
-            if out > Money::ZERO && c.held - out < c.waiting {
-                let i = lines.iter().position(|l| l.account.code == c.code).unwrap_or(0);
-                let free = (c.held - c.waiting).max(Money::ZERO);
-                return Err(AppError::new(
-                    ErrorCode::EntryClearingShort,
-                    format!(
-                        "待结算科目 {} 余额 {}，其中 {} 是尚未结算的收款：手工凭证最多只能转出 {free}（结算少到账留下的差额）。",
-                        c.code, c.held, c.waiting
-                    ),
-                )
-                .at(format!("lines[{i}].account_code")));
-            }
-        }
+                .position(|l| chart::is_clearing(&l.account.code))
+                .unwrap_or(0);
+            e.at(format!("lines[{i}].account_code"))
+        })?;
         let proposed = ProposedEntry {
             village_id: village.id,
             entry_date: date,
@@ -405,6 +395,12 @@ pub fn reverse_entry(
             )
             .at("seq"));
         }
+        // A reversal takes out of each account what its original put in.
+        let out: Vec<(String, Money)> = journal::Entry::postings_of(conn, &[original.id])?
+            .into_iter()
+            .map(|(p, code, _)| (code, p.debit - p.credit))
+            .collect();
+        clearing_write_off(conn, &village, &out).map_err(|e| e.at("seq"))?;
         let e = reverse(conn, &village, &original, &reason, date, actor.user_id)?;
         audit(
             conn,
@@ -417,6 +413,31 @@ pub fn reverse_entry(
         )?;
         Ok(entry_views(conn, vec![e])?.remove(0))
     })
+}
+
+/// 112.990x holds payments waiting for their provider's settlement. A hand entry (or the hand
+/// reversal of one) may write off what settlements left there by paying short, never more: not
+/// a waiting payment's money, nor what a settlement that paid too much already took. `out` is
+/// what the entry takes out of each account (credit minus debit); checked under the village's
+/// lock, reading clearing only when the entry takes something out of it.
+fn clearing_write_off(conn: &mut DbConnection, village: &Village, out: &[(String, Money)]) -> AppResult<()> {
+    if !out.iter().any(|(code, m)| chart::is_clearing(code) && *m > Money::ZERO) {
+        return Ok(());
+    }
+    for c in crate::store::books::clearing_facts(conn, village.id)? {
+        let taken: Money = out.iter().filter(|(code, _)| *code == c.code).map(|(_, m)| *m).sum();
+        if taken > Money::ZERO && c.written_off() + taken > c.left_short {
+            let free = (c.left_short - c.written_off()).max(Money::ZERO);
+            return Err(AppError::new(
+                ErrorCode::EntryClearingShort,
+                format!(
+                    "待结算科目 {} 里是等待支付机构结算的收款：手工凭证只能核销结算少到账留下的差额，现在最多还能转出 {free}。",
+                    c.code
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Posts the reversal of `original` (once, never of a reversal), in the caller's transaction.
