@@ -54,16 +54,7 @@ async fn serve_demo_answers_with_a_living_county() {
         "{printed:?}"
     );
     let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(format!("http://{addr}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "clerk", "password": qingzhang::usecases::demo::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().expect("demo clerk logs in");
+    let token = &demo_login(&client, &addr, "clerk").await;
     let bills: serde_json::Value = client
         .get(format!("http://{addr}/api/v1/villages/370725102201/bills"))
         .bearer_auth(token)
@@ -118,6 +109,23 @@ async fn serve_demo_answers_with_a_living_county() {
     );
 }
 
+/// A demo user's session token (the demo's users share one password).
+async fn demo_login(client: &reqwest::Client, addr: &str, username: &str) -> String {
+    let login: serde_json::Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": qingzhang::usecases::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("demo {username} logs in: {login}"))
+        .to_string()
+}
+
 /// Starts `serve --demo` on `dir`; returns the running child, its address and the lines it
 /// printed up to and including the listening line.
 fn serve_demo(dir: &std::path::Path) -> (Running, String, Vec<String>) {
@@ -168,16 +176,7 @@ async fn a_restarted_demo_keeps_what_an_admin_changed() {
     let client = reqwest::Client::new();
     let village = "/api/v1/villages/370725102201";
     let (first, addr, _) = serve_demo(dir.path());
-    let admin: serde_json::Value = client
-        .post(format!("http://{addr}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": qingzhang::usecases::demo::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = admin["token"].as_str().unwrap().to_string();
+    let token = demo_login(&client, &addr, "admin").await;
     let bindings = |addr: String| {
         let (client, token) = (client.clone(), token.clone());
         async move {
@@ -595,16 +594,7 @@ async fn kill_9_loses_nothing_acknowledged(backend: Backend) {
     let (running, addr, _) = serve_demo_on(dir.path(), Some(&t));
     let sandbox = std::fs::read_to_string(dir.path().join("demo-sandbox-address")).unwrap();
     let keys = get_json(&client, format!("http://{}/sandbox/keys", sandbox.trim()), "-").await;
-    let login: serde_json::Value = client
-        .post(format!("http://{addr}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": qingzhang::usecases::demo::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_string();
+    let token = demo_login(&client, &addr, "admin").await;
     let bindings = get_json(&client, format!("http://{addr}{village}/bindings"), &token).await;
     let bank = bindings
         .as_array()
