@@ -881,3 +881,47 @@ both!(
         assert_eq!(changes, audited, "rows and audit lines in one order");
     }
 );
+
+// Admins renaming one village at once: each rename takes the village's lock, so the audit log
+// reads as a chain (each rename's old name is the one before it made) and the name kept is the
+// last one audited.
+both!(renames_of_one_village_at_once_chain_in_the_audit_log, |app| {
+    use diesel::prelude::*;
+    use qingzhang::store::schema::audit_log;
+    let t = app.seed().await;
+    let path = format!("/api/v1/villages/{VILLAGE_A}/name");
+    let before = app.get(&t.admin, &format!("/api/v1/villages/{VILLAGE_A}")).await.body["name"].clone();
+    let names: Vec<String> = (1..=6).map(|i| format!("北岩{i}村")).collect();
+    let runs = futures::future::join_all(
+        names
+            .iter()
+            .map(|n| app.post(&t.admin, &path, json!({"name": n, "note": "县政府文件"}))),
+    )
+    .await;
+    assert!(
+        runs.iter().all(|r| r.status == 200),
+        "{:?}",
+        runs.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    let audited: Vec<Value> = app
+        .db
+        .read(|c| -> Result<Vec<String>, qingzhang::AppError> {
+            Ok(audit_log::table
+                .filter(audit_log::action.eq("village.rename"))
+                .order(audit_log::seq)
+                .select(audit_log::details)
+                .load(c)?)
+        })
+        .unwrap()
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(audited.len(), names.len());
+    let mut previous = before;
+    for a in &audited {
+        assert_eq!(a["from"], previous, "{audited:?}");
+        previous = a["to"].clone();
+    }
+    let now = app.get(&t.admin, &format!("/api/v1/villages/{VILLAGE_A}")).await.body["name"].clone();
+    assert_eq!(now, previous, "the name kept is the last one audited");
+});

@@ -451,7 +451,10 @@ pub fn rename_village(db: &Db, actor: &Actor, code: &str, input: RenameVillageIn
     let name = input::text("name", &input.name, 50)?;
     let note = input::text("note", &input.note, 100)?;
     db.write(|conn| {
-        let v = village_to_change(conn, actor, code, Action::ManageRegistry)?;
+        // Read again once the lock is held: the row read before it may be a rename that
+        // committed while this one waited (PostgreSQL reads committed rows per statement).
+        let id = village_to_change(conn, actor, code, Action::ManageRegistry)?.id;
+        let v = Village::by_id(conn, id)?;
         if v.name == name {
             return Err(AppError::new(ErrorCode::FieldInvalid, format!("村名已经是“{name}”，无需更改。")).at("name"));
         }
