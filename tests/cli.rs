@@ -55,25 +55,19 @@ async fn serve_demo_answers_with_a_living_county() {
     );
     let client = reqwest::Client::new();
     let token = &demo_login(&client, &addr, "clerk").await;
-    let bills: serde_json::Value = client
-        .get(format!("http://{addr}/api/v1/villages/370725102201/bills"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bills = get_json(
+        &client,
+        format!("http://{addr}/api/v1/villages/370725102201/bills"),
+        token,
+    )
+    .await;
     assert!(bills.as_array().unwrap().len() >= 5, "{bills}");
-    let entries: serde_json::Value = client
-        .get(format!("http://{addr}/api/v1/villages/370725102201/entries"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let entries = get_json(
+        &client,
+        format!("http://{addr}/api/v1/villages/370725102201/entries"),
+        token,
+    )
+    .await;
     assert_eq!(entries[0]["lines"][0]["debit"], "158320.45");
     // The QR sheet has open bills to try, and each code has a link for a desktop user (whose
     // phone cannot reach the demo's 127.0.0.1).
@@ -179,17 +173,7 @@ async fn a_restarted_demo_keeps_what_an_admin_changed() {
     let token = demo_login(&client, &addr, "admin").await;
     let bindings = |addr: String| {
         let (client, token) = (client.clone(), token.clone());
-        async move {
-            client
-                .get(format!("http://{addr}{village}/bindings"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
+        async move { get_json(&client, format!("http://{addr}{village}/bindings"), &token).await }
     };
     let before = bindings(addr.clone()).await;
     let alipay = before
@@ -202,14 +186,7 @@ async fn a_restarted_demo_keeps_what_an_admin_changed() {
     // The admin replaces the Alipay binding and removes its ordering (`null`; left out, it
     // would be kept): a change of their own.
     let sandbox = std::fs::read_to_string(dir.path().join("demo-sandbox-address")).unwrap();
-    let keys: serde_json::Value = client
-        .get(format!("http://{}/sandbox/keys", sandbox.trim()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys = get_json(&client, format!("http://{}/sandbox/keys", sandbox.trim()), "-").await;
     let r = client
         .put(format!("http://{addr}{village}/bindings/{}", alipay["id"]))
         .bearer_auth(&token)

@@ -117,8 +117,6 @@ pub struct ClearingFact {
     pub hand_entries: Vec<i64>,
     /// Every payment the provider's bindings put into clearing.
     pub paid_in: Money,
-    /// Those not settled yet.
-    pub waiting: Money,
     /// What settlements took out: each settlement's amount and fee.
     pub settled_out: Money,
     /// What the settlements that paid short left behind (each one's days less their fee, less

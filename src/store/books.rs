@@ -330,11 +330,11 @@ pub fn clearing_facts(
         (chart::CLEARING_WECHAT_CODE, bank_adapters::Provider::Wechat),
         (chart::CLEARING_ALIPAY_CODE, bank_adapters::Provider::Alipay),
     ] {
-        let items: Vec<(i64, Option<i64>)> = clearing_items::table
+        let paid_in: Vec<i64> = clearing_items::table
             .inner_join(provider_bindings::table.on(provider_bindings::id.eq(clearing_items::binding_id)))
             .filter(clearing_items::village_id.eq(village_id))
             .filter(provider_bindings::provider.eq(provider))
-            .select((clearing_items::amount_fen, clearing_items::settlement_id))
+            .select(clearing_items::amount_fen)
             .load(conn)?;
         let settled: Vec<(i64, i64, i64)> = settlements::table
             .inner_join(provider_bindings::table.on(provider_bindings::id.eq(settlements::binding_id)))
@@ -353,8 +353,7 @@ pub fn clearing_facts(
                 .filter(|(_, m)| m.is_negative())
                 .map(|(seq, _)| seq)
                 .collect(),
-            paid_in: Money::from_fen(items.iter().map(|i| i.0).sum()),
-            waiting: Money::from_fen(items.iter().filter(|i| i.1.is_none()).map(|i| i.0).sum()),
+            paid_in: Money::from_fen(paid_in.iter().sum()),
             settled_out: Money::from_fen(settled.iter().map(|s| s.0 + s.1).sum()),
             // What each settlement paid short of its days less their fee, and so left behind.
             left_short: Money::from_fen(settled.iter().map(|s| (s.2 - s.0).max(0)).sum()),
