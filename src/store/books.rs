@@ -173,6 +173,9 @@ pub fn village_books(conn: &mut DbConnection, village_id: VillageId, village_cod
     let ledger_cash = journal_postings::table
         .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
         .filter(journal_postings::village_id.eq(village_id))
+        // The village's accounts first: the planner then reads their postings by account
+        // instead of every posting of the county.
+        .filter(ledger_accounts::village_id.eq(village_id))
         .filter(
             ledger_accounts::code
                 .eq(chart::CASH_CODE)
@@ -257,6 +260,8 @@ pub fn hand_lines(conn: &mut DbConnection, village_id: VillageId, code: &str) ->
         .inner_join(journal_entries::table)
         .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
         .filter(journal_postings::village_id.eq(village_id))
+        // See `village_books`: the village's account of that code leads.
+        .filter(ledger_accounts::village_id.eq(village_id))
         .filter(ledger_accounts::code.eq(code))
         .select((
             journal_entries::id,

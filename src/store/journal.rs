@@ -357,6 +357,15 @@ impl Entry {
         }
         Ok(q.load(conn)?)
     }
+    /// The postings of some entries, in entry and line order (`verify` knows the accounts).
+    pub fn lines_of(conn: &mut DbConnection, entry_ids: &[EntryId]) -> StoreResult<Vec<Posting>> {
+        Ok(journal_postings::table
+            .filter(journal_postings::entry_id.eq_any(entry_ids.to_vec()))
+            .order((journal_postings::entry_id, journal_postings::line_no))
+            .select(Posting::as_select())
+            .load(conn)?)
+    }
+
     /// The postings of some entries, each with its account's code, in entry and line order.
     pub fn postings_of(conn: &mut DbConnection, entry_ids: &[EntryId]) -> StoreResult<Vec<(Posting, String, String)>> {
         Ok(journal_postings::table

@@ -229,6 +229,7 @@ impl Transfer {
         let lines: Vec<(EntryId, i64)> = journal_postings::table
             .inner_join(ledger_accounts::table.on(ledger_accounts::id.eq(journal_postings::account_id)))
             .filter(journal_postings::village_id.eq(village))
+            .filter(ledger_accounts::village_id.eq(village))
             .filter(journal_postings::entry_id.eq_any(suspense_transfers::table.select(suspense_transfers::entry_id)))
             .filter(ledger_accounts::code.eq(crate::ledger::chart::SUSPENSE_CODE))
             .select((

@@ -96,15 +96,16 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
     let mut expected_prev = chain::genesis(&village.code);
     let mut expected_seq = 1i64;
     let mut derived: HashMap<LedgerAccountId, (Money, Money)> = HashMap::new();
+    let mut seq_of: HashMap<EntryId, i64> = HashMap::new();
     loop {
         let entries = journal::entries_after(conn, village.id, expected_seq - 1, CHUNK)?;
         if entries.is_empty() {
             break;
         }
         let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
-        let postings = Entry::postings_of(conn, &ids)?;
+        let postings = Entry::lines_of(conn, &ids)?;
         let mut by_entry: HashMap<EntryId, Vec<_>> = HashMap::new();
-        for (p, _, _) in postings {
+        for p in postings {
             by_entry.entry(p.entry_id).or_default().push(p);
         }
         for e in &entries {
@@ -143,10 +144,15 @@ pub fn verify_village(conn: &mut DbConnection, village: &Village) -> AppResult<V
                     ),
                 );
             }
+            // A reversal comes after what it reverses: its sequence number was read already.
             let reverses_seq = match e.reverses_entry_id {
-                Some(id) => Some(Entry::by_id(conn, id)?.seq),
+                Some(id) => match seq_of.get(&id) {
+                    Some(seq) => Some(*seq),
+                    None => Some(Entry::by_id(conn, id)?.seq),
+                },
                 None => None,
             };
+            seq_of.insert(e.id, e.seq);
             let chained = ChainedEntry {
                 village_code: &village.code,
                 seq: e.seq,

@@ -270,6 +270,41 @@ impl Mixes {
     }
 }
 
+/// The most threads a run checks villages on: each holds a connection of the pool.
+const MAX_THREADS: usize = 4;
+
+/// `f` of every item, on up to [`MAX_THREADS`] threads (no more than the machine's cores), in
+/// the items' order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_THREADS)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<R>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every item was taken by a thread")
+        })
+        .collect()
+}
+
 /// Rules that judge a whole period (a share, a distribution) rather than single records.
 const PATTERN_RULES: [RuleId; 3] = [RuleId::CashShare, RuleId::RoundAmounts, RuleId::Benford];
 
@@ -320,26 +355,31 @@ pub fn run(
         )?)
     })?;
 
-    let mut mixes = Mixes::default();
+    // Villages are read and checked on a few threads at once (each in its own snapshot, on its
+    // own connection); the results are summed in the villages' order, so a run reads the same
+    // whatever the threads did first.
+    let mixes = std::sync::Mutex::new(Mixes::default());
+    let check_one = |village: &Village| -> AppResult<(Vec<Flag>, Kept)> {
+        let thresholds = config.for_village(&village.code);
+        let facts = db.snapshot(|conn| {
+            let mix = mixes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .of(conn, village, (from, to))?;
+            facts::load(conn, village, (from, to), as_of, mix)
+        })?;
+        let flags = std::panic::catch_unwind(|| inspect::check(&facts, &thresholds, &rules))
+            .map_err(|_| AppError::Internal(format!("a rule failed on village {}", village.code)))?;
+        let k = db.write(|conn| keep(conn, village, &rules, (from, to), &flags, run.id, started))?;
+        Ok((flags, k))
+    };
+    let results = in_parallel(&villages, check_one);
+
     let mut failed = Vec::new();
     let mut kept = Kept::default();
     let mut by_rule: BTreeMap<RuleId, (i64, Money)> = BTreeMap::new();
     let mut flags_total = 0i64;
-    for village in &villages {
-        let thresholds = config.for_village(&village.code);
-        let checked = db
-            .snapshot(|conn| {
-                let mix = mixes.of(conn, village, (from, to))?;
-                facts::load(conn, village, (from, to), as_of, mix)
-            })
-            .and_then(|f| {
-                std::panic::catch_unwind(|| inspect::check(&f, &thresholds, &rules))
-                    .map_err(|_| AppError::Internal(format!("a rule failed on village {}", village.code)))
-            })
-            .and_then(|flags| {
-                let k = db.write(|conn| keep(conn, village, &rules, (from, to), &flags, run.id, started))?;
-                Ok((flags, k))
-            });
+    for (village, checked) in villages.iter().zip(results) {
         match checked {
             Ok((flags, k)) => {
                 kept.new += k.new;
