@@ -17,6 +17,7 @@
 //! inspection catalogue over it (`inspection.rs`):
 //! `cargo run --release --bin qingzhang-bench -- --inspect-villages 60 --years 5`.
 
+mod county_copy;
 mod inspection;
 mod statements;
 
@@ -87,6 +88,14 @@ struct Args {
     /// Households with a contract per village of the generated county.
     #[arg(long, default_value_t = 30)]
     households: usize,
+    /// Villages of the generated county that live their years through the use cases; every
+    /// other village is a copy of one of them, written by the bulk path.
+    #[arg(long, default_value_t = 6)]
+    templates: usize,
+    /// Run the inspection figures on this empty database (a SQLite path or a postgres:// URL)
+    /// instead of scratch ones: the test suite runs a small county this way.
+    #[arg(long)]
+    database: Option<String>,
 }
 
 const SECRET: &str = "bench-shared-secret-000000000001";
@@ -179,15 +188,21 @@ fn inspection_figures(args: &Args) -> anyhow::Result<()> {
         payers: args.households,
     };
     let mut results = Vec::new();
-    if args.backend == "sqlite" || args.backend == "both" {
+    if let Some(url) = &args.database {
+        let name = match qingzhang::store::db::backend_of(url) {
+            qingzhang::store::Backend::Postgres => "PostgreSQL",
+            qingzhang::store::Backend::Sqlite => "SQLite",
+        };
+        results.extend(inspection::run(name, url, &spec, args.templates)?);
+    } else if args.backend == "sqlite" || args.backend == "both" {
         with_scratch_sqlite("qz-bench-inspect", |url| {
-            results.extend(inspection::run("SQLite", url, &spec)?);
+            results.extend(inspection::run("SQLite", url, &spec, args.templates)?);
             Ok(())
         })?;
     }
-    if args.backend == "postgres" || args.backend == "both" {
+    if args.database.is_none() && (args.backend == "postgres" || args.backend == "both") {
         with_scratch_pg(args, |url| {
-            results.extend(inspection::run("PostgreSQL", url, &spec)?);
+            results.extend(inspection::run("PostgreSQL", url, &spec, args.templates)?);
             Ok(())
         })?;
     }
