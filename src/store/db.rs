@@ -140,6 +140,11 @@ impl Db {
         })
     }
 
+    /// How many connections the read pool holds: the most work that can read at once.
+    pub fn readers(&self) -> usize {
+        self.pool.max_size() as usize
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -273,12 +273,13 @@ impl Mixes {
 /// The most threads a run checks villages on: each holds a connection of the pool.
 const MAX_THREADS: usize = 4;
 
-/// `f` of every item, on up to [`MAX_THREADS`] threads (no more than the machine's cores), in
-/// the items' order.
-fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// `f` of every item, on up to [`MAX_THREADS`] threads (no more than the machine's cores nor
+/// `connections`, so that none waits for one), in the items' order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], connections: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(MAX_THREADS)
+        .min(connections)
         .min(items.len());
     if threads <= 1 {
         return items.iter().map(&f).collect();
@@ -356,10 +357,11 @@ pub fn run(
     })?;
 
     // Villages are read and checked on a few threads at once (each in its own snapshot, on its
-    // own connection); the results are summed in the villages' order, so a run reads the same
-    // whatever the threads did first.
+    // own connection, no more threads than the pool has connections); their findings are then
+    // kept one village after another in the villages' order, so a run writes the same rows in
+    // the same order whatever the threads did first.
     let mixes = std::sync::Mutex::new(Mixes::default());
-    let check_one = |village: &Village| -> AppResult<(Vec<Flag>, Kept)> {
+    let check_one = |village: &Village| -> AppResult<Vec<Flag>> {
         let thresholds = config.for_village(&village.code);
         let facts = db.snapshot(|conn| {
             let mix = mixes
@@ -368,18 +370,20 @@ pub fn run(
                 .of(conn, village, (from, to))?;
             facts::load(conn, village, (from, to), as_of, mix)
         })?;
-        let flags = std::panic::catch_unwind(|| inspect::check(&facts, &thresholds, &rules))
-            .map_err(|_| AppError::Internal(format!("a rule failed on village {}", village.code)))?;
-        let k = db.write(|conn| keep(conn, village, &rules, (from, to), &flags, run.id, started))?;
-        Ok((flags, k))
+        std::panic::catch_unwind(|| inspect::check(&facts, &thresholds, &rules))
+            .map_err(|_| AppError::Internal(format!("a rule failed on village {}", village.code)))
     };
-    let results = in_parallel(&villages, check_one);
+    let results = in_parallel(&villages, db.readers(), check_one);
 
     let mut failed = Vec::new();
     let mut kept = Kept::default();
     let mut by_rule: BTreeMap<RuleId, (i64, Money)> = BTreeMap::new();
     let mut flags_total = 0i64;
     for (village, checked) in villages.iter().zip(results) {
+        let checked = checked.and_then(|flags| {
+            let k = db.write(|conn| keep(conn, village, &rules, (from, to), &flags, run.id, started))?;
+            Ok((flags, k))
+        });
         match checked {
             Ok((flags, k)) => {
                 kept.new += k.new;
