@@ -456,8 +456,8 @@ pub struct Strides(HashMap<&'static str, i64>);
 impl Strides {
     /// Measured once the templates are loaded and before any copy.
     pub fn measure(conn: &mut DbConnection, templates: &[VillageKeys]) -> anyhow::Result<Strides> {
+        let ids: Vec<String> = templates.iter().map(|t| t.id.to_string()).collect();
         for table in NOT_COPIED {
-            let ids: Vec<String> = templates.iter().map(|t| t.id.to_string()).collect();
             let n = count(
                 conn,
                 &format!(
@@ -613,7 +613,7 @@ impl Template {
         };
         // The same computation over the template itself must give what the use cases stored.
         let own = Copy::of(&t, &t.keys, 0);
-        let (_, _, texts) = own.journal(&t);
+        let (_, _, texts) = own.journal(&t, 0);
         for ((e, _, _), text) in t.entries.iter().zip(&texts) {
             anyhow::ensure!(
                 text.t3.as_deref() == Some(e.hash.as_str()),
@@ -622,7 +622,7 @@ impl Template {
                 e.seq
             );
         }
-        for (r, text) in t.receipts.iter().zip(own.receipts(&t, key)) {
+        for (r, text) in t.receipts.iter().zip(own.receipts(&t, key, 0)) {
             anyhow::ensure!(
                 text.t1 == r.code,
                 "recomputing template {}'s receipt {} does not give its stored code",
@@ -696,12 +696,8 @@ impl<'a> Copy<'a> {
     }
 
     /// The copy's chain: per template entry (in sequence order) its memo, previous and own
-    /// hash; and the head.
-    fn journal(&self, t: &Template) -> (i64, String, Vec<CopyText>) {
-        self.journal_shifted(t, 0)
-    }
-
-    fn journal_shifted(&self, t: &Template, pay_in_shift: i64) -> (i64, String, Vec<CopyText>) {
+    /// hash; and the head. Pay-in ids named in memos move by `pay_in_shift`.
+    fn journal(&self, t: &Template, pay_in_shift: i64) -> (i64, String, Vec<CopyText>) {
         let mut prev = chain::genesis(&self.to.code);
         let mut last_seq = 0;
         let mut out = Vec::with_capacity(t.entries.len());
@@ -740,11 +736,9 @@ impl<'a> Copy<'a> {
         (last_seq, prev, out)
     }
 
-    fn receipts(&self, t: &Template, key: &[u8]) -> Vec<CopyText> {
-        self.receipts_shifted(t, key, 0)
-    }
-
-    fn receipts_shifted(&self, t: &Template, key: &[u8], cash_shift: i64) -> Vec<CopyText> {
+    /// The copy's receipt verification codes; a cash receipt's cash record id moves by
+    /// `cash_shift`.
+    fn receipts(&self, t: &Template, key: &[u8], cash_shift: i64) -> Vec<CopyText> {
         t.receipts
             .iter()
             .map(|r| {
@@ -822,8 +816,8 @@ pub fn copy_village(
 ) -> anyhow::Result<()> {
     let copy = Copy::of(t, to, generation);
     let shift = |table: &str| generation * strides.0[table];
-    let (last_seq, head, journal) = copy.journal_shifted(t, shift("pay_ins"));
-    let receipts = copy.receipts_shifted(t, key, shift("cash_records"));
+    let (last_seq, head, journal) = copy.journal(t, shift("pay_ins"));
+    let receipts = copy.receipts(t, key, shift("cash_records"));
     let bills: Vec<CopyText> = t
         .bills
         .iter()
@@ -920,6 +914,7 @@ fn insert_texts(conn: &mut DbConnection, rows: &[CopyText]) -> anyhow::Result<()
     if rows.is_empty() {
         return Ok(());
     }
+    // The same multi-row INSERT on each backend: diesel's MultiConnection has none of its own.
     match conn {
         DbConnection::Pg(c) => {
             for chunk in rows.chunks(2000) {
